@@ -1,0 +1,45 @@
+import { registerEnumType } from 'type-graphql';
+
+/** The role of an API token. Every role but PLATFORM_ADMIN is bound to one organization. */
+export enum Role {
+  /** Everything, in every organization: the vendor's operators. */
+  PLATFORM_ADMIN = 'PLATFORM_ADMIN',
+  /** Everything within one organization, including its tokens. */
+  ORG_ADMIN = 'ORG_ADMIN',
+  /** Licenses and seats of one organization. */
+  LICENSE_MANAGER = 'LICENSE_MANAGER',
+  /** Reads everything of one organization, including its audit log; changes nothing. */
+  AUDITOR = 'AUDITOR',
+  /** Reads licenses, seats and leases of one organization, and subscribes to its streams. */
+  INTEGRATOR = 'INTEGRATOR',
+}
+
+registerEnumType(Role, { name: 'Role' });
+
+/** What a principal may do; services ask for one of these, never for a role. */
+export enum Permission {
+  ORGANIZATION_MANAGE = 'organization:manage',
+  ORGANIZATION_READ = 'organization:read',
+  CATALOG_MANAGE = 'catalog:manage',
+  LICENSE_READ = 'license:read',
+  LICENSE_MANAGE = 'license:manage',
+  SEAT_MANAGE = 'seat:manage',
+  TOKEN_MANAGE = 'token:manage',
+  AUDIT_READ = 'audit:read',
+}
+
+const READ = [Permission.ORGANIZATION_READ, Permission.LICENSE_READ];
+
+export const PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
+  [Role.PLATFORM_ADMIN]: new Set(Object.values(Permission)),
+  [Role.ORG_ADMIN]: new Set([
+    ...READ,
+    Permission.LICENSE_MANAGE,
+    Permission.SEAT_MANAGE,
+    Permission.TOKEN_MANAGE,
+    Permission.AUDIT_READ,
+  ]),
+  [Role.LICENSE_MANAGER]: new Set([...READ, Permission.LICENSE_MANAGE, Permission.SEAT_MANAGE]),
+  [Role.AUDITOR]: new Set([...READ, Permission.AUDIT_READ]),
+  [Role.INTEGRATOR]: new Set(READ),
+};

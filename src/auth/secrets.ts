@@ -1,0 +1,60 @@
+import { createHmac, randomBytes } from 'node:crypto';
+
+/**
+ * License keys and API tokens are random, shown once, and stored only as HMAC-SHA256 digests under the server
+ * secret: a copy of the database alone does not let anyone present them.
+ */
+export class SecretDigester {
+  constructor(private readonly secretKey: Buffer) {}
+
+  digest(value: string): string {
+    return createHmac('sha256', this.secretKey).update(value, 'utf8').digest('hex');
+  }
+}
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+function base32(bytes: Buffer): string {
+  let bits = 0;
+  let value = 0;
+  let out = '';
+  for (const byte of bytes) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += CROCKFORD[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += CROCKFORD[(value << (5 - bits)) & 31];
+  return out;
+}
+
+export const LICENSE_KEY_PATTERN = /^AINX(-[0-9A-HJKMNP-TV-Z]{8}){4}$/;
+const API_TOKEN_PATTERN = /^alm_[A-Za-z0-9_-]{43}$/;
+
+/** A new license key: `AINX-` and 160 random bits in four groups of Crockford base32. */
+export function generateLicenseKey(): string {
+  const body = base32(randomBytes(20));
+  return `AINX-${body.slice(0, 8)}-${body.slice(8, 16)}-${body.slice(16, 24)}-${body.slice(24, 32)}`;
+}
+
+/** Keys are typed by people: accept lower case and stray spaces, nothing else. */
+export function normalizeLicenseKey(key: string): string | null {
+  const normalized = key.trim().toUpperCase();
+  return LICENSE_KEY_PATTERN.test(normalized) ? normalized : null;
+}
+
+/** A new API token: `alm_` and 256 random bits, base64url. */
+export function generateApiToken(): string {
+  return `alm_${randomBytes(32).toString('base64url')}`;
+}
+
+export function isWellFormedApiToken(token: string): boolean {
+  return API_TOKEN_PATTERN.test(token);
+}
+
+/** The last characters of a secret, for recognising it in a list without revealing it. */
+export function hintOf(secret: string): string {
+  return secret.slice(-4);
+}

@@ -1,0 +1,31 @@
+import { Arg, Args, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { PageArgs } from '../common/pagination';
+import type { GraphQLContext } from '../server/context';
+import type { TokenService } from './token.service';
+import { ApiTokenConnection, ApiTokenFilter, ApiTokenNode, CreateApiTokenInput, CreatedApiToken } from './token.types';
+
+@Resolver()
+export class TokenResolver {
+  constructor(private readonly tokens: TokenService) {}
+
+  @Query(() => ApiTokenConnection)
+  async apiTokens(
+    @Arg('filter', () => ApiTokenFilter, { nullable: true }) filter: ApiTokenFilter | null,
+    @Args(() => PageArgs) page: PageArgs,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<ApiTokenConnection> {
+    const result = await this.tokens.list(ctx, filter ?? {}, page);
+    return { nodes: result.nodes.map(ApiTokenNode.from), pageInfo: result.pageInfo };
+  }
+
+  @Mutation(() => CreatedApiToken, { description: 'Creates an API token; its secret is in the answer only this once.' })
+  async createApiToken(@Arg('input', () => CreateApiTokenInput) input: CreateApiTokenInput, @Ctx() ctx: GraphQLContext): Promise<CreatedApiToken> {
+    const { token, secret } = await this.tokens.create(ctx, input);
+    return { apiToken: ApiTokenNode.from(token), secret };
+  }
+
+  @Mutation(() => ApiTokenNode)
+  async revokeApiToken(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<ApiTokenNode> {
+    return ApiTokenNode.from(await this.tokens.revoke(ctx, id));
+  }
+}

@@ -1,0 +1,137 @@
+import type { EntityManager, FilterQuery } from '@mikro-orm/knex';
+import type { Operation } from '../common/operation';
+import { findPage, type Page, type PageArgs } from '../common/pagination';
+import type { SqlGateway } from '../db/sql';
+import { AppError } from '../errors';
+import type { AuditService } from '../modules/audit/audit.service';
+import { Organization } from '../modules/organization/organization.entity';
+import { ApiToken } from './api-token.entity';
+import { Principal } from './principal';
+import { Permission, Role } from './roles';
+import { generateApiToken, hintOf, isWellFormedApiToken, type SecretDigester } from './secrets';
+import type { ApiTokenFilter, CreateApiTokenInput } from './token.types';
+
+const snapshot = (t: ApiToken) => ({
+  name: t.name,
+  role: t.role,
+  organizationId: t.organization?.id ?? null,
+  tokenHint: t.tokenHint,
+  revokedAt: t.revokedAt ?? null,
+});
+
+/** Responsible for API tokens: creating, revoking and listing them, and turning a bearer token into a principal. */
+export class TokenService {
+  constructor(
+    private readonly db: SqlGateway,
+    private readonly digester: SecretDigester,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** The principal of an `Authorization` header; no header is anonymous, a bad one is refused. */
+  async authenticate(authorization: string | undefined): Promise<Principal> {
+    if (!authorization) return Principal.anonymous();
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
+    if (!match || !isWellFormedApiToken(match[1]!)) {
+      throw AppError.unauthenticated('The Authorization header must be "Bearer <API token>".');
+    }
+    const row = await this.db.read((sql) =>
+      sql.get<{ id: string; name: string; role: Role; organization_id: string | null }>(
+        'select id, name, role, organization_id from api_token where token_digest = ? and revoked_at is null',
+        [this.digester.digest(match[1]!)],
+      ),
+    );
+    if (!row) throw AppError.unauthenticated('This API token is not recognized or was revoked.');
+    return Principal.apiToken({ id: row.id, name: row.name, role: row.role, organizationId: row.organization_id });
+  }
+
+  /**
+   * On the first start against an empty database, creates a platform-admin token and returns its secret for
+   * the one time it is shown. Returns null when any token exists.
+   */
+  async bootstrap(em: EntityManager): Promise<string | null> {
+    return em.transactional(async (tx) => {
+      if (await tx.count(ApiToken, {})) return null;
+      const secret = generateApiToken();
+      const token = tx.create(ApiToken, {
+        name: 'bootstrap platform admin',
+        role: Role.PLATFORM_ADMIN,
+        organization: null,
+        tokenDigest: this.digester.digest(secret),
+        tokenHint: hintOf(secret),
+      });
+      this.audit.record(tx, { type: 'SYSTEM', id: null, label: 'bootstrap' }, null, {
+        organizationId: null,
+        action: 'apiToken.create',
+        objectType: 'ApiToken',
+        objectId: token.id,
+        after: snapshot(token),
+      });
+      return secret;
+    });
+  }
+
+  async create(op: Operation, input: CreateApiTokenInput): Promise<{ token: ApiToken; secret: string }> {
+    const organizationId = input.organizationId ?? null;
+    if (input.role === Role.PLATFORM_ADMIN && organizationId) {
+      throw AppError.badInput('A PLATFORM_ADMIN token belongs to no organization.', 'organizationId');
+    }
+    if (input.role !== Role.PLATFORM_ADMIN && !organizationId) {
+      throw AppError.badInput(`A ${input.role} token needs an organizationId.`, 'organizationId');
+    }
+    op.principal.require(Permission.TOKEN_MANAGE, organizationId);
+    if (input.role === Role.PLATFORM_ADMIN && !op.principal.isPlatformAdmin) {
+      throw AppError.forbidden('Only a platform admin may create a PLATFORM_ADMIN token.');
+    }
+    return op.em.transactional(async (em) => {
+      const organization = organizationId ? await em.findOne(Organization, { id: organizationId }) : null;
+      if (organizationId && !organization) throw AppError.notFound('Organization', organizationId);
+      const secret = generateApiToken();
+      const token = em.create(ApiToken, {
+        name: input.name.trim(),
+        role: input.role,
+        organization,
+        tokenDigest: this.digester.digest(secret),
+        tokenHint: hintOf(secret),
+      });
+      this.audit.record(em, op.principal.requireActor(), op.requestId, {
+        organizationId,
+        action: 'apiToken.create',
+        objectType: 'ApiToken',
+        objectId: token.id,
+        after: snapshot(token),
+      });
+      return { token, secret };
+    });
+  }
+
+  async revoke(op: Operation, id: string): Promise<ApiToken> {
+    op.principal.require(Permission.TOKEN_MANAGE);
+    return op.em.transactional(async (em) => {
+      const token = await em.findOne(ApiToken, { id });
+      if (!token) throw AppError.notFound('ApiToken', id);
+      op.principal.requireObject(Permission.TOKEN_MANAGE, token.organization?.id ?? null, 'ApiToken', id);
+      if (token.revokedAt) throw AppError.invalidTransition('API token', 'revoked', 'revoke');
+      const before = snapshot(token);
+      token.revokedAt = new Date();
+      this.audit.record(em, op.principal.requireActor(), op.requestId, {
+        organizationId: token.organization?.id ?? null,
+        action: 'apiToken.revoke',
+        objectType: 'ApiToken',
+        objectId: token.id,
+        before,
+        after: snapshot(token),
+      });
+      return token;
+    });
+  }
+
+  list(op: Operation, filter: ApiTokenFilter, page: PageArgs): Promise<Page<ApiToken>> {
+    op.principal.require(Permission.TOKEN_MANAGE);
+    const organizationId = op.principal.scopeOrganization(filter.organizationId);
+    const where: FilterQuery<ApiToken> = {};
+    if (organizationId) where.organization = organizationId;
+    if (filter.active === true) where.revokedAt = null;
+    if (filter.active === false) where.revokedAt = { $ne: null };
+    return findPage(op.em, ApiToken, where, page, (t) => t);
+  }
+}

@@ -1,0 +1,78 @@
+import type { EntityManager, EntityName, FilterQuery } from '@mikro-orm/knex';
+import { Max, Min } from 'class-validator';
+import { ArgsType, type ClassType, Field, Int, ObjectType } from 'type-graphql';
+import { isId } from '../db/ids';
+import { AppError } from '../errors';
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 200;
+
+@ArgsType()
+export class PageArgs {
+  @Field(() => Int, { defaultValue: DEFAULT_PAGE_SIZE, description: `At most ${MAX_PAGE_SIZE}.` })
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
+  first: number = DEFAULT_PAGE_SIZE;
+
+  @Field(() => String, { nullable: true, description: 'The `endCursor` of the previous page.' })
+  after?: string | null;
+}
+
+@ObjectType()
+export class PageInfo {
+  @Field(() => Boolean)
+  hasNextPage!: boolean;
+
+  @Field(() => String, { nullable: true })
+  endCursor!: string | null;
+}
+
+export interface Page<T> {
+  nodes: T[];
+  pageInfo: PageInfo;
+}
+
+/** A cursor connection of `T`: the nodes in creation order and where the next page starts. */
+export function Connection<T extends object>(node: ClassType<T>) {
+  @ObjectType()
+  abstract class ConnectionType {
+    @Field(() => [node])
+    nodes!: T[];
+
+    @Field(() => PageInfo)
+    pageInfo!: PageInfo;
+  }
+  return ConnectionType;
+}
+
+/** Cursors are opaque to clients; inside they are the time-ordered id of the last row seen. */
+export function encodeCursor(id: string): string {
+  return Buffer.from(`c1:${id}`, 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string): string {
+  const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
+  const id = decoded.startsWith('c1:') ? decoded.slice(3) : '';
+  if (!isId(id)) throw AppError.badInput('The cursor is not one this server issued.', 'after');
+  return id;
+}
+
+/** One page of rows ordered by id, the first after the cursor; reads one row more to know whether more follow. */
+export async function findPage<E extends { id: string }, T>(
+  em: EntityManager,
+  entity: EntityName<E>,
+  where: FilterQuery<E>,
+  page: PageArgs,
+  toNode: (row: E) => T,
+): Promise<Page<T>> {
+  const conditions: FilterQuery<E>[] = [where];
+  if (page.after) conditions.push({ id: { $gt: decodeCursor(page.after) } } as unknown as FilterQuery<E>);
+  const rows = await em.find(entity, { $and: conditions } as FilterQuery<E>, {
+    orderBy: { id: 'asc' } as never,
+    limit: page.first + 1,
+  });
+  const hasNextPage = rows.length > page.first;
+  const slice = hasNextPage ? rows.slice(0, page.first) : rows;
+  const last = slice[slice.length - 1];
+  return { nodes: slice.map(toNode), pageInfo: { hasNextPage, endCursor: last ? encodeCursor(last.id) : null } };
+}

@@ -1,0 +1,104 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
+
+/** Where the data lives: the embedded SQLite file, or a PostgreSQL server. */
+export type DatabaseConfig =
+  | { driver: 'sqlite'; path: string }
+  | { driver: 'postgresql'; url: string };
+
+/** The whole server configuration, read once from the environment and validated. */
+export interface Config {
+  port: number;
+  host?: string;
+  database: DatabaseConfig;
+  /** Key of the HMAC digests under which license keys and API tokens are stored. */
+  secretKey: Buffer;
+  /** Where the generated secret was kept, when it was not given. */
+  secretKeySource: 'env' | 'file';
+  redisUrl?: string;
+  /** How often expired leases are swept up, in milliseconds. */
+  leaseReaperIntervalMs: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Largest accepted request body. */
+  maxBodyBytes: number;
+  production: boolean;
+}
+
+/** A configuration problem, reported as one line before the process exits. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number, got ${JSON.stringify(raw)}`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function databaseFrom(env: Env): DatabaseConfig {
+  const url = env.DATABASE_URL?.trim();
+  if (!url) return { driver: 'sqlite', path: resolve(env.SQLITE_PATH?.trim() || 'data/license-manager.sqlite') };
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError('DATABASE_URL is not a valid URL (expected postgres://user@host:5432/database)');
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new ConfigError(`DATABASE_URL must start with postgres:// (got ${parsed.protocol}//); leave it unset for SQLite`);
+  }
+  if (!parsed.hostname) throw new ConfigError('DATABASE_URL has no host');
+  if (parsed.pathname.length <= 1) throw new ConfigError('DATABASE_URL names no database (…/database)');
+  return { driver: 'postgresql', url };
+}
+
+function secretFrom(env: Env, database: DatabaseConfig): Pick<Config, 'secretKey' | 'secretKeySource'> {
+  const given = env.SECRET_KEY?.trim();
+  if (given) {
+    if (given.length < 32) throw new ConfigError('SECRET_KEY must be at least 32 characters long');
+    return { secretKey: Buffer.from(given, 'utf8'), secretKeySource: 'env' };
+  }
+  if (database.driver !== 'sqlite') {
+    // Several instances share one PostgreSQL database: each must digest keys with the same secret.
+    throw new ConfigError('SECRET_KEY is required with DATABASE_URL (every instance must share it)');
+  }
+  // The embedded default keeps a generated secret beside its database file, readable by its owner only.
+  const file = resolve(dirname(database.path), 'secret.key');
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
+  }
+  return { secretKey: Buffer.from(readFileSync(file, 'utf8').trim(), 'utf8'), secretKeySource: 'file' };
+}
+
+/** Reads and validates the configuration; throws a {@link ConfigError} that says what to fix. */
+export function loadConfig(env: Env = process.env): Config {
+  const logLevel = (env.LOG_LEVEL?.trim() || 'info') as Config['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const redisUrl = env.REDIS_URL?.trim() || undefined;
+  if (redisUrl && !/^rediss?:\/\/[^/]/.test(redisUrl)) {
+    throw new ConfigError('REDIS_URL must look like redis://host:6379');
+  }
+  const database = databaseFrom(env);
+  return {
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    host: env.HOST?.trim() || undefined,
+    database,
+    ...secretFrom(env, database),
+    redisUrl,
+    leaseReaperIntervalMs: integer(env, 'LEASE_REAPER_INTERVAL_MS', 10_000, 100, 3_600_000),
+    logLevel,
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
+    production: env.NODE_ENV === 'production',
+  };
+}

@@ -1,0 +1,66 @@
+import 'reflect-metadata';
+import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
+import { MikroORM, type Options } from '@mikro-orm/core';
+import { Migrator } from '@mikro-orm/migrations';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import type { DatabaseConfig } from '../config';
+import { ApiToken } from '../auth/api-token.entity';
+import { AuditEvent } from '../modules/audit/audit-event.entity';
+import { Feature } from '../modules/catalog/feature.entity';
+import { Plan } from '../modules/catalog/plan.entity';
+import { Product } from '../modules/catalog/product.entity';
+import { License } from '../modules/license/license.entity';
+import { Organization } from '../modules/organization/organization.entity';
+import { Lease } from '../modules/seat/lease.entity';
+import { Seat } from '../modules/seat/seat.entity';
+import { Migration20261128000000_licensing_core } from '../../migrations/Migration20261128000000_licensing_core';
+
+export const ENTITIES = [Organization, Product, Feature, Plan, License, Seat, Lease, ApiToken, AuditEvent];
+
+/**
+ * Migrations are listed here rather than discovered on disk, so that the same list runs from compiled code, under
+ * tsx and under vitest (which cannot load `.ts` migrations through MikroORM's own loader).
+ */
+export const MIGRATIONS = [
+  { name: 'Migration20261128000000_licensing_core', class: Migration20261128000000_licensing_core },
+];
+
+/** Counts the SQL statements the process runs, so that tests can assert what a request costs. */
+export class QueryCounter {
+  count = 0;
+  readonly statements: string[] = [];
+  recording = false;
+
+  record(sql: string): void {
+    this.count += 1;
+    if (this.recording) this.statements.push(sql);
+  }
+}
+
+export type Orm = MikroORM;
+
+export async function openOrm(database: DatabaseConfig, counter: QueryCounter): Promise<MikroORM> {
+  const common: Partial<Options> = {
+    entities: ENTITIES,
+    discovery: { disableDynamicFileAccess: true, requireEntitiesArray: true },
+    extensions: [Migrator],
+    migrations: { migrationsList: MIGRATIONS, transactional: true, allOrNothing: true, snapshot: false, silent: true },
+    forceUtcTimezone: true,
+    ignoreUndefinedInQuery: true,
+    onQuery: (sql: string) => {
+      counter.record(sql);
+      return sql;
+    },
+  };
+  if (database.driver === 'sqlite') {
+    return MikroORM.init({ ...common, driver: BetterSqliteDriver, dbName: database.path } as Options);
+  }
+  return MikroORM.init({
+    ...common,
+    driver: PostgreSqlDriver,
+    clientUrl: database.url,
+    // An unreachable server fails the start within seconds instead of hanging it.
+    pool: { min: 0, max: 10, acquireTimeoutMillis: 10_000 },
+    driverOptions: { connection: { connectionTimeoutMillis: 5_000 } },
+  } as Options);
+}

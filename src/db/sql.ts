@@ -1,0 +1,163 @@
+import type { EntityManager as SqlEntityManager, Knex } from '@mikro-orm/knex';
+import type { Database, Statement } from 'better-sqlite3';
+import type { Orm, QueryCounter } from './orm';
+
+export type SqlValue = string | number | boolean | null | Date;
+
+/** Runs plain SQL with `?` placeholders; the same text serves SQLite and PostgreSQL. */
+export interface SqlRunner {
+  all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
+  /** Returns the number of rows changed. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+}
+
+/**
+ * Plain SQL beside the ORM, for the paths that client applications hit on every call (validation, checkout,
+ * heartbeat, checkin), where an ORM lookup costs more than ten times a prepared statement. It shares the ORM's
+ * connections, so its transactions and the ORM's never interleave.
+ */
+export interface SqlGateway {
+  readonly dialect: 'sqlite' | 'postgresql';
+  /** Reads outside a transaction. */
+  read<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T>;
+  /** A write transaction: `BEGIN IMMEDIATE` on SQLite, so that a read-then-write never fails with SQLITE_BUSY. */
+  write<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T>;
+  /** `for update` where the database has row locks (PostgreSQL); SQLite's write transaction already excludes. */
+  readonly forUpdate: string;
+}
+
+/** Dates arrive as epoch milliseconds from SQLite and as `Date` from PostgreSQL. */
+export function toDate(value: unknown): Date {
+  return value instanceof Date ? value : new Date(Number(value));
+}
+
+export function toDateOrNull(value: unknown): Date | null {
+  return value === null || value === undefined ? null : toDate(value);
+}
+
+/** JSON columns arrive as text from SQLite and parsed from PostgreSQL. */
+export function fromJson<T>(value: unknown): T {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
+
+function knexOf(orm: Orm): Knex {
+  return (orm.em as unknown as SqlEntityManager).getConnection().getKnex();
+}
+
+class SqliteGateway implements SqlGateway {
+  readonly dialect = 'sqlite' as const;
+  readonly forUpdate = '';
+  private readonly statements = new Map<string, Statement>();
+
+  constructor(
+    private readonly knex: Knex,
+    private readonly counter: QueryCounter,
+  ) {}
+
+  private statement(db: Database, sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private runner(db: Database): SqlRunner {
+    const bind = (params: readonly SqlValue[]) =>
+      params.map((p) => (p instanceof Date ? p.getTime() : typeof p === 'boolean' ? (p ? 1 : 0) : p));
+    const count = (sql: string) => this.counter.record(sql);
+    return {
+      all: async <T>(sql: string, params: readonly SqlValue[] = []) => {
+        count(sql);
+        return this.statement(db, sql).all(...bind(params)) as T[];
+      },
+      get: async <T>(sql: string, params: readonly SqlValue[] = []) => {
+        count(sql);
+        return this.statement(db, sql).get(...bind(params)) as T | undefined;
+      },
+      run: async (sql: string, params: readonly SqlValue[] = []) => {
+        count(sql);
+        return this.statement(db, sql).run(...bind(params)).changes;
+      },
+    };
+  }
+
+  /**
+   * Borrows the ORM's single SQLite connection from its pool: while it is held, neither the ORM nor another
+   * request can run a statement on it, so a transaction here never has a foreign statement inside it.
+   */
+  private async withConnection<T>(fn: (db: Database) => Promise<T>): Promise<T> {
+    const client = this.knex.client as { acquireConnection(): Promise<Database>; releaseConnection(db: Database): Promise<void> };
+    const db = await client.acquireConnection();
+    try {
+      return await fn(db);
+    } finally {
+      await client.releaseConnection(db);
+    }
+  }
+
+  read<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T> {
+    return this.withConnection((db) => fn(this.runner(db)));
+  }
+
+  write<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T> {
+    return this.withConnection(async (db) => {
+      this.statement(db, 'begin immediate').run();
+      try {
+        const result = await fn(this.runner(db));
+        this.statement(db, 'commit').run();
+        return result;
+      } catch (error) {
+        if (db.inTransaction) this.statement(db, 'rollback').run();
+        throw error;
+      }
+    });
+  }
+}
+
+class PostgresGateway implements SqlGateway {
+  readonly dialect = 'postgresql' as const;
+  readonly forUpdate = 'for update';
+
+  constructor(
+    private readonly knex: Knex,
+    private readonly counter: QueryCounter,
+  ) {}
+
+  private runner(executor: Knex | Knex.Transaction): SqlRunner {
+    const exec = async (sql: string, params: readonly SqlValue[]) => {
+      this.counter.record(sql);
+      return (await executor.raw(sql, params as SqlValue[])) as { rows: unknown[]; rowCount: number };
+    };
+    return {
+      all: async <T>(sql: string, params: readonly SqlValue[] = []) => (await exec(sql, params)).rows as T[],
+      get: async <T>(sql: string, params: readonly SqlValue[] = []) => (await exec(sql, params)).rows[0] as T | undefined,
+      run: async (sql: string, params: readonly SqlValue[] = []) => (await exec(sql, params)).rowCount,
+    };
+  }
+
+  read<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T> {
+    return fn(this.runner(this.knex));
+  }
+
+  write<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T> {
+    return this.knex.transaction((trx) => fn(this.runner(trx)));
+  }
+}
+
+export function openSqlGateway(orm: Orm, counter: QueryCounter): SqlGateway {
+  const knex = knexOf(orm);
+  return orm.config.get('driver')?.name === 'PostgreSqlDriver'
+    ? new PostgresGateway(knex, counter)
+    : new SqliteGateway(knex, counter);
+}
+
+/** Tunes the embedded database once at start-up: WAL lets readers run beside the writer. */
+export async function tuneSqlite(orm: Orm): Promise<void> {
+  const knex = knexOf(orm);
+  await knex.raw('pragma journal_mode = wal');
+  await knex.raw('pragma synchronous = normal');
+  await knex.raw('pragma busy_timeout = 5000');
+}

@@ -1,0 +1,71 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * Every exceptional failure the API reports carries one of these codes in `extensions.code`.
+ * Expected business outcomes (no seat free, license suspended) are typed results, not errors.
+ */
+export enum ErrorCode {
+  /** No credentials, or credentials that are not recognized. */
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  /** Recognized credentials without the right to this operation or this organization. */
+  FORBIDDEN = 'FORBIDDEN',
+  /** The object does not exist, or the caller may not know that it exists. */
+  NOT_FOUND = 'NOT_FOUND',
+  /** The input is malformed or out of range. */
+  BAD_USER_INPUT = 'BAD_USER_INPUT',
+  /** The input conflicts with existing data (a duplicate name, a key already taken). */
+  CONFLICT = 'CONFLICT',
+  /** The object's current state does not allow the operation (resuming a revoked license). */
+  INVALID_STATE_TRANSITION = 'INVALID_STATE_TRANSITION',
+  /** The operation does not apply to this kind of license (a lease on a site license). */
+  UNSUPPORTED_LICENSE_TYPE = 'UNSUPPORTED_LICENSE_TYPE',
+  /** Anything unexpected; details are logged with the request id, never sent. */
+  INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
+}
+
+/** Base class of the errors that reach clients as they are: a message and a stable code. */
+export class AppError extends GraphQLError {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message, { extensions: { ...details, code } });
+    this.code = code;
+    this.name = 'AppError';
+  }
+
+  static unauthenticated(message = 'Authentication required: send an API token as "Authorization: Bearer <token>".') {
+    return new AppError(ErrorCode.UNAUTHENTICATED, message);
+  }
+
+  static forbidden(message: string) {
+    return new AppError(ErrorCode.FORBIDDEN, message);
+  }
+
+  static notFound(entity: string, id: string) {
+    return new AppError(ErrorCode.NOT_FOUND, `${entity} ${JSON.stringify(id)} was not found.`, { entity, id });
+  }
+
+  static badInput(message: string, field?: string) {
+    return new AppError(ErrorCode.BAD_USER_INPUT, message, field ? { field } : {});
+  }
+
+  static conflict(message: string, details: Record<string, unknown> = {}) {
+    return new AppError(ErrorCode.CONFLICT, message, details);
+  }
+
+  static invalidTransition(entity: string, from: string, action: string) {
+    return new AppError(
+      ErrorCode.INVALID_STATE_TRANSITION,
+      `Cannot ${action} a ${entity} that is ${from}.`,
+      { entity, from, action },
+    );
+  }
+
+  static unsupportedLicenseType(operation: string, type: string, expected: string[]) {
+    return new AppError(
+      ErrorCode.UNSUPPORTED_LICENSE_TYPE,
+      `${operation} applies to ${expected.join(' or ')} licenses; this license is ${type}.`,
+      { licenseType: type, expected },
+    );
+  }
+}

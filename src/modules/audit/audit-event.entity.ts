@@ -1,0 +1,46 @@
+import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
+
+/**
+ * One change: who did what to which object, before and after, and when. Append-only; its organization and
+ * object are plain columns so that the record outlives what it describes.
+ */
+@Entity({ tableName: 'audit_event' })
+@Index({ properties: ['organizationId', 'id'] })
+export class AuditEvent {
+  /** A UUIDv7: ordering by id orders by time. */
+  @PrimaryKey({ type: 'string', length: 36 })
+  id!: string;
+
+  @Property({ type: 'string', length: 36, nullable: true })
+  organizationId?: string | null;
+
+  @Property({ type: 'string', length: 20 })
+  actorType!: string;
+
+  @Property({ type: 'string', length: 36, nullable: true })
+  actorId?: string | null;
+
+  @Property({ type: 'string', length: 200 })
+  actorLabel!: string;
+
+  @Property({ type: 'string', length: 60 })
+  action!: string;
+
+  @Property({ type: 'string', length: 40 })
+  objectType!: string;
+
+  @Property({ type: 'string', length: 36 })
+  objectId!: string;
+
+  @Property({ type: 'json', nullable: true })
+  before?: Record<string, unknown> | null;
+
+  @Property({ type: 'json', nullable: true })
+  after?: Record<string, unknown> | null;
+
+  @Property({ type: 'string', length: 64, nullable: true })
+  requestId?: string | null;
+
+  @Property({ type: 'datetime' })
+  occurredAt!: Date;
+}

@@ -1,0 +1,20 @@
+import { Arg, Args, Ctx, Query, Resolver } from 'type-graphql';
+import { PageArgs } from '../../common/pagination';
+import type { GraphQLContext } from '../../server/context';
+import type { AuditService } from './audit.service';
+import { AuditEventConnection, AuditEventNode, AuditFilterInput } from './audit.types';
+
+@Resolver()
+export class AuditResolver {
+  constructor(private readonly audit: AuditService) {}
+
+  @Query(() => AuditEventConnection, { description: 'The audit log, oldest first; filter by organization, object, actor, action and time.' })
+  async auditLog(
+    @Arg('filter', () => AuditFilterInput, { nullable: true }) filter: AuditFilterInput | null,
+    @Args(() => PageArgs) page: PageArgs,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<AuditEventConnection> {
+    const result = await this.audit.list(ctx, filter ?? {}, page);
+    return { nodes: result.nodes.map(AuditEventNode.from), pageInfo: result.pageInfo };
+  }
+}

@@ -1,0 +1,240 @@
+import { ArrayMaxSize, IsIn, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Connection } from '../../common/pagination';
+import { LicenseType } from '../license/license.enums';
+import { FeatureTier } from './catalog.enums';
+import type { Feature } from './feature.entity';
+import type { Plan } from './plan.entity';
+import type { Product } from './product.entity';
+import { LicenseLimits, LimitsInput, Overage, OverageInput } from './terms.types';
+
+const KEY = /^[a-z0-9][a-z0-9._-]*$/;
+const KEY_MESSAGE = 'must be lower-case letters, digits, ".", "_" or "-", starting with a letter or digit';
+
+@ObjectType('Product', { description: 'A product of the AINexLayer platform.' })
+export class ProductNode {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String)
+  key!: string;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => Date)
+  createdAt!: Date;
+
+  static from(entity: Product): ProductNode {
+    return Object.assign(new ProductNode(), { id: entity.id, key: entity.key, name: entity.name, createdAt: entity.createdAt });
+  }
+}
+
+@ObjectType('Feature', { description: 'A capability of a product, CORE or PREMIUM.' })
+export class FeatureNode {
+  @Field(() => ID)
+  id!: string;
+
+  productId!: string;
+
+  @Field(() => String)
+  key!: string;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => FeatureTier)
+  tier!: FeatureTier;
+
+  static from(entity: Feature): FeatureNode {
+    return Object.assign(new FeatureNode(), {
+      id: entity.id,
+      productId: entity.product.id,
+      key: entity.key,
+      name: entity.name,
+      tier: entity.tier,
+    });
+  }
+}
+
+@ObjectType('Plan', { description: 'A license template: type, limits, term, features and price.' })
+export class PlanNode {
+  @Field(() => ID)
+  id!: string;
+
+  productId!: string;
+
+  @Field(() => String)
+  key!: string;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => LicenseType)
+  licenseType!: LicenseType;
+
+  @Field(() => Int, { nullable: true, description: 'Length of one term in days; null for perpetual.' })
+  termDays!: number | null;
+
+  @Field(() => Int)
+  gracePeriodDays!: number;
+
+  @Field(() => Boolean)
+  autoRenew!: boolean;
+
+  @Field(() => LicenseLimits)
+  limits!: LicenseLimits;
+
+  @Field(() => Overage)
+  overage!: Overage;
+
+  @Field(() => Int)
+  leaseTtlSeconds!: number;
+
+  @Field(() => Int, { nullable: true })
+  pricePerSeatCents!: number | null;
+
+  @Field(() => Int, { nullable: true })
+  pricePerPeriodCents!: number | null;
+
+  @Field(() => String)
+  currency!: string;
+
+  @Field(() => Date)
+  createdAt!: Date;
+
+  static from(p: Plan): PlanNode {
+    return Object.assign(new PlanNode(), {
+      id: p.id,
+      productId: p.product.id,
+      key: p.key,
+      name: p.name,
+      licenseType: p.licenseType,
+      termDays: p.termDays ?? null,
+      gracePeriodDays: p.gracePeriodDays,
+      autoRenew: p.autoRenew,
+      limits: {
+        namedUsers: p.namedUsers ?? null,
+        concurrentSessions: p.concurrentSessions ?? null,
+        storageBytes: p.storageBytes ?? null,
+        apiCallsPerPeriod: p.apiCallsPerPeriod ?? null,
+        apiCallPeriod: p.apiCallPeriod,
+      },
+      overage: { policy: p.overagePolicy, percent: p.overagePercent ?? null },
+      leaseTtlSeconds: p.leaseTtlSeconds,
+      pricePerSeatCents: p.pricePerSeatCents ?? null,
+      pricePerPeriodCents: p.pricePerPeriodCents ?? null,
+      currency: p.currency,
+      createdAt: p.createdAt,
+    });
+  }
+}
+
+@ObjectType()
+export class ProductConnection extends Connection(ProductNode) {}
+
+@ObjectType()
+export class PlanConnection extends Connection(PlanNode) {}
+
+@InputType()
+export class FeatureInput {
+  @Field(() => String, { description: 'Unique within the product, e.g. `analytics.export`.' })
+  @Length(1, 100)
+  @Matches(KEY, { message: `key ${KEY_MESSAGE}` })
+  key!: string;
+
+  @Field(() => String)
+  @Length(1, 200)
+  name!: string;
+
+  @Field(() => FeatureTier)
+  tier!: FeatureTier;
+}
+
+@InputType()
+export class CreateProductInput {
+  @Field(() => String)
+  @Length(1, 100)
+  @Matches(KEY, { message: `key ${KEY_MESSAGE}` })
+  key!: string;
+
+  @Field(() => String)
+  @Length(1, 200)
+  name!: string;
+
+  @Field(() => [FeatureInput])
+  @ArrayMaxSize(500)
+  @ValidateNested({ each: true })
+  features: FeatureInput[] = [];
+}
+
+@InputType()
+export class CreatePlanInput {
+  @Field(() => ID)
+  productId!: string;
+
+  @Field(() => String)
+  @Length(1, 100)
+  @Matches(KEY, { message: `key ${KEY_MESSAGE}` })
+  key!: string;
+
+  @Field(() => String)
+  @Length(1, 200)
+  name!: string;
+
+  @Field(() => LicenseType)
+  @IsIn(Object.values(LicenseType))
+  licenseType!: LicenseType;
+
+  @Field(() => Int, { nullable: true, description: 'Length of one term in days; omit for perpetual.' })
+  @Min(1)
+  @Max(36_500)
+  termDays?: number | null;
+
+  @Field(() => Int, { defaultValue: 0 })
+  @Min(0)
+  @Max(365)
+  gracePeriodDays: number = 0;
+
+  @Field(() => Boolean, { defaultValue: false })
+  autoRenew: boolean = false;
+
+  @Field(() => LimitsInput, { nullable: true })
+  @ValidateNested()
+  limits?: LimitsInput | null;
+
+  @Field(() => OverageInput, { nullable: true })
+  @ValidateNested()
+  overage?: OverageInput | null;
+
+  @Field(() => Int, { defaultValue: 600, description: 'Lifetime of a concurrent lease without a heartbeat.' })
+  @Min(1)
+  @Max(7 * 86_400)
+  leaseTtlSeconds: number = 600;
+
+  @Field(() => [String], { description: 'Keys of the product features the plan includes.' })
+  @ArrayMaxSize(500)
+  @Length(1, 100, { each: true })
+  featureKeys: string[] = [];
+
+  @Field(() => Int, { nullable: true })
+  @Min(0)
+  pricePerSeatCents?: number | null;
+
+  @Field(() => Int, { nullable: true })
+  @Min(0)
+  pricePerPeriodCents?: number | null;
+
+  @Field(() => String, { defaultValue: 'USD' })
+  @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO 4217 code such as USD' })
+  currency: string = 'USD';
+}
+
+@InputType()
+export class PlanFilter {
+  @Field(() => ID, { nullable: true })
+  productId?: string | null;
+
+  @Field(() => LicenseType, { nullable: true })
+  licenseType?: LicenseType | null;
+}

@@ -1,0 +1,69 @@
+import { IsIn, Max, Min } from 'class-validator';
+import { SafeIntResolver } from 'graphql-scalars';
+import { Field, InputType, Int, ObjectType } from 'type-graphql';
+import { OveragePolicy, UsagePeriod } from '../license/license.enums';
+
+/** The limits of a plan or license; a null limit does not apply. */
+@ObjectType()
+export class LicenseLimits {
+  @Field(() => Int, { nullable: true, description: 'Named users (USER licenses).' })
+  namedUsers!: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Simultaneous sessions (CONCURRENT licenses).' })
+  concurrentSessions!: number | null;
+
+  @Field(() => SafeIntResolver, { nullable: true })
+  storageBytes!: number | null;
+
+  @Field(() => SafeIntResolver, { nullable: true })
+  apiCallsPerPeriod!: number | null;
+
+  @Field(() => UsagePeriod)
+  apiCallPeriod!: UsagePeriod;
+}
+
+@InputType()
+export class LimitsInput {
+  @Field(() => Int, { nullable: true })
+  @Min(0)
+  @Max(10_000_000)
+  namedUsers?: number | null;
+
+  @Field(() => Int, { nullable: true })
+  @Min(0)
+  @Max(10_000_000)
+  concurrentSessions?: number | null;
+
+  @Field(() => SafeIntResolver, { nullable: true })
+  @Min(0)
+  storageBytes?: number | null;
+
+  @Field(() => SafeIntResolver, { nullable: true })
+  @Min(0)
+  apiCallsPerPeriod?: number | null;
+
+  @Field(() => UsagePeriod, { nullable: true })
+  @IsIn(Object.values(UsagePeriod))
+  apiCallPeriod?: UsagePeriod | null;
+}
+
+/** What happens when usage reaches a limit. */
+@ObjectType()
+export class Overage {
+  @Field(() => OveragePolicy)
+  policy!: OveragePolicy;
+
+  @Field(() => Int, { nullable: true, description: 'How far over the limit PERCENT allows.' })
+  percent!: number | null;
+}
+
+@InputType()
+export class OverageInput {
+  @Field(() => OveragePolicy)
+  policy!: OveragePolicy;
+
+  @Field(() => Int, { nullable: true, description: 'Required with PERCENT: 1 to 1000.' })
+  @Min(1)
+  @Max(1000)
+  percent?: number | null;
+}

@@ -1,0 +1,86 @@
+import { normalizeLicenseKey, type SecretDigester } from '../../auth/secrets';
+import { fromJson, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
+import { AppError, ErrorCode } from '../../errors';
+import type { LicenseStatus, LicenseType } from './license.enums';
+
+/** The columns of a license that client-facing operations need, read by its key in one statement. */
+export interface KeyedLicense {
+  id: string;
+  organizationId: string;
+  productId: string;
+  type: LicenseType;
+  status: LicenseStatus;
+  startsAt: Date;
+  expiresAt: Date | null;
+  gracePeriodDays: number;
+  namedUsers: number | null;
+  concurrentSessions: number | null;
+  leaseTtlSeconds: number;
+  siteDomains: string[];
+  siteCidrs: string[];
+  keyHint: string;
+}
+
+interface Row {
+  id: string;
+  organization_id: string;
+  product_id: string;
+  type: LicenseType;
+  status: LicenseStatus;
+  starts_at: unknown;
+  expires_at: unknown;
+  grace_period_days: number;
+  named_users: number | null;
+  concurrent_sessions: number | null;
+  lease_ttl_seconds: number;
+  site_domains: unknown;
+  site_cidrs: unknown;
+  key_hint: string;
+}
+
+const COLUMNS = `id, organization_id, product_id, type, status, starts_at, expires_at, grace_period_days, named_users,
+  concurrent_sessions, lease_ttl_seconds, site_domains, site_cidrs, key_hint`;
+
+/**
+ * Responsible for license keys as credentials: client applications are authorized by the key alone, and reach
+ * only its own license. Keys are looked up by their keyed digest; the key itself is never stored.
+ */
+export class LicenseCredentials {
+  constructor(private readonly digester: SecretDigester) {}
+
+  /** The digest a key is stored under; a malformed key is refused before any lookup. */
+  digestOf(key: string): string {
+    const normalized = normalizeLicenseKey(key);
+    if (!normalized) {
+      throw new AppError(ErrorCode.BAD_USER_INPUT, 'This is not a license key: expected AINX- and four groups of eight characters.', {
+        field: 'key',
+      });
+    }
+    return this.digester.digest(normalized);
+  }
+
+  /**
+   * The license a key opens. With `forUpdate`, the row is locked until the transaction ends (PostgreSQL), so
+   * that counting its seats and taking one cannot interleave with another caller doing the same.
+   */
+  async authenticate(sql: SqlRunner, key: string, forUpdate = ''): Promise<KeyedLicense> {
+    const row = await sql.get<Row>(`select ${COLUMNS} from license where key_digest = ? ${forUpdate}`, [this.digestOf(key)]);
+    if (!row) throw new AppError(ErrorCode.UNAUTHENTICATED, 'This license key is not recognized.');
+    return {
+      id: row.id,
+      organizationId: row.organization_id,
+      productId: row.product_id,
+      type: row.type,
+      status: row.status,
+      startsAt: toDate(row.starts_at),
+      expiresAt: toDateOrNull(row.expires_at),
+      gracePeriodDays: Number(row.grace_period_days),
+      namedUsers: row.named_users === null ? null : Number(row.named_users),
+      concurrentSessions: row.concurrent_sessions === null ? null : Number(row.concurrent_sessions),
+      leaseTtlSeconds: Number(row.lease_ttl_seconds),
+      siteDomains: fromJson<string[]>(row.site_domains),
+      siteCidrs: fromJson<string[]>(row.site_cidrs),
+      keyHint: row.key_hint,
+    };
+  }
+}

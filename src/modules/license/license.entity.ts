@@ -1,0 +1,98 @@
+import { BigIntType, Collection, Entity, Enum, ManyToMany, ManyToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
+import { newId } from '../../db/ids';
+import { Feature } from '../catalog/feature.entity';
+import { Plan } from '../catalog/plan.entity';
+import { Product } from '../catalog/product.entity';
+import { Organization } from '../organization/organization.entity';
+import { LicenseStatus, LicenseType, OveragePolicy, UsagePeriod } from './license.enums';
+
+/** A license of one organization, issued from a plan, with its own limits, term and entitled features. */
+@Entity({ tableName: 'license' })
+export class License {
+  @PrimaryKey({ type: 'string', length: 36 })
+  id: Opt<string> = newId();
+
+  @ManyToOne(() => Organization)
+  organization!: Organization;
+
+  @ManyToOne(() => Plan)
+  plan!: Plan;
+
+  @ManyToOne(() => Product)
+  product!: Product;
+
+  /** HMAC-SHA256 of the key under the server secret; the key itself is shown once and never stored. */
+  @Property({ type: 'string', length: 64, unique: true, hidden: true, lazy: true })
+  keyDigest!: string;
+
+  /** The key's last characters, for recognising it in a list. */
+  @Property({ type: 'string', length: 8 })
+  keyHint!: string;
+
+  @Enum({ items: () => LicenseType, type: 'string' })
+  type!: LicenseType;
+
+  @Enum({ items: () => LicenseStatus, type: 'string' })
+  status: Opt<LicenseStatus> = LicenseStatus.ACTIVE;
+
+  @Property({ type: 'string', length: 500, nullable: true })
+  statusReason?: string | null;
+
+  @Property({ type: 'datetime' })
+  startsAt!: Date;
+
+  /** End of the current term; null for a perpetual license. */
+  @Property({ type: 'datetime', nullable: true })
+  expiresAt?: Date | null;
+
+  @Property({ type: 'integer' })
+  gracePeriodDays: Opt<number> = 0;
+
+  /** Length of one term, used by renewals; null for a perpetual license. */
+  @Property({ type: 'integer', nullable: true })
+  termDays?: number | null;
+
+  @Property({ type: 'boolean' })
+  autoRenew: Opt<boolean> = false;
+
+  @Property({ type: 'integer', nullable: true })
+  namedUsers?: number | null;
+
+  @Property({ type: 'integer', nullable: true })
+  concurrentSessions?: number | null;
+
+  @Property({ type: new BigIntType('number'), nullable: true })
+  storageBytes?: number | null;
+
+  @Property({ type: new BigIntType('number'), nullable: true })
+  apiCallsPerPeriod?: number | null;
+
+  @Enum({ items: () => UsagePeriod, type: 'string' })
+  apiCallPeriod: Opt<UsagePeriod> = UsagePeriod.MONTH;
+
+  @Enum({ items: () => OveragePolicy, type: 'string' })
+  overagePolicy: Opt<OveragePolicy> = OveragePolicy.NONE;
+
+  @Property({ type: 'integer', nullable: true })
+  overagePercent?: number | null;
+
+  @Property({ type: 'integer' })
+  leaseTtlSeconds: Opt<number> = 600;
+
+  /** E-mail domains of a SITE license (`example.com` also covers `eu.example.com`). */
+  @Property({ type: 'json' })
+  siteDomains: Opt<string[]> = [];
+
+  /** IPv4 or IPv6 CIDR ranges of a SITE license. */
+  @Property({ type: 'json' })
+  siteCidrs: Opt<string[]> = [];
+
+  @ManyToMany({ entity: () => Feature, pivotTable: 'license_feature', joinColumn: 'license_id', inverseJoinColumn: 'feature_id' })
+  features = new Collection<Feature>(this);
+
+  @Property({ type: 'datetime' })
+  createdAt: Opt<Date> = new Date();
+
+  @Property({ type: 'datetime', onUpdate: () => new Date() })
+  updatedAt: Opt<Date> = new Date();
+}

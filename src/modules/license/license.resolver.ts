@@ -1,0 +1,144 @@
+import { Length } from 'class-validator';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { PageArgs } from '../../common/pagination';
+import type { GraphQLContext } from '../../server/context';
+import { FeatureNode, PlanNode, ProductNode } from '../catalog/catalog.types';
+import { OrganizationNode } from '../organization/organization.types';
+import type { LicenseService } from './license.service';
+import { IssuedLicense, IssueLicenseInput, LicenseConnection, LicenseFilter, LicenseNode, RenewLicenseInput } from './license.types';
+import type { ValidationService } from './validation.service';
+import { FeatureCheckResult, ValidationResult } from './validation.types';
+
+@Resolver(() => LicenseNode)
+export class LicenseResolver {
+  constructor(private readonly licenseService: LicenseService) {}
+
+  @Query(() => LicenseNode)
+  async license(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<LicenseNode> {
+    return LicenseNode.from(await this.licenseService.get(ctx, id));
+  }
+
+  @Query(() => LicenseConnection)
+  async licenses(
+    @Arg('filter', () => LicenseFilter, { nullable: true }) filter: LicenseFilter | null,
+    @Args(() => PageArgs) page: PageArgs,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<LicenseConnection> {
+    const result = await this.licenseService.list(ctx, filter ?? {}, page);
+    return { nodes: result.nodes.map(LicenseNode.from), pageInfo: result.pageInfo };
+  }
+
+  @FieldResolver(() => OrganizationNode)
+  async organization(@Root() license: LicenseNode, @Ctx() ctx: GraphQLContext): Promise<OrganizationNode> {
+    return (await ctx.loaders.organization.load(license.organizationId))!;
+  }
+
+  @FieldResolver(() => PlanNode)
+  async plan(@Root() license: LicenseNode, @Ctx() ctx: GraphQLContext): Promise<PlanNode> {
+    return (await ctx.loaders.plan.load(license.planId))!;
+  }
+
+  @FieldResolver(() => ProductNode)
+  async product(@Root() license: LicenseNode, @Ctx() ctx: GraphQLContext): Promise<ProductNode> {
+    return (await ctx.loaders.product.load(license.productId))!;
+  }
+
+  @FieldResolver(() => [FeatureNode], { description: 'Features the license entitles (core features of its product come with it).' })
+  features(@Root() license: LicenseNode, @Ctx() ctx: GraphQLContext): Promise<FeatureNode[]> {
+    return ctx.loaders.featuresOfLicense.load(license.id);
+  }
+
+  @FieldResolver(() => Int, { description: 'Named seats assigned (USER) or live leases (CONCURRENT).' })
+  seatsInUse(@Root() license: LicenseNode, @Ctx() ctx: GraphQLContext): Promise<number> {
+    return ctx.loaders.seatsInUse.load(license.id);
+  }
+
+  @Mutation(() => IssuedLicense, { description: 'Issues a license from a plan. The key in the answer is shown only this once.' })
+  async issueLicense(@Arg('input', () => IssueLicenseInput) input: IssueLicenseInput, @Ctx() ctx: GraphQLContext): Promise<IssuedLicense> {
+    const { license, key } = await this.licenseService.issue(ctx, input);
+    return { license: LicenseNode.from(license), key };
+  }
+
+  @Mutation(() => LicenseNode, { description: 'ACTIVE → SUSPENDED; live leases end.' })
+  async suspendLicense(
+    @Arg('id', () => ID) id: string,
+    @Arg('reason', () => String, { nullable: true }) reason: string | null,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<LicenseNode> {
+    return LicenseNode.from(await this.licenseService.suspend(ctx, id, reason));
+  }
+
+  @Mutation(() => LicenseNode, { description: 'SUSPENDED → ACTIVE.' })
+  async resumeLicense(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<LicenseNode> {
+    return LicenseNode.from(await this.licenseService.resume(ctx, id));
+  }
+
+  @Mutation(() => LicenseNode, { description: 'Ends a license for good; live leases end.' })
+  async revokeLicense(
+    @Arg('id', () => ID) id: string,
+    @Arg('reason', () => String, { nullable: true }) reason: string | null,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<LicenseNode> {
+    return LicenseNode.from(await this.licenseService.revoke(ctx, id, reason));
+  }
+
+  @Mutation(() => LicenseNode, { description: 'Extends the term by its length, or to a given end.' })
+  async renewLicense(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => RenewLicenseInput, { nullable: true }) input: RenewLicenseInput | null,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<LicenseNode> {
+    return LicenseNode.from(await this.licenseService.renew(ctx, id, input ?? {}));
+  }
+}
+
+@ArgsType()
+class ValidateLicenseArgs {
+  @Field(() => String)
+  @Length(1, 100)
+  key!: string;
+
+  @Field(() => String, { nullable: true, description: 'The machine; checked against its lease (CONCURRENT).' })
+  @Length(1, 200)
+  fingerprint?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The named user; checked against its seat (USER), or its e-mail domain (SITE).' })
+  @Length(1, 320)
+  user?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'A feature key to check the entitlement of.' })
+  @Length(1, 100)
+  feature?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'An IP address or e-mail domain (SITE).' })
+  @Length(1, 320)
+  site?: string | null;
+}
+
+@ArgsType()
+class CheckFeatureArgs {
+  @Field(() => String)
+  @Length(1, 100)
+  key!: string;
+
+  @Field(() => String)
+  @Length(1, 100)
+  feature!: string;
+}
+
+/** Client-facing reads, authorized by the license key alone. */
+@Resolver()
+export class LicenseClientResolver {
+  constructor(private readonly validation: ValidationService) {}
+
+  @Query(() => ValidationResult, { description: 'Runs every check that applies and returns each with its code, not only the first failure.' })
+  validateLicense(@Args(() => ValidateLicenseArgs) args: ValidateLicenseArgs): Promise<ValidationResult> {
+    const { key, ...request } = args;
+    return this.validation.validate(key, request);
+  }
+
+  @Query(() => FeatureCheckResult, { description: "Whether a feature may be used now under the key's license." })
+  checkFeature(@Args(() => CheckFeatureArgs) args: CheckFeatureArgs): Promise<FeatureCheckResult> {
+    return this.validation.checkFeature(args.key, args.feature);
+  }
+}

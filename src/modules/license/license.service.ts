@@ -1,0 +1,264 @@
+import { type EntityManager, type FilterQuery, LockMode } from '@mikro-orm/knex';
+import { Permission } from '../../auth/roles';
+import { generateLicenseKey, hintOf, type SecretDigester } from '../../auth/secrets';
+import type { Operation } from '../../common/operation';
+import { findPage, type Page, type PageArgs } from '../../common/pagination';
+import { AppError } from '../../errors';
+import type { AuditService } from '../audit/audit.service';
+import { type CatalogService, checkOverage } from '../catalog/catalog.service';
+import type { Feature } from '../catalog/feature.entity';
+import { Plan } from '../catalog/plan.entity';
+import { Organization } from '../organization/organization.entity';
+import { LeaseReleaseReason } from '../seat/seat.enums';
+import { License } from './license.entity';
+import { LicenseStatus, LicenseType } from './license.enums';
+import type { IssueLicenseInput, LicenseFilter, RenewLicenseInput, SiteInput } from './license.types';
+import { normalizeDomain, parseCidr } from './site';
+
+const DAY_MS = 86_400_000;
+const REASON_MAX = 500;
+
+/** Ends the concurrent sessions of a license (the seat module's lease ledger). */
+export interface SessionTerminator {
+  endAllOf(em: EntityManager, licenseId: string, reason: LeaseReleaseReason, now: Date): Promise<number>;
+}
+
+/** What the audit log keeps of a license: its terms, never its key. */
+function snapshot(l: License) {
+  return {
+    type: l.type,
+    status: l.status,
+    statusReason: l.statusReason ?? null,
+    planId: l.plan.id,
+    startsAt: l.startsAt,
+    expiresAt: l.expiresAt ?? null,
+    gracePeriodDays: l.gracePeriodDays,
+    termDays: l.termDays ?? null,
+    autoRenew: l.autoRenew,
+    limits: {
+      namedUsers: l.namedUsers ?? null,
+      concurrentSessions: l.concurrentSessions ?? null,
+      storageBytes: l.storageBytes ?? null,
+      apiCallsPerPeriod: l.apiCallsPerPeriod ?? null,
+      apiCallPeriod: l.apiCallPeriod,
+    },
+    overage: { policy: l.overagePolicy, percent: l.overagePercent ?? null },
+    leaseTtlSeconds: l.leaseTtlSeconds,
+    site: { domains: l.siteDomains, cidrs: l.siteCidrs },
+    keyHint: l.keyHint,
+  };
+}
+
+function checkSite(site: SiteInput | null | undefined): { domains: string[]; cidrs: string[] } {
+  const domains = (site?.domains ?? []).map((d) => {
+    const normalized = normalizeDomain(d);
+    if (!normalized) throw AppError.badInput(`"${d}" is not a domain name.`, 'site.domains');
+    return normalized;
+  });
+  const cidrs = (site?.cidrs ?? []).map((c) => {
+    const parsed = parseCidr(c);
+    if (!parsed) throw AppError.badInput(`"${c}" is not a CIDR range such as 10.0.0.0/8.`, 'site.cidrs');
+    return `${parsed.address}/${parsed.prefix}`;
+  });
+  return { domains: [...new Set(domains)], cidrs: [...new Set(cidrs)] };
+}
+
+/**
+ * Responsible for the life of licenses: issuing them from plans, suspension, resumption, revocation and renewal,
+ * and reading them. Talks to the catalog (plans and features), the lease ledger and the audit log.
+ */
+export class LicenseService {
+  constructor(
+    private readonly audit: AuditService,
+    private readonly catalog: CatalogService,
+    private readonly sessions: SessionTerminator,
+    private readonly digester: SecretDigester,
+    /** Whether the database has row locks (PostgreSQL); SQLite's single writer already excludes. */
+    private readonly rowLocks: boolean,
+  ) {}
+
+  async get(op: Operation, id: string): Promise<License> {
+    op.principal.require(Permission.LICENSE_READ);
+    const license = await op.em.findOne(License, { id });
+    if (!license || !op.principal.mayAccessOrganization(license.organization.id)) throw AppError.notFound('License', id);
+    return license;
+  }
+
+  list(op: Operation, filter: LicenseFilter, page: PageArgs): Promise<Page<License>> {
+    op.principal.require(Permission.LICENSE_READ);
+    const organizationId = op.principal.scopeOrganization(filter.organizationId);
+    const where: FilterQuery<License> = {};
+    if (organizationId) where.organization = organizationId;
+    if (filter.planId) where.plan = filter.planId;
+    if (filter.productId) where.product = filter.productId;
+    if (filter.type) where.type = filter.type;
+    if (filter.status) where.status = filter.status;
+    return findPage(op.em, License, where, page, (l) => l);
+  }
+
+  /** The features each license entitles, in one query for all of them. */
+  async featuresOf(em: EntityManager, licenseIds: readonly string[]): Promise<Map<string, Feature[]>> {
+    const licenses = await em.find(License, { id: { $in: [...licenseIds] } }, { populate: ['features'], fields: ['id', 'features'] });
+    return new Map(licenses.map((l) => [l.id, l.features.getItems()]));
+  }
+
+  async issue(op: Operation, input: IssueLicenseInput): Promise<{ license: License; key: string }> {
+    op.principal.require(Permission.LICENSE_MANAGE, input.organizationId);
+    const overage = input.overage ? checkOverage(input.overage) : null;
+    const site = checkSite(input.site);
+    return op.em.transactional(async (em) => {
+      const organization = await em.findOne(Organization, { id: input.organizationId });
+      if (!organization) throw AppError.notFound('Organization', input.organizationId);
+      const plan = await em.findOne(Plan, { id: input.planId }, { populate: ['features'] });
+      if (!plan) throw AppError.notFound('Plan', input.planId);
+
+      const type = input.type ?? plan.licenseType;
+      const limits = input.limits ?? {};
+      const namedUsers = limits.namedUsers !== undefined ? limits.namedUsers : plan.namedUsers;
+      const concurrentSessions = limits.concurrentSessions !== undefined ? limits.concurrentSessions : plan.concurrentSessions;
+      const termDays = input.termDays ?? plan.termDays ?? null;
+      const startsAt = input.startsAt ?? new Date();
+      const expiresAt = input.expiresAt ?? (termDays ? new Date(startsAt.getTime() + termDays * DAY_MS) : null);
+      if (expiresAt && expiresAt <= startsAt) throw AppError.badInput('The license would end before it starts.', 'expiresAt');
+      if (type === LicenseType.SUBSCRIPTION && !expiresAt) {
+        throw AppError.badInput('A SUBSCRIPTION license needs a term: give `termDays` or `expiresAt`, or use a plan with a term.', 'termDays');
+      }
+      if (type === LicenseType.USER && !namedUsers) throw AppError.badInput('A USER license needs `limits.namedUsers` of at least 1.', 'limits.namedUsers');
+      if (type === LicenseType.CONCURRENT && !concurrentSessions) {
+        throw AppError.badInput('A CONCURRENT license needs `limits.concurrentSessions` of at least 1.', 'limits.concurrentSessions');
+      }
+      if (type === LicenseType.SITE && !site.domains.length && !site.cidrs.length) {
+        throw AppError.badInput('A SITE license needs at least one domain or CIDR range in `site`.', 'site');
+      }
+      const features = input.featureKeys
+        ? await this.catalog.resolveFeatures(em, plan.product.id, input.featureKeys, 'featureKeys')
+        : plan.features.getItems();
+      if (type === LicenseType.FEATURE && !features.length) {
+        throw AppError.badInput('A FEATURE license needs at least one feature.', 'featureKeys');
+      }
+
+      const key = generateLicenseKey();
+      const license = em.create(License, {
+        organization,
+        plan,
+        product: plan.product,
+        keyDigest: this.digester.digest(key),
+        keyHint: hintOf(key),
+        type,
+        status: LicenseStatus.ACTIVE,
+        startsAt,
+        expiresAt,
+        termDays,
+        gracePeriodDays: input.gracePeriodDays ?? plan.gracePeriodDays,
+        autoRenew: input.autoRenew ?? plan.autoRenew,
+        namedUsers: namedUsers ?? null,
+        concurrentSessions: concurrentSessions ?? null,
+        storageBytes: limits.storageBytes !== undefined ? limits.storageBytes : plan.storageBytes,
+        apiCallsPerPeriod: limits.apiCallsPerPeriod !== undefined ? limits.apiCallsPerPeriod : plan.apiCallsPerPeriod,
+        apiCallPeriod: limits.apiCallPeriod ?? plan.apiCallPeriod,
+        overagePolicy: overage?.policy ?? plan.overagePolicy,
+        overagePercent: overage ? overage.percent : plan.overagePercent,
+        leaseTtlSeconds: input.leaseTtlSeconds ?? plan.leaseTtlSeconds,
+        siteDomains: site.domains,
+        siteCidrs: site.cidrs,
+      });
+      license.features.set(features);
+      this.audit.record(em, op.principal.requireActor(), op.requestId, {
+        organizationId: organization.id,
+        action: 'license.issue',
+        objectType: 'License',
+        objectId: license.id,
+        after: { ...snapshot(license), features: features.map((f) => f.key) },
+      });
+      return { license, key };
+    });
+  }
+
+  /**
+   * Loads and locks a license for a change, checks the caller's right to change it, applies `change`, and
+   * records the change in the audit log, all in one transaction.
+   */
+  private async change(
+    op: Operation,
+    id: string,
+    action: string,
+    change: (license: License, em: EntityManager, now: Date) => Promise<Record<string, unknown> | void>,
+  ): Promise<License> {
+    op.principal.require(Permission.LICENSE_MANAGE);
+    return op.em.transactional(async (em) => {
+      const license = await em.findOne(License, { id }, this.rowLocks ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {});
+      if (!license) throw AppError.notFound('License', id);
+      op.principal.requireObject(Permission.LICENSE_MANAGE, license.organization.id, 'License', id);
+      const before = snapshot(license);
+      const extra = (await change(license, em, new Date())) ?? {};
+      this.audit.record(em, op.principal.requireActor(), op.requestId, {
+        organizationId: license.organization.id,
+        action,
+        objectType: 'License',
+        objectId: license.id,
+        before,
+        after: { ...snapshot(license), ...extra },
+      });
+      return license;
+    });
+  }
+
+  private reason(reason: string | null | undefined): string | null {
+    const trimmed = reason?.trim() || null;
+    if (trimmed && trimmed.length > REASON_MAX) throw AppError.badInput(`A reason is at most ${REASON_MAX} characters.`, 'reason');
+    return trimmed;
+  }
+
+  suspend(op: Operation, id: string, reason?: string | null): Promise<License> {
+    const why = this.reason(reason);
+    return this.change(op, id, 'license.suspend', async (license, em, now) => {
+      if (license.status !== LicenseStatus.ACTIVE) throw AppError.invalidTransition('license', license.status, 'suspend');
+      license.status = LicenseStatus.SUSPENDED;
+      license.statusReason = why;
+      return { leasesEnded: await this.sessions.endAllOf(em, license.id, LeaseReleaseReason.LICENSE_INACTIVE, now) };
+    });
+  }
+
+  resume(op: Operation, id: string): Promise<License> {
+    return this.change(op, id, 'license.resume', async (license) => {
+      if (license.status !== LicenseStatus.SUSPENDED) throw AppError.invalidTransition('license', license.status, 'resume');
+      license.status = LicenseStatus.ACTIVE;
+      license.statusReason = null;
+    });
+  }
+
+  revoke(op: Operation, id: string, reason?: string | null): Promise<License> {
+    const why = this.reason(reason);
+    return this.change(op, id, 'license.revoke', async (license, em, now) => {
+      if (license.status === LicenseStatus.REVOKED) throw AppError.invalidTransition('license', license.status, 'revoke');
+      license.status = LicenseStatus.REVOKED;
+      license.statusReason = why;
+      return { leasesEnded: await this.sessions.endAllOf(em, license.id, LeaseReleaseReason.LICENSE_INACTIVE, now) };
+    });
+  }
+
+  renew(op: Operation, id: string, input: RenewLicenseInput): Promise<License> {
+    if (input.termDays && input.expiresAt) throw AppError.badInput('Give either `termDays` or `expiresAt`, not both.', 'expiresAt');
+    return this.change(op, id, 'license.renew', async (license, _em, now) => {
+      if (license.status === LicenseStatus.REVOKED) throw AppError.invalidTransition('license', license.status, 'renew');
+      let expiresAt: Date;
+      if (input.expiresAt) {
+        expiresAt = input.expiresAt;
+      } else {
+        const days = input.termDays ?? license.termDays;
+        if (!days || !license.expiresAt) {
+          throw AppError.badInput('This license has no term to renew by: give `termDays` or `expiresAt`.', 'termDays');
+        }
+        // A renewal continues the term; a license renewed after it lapsed starts its new term now.
+        const from = Math.max(license.expiresAt.getTime(), now.getTime());
+        expiresAt = new Date(from + days * DAY_MS);
+      }
+      if (expiresAt <= now || expiresAt <= license.startsAt) throw AppError.badInput('A renewal must end in the future.', 'expiresAt');
+      if (license.expiresAt && expiresAt <= license.expiresAt) {
+        throw AppError.badInput('A renewal must end after the current term.', 'expiresAt');
+      }
+      license.expiresAt = expiresAt;
+      if (license.status === LicenseStatus.EXPIRED) license.status = LicenseStatus.ACTIVE;
+    });
+  }
+}

@@ -1,0 +1,39 @@
+import { Arg, Args, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { PageArgs } from '../../common/pagination';
+import type { GraphQLContext } from '../../server/context';
+import type { OrganizationService } from './organization.service';
+import { CreateOrganizationInput, OrganizationConnection, OrganizationFilter, OrganizationNode, UpdateOrganizationInput } from './organization.types';
+
+@Resolver(() => OrganizationNode)
+export class OrganizationResolver {
+  constructor(private readonly organizationService: OrganizationService) {}
+
+  @Query(() => OrganizationNode, { description: 'One organization the caller may see.' })
+  async organization(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<OrganizationNode> {
+    return OrganizationNode.from(await this.organizationService.get(ctx, id));
+  }
+
+  @Query(() => OrganizationConnection, { description: 'Organizations the caller may see: all for platform admins, its own otherwise.' })
+  async organizations(
+    @Arg('filter', () => OrganizationFilter, { nullable: true }) filter: OrganizationFilter | null,
+    @Args(() => PageArgs) page: PageArgs,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<OrganizationConnection> {
+    const result = await this.organizationService.list(ctx, filter ?? {}, page);
+    return { nodes: result.nodes.map(OrganizationNode.from), pageInfo: result.pageInfo };
+  }
+
+  @Mutation(() => OrganizationNode)
+  async createOrganization(@Arg('input', () => CreateOrganizationInput) input: CreateOrganizationInput, @Ctx() ctx: GraphQLContext): Promise<OrganizationNode> {
+    return OrganizationNode.from(await this.organizationService.create(ctx, input));
+  }
+
+  @Mutation(() => OrganizationNode)
+  async updateOrganization(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateOrganizationInput) input: UpdateOrganizationInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<OrganizationNode> {
+    return OrganizationNode.from(await this.organizationService.update(ctx, id, input));
+  }
+}

@@ -1,0 +1,272 @@
+import type { EntityManager } from '@mikro-orm/knex';
+import type { Actor } from '../../auth/principal';
+import { newId } from '../../db/ids';
+import { type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
+import { AppError } from '../../errors';
+import type { AuditService } from '../audit/audit.service';
+import type { KeyedLicense, LicenseCredentials } from '../license/license-credentials';
+import { LicenseStatus, LicenseType } from '../license/license.enums';
+import { graceEndsAt } from '../license/validation';
+import { Lease } from './lease.entity';
+import { LeaseReleaseReason } from './seat.enums';
+import { CheckinOutcome, type CheckinResult, CheckoutOutcome, type CheckoutResult, HeartbeatOutcome, type HeartbeatResult, LeaseNode } from './seat.types';
+
+interface LeaseRow {
+  id: string;
+  license_id: string;
+  organization_id: string;
+  fingerprint: string;
+  user_id: string | null;
+  checked_out_at: unknown;
+  last_heartbeat_at: unknown;
+  expires_at: unknown;
+  released_at: unknown;
+  release_reason: LeaseReleaseReason | null;
+}
+
+const LEASE_COLUMNS =
+  'id, license_id, organization_id, fingerprint, user_id, checked_out_at, last_heartbeat_at, expires_at, released_at, release_reason';
+
+export function leaseNodeOf(row: LeaseRow): LeaseNode {
+  return Object.assign(new LeaseNode(), {
+    id: row.id,
+    licenseId: row.license_id,
+    organizationId: row.organization_id,
+    fingerprint: row.fingerprint,
+    userId: row.user_id,
+    checkedOutAt: toDate(row.checked_out_at),
+    lastHeartbeatAt: toDate(row.last_heartbeat_at),
+    expiresAt: toDate(row.expires_at),
+    releasedAt: toDateOrNull(row.released_at),
+    releaseReason: row.release_reason,
+  });
+}
+
+const leaseSnapshot = (lease: LeaseNode) => ({
+  fingerprint: lease.fingerprint,
+  userId: lease.userId,
+  expiresAt: lease.expiresAt,
+  releasedAt: lease.releasedAt,
+  releaseReason: lease.releaseReason,
+});
+
+export interface ClientCall {
+  requestId: string;
+  now?: Date;
+}
+
+/**
+ * Responsible for concurrent leases: checkout, heartbeat, checkin and expiry. Client applications call it on
+ * every session, so it runs plain SQL in one short write transaction per call; the license row is locked
+ * (PostgreSQL) or the database is (SQLite) while seats are counted, so a license is never over-allocated.
+ */
+export class LeaseLedger {
+  constructor(
+    private readonly db: SqlGateway,
+    private readonly credentials: LicenseCredentials,
+    private readonly audit: AuditService,
+  ) {}
+
+  private actorOf(license: KeyedLicense, fingerprint?: string): Actor {
+    return {
+      type: 'LICENSE_KEY',
+      id: license.id,
+      label: `license key …${license.keyHint}${fingerprint ? ` on ${fingerprint.slice(0, 100)}` : ''}`,
+    };
+  }
+
+  /** Ends the leases of a license whose TTL ran out; returns them, as they are now. */
+  private async expireDead(sql: SqlRunner, licenseId: string | null, now: Date, call: ClientCall, actor: Actor | null): Promise<LeaseNode[]> {
+    const rows = await sql.all<LeaseRow>(
+      `update lease set released_at = ?, release_reason = ?
+        where released_at is null and expires_at <= ? ${licenseId ? 'and license_id = ?' : ''}
+        returning ${LEASE_COLUMNS}`,
+      licenseId ? [now, LeaseReleaseReason.EXPIRED, now, licenseId] : [now, LeaseReleaseReason.EXPIRED, now],
+    );
+    const leases = rows.map(leaseNodeOf);
+    for (const lease of leases) {
+      await this.audit.recordSql(
+        sql,
+        actor ?? { type: 'SYSTEM', id: null, label: 'lease reaper' },
+        call.requestId,
+        {
+          organizationId: lease.organizationId,
+          action: 'lease.expire',
+          objectType: 'Lease',
+          objectId: lease.id,
+          before: { ...leaseSnapshot(lease), releasedAt: null, releaseReason: null },
+          after: leaseSnapshot(lease),
+        },
+        now,
+      );
+    }
+    return leases;
+  }
+
+  async checkout(key: string, fingerprint: string, userId: string | null, call: ClientCall): Promise<CheckoutResult> {
+    return this.db.write(async (sql) => {
+      const now = call.now ?? new Date();
+      const license = await this.credentials.authenticate(sql, key, this.db.forUpdate);
+      if (license.type !== LicenseType.CONCURRENT) {
+        throw AppError.unsupportedLicenseType('checkoutSeat', license.type, [LicenseType.CONCURRENT]);
+      }
+      const actor = this.actorOf(license, fingerprint);
+      const seatLimit = license.concurrentSessions ?? 0;
+      const refuse = async (outcome: CheckoutOutcome, seatsInUse: number, detail: string): Promise<CheckoutResult> => {
+        await this.audit.recordSql(
+          sql,
+          actor,
+          call.requestId,
+          { organizationId: license.organizationId, action: 'lease.checkout.denied', objectType: 'License', objectId: license.id, after: { outcome, fingerprint, userId, seatsInUse, seatLimit } },
+          now,
+        );
+        return { outcome, lease: null, reused: false, seatsInUse, seatLimit, detail };
+      };
+
+      if (license.status !== LicenseStatus.ACTIVE) {
+        return refuse(CheckoutOutcome.LICENSE_INACTIVE, 0, `The license is ${license.status}.`);
+      }
+      const graceEnd = graceEndsAt(license.expiresAt, license.gracePeriodDays);
+      if (now < license.startsAt || (graceEnd && now >= graceEnd)) {
+        return refuse(CheckoutOutcome.LICENSE_EXPIRED, 0, 'The license is outside its term and grace period.');
+      }
+
+      await this.expireDead(sql, license.id, now, call, actor);
+      const expiresAt = new Date(now.getTime() + license.leaseTtlSeconds * 1000);
+
+      // The same machine checking out again gets its live lease back, extended, never a second seat.
+      const existing = await sql.get<LeaseRow>(
+        `select ${LEASE_COLUMNS} from lease where license_id = ? and fingerprint = ? and released_at is null`,
+        [license.id, fingerprint],
+      );
+      const inUse = await sql.get<{ n: number | string }>('select count(*) as n from lease where license_id = ? and released_at is null', [license.id]);
+      const seatsInUse = Number(inUse?.n ?? 0);
+      if (existing) {
+        await sql.run('update lease set expires_at = ?, last_heartbeat_at = ? where id = ?', [expiresAt, now, existing.id]);
+        const before = leaseNodeOf(existing);
+        const lease = Object.assign(leaseNodeOf(existing), { expiresAt, lastHeartbeatAt: now });
+        await this.audit.recordSql(
+          sql,
+          actor,
+          call.requestId,
+          { organizationId: license.organizationId, action: 'lease.checkout.reused', objectType: 'Lease', objectId: lease.id, before: leaseSnapshot(before), after: leaseSnapshot(lease) },
+          now,
+        );
+        return { outcome: CheckoutOutcome.GRANTED, lease, reused: true, seatsInUse, seatLimit, detail: 'The fingerprint holds this lease already; it was extended.' };
+      }
+      if (seatsInUse >= seatLimit) {
+        return refuse(CheckoutOutcome.NO_SEAT_AVAILABLE, seatsInUse, `All ${seatLimit} concurrent seats are in use.`);
+      }
+      const lease = Object.assign(new LeaseNode(), {
+        id: newId(now.getTime()),
+        licenseId: license.id,
+        organizationId: license.organizationId,
+        fingerprint,
+        userId,
+        checkedOutAt: now,
+        lastHeartbeatAt: now,
+        expiresAt,
+        releasedAt: null,
+        releaseReason: null,
+      });
+      await sql.run(
+        `insert into lease (id, license_id, organization_id, fingerprint, user_id, checked_out_at, last_heartbeat_at, expires_at)
+         values (?, ?, ?, ?, ?, ?, ?, ?)`,
+        [lease.id, license.id, license.organizationId, fingerprint, userId, now, now, expiresAt],
+      );
+      await this.audit.recordSql(
+        sql,
+        actor,
+        call.requestId,
+        { organizationId: license.organizationId, action: 'lease.checkout', objectType: 'Lease', objectId: lease.id, after: leaseSnapshot(lease) },
+        now,
+      );
+      return { outcome: CheckoutOutcome.GRANTED, lease, reused: false, seatsInUse: seatsInUse + 1, seatLimit, detail: 'A seat was checked out.' };
+    });
+  }
+
+  /** A lease of the key's license, or NOT_FOUND: a key reaches no other license's leases. */
+  private async leaseOf(sql: SqlRunner, license: KeyedLicense, leaseId: string): Promise<LeaseRow> {
+    const row = await sql.get<LeaseRow>(`select ${LEASE_COLUMNS} from lease where id = ? and license_id = ?`, [leaseId, license.id]);
+    if (!row) throw AppError.notFound('Lease', leaseId);
+    return row;
+  }
+
+  async heartbeat(key: string, leaseId: string, call: ClientCall): Promise<HeartbeatResult> {
+    return this.db.write(async (sql) => {
+      const now = call.now ?? new Date();
+      const license = await this.credentials.authenticate(sql, key);
+      const row = await this.leaseOf(sql, license, leaseId);
+      const before = leaseNodeOf(row);
+      const actor = this.actorOf(license, before.fingerprint);
+      if (before.releasedAt) return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: before };
+      if (before.expiresAt <= now) {
+        const [expired] = await this.expireDead(sql, license.id, now, call, actor);
+        return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: expired ?? before };
+      }
+      if (license.status !== LicenseStatus.ACTIVE) {
+        // A suspended or revoked license ends its sessions at their next heartbeat.
+        const ended = await this.release(sql, before, LeaseReleaseReason.LICENSE_INACTIVE, actor, call, now);
+        return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: ended };
+      }
+      const expiresAt = new Date(now.getTime() + license.leaseTtlSeconds * 1000);
+      await sql.run('update lease set expires_at = ?, last_heartbeat_at = ? where id = ?', [expiresAt, now, before.id]);
+      const lease = Object.assign(leaseNodeOf(row), { expiresAt, lastHeartbeatAt: now });
+      await this.audit.recordSql(
+        sql,
+        actor,
+        call.requestId,
+        { organizationId: license.organizationId, action: 'lease.heartbeat', objectType: 'Lease', objectId: lease.id, before: leaseSnapshot(before), after: leaseSnapshot(lease) },
+        now,
+      );
+      return { outcome: HeartbeatOutcome.EXTENDED, lease };
+    });
+  }
+
+  async checkin(key: string, leaseId: string, call: ClientCall): Promise<CheckinResult> {
+    return this.db.write(async (sql) => {
+      const now = call.now ?? new Date();
+      const license = await this.credentials.authenticate(sql, key);
+      const before = leaseNodeOf(await this.leaseOf(sql, license, leaseId));
+      if (before.releasedAt) return { outcome: CheckinOutcome.ALREADY_RELEASED, lease: before };
+      const lease = await this.release(sql, before, LeaseReleaseReason.CHECKED_IN, this.actorOf(license, before.fingerprint), call, now);
+      return { outcome: CheckinOutcome.RELEASED, lease };
+    });
+  }
+
+  private async release(sql: SqlRunner, before: LeaseNode, reason: LeaseReleaseReason, actor: Actor, call: ClientCall, now: Date): Promise<LeaseNode> {
+    await sql.run('update lease set released_at = ?, release_reason = ? where id = ? and released_at is null', [now, reason, before.id]);
+    const lease = Object.assign(new LeaseNode(), before, { releasedAt: now, releaseReason: reason });
+    await this.audit.recordSql(
+      sql,
+      actor,
+      call.requestId,
+      { organizationId: lease.organizationId, action: reason === LeaseReleaseReason.CHECKED_IN ? 'lease.checkin' : 'lease.end', objectType: 'Lease', objectId: lease.id, before: leaseSnapshot(before), after: leaseSnapshot(lease) },
+      now,
+    );
+    return lease;
+  }
+
+  /** Whether a fingerprint holds a live lease; validation asks this. */
+  async isLive(sql: SqlRunner, licenseId: string, fingerprint: string, now: Date): Promise<boolean> {
+    const row = await sql.get('select 1 as live from lease where license_id = ? and fingerprint = ? and released_at is null and expires_at > ?', [
+      licenseId,
+      fingerprint,
+      now,
+    ]);
+    return row !== undefined;
+  }
+
+  /** Ends every lease whose heartbeats stopped, in every license; the reaper job calls this. */
+  async reap(requestId: string, now = new Date()): Promise<number> {
+    return this.db.write(async (sql) => (await this.expireDead(sql, null, now, { requestId, now }, null)).length);
+  }
+
+  /**
+   * Ends the live leases of a license inside the caller's ORM transaction (suspension, revocation); returns how
+   * many ended. Their audit events are the caller's license event, which names the count.
+   */
+  async endAllOf(em: EntityManager, licenseId: string, reason: LeaseReleaseReason, now: Date): Promise<number> {
+    return em.nativeUpdate(Lease, { license: licenseId, releasedAt: null }, { releasedAt: now, releaseReason: reason });
+  }
+}

@@ -1,0 +1,129 @@
+import type { Principal } from '../../auth/principal';
+import { Permission } from '../../auth/roles';
+import { newId } from '../../db/ids';
+import { type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
+import { AppError } from '../../errors';
+import type { AuditService } from '../audit/audit.service';
+import { LicenseStatus, LicenseType } from '../license/license.enums';
+import { AssignSeatOutcome, type AssignSeatResult, ReleaseSeatOutcome, type ReleaseSeatResult, SeatNode } from './seat.types';
+
+interface SeatRow {
+  id: string;
+  license_id: string;
+  organization_id: string;
+  user_id: string;
+  assigned_at: unknown;
+  released_at: unknown;
+}
+
+const SEAT_COLUMNS = 'id, license_id, organization_id, user_id, assigned_at, released_at';
+
+export function seatNodeOf(row: SeatRow): SeatNode {
+  return Object.assign(new SeatNode(), {
+    id: row.id,
+    licenseId: row.license_id,
+    organizationId: row.organization_id,
+    userId: row.user_id,
+    assignedAt: toDate(row.assigned_at),
+    releasedAt: toDateOrNull(row.released_at),
+  });
+}
+
+const seatSnapshot = (seat: SeatNode) => ({ licenseId: seat.licenseId, userId: seat.userId, releasedAt: seat.releasedAt });
+
+export interface ManagementCall {
+  principal: Principal;
+  requestId: string;
+}
+
+/**
+ * Responsible for named seats of USER licenses: assignment and release. Like the lease ledger it counts and
+ * assigns inside one write transaction with the license row locked, so that concurrent assignments can never
+ * exceed the licensed number of users.
+ */
+export class SeatLedger {
+  constructor(
+    private readonly db: SqlGateway,
+    private readonly audit: AuditService,
+  ) {}
+
+  private async lockLicense(sql: SqlRunner, call: ManagementCall, licenseId: string) {
+    const license = await sql.get<{ organization_id: string; type: LicenseType; status: LicenseStatus; named_users: number | null }>(
+      `select organization_id, type, status, named_users from license where id = ? ${this.db.forUpdate}`,
+      [licenseId],
+    );
+    if (!license) throw AppError.notFound('License', licenseId);
+    call.principal.requireObject(Permission.SEAT_MANAGE, license.organization_id, 'License', licenseId);
+    return license;
+  }
+
+  async assign(call: ManagementCall, licenseId: string, userId: string): Promise<AssignSeatResult> {
+    const user = userId.trim();
+    if (!user) throw AppError.badInput('A seat is assigned to a user: `userId` is empty.', 'userId');
+    return this.db.write(async (sql) => {
+      const now = new Date();
+      const license = await this.lockLicense(sql, call, licenseId);
+      if (license.type !== LicenseType.USER) throw AppError.unsupportedLicenseType('assignSeat', license.type, [LicenseType.USER]);
+      if (license.status === LicenseStatus.REVOKED) throw AppError.invalidTransition('license', 'REVOKED', 'assign a seat on');
+      const seatLimit = Number(license.named_users ?? 0);
+      const existing = await sql.get<SeatRow>(`select ${SEAT_COLUMNS} from seat where license_id = ? and user_id = ? and released_at is null`, [
+        licenseId,
+        user,
+      ]);
+      const count = await sql.get<{ n: number | string }>('select count(*) as n from seat where license_id = ? and released_at is null', [licenseId]);
+      const seatsInUse = Number(count?.n ?? 0);
+      if (existing) return { outcome: AssignSeatOutcome.ALREADY_ASSIGNED, seat: seatNodeOf(existing), seatsInUse, seatLimit };
+      if (seatsInUse >= seatLimit) return { outcome: AssignSeatOutcome.NO_SEAT_AVAILABLE, seat: null, seatsInUse, seatLimit };
+      const seat = Object.assign(new SeatNode(), {
+        id: newId(now.getTime()),
+        licenseId,
+        organizationId: license.organization_id,
+        userId: user,
+        assignedAt: now,
+        releasedAt: null,
+      });
+      await sql.run('insert into seat (id, license_id, organization_id, user_id, assigned_at) values (?, ?, ?, ?, ?)', [
+        seat.id,
+        licenseId,
+        seat.organizationId,
+        user,
+        now,
+      ]);
+      await this.audit.recordSql(
+        sql,
+        call.principal.requireActor(),
+        call.requestId,
+        { organizationId: seat.organizationId, action: 'seat.assign', objectType: 'Seat', objectId: seat.id, after: seatSnapshot(seat) },
+        now,
+      );
+      return { outcome: AssignSeatOutcome.ASSIGNED, seat, seatsInUse: seatsInUse + 1, seatLimit };
+    });
+  }
+
+  async release(call: ManagementCall, seatId: string): Promise<ReleaseSeatResult> {
+    return this.db.write(async (sql) => {
+      const now = new Date();
+      const row = await sql.get<SeatRow>(`select ${SEAT_COLUMNS} from seat where id = ?`, [seatId]);
+      if (!row) throw AppError.notFound('Seat', seatId);
+      call.principal.requireObject(Permission.SEAT_MANAGE, row.organization_id, 'Seat', seatId);
+      const before = seatNodeOf(row);
+      if (before.releasedAt) return { outcome: ReleaseSeatOutcome.ALREADY_RELEASED, seat: before };
+      await sql.run('update seat set released_at = ? where id = ? and released_at is null', [now, seatId]);
+      const seat = Object.assign(seatNodeOf(row), { releasedAt: now });
+      await this.audit.recordSql(
+        sql,
+        call.principal.requireActor(),
+        call.requestId,
+        { organizationId: seat.organizationId, action: 'seat.release', objectType: 'Seat', objectId: seat.id, before: seatSnapshot(before), after: seatSnapshot(seat) },
+        now,
+      );
+      return { outcome: ReleaseSeatOutcome.RELEASED, seat };
+    });
+  }
+
+  /** Whether a named user holds a live seat; validation asks this. */
+  async isHeld(sql: SqlRunner, licenseId: string, userId: string): Promise<boolean> {
+    const row = await sql.get('select 1 as held from seat where license_id = ? and user_id = ? and released_at is null', [licenseId, userId.trim()]);
+    return row !== undefined;
+  }
+}

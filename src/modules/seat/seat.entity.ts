@@ -1,0 +1,30 @@
+import { Entity, ManyToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
+import { newId } from '../../db/ids';
+import { License } from '../license/license.entity';
+import { Organization } from '../organization/organization.entity';
+
+/** A named seat: one user's assignment on a USER license, live until released. */
+@Entity({ tableName: 'seat' })
+export class Seat {
+  @PrimaryKey({ type: 'string', length: 36 })
+  id: Opt<string> = newId();
+
+  @ManyToOne(() => License)
+  license!: License;
+
+  @ManyToOne(() => Organization)
+  organization!: Organization;
+
+  /** The named user: an e-mail address or a directory id. */
+  @Property({ type: 'string', length: 320 })
+  userId!: string;
+
+  @Property({ type: 'datetime' })
+  assignedAt: Opt<Date> = new Date();
+
+  @Property({ type: 'datetime', nullable: true })
+  releasedAt?: Date | null;
+
+  @Property({ type: 'datetime', nullable: true })
+  lastSeenAt?: Date | null;
+}

@@ -1,0 +1,13 @@
+import { registerEnumType } from 'type-graphql';
+
+/** Why a lease ended. */
+export enum LeaseReleaseReason {
+  /** The client checked it in. */
+  CHECKED_IN = 'CHECKED_IN',
+  /** Its heartbeats stopped and its TTL ran out. */
+  EXPIRED = 'EXPIRED',
+  /** Its license was suspended or revoked. */
+  LICENSE_INACTIVE = 'LICENSE_INACTIVE',
+}
+
+registerEnumType(LeaseReleaseReason, { name: 'LeaseReleaseReason' });

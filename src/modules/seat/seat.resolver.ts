@@ -1,0 +1,93 @@
+import { Length } from 'class-validator';
+import { Arg, Args, ArgsType, Ctx, Field, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { PageArgs } from '../../common/pagination';
+import type { GraphQLContext } from '../../server/context';
+import type { LeaseLedger } from './lease-ledger';
+import type { SeatLedger } from './seat-ledger';
+import type { SeatService } from './seat.service';
+import { AssignSeatResult, CheckinResult, CheckoutResult, HeartbeatResult, LeaseConnection, LeaseFilter, ReleaseSeatResult, SeatConnection, SeatFilter } from './seat.types';
+
+@ArgsType()
+class AssignSeatArgs {
+  @Field(() => ID)
+  licenseId!: string;
+
+  @Field(() => String, { description: 'The named user: an e-mail address or a directory id.' })
+  @Length(1, 320)
+  userId!: string;
+}
+
+@ArgsType()
+class CheckoutSeatArgs {
+  @Field(() => String)
+  @Length(1, 100)
+  key!: string;
+
+  @Field(() => String, { description: 'A stable identifier of the machine or process.' })
+  @Length(1, 200)
+  fingerprint!: string;
+
+  @Field(() => String, { nullable: true })
+  @Length(1, 320)
+  user?: string | null;
+}
+
+@ArgsType()
+class LeaseArgs {
+  @Field(() => String)
+  @Length(1, 100)
+  key!: string;
+
+  @Field(() => ID)
+  leaseId!: string;
+}
+
+/** Named seats and concurrent leases, for administrators. */
+@Resolver()
+export class SeatResolver {
+  constructor(
+    private readonly seats: SeatService,
+    private readonly seatLedger: SeatLedger,
+  ) {}
+
+  @Query(() => SeatConnection, { name: 'seats' })
+  listSeats(@Arg('filter', () => SeatFilter, { nullable: true }) filter: SeatFilter | null, @Args(() => PageArgs) page: PageArgs, @Ctx() ctx: GraphQLContext) {
+    return this.seats.listSeats(ctx, filter ?? {}, page);
+  }
+
+  @Query(() => LeaseConnection, { name: 'leases' })
+  listLeases(@Arg('filter', () => LeaseFilter, { nullable: true }) filter: LeaseFilter | null, @Args(() => PageArgs) page: PageArgs, @Ctx() ctx: GraphQLContext) {
+    return this.seats.listLeases(ctx, filter ?? {}, page);
+  }
+
+  @Mutation(() => AssignSeatResult, { description: 'Gives a named user a seat of a USER license; NO_SEAT_AVAILABLE when all are taken.' })
+  assignSeat(@Args(() => AssignSeatArgs) args: AssignSeatArgs, @Ctx() ctx: GraphQLContext): Promise<AssignSeatResult> {
+    return this.seatLedger.assign(ctx, args.licenseId, args.userId);
+  }
+
+  @Mutation(() => ReleaseSeatResult)
+  releaseSeat(@Arg('seatId', () => ID) seatId: string, @Ctx() ctx: GraphQLContext): Promise<ReleaseSeatResult> {
+    return this.seatLedger.release(ctx, seatId);
+  }
+}
+
+/** Concurrent sessions, for client applications: authorized by the license key alone. */
+@Resolver()
+export class LeaseClientResolver {
+  constructor(private readonly leases: LeaseLedger) {}
+
+  @Mutation(() => CheckoutResult, { description: 'Takes a concurrent seat for a machine; the same machine gets its live lease back.' })
+  checkoutSeat(@Args(() => CheckoutSeatArgs) args: CheckoutSeatArgs, @Ctx() ctx: GraphQLContext): Promise<CheckoutResult> {
+    return this.leases.checkout(args.key, args.fingerprint, args.user ?? null, ctx);
+  }
+
+  @Mutation(() => HeartbeatResult, { description: 'Keeps a lease alive for another TTL.' })
+  heartbeatSeat(@Args(() => LeaseArgs) args: LeaseArgs, @Ctx() ctx: GraphQLContext): Promise<HeartbeatResult> {
+    return this.leases.heartbeat(args.key, args.leaseId, ctx);
+  }
+
+  @Mutation(() => CheckinResult, { description: 'Gives a concurrent seat back.' })
+  checkinSeat(@Args(() => LeaseArgs) args: LeaseArgs, @Ctx() ctx: GraphQLContext): Promise<CheckinResult> {
+    return this.leases.checkin(args.key, args.leaseId, ctx);
+  }
+}

@@ -1,0 +1,207 @@
+import { Length } from 'class-validator';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Connection } from '../../common/pagination';
+import { LeaseReleaseReason } from './seat.enums';
+
+@ObjectType('Seat', { description: 'A named user holding a seat of a USER license.' })
+export class SeatNode {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => ID)
+  licenseId!: string;
+
+  @Field(() => ID)
+  organizationId!: string;
+
+  @Field(() => String)
+  userId!: string;
+
+  @Field(() => Date)
+  assignedAt!: Date;
+
+  @Field(() => Date, { nullable: true })
+  releasedAt!: Date | null;
+
+  @Field(() => Boolean, { description: 'Not released.' })
+  get live(): boolean {
+    return this.releasedAt === null;
+  }
+}
+
+@ObjectType('Lease', { description: 'A concurrent session of a CONCURRENT license, kept alive by heartbeats.' })
+export class LeaseNode {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => ID)
+  licenseId!: string;
+
+  @Field(() => ID)
+  organizationId!: string;
+
+  @Field(() => String)
+  fingerprint!: string;
+
+  @Field(() => String, { nullable: true })
+  userId!: string | null;
+
+  @Field(() => Date)
+  checkedOutAt!: Date;
+
+  @Field(() => Date)
+  lastHeartbeatAt!: Date;
+
+  @Field(() => Date, { description: 'When the lease ends unless a heartbeat extends it.' })
+  expiresAt!: Date;
+
+  @Field(() => Date, { nullable: true })
+  releasedAt!: Date | null;
+
+  @Field(() => LeaseReleaseReason, { nullable: true })
+  releaseReason!: LeaseReleaseReason | null;
+
+  @Field(() => Boolean, { description: 'Not released and not past its expiry.' })
+  get live(): boolean {
+    return this.releasedAt === null && this.expiresAt.getTime() > Date.now();
+  }
+}
+
+@ObjectType()
+export class SeatConnection extends Connection(SeatNode) {}
+
+@ObjectType()
+export class LeaseConnection extends Connection(LeaseNode) {}
+
+export enum AssignSeatOutcome {
+  ASSIGNED = 'ASSIGNED',
+  /** The user held a seat already; it is returned. */
+  ALREADY_ASSIGNED = 'ALREADY_ASSIGNED',
+  NO_SEAT_AVAILABLE = 'NO_SEAT_AVAILABLE',
+}
+
+export enum ReleaseSeatOutcome {
+  RELEASED = 'RELEASED',
+  ALREADY_RELEASED = 'ALREADY_RELEASED',
+}
+
+export enum CheckoutOutcome {
+  GRANTED = 'GRANTED',
+  NO_SEAT_AVAILABLE = 'NO_SEAT_AVAILABLE',
+  /** The license is suspended, revoked or expired by status. */
+  LICENSE_INACTIVE = 'LICENSE_INACTIVE',
+  /** The license's term has not started, or ended beyond its grace period. */
+  LICENSE_EXPIRED = 'LICENSE_EXPIRED',
+}
+
+export enum HeartbeatOutcome {
+  EXTENDED = 'EXTENDED',
+  /** The lease ended (expired or checked in); check a seat out again. */
+  LEASE_ENDED = 'LEASE_ENDED',
+}
+
+export enum CheckinOutcome {
+  RELEASED = 'RELEASED',
+  ALREADY_RELEASED = 'ALREADY_RELEASED',
+}
+
+registerEnumType(AssignSeatOutcome, { name: 'AssignSeatOutcome' });
+registerEnumType(ReleaseSeatOutcome, { name: 'ReleaseSeatOutcome' });
+registerEnumType(CheckoutOutcome, { name: 'CheckoutOutcome' });
+registerEnumType(HeartbeatOutcome, { name: 'HeartbeatOutcome' });
+registerEnumType(CheckinOutcome, { name: 'CheckinOutcome' });
+
+@ObjectType()
+export class AssignSeatResult {
+  @Field(() => AssignSeatOutcome)
+  outcome!: AssignSeatOutcome;
+
+  @Field(() => SeatNode, { nullable: true })
+  seat!: SeatNode | null;
+
+  @Field(() => Int)
+  seatsInUse!: number;
+
+  @Field(() => Int)
+  seatLimit!: number;
+}
+
+@ObjectType()
+export class ReleaseSeatResult {
+  @Field(() => ReleaseSeatOutcome)
+  outcome!: ReleaseSeatOutcome;
+
+  @Field(() => SeatNode)
+  seat!: SeatNode;
+}
+
+@ObjectType()
+export class CheckoutResult {
+  @Field(() => CheckoutOutcome)
+  outcome!: CheckoutOutcome;
+
+  @Field(() => LeaseNode, { nullable: true })
+  lease!: LeaseNode | null;
+
+  @Field(() => Boolean, { description: 'The fingerprint held a live lease already, and got it back extended.' })
+  reused!: boolean;
+
+  @Field(() => Int)
+  seatsInUse!: number;
+
+  @Field(() => Int)
+  seatLimit!: number;
+
+  @Field(() => String)
+  detail!: string;
+}
+
+@ObjectType()
+export class HeartbeatResult {
+  @Field(() => HeartbeatOutcome)
+  outcome!: HeartbeatOutcome;
+
+  @Field(() => LeaseNode)
+  lease!: LeaseNode;
+}
+
+@ObjectType()
+export class CheckinResult {
+  @Field(() => CheckinOutcome)
+  outcome!: CheckinOutcome;
+
+  @Field(() => LeaseNode)
+  lease!: LeaseNode;
+}
+
+@InputType()
+export class SeatFilter {
+  @Field(() => ID, { nullable: true })
+  organizationId?: string | null;
+
+  @Field(() => ID, { nullable: true })
+  licenseId?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @Length(1, 320)
+  userId?: string | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Only live (true) or only released (false) seats.' })
+  live?: boolean | null;
+}
+
+@InputType()
+export class LeaseFilter {
+  @Field(() => ID, { nullable: true })
+  organizationId?: string | null;
+
+  @Field(() => ID, { nullable: true })
+  licenseId?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @Length(1, 200)
+  fingerprint?: string | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Only live (true) or only ended (false) leases.' })
+  live?: boolean | null;
+}

@@ -1,0 +1,211 @@
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import type { EntityManager } from '@mikro-orm/knex';
+import cors from 'cors';
+import express from 'express';
+import type { GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { Principal } from '../auth/principal';
+import type { Config } from '../config';
+import { openOrm, type Orm, QueryCounter } from '../db/orm';
+import { openSqlGateway, type SqlGateway, tuneSqlite } from '../db/sql';
+import { AppError, ErrorCode } from '../errors';
+import { LeaseReaper } from '../jobs/lease-reaper';
+import type { Logger } from '../logger';
+import type { GraphQLContext } from './context';
+import { formatError, isUnexpected } from './errors';
+import { createLoaders } from './loaders';
+import { playgroundPage } from './playground';
+import { buildAppSchema } from './schema';
+import { createServices, type Services } from './services';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+export interface LicenseServer {
+  readonly config: Config;
+  readonly orm: Orm;
+  readonly db: SqlGateway;
+  readonly services: Services;
+  readonly schema: GraphQLSchema;
+  readonly http: Server;
+  readonly queries: QueryCounter;
+  /** The platform-admin token created on this start, when the database had none; shown once. */
+  readonly bootstrapToken: string | null;
+  /** Listens on the configured port; resolves to the URL of the GraphQL endpoint. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Logs the unexpected errors of each request with its request id (the client sees only that id). */
+function requestLogging(logger: Logger): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue, operationName }) {
+          for (const error of errors) {
+            if (isUnexpected(error)) {
+              logger.error({ requestId: contextValue.requestId, operationName, err: error.originalError ?? error }, 'unexpected error');
+            }
+          }
+        },
+        async willSendResponse({ response, contextValue }) {
+          if (response.body.kind === 'single' && response.body.singleResult.errors) {
+            for (const error of response.body.singleResult.errors) {
+              (error.extensions as Record<string, unknown>).requestId = contextValue.requestId;
+            }
+          }
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Builds the whole server: database and migrations, services, schema, HTTP (Apollo) and WebSocket (graphql-ws)
+ * on one port and path, the playground, health, and the periodic jobs. Nothing listens until `listen()`.
+ */
+export async function createLicenseServer(config: Config, logger: Logger): Promise<LicenseServer> {
+  const queries = new QueryCounter();
+  const orm = await openOrm(config.database, queries);
+  try {
+    if (config.database.driver === 'sqlite') await tuneSqlite(orm);
+    await orm.getMigrator().up();
+  } catch (error) {
+    await orm.close(true);
+    throw error;
+  }
+  const db = openSqlGateway(orm, queries);
+  const services = createServices(config, db);
+  const bootstrapToken = await services.tokens.bootstrap(orm.em.fork() as EntityManager);
+  const schema = await buildAppSchema(services);
+
+  const contextFor = (principal: Principal, requestId: string): GraphQLContext => {
+    const em = orm.em.fork() as EntityManager;
+    return { principal, requestId, em, loaders: createLoaders(em, services) };
+  };
+
+  const app = express();
+  const http = createServer(app);
+  const wss = new WebSocketServer({ server: http, path: '/graphql', maxPayload: config.maxBodyBytes });
+  const wsServer = useServer<Record<string, unknown>, { principal?: Principal }>(
+    {
+      schema,
+      onConnect: async (ctx) => {
+        const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        try {
+          ctx.extra.principal = await services.tokens.authenticate(typeof authorization === 'string' ? authorization : undefined);
+          return true;
+        } catch {
+          return false; // graphql-ws closes the socket with 4403 Forbidden
+        }
+      },
+      context: (ctx) => contextFor(ctx.extra.principal ?? Principal.anonymous(), randomUUID()),
+    },
+    wss,
+  );
+
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema,
+    formatError,
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer: http }),
+      { async serverWillStart() { return { async drainServer() { await wsServer.dispose(); } }; } },
+      requestLogging(logger),
+    ],
+  });
+  await apollo.start();
+
+  app.disable('x-powered-by');
+  app.get('/health', async (_req, res) => {
+    try {
+      await db.read((sql) => sql.get('select 1 as ok'));
+      res.json({ status: 'ok', database: config.database.driver });
+    } catch {
+      res.status(503).json({ status: 'unavailable', database: config.database.driver });
+    }
+  });
+  app.get('/graphql', (req, res, next) => {
+    // A browser asking for a page gets the playground; GraphQL GET requests go on to Apollo.
+    if (req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html' && !req.query.query) {
+      res.type('html').send(playgroundPage());
+      return;
+    }
+    next();
+  });
+  app.use(
+    '/graphql',
+    cors<cors.CorsRequest>(),
+    express.json({ limit: config.maxBodyBytes }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) => {
+        const given = req.header('x-request-id');
+        const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader('x-request-id', requestId);
+        try {
+          return contextFor(await services.tokens.authenticate(req.header('authorization')), requestId);
+        } catch (error) {
+          if (error instanceof AppError && error.code === ErrorCode.UNAUTHENTICATED) {
+            throw new AppError(ErrorCode.UNAUTHENTICATED, error.message, { http: { status: 401 } });
+          }
+          throw error;
+        }
+      },
+    }),
+  );
+  // Bodies over the limit and malformed JSON are refused with a coded error, not a stack trace.
+  app.use((error: { type?: string; status?: number }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (error?.type === 'entity.too.large') {
+      res.status(413).json({ errors: [{ message: `Request body over ${config.maxBodyBytes} bytes.`, extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
+    } else if (error?.type === 'entity.parse.failed') {
+      res.status(400).json({ errors: [{ message: 'The request body is not valid JSON.', extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
+    } else {
+      next(error);
+    }
+  });
+
+  const reaper = new LeaseReaper(services.leaseLedger, config.leaseReaperIntervalMs, logger);
+
+  let closed = false;
+  return {
+    config,
+    orm,
+    db,
+    services,
+    schema,
+    http,
+    queries,
+    bootstrapToken,
+    async listen() {
+      await new Promise<void>((resolve, reject) => {
+        const onError = (error: Error) => reject(error);
+        http.once('error', onError);
+        http.listen(config.port, config.host, () => {
+          http.off('error', onError);
+          resolve();
+        });
+      });
+      reaper.start();
+      const { port } = http.address() as AddressInfo;
+      return `http://localhost:${port}/graphql`;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await reaper.stop();
+      if (http.listening) await apollo.stop();
+      else {
+        await wsServer.dispose();
+        await apollo.stop();
+      }
+      await orm.close(true);
+    },
+  };
+}

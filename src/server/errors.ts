@@ -1,0 +1,36 @@
+import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { AppError, ErrorCode } from '../errors';
+
+/** Whether an error was meant for the client as it is: ours, or one GraphQL itself raised about the request. */
+function isExpected(error: unknown): boolean {
+  return error instanceof GraphQLError;
+}
+
+/**
+ * Normalizes every error before it is sent: our coded errors and GraphQL's own request errors pass; a unique
+ * constraint that a race hit becomes CONFLICT; anything else is masked as INTERNAL_SERVER_ERROR (and logged by the
+ * request logger with its request id).
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  if (original instanceof UniqueConstraintViolationException) {
+    return { message: 'The change conflicts with existing data; it was not made.', path: formatted.path, extensions: { code: ErrorCode.CONFLICT } };
+  }
+  if (isExpected(original)) {
+    const extensions = { ...formatted.extensions };
+    delete extensions.stacktrace;
+    return { ...formatted, extensions };
+  }
+  return { message: 'Internal server error', path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+}
+
+/** Errors that must be logged: those that formatError masks. */
+export function isUnexpected(error: unknown): boolean {
+  const original = unwrapResolverError(error);
+  return !(original instanceof UniqueConstraintViolationException) && !isExpected(original);
+}
+
+export { AppError };

@@ -1,0 +1,36 @@
+import type { Config } from '../config';
+import type { SqlGateway } from '../db/sql';
+import { SecretDigester } from '../auth/secrets';
+import { TokenService } from '../auth/token.service';
+import { AuditService } from '../modules/audit/audit.service';
+import { CatalogService } from '../modules/catalog/catalog.service';
+import { LicenseCredentials } from '../modules/license/license-credentials';
+import { LicenseService } from '../modules/license/license.service';
+import { ValidationService } from '../modules/license/validation.service';
+import { OrganizationService } from '../modules/organization/organization.service';
+import { LeaseLedger } from '../modules/seat/lease-ledger';
+import { SeatLedger } from '../modules/seat/seat-ledger';
+import { SeatService } from '../modules/seat/seat.service';
+
+/** The composition root: every service, built once per process and shared by all requests. */
+export function createServices(config: Pick<Config, 'secretKey'>, db: SqlGateway) {
+  const digester = new SecretDigester(config.secretKey);
+  const audit = new AuditService();
+  const credentials = new LicenseCredentials(digester);
+  const catalog = new CatalogService(audit);
+  const leaseLedger = new LeaseLedger(db, credentials, audit);
+  const seatLedger = new SeatLedger(db, audit);
+  return {
+    audit,
+    tokens: new TokenService(db, digester, audit),
+    organizations: new OrganizationService(audit),
+    catalog,
+    licenses: new LicenseService(audit, catalog, leaseLedger, digester, db.dialect === 'postgresql'),
+    validation: new ValidationService(db, credentials, seatLedger, leaseLedger),
+    seats: new SeatService(),
+    seatLedger,
+    leaseLedger,
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
