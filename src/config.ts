@@ -3,9 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 
 /** Where the data lives: the embedded SQLite file, or a PostgreSQL server. */
-export type DatabaseConfig =
-  | { driver: 'sqlite'; path: string }
-  | { driver: 'postgresql'; url: string };
+export type DatabaseConfig = { driver: 'sqlite'; path: string } | { driver: 'postgresql'; url: string };
 
 /** The whole server configuration, read once from the environment and validated. */
 export interface Config {

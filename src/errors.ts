@@ -54,11 +54,7 @@ export class AppError extends GraphQLError {
   }
 
   static invalidTransition(entity: string, from: string, action: string) {
-    return new AppError(
-      ErrorCode.INVALID_STATE_TRANSITION,
-      `Cannot ${action} a ${entity} that is ${from}.`,
-      { entity, from, action },
-    );
+    return new AppError(ErrorCode.INVALID_STATE_TRANSITION, `Cannot ${action} a ${entity} that is ${from}.`, { entity, from, action });
   }
 
   static unsupportedLicenseType(operation: string, type: string, expected: string[]) {

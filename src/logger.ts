@@ -12,7 +12,10 @@ export function createLogger(level: Config['logLevel'], destination?: Destinatio
     {
       level,
       base: undefined,
-      redact: { paths: ['key', '*.key', 'secret', '*.secret', 'authorization', '*.authorization', 'headers.authorization'], censor: '[redacted]' },
+      redact: {
+        paths: ['key', '*.key', 'secret', '*.secret', 'authorization', '*.authorization', 'headers.authorization'],
+        censor: '[redacted]',
+      },
     },
     destination ?? pino.destination({ sync: false }),
   );

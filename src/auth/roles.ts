@@ -32,13 +32,7 @@ const READ = [Permission.ORGANIZATION_READ, Permission.LICENSE_READ];
 
 export const PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   [Role.PLATFORM_ADMIN]: new Set(Object.values(Permission)),
-  [Role.ORG_ADMIN]: new Set([
-    ...READ,
-    Permission.LICENSE_MANAGE,
-    Permission.SEAT_MANAGE,
-    Permission.TOKEN_MANAGE,
-    Permission.AUDIT_READ,
-  ]),
+  [Role.ORG_ADMIN]: new Set([...READ, Permission.LICENSE_MANAGE, Permission.SEAT_MANAGE, Permission.TOKEN_MANAGE, Permission.AUDIT_READ]),
   [Role.LICENSE_MANAGER]: new Set([...READ, Permission.LICENSE_MANAGE, Permission.SEAT_MANAGE]),
   [Role.AUDITOR]: new Set([...READ, Permission.AUDIT_READ]),
   [Role.INTEGRATOR]: new Set(READ),

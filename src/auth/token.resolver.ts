@@ -19,7 +19,10 @@ export class TokenResolver {
   }
 
   @Mutation(() => CreatedApiToken, { description: 'Creates an API token; its secret is in the answer only this once.' })
-  async createApiToken(@Arg('input', () => CreateApiTokenInput) input: CreateApiTokenInput, @Ctx() ctx: GraphQLContext): Promise<CreatedApiToken> {
+  async createApiToken(
+    @Arg('input', () => CreateApiTokenInput) input: CreateApiTokenInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<CreatedApiToken> {
     const { token, secret } = await this.tokens.create(ctx, input);
     return { apiToken: ApiTokenNode.from(token), secret };
   }

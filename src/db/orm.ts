@@ -21,9 +21,7 @@ export const ENTITIES = [Organization, Product, Feature, Plan, License, Seat, Le
  * Migrations are listed here rather than discovered on disk, so that the same list runs from compiled code, under
  * tsx and under vitest (which cannot load `.ts` migrations through MikroORM's own loader).
  */
-export const MIGRATIONS = [
-  { name: 'Migration20261128000000_licensing_core', class: Migration20261128000000_licensing_core },
-];
+export const MIGRATIONS = [{ name: 'Migration20261128000000_licensing_core', class: Migration20261128000000_licensing_core }];
 
 /** Counts the SQL statements the process runs, so that tests can assert what a request costs. */
 export class QueryCounter {

@@ -27,9 +27,16 @@ export interface SqlGateway {
   readonly forUpdate: string;
 }
 
-/** Dates arrive as epoch milliseconds from SQLite and as `Date` from PostgreSQL. */
+/**
+ * Dates arrive as epoch milliseconds from SQLite, and from PostgreSQL as the text of a timestamptz
+ * (`2026-11-28 08:01:51.123+00`: MikroORM keeps pg from parsing them) or as a `Date`.
+ */
 export function toDate(value: unknown): Date {
-  return value instanceof Date ? value : new Date(Number(value));
+  if (value instanceof Date) return value;
+  if (typeof value === 'string' && !/^\d+$/.test(value)) {
+    return new Date(value.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
+  }
+  return new Date(Number(value));
 }
 
 export function toDateOrNull(value: unknown): Date | null {
@@ -149,9 +156,7 @@ class PostgresGateway implements SqlGateway {
 
 export function openSqlGateway(orm: Orm, counter: QueryCounter): SqlGateway {
   const knex = knexOf(orm);
-  return orm.config.get('driver')?.name === 'PostgreSqlDriver'
-    ? new PostgresGateway(knex, counter)
-    : new SqliteGateway(knex, counter);
+  return orm.config.get('driver')?.name === 'PostgreSqlDriver' ? new PostgresGateway(knex, counter) : new SqliteGateway(knex, counter);
 }
 
 /** Tunes the embedded database once at start-up: WAL lets readers run beside the writer. */

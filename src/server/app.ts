@@ -117,7 +117,15 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
     includeStacktraceInErrorResponses: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: http }),
-      { async serverWillStart() { return { async drainServer() { await wsServer.dispose(); } }; } },
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              await wsServer.dispose();
+            },
+          };
+        },
+      },
       requestLogging(logger),
     ],
   });
@@ -163,9 +171,13 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
   // Bodies over the limit and malformed JSON are refused with a coded error, not a stack trace.
   app.use((error: { type?: string; status?: number }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
     if (error?.type === 'entity.too.large') {
-      res.status(413).json({ errors: [{ message: `Request body over ${config.maxBodyBytes} bytes.`, extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
+      res
+        .status(413)
+        .json({ errors: [{ message: `Request body over ${config.maxBodyBytes} bytes.`, extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
     } else if (error?.type === 'entity.parse.failed') {
-      res.status(400).json({ errors: [{ message: 'The request body is not valid JSON.', extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
+      res
+        .status(400)
+        .json({ errors: [{ message: 'The request body is not valid JSON.', extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
     } else {
       next(error);
     }

@@ -17,7 +17,11 @@ function isExpected(error: unknown): boolean {
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = unwrapResolverError(error);
   if (original instanceof UniqueConstraintViolationException) {
-    return { message: 'The change conflicts with existing data; it was not made.', path: formatted.path, extensions: { code: ErrorCode.CONFLICT } };
+    return {
+      message: 'The change conflicts with existing data; it was not made.',
+      path: formatted.path,
+      extensions: { code: ErrorCode.CONFLICT },
+    };
   }
   if (isExpected(original)) {
     const extensions = { ...formatted.extensions };

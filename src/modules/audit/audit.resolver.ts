@@ -8,7 +8,9 @@ import { AuditEventConnection, AuditEventNode, AuditFilterInput } from './audit.
 export class AuditResolver {
   constructor(private readonly audit: AuditService) {}
 
-  @Query(() => AuditEventConnection, { description: 'The audit log, oldest first; filter by organization, object, actor, action and time.' })
+  @Query(() => AuditEventConnection, {
+    description: 'The audit log, oldest first; filter by organization, object, actor, action and time.',
+  })
   async auditLog(
     @Arg('filter', () => AuditFilterInput, { nullable: true }) filter: AuditFilterInput | null,
     @Args(() => PageArgs) page: PageArgs,

@@ -2,7 +2,17 @@ import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } fr
 import { PageArgs } from '../../common/pagination';
 import type { GraphQLContext } from '../../server/context';
 import type { CatalogService } from './catalog.service';
-import { CreatePlanInput, CreateProductInput, FeatureInput, FeatureNode, PlanConnection, PlanFilter, PlanNode, ProductConnection, ProductNode } from './catalog.types';
+import {
+  CreatePlanInput,
+  CreateProductInput,
+  FeatureInput,
+  FeatureNode,
+  PlanConnection,
+  PlanFilter,
+  PlanNode,
+  ProductConnection,
+  ProductNode,
+} from './catalog.types';
 
 @Resolver(() => ProductNode)
 export class ProductResolver {

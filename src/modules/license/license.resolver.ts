@@ -131,7 +131,9 @@ class CheckFeatureArgs {
 export class LicenseClientResolver {
   constructor(private readonly validation: ValidationService) {}
 
-  @Query(() => ValidationResult, { description: 'Runs every check that applies and returns each with its code, not only the first failure.' })
+  @Query(() => ValidationResult, {
+    description: 'Runs every check that applies and returns each with its code, not only the first failure.',
+  })
   validateLicense(@Args(() => ValidateLicenseArgs) args: ValidateLicenseArgs): Promise<ValidationResult> {
     const { key, ...request } = args;
     return this.validation.validate(key, request);

@@ -121,9 +121,13 @@ export class LicenseService {
       const expiresAt = input.expiresAt ?? (termDays ? new Date(startsAt.getTime() + termDays * DAY_MS) : null);
       if (expiresAt && expiresAt <= startsAt) throw AppError.badInput('The license would end before it starts.', 'expiresAt');
       if (type === LicenseType.SUBSCRIPTION && !expiresAt) {
-        throw AppError.badInput('A SUBSCRIPTION license needs a term: give `termDays` or `expiresAt`, or use a plan with a term.', 'termDays');
+        throw AppError.badInput(
+          'A SUBSCRIPTION license needs a term: give `termDays` or `expiresAt`, or use a plan with a term.',
+          'termDays',
+        );
       }
-      if (type === LicenseType.USER && !namedUsers) throw AppError.badInput('A USER license needs `limits.namedUsers` of at least 1.', 'limits.namedUsers');
+      if (type === LicenseType.USER && !namedUsers)
+        throw AppError.badInput('A USER license needs `limits.namedUsers` of at least 1.', 'limits.namedUsers');
       if (type === LicenseType.CONCURRENT && !concurrentSessions) {
         throw AppError.badInput('A CONCURRENT license needs `limits.concurrentSessions` of at least 1.', 'limits.concurrentSessions');
       }
@@ -182,7 +186,7 @@ export class LicenseService {
     op: Operation,
     id: string,
     action: string,
-    change: (license: License, em: EntityManager, now: Date) => Promise<Record<string, unknown> | void>,
+    change: (license: License, em: EntityManager, now: Date) => Promise<Record<string, unknown> | undefined>,
   ): Promise<License> {
     op.principal.require(Permission.LICENSE_MANAGE);
     return op.em.transactional(async (em) => {
@@ -224,6 +228,7 @@ export class LicenseService {
       if (license.status !== LicenseStatus.SUSPENDED) throw AppError.invalidTransition('license', license.status, 'resume');
       license.status = LicenseStatus.ACTIVE;
       license.statusReason = null;
+      return undefined;
     });
   }
 
@@ -259,6 +264,7 @@ export class LicenseService {
       }
       license.expiresAt = expiresAt;
       if (license.status === LicenseStatus.EXPIRED) license.status = LicenseStatus.ACTIVE;
+      return undefined;
     });
   }
 }

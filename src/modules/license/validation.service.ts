@@ -87,7 +87,9 @@ export class ValidationService {
       const license = await this.credentials.authenticate(sql, key);
       const request = { feature };
       const all = evaluate(await this.facts(sql, license, request, now), request, now);
-      const checks = all.filter((c) => [ValidationCheckKind.STATUS, ValidationCheckKind.TERM, ValidationCheckKind.FEATURE].includes(c.check));
+      const checks = all.filter((c) =>
+        [ValidationCheckKind.STATUS, ValidationCheckKind.TERM, ValidationCheckKind.FEATURE].includes(c.check),
+      );
       const { valid, code } = verdict(checks);
       return { allowed: valid, code, feature, checks };
     });

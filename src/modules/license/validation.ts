@@ -92,7 +92,12 @@ export function evaluate(facts: LicenseFacts, request: ValidationRequest, now: D
     checks.push(
       facts.leaseLive
         ? check(Kind.LEASE, CheckOutcome.PASS, Code.LEASE_ACTIVE, `Fingerprint ${request.fingerprint} holds a live lease.`)
-        : check(Kind.LEASE, CheckOutcome.FAIL, Code.NO_ACTIVE_LEASE, `Fingerprint ${request.fingerprint} holds no live lease: check a seat out.`),
+        : check(
+            Kind.LEASE,
+            CheckOutcome.FAIL,
+            Code.NO_ACTIVE_LEASE,
+            `Fingerprint ${request.fingerprint} holds no live lease: check a seat out.`,
+          ),
     );
   }
 
@@ -103,10 +108,17 @@ export function evaluate(facts: LicenseFacts, request: ValidationRequest, now: D
     } else if (feature.tier === 'CORE') {
       checks.push(check(Kind.FEATURE, CheckOutcome.PASS, Code.FEATURE_ENTITLED, `"${feature.key}" is a core feature of the product.`));
     } else if (feature.entitled) {
-      checks.push(check(Kind.FEATURE, CheckOutcome.PASS, Code.FEATURE_ENTITLED, `The license entitles the premium feature "${feature.key}".`));
+      checks.push(
+        check(Kind.FEATURE, CheckOutcome.PASS, Code.FEATURE_ENTITLED, `The license entitles the premium feature "${feature.key}".`),
+      );
     } else {
       checks.push(
-        check(Kind.FEATURE, CheckOutcome.FAIL, Code.FEATURE_NOT_ENTITLED, `The license does not entitle the premium feature "${feature.key}".`),
+        check(
+          Kind.FEATURE,
+          CheckOutcome.FAIL,
+          Code.FEATURE_NOT_ENTITLED,
+          `The license does not entitle the premium feature "${feature.key}".`,
+        ),
       );
     }
   }
@@ -115,7 +127,14 @@ export function evaluate(facts: LicenseFacts, request: ValidationRequest, now: D
     // A user's e-mail address places it in the site when no site identifier is given.
     const presented = request.site ?? (request.user?.includes('@') ? request.user : null);
     if (!presented) {
-      checks.push(check(Kind.SITE, CheckOutcome.FAIL, Code.SITE_REQUIRED, 'A SITE license validates within its site: pass `site` (an IP address or e-mail domain).'));
+      checks.push(
+        check(
+          Kind.SITE,
+          CheckOutcome.FAIL,
+          Code.SITE_REQUIRED,
+          'A SITE license validates within its site: pass `site` (an IP address or e-mail domain).',
+        ),
+      );
     } else {
       const match = matchSite(facts.site, presented);
       checks.push(

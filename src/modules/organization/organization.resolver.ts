@@ -2,7 +2,13 @@ import { Arg, Args, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { PageArgs } from '../../common/pagination';
 import type { GraphQLContext } from '../../server/context';
 import type { OrganizationService } from './organization.service';
-import { CreateOrganizationInput, OrganizationConnection, OrganizationFilter, OrganizationNode, UpdateOrganizationInput } from './organization.types';
+import {
+  CreateOrganizationInput,
+  OrganizationConnection,
+  OrganizationFilter,
+  OrganizationNode,
+  UpdateOrganizationInput,
+} from './organization.types';
 
 @Resolver(() => OrganizationNode)
 export class OrganizationResolver {
@@ -24,7 +30,10 @@ export class OrganizationResolver {
   }
 
   @Mutation(() => OrganizationNode)
-  async createOrganization(@Arg('input', () => CreateOrganizationInput) input: CreateOrganizationInput, @Ctx() ctx: GraphQLContext): Promise<OrganizationNode> {
+  async createOrganization(
+    @Arg('input', () => CreateOrganizationInput) input: CreateOrganizationInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<OrganizationNode> {
     return OrganizationNode.from(await this.organizationService.create(ctx, input));
   }
 

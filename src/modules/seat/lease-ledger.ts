@@ -9,7 +9,15 @@ import { LicenseStatus, LicenseType } from '../license/license.enums';
 import { graceEndsAt } from '../license/validation';
 import { Lease } from './lease.entity';
 import { LeaseReleaseReason } from './seat.enums';
-import { CheckinOutcome, type CheckinResult, CheckoutOutcome, type CheckoutResult, HeartbeatOutcome, type HeartbeatResult, LeaseNode } from './seat.types';
+import {
+  CheckinOutcome,
+  type CheckinResult,
+  CheckoutOutcome,
+  type CheckoutResult,
+  HeartbeatOutcome,
+  type HeartbeatResult,
+  LeaseNode,
+} from './seat.types';
 
 interface LeaseRow {
   id: string;
@@ -76,7 +84,13 @@ export class LeaseLedger {
   }
 
   /** Ends the leases of a license whose TTL ran out; returns them, as they are now. */
-  private async expireDead(sql: SqlRunner, licenseId: string | null, now: Date, call: ClientCall, actor: Actor | null): Promise<LeaseNode[]> {
+  private async expireDead(
+    sql: SqlRunner,
+    licenseId: string | null,
+    now: Date,
+    call: ClientCall,
+    actor: Actor | null,
+  ): Promise<LeaseNode[]> {
     const rows = await sql.all<LeaseRow>(
       `update lease set released_at = ?, release_reason = ?
         where released_at is null and expires_at <= ? ${licenseId ? 'and license_id = ?' : ''}
@@ -117,7 +131,13 @@ export class LeaseLedger {
           sql,
           actor,
           call.requestId,
-          { organizationId: license.organizationId, action: 'lease.checkout.denied', objectType: 'License', objectId: license.id, after: { outcome, fingerprint, userId, seatsInUse, seatLimit } },
+          {
+            organizationId: license.organizationId,
+            action: 'lease.checkout.denied',
+            objectType: 'License',
+            objectId: license.id,
+            after: { outcome, fingerprint, userId, seatsInUse, seatLimit },
+          },
           now,
         );
         return { outcome, lease: null, reused: false, seatsInUse, seatLimit, detail };
@@ -139,7 +159,9 @@ export class LeaseLedger {
         `select ${LEASE_COLUMNS} from lease where license_id = ? and fingerprint = ? and released_at is null`,
         [license.id, fingerprint],
       );
-      const inUse = await sql.get<{ n: number | string }>('select count(*) as n from lease where license_id = ? and released_at is null', [license.id]);
+      const inUse = await sql.get<{ n: number | string }>('select count(*) as n from lease where license_id = ? and released_at is null', [
+        license.id,
+      ]);
       const seatsInUse = Number(inUse?.n ?? 0);
       if (existing) {
         await sql.run('update lease set expires_at = ?, last_heartbeat_at = ? where id = ?', [expiresAt, now, existing.id]);
@@ -149,10 +171,24 @@ export class LeaseLedger {
           sql,
           actor,
           call.requestId,
-          { organizationId: license.organizationId, action: 'lease.checkout.reused', objectType: 'Lease', objectId: lease.id, before: leaseSnapshot(before), after: leaseSnapshot(lease) },
+          {
+            organizationId: license.organizationId,
+            action: 'lease.checkout.reused',
+            objectType: 'Lease',
+            objectId: lease.id,
+            before: leaseSnapshot(before),
+            after: leaseSnapshot(lease),
+          },
           now,
         );
-        return { outcome: CheckoutOutcome.GRANTED, lease, reused: true, seatsInUse, seatLimit, detail: 'The fingerprint holds this lease already; it was extended.' };
+        return {
+          outcome: CheckoutOutcome.GRANTED,
+          lease,
+          reused: true,
+          seatsInUse,
+          seatLimit,
+          detail: 'The fingerprint holds this lease already; it was extended.',
+        };
       }
       if (seatsInUse >= seatLimit) {
         return refuse(CheckoutOutcome.NO_SEAT_AVAILABLE, seatsInUse, `All ${seatLimit} concurrent seats are in use.`);
@@ -178,10 +214,23 @@ export class LeaseLedger {
         sql,
         actor,
         call.requestId,
-        { organizationId: license.organizationId, action: 'lease.checkout', objectType: 'Lease', objectId: lease.id, after: leaseSnapshot(lease) },
+        {
+          organizationId: license.organizationId,
+          action: 'lease.checkout',
+          objectType: 'Lease',
+          objectId: lease.id,
+          after: leaseSnapshot(lease),
+        },
         now,
       );
-      return { outcome: CheckoutOutcome.GRANTED, lease, reused: false, seatsInUse: seatsInUse + 1, seatLimit, detail: 'A seat was checked out.' };
+      return {
+        outcome: CheckoutOutcome.GRANTED,
+        lease,
+        reused: false,
+        seatsInUse: seatsInUse + 1,
+        seatLimit,
+        detail: 'A seat was checked out.',
+      };
     });
   }
 
@@ -216,7 +265,14 @@ export class LeaseLedger {
         sql,
         actor,
         call.requestId,
-        { organizationId: license.organizationId, action: 'lease.heartbeat', objectType: 'Lease', objectId: lease.id, before: leaseSnapshot(before), after: leaseSnapshot(lease) },
+        {
+          organizationId: license.organizationId,
+          action: 'lease.heartbeat',
+          objectType: 'Lease',
+          objectId: lease.id,
+          before: leaseSnapshot(before),
+          after: leaseSnapshot(lease),
+        },
         now,
       );
       return { outcome: HeartbeatOutcome.EXTENDED, lease };
@@ -234,14 +290,28 @@ export class LeaseLedger {
     });
   }
 
-  private async release(sql: SqlRunner, before: LeaseNode, reason: LeaseReleaseReason, actor: Actor, call: ClientCall, now: Date): Promise<LeaseNode> {
+  private async release(
+    sql: SqlRunner,
+    before: LeaseNode,
+    reason: LeaseReleaseReason,
+    actor: Actor,
+    call: ClientCall,
+    now: Date,
+  ): Promise<LeaseNode> {
     await sql.run('update lease set released_at = ?, release_reason = ? where id = ? and released_at is null', [now, reason, before.id]);
     const lease = Object.assign(new LeaseNode(), before, { releasedAt: now, releaseReason: reason });
     await this.audit.recordSql(
       sql,
       actor,
       call.requestId,
-      { organizationId: lease.organizationId, action: reason === LeaseReleaseReason.CHECKED_IN ? 'lease.checkin' : 'lease.end', objectType: 'Lease', objectId: lease.id, before: leaseSnapshot(before), after: leaseSnapshot(lease) },
+      {
+        organizationId: lease.organizationId,
+        action: reason === LeaseReleaseReason.CHECKED_IN ? 'lease.checkin' : 'lease.end',
+        objectType: 'Lease',
+        objectId: lease.id,
+        before: leaseSnapshot(before),
+        after: leaseSnapshot(lease),
+      },
       now,
     );
     return lease;
@@ -249,11 +319,10 @@ export class LeaseLedger {
 
   /** Whether a fingerprint holds a live lease; validation asks this. */
   async isLive(sql: SqlRunner, licenseId: string, fingerprint: string, now: Date): Promise<boolean> {
-    const row = await sql.get('select 1 as live from lease where license_id = ? and fingerprint = ? and released_at is null and expires_at > ?', [
-      licenseId,
-      fingerprint,
-      now,
-    ]);
+    const row = await sql.get(
+      'select 1 as live from lease where license_id = ? and fingerprint = ? and released_at is null and expires_at > ?',
+      [licenseId, fingerprint, now],
+    );
     return row !== undefined;
   }
 

@@ -66,11 +66,13 @@ export class SeatLedger {
       if (license.type !== LicenseType.USER) throw AppError.unsupportedLicenseType('assignSeat', license.type, [LicenseType.USER]);
       if (license.status === LicenseStatus.REVOKED) throw AppError.invalidTransition('license', 'REVOKED', 'assign a seat on');
       const seatLimit = Number(license.named_users ?? 0);
-      const existing = await sql.get<SeatRow>(`select ${SEAT_COLUMNS} from seat where license_id = ? and user_id = ? and released_at is null`, [
+      const existing = await sql.get<SeatRow>(
+        `select ${SEAT_COLUMNS} from seat where license_id = ? and user_id = ? and released_at is null`,
+        [licenseId, user],
+      );
+      const count = await sql.get<{ n: number | string }>('select count(*) as n from seat where license_id = ? and released_at is null', [
         licenseId,
-        user,
       ]);
-      const count = await sql.get<{ n: number | string }>('select count(*) as n from seat where license_id = ? and released_at is null', [licenseId]);
       const seatsInUse = Number(count?.n ?? 0);
       if (existing) return { outcome: AssignSeatOutcome.ALREADY_ASSIGNED, seat: seatNodeOf(existing), seatsInUse, seatLimit };
       if (seatsInUse >= seatLimit) return { outcome: AssignSeatOutcome.NO_SEAT_AVAILABLE, seat: null, seatsInUse, seatLimit };
@@ -114,7 +116,14 @@ export class SeatLedger {
         sql,
         call.principal.requireActor(),
         call.requestId,
-        { organizationId: seat.organizationId, action: 'seat.release', objectType: 'Seat', objectId: seat.id, before: seatSnapshot(before), after: seatSnapshot(seat) },
+        {
+          organizationId: seat.organizationId,
+          action: 'seat.release',
+          objectType: 'Seat',
+          objectId: seat.id,
+          before: seatSnapshot(before),
+          after: seatSnapshot(seat),
+        },
         now,
       );
       return { outcome: ReleaseSeatOutcome.RELEASED, seat };
@@ -123,7 +132,10 @@ export class SeatLedger {
 
   /** Whether a named user holds a live seat; validation asks this. */
   async isHeld(sql: SqlRunner, licenseId: string, userId: string): Promise<boolean> {
-    const row = await sql.get('select 1 as held from seat where license_id = ? and user_id = ? and released_at is null', [licenseId, userId.trim()]);
+    const row = await sql.get('select 1 as held from seat where license_id = ? and user_id = ? and released_at is null', [
+      licenseId,
+      userId.trim(),
+    ]);
     return row !== undefined;
   }
 }

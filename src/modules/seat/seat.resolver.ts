@@ -5,7 +5,17 @@ import type { GraphQLContext } from '../../server/context';
 import type { LeaseLedger } from './lease-ledger';
 import type { SeatLedger } from './seat-ledger';
 import type { SeatService } from './seat.service';
-import { AssignSeatResult, CheckinResult, CheckoutResult, HeartbeatResult, LeaseConnection, LeaseFilter, ReleaseSeatResult, SeatConnection, SeatFilter } from './seat.types';
+import {
+  AssignSeatResult,
+  CheckinResult,
+  CheckoutResult,
+  HeartbeatResult,
+  LeaseConnection,
+  LeaseFilter,
+  ReleaseSeatResult,
+  SeatConnection,
+  SeatFilter,
+} from './seat.types';
 
 @ArgsType()
 class AssignSeatArgs {
@@ -51,12 +61,20 @@ export class SeatResolver {
   ) {}
 
   @Query(() => SeatConnection, { name: 'seats' })
-  listSeats(@Arg('filter', () => SeatFilter, { nullable: true }) filter: SeatFilter | null, @Args(() => PageArgs) page: PageArgs, @Ctx() ctx: GraphQLContext) {
+  listSeats(
+    @Arg('filter', () => SeatFilter, { nullable: true }) filter: SeatFilter | null,
+    @Args(() => PageArgs) page: PageArgs,
+    @Ctx() ctx: GraphQLContext,
+  ) {
     return this.seats.listSeats(ctx, filter ?? {}, page);
   }
 
   @Query(() => LeaseConnection, { name: 'leases' })
-  listLeases(@Arg('filter', () => LeaseFilter, { nullable: true }) filter: LeaseFilter | null, @Args(() => PageArgs) page: PageArgs, @Ctx() ctx: GraphQLContext) {
+  listLeases(
+    @Arg('filter', () => LeaseFilter, { nullable: true }) filter: LeaseFilter | null,
+    @Args(() => PageArgs) page: PageArgs,
+    @Ctx() ctx: GraphQLContext,
+  ) {
     return this.seats.listLeases(ctx, filter ?? {}, page);
   }
 

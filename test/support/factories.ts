@@ -1,0 +1,92 @@
+import {
+  CreateApiTokenDocument,
+  CreateOrganizationDocument,
+  type CreatePlanInput,
+  CreatePlanDocument,
+  CreateProductDocument,
+  type IssueLicenseInput,
+  IssueLicenseDocument,
+  type LicenseType,
+  type Role,
+} from '../generated/graphql';
+import type { TestServer } from './server';
+
+let sequence = 0;
+/** A name no other test in the run uses. */
+export const unique = (prefix: string) => `${prefix}-${process.pid}-${++sequence}`;
+
+export async function organization(t: TestServer, name = unique('org')) {
+  return (await t.ok(CreateOrganizationDocument, { input: { name } })).createOrganization;
+}
+
+/** A product with one core and two premium features. */
+export async function product(t: TestServer) {
+  return (
+    await t.ok(CreateProductDocument, {
+      input: {
+        key: unique('product'),
+        name: 'AINexLayer Platform',
+        features: [
+          { key: 'core.inference', name: 'Inference', tier: 'CORE' },
+          { key: 'premium.analytics', name: 'Analytics', tier: 'PREMIUM' },
+          { key: 'premium.sso', name: 'Single sign-on', tier: 'PREMIUM' },
+        ],
+      },
+    })
+  ).createProduct;
+}
+
+const DEFAULT_LIMITS: Record<LicenseType, CreatePlanInput['limits']> = {
+  SUBSCRIPTION: { storageBytes: 10 * 1024 ** 3, apiCallsPerPeriod: 1_000_000 },
+  USER: { namedUsers: 5 },
+  CONCURRENT: { concurrentSessions: 3 },
+  SITE: {},
+  FEATURE: {},
+};
+
+export async function plan(t: TestServer, productId: string, licenseType: LicenseType, overrides: Partial<CreatePlanInput> = {}) {
+  return (
+    await t.ok(CreatePlanDocument, {
+      input: {
+        productId,
+        key: unique(`plan-${licenseType.toLowerCase()}`),
+        name: `${licenseType} plan`,
+        licenseType,
+        termDays: 365,
+        gracePeriodDays: 7,
+        limits: DEFAULT_LIMITS[licenseType],
+        featureKeys: ['premium.analytics'],
+        ...overrides,
+      },
+    })
+  ).createPlan;
+}
+
+export interface Licensed {
+  organizationId: string;
+  productId: string;
+  planId: string;
+  licenseId: string;
+  key: string;
+}
+
+/** The seed chain: an organization, a product, a plan of the type, and a license issued from it. */
+export async function licensed(
+  t: TestServer,
+  type: LicenseType,
+  license: Partial<IssueLicenseInput> = {},
+  planOverrides: Partial<CreatePlanInput> = {},
+): Promise<Licensed> {
+  const org = license.organizationId ? { id: license.organizationId } : await organization(t);
+  const prod = await product(t);
+  const p = await plan(t, prod.id, type, planOverrides);
+  const site = type === 'SITE' ? { site: { domains: ['example.com'], cidrs: ['10.20.0.0/16'] } } : {};
+  const issued = (await t.ok(IssueLicenseDocument, { input: { organizationId: org.id, planId: p.id, ...site, ...license } })).issueLicense;
+  return { organizationId: org.id, productId: prod.id, planId: p.id, licenseId: issued.license.id, key: issued.key };
+}
+
+/** A token of a role, bound to an organization unless it is a platform admin's. */
+export async function token(t: TestServer, role: Role, organizationId: string | null) {
+  const created = await t.ok(CreateApiTokenDocument, { input: { name: unique(`token-${role.toLowerCase()}`), role, organizationId } });
+  return created.createApiToken.secret;
+}

@@ -1,0 +1,123 @@
+import { Writable } from 'node:stream';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print } from 'graphql';
+import { afterAll, beforeAll, describe } from 'vitest';
+import type { Config } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { createLicenseServer, type LicenseServer } from '../../src/server/app';
+import { createTestDatabase, DATABASE_KINDS, type DatabaseKind, type TestDatabase, warnIfPostgresSkipped } from './databases';
+
+export interface GraphQLErrorBody {
+  message: string;
+  path?: (string | number)[];
+  extensions?: { code?: string; requestId?: string; [key: string]: unknown };
+}
+
+export interface GraphQLResponse<T> {
+  status: number;
+  data?: T | null;
+  errors?: GraphQLErrorBody[];
+}
+
+export interface TestServer {
+  kind: DatabaseKind;
+  database: TestDatabase;
+  server: LicenseServer;
+  url: string;
+  /** The bootstrap platform-admin token. */
+  admin: string;
+  /** Every line the server logged. */
+  logs: string[];
+  /** Runs an operation over HTTP; `token` defaults to the platform admin's, null sends none. */
+  request<R, V>(document: TypedDocumentNode<R, V>, variables: V, token?: string | null): Promise<GraphQLResponse<R>>;
+  /** Like request, but fails the test on any error. */
+  ok<R, V>(document: TypedDocumentNode<R, V>, variables: V, token?: string | null): Promise<R>;
+  /** The code of the first error, failing when the call succeeded. */
+  errorCode<R, V>(document: TypedDocumentNode<R, V>, variables: V, token?: string | null): Promise<string | undefined>;
+  close(): Promise<void>;
+}
+
+export const TEST_SECRET = 'test-secret-key-of-at-least-thirty-two-characters';
+
+export async function startTestServer(kind: DatabaseKind, overrides: Partial<Config> = {}): Promise<TestServer> {
+  const database = await createTestDatabase(kind);
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const config: Config = {
+    port: 0,
+    host: '127.0.0.1',
+    database: database.config,
+    secretKey: Buffer.from(TEST_SECRET),
+    secretKeySource: 'env',
+    leaseReaperIntervalMs: 60_000,
+    logLevel: 'info',
+    maxBodyBytes: 256 * 1024,
+    production: false,
+    ...overrides,
+  };
+  const server = await createLicenseServer(config, createLogger(config.logLevel, sink));
+  const url = await server.listen();
+  const admin = server.bootstrapToken;
+  if (!admin) throw new Error('a fresh database must yield a bootstrap token');
+
+  const request = async <R, V>(document: TypedDocumentNode<R, V>, variables: V, token: string | null = admin) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query: print(document), variables }),
+    });
+    const body = (await response.json()) as { data?: R | null; errors?: GraphQLErrorBody[] };
+    return { status: response.status, ...body };
+  };
+  return {
+    kind,
+    database,
+    server,
+    url,
+    admin,
+    logs,
+    request,
+    async ok(document, variables, token) {
+      const result = await request(document, variables, token);
+      if (result.errors?.length || !result.data) throw new Error(`unexpected errors: ${JSON.stringify(result.errors)}`);
+      return result.data;
+    },
+    async errorCode(document, variables, token) {
+      const result = await request(document, variables, token);
+      if (!result.errors?.length) throw new Error(`expected an error, got ${JSON.stringify(result.data)}`);
+      return result.errors[0]?.extensions?.code;
+    },
+    async close() {
+      await server.close();
+      await database.drop();
+    },
+  };
+}
+
+/**
+ * Runs a suite once per database kind (SQLite always, PostgreSQL when TEST_DATABASE_URL is set), each against
+ * its own server on a fresh database.
+ */
+export function describeEachDatabase(title: string, suite: (server: () => TestServer) => void, overrides: Partial<Config> = {}): void {
+  warnIfPostgresSkipped();
+  for (const kind of DATABASE_KINDS) {
+    describe(`${title} [${kind}]`, () => {
+      let current: TestServer | undefined;
+      beforeAll(async () => {
+        current = await startTestServer(kind, overrides);
+      });
+      afterAll(async () => {
+        await current?.close();
+      });
+      suite(() => {
+        if (!current) throw new Error('server not started');
+        return current;
+      });
+    });
+  }
+}
