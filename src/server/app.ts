@@ -92,7 +92,16 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
 
   const app = express();
   const http = createServer(app);
-  const wss = new WebSocketServer({ server: http, path: '/graphql', maxPayload: config.maxBodyBytes });
+  // The WebSocket server does not attach to the HTTP server itself, so that an HTTP listen error (a port in use)
+  // reaches main.ts rather than graphql-ws's error logger; upgrades to /graphql are handed over here.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxBodyBytes });
+  http.on('upgrade', (request, socket, head) => {
+    if (new URL(request.url ?? '/', 'http://localhost').pathname !== '/graphql') {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (client) => wss.emit('connection', client, request));
+  });
   const wsServer = useServer<Record<string, unknown>, { principal?: Principal }>(
     {
       schema,
@@ -115,6 +124,8 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
     formatError,
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // Shutdown is ours (main.ts): it also stops the jobs and closes the database.
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: http }),
       {

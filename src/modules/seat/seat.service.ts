@@ -57,26 +57,18 @@ export class SeatService {
     return findPage(op.em, Lease, where, page, leaseNodeFromEntity);
   }
 
-  /** Seats (USER) and live leases (CONCURRENT) in use per license, in two queries for any number of licenses. */
+  /** Seats (USER) and live leases (CONCURRENT) in use per license, in one query for any number of licenses. */
   async seatsInUse(em: EntityManager, licenseIds: readonly string[]): Promise<Map<string, number>> {
     const ids = [...licenseIds];
     const counts = new Map<string, number>(ids.map((id) => [id, 0]));
-    const seats = await em
-      .createQueryBuilder(Seat, 's')
-      .select(['s.license', 'count(*) as n'])
-      .where({ license: { $in: ids }, releasedAt: null })
-      .groupBy('s.license')
-      .execute<{ license: string; n: number | string }[]>('all', false);
-    const leases = await em
-      .createQueryBuilder(Lease, 'l')
-      .select(['l.license', 'count(*) as n'])
-      .where({ license: { $in: ids }, releasedAt: null, expiresAt: { $gt: new Date() } })
-      .groupBy('l.license')
-      .execute<{ license: string; n: number | string }[]>('all', false);
-    for (const row of [...seats, ...leases]) {
-      const id = (row as unknown as Record<string, string>).license_id ?? row.license;
-      counts.set(id, (counts.get(id) ?? 0) + Number(row.n));
-    }
+    const marks = ids.map(() => '?').join(', ');
+    const rows = await em.execute<{ license_id: string; n: number | string }[]>(
+      `select license_id, count(*) as n from seat where released_at is null and license_id in (${marks}) group by license_id
+       union all
+       select license_id, count(*) as n from lease where released_at is null and expires_at > ? and license_id in (${marks}) group by license_id`,
+      [...ids, new Date(), ...ids],
+    );
+    for (const row of rows) counts.set(row.license_id, (counts.get(row.license_id) ?? 0) + Number(row.n));
     return counts;
   }
 }
