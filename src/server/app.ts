@@ -85,9 +85,23 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
   const bootstrapToken = await services.tokens.bootstrap(orm.em.fork() as EntityManager);
   const schema = await buildAppSchema(services);
 
+  // The fork and the loaders are made on first use: client calls (validation, leases) run plain SQL and need
+  // neither, and they are the calls that come by the thousand.
   const contextFor = (principal: Principal, requestId: string): GraphQLContext => {
-    const em = orm.em.fork() as EntityManager;
-    return { principal, requestId, em, loaders: createLoaders(em, services) };
+    let em: EntityManager | undefined;
+    let loaders: GraphQLContext['loaders'] | undefined;
+    return {
+      principal,
+      requestId,
+      get em() {
+        em ??= orm.em.fork() as EntityManager;
+        return em;
+      },
+      get loaders() {
+        loaders ??= createLoaders(this.em, services);
+        return loaders;
+      },
+    };
   };
 
   const app = express();
