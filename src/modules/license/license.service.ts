@@ -246,22 +246,21 @@ export class LicenseService {
     if (input.termDays && input.expiresAt) throw AppError.badInput('Give either `termDays` or `expiresAt`, not both.', 'expiresAt');
     return this.change(op, id, 'license.renew', async (license, _em, now) => {
       if (license.status === LicenseStatus.REVOKED) throw AppError.invalidTransition('license', license.status, 'renew');
+      // Giving a perpetual license an end would take access away, which is no renewal.
+      if (!license.expiresAt) throw AppError.badInput('A perpetual license has no term to renew.', 'expiresAt');
+      const currentEnd = license.expiresAt;
       let expiresAt: Date;
       if (input.expiresAt) {
         expiresAt = input.expiresAt;
       } else {
         const days = input.termDays ?? license.termDays;
-        if (!days || !license.expiresAt) {
-          throw AppError.badInput('This license has no term to renew by: give `termDays` or `expiresAt`.', 'termDays');
-        }
+        if (!days) throw AppError.badInput('This license has no term length to renew by: give `termDays` or `expiresAt`.', 'termDays');
         // A renewal continues the term; a license renewed after it lapsed starts its new term now.
-        const from = Math.max(license.expiresAt.getTime(), now.getTime());
+        const from = Math.max(currentEnd.getTime(), now.getTime());
         expiresAt = new Date(from + days * DAY_MS);
       }
       if (expiresAt <= now || expiresAt <= license.startsAt) throw AppError.badInput('A renewal must end in the future.', 'expiresAt');
-      if (license.expiresAt && expiresAt <= license.expiresAt) {
-        throw AppError.badInput('A renewal must end after the current term.', 'expiresAt');
-      }
+      if (expiresAt <= currentEnd) throw AppError.badInput('A renewal must end after the current term.', 'expiresAt');
       license.expiresAt = expiresAt;
       if (license.status === LicenseStatus.EXPIRED) license.status = LicenseStatus.ACTIVE;
       return undefined;

@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/knex';
+import { type EntityManager, raw } from '@mikro-orm/knex';
 import { Permission } from '../../auth/roles';
 import type { Operation } from '../../common/operation';
 import { findPage, type Page, type PageArgs } from '../../common/pagination';
@@ -26,7 +26,11 @@ export class OrganizationService {
     const scoped = op.principal.scopeOrganization(undefined);
     const where: Record<string, unknown> = {};
     if (scoped) where.id = scoped;
-    if (filter.nameContains) where.name = { $like: `%${filter.nameContains.replace(/[%_\\]/g, '')}%` };
+    if (filter.nameContains) {
+      // Case-insensitive on both databases, and `%`, `_` and `\` are searched for literally, not as wildcards.
+      const pattern = `%${filter.nameContains.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
+      where[raw((alias) => `lower(${alias}.name) like ? escape '\\'`, [pattern])] = [];
+    }
     return findPage(op.em, Organization, where, page, (o) => o);
   }
 

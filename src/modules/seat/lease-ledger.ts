@@ -333,9 +333,13 @@ export class LeaseLedger {
 
   /**
    * Ends the live leases of a license inside the caller's ORM transaction (suspension, revocation); returns how
-   * many ended. Their audit events are the caller's license event, which names the count.
+   * many ended. Their audit events are the caller's license event, which names the count. Leases already past
+   * their expiry end as what they are, expired, at their expiry.
    */
   async endAllOf(em: EntityManager, licenseId: string, reason: LeaseReleaseReason, now: Date): Promise<number> {
+    const dead = await em.find(Lease, { license: licenseId, releasedAt: null, expiresAt: { $lte: now } });
+    for (const lease of dead) Object.assign(lease, { releasedAt: lease.expiresAt, releaseReason: LeaseReleaseReason.EXPIRED });
+    await em.flush();
     return em.nativeUpdate(Lease, { license: licenseId, releasedAt: null }, { releasedAt: now, releaseReason: reason });
   }
 }
