@@ -54,7 +54,7 @@ export class Principal {
   require(permission: Permission, organizationId?: string | null): void {
     if (!this.actor || this.role === null) throw AppError.unauthenticated();
     if (!this.can(permission)) {
-      throw AppError.forbidden(`The ${this.role} role may not ${permission.replace(':', ' ')}.`);
+      throw AppError.forbidden(`The ${this.role} role lacks the ${permission} permission.`);
     }
     if (organizationId !== undefined && !this.mayAccessOrganization(organizationId)) {
       throw AppError.forbidden('This token is bound to another organization.');

@@ -8,7 +8,7 @@ export enum Role {
   ORG_ADMIN = 'ORG_ADMIN',
   /** Licenses and seats of one organization. */
   LICENSE_MANAGER = 'LICENSE_MANAGER',
-  /** Reads everything of one organization, including its audit log; changes nothing. */
+  /** Reads everything of one organization, including its audit log and token list; changes nothing. */
   AUDITOR = 'AUDITOR',
   /** Reads licenses, seats and leases of one organization, and subscribes to its streams. */
   INTEGRATOR = 'INTEGRATOR',
@@ -24,6 +24,7 @@ export enum Permission {
   LICENSE_READ = 'license:read',
   LICENSE_MANAGE = 'license:manage',
   SEAT_MANAGE = 'seat:manage',
+  TOKEN_READ = 'token:read',
   TOKEN_MANAGE = 'token:manage',
   AUDIT_READ = 'audit:read',
 }
@@ -32,8 +33,16 @@ const READ = [Permission.ORGANIZATION_READ, Permission.LICENSE_READ];
 
 export const PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   [Role.PLATFORM_ADMIN]: new Set(Object.values(Permission)),
-  [Role.ORG_ADMIN]: new Set([...READ, Permission.LICENSE_MANAGE, Permission.SEAT_MANAGE, Permission.TOKEN_MANAGE, Permission.AUDIT_READ]),
+  [Role.ORG_ADMIN]: new Set([
+    ...READ,
+    Permission.LICENSE_MANAGE,
+    Permission.SEAT_MANAGE,
+    Permission.TOKEN_READ,
+    Permission.TOKEN_MANAGE,
+    Permission.AUDIT_READ,
+  ]),
   [Role.LICENSE_MANAGER]: new Set([...READ, Permission.LICENSE_MANAGE, Permission.SEAT_MANAGE]),
-  [Role.AUDITOR]: new Set([...READ, Permission.AUDIT_READ]),
+  // Who holds access is part of an audit: auditors read the token list (never a secret).
+  [Role.AUDITOR]: new Set([...READ, Permission.TOKEN_READ, Permission.AUDIT_READ]),
   [Role.INTEGRATOR]: new Set(READ),
 };

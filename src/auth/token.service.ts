@@ -126,7 +126,7 @@ export class TokenService {
   }
 
   list(op: Operation, filter: ApiTokenFilter, page: PageArgs): Promise<Page<ApiToken>> {
-    op.principal.require(Permission.TOKEN_MANAGE);
+    op.principal.require(Permission.TOKEN_READ);
     const organizationId = op.principal.scopeOrganization(filter.organizationId);
     const where: FilterQuery<ApiToken> = {};
     if (organizationId) where.organization = organizationId;

@@ -1,0 +1,833 @@
+import { randomBytes } from 'node:crypto';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  AddFeatureDocument,
+  ApiTokensDocument,
+  AssignSeatDocument,
+  AuditLogDocument,
+  CheckFeatureDocument,
+  CheckinSeatDocument,
+  CheckoutSeatDocument,
+  CreateApiTokenDocument,
+  CreateOrganizationDocument,
+  CreatePlanDocument,
+  CreateProductDocument,
+  HeartbeatSeatDocument,
+  IssueLicenseDocument,
+  LeasesDocument,
+  LicenseDocument,
+  LicensesDocument,
+  OrganizationDocument,
+  OrganizationsDocument,
+  OrganizationStateDocument,
+  PlanDocument,
+  PlansDocument,
+  ProductDocument,
+  ProductsDocument,
+  ReleaseSeatDocument,
+  RenewLicenseDocument,
+  ResumeLicenseDocument,
+  RevokeApiTokenDocument,
+  RevokeLicenseDocument,
+  type Role,
+  SeatsDocument,
+  SuspendLicenseDocument,
+  UpdateOrganizationDocument,
+  ValidateLicenseDocument,
+} from './generated/graphql';
+import { type Licensed, licensed, organization, unique } from './support/factories';
+import { describeEachDatabase, type GraphQLResponse, type TestServer } from './support/server';
+
+type OrgRole = Exclude<Role, 'PLATFORM_ADMIN'>;
+const ORG_ROLES: readonly OrgRole[] = ['ORG_ADMIN', 'LICENSE_MANAGER', 'AUDITOR', 'INTEGRATOR'];
+
+/** Who may do what within their own organization, as the roles are documented. */
+const EVERY_ROLE: ReadonlySet<Role> = new Set(ORG_ROLES);
+const NO_ROLE: ReadonlySet<Role> = new Set();
+const LICENSE_MANAGERS: ReadonlySet<Role> = new Set(['ORG_ADMIN', 'LICENSE_MANAGER']);
+const TOKEN_MANAGERS: ReadonlySet<Role> = new Set(['ORG_ADMIN']);
+const AUDIT_READERS: ReadonlySet<Role> = new Set(['ORG_ADMIN', 'AUDITOR']);
+/** Who holds access is part of an audit: auditors read the token list too. */
+const TOKEN_READERS: ReadonlySet<Role> = new Set(['ORG_ADMIN', 'AUDITOR']);
+
+interface IssuedToken {
+  id: string;
+  secret: string;
+}
+
+/** One organization with something of every kind: licenses, live leases, a seat, tokens of every role. */
+interface Tenant {
+  organizationId: string;
+  name: string;
+  /** A CONCURRENT license with two live leases. */
+  concurrent: Licensed;
+  fingerprints: string[];
+  leaseIds: string[];
+  /** A USER license with one seat. */
+  user: Licensed;
+  seatUser: string;
+  seatId: string;
+  /** A SUBSCRIPTION license, suspended. */
+  suspended: Licensed;
+  /** A CORE feature of the concurrent license's product, which no other organization's product has. */
+  ownFeature: string;
+  tokens: Record<OrgRole, IssuedToken>;
+}
+
+interface World {
+  /** The organization whose tokens try. */
+  a: Tenant;
+  /** The organization they aim at. */
+  b: Tenant;
+  /** The bootstrap platform admin's token. */
+  platformTokenId: string;
+}
+
+async function issueToken(t: TestServer, role: Role, organizationId: string | null, by: string = t.admin): Promise<IssuedToken> {
+  const { createApiToken } = await t.ok(
+    CreateApiTokenDocument,
+    { input: { name: unique(`token-${role.toLowerCase()}`), role, organizationId } },
+    by,
+  );
+  return { id: createApiToken.apiToken.id, secret: createApiToken.secret };
+}
+
+async function tenant(t: TestServer, label: string): Promise<Tenant> {
+  const org = await organization(t);
+  const concurrent = await licensed(t, 'CONCURRENT', { organizationId: org.id });
+  const user = await licensed(t, 'USER', { organizationId: org.id });
+  const suspended = await licensed(t, 'SUBSCRIPTION', { organizationId: org.id });
+  await t.ok(SuspendLicenseDocument, { id: suspended.licenseId, reason: 'unpaid invoice' });
+
+  const fingerprints = [unique(`${label}-workstation`), unique(`${label}-workstation`)];
+  const leaseIds: string[] = [];
+  for (const fingerprint of fingerprints) {
+    const { checkoutSeat } = await t.ok(CheckoutSeatDocument, { key: concurrent.key, fingerprint });
+    leaseIds.push(checkoutSeat.lease!.id);
+  }
+  const seatUser = `${unique('user')}@${label}.example`;
+  const { assignSeat } = await t.ok(AssignSeatDocument, { licenseId: user.licenseId, userId: seatUser });
+  const ownFeature = unique(`${label}.only`);
+  await t.ok(AddFeatureDocument, { productId: concurrent.productId, input: { key: ownFeature, name: 'Only here', tier: 'CORE' } });
+
+  const tokens = {} as Record<OrgRole, IssuedToken>;
+  for (const role of ORG_ROLES) tokens[role] = await issueToken(t, role, org.id);
+  return {
+    organizationId: org.id,
+    name: org.name,
+    concurrent,
+    fingerprints,
+    leaseIds,
+    user,
+    seatUser,
+    seatId: assignSeat.seat!.id,
+    suspended,
+    ownFeature,
+    tokens,
+  };
+}
+
+/** Everything of an organization that a change could touch, as a platform admin reads it. */
+async function stateOf(t: TestServer, organizationId: string) {
+  const state = await t.ok(OrganizationStateDocument, { organizationId });
+  for (const list of [state.licenses, state.seats, state.leases, state.apiTokens, state.auditLog]) {
+    expect(list.pageInfo.hasNextPage, 'the state must be read whole to be compared').toBe(false);
+  }
+  return state;
+}
+
+const codeOf = (response: GraphQLResponse<unknown>) => response.errors?.[0]?.extensions?.code;
+
+type Check<R> = (role: OrgRole, response: GraphQLResponse<R>, w: World) => void;
+
+/**
+ * Refused: NOT_FOUND or FORBIDDEN (`code`) to the roles that hold the permission in their own organization, and
+ * FORBIDDEN to the others, which lack it anyway. Nothing is returned.
+ */
+function refused(allowed: ReadonlySet<Role>, code: 'FORBIDDEN' | 'NOT_FOUND'): Check<unknown> {
+  return (role, response) => {
+    expect(codeOf(response), `${role}: ${JSON.stringify(response.errors)}`).toBe(allowed.has(role) ? code : 'FORBIDDEN');
+    expect(response.data ?? null, role).toBeNull();
+  };
+}
+
+/** Answered to the roles that may read it, and `check` holds of the answer; FORBIDDEN to the others. */
+function answered<R>(allowed: ReadonlySet<Role>, check: (data: R, w: World, role: OrgRole) => void): Check<R> {
+  return (role, response, w) => {
+    if (!allowed.has(role)) {
+      expect(codeOf(response), role).toBe('FORBIDDEN');
+      return;
+    }
+    expect(response.errors, role).toBeUndefined();
+    check(response.data!, w, role);
+  };
+}
+
+interface Attempt {
+  /** What a token of one organization gets, completing the sentence "a token of one organization …". */
+  title: string;
+  /** Authorized by a license key, not by the token (which is sent, and makes no difference). */
+  clientFacing: boolean;
+  /** Sends the attempt with a token, or none. */
+  send(t: TestServer, w: World, token: string | null): Promise<GraphQLResponse<unknown>>;
+  /** Sends the attempt with organization A's token of the role and asserts what it got. */
+  run(t: TestServer, w: World, role: OrgRole): Promise<void>;
+}
+
+function attempt<R, V>(
+  title: string,
+  document: TypedDocumentNode<R, V>,
+  variables: (w: World) => V,
+  check: Check<R>,
+  clientFacing = false,
+): Attempt {
+  return {
+    title,
+    clientFacing,
+    send: (t, w, token) => t.request(document, variables(w), token),
+    async run(t, w, role) {
+      check(role, await t.request(document, variables(w), w.a.tokens[role].secret), w);
+    },
+  };
+}
+
+const idsOf = (nodes: readonly { id: string }[]) => nodes.map((n) => n.id);
+const licenseIdsOf = (x: Tenant) => [x.concurrent.licenseId, x.user.licenseId, x.suspended.licenseId];
+
+/**
+ * One entry per field of Query and Mutation: what tokens of every role of organization A get when they aim at
+ * organization B. After each attempt, B is compared with what it was.
+ */
+const ACCESS: Record<string, Attempt[]> = {
+  organization: [
+    attempt(
+      'cannot read another organization, which it is told does not exist (NOT_FOUND)',
+      OrganizationDocument,
+      (w) => ({ id: w.b.organizationId }),
+      refused(EVERY_ROLE, 'NOT_FOUND'),
+    ),
+  ],
+  organizations: [
+    attempt(
+      'lists its own organization only',
+      OrganizationsDocument,
+      () => ({}),
+      answered(EVERY_ROLE, (d, w) => expect(idsOf(d.organizations.nodes)).toEqual([w.a.organizationId])),
+    ),
+    attempt(
+      'finds no other organization by searching for its name',
+      OrganizationsDocument,
+      (w) => ({ filter: { nameContains: w.b.name } }),
+      answered(EVERY_ROLE, (d) => expect(d.organizations.nodes).toEqual([])),
+    ),
+  ],
+  product: [
+    attempt(
+      "reads the product of another's license from the vendor's catalog, which belongs to no organization",
+      ProductDocument,
+      (w) => ({ id: w.b.concurrent.productId }),
+      answered(EVERY_ROLE, (d, w) => expect(d.product.id).toBe(w.b.concurrent.productId)),
+    ),
+  ],
+  products: [
+    attempt(
+      "lists the vendor's catalog, which belongs to no organization",
+      ProductsDocument,
+      () => ({ first: 200 }),
+      answered(EVERY_ROLE, (d, w) => expect(idsOf(d.products.nodes)).toContain(w.a.concurrent.productId)),
+    ),
+  ],
+  plan: [
+    attempt(
+      "reads the plan of another's license from the vendor's catalog, which belongs to no organization",
+      PlanDocument,
+      (w) => ({ id: w.b.concurrent.planId }),
+      answered(EVERY_ROLE, (d, w) => expect(d.plan.id).toBe(w.b.concurrent.planId)),
+    ),
+  ],
+  plans: [
+    attempt(
+      "lists the vendor's plans, which belong to no organization",
+      PlansDocument,
+      () => ({ first: 200 }),
+      answered(EVERY_ROLE, (d, w) => expect(idsOf(d.plans.nodes)).toContain(w.a.concurrent.planId)),
+    ),
+  ],
+  license: [
+    attempt(
+      "cannot read another's license, which it is told does not exist (NOT_FOUND)",
+      LicenseDocument,
+      (w) => ({ id: w.b.concurrent.licenseId }),
+      refused(EVERY_ROLE, 'NOT_FOUND'),
+    ),
+  ],
+  licenses: [
+    attempt(
+      'lists the licenses of its own organization only',
+      LicensesDocument,
+      () => ({ first: 200 }),
+      answered(EVERY_ROLE, (d, w) => {
+        expect(new Set(d.licenses.nodes.map((l) => l.organization.id))).toEqual(new Set([w.a.organizationId]));
+        expect(idsOf(d.licenses.nodes)).toEqual(expect.arrayContaining(licenseIdsOf(w.a)));
+      }),
+    ),
+    attempt(
+      "cannot list another organization's licenses by naming it (FORBIDDEN)",
+      LicensesDocument,
+      (w) => ({ filter: { organizationId: w.b.organizationId } }),
+      refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+    attempt(
+      "finds none of another's licenses by its plan or its product",
+      LicensesDocument,
+      (w) => ({ filter: { planId: w.b.concurrent.planId, productId: w.b.concurrent.productId } }),
+      answered(EVERY_ROLE, (d) => expect(d.licenses.nodes).toEqual([])),
+    ),
+  ],
+  seats: [
+    attempt(
+      'lists the seats of its own organization only',
+      SeatsDocument,
+      () => ({ first: 200 }),
+      answered(EVERY_ROLE, (d, w) => {
+        expect(idsOf(d.seats.nodes)).toContain(w.a.seatId);
+        expect(d.seats.nodes.filter((s) => !licenseIdsOf(w.a).includes(s.licenseId))).toEqual([]);
+      }),
+    ),
+    attempt(
+      "cannot list another organization's seats by naming it (FORBIDDEN)",
+      SeatsDocument,
+      (w) => ({ filter: { organizationId: w.b.organizationId } }),
+      refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+    attempt(
+      "finds none of another's seats by its license",
+      SeatsDocument,
+      (w) => ({ filter: { licenseId: w.b.user.licenseId } }),
+      answered(EVERY_ROLE, (d) => expect(d.seats.nodes).toEqual([])),
+    ),
+    attempt(
+      "finds none of another's seats by its user",
+      SeatsDocument,
+      (w) => ({ filter: { userId: w.b.seatUser } }),
+      answered(EVERY_ROLE, (d) => expect(d.seats.nodes).toEqual([])),
+    ),
+  ],
+  leases: [
+    attempt(
+      'lists the leases of its own organization only',
+      LeasesDocument,
+      () => ({ first: 200 }),
+      answered(EVERY_ROLE, (d, w) => {
+        expect(new Set(d.leases.nodes.map((l) => l.organizationId))).toEqual(new Set([w.a.organizationId]));
+        expect(idsOf(d.leases.nodes)).toEqual(expect.arrayContaining(w.a.leaseIds));
+      }),
+    ),
+    attempt(
+      "cannot list another organization's leases by naming it (FORBIDDEN)",
+      LeasesDocument,
+      (w) => ({ filter: { organizationId: w.b.organizationId } }),
+      refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+    attempt(
+      "finds none of another's leases by its license",
+      LeasesDocument,
+      (w) => ({ filter: { licenseId: w.b.concurrent.licenseId } }),
+      answered(EVERY_ROLE, (d) => expect(d.leases.nodes).toEqual([])),
+    ),
+    attempt(
+      "finds none of another's leases by its machine's fingerprint",
+      LeasesDocument,
+      (w) => ({ filter: { fingerprint: w.b.fingerprints[0] } }),
+      answered(EVERY_ROLE, (d) => expect(d.leases.nodes).toEqual([])),
+    ),
+  ],
+  apiTokens: [
+    attempt(
+      'lists the tokens of its own organization only, and only as an org admin or auditor',
+      ApiTokensDocument,
+      () => ({ first: 200 }),
+      answered(TOKEN_READERS, (d, w) => {
+        expect(new Set(d.apiTokens.nodes.map((k) => k.organizationId))).toEqual(new Set([w.a.organizationId]));
+        expect(idsOf(d.apiTokens.nodes)).toEqual(expect.arrayContaining(ORG_ROLES.map((r) => w.a.tokens[r].id)));
+      }),
+    ),
+    attempt(
+      "cannot list another organization's tokens by naming it (FORBIDDEN)",
+      ApiTokensDocument,
+      (w) => ({ filter: { organizationId: w.b.organizationId } }),
+      refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+  ],
+  auditLog: [
+    attempt(
+      'reads the audit log of its own organization only, and only as an org admin or auditor',
+      AuditLogDocument,
+      () => ({ first: 200 }),
+      answered(AUDIT_READERS, (d, w) => {
+        expect(d.auditLog.nodes.length).toBeGreaterThan(0);
+        expect(new Set(d.auditLog.nodes.map((e) => e.organizationId))).toEqual(new Set([w.a.organizationId]));
+      }),
+    ),
+    attempt(
+      "cannot read another organization's audit log by naming it (FORBIDDEN)",
+      AuditLogDocument,
+      (w) => ({ filter: { organizationId: w.b.organizationId } }),
+      refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+    attempt(
+      "finds no event of another's license by its id",
+      AuditLogDocument,
+      (w) => ({ filter: { objectId: w.b.concurrent.licenseId } }),
+      answered(AUDIT_READERS, (d) => expect(d.auditLog.nodes).toEqual([])),
+    ),
+    attempt(
+      "finds no event by another's license key as actor",
+      AuditLogDocument,
+      (w) => ({ filter: { actorId: w.b.concurrent.licenseId } }),
+      answered(AUDIT_READERS, (d) => expect(d.auditLog.nodes).toEqual([])),
+    ),
+  ],
+  validateLicense: [
+    attempt(
+      "validating its own key, never finds the lease another organization's machine holds",
+      ValidateLicenseDocument,
+      (w) => ({ key: w.a.concurrent.key, fingerprint: w.b.fingerprints[0] }),
+      answered(EVERY_ROLE, (d, w) => {
+        expect(d.validateLicense.license.id).toBe(w.a.concurrent.licenseId);
+        expect(d.validateLicense.checks.find((c) => c.check === 'LEASE')?.code).toBe('NO_ACTIVE_LEASE');
+      }),
+      true,
+    ),
+    attempt(
+      "validating its own key, never finds the seat another organization's user holds",
+      ValidateLicenseDocument,
+      (w) => ({ key: w.a.user.key, user: w.b.seatUser }),
+      answered(EVERY_ROLE, (d, w) => {
+        expect(d.validateLicense.license.id).toBe(w.a.user.licenseId);
+        expect(d.validateLicense.valid).toBe(false);
+        expect(d.validateLicense.checks.find((c) => c.check === 'SEAT')?.code).toBe('NO_SEAT_ASSIGNED');
+      }),
+      true,
+    ),
+  ],
+  checkFeature: [
+    attempt(
+      "checking its own key, does not know a feature of another's product",
+      CheckFeatureDocument,
+      (w) => ({ key: w.a.concurrent.key, feature: w.b.ownFeature }),
+      answered(EVERY_ROLE, (d) => {
+        expect(d.checkFeature.allowed).toBe(false);
+        expect(d.checkFeature.code).toBe('FEATURE_UNKNOWN');
+      }),
+      true,
+    ),
+  ],
+  createOrganization: [
+    attempt(
+      'cannot create an organization (FORBIDDEN)',
+      CreateOrganizationDocument,
+      () => ({ input: { name: unique('intruder-org') } }),
+      refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+  ],
+  updateOrganization: [
+    attempt(
+      'cannot rename another organization (FORBIDDEN)',
+      UpdateOrganizationDocument,
+      (w) => ({ id: w.b.organizationId, input: { name: unique('renamed') } }),
+      refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+  ],
+  createProduct: [
+    attempt(
+      'cannot add a product to the catalog (FORBIDDEN)',
+      CreateProductDocument,
+      () => ({ input: { key: unique('intruder-product'), name: 'Intruder', features: [] } }),
+      refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+  ],
+  addFeature: [
+    attempt(
+      "cannot add a feature to the product of another's license (FORBIDDEN)",
+      AddFeatureDocument,
+      (w) => ({ productId: w.b.concurrent.productId, input: { key: unique('intruder.feature'), name: 'Intruder', tier: 'CORE' as const } }),
+      refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+  ],
+  createPlan: [
+    attempt(
+      "cannot add a plan for the product of another's license (FORBIDDEN)",
+      CreatePlanDocument,
+      (w) => ({
+        input: { productId: w.b.concurrent.productId, key: unique('intruder-plan'), name: 'Intruder', licenseType: 'SITE' as const },
+      }),
+      refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+  ],
+  createApiToken: [
+    attempt(
+      'cannot create a token of another organization (FORBIDDEN)',
+      CreateApiTokenDocument,
+      (w) => ({ input: { name: unique('intruder'), role: 'ORG_ADMIN' as const, organizationId: w.b.organizationId } }),
+      refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+    attempt(
+      "cannot create a platform admin's token, which would reach every organization (FORBIDDEN)",
+      CreateApiTokenDocument,
+      () => ({ input: { name: unique('intruder'), role: 'PLATFORM_ADMIN' as const, organizationId: null } }),
+      refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+  ],
+  revokeApiToken: [
+    attempt(
+      "cannot revoke another organization's token, which it is told does not exist",
+      RevokeApiTokenDocument,
+      (w) => ({ id: w.b.tokens.ORG_ADMIN.id }),
+      refused(TOKEN_MANAGERS, 'NOT_FOUND'),
+    ),
+    attempt(
+      "cannot revoke a platform admin's token, which it is told does not exist",
+      RevokeApiTokenDocument,
+      (w) => ({ id: w.platformTokenId }),
+      refused(TOKEN_MANAGERS, 'NOT_FOUND'),
+    ),
+  ],
+  issueLicense: [
+    attempt(
+      'cannot issue a license to another organization (FORBIDDEN)',
+      IssueLicenseDocument,
+      (w) => ({ input: { organizationId: w.b.organizationId, planId: w.b.concurrent.planId } }),
+      refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+  ],
+  suspendLicense: [
+    attempt(
+      "cannot suspend another's license, which it is told does not exist",
+      SuspendLicenseDocument,
+      (w) => ({ id: w.b.concurrent.licenseId, reason: 'intruder' }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+  ],
+  resumeLicense: [
+    attempt(
+      "cannot resume another's suspended license, which it is told does not exist",
+      ResumeLicenseDocument,
+      (w) => ({ id: w.b.suspended.licenseId }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+  ],
+  revokeLicense: [
+    attempt(
+      "cannot revoke another's license, which it is told does not exist",
+      RevokeLicenseDocument,
+      (w) => ({ id: w.b.user.licenseId, reason: 'intruder' }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+  ],
+  renewLicense: [
+    attempt(
+      "cannot renew another's license, which it is told does not exist",
+      RenewLicenseDocument,
+      (w) => ({ id: w.b.concurrent.licenseId, input: { termDays: 30 } }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+  ],
+  assignSeat: [
+    attempt(
+      "cannot assign a seat of another's license, which it is told does not exist",
+      AssignSeatDocument,
+      (w) => ({ licenseId: w.b.user.licenseId, userId: unique('intruder') }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+  ],
+  releaseSeat: [
+    attempt(
+      "cannot release another's seat, which it is told does not exist",
+      ReleaseSeatDocument,
+      (w) => ({ seatId: w.b.seatId }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+  ],
+  checkoutSeat: [
+    attempt(
+      "checking out with its own key on the machine of another's lease, gets a lease of its own license and leaves the other's alone",
+      CheckoutSeatDocument,
+      (w) => ({ key: w.a.concurrent.key, fingerprint: w.b.fingerprints[1]! }),
+      answered(EVERY_ROLE, (d, w) => {
+        expect(d.checkoutSeat.outcome).toBe('GRANTED');
+        expect(d.checkoutSeat.lease).toMatchObject({ licenseId: w.a.concurrent.licenseId, organizationId: w.a.organizationId });
+        expect(w.b.leaseIds).not.toContain(d.checkoutSeat.lease!.id);
+      }),
+      true,
+    ),
+  ],
+  heartbeatSeat: [
+    attempt(
+      "cannot keep another's lease alive with its own key, and is told it does not exist",
+      HeartbeatSeatDocument,
+      (w) => ({ key: w.a.concurrent.key, leaseId: w.b.leaseIds[0]! }),
+      refused(EVERY_ROLE, 'NOT_FOUND'),
+      true,
+    ),
+  ],
+  checkinSeat: [
+    attempt(
+      "cannot check another's lease in with its own key, and is told it does not exist",
+      CheckinSeatDocument,
+      (w) => ({ key: w.a.concurrent.key, leaseId: w.b.leaseIds[0]! }),
+      refused(EVERY_ROLE, 'NOT_FOUND'),
+      true,
+    ),
+  ],
+};
+
+/** The management mutations an organization's own tokens can aim at its own objects. */
+type OwnChange = (t: TestServer, c: Tenant, token: string) => Promise<GraphQLResponse<unknown>>;
+const OWN_CHANGES: Record<string, OwnChange> = {
+  createOrganization: (t, _c, token) => t.request(CreateOrganizationDocument, { input: { name: unique('org') } }, token),
+  updateOrganization: (t, c, token) =>
+    t.request(UpdateOrganizationDocument, { id: c.organizationId, input: { name: unique('org') } }, token),
+  createProduct: (t, _c, token) =>
+    t.request(CreateProductDocument, { input: { key: unique('product'), name: 'Product', features: [] } }, token),
+  addFeature: (t, c, token) =>
+    t.request(AddFeatureDocument, { productId: c.concurrent.productId, input: { key: unique('feature'), name: 'F', tier: 'CORE' } }, token),
+  createPlan: (t, c, token) =>
+    t.request(
+      CreatePlanDocument,
+      { input: { productId: c.concurrent.productId, key: unique('plan'), name: 'Plan', licenseType: 'SITE' } },
+      token,
+    ),
+  createApiToken: (t, c, token) =>
+    t.request(CreateApiTokenDocument, { input: { name: unique('token'), role: 'INTEGRATOR', organizationId: c.organizationId } }, token),
+  revokeApiToken: (t, c, token) => t.request(RevokeApiTokenDocument, { id: c.tokens.LICENSE_MANAGER.id }, token),
+  issueLicense: (t, c, token) =>
+    t.request(IssueLicenseDocument, { input: { organizationId: c.organizationId, planId: c.concurrent.planId } }, token),
+  suspendLicense: (t, c, token) => t.request(SuspendLicenseDocument, { id: c.concurrent.licenseId }, token),
+  resumeLicense: (t, c, token) => t.request(ResumeLicenseDocument, { id: c.suspended.licenseId }, token),
+  revokeLicense: (t, c, token) => t.request(RevokeLicenseDocument, { id: c.user.licenseId }, token),
+  renewLicense: (t, c, token) => t.request(RenewLicenseDocument, { id: c.concurrent.licenseId, input: { termDays: 30 } }, token),
+  assignSeat: (t, c, token) => t.request(AssignSeatDocument, { licenseId: c.user.licenseId, userId: unique('user') }, token),
+  releaseSeat: (t, c, token) => t.request(ReleaseSeatDocument, { seatId: c.seatId }, token),
+};
+
+const CLIENT_FACING = ['validateLicense', 'checkFeature', 'checkoutSeat', 'heartbeatSeat', 'checkinSeat'];
+
+describeEachDatabase('access control', (server) => {
+  let w: World;
+
+  beforeAll(async () => {
+    const t = server();
+    const a = await tenant(t, 'a');
+    const b = await tenant(t, 'b');
+    const { apiTokens } = await t.ok(ApiTokensDocument, { filter: { active: true }, first: 200 });
+    const platformTokenId = apiTokens.nodes.find((k) => k.role === 'PLATFORM_ADMIN')!.id;
+    w = { a, b, platformTokenId };
+
+    // What the attempts must not reach is there to be reached: B's own key finds its lease, seat and feature.
+    const lease = await t.ok(ValidateLicenseDocument, { key: b.concurrent.key, fingerprint: b.fingerprints[0] });
+    expect(lease.validateLicense.checks.find((c) => c.check === 'LEASE')?.code).toBe('LEASE_ACTIVE');
+    const seat = await t.ok(ValidateLicenseDocument, { key: b.user.key, user: b.seatUser });
+    expect(seat.validateLicense.checks.find((c) => c.check === 'SEAT')?.code).toBe('SEAT_ASSIGNED');
+    const feature = await t.ok(CheckFeatureDocument, { key: b.concurrent.key, feature: b.ownFeature });
+    expect(feature.checkFeature.allowed).toBe(true);
+  });
+
+  describe('a token of one organization reads and changes nothing of another', () => {
+    it('has a case for every query and mutation of the schema, so that no operation goes unexamined', () => {
+      const schema = server().server.schema;
+      const fields = [...Object.keys(schema.getQueryType()!.getFields()), ...Object.keys(schema.getMutationType()!.getFields())];
+      expect(Object.keys(ACCESS).sort()).toEqual(fields.sort());
+      for (const [field, attempts] of Object.entries(ACCESS)) expect(attempts.length, field).toBeGreaterThan(0);
+      expect(
+        Object.entries(ACCESS)
+          .filter(([, attempts]) => attempts.some((a) => a.clientFacing))
+          .map(([field]) => field),
+      ).toEqual(expect.arrayContaining(CLIENT_FACING));
+    });
+
+    for (const [field, attempts] of Object.entries(ACCESS)) {
+      for (const a of attempts) {
+        it(`${field}: a token of any role of one organization ${a.title}, and the other organization is unchanged`, async () => {
+          const t = server();
+          const before = await stateOf(t, w.b.organizationId);
+          for (const role of ORG_ROLES) await a.run(t, w, role);
+          expect(await stateOf(t, w.b.organizationId)).toEqual(before);
+        });
+      }
+    }
+  });
+
+  describe('roles within one organization', () => {
+    let c: Tenant;
+    beforeAll(async () => {
+      c = await tenant(server(), 'c');
+    });
+
+    it('has a case of its own for every management mutation of the schema', () => {
+      const mutations = Object.keys(server().server.schema.getMutationType()!.getFields());
+      expect(Object.keys(OWN_CHANGES).sort()).toEqual(mutations.filter((m) => !CLIENT_FACING.includes(m)).sort());
+    });
+
+    it('refuses every change to an auditor and to an integrator, even of their own organization (FORBIDDEN)', async () => {
+      const t = server();
+      const before = await stateOf(t, c.organizationId);
+      for (const role of ['AUDITOR', 'INTEGRATOR'] as const) {
+        for (const [field, change] of Object.entries(OWN_CHANGES)) {
+          const response = await change(t, c, c.tokens[role].secret);
+          expect(codeOf(response), `${role} ${field}`).toBe('FORBIDDEN');
+        }
+      }
+      expect(await stateOf(t, c.organizationId)).toEqual(before);
+    });
+
+    it('keeps the audit log and the API tokens from an integrator, who still reads licenses, seats and leases', async () => {
+      const t = server();
+      const integrator = c.tokens.INTEGRATOR.secret;
+      expect(await t.errorCode(AuditLogDocument, {}, integrator)).toBe('FORBIDDEN');
+      expect(await t.errorCode(AuditLogDocument, { filter: { organizationId: c.organizationId } }, integrator)).toBe('FORBIDDEN');
+      expect(await t.errorCode(ApiTokensDocument, {}, integrator)).toBe('FORBIDDEN');
+
+      const { licenses } = await t.ok(LicensesDocument, {}, integrator);
+      expect(idsOf(licenses.nodes)).toEqual(expect.arrayContaining(licenseIdsOf(c)));
+      expect(idsOf((await t.ok(SeatsDocument, {}, integrator)).seats.nodes)).toContain(c.seatId);
+      expect(idsOf((await t.ok(LeasesDocument, {}, integrator)).leases.nodes)).toEqual(expect.arrayContaining(c.leaseIds));
+
+      const { auditLog } = await t.ok(AuditLogDocument, {}, c.tokens.AUDITOR.secret);
+      expect(auditLog.nodes.map((e) => e.objectId)).toContain(c.concurrent.licenseId);
+    });
+
+    it('lets a license manager issue and suspend licenses and assign seats, but not create or revoke tokens', async () => {
+      const t = server();
+      const manager = c.tokens.LICENSE_MANAGER.secret;
+      const { issueLicense } = await t.ok(
+        IssueLicenseDocument,
+        { input: { organizationId: c.organizationId, planId: c.user.planId } },
+        manager,
+      );
+      expect(issueLicense.license).toMatchObject({ organizationId: c.organizationId, status: 'ACTIVE', type: 'USER' });
+
+      const { suspendLicense } = await t.ok(SuspendLicenseDocument, { id: issueLicense.license.id, reason: 'audit' }, manager);
+      expect(suspendLicense).toMatchObject({ status: 'SUSPENDED', statusReason: 'audit' });
+
+      const { assignSeat } = await t.ok(AssignSeatDocument, { licenseId: c.user.licenseId, userId: unique('user') }, manager);
+      expect(assignSeat.outcome).toBe('ASSIGNED');
+
+      const tokensBefore = (await stateOf(t, c.organizationId)).apiTokens;
+      const create = { input: { name: unique('token'), role: 'INTEGRATOR' as const, organizationId: c.organizationId } };
+      expect(await t.errorCode(CreateApiTokenDocument, create, manager)).toBe('FORBIDDEN');
+      expect(await t.errorCode(RevokeApiTokenDocument, { id: c.tokens.INTEGRATOR.id }, manager)).toBe('FORBIDDEN');
+      expect(await t.errorCode(ApiTokensDocument, {}, manager)).toBe('FORBIDDEN');
+      expect((await stateOf(t, c.organizationId)).apiTokens).toEqual(tokensBefore);
+    });
+
+    it("lets an org admin create and revoke tokens of its own organization, but not a platform admin's", async () => {
+      const t = server();
+      const admin = c.tokens.ORG_ADMIN.secret;
+      const created = await issueToken(t, 'AUDITOR', c.organizationId, admin);
+      const { auditLog } = await t.ok(AuditLogDocument, { filter: { objectId: created.id } }, created.secret);
+      expect(auditLog.nodes.map((e) => e.action)).toEqual(['apiToken.create']);
+
+      const { revokeApiToken } = await t.ok(RevokeApiTokenDocument, { id: created.id }, admin);
+      expect(revokeApiToken.revokedAt).not.toBeNull();
+
+      const tokensBefore = (await stateOf(t, c.organizationId)).apiTokens;
+      const platform = { input: { name: unique('escalation'), role: 'PLATFORM_ADMIN' as const, organizationId: null } };
+      expect(await t.errorCode(CreateApiTokenDocument, platform, admin)).toBe('FORBIDDEN');
+      const { apiTokens } = await t.ok(ApiTokensDocument, { first: 200 });
+      expect(apiTokens.nodes.filter((k) => k.role === 'PLATFORM_ADMIN')).toHaveLength(1);
+      expect((await stateOf(t, c.organizationId)).apiTokens).toEqual(tokensBefore);
+    });
+
+    it('leaves organizations and the catalog to platform admins', async () => {
+      const t = server();
+      const catalog = ['createOrganization', 'updateOrganization', 'createProduct', 'addFeature', 'createPlan'] as const;
+      const before = await stateOf(t, c.organizationId);
+      const { products } = await t.ok(ProductsDocument, { first: 200 });
+      for (const role of ORG_ROLES) {
+        for (const field of catalog) {
+          expect(codeOf(await OWN_CHANGES[field]!(t, c, c.tokens[role].secret)), `${role} ${field}`).toBe('FORBIDDEN');
+        }
+      }
+      expect(await stateOf(t, c.organizationId)).toEqual(before);
+      expect((await t.ok(ProductsDocument, { first: 200 })).products).toEqual(products);
+
+      for (const field of catalog) {
+        const response = await OWN_CHANGES[field]!(t, c, t.admin);
+        expect(response.errors, `PLATFORM_ADMIN ${field}`).toBeUndefined();
+      }
+    });
+  });
+
+  describe('credentials', () => {
+    it('refuses every management operation without a token (UNAUTHENTICATED)', async () => {
+      const t = server();
+      const before = await stateOf(t, w.b.organizationId);
+      for (const [field, attempts] of Object.entries(ACCESS)) {
+        for (const a of attempts.filter((x) => !x.clientFacing)) {
+          const response = await a.send(t, w, null);
+          expect(codeOf(response), `${field}: ${a.title}`).toBe('UNAUTHENTICATED');
+          expect(response.data ?? null, field).toBeNull();
+        }
+      }
+      expect(await stateOf(t, w.b.organizationId)).toEqual(before);
+    });
+
+    it('serves client applications on their license key alone, without a token', async () => {
+      const t = server();
+      const { validateLicense } = await t.ok(ValidateLicenseDocument, { key: w.a.concurrent.key }, null);
+      expect(validateLicense.license.id).toBe(w.a.concurrent.licenseId);
+      const { checkoutSeat } = await t.ok(CheckoutSeatDocument, { key: w.a.concurrent.key, fingerprint: w.a.fingerprints[0]! }, null);
+      expect(checkoutSeat).toMatchObject({ outcome: 'GRANTED', reused: true });
+      const { heartbeatSeat } = await t.ok(HeartbeatSeatDocument, { key: w.a.concurrent.key, leaseId: w.a.leaseIds[0]! }, null);
+      expect(heartbeatSeat.outcome).toBe('EXTENDED');
+    });
+
+    it('refuses a malformed token with HTTP 401 (UNAUTHENTICATED), whatever the operation', async () => {
+      const t = server();
+      for (const token of ['not-a-token', 'alm_short', `${w.a.tokens.ORG_ADMIN.secret}x`]) {
+        for (const response of [
+          await t.request(LicensesDocument, {}, token),
+          await t.request(ProductsDocument, {}, token),
+          await t.request(ValidateLicenseDocument, { key: w.a.concurrent.key }, token),
+        ]) {
+          expect(response.status, token).toBe(401);
+          expect(codeOf(response), token).toBe('UNAUTHENTICATED');
+          expect(response.data ?? null).toBeNull();
+        }
+      }
+    });
+
+    it('refuses a well-formed token that was never issued with HTTP 401 (UNAUTHENTICATED)', async () => {
+      const t = server();
+      const forged = `alm_${randomBytes(32).toString('base64url')}`;
+      const response = await t.request(LicensesDocument, {}, forged);
+      expect(response.status).toBe(401);
+      expect(codeOf(response)).toBe('UNAUTHENTICATED');
+    });
+
+    it('refuses a revoked token with HTTP 401 (UNAUTHENTICATED)', async () => {
+      const t = server();
+      const token = await issueToken(t, 'ORG_ADMIN', w.a.organizationId);
+      expect((await t.request(LicensesDocument, {}, token.secret)).status).toBe(200);
+      await t.ok(RevokeApiTokenDocument, { id: token.id });
+
+      const before = await stateOf(t, w.a.organizationId);
+      for (const response of [
+        await t.request(LicensesDocument, {}, token.secret),
+        await t.request(SuspendLicenseDocument, { id: w.a.concurrent.licenseId }, token.secret),
+        await t.request(
+          CreateApiTokenDocument,
+          { input: { name: unique('t'), role: 'ORG_ADMIN', organizationId: w.a.organizationId } },
+          token.secret,
+        ),
+      ]) {
+        expect(response.status).toBe(401);
+        expect(codeOf(response)).toBe('UNAUTHENTICATED');
+        expect(response.data ?? null).toBeNull();
+      }
+      expect(await stateOf(t, w.a.organizationId)).toEqual(before);
+    });
+  });
+});

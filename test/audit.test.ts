@@ -1,0 +1,1041 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  AddFeatureDocument,
+  AssignSeatDocument,
+  type AuditFilterInput,
+  AuditLogDocument,
+  type AuditLogQuery,
+  CheckinSeatDocument,
+  CheckoutSeatDocument,
+  CreateApiTokenDocument,
+  CreateOrganizationDocument,
+  CreatePlanDocument,
+  CreateProductDocument,
+  HeartbeatSeatDocument,
+  IssueLicenseDocument,
+  LicenseDocument,
+  ReleaseSeatDocument,
+  RenewLicenseDocument,
+  ResumeLicenseDocument,
+  RevokeApiTokenDocument,
+  RevokeLicenseDocument,
+  type Role,
+  SuspendLicenseDocument,
+  UpdateOrganizationDocument,
+} from './generated/graphql';
+import { licensed, organization, plan, product, unique } from './support/factories';
+import { describeEachDatabase, type GraphQLResponse, type TestServer } from './support/server';
+
+type AuditEvent = AuditLogQuery['auditLog']['nodes'][number];
+
+interface IssuedToken {
+  id: string;
+  secret: string;
+}
+
+/** The tokens the audited calls are made with, so that each event can be traced to one of them. */
+interface Fixture {
+  /** A platform admin's token, other than the bootstrap one. */
+  platform: IssuedToken;
+  organizationId: string;
+  orgAdmin: IssuedToken;
+  auditor: IssuedToken;
+}
+
+async function issueToken(t: TestServer, role: Role, organizationId: string | null, by: string = t.admin): Promise<IssuedToken> {
+  const { createApiToken } = await t.ok(
+    CreateApiTokenDocument,
+    { input: { name: unique(`token-${role.toLowerCase()}`), role, organizationId } },
+    by,
+  );
+  return { id: createApiToken.apiToken.id, secret: createApiToken.secret };
+}
+
+/** Every event matching the filter, oldest first, walking the pages as a client would. */
+async function allEvents(t: TestServer, filter: AuditFilterInput = {}, after: string | null = null, token = t.admin) {
+  const events: AuditEvent[] = [];
+  let cursor = after;
+  for (;;) {
+    const { auditLog } = await t.ok(AuditLogDocument, { filter, first: 200, after: cursor }, token);
+    events.push(...auditLog.nodes);
+    if (!auditLog.pageInfo.hasNextPage) return events;
+    cursor = auditLog.pageInfo.endCursor;
+  }
+}
+
+/** The cursor after the newest event: what follows it is what a call left behind. */
+async function endOfLog(t: TestServer): Promise<string> {
+  let cursor: string | null = null;
+  for (;;) {
+    const { auditLog }: AuditLogQuery = await t.ok(AuditLogDocument, { first: 200, after: cursor });
+    cursor = auditLog.pageInfo.endCursor ?? cursor;
+    if (!auditLog.pageInfo.hasNextPage) return cursor!;
+  }
+}
+
+/** The event an audited call must leave. */
+interface ExpectedEvent {
+  action: string;
+  objectType: string;
+  objectId: string;
+  actor: { type: 'API_TOKEN' | 'LICENSE_KEY'; id: string };
+  organizationId: string | null;
+  /** Null for a creation; else what the event's `before` holds (at least). */
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown>;
+  /** Secrets the call handled, which the event must not contain. */
+  secrets?: string[];
+}
+
+/** Wraps the one call whose events are examined: what runs before it (preparation) is not. */
+type Act = <T>(call: () => Promise<T>) => Promise<T>;
+
+interface AuditCase {
+  /** Completes the sentence "<mutation> records …". */
+  title: string;
+  /** Performs the mutation successfully (after any preparation, outside `act`) and returns the event it must leave. */
+  perform(t: TestServer, f: Fixture, act: Act): Promise<ExpectedEvent>;
+  /** Calls that fail, each leaving no event. */
+  failures: Failure[];
+}
+
+interface Failure {
+  /** Why the call fails. */
+  title: string;
+  code: string;
+  attempt(t: TestServer, f: Fixture, act: Act): Promise<GraphQLResponse<unknown>>;
+}
+
+const byToken = (token: IssuedToken) => ({ type: 'API_TOKEN' as const, id: token.id });
+const byLicense = (licenseId: string) => ({ type: 'LICENSE_KEY' as const, id: licenseId });
+
+async function concurrentWithLease(t: TestServer, f: Fixture) {
+  const license = await licensed(t, 'CONCURRENT', { organizationId: f.organizationId });
+  const fingerprint = unique('machine');
+  const { checkoutSeat } = await t.ok(CheckoutSeatDocument, { key: license.key, fingerprint });
+  return { license, fingerprint, lease: checkoutSeat.lease! };
+}
+
+/** One entry per Mutation field: how to perform it successfully, the event that must follow, and failures that leave none. */
+const AUDITED: Record<string, AuditCase> = {
+  createOrganization: {
+    title: 'organization.create, by the platform admin that created it',
+    async perform(t, f, act) {
+      const name = unique('org');
+      const { createOrganization } = await act(() => t.ok(CreateOrganizationDocument, { input: { name } }, f.platform.secret));
+      return {
+        action: 'organization.create',
+        objectType: 'Organization',
+        objectId: createOrganization.id,
+        actor: byToken(f.platform),
+        organizationId: createOrganization.id,
+        before: null,
+        after: { name },
+      };
+    },
+    failures: [
+      {
+        title: 'a blank name',
+        code: 'BAD_USER_INPUT',
+        attempt: (t, f, act) => act(() => t.request(CreateOrganizationDocument, { input: { name: '   ' } }, f.platform.secret)),
+      },
+      {
+        title: 'a name taken already',
+        code: 'CONFLICT',
+        async attempt(t, f, act) {
+          const existing = await organization(t);
+          return act(() => t.request(CreateOrganizationDocument, { input: { name: existing.name } }, f.platform.secret));
+        },
+      },
+      {
+        title: 'asked by an org admin',
+        code: 'FORBIDDEN',
+        attempt: (t, f, act) => act(() => t.request(CreateOrganizationDocument, { input: { name: unique('org') } }, f.orgAdmin.secret)),
+      },
+    ],
+  },
+  updateOrganization: {
+    title: 'organization.update, with the name before and after',
+    async perform(t, f, act) {
+      const org = await organization(t);
+      const name = unique('renamed');
+      await act(() => t.ok(UpdateOrganizationDocument, { id: org.id, input: { name } }, f.platform.secret));
+      return {
+        action: 'organization.update',
+        objectType: 'Organization',
+        objectId: org.id,
+        actor: byToken(f.platform),
+        organizationId: org.id,
+        before: { name: org.name },
+        after: { name },
+      };
+    },
+    failures: [
+      {
+        title: 'an organization that does not exist',
+        code: 'NOT_FOUND',
+        attempt: (t, f, act) =>
+          act(() => t.request(UpdateOrganizationDocument, { id: randomUUID(), input: { name: unique('x') } }, f.platform.secret)),
+      },
+      {
+        title: 'its own organization renamed by an org admin',
+        code: 'FORBIDDEN',
+        attempt: (t, f, act) =>
+          act(() => t.request(UpdateOrganizationDocument, { id: f.organizationId, input: { name: unique('x') } }, f.orgAdmin.secret)),
+      },
+    ],
+  },
+  createProduct: {
+    title: 'product.create with its features, outside any organization',
+    async perform(t, f, act) {
+      const key = unique('product');
+      const features = [{ key: 'core.inference', name: 'Inference', tier: 'CORE' as const }];
+      const { createProduct } = await act(() =>
+        t.ok(CreateProductDocument, { input: { key, name: 'Product', features } }, f.platform.secret),
+      );
+      return {
+        action: 'product.create',
+        objectType: 'Product',
+        objectId: createProduct.id,
+        actor: byToken(f.platform),
+        organizationId: null,
+        before: null,
+        after: { key, name: 'Product', features: [{ key: 'core.inference', tier: 'CORE' }] },
+      };
+    },
+    failures: [
+      {
+        title: 'a feature key given twice',
+        code: 'BAD_USER_INPUT',
+        attempt: (t, f, act) => {
+          const features = [
+            { key: 'same', name: 'One', tier: 'CORE' as const },
+            { key: 'same', name: 'Two', tier: 'PREMIUM' as const },
+          ];
+          return act(() => t.request(CreateProductDocument, { input: { key: unique('product'), name: 'P', features } }, f.platform.secret));
+        },
+      },
+    ],
+  },
+  addFeature: {
+    title: 'feature.create, naming its product',
+    async perform(t, f, act) {
+      const prod = await product(t);
+      const key = unique('feature');
+      const input = { key, name: 'Export', tier: 'PREMIUM' as const };
+      const { addFeature } = await act(() => t.ok(AddFeatureDocument, { productId: prod.id, input }, f.platform.secret));
+      return {
+        action: 'feature.create',
+        objectType: 'Feature',
+        objectId: addFeature.id,
+        actor: byToken(f.platform),
+        organizationId: null,
+        before: null,
+        after: { productId: prod.id, key, tier: 'PREMIUM' },
+      };
+    },
+    failures: [
+      {
+        title: 'a key the product has already',
+        code: 'CONFLICT',
+        async attempt(t, f, act) {
+          const prod = await product(t);
+          const input = { key: 'premium.sso', name: 'Again', tier: 'PREMIUM' as const };
+          return act(() => t.request(AddFeatureDocument, { productId: prod.id, input }, f.platform.secret));
+        },
+      },
+    ],
+  },
+  createPlan: {
+    title: 'plan.create with its terms, outside any organization',
+    async perform(t, f, act) {
+      const prod = await product(t);
+      const key = unique('plan');
+      const input = { productId: prod.id, key, name: 'Site', licenseType: 'SITE' as const, featureKeys: ['premium.sso'] };
+      const { createPlan } = await act(() => t.ok(CreatePlanDocument, { input }, f.platform.secret));
+      return {
+        action: 'plan.create',
+        objectType: 'Plan',
+        objectId: createPlan.id,
+        actor: byToken(f.platform),
+        organizationId: null,
+        before: null,
+        after: { productId: prod.id, key, licenseType: 'SITE', featureKeys: ['premium.sso'] },
+      };
+    },
+    failures: [
+      {
+        title: 'a feature the product does not have',
+        code: 'BAD_USER_INPUT',
+        async attempt(t, f, act) {
+          const prod = await product(t);
+          const input = { productId: prod.id, key: unique('plan'), name: 'P', licenseType: 'SITE' as const, featureKeys: ['no.such'] };
+          return act(() => t.request(CreatePlanDocument, { input }, f.platform.secret));
+        },
+      },
+      {
+        title: 'the PERCENT overage policy without a percent',
+        code: 'BAD_USER_INPUT',
+        async attempt(t, f, act) {
+          const prod = await product(t);
+          const input = {
+            productId: prod.id,
+            key: unique('plan'),
+            name: 'P',
+            licenseType: 'SITE' as const,
+            overage: { policy: 'PERCENT' as const },
+          };
+          return act(() => t.request(CreatePlanDocument, { input }, f.platform.secret));
+        },
+      },
+    ],
+  },
+  createApiToken: {
+    title: 'apiToken.create in the organization of the token, without its secret',
+    async perform(t, f, act) {
+      const name = unique('auditor');
+      const { createApiToken } = await act(() =>
+        t.ok(CreateApiTokenDocument, { input: { name, role: 'AUDITOR', organizationId: f.organizationId } }, f.orgAdmin.secret),
+      );
+      return {
+        action: 'apiToken.create',
+        objectType: 'ApiToken',
+        objectId: createApiToken.apiToken.id,
+        actor: byToken(f.orgAdmin),
+        organizationId: f.organizationId,
+        before: null,
+        after: { name, role: 'AUDITOR', organizationId: f.organizationId, tokenHint: createApiToken.apiToken.tokenHint, revokedAt: null },
+        secrets: [createApiToken.secret],
+      };
+    },
+    failures: [
+      {
+        title: "a platform admin's token asked by an org admin",
+        code: 'FORBIDDEN',
+        attempt: (t, f, act) =>
+          act(() =>
+            t.request(
+              CreateApiTokenDocument,
+              { input: { name: unique('x'), role: 'PLATFORM_ADMIN', organizationId: null } },
+              f.orgAdmin.secret,
+            ),
+          ),
+      },
+      {
+        title: 'an organization-bound role without an organization',
+        code: 'BAD_USER_INPUT',
+        attempt: (t, f, act) =>
+          act(() =>
+            t.request(CreateApiTokenDocument, { input: { name: unique('x'), role: 'AUDITOR', organizationId: null } }, f.platform.secret),
+          ),
+      },
+    ],
+  },
+  revokeApiToken: {
+    title: 'apiToken.revoke, with the token before and after',
+    async perform(t, f, act) {
+      const victim = await issueToken(t, 'INTEGRATOR', f.organizationId);
+      const { revokeApiToken } = await act(() => t.ok(RevokeApiTokenDocument, { id: victim.id }, f.orgAdmin.secret));
+      return {
+        action: 'apiToken.revoke',
+        objectType: 'ApiToken',
+        objectId: victim.id,
+        actor: byToken(f.orgAdmin),
+        organizationId: f.organizationId,
+        before: { role: 'INTEGRATOR', revokedAt: null },
+        after: { role: 'INTEGRATOR', revokedAt: revokeApiToken.revokedAt },
+        secrets: [victim.secret],
+      };
+    },
+    failures: [
+      {
+        title: 'a token revoked already',
+        code: 'INVALID_STATE_TRANSITION',
+        async attempt(t, f, act) {
+          const victim = await issueToken(t, 'INTEGRATOR', f.organizationId);
+          await t.ok(RevokeApiTokenDocument, { id: victim.id });
+          return act(() => t.request(RevokeApiTokenDocument, { id: victim.id }, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'asked by an auditor',
+        code: 'FORBIDDEN',
+        async attempt(t, f, act) {
+          const victim = await issueToken(t, 'INTEGRATOR', f.organizationId);
+          return act(() => t.request(RevokeApiTokenDocument, { id: victim.id }, f.auditor.secret));
+        },
+      },
+    ],
+  },
+  issueLicense: {
+    title: 'license.issue with its terms and features, without its key',
+    async perform(t, f, act) {
+      const prod = await product(t);
+      const p = await plan(t, prod.id, 'CONCURRENT');
+      const { issueLicense } = await act(() =>
+        t.ok(IssueLicenseDocument, { input: { organizationId: f.organizationId, planId: p.id } }, f.orgAdmin.secret),
+      );
+      return {
+        action: 'license.issue',
+        objectType: 'License',
+        objectId: issueLicense.license.id,
+        actor: byToken(f.orgAdmin),
+        organizationId: f.organizationId,
+        before: null,
+        after: {
+          type: 'CONCURRENT',
+          status: 'ACTIVE',
+          planId: p.id,
+          keyHint: issueLicense.license.keyHint,
+          expiresAt: issueLicense.license.term.expiresAt,
+          limits: expect.objectContaining({ concurrentSessions: 3 }),
+          features: ['premium.analytics'],
+        },
+        secrets: [issueLicense.key],
+      };
+    },
+    failures: [
+      {
+        title: 'a feature the product does not have',
+        code: 'BAD_USER_INPUT',
+        async attempt(t, f, act) {
+          const prod = await product(t);
+          const p = await plan(t, prod.id, 'CONCURRENT');
+          const input = { organizationId: f.organizationId, planId: p.id, featureKeys: ['no.such'] };
+          return act(() => t.request(IssueLicenseDocument, { input }, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'a SITE license without a site',
+        code: 'BAD_USER_INPUT',
+        async attempt(t, f, act) {
+          const prod = await product(t);
+          const p = await plan(t, prod.id, 'SITE');
+          return act(() =>
+            t.request(IssueLicenseDocument, { input: { organizationId: f.organizationId, planId: p.id } }, f.orgAdmin.secret),
+          );
+        },
+      },
+      {
+        title: 'asked by an auditor',
+        code: 'FORBIDDEN',
+        async attempt(t, f, act) {
+          const prod = await product(t);
+          const p = await plan(t, prod.id, 'CONCURRENT');
+          return act(() =>
+            t.request(IssueLicenseDocument, { input: { organizationId: f.organizationId, planId: p.id } }, f.auditor.secret),
+          );
+        },
+      },
+    ],
+  },
+  suspendLicense: {
+    title: 'license.suspend, with the status before and after and the leases it ended',
+    async perform(t, f, act) {
+      const { license } = await concurrentWithLease(t, f);
+      await act(() => t.ok(SuspendLicenseDocument, { id: license.licenseId, reason: 'unpaid invoice' }, f.orgAdmin.secret));
+      return {
+        action: 'license.suspend',
+        objectType: 'License',
+        objectId: license.licenseId,
+        actor: byToken(f.orgAdmin),
+        organizationId: f.organizationId,
+        before: { status: 'ACTIVE', statusReason: null },
+        after: { status: 'SUSPENDED', statusReason: 'unpaid invoice', leasesEnded: 1 },
+        secrets: [license.key],
+      };
+    },
+    failures: [
+      {
+        title: 'a license suspended already',
+        code: 'INVALID_STATE_TRANSITION',
+        async attempt(t, f, act) {
+          const { licenseId } = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId });
+          await t.ok(SuspendLicenseDocument, { id: licenseId });
+          return act(() => t.request(SuspendLicenseDocument, { id: licenseId }, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'asked by an auditor',
+        code: 'FORBIDDEN',
+        async attempt(t, f, act) {
+          const { licenseId } = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId });
+          return act(() => t.request(SuspendLicenseDocument, { id: licenseId }, f.auditor.secret));
+        },
+      },
+    ],
+  },
+  resumeLicense: {
+    title: 'license.resume, with the status before and after',
+    async perform(t, f, act) {
+      const { licenseId } = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId });
+      await t.ok(SuspendLicenseDocument, { id: licenseId, reason: 'unpaid invoice' });
+      await act(() => t.ok(ResumeLicenseDocument, { id: licenseId }, f.orgAdmin.secret));
+      return {
+        action: 'license.resume',
+        objectType: 'License',
+        objectId: licenseId,
+        actor: byToken(f.orgAdmin),
+        organizationId: f.organizationId,
+        before: { status: 'SUSPENDED', statusReason: 'unpaid invoice' },
+        after: { status: 'ACTIVE', statusReason: null },
+      };
+    },
+    failures: [
+      {
+        title: 'a license that is active',
+        code: 'INVALID_STATE_TRANSITION',
+        async attempt(t, f, act) {
+          const { licenseId } = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId });
+          return act(() => t.request(ResumeLicenseDocument, { id: licenseId }, f.orgAdmin.secret));
+        },
+      },
+    ],
+  },
+  revokeLicense: {
+    title: 'license.revoke, with the status before and after',
+    async perform(t, f, act) {
+      const { license } = await concurrentWithLease(t, f);
+      await act(() => t.ok(RevokeLicenseDocument, { id: license.licenseId, reason: 'contract ended' }, f.orgAdmin.secret));
+      return {
+        action: 'license.revoke',
+        objectType: 'License',
+        objectId: license.licenseId,
+        actor: byToken(f.orgAdmin),
+        organizationId: f.organizationId,
+        before: { status: 'ACTIVE', statusReason: null },
+        after: { status: 'REVOKED', statusReason: 'contract ended', leasesEnded: 1 },
+      };
+    },
+    failures: [
+      {
+        title: 'a reason over 500 characters',
+        code: 'BAD_USER_INPUT',
+        async attempt(t, f, act) {
+          const { licenseId } = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId });
+          return act(() => t.request(RevokeLicenseDocument, { id: licenseId, reason: 'x'.repeat(501) }, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'a license revoked already',
+        code: 'INVALID_STATE_TRANSITION',
+        async attempt(t, f, act) {
+          const { licenseId } = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId });
+          await t.ok(RevokeLicenseDocument, { id: licenseId });
+          return act(() => t.request(RevokeLicenseDocument, { id: licenseId }, f.orgAdmin.secret));
+        },
+      },
+    ],
+  },
+  renewLicense: {
+    title: 'license.renew, with the end of the term before and after',
+    async perform(t, f, act) {
+      const { licenseId } = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId });
+      const { license } = await t.ok(LicenseDocument, { id: licenseId });
+      const { renewLicense } = await act(() => t.ok(RenewLicenseDocument, { id: licenseId, input: { termDays: 30 } }, f.orgAdmin.secret));
+      expect(renewLicense.term.expiresAt).not.toBe(license.term.expiresAt);
+      return {
+        action: 'license.renew',
+        objectType: 'License',
+        objectId: licenseId,
+        actor: byToken(f.orgAdmin),
+        organizationId: f.organizationId,
+        before: { status: 'ACTIVE', expiresAt: license.term.expiresAt },
+        after: { status: 'ACTIVE', expiresAt: renewLicense.term.expiresAt },
+      };
+    },
+    failures: [
+      {
+        title: 'a new end in the past',
+        code: 'BAD_USER_INPUT',
+        async attempt(t, f, act) {
+          const { licenseId } = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId });
+          const input = { expiresAt: '2001-01-01T00:00:00.000Z' };
+          return act(() => t.request(RenewLicenseDocument, { id: licenseId, input }, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'a license that does not exist',
+        code: 'NOT_FOUND',
+        attempt: (t, f, act) => act(() => t.request(RenewLicenseDocument, { id: randomUUID() }, f.orgAdmin.secret)),
+      },
+    ],
+  },
+  assignSeat: {
+    title: 'seat.assign, naming the license and the user',
+    async perform(t, f, act) {
+      const { licenseId } = await licensed(t, 'USER', { organizationId: f.organizationId });
+      const userId = `${unique('user')}@example.com`;
+      const { assignSeat } = await act(() => t.ok(AssignSeatDocument, { licenseId, userId }, f.orgAdmin.secret));
+      return {
+        action: 'seat.assign',
+        objectType: 'Seat',
+        objectId: assignSeat.seat!.id,
+        actor: byToken(f.orgAdmin),
+        organizationId: f.organizationId,
+        before: null,
+        after: { licenseId, userId, releasedAt: null },
+      };
+    },
+    failures: [
+      {
+        title: 'a license of another type than USER',
+        code: 'UNSUPPORTED_LICENSE_TYPE',
+        async attempt(t, f, act) {
+          const { licenseId } = await licensed(t, 'CONCURRENT', { organizationId: f.organizationId });
+          return act(() => t.request(AssignSeatDocument, { licenseId, userId: unique('user') }, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'asked by an auditor',
+        code: 'FORBIDDEN',
+        async attempt(t, f, act) {
+          const { licenseId } = await licensed(t, 'USER', { organizationId: f.organizationId });
+          return act(() => t.request(AssignSeatDocument, { licenseId, userId: unique('user') }, f.auditor.secret));
+        },
+      },
+    ],
+  },
+  releaseSeat: {
+    title: 'seat.release, with the seat before and after',
+    async perform(t, f, act) {
+      const { licenseId } = await licensed(t, 'USER', { organizationId: f.organizationId });
+      const userId = `${unique('user')}@example.com`;
+      const seat = (await t.ok(AssignSeatDocument, { licenseId, userId })).assignSeat.seat!;
+      const { releaseSeat } = await act(() => t.ok(ReleaseSeatDocument, { seatId: seat.id }, f.orgAdmin.secret));
+      return {
+        action: 'seat.release',
+        objectType: 'Seat',
+        objectId: seat.id,
+        actor: byToken(f.orgAdmin),
+        organizationId: f.organizationId,
+        before: { licenseId, userId, releasedAt: null },
+        after: { licenseId, userId, releasedAt: releaseSeat.seat.releasedAt },
+      };
+    },
+    failures: [
+      {
+        title: 'a seat that does not exist',
+        code: 'NOT_FOUND',
+        attempt: (t, f, act) => act(() => t.request(ReleaseSeatDocument, { seatId: randomUUID() }, f.orgAdmin.secret)),
+      },
+      {
+        title: 'asked by an auditor',
+        code: 'FORBIDDEN',
+        async attempt(t, f, act) {
+          const { licenseId } = await licensed(t, 'USER', { organizationId: f.organizationId });
+          const seat = (await t.ok(AssignSeatDocument, { licenseId, userId: unique('user') })).assignSeat.seat!;
+          return act(() => t.request(ReleaseSeatDocument, { seatId: seat.id }, f.auditor.secret));
+        },
+      },
+    ],
+  },
+  checkoutSeat: {
+    title: 'lease.checkout by the license key, without the key',
+    async perform(t, f, act) {
+      const license = await licensed(t, 'CONCURRENT', { organizationId: f.organizationId });
+      const fingerprint = unique('machine');
+      const { checkoutSeat } = await act(() =>
+        t.ok(CheckoutSeatDocument, { key: license.key, fingerprint, user: 'ada@example.com' }, null),
+      );
+      return {
+        action: 'lease.checkout',
+        objectType: 'Lease',
+        objectId: checkoutSeat.lease!.id,
+        actor: byLicense(license.licenseId),
+        organizationId: f.organizationId,
+        before: null,
+        after: { fingerprint, userId: 'ada@example.com', expiresAt: checkoutSeat.lease!.expiresAt, releasedAt: null },
+        secrets: [license.key],
+      };
+    },
+    failures: [
+      {
+        title: 'the key of a license of another type than CONCURRENT',
+        code: 'UNSUPPORTED_LICENSE_TYPE',
+        async attempt(t, f, act) {
+          const { key } = await licensed(t, 'USER', { organizationId: f.organizationId });
+          return act(() => t.request(CheckoutSeatDocument, { key, fingerprint: unique('machine') }, null));
+        },
+      },
+      {
+        title: 'a key that opens no license',
+        code: 'UNAUTHENTICATED',
+        attempt: (t, _f, act) =>
+          act(() => t.request(CheckoutSeatDocument, { key: 'AINX-00000000-00000000-00000000-00000000', fingerprint: unique('m') }, null)),
+      },
+    ],
+  },
+  heartbeatSeat: {
+    title: 'lease.heartbeat by the license key, with the expiry before and after',
+    async perform(t, f, act) {
+      const { license, fingerprint, lease } = await concurrentWithLease(t, f);
+      await sleep(5); // a later expiry than the checkout's
+      const { heartbeatSeat } = await act(() => t.ok(HeartbeatSeatDocument, { key: license.key, leaseId: lease.id }, null));
+      expect(heartbeatSeat.lease.expiresAt > lease.expiresAt).toBe(true);
+      return {
+        action: 'lease.heartbeat',
+        objectType: 'Lease',
+        objectId: lease.id,
+        actor: byLicense(license.licenseId),
+        organizationId: f.organizationId,
+        before: { fingerprint, expiresAt: lease.expiresAt, releasedAt: null },
+        after: { fingerprint, expiresAt: heartbeatSeat.lease.expiresAt, releasedAt: null },
+        secrets: [license.key],
+      };
+    },
+    failures: [
+      {
+        title: "a lease of another license than the key's",
+        code: 'NOT_FOUND',
+        async attempt(t, f, act) {
+          const { lease } = await concurrentWithLease(t, f);
+          const other = await licensed(t, 'CONCURRENT', { organizationId: f.organizationId });
+          return act(() => t.request(HeartbeatSeatDocument, { key: other.key, leaseId: lease.id }, null));
+        },
+      },
+    ],
+  },
+  checkinSeat: {
+    title: 'lease.checkin by the license key, with the lease before and after',
+    async perform(t, f, act) {
+      const { license, fingerprint, lease } = await concurrentWithLease(t, f);
+      const { checkinSeat } = await act(() => t.ok(CheckinSeatDocument, { key: license.key, leaseId: lease.id }, null));
+      return {
+        action: 'lease.checkin',
+        objectType: 'Lease',
+        objectId: lease.id,
+        actor: byLicense(license.licenseId),
+        organizationId: f.organizationId,
+        before: { fingerprint, releasedAt: null, releaseReason: null },
+        after: { fingerprint, releasedAt: checkinSeat.lease.releasedAt, releaseReason: 'CHECKED_IN' },
+        secrets: [license.key],
+      };
+    },
+    failures: [
+      {
+        title: 'a malformed key',
+        code: 'BAD_USER_INPUT',
+        async attempt(t, f, act) {
+          const { lease } = await concurrentWithLease(t, f);
+          return act(() => t.request(CheckinSeatDocument, { key: 'not-a-license-key', leaseId: lease.id }, null));
+        },
+      },
+      {
+        title: "a lease of another license than the key's",
+        code: 'NOT_FOUND',
+        async attempt(t, f, act) {
+          const { lease } = await concurrentWithLease(t, f);
+          const other = await licensed(t, 'CONCURRENT', { organizationId: f.organizationId });
+          return act(() => t.request(CheckinSeatDocument, { key: other.key, leaseId: lease.id }, null));
+        },
+      },
+    ],
+  },
+};
+
+describeEachDatabase('audit log', (server) => {
+  let f: Fixture;
+
+  beforeAll(async () => {
+    const t = server();
+    const org = await organization(t);
+    f = {
+      platform: await issueToken(t, 'PLATFORM_ADMIN', null),
+      organizationId: org.id,
+      orgAdmin: await issueToken(t, 'ORG_ADMIN', org.id),
+      auditor: await issueToken(t, 'AUDITOR', org.id),
+    };
+  });
+
+  /** Runs `perform` with an `act` that notes where the log ended and when the call ran; returns what followed. */
+  async function watch<T>(t: TestServer, perform: (act: Act) => Promise<T>) {
+    let cursor: string | undefined;
+    let startedAt = 0;
+    let endedAt = 0;
+    const result = await perform(async (call) => {
+      cursor = await endOfLog(t);
+      startedAt = Date.now();
+      const outcome = await call();
+      endedAt = Date.now();
+      return outcome;
+    });
+    if (!cursor) throw new Error('the audited call was not made through act()');
+    return { result, events: await allEvents(t, {}, cursor), startedAt, endedAt };
+  }
+
+  /** The call left exactly the one event expected, made while it ran. */
+  function expectRecorded({
+    result: expected,
+    events,
+    startedAt,
+    endedAt,
+  }: {
+    result: ExpectedEvent;
+    events: AuditEvent[];
+    startedAt: number;
+    endedAt: number;
+  }) {
+    expect(events.map((e) => e.action)).toEqual([expected.action]);
+    const [event] = events as [AuditEvent];
+    expect(event).toMatchObject({
+      action: expected.action,
+      objectType: expected.objectType,
+      objectId: expected.objectId,
+      organizationId: expected.organizationId,
+      actor: expected.actor,
+    });
+    expect(event.requestId).toEqual(expect.any(String));
+    const occurredAt = Date.parse(event.occurredAt);
+    expect(occurredAt).toBeGreaterThanOrEqual(startedAt);
+    expect(occurredAt).toBeLessThanOrEqual(endedAt);
+    if (expected.before === null) expect(event.before).toBeNull();
+    else expect(event.before).toMatchObject(expected.before);
+    expect(event.after).toMatchObject(expected.after);
+    for (const secret of expected.secrets ?? []) expect(JSON.stringify(event)).not.toContain(secret);
+  }
+
+  describe('every mutation leaves an audit event', () => {
+    it('has a case for every mutation of the schema, so that none goes unaudited', () => {
+      const mutations = Object.keys(server().server.schema.getMutationType()!.getFields());
+      expect(Object.keys(AUDITED).sort()).toEqual(mutations.sort());
+      for (const [field, c] of Object.entries(AUDITED)) expect(c.failures.length, field).toBeGreaterThan(0);
+    });
+
+    for (const [field, c] of Object.entries(AUDITED)) {
+      it(`${field} records ${c.title}`, async () => {
+        const t = server();
+        expectRecorded(await watch(t, (act) => c.perform(t, f, act)));
+      });
+
+      for (const failure of c.failures) {
+        it(`${field} leaves no event when it fails: ${failure.title} (${failure.code})`, async () => {
+          const t = server();
+          const { result: response, events } = await watch(t, (act) => failure.attempt(t, f, act));
+          expect(response.errors?.[0]?.extensions?.code, JSON.stringify(response.errors)).toBe(failure.code);
+          expect(events).toEqual([]);
+        });
+      }
+    }
+  });
+
+  describe('refusals on record', () => {
+    it('records a seat refused because every seat is taken against the license, and assigns none', async () => {
+      const t = server();
+      const { licenseId } = await licensed(t, 'USER', { organizationId: f.organizationId, limits: { namedUsers: 1 } });
+      await t.ok(AssignSeatDocument, { licenseId, userId: 'first@example.com' });
+      const watched = await watch(t, async (act): Promise<ExpectedEvent> => {
+        const { assignSeat } = await act(() => t.ok(AssignSeatDocument, { licenseId, userId: 'second@example.com' }, f.orgAdmin.secret));
+        expect(assignSeat).toMatchObject({ outcome: 'NO_SEAT_AVAILABLE', seat: null });
+        return {
+          action: 'seat.assign.denied',
+          objectType: 'License',
+          objectId: licenseId,
+          actor: byToken(f.orgAdmin),
+          organizationId: f.organizationId,
+          before: null,
+          after: { outcome: 'NO_SEAT_AVAILABLE', userId: 'second@example.com', seatsInUse: 1, seatLimit: 1 },
+        };
+      });
+      expectRecorded(watched);
+    });
+
+    it('records a checkout refused because every seat is taken against the license, by its key', async () => {
+      const t = server();
+      const { licenseId, key } = await licensed(t, 'CONCURRENT', { organizationId: f.organizationId, limits: { concurrentSessions: 1 } });
+      await t.ok(CheckoutSeatDocument, { key, fingerprint: 'first-machine' }, null);
+      const watched = await watch(t, async (act): Promise<ExpectedEvent> => {
+        const { checkoutSeat } = await act(() => t.ok(CheckoutSeatDocument, { key, fingerprint: 'second-machine' }, null));
+        expect(checkoutSeat).toMatchObject({ outcome: 'NO_SEAT_AVAILABLE', lease: null });
+        return {
+          action: 'lease.checkout.denied',
+          objectType: 'License',
+          objectId: licenseId,
+          actor: byLicense(licenseId),
+          organizationId: f.organizationId,
+          before: null,
+          after: { outcome: 'NO_SEAT_AVAILABLE', fingerprint: 'second-machine', seatsInUse: 1, seatLimit: 1 },
+          secrets: [key],
+        };
+      });
+      expectRecorded(watched);
+    });
+  });
+
+  describe('reading the log', () => {
+    /** An organization whose events are known one by one, a few milliseconds apart. */
+    let org: string;
+    let first: string;
+    let second: string;
+    let key: string;
+    let admin: IssuedToken;
+    let manager: IssuedToken;
+    let auditor: IssuedToken;
+    let everything: AuditEvent[];
+
+    beforeAll(async () => {
+      const t = server();
+      org = (await organization(t)).id;
+      admin = await issueToken(t, 'ORG_ADMIN', org);
+      manager = await issueToken(t, 'LICENSE_MANAGER', org);
+      auditor = await issueToken(t, 'AUDITOR', org);
+      const license = await licensed(t, 'CONCURRENT', { organizationId: org });
+      first = license.licenseId;
+      key = license.key;
+      await sleep(5);
+      await t.ok(SuspendLicenseDocument, { id: first }, admin.secret);
+      await sleep(5);
+      await t.ok(ResumeLicenseDocument, { id: first }, manager.secret);
+      await sleep(5);
+      second = (await t.ok(IssueLicenseDocument, { input: { organizationId: org, planId: license.planId } }, admin.secret)).issueLicense
+        .license.id;
+      await sleep(5);
+      await t.ok(CheckoutSeatDocument, { key, fingerprint: unique('machine') }, null);
+      everything = await allEvents(t, { organizationId: org });
+    });
+
+    const actions = (events: readonly AuditEvent[]) => events.map((e) => e.action);
+
+    it("lists an organization's events oldest first, and only its own", () => {
+      expect(actions(everything)).toEqual([
+        'organization.create',
+        'apiToken.create',
+        'apiToken.create',
+        'apiToken.create',
+        'license.issue',
+        'license.suspend',
+        'license.resume',
+        'license.issue',
+        'lease.checkout',
+      ]);
+      expect(new Set(everything.map((e) => e.organizationId))).toEqual(new Set([org]));
+    });
+
+    it('filters by object type, object, actor and action, alone and together', async () => {
+      const t = server();
+      const licenseEvents = await allEvents(t, { organizationId: org, objectType: 'License' });
+      expect(actions(licenseEvents)).toEqual(['license.issue', 'license.suspend', 'license.resume', 'license.issue']);
+      expect(new Set(licenseEvents.map((e) => e.objectType))).toEqual(new Set(['License']));
+
+      const ofFirst = await allEvents(t, { objectId: first });
+      expect(actions(ofFirst)).toEqual(['license.issue', 'license.suspend', 'license.resume']);
+      expect(new Set(ofFirst.map((e) => e.objectId))).toEqual(new Set([first]));
+      expect(actions(await allEvents(t, { objectId: second }))).toEqual(['license.issue']);
+
+      expect(actions(await allEvents(t, { actorId: admin.id }))).toEqual(['license.suspend', 'license.issue']);
+      expect(actions(await allEvents(t, { actorId: manager.id }))).toEqual(['license.resume']);
+      expect(actions(await allEvents(t, { actorId: first }))).toEqual(['lease.checkout']);
+
+      const issued = await allEvents(t, { organizationId: org, action: 'license.issue' });
+      expect(issued.map((e) => e.objectId)).toEqual([first, second]);
+      expect(await allEvents(t, { organizationId: org, action: 'license.issue', actorId: admin.id, objectType: 'License' })).toEqual([
+        everything[7],
+      ]);
+      expect(await allEvents(t, { organizationId: org, action: 'license.revoke' })).toEqual([]);
+    });
+
+    it('filters by time, from inclusive and to exclusive', async () => {
+      const t = server();
+      const suspended = everything[5]!;
+      const reissued = everything[7]!;
+      expect(suspended.action).toBe('license.suspend');
+      expect(reissued.action).toBe('license.issue');
+
+      const from = await allEvents(t, { organizationId: org, from: suspended.occurredAt });
+      expect(actions(from)).toEqual(['license.suspend', 'license.resume', 'license.issue', 'lease.checkout']);
+      const to = await allEvents(t, { organizationId: org, to: reissued.occurredAt });
+      expect(to).toEqual(everything.slice(0, 7));
+      const between = await allEvents(t, { organizationId: org, from: suspended.occurredAt, to: reissued.occurredAt });
+      expect(actions(between)).toEqual(['license.suspend', 'license.resume']);
+      expect(await allEvents(t, { organizationId: org, from: reissued.occurredAt, to: reissued.occurredAt })).toEqual([]);
+    });
+
+    it('walks every page once with first and after, and says when the last page is reached', async () => {
+      const t = server();
+      const pages: AuditLogQuery['auditLog'][] = [];
+      let after: string | null = null;
+      do {
+        const { auditLog }: AuditLogQuery = await t.ok(AuditLogDocument, { filter: { organizationId: org }, first: 3, after });
+        pages.push(auditLog);
+        after = auditLog.pageInfo.endCursor;
+      } while (pages[pages.length - 1]!.pageInfo.hasNextPage);
+
+      expect(pages.map((p) => p.nodes.length)).toEqual([3, 3, 3]);
+      expect(pages.map((p) => p.pageInfo.hasNextPage)).toEqual([true, true, false]);
+      const walked = pages.flatMap((p) => p.nodes);
+      expect(new Set(walked.map((e) => e.id)).size).toBe(walked.length);
+      expect(walked).toEqual(everything);
+
+      const beyond = await t.ok(AuditLogDocument, { filter: { organizationId: org }, first: 3, after });
+      expect(beyond.auditLog).toEqual({ nodes: [], pageInfo: { hasNextPage: false, endCursor: null } });
+    });
+
+    it('walks the whole log, across organizations, without a duplicate or a gap', async () => {
+      const t = server();
+      const whole = await allEvents(t);
+      const walked: AuditEvent[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const { auditLog }: AuditLogQuery = await t.ok(AuditLogDocument, { first: 7, after });
+        walked.push(...auditLog.nodes);
+        if (!auditLog.pageInfo.hasNextPage) break;
+        after = auditLog.pageInfo.endCursor;
+      }
+      expect(walked.map((e) => e.id)).toEqual(whole.map((e) => e.id));
+      expect(new Set(walked.map((e) => e.id)).size).toBe(walked.length);
+      expect(walked.map((e) => e.id)).toEqual([...walked.map((e) => e.id)].sort());
+    });
+
+    it('refuses a page size out of range and a cursor it did not issue (BAD_USER_INPUT)', async () => {
+      const t = server();
+      expect(await t.errorCode(AuditLogDocument, { first: 0 })).toBe('BAD_USER_INPUT');
+      expect(await t.errorCode(AuditLogDocument, { first: 201 })).toBe('BAD_USER_INPUT');
+      expect(await t.errorCode(AuditLogDocument, { after: 'not-a-cursor' })).toBe('BAD_USER_INPUT');
+      expect(await t.errorCode(AuditLogDocument, { after: Buffer.from(`c1:${first}'--`).toString('base64url') })).toBe('BAD_USER_INPUT');
+    });
+
+    it("shows an organization's auditor its own organization's events and nothing else", async () => {
+      const t = server();
+      const seen = await allEvents(t, {}, null, auditor.secret);
+      expect(seen).toEqual(await allEvents(t, { organizationId: org }));
+      expect(new Set(seen.map((e) => e.organizationId))).toEqual(new Set([org]));
+
+      expect(await t.errorCode(AuditLogDocument, { filter: { organizationId: f.organizationId } }, auditor.secret)).toBe('FORBIDDEN');
+      expect(await allEvents(t, { actorId: f.orgAdmin.id }, null, auditor.secret)).toEqual([]);
+      expect(await allEvents(t, { objectType: 'Product' }, null, auditor.secret)).toEqual([]);
+      expect((await allEvents(t, { actorId: f.orgAdmin.id })).length).toBeGreaterThan(0);
+    });
+
+    it('never keeps the key of a license in its events, only its last characters', async () => {
+      const t = server();
+      const { organizationId, licenseId, key } = await licensed(t, 'CONCURRENT');
+      const { checkoutSeat } = await t.ok(CheckoutSeatDocument, { key, fingerprint: unique('machine') }, null);
+      await t.ok(HeartbeatSeatDocument, { key, leaseId: checkoutSeat.lease!.id }, null);
+      await t.ok(SuspendLicenseDocument, { id: licenseId });
+      await t.ok(ResumeLicenseDocument, { id: licenseId });
+      await t.ok(RenewLicenseDocument, { id: licenseId, input: { termDays: 30 } });
+      await t.ok(RevokeLicenseDocument, { id: licenseId, reason: 'contract ended' });
+      const events = await allEvents(t, { organizationId });
+      expect(actions(events)).toEqual([
+        'organization.create',
+        'license.issue',
+        'lease.checkout',
+        'lease.heartbeat',
+        'license.suspend',
+        'license.resume',
+        'license.renew',
+        'license.revoke',
+      ]);
+
+      const text = JSON.stringify(events).toUpperCase();
+      expect(text).not.toContain(key.toUpperCase());
+      expect(text).not.toContain(key.slice('AINX-'.length).replaceAll('-', ''));
+      for (const group of key.split('-').slice(1)) expect(text).not.toContain(group);
+      for (const event of events.filter((e) => e.objectId === licenseId)) {
+        expect(event.after?.keyHint, event.action).toBe(key.slice(-4));
+      }
+    });
+  });
+});
