@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { EntityManager } from '@mikro-orm/knex';
@@ -142,6 +143,8 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: http }),
+      // Apollo's landing page loads Sandbox from a CDN; the playground above is served instead.
+      ApolloServerPluginLandingPageDisabled(),
       {
         async serverWillStart() {
           return {
@@ -166,8 +169,9 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
     }
   });
   app.get('/graphql', (req, res, next) => {
-    // A browser asking for a page gets the playground; GraphQL GET requests go on to Apollo.
-    if (req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html' && !req.query.query) {
+    // A browser asking for a page gets the playground (also with GraphiQL's own `?query=` in the address);
+    // GraphQL clients using GET ask for JSON and go on to Apollo.
+    if (req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html') {
       res.type('html').send(playgroundPage());
       return;
     }

@@ -23,7 +23,6 @@ export function playgroundPage(): string {
     endpoint: '/graphql',
     subscriptionsProtocol: 'WS',
     defaultQuery: DEFAULT_QUERY,
-    headers: JSON.stringify({ Authorization: 'Bearer ' }),
     shouldPersistHeaders: true,
   });
   return page;

@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CHROMIUM_MISSING,
+  editorText,
+  hasChromium,
+  launchOfflineBrowser,
+  type OfflineBrowser,
+  replaceEditorText,
+  text,
+  warnIfChromiumMissing,
+} from './support/browser';
+import { organization, unique } from './support/factories';
+import { startTestServer, type TestServer } from './support/server';
+
+warnIfChromiumMissing();
+
+const TITLE = 'the GraphiQL playground in headless Chromium, with no internet';
+const QUERY = 'query Organizations { organizations { nodes { id name } } }';
+
+// The browser part does not depend on the database: SQLite only.
+describe.skipIf(!hasChromium)(hasChromium ? TITLE : `${TITLE} (${CHROMIUM_MISSING})`, () => {
+  let t: TestServer | undefined;
+  let browser: OfflineBrowser | undefined;
+  beforeAll(async () => {
+    t = await startTestServer('sqlite');
+    browser = await launchOfflineBrowser(new URL(t.url).origin);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('renders, runs a query with the token from the headers editor, and requests nothing from another origin', async () => {
+    const server = t!;
+    const { name } = await organization(server, unique('playground-org'));
+    const { page, outside, errors, close } = await browser!.open();
+    try {
+      const response = await page.goto(server.url);
+      expect(response?.headers()['content-type']).toContain('text/html');
+      expect(await page.title()).toBe('AINexLayer License Manager');
+      const queryEditor = page.locator('.graphiql-query-editor .monaco-editor');
+      await queryEditor.waitFor({ state: 'visible', timeout: 10_000 });
+
+      await page.locator('.graphiql-editor-tools button[data-name="headers"]').click();
+      const headersEditor = page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden) .monaco-editor');
+      const headers = JSON.stringify({ Authorization: `Bearer ${server.admin}` });
+      await replaceEditorText(headersEditor, headers);
+      await expect.poll(() => editorText(headersEditor)).toBe(headers);
+
+      await replaceEditorText(queryEditor, QUERY);
+      await expect.poll(() => editorText(queryEditor)).toBe(QUERY);
+      // GraphiQL takes in an edit after a short debounce: the tab is named after the operation once it has.
+      await expect.poll(() => text(page.locator('.graphiql-tab-active'))).toBe('Organizations');
+      await page.locator('.graphiql-execute-button').click();
+
+      const result = page.locator('.graphiql-response .result-window');
+      await expect.poll(() => text(result), { timeout: 10_000 }).toContain(name);
+      const shown = await text(result);
+      expect(shown).toContain('"data"');
+      expect(shown).not.toContain('"errors"');
+      await page.screenshot({ path: '/tmp/playground.png' });
+
+      expect(outside, 'requests to other origins').toEqual([]);
+      expect(errors, 'uncaught errors in the page').toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  // GraphiQL mirrors the edited query into the address as `?query=...`: a reload or a shared link must still
+  // get the playground, not Apollo's landing page (which loads Sandbox from a CDN).
+  it('is served again on reload once a query was edited (the address then carries ?query=)', async () => {
+    const server = t!;
+    const { page, outside, close } = await browser!.open();
+    try {
+      await page.goto(`${server.url}?query=${encodeURIComponent(QUERY)}`);
+      expect(await page.title()).toBe('AINexLayer License Manager');
+      expect(outside, 'requests to other origins').toEqual([]);
+      const queryEditor = page.locator('.graphiql-query-editor .monaco-editor');
+      await queryEditor.waitFor({ state: 'visible', timeout: 10_000 });
+      await expect.poll(() => editorText(queryEditor)).toBe(QUERY);
+    } finally {
+      await close();
+    }
+  });
+});
