@@ -6,7 +6,7 @@ import { FeatureTier } from './catalog.enums';
 import type { Feature } from './feature.entity';
 import type { Plan } from './plan.entity';
 import type { Product } from './product.entity';
-import { LicenseLimits, LimitsInput, Overage, OverageInput } from './terms.types';
+import { LicenseLimits, LimitsInput, limitsOf, Overage, OverageInput, overageOf } from './terms.types';
 
 const KEY = /^[a-z0-9][a-z0-9._-]*$/;
 const KEY_MESSAGE = 'must be lower-case letters, digits, ".", "_" or "-", starting with a letter or digit';
@@ -113,14 +113,8 @@ export class PlanNode {
       termDays: p.termDays ?? null,
       gracePeriodDays: p.gracePeriodDays,
       autoRenew: p.autoRenew,
-      limits: {
-        namedUsers: p.namedUsers ?? null,
-        concurrentSessions: p.concurrentSessions ?? null,
-        storageBytes: p.storageBytes ?? null,
-        apiCallsPerPeriod: p.apiCallsPerPeriod ?? null,
-        apiCallPeriod: p.apiCallPeriod,
-      },
-      overage: { policy: p.overagePolicy, percent: p.overagePercent ?? null },
+      limits: limitsOf(p),
+      overage: overageOf(p),
       leaseTtlSeconds: p.leaseTtlSeconds,
       pricePerSeatCents: p.pricePerSeatCents ?? null,
       pricePerPeriodCents: p.pricePerPeriodCents ?? null,

@@ -67,3 +67,28 @@ export class OverageInput {
   @Max(1000)
   percent?: number | null;
 }
+
+/** The limit and overage columns that plans and licenses share. */
+export interface TermColumns {
+  namedUsers?: number | null;
+  concurrentSessions?: number | null;
+  storageBytes?: number | null;
+  apiCallsPerPeriod?: number | null;
+  apiCallPeriod: UsagePeriod;
+  overagePolicy: OveragePolicy;
+  overagePercent?: number | null;
+}
+
+export function limitsOf(row: TermColumns): LicenseLimits {
+  return {
+    namedUsers: row.namedUsers ?? null,
+    concurrentSessions: row.concurrentSessions ?? null,
+    storageBytes: row.storageBytes ?? null,
+    apiCallsPerPeriod: row.apiCallsPerPeriod ?? null,
+    apiCallPeriod: row.apiCallPeriod,
+  };
+}
+
+export function overageOf(row: TermColumns): Overage {
+  return { policy: row.overagePolicy, percent: row.overagePercent ?? null };
+}

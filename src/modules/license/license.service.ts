@@ -2,6 +2,7 @@ import { type EntityManager, type FilterQuery, LockMode } from '@mikro-orm/knex'
 import { Permission } from '../../auth/roles';
 import { generateLicenseKey, hintOf, type SecretDigester } from '../../auth/secrets';
 import type { Operation } from '../../common/operation';
+import { limitsOf, overageOf } from '../catalog/terms.types';
 import { findPage, type Page, type PageArgs } from '../../common/pagination';
 import { AppError } from '../../errors';
 import type { AuditService } from '../audit/audit.service';
@@ -35,14 +36,8 @@ function snapshot(l: License) {
     gracePeriodDays: l.gracePeriodDays,
     termDays: l.termDays ?? null,
     autoRenew: l.autoRenew,
-    limits: {
-      namedUsers: l.namedUsers ?? null,
-      concurrentSessions: l.concurrentSessions ?? null,
-      storageBytes: l.storageBytes ?? null,
-      apiCallsPerPeriod: l.apiCallsPerPeriod ?? null,
-      apiCallPeriod: l.apiCallPeriod,
-    },
-    overage: { policy: l.overagePolicy, percent: l.overagePercent ?? null },
+    limits: limitsOf(l),
+    overage: overageOf(l),
     leaseTtlSeconds: l.leaseTtlSeconds,
     site: { domains: l.siteDomains, cidrs: l.siteCidrs },
     keyHint: l.keyHint,

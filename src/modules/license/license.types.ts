@@ -1,7 +1,7 @@
 import { ArrayMaxSize, IsIn, Length, Max, Min, ValidateNested } from 'class-validator';
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { Connection } from '../../common/pagination';
-import { LicenseLimits, LimitsInput, Overage, OverageInput } from '../catalog/terms.types';
+import { LicenseLimits, LimitsInput, limitsOf, Overage, OverageInput, overageOf } from '../catalog/terms.types';
 import type { License } from './license.entity';
 import { LicenseStatus, LicenseType } from './license.enums';
 import { graceEndsAt } from './validation';
@@ -101,14 +101,8 @@ export class LicenseNode {
         termDays: l.termDays ?? null,
         autoRenew: l.autoRenew,
       },
-      limits: {
-        namedUsers: l.namedUsers ?? null,
-        concurrentSessions: l.concurrentSessions ?? null,
-        storageBytes: l.storageBytes ?? null,
-        apiCallsPerPeriod: l.apiCallsPerPeriod ?? null,
-        apiCallPeriod: l.apiCallPeriod,
-      },
-      overage: { policy: l.overagePolicy, percent: l.overagePercent ?? null },
+      limits: limitsOf(l),
+      overage: overageOf(l),
       leaseTtlSeconds: l.leaseTtlSeconds,
       site: { domains: [...l.siteDomains], cidrs: [...l.siteCidrs] },
       createdAt: l.createdAt,
