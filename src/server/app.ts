@@ -20,7 +20,8 @@ import { AppError, ErrorCode } from '../errors';
 import { LeaseReaper } from '../jobs/lease-reaper';
 import type { Logger } from '../logger';
 import type { GraphQLContext } from './context';
-import { formatError, isUnexpected } from './errors';
+import { ClientLane } from './client-lane';
+import { BODY_NOT_JSON, bodyTooLarge, formatError, isUnexpected, sendRequestError } from './errors';
 import { createLoaders } from './loaders';
 import { playgroundPage } from './playground';
 import { buildAppSchema } from './schema';
@@ -106,7 +107,31 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
   };
 
   const app = express();
-  const http = createServer(app);
+  const lane = new ClientLane(
+    schema,
+    (requestId) => contextFor(Principal.anonymous(), requestId),
+    async (authorization) => void (await services.tokens.authenticate(authorization)),
+    logger,
+    config.maxBodyBytes,
+  );
+  const http = createServer((req, res) => {
+    if (!ClientLane.mayHandle(req)) {
+      app(req, res);
+      return;
+    }
+    lane.handle(req, res).then(
+      (outcome) => {
+        if (outcome.handled) return;
+        // Apollo serves it; the body is read already, and express.json() leaves a read body alone.
+        (req as { body?: unknown }).body = outcome.body;
+        app(req, res);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'client lane failed');
+        if (!res.headersSent) res.writeHead(500).end();
+      },
+    );
+  });
   // The WebSocket server does not attach to the HTTP server itself, so that an HTTP listen error (a port in use)
   // reaches main.ts rather than graphql-ws's error logger; upgrades to /graphql are handed over here.
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxBodyBytes });
@@ -199,17 +224,9 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
   );
   // Bodies over the limit and malformed JSON are refused with a coded error, not a stack trace.
   app.use((error: { type?: string; status?: number }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
-    if (error?.type === 'entity.too.large') {
-      res
-        .status(413)
-        .json({ errors: [{ message: `Request body over ${config.maxBodyBytes} bytes.`, extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
-    } else if (error?.type === 'entity.parse.failed') {
-      res
-        .status(400)
-        .json({ errors: [{ message: 'The request body is not valid JSON.', extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
-    } else {
-      next(error);
-    }
+    if (error?.type === 'entity.too.large') sendRequestError(res, 413, bodyTooLarge(config.maxBodyBytes));
+    else if (error?.type === 'entity.parse.failed') sendRequestError(res, 400, BODY_NOT_JSON);
+    else next(error);
   });
 
   const reaper = new LeaseReaper(services.leaseLedger, config.leaseReaperIntervalMs, logger);

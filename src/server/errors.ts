@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { GraphQLFormattedError } from 'graphql';
 import { GraphQLError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
@@ -36,5 +37,15 @@ export function isUnexpected(error: unknown): boolean {
   const original = unwrapResolverError(error);
   return !(original instanceof UniqueConstraintViolationException) && !isExpected(original);
 }
+
+/** Answers a request that is not GraphQL at all (a body that is not JSON, or too large) with a coded error. */
+export function sendRequestError(res: ServerResponse, status: 400 | 413, message: string): void {
+  const json = JSON.stringify({ errors: [{ message, extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json) });
+  res.end(json);
+}
+
+export const bodyTooLarge = (limit: number) => `Request body over ${limit} bytes.`;
+export const BODY_NOT_JSON = 'The request body is not valid JSON.';
 
 export { AppError };

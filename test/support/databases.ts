@@ -15,9 +15,7 @@ let warned = false;
 export function warnIfPostgresSkipped(): void {
   if (POSTGRES_URL || warned) return;
   warned = true;
-  console.warn(
-    'PostgreSQL tests skipped: set TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres) to run them too.',
-  );
+  console.warn('PostgreSQL tests skipped: set TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres) to run them too.');
 }
 
 export interface TestDatabase {

@@ -1,4 +1,3 @@
-import { Length } from 'class-validator';
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { PageArgs } from '../../common/pagination';
 import type { GraphQLContext } from '../../server/context';
@@ -92,37 +91,32 @@ export class LicenseResolver {
   }
 }
 
+/** Checked by the service (lengths, key format): client operations skip class-validator. */
 @ArgsType()
 class ValidateLicenseArgs {
   @Field(() => String)
-  @Length(1, 100)
   key!: string;
 
   @Field(() => String, { nullable: true, description: 'The machine; checked against its lease (CONCURRENT).' })
-  @Length(1, 200)
   fingerprint?: string | null;
 
   @Field(() => String, { nullable: true, description: 'The named user; checked against its seat (USER), or its e-mail domain (SITE).' })
-  @Length(1, 320)
   user?: string | null;
 
   @Field(() => String, { nullable: true, description: 'A feature key to check the entitlement of.' })
-  @Length(1, 100)
   feature?: string | null;
 
   @Field(() => String, { nullable: true, description: 'An IP address or e-mail domain (SITE).' })
-  @Length(1, 320)
   site?: string | null;
 }
 
+/** Checked by the service (lengths, key format): client operations skip class-validator. */
 @ArgsType()
 class CheckFeatureArgs {
   @Field(() => String)
-  @Length(1, 100)
   key!: string;
 
   @Field(() => String)
-  @Length(1, 100)
   feature!: string;
 }
 
@@ -134,13 +128,13 @@ export class LicenseClientResolver {
   @Query(() => ValidationResult, {
     description: 'Runs every check that applies and returns each with its code, not only the first failure.',
   })
-  validateLicense(@Args(() => ValidateLicenseArgs) args: ValidateLicenseArgs): Promise<ValidationResult> {
+  validateLicense(@Args(() => ValidateLicenseArgs, { validate: false }) args: ValidateLicenseArgs): Promise<ValidationResult> {
     const { key, ...request } = args;
     return this.validation.validate(key, request);
   }
 
   @Query(() => FeatureCheckResult, { description: "Whether a feature may be used now under the key's license." })
-  checkFeature(@Args(() => CheckFeatureArgs) args: CheckFeatureArgs): Promise<FeatureCheckResult> {
+  checkFeature(@Args(() => CheckFeatureArgs, { validate: false }) args: CheckFeatureArgs): Promise<FeatureCheckResult> {
     return this.validation.checkFeature(args.key, args.feature);
   }
 }

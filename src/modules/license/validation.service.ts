@@ -1,5 +1,5 @@
+import { checkClientArguments } from '../../common/input';
 import type { SqlGateway, SqlRunner } from '../../db/sql';
-import { AppError } from '../../errors';
 import type { KeyedLicense, LicenseCredentials } from './license-credentials';
 import { LicenseType } from './license.enums';
 import { evaluate, graceEndsAt, type LicenseFacts, type ValidationRequest, verdict } from './validation';
@@ -12,8 +12,6 @@ export interface SeatPresence {
 export interface LeasePresence {
   isLive(sql: SqlRunner, licenseId: string, fingerprint: string, now: Date): Promise<boolean>;
 }
-
-const MAX_ARGUMENT = 320;
 
 /**
  * Responsible for answering client applications whether their license lets them run: every check, with codes.
@@ -52,16 +50,8 @@ export class ValidationService {
     return facts;
   }
 
-  private static checkArguments(request: ValidationRequest): void {
-    for (const [name, value] of Object.entries(request)) {
-      if (typeof value === 'string' && (value.length === 0 || value.length > MAX_ARGUMENT)) {
-        throw AppError.badInput(`\`${name}\` must be 1 to ${MAX_ARGUMENT} characters.`, name);
-      }
-    }
-  }
-
   async validate(key: string, request: ValidationRequest, now = new Date()): Promise<ValidationResult> {
-    ValidationService.checkArguments(request);
+    checkClientArguments(request);
     return this.db.read(async (sql) => {
       const license = await this.credentials.authenticate(sql, key);
       const checks = evaluate(await this.facts(sql, license, request, now), request, now);
@@ -82,7 +72,7 @@ export class ValidationService {
 
   /** Whether a feature may be used now: the license's status and term, and the feature's entitlement. */
   async checkFeature(key: string, feature: string, now = new Date()): Promise<FeatureCheckResult> {
-    ValidationService.checkArguments({ feature });
+    checkClientArguments({ feature });
     return this.db.read(async (sql) => {
       const license = await this.credentials.authenticate(sql, key);
       const request = { feature };

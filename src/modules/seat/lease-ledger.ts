@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import type { Actor } from '../../auth/principal';
+import { checkClientArguments } from '../../common/input';
 import { newId } from '../../db/ids';
 import { type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
 import { AppError } from '../../errors';
@@ -118,6 +119,7 @@ export class LeaseLedger {
   }
 
   async checkout(key: string, fingerprint: string, userId: string | null, call: ClientCall): Promise<CheckoutResult> {
+    checkClientArguments({ fingerprint, user: userId });
     return this.db.write(async (sql) => {
       const now = call.now ?? new Date();
       const license = await this.credentials.authenticate(sql, key, this.db.forUpdate);

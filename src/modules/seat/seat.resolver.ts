@@ -27,25 +27,23 @@ class AssignSeatArgs {
   userId!: string;
 }
 
+/** Checked by the service (lengths, key format): client operations skip class-validator. */
 @ArgsType()
 class CheckoutSeatArgs {
   @Field(() => String)
-  @Length(1, 100)
   key!: string;
 
   @Field(() => String, { description: 'A stable identifier of the machine or process.' })
-  @Length(1, 200)
   fingerprint!: string;
 
   @Field(() => String, { nullable: true })
-  @Length(1, 320)
   user?: string | null;
 }
 
+/** Checked by the service (lengths, key format): client operations skip class-validator. */
 @ArgsType()
 class LeaseArgs {
   @Field(() => String)
-  @Length(1, 100)
   key!: string;
 
   @Field(() => ID)
@@ -95,17 +93,20 @@ export class LeaseClientResolver {
   constructor(private readonly leases: LeaseLedger) {}
 
   @Mutation(() => CheckoutResult, { description: 'Takes a concurrent seat for a machine; the same machine gets its live lease back.' })
-  checkoutSeat(@Args(() => CheckoutSeatArgs) args: CheckoutSeatArgs, @Ctx() ctx: GraphQLContext): Promise<CheckoutResult> {
+  checkoutSeat(
+    @Args(() => CheckoutSeatArgs, { validate: false }) args: CheckoutSeatArgs,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<CheckoutResult> {
     return this.leases.checkout(args.key, args.fingerprint, args.user ?? null, ctx);
   }
 
   @Mutation(() => HeartbeatResult, { description: 'Keeps a lease alive for another TTL.' })
-  heartbeatSeat(@Args(() => LeaseArgs) args: LeaseArgs, @Ctx() ctx: GraphQLContext): Promise<HeartbeatResult> {
+  heartbeatSeat(@Args(() => LeaseArgs, { validate: false }) args: LeaseArgs, @Ctx() ctx: GraphQLContext): Promise<HeartbeatResult> {
     return this.leases.heartbeat(args.key, args.leaseId, ctx);
   }
 
   @Mutation(() => CheckinResult, { description: 'Gives a concurrent seat back.' })
-  checkinSeat(@Args(() => LeaseArgs) args: LeaseArgs, @Ctx() ctx: GraphQLContext): Promise<CheckinResult> {
+  checkinSeat(@Args(() => LeaseArgs, { validate: false }) args: LeaseArgs, @Ctx() ctx: GraphQLContext): Promise<CheckinResult> {
     return this.leases.checkin(args.key, args.leaseId, ctx);
   }
 }

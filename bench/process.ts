@@ -1,0 +1,131 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const REPO = resolve(__dirname, '..');
+/** Linux reports process times in clock ticks of 1/100 s (USER_HZ) on every common architecture. */
+const TICKS_PER_SECOND = 100;
+const READY_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+/** A server running in a child process, so that it never shares an event loop with the load generator. */
+export interface ChildServer<Info> {
+  /** The JSON line the child printed once it listened. */
+  readonly info: Info;
+  /** Whether it died on its own before `stop()`: a crash, which fails the run. */
+  crashed(): string | null;
+  /** CPU time it has used so far (user + system), in seconds; NaN where /proc is missing. */
+  cpuSeconds(): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * How much CPU a process used, from /proc/<pid>/stat. CPU per response is less skewed than requests per second
+ * when other processes compete for the cores, and it shows whether a server was saturated.
+ */
+function cpuSecondsOf(pid: number | undefined): number {
+  try {
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th of the whole line.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * Starts `bench/<script>` under tsx and waits for its first stdout line, a JSON object. Its stderr is passed on
+ * with a prefix. `nodeArgs` lets a run add `--cpu-prof` to the server under test.
+ */
+export async function startChild<Info>(
+  name: string,
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Promise<ChildServer<Info>> {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', resolve(REPO, 'bench', script), ...args], {
+    cwd: REPO,
+    // As deployed: NODE_ENV=production, which for one spares graphql-js its development-only instanceof checks.
+    env: { ...process.env, NODE_ENV: 'production', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  createInterface({ input: child.stderr! }).on('line', (line) => process.stderr.write(`[${name}] ${line}\n`));
+
+  let stopping = false;
+  let crash: string | null = null;
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  void exited.then(([code, signal]) => {
+    if (!stopping) crash = `${name} exited unexpectedly (code ${code}, signal ${signal})`;
+  });
+
+  const info = await new Promise<Info>((resolveInfo, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      try {
+        resolveInfo(JSON.parse(line) as Info);
+      } catch {
+        reject(new Error(`${name} printed ${JSON.stringify(line)} instead of its JSON address`));
+      }
+    });
+    void exited.then(([code]) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with code ${code} before it listened`));
+    });
+  });
+
+  return {
+    info,
+    crashed: () => crash,
+    cpuSeconds: () => cpuSecondsOf(child.pid),
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      stopping = true;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export interface ProjectInfo {
+  url: string;
+  /** The bootstrap platform-admin token of the fresh database. */
+  token: string | null;
+}
+
+/** BENCH_CPU_PROF=<dir> writes a CPU profile of each project server there when it stops. */
+function profilingArgs(): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(dir)}`] : [];
+}
+
+/** The license server on a fresh SQLite file; the parent's DATABASE_URL or REDIS_URL must not leak into it. */
+export function startProject(sqlitePath: string): Promise<ChildServer<ProjectInfo>> {
+  const env = {
+    SQLITE_PATH: sqlitePath,
+    DATABASE_URL: '',
+    REDIS_URL: '',
+    SECRET_KEY: randomBytes(32).toString('base64url'),
+    LOG_LEVEL: 'warn',
+  };
+  return startChild<ProjectInfo>('project', 'serve.ts', [], env, profilingArgs());
+}
+
+export function startFloor(args: string[]): Promise<ChildServer<{ url: string }>> {
+  return startChild<{ url: string }>('floor', 'floor.ts', args, {});
+}
+
+/** Fails the run when a server died under load. */
+export function assertAlive(...servers: ChildServer<unknown>[]): void {
+  for (const server of servers) {
+    const crash = server.crashed();
+    if (crash) throw new Error(crash);
+  }
+}

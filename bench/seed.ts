@@ -1,0 +1,88 @@
+/** A GraphQL client for the set-up calls, and the data both benchmarks start from. */
+
+interface GraphQLResponse<T> {
+  data?: T;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+/** Posts one operation; any GraphQL error or non-200 status fails the set-up. */
+export async function graphql<T>(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as GraphQLResponse<T>;
+  if (!response.ok || body.errors?.length || !body.data) {
+    throw new Error(`set-up call failed (HTTP ${response.status}): ${JSON.stringify(body.errors ?? body)}`);
+  }
+  return body.data;
+}
+
+export const CHECKOUT = `mutation Checkout($key: String!, $fingerprint: String!, $user: String) {
+  checkoutSeat(key: $key, fingerprint: $fingerprint, user: $user) { outcome seatsInUse lease { id } }
+}`;
+
+export const CHECKIN = `mutation Checkin($key: String!, $leaseId: ID!) {
+  checkinSeat(key: $key, leaseId: $leaseId) { outcome }
+}`;
+
+export interface SeededLicense {
+  key: string;
+  licenseId: string;
+  /** A feature of the product that the license entitles. */
+  feature: string;
+}
+
+/**
+ * An organization, a product with a CORE and a PREMIUM feature, a CONCURRENT plan including both, and one
+ * license issued from it: what a customer's client application holds.
+ */
+export async function seedConcurrentLicense(url: string, token: string, concurrentSessions: number): Promise<SeededLicense> {
+  const { createOrganization } = await graphql<{ createOrganization: { id: string } }>(
+    url,
+    'mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { id } }',
+    { input: { name: 'Bench Industries' } },
+    token,
+  );
+  const { createProduct } = await graphql<{ createProduct: { id: string } }>(
+    url,
+    'mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }',
+    {
+      input: {
+        key: 'studio',
+        name: 'Studio',
+        features: [
+          { key: 'export', name: 'Export', tier: 'CORE' },
+          { key: 'copilot', name: 'Copilot', tier: 'PREMIUM' },
+        ],
+      },
+    },
+    token,
+  );
+  const { createPlan } = await graphql<{ createPlan: { id: string } }>(
+    url,
+    'mutation($input: CreatePlanInput!) { createPlan(input: $input) { id } }',
+    {
+      input: {
+        productId: createProduct.id,
+        key: 'floating',
+        name: 'Floating',
+        licenseType: 'CONCURRENT',
+        limits: { concurrentSessions },
+        // Long enough that no lease expires during a run: expiry is not what is measured.
+        leaseTtlSeconds: 600,
+        featureKeys: ['export', 'copilot'],
+        termDays: 365,
+      },
+    },
+    token,
+  );
+  const { issueLicense } = await graphql<{ issueLicense: { key: string; license: { id: string } } }>(
+    url,
+    'mutation($input: IssueLicenseInput!) { issueLicense(input: $input) { key license { id } } }',
+    { input: { organizationId: createOrganization.id, planId: createPlan.id } },
+    token,
+  );
+  return { key: issueLicense.key, licenseId: issueLicense.license.id, feature: 'copilot' };
+}
