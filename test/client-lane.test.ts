@@ -2,15 +2,20 @@ import { print } from 'graphql';
 import { expect, it } from 'vitest';
 import { CheckoutSeatDocument, ValidateLicenseDocument } from './generated/graphql';
 import { licensed } from './support/factories';
-import { describeEachDatabase, type TestServer } from './support/server';
+import { describeEachDatabase, type GraphQLErrorBody, type TestServer } from './support/server';
 
 const VALIDATE = print(ValidateLicenseDocument);
 // The same operation with a root field that is no client operation: Apollo serves it, not the client lane.
 const VALIDATE_THROUGH_APOLLO = VALIDATE.replace('validateLicense(', '__typename\n  validateLicense(');
 
+interface Answer {
+  data?: Record<string, Record<string, unknown>> | null;
+  errors: GraphQLErrorBody[];
+}
+
 async function post(t: TestServer, body: unknown) {
   const response = await fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: response.status, requestId: response.headers.get('x-request-id'), body: (await response.json()) as Record<string, any> };
+  return { status: response.status, requestId: response.headers.get('x-request-id'), body: (await response.json()) as Answer };
 }
 
 describeEachDatabase('the client lane', (server) => {
@@ -22,8 +27,8 @@ describeEachDatabase('the client lane', (server) => {
     const apollo = await post(t, { query: VALIDATE_THROUGH_APOLLO, variables });
     expect(lane.status).toBe(200);
     expect(lane.requestId).toMatch(/^[0-9a-f-]{36}$/);
-    const { validatedAt: _a, ...fromLane } = lane.body.data.validateLicense;
-    const { validatedAt: _b, ...fromApollo } = apollo.body.data.validateLicense;
+    const { validatedAt: _a, ...fromLane } = lane.body.data!.validateLicense!;
+    const { validatedAt: _b, ...fromApollo } = apollo.body.data!.validateLicense!;
     expect(fromLane).toEqual(fromApollo);
     expect(fromLane.code).toBe('NO_SEAT_ASSIGNED');
   });
@@ -39,7 +44,7 @@ describeEachDatabase('the client lane', (server) => {
       });
       const missing = await post(t, { query, variables: {} });
       expect(missing.status).toBe(400);
-      expect(missing.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+      expect(missing.body.errors[0]?.extensions?.code).toBe('BAD_USER_INPUT');
       expect(missing.body.data).toBeUndefined();
     }
   });
@@ -53,7 +58,7 @@ describeEachDatabase('the client lane', (server) => {
       body: JSON.stringify({ query: VALIDATE, variables: { key } }),
     });
     expect(response.status).toBe(401);
-    expect(((await response.json()) as any).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    expect(((await response.json()) as Answer).errors[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
   it('masks and logs an unexpected failure under its request id', async () => {
@@ -65,7 +70,7 @@ describeEachDatabase('the client lane', (server) => {
     };
     try {
       const result = await post(t, { query: print(CheckoutSeatDocument), variables: { key, fingerprint: 'host' } });
-      const error = result.body.errors[0];
+      const error = result.body.errors[0]!;
       expect(error).toMatchObject({
         message: 'Internal server error',
         extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: result.requestId },
@@ -81,9 +86,9 @@ describeEachDatabase('the client lane', (server) => {
     const t = server();
     const { key } = await licensed(t, 'SUBSCRIPTION');
     const two = await post(t, { query: `${VALIDATE}\nquery Other { __typename }`, variables: { key }, operationName: 'ValidateLicense' });
-    expect(two.body.data.validateLicense.valid).toBe(true);
+    expect(two.body.data?.validateLicense?.valid).toBe(true);
     const wrongName = await post(t, { query: VALIDATE, variables: { key }, operationName: 'Nope' });
     expect(wrongName.status).toBe(400);
-    expect(wrongName.body.errors[0].extensions.code).toBe('OPERATION_RESOLUTION_FAILURE');
+    expect(wrongName.body.errors[0]?.extensions?.code).toBe('OPERATION_RESOLUTION_FAILURE');
   });
 });

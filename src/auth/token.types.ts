@@ -4,7 +4,7 @@ import { Connection } from '../common/pagination';
 import type { ApiToken } from './api-token.entity';
 import { Role } from './roles';
 
-@ObjectType('ApiToken', { description: 'An API token. Its secret is shown once, when created.' })
+@ObjectType('ApiToken', { simpleResolvers: true, description: 'An API token. Its secret is shown once, when created.' })
 export class ApiTokenNode {
   @Field(() => ID)
   id!: string;
@@ -40,10 +40,10 @@ export class ApiTokenNode {
   }
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class ApiTokenConnection extends Connection(ApiTokenNode) {}
 
-@ObjectType({ description: 'A new API token and its secret, shown this once and never again.' })
+@ObjectType({ simpleResolvers: true, description: 'A new API token and its secret, shown this once and never again.' })
 export class CreatedApiToken {
   @Field(() => ApiTokenNode)
   apiToken!: ApiTokenNode;

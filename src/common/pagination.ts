@@ -18,7 +18,7 @@ export class PageArgs {
   after?: string | null;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class PageInfo {
   @Field(() => Boolean)
   hasNextPage!: boolean;
@@ -34,7 +34,7 @@ export interface Page<T> {
 
 /** A cursor connection of `T`: the nodes in creation order and where the next page starts. */
 export function Connection<T extends object>(node: ClassType<T>) {
-  @ObjectType()
+  @ObjectType({ simpleResolvers: true })
   abstract class ConnectionType {
     @Field(() => [node])
     nodes!: T[];

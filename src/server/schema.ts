@@ -36,7 +36,11 @@ const RESOLVERS = [
   AuditResolver,
 ] as const;
 
-/** Builds the schema; without services (emitting the SDL) no resolver is ever called, so none is built. */
+/**
+ * Builds the schema; without services (emitting the SDL) no resolver is ever called, so none is built.
+ * Object types are declared with `simpleResolvers`: no middleware or auth checker runs per field, since
+ * authorization lives in the services, and plain fields resolve at graphql-js's own cost.
+ */
 export function buildAppSchema(services?: Services): Promise<GraphQLSchema> {
   let container: ContainerType | undefined;
   if (services) {

@@ -4,7 +4,7 @@ import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import { Connection } from '../../common/pagination';
 import type { AuditEvent } from './audit-event.entity';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class AuditActor {
   @Field(() => String, { description: 'API_TOKEN, LICENSE_KEY or SYSTEM.' })
   type!: string;
@@ -16,7 +16,7 @@ export class AuditActor {
   label!: string;
 }
 
-@ObjectType('AuditEvent', { description: 'One change: who did what to which object, before and after, and when.' })
+@ObjectType('AuditEvent', { simpleResolvers: true, description: 'One change: who did what to which object, before and after, and when.' })
 export class AuditEventNode {
   @Field(() => ID)
   id!: string;
@@ -64,7 +64,7 @@ export class AuditEventNode {
   }
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class AuditEventConnection extends Connection(AuditEventNode) {}
 
 @InputType()

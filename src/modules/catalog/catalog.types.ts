@@ -11,7 +11,7 @@ import { LicenseLimits, LimitsInput, limitsOf, Overage, OverageInput, overageOf 
 const KEY = /^[a-z0-9][a-z0-9._-]*$/;
 const KEY_MESSAGE = 'must be lower-case letters, digits, ".", "_" or "-", starting with a letter or digit';
 
-@ObjectType('Product', { description: 'A product of the AINexLayer platform.' })
+@ObjectType('Product', { simpleResolvers: true, description: 'A product of the AINexLayer platform.' })
 export class ProductNode {
   @Field(() => ID)
   id!: string;
@@ -30,7 +30,7 @@ export class ProductNode {
   }
 }
 
-@ObjectType('Feature', { description: 'A capability of a product, CORE or PREMIUM.' })
+@ObjectType('Feature', { simpleResolvers: true, description: 'A capability of a product, CORE or PREMIUM.' })
 export class FeatureNode {
   @Field(() => ID)
   id!: string;
@@ -57,7 +57,7 @@ export class FeatureNode {
   }
 }
 
-@ObjectType('Plan', { description: 'A license template: type, limits, term, features and price.' })
+@ObjectType('Plan', { simpleResolvers: true, description: 'A license template: type, limits, term, features and price.' })
 export class PlanNode {
   @Field(() => ID)
   id!: string;
@@ -124,10 +124,10 @@ export class PlanNode {
   }
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class ProductConnection extends Connection(ProductNode) {}
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class PlanConnection extends Connection(PlanNode) {}
 
 @InputType()

@@ -4,7 +4,7 @@ import { Field, InputType, Int, ObjectType } from 'type-graphql';
 import { OveragePolicy, UsagePeriod } from '../license/license.enums';
 
 /** The limits of a plan or license; a null limit does not apply. */
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class LicenseLimits {
   @Field(() => Int, { nullable: true, description: 'Named users (USER licenses).' })
   namedUsers!: number | null;
@@ -48,7 +48,7 @@ export class LimitsInput {
 }
 
 /** What happens when usage reaches a limit. */
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class Overage {
   @Field(() => OveragePolicy)
   policy!: OveragePolicy;

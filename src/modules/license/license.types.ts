@@ -6,7 +6,7 @@ import type { License } from './license.entity';
 import { LicenseStatus, LicenseType } from './license.enums';
 import { graceEndsAt } from './validation';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class LicenseTerm {
   @Field(() => Date)
   startsAt!: Date;
@@ -27,7 +27,7 @@ export class LicenseTerm {
   autoRenew!: boolean;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class SiteIdentifiersNode {
   @Field(() => [String])
   domains!: string[];
@@ -36,7 +36,7 @@ export class SiteIdentifiersNode {
   cidrs!: string[];
 }
 
-@ObjectType('License', { description: 'A license of one organization. Its key is shown once, when issued.' })
+@ObjectType('License', { simpleResolvers: true, description: 'A license of one organization. Its key is shown once, when issued.' })
 export class LicenseNode {
   @Field(() => ID)
   id!: string;
@@ -111,10 +111,10 @@ export class LicenseNode {
   }
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class LicenseConnection extends Connection(LicenseNode) {}
 
-@ObjectType({ description: 'A newly issued license and its key. The key is shown this once and never again.' })
+@ObjectType({ simpleResolvers: true, description: 'A newly issued license and its key. The key is shown this once and never again.' })
 export class IssuedLicense {
   @Field(() => LicenseNode)
   license!: LicenseNode;

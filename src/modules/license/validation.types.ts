@@ -51,7 +51,7 @@ registerEnumType(ValidationCheckKind, { name: 'ValidationCheckKind' });
 registerEnumType(CheckOutcome, { name: 'CheckOutcome' });
 registerEnumType(ValidationCode, { name: 'ValidationCode' });
 
-@ObjectType({ description: 'One check that validation ran, with its outcome.' })
+@ObjectType({ simpleResolvers: true, description: 'One check that validation ran, with its outcome.' })
 export class ValidationCheck {
   @Field(() => ValidationCheckKind)
   check!: ValidationCheckKind;
@@ -66,7 +66,7 @@ export class ValidationCheck {
   detail!: string;
 }
 
-@ObjectType({ description: 'What a client application may know of the license its key opens.' })
+@ObjectType({ simpleResolvers: true, description: 'What a client application may know of the license its key opens.' })
 export class ValidatedLicense {
   @Field(() => ID)
   id!: string;
@@ -84,7 +84,7 @@ export class ValidatedLicense {
   graceEndsAt!: Date | null;
 }
 
-@ObjectType({ description: 'Every check validation ran, and the verdict.' })
+@ObjectType({ simpleResolvers: true, description: 'Every check validation ran, and the verdict.' })
 export class ValidationResult {
   @Field(() => Boolean, { description: 'True when no check failed (warnings allowed).' })
   valid!: boolean;
@@ -102,7 +102,7 @@ export class ValidationResult {
   validatedAt!: Date;
 }
 
-@ObjectType({ description: 'Whether a feature may be used now under a license.' })
+@ObjectType({ simpleResolvers: true, description: 'Whether a feature may be used now under a license.' })
 export class FeatureCheckResult {
   @Field(() => Boolean)
   allowed!: boolean;

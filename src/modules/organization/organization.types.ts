@@ -3,7 +3,7 @@ import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import { Connection } from '../../common/pagination';
 import type { Organization } from './organization.entity';
 
-@ObjectType('Organization', { description: 'A customer account; every license belongs to one.' })
+@ObjectType('Organization', { simpleResolvers: true, description: 'A customer account; every license belongs to one.' })
 export class OrganizationNode {
   @Field(() => ID)
   id!: string;
@@ -27,7 +27,7 @@ export class OrganizationNode {
   }
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class OrganizationConnection extends Connection(OrganizationNode) {}
 
 @InputType()

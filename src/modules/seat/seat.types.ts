@@ -3,7 +3,7 @@ import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-gr
 import { Connection } from '../../common/pagination';
 import { LeaseReleaseReason } from './seat.enums';
 
-@ObjectType('Seat', { description: 'A named user holding a seat of a USER license.' })
+@ObjectType('Seat', { simpleResolvers: true, description: 'A named user holding a seat of a USER license.' })
 export class SeatNode {
   @Field(() => ID)
   id!: string;
@@ -29,7 +29,7 @@ export class SeatNode {
   }
 }
 
-@ObjectType('Lease', { description: 'A concurrent session of a CONCURRENT license, kept alive by heartbeats.' })
+@ObjectType('Lease', { simpleResolvers: true, description: 'A concurrent session of a CONCURRENT license, kept alive by heartbeats.' })
 export class LeaseNode {
   @Field(() => ID)
   id!: string;
@@ -67,10 +67,10 @@ export class LeaseNode {
   }
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class SeatConnection extends Connection(SeatNode) {}
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class LeaseConnection extends Connection(LeaseNode) {}
 
 export enum AssignSeatOutcome {
@@ -111,7 +111,7 @@ registerEnumType(CheckoutOutcome, { name: 'CheckoutOutcome' });
 registerEnumType(HeartbeatOutcome, { name: 'HeartbeatOutcome' });
 registerEnumType(CheckinOutcome, { name: 'CheckinOutcome' });
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class AssignSeatResult {
   @Field(() => AssignSeatOutcome)
   outcome!: AssignSeatOutcome;
@@ -126,7 +126,7 @@ export class AssignSeatResult {
   seatLimit!: number;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class ReleaseSeatResult {
   @Field(() => ReleaseSeatOutcome)
   outcome!: ReleaseSeatOutcome;
@@ -135,7 +135,7 @@ export class ReleaseSeatResult {
   seat!: SeatNode;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class CheckoutResult {
   @Field(() => CheckoutOutcome)
   outcome!: CheckoutOutcome;
@@ -156,7 +156,7 @@ export class CheckoutResult {
   detail!: string;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class HeartbeatResult {
   @Field(() => HeartbeatOutcome)
   outcome!: HeartbeatOutcome;
@@ -165,7 +165,7 @@ export class HeartbeatResult {
   lease!: LeaseNode;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class CheckinResult {
   @Field(() => CheckinOutcome)
   outcome!: CheckinOutcome;
