@@ -1,8 +1,7 @@
 import 'reflect-metadata';
-import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -10,8 +9,6 @@ import type { EntityManager } from '@mikro-orm/knex';
 import cors from 'cors';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
 import { Principal } from '../auth/principal';
 import type { Config } from '../config';
 import { openOrm, type Orm, QueryCounter } from '../db/orm';
@@ -19,15 +16,14 @@ import { openSqlGateway, type SqlGateway, tuneSqlite } from '../db/sql';
 import { AppError, ErrorCode } from '../errors';
 import { LeaseReaper } from '../jobs/lease-reaper';
 import type { Logger } from '../logger';
-import type { GraphQLContext } from './context';
+import { type GraphQLContext, requestIdFrom } from './context';
 import { ClientLane } from './client-lane';
-import { BODY_NOT_JSON, bodyTooLarge, formatError, isUnexpected, sendRequestError } from './errors';
+import { BODY_NOT_JSON, bodyTooLarge, formatError, requestLogging, sendRequestError } from './errors';
 import { createLoaders } from './loaders';
 import { playgroundPage } from './playground';
 import { buildAppSchema } from './schema';
 import { createServices, type Services } from './services';
-
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+import { serveWebSocket } from './websocket';
 
 export interface LicenseServer {
   readonly config: Config;
@@ -42,30 +38,6 @@ export interface LicenseServer {
   /** Listens on the configured port; resolves to the URL of the GraphQL endpoint. */
   listen(): Promise<string>;
   close(): Promise<void>;
-}
-
-/** Logs the unexpected errors of each request with its request id (the client sees only that id). */
-function requestLogging(logger: Logger): ApolloServerPlugin<GraphQLContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didEncounterErrors({ errors, contextValue, operationName }) {
-          for (const error of errors) {
-            if (isUnexpected(error)) {
-              logger.error({ requestId: contextValue.requestId, operationName, err: error.originalError ?? error }, 'unexpected error');
-            }
-          }
-        },
-        async willSendResponse({ response, contextValue }) {
-          if (response.body.kind === 'single' && response.body.singleResult.errors) {
-            for (const error of response.body.singleResult.errors) {
-              (error.extensions as Record<string, unknown>).requestId = contextValue.requestId;
-            }
-          }
-        },
-      };
-    },
-  };
 }
 
 /**
@@ -132,32 +104,12 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
       },
     );
   });
-  // The WebSocket server does not attach to the HTTP server itself, so that an HTTP listen error (a port in use)
-  // reaches main.ts rather than graphql-ws's error logger; upgrades to /graphql are handed over here.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxBodyBytes });
-  http.on('upgrade', (request, socket, head) => {
-    if (new URL(request.url ?? '/', 'http://localhost').pathname !== '/graphql') {
-      socket.destroy();
-      return;
-    }
-    wss.handleUpgrade(request, socket, head, (client) => wss.emit('connection', client, request));
+  const wsServer = serveWebSocket(http, {
+    schema,
+    maxPayload: config.maxBodyBytes,
+    authenticate: (authorization) => services.tokens.authenticate(authorization),
+    contextFor,
   });
-  const wsServer = useServer<Record<string, unknown>, { principal?: Principal }>(
-    {
-      schema,
-      onConnect: async (ctx) => {
-        const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
-        try {
-          ctx.extra.principal = await services.tokens.authenticate(typeof authorization === 'string' ? authorization : undefined);
-          return true;
-        } catch {
-          return false; // graphql-ws closes the socket with 4403 Forbidden
-        }
-      },
-      context: (ctx) => contextFor(ctx.extra.principal ?? Principal.anonymous(), randomUUID()),
-    },
-    wss,
-  );
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -208,8 +160,7 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
     express.json({ limit: config.maxBodyBytes }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
-        const given = req.header('x-request-id');
-        const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
+        const requestId = requestIdFrom(req.header('x-request-id'));
         res.setHeader('x-request-id', requestId);
         try {
           return contextFor(await services.tokens.authenticate(req.header('authorization')), requestId);

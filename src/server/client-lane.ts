@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type DocumentNode,
@@ -13,7 +12,7 @@ import {
 } from 'graphql';
 import { AppError, ErrorCode } from '../errors';
 import type { Logger } from '../logger';
-import type { GraphQLContext } from './context';
+import { type GraphQLContext, requestIdFrom } from './context';
 import { BODY_NOT_JSON, bodyTooLarge, formatError, isUnexpected, sendRequestError } from './errors';
 
 /** The operations client applications call on every start and every session, authorized by the key alone. */
@@ -26,7 +25,6 @@ export const CLIENT_OPERATIONS: ReadonlySet<string> = new Set([
 ]);
 
 const MAX_CACHED_DOCUMENTS = 500;
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 type Prepared = { lane: true; document: DocumentNode; operation: OperationDefinitionNode } | { lane: false };
 
@@ -110,8 +108,7 @@ export class ClientLane {
     }
     if (body.operationName != null && body.operationName !== (prepared.operation.name?.value ?? null)) return { handled: false, body };
 
-    const given = req.headers['x-request-id'];
-    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    const requestId = requestIdFrom(req.headers['x-request-id']);
     if (req.headers.authorization !== undefined) {
       try {
         await this.checkCredentials(req.headers.authorization);

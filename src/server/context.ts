@@ -1,7 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import type { Operation } from '../common/operation';
 import type { Loaders } from './loaders';
 
 /** The context of one GraphQL operation: its principal, its own EntityManager fork, and its batch loaders. */
 export interface GraphQLContext extends Operation {
   loaders: Loaders;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** The caller's `x-request-id` when it is a sane one, so that logs on both sides match; a new id otherwise. */
+export function requestIdFrom(given: string | string[] | undefined): string {
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }

@@ -1,9 +1,11 @@
 import type { ServerResponse } from 'node:http';
-import type { GraphQLFormattedError } from 'graphql';
-import { GraphQLError } from 'graphql';
+import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { AppError, ErrorCode } from '../errors';
+import type { Logger } from '../logger';
+import type { GraphQLContext } from './context';
 
 /** Whether an error was meant for the client as it is: ours, or one GraphQL itself raised about the request. */
 function isExpected(error: unknown): boolean {
@@ -47,5 +49,29 @@ export function sendRequestError(res: ServerResponse, status: 400 | 413, message
 
 export const bodyTooLarge = (limit: number) => `Request body over ${limit} bytes.`;
 export const BODY_NOT_JSON = 'The request body is not valid JSON.';
+
+/** Logs the unexpected errors of each request with its request id (the client sees only that id). */
+export function requestLogging(logger: Logger): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue, operationName }) {
+          for (const error of errors) {
+            if (isUnexpected(error)) {
+              logger.error({ requestId: contextValue.requestId, operationName, err: error.originalError ?? error }, 'unexpected error');
+            }
+          }
+        },
+        async willSendResponse({ response, contextValue }) {
+          if (response.body.kind === 'single' && response.body.singleResult.errors) {
+            for (const error of response.body.singleResult.errors) {
+              (error.extensions as Record<string, unknown>).requestId = contextValue.requestId;
+            }
+          }
+        },
+      };
+    },
+  };
+}
 
 export { AppError };
