@@ -27,11 +27,11 @@ async function databaseText(t: TestServer): Promise<string> {
   await client.connect();
   try {
     const tables = await client.query<{ name: string }>("select tablename as name from pg_tables where schemaname = 'public'");
-    const dumps = await Promise.all(
-      tables.rows.map(async ({ name }) =>
-        (await client.query(`select row_to_json(t)::text as row from "${name}" t`)).rows.map((r) => r.row).join('\n'),
-      ),
-    );
+    const dumps: string[] = [];
+    for (const { name } of tables.rows) {
+      const rows = await client.query<{ row: string }>(`select row_to_json(t)::text as row from "${name}" t`);
+      dumps.push(...rows.rows.map((r) => r.row));
+    }
     return dumps.join('\n');
   } finally {
     await client.end();

@@ -11,13 +11,6 @@ export const POSTGRES_URL = process.env.TEST_DATABASE_URL?.trim() || undefined;
 
 export const DATABASE_KINDS: DatabaseKind[] = POSTGRES_URL ? ['sqlite', 'postgresql'] : ['sqlite'];
 
-let warned = false;
-export function warnIfPostgresSkipped(): void {
-  if (POSTGRES_URL || warned) return;
-  warned = true;
-  console.warn('PostgreSQL tests skipped: set TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres) to run them too.');
-}
-
 export interface TestDatabase {
   kind: DatabaseKind;
   config: DatabaseConfig;

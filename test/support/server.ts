@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import type { Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createLicenseServer, type LicenseServer } from '../../src/server/app';
-import { createTestDatabase, DATABASE_KINDS, type DatabaseKind, type TestDatabase, warnIfPostgresSkipped } from './databases';
+import { createTestDatabase, DATABASE_KINDS, type DatabaseKind, type TestDatabase } from './databases';
 
 export interface GraphQLErrorBody {
   message: string;
@@ -104,7 +104,6 @@ export async function startTestServer(kind: DatabaseKind, overrides: Partial<Con
  * its own server on a fresh database.
  */
 export function describeEachDatabase(title: string, suite: (server: () => TestServer) => void, overrides: Partial<Config> = {}): void {
-  warnIfPostgresSkipped();
   for (const kind of DATABASE_KINDS) {
     describe(`${title} [${kind}]`, () => {
       let current: TestServer | undefined;
