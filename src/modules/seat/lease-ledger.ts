@@ -128,22 +128,16 @@ export class LeaseLedger {
       }
       const actor = this.actorOf(license, fingerprint);
       const seatLimit = license.concurrentSessions ?? 0;
-      const refuse = async (outcome: CheckoutOutcome, seatsInUse: number, detail: string): Promise<CheckoutResult> => {
-        await this.audit.recordSql(
-          sql,
-          actor,
-          call.requestId,
-          {
-            organizationId: license.organizationId,
-            action: 'lease.checkout.denied',
-            objectType: 'License',
-            objectId: license.id,
-            after: { outcome, fingerprint, userId, seatsInUse, seatLimit },
-          },
-          now,
-        );
-        return { outcome, lease: null, reused: false, seatsInUse, seatLimit, detail };
-      };
+      // A refusal changes nothing, so it writes nothing: a client retrying for a busy seat must not grow the audit
+      // log with every try. Refusals belong to usage and compliance records, not to the log of changes.
+      const refuse = (outcome: CheckoutOutcome, seatsInUse: number, detail: string): CheckoutResult => ({
+        outcome,
+        lease: null,
+        reused: false,
+        seatsInUse,
+        seatLimit,
+        detail,
+      });
 
       if (license.status !== LicenseStatus.ACTIVE) {
         return refuse(CheckoutOutcome.LICENSE_INACTIVE, 0, `The license is ${license.status}.`);
@@ -157,14 +151,15 @@ export class LeaseLedger {
       const expiresAt = new Date(now.getTime() + license.leaseTtlSeconds * 1000);
 
       // The same machine checking out again gets its live lease back, extended, never a second seat.
-      const existing = await sql.get<LeaseRow>(
-        `select ${LEASE_COLUMNS} from lease where license_id = ? and fingerprint = ? and released_at is null`,
-        [license.id, fingerprint],
+      // One statement counts the live leases and finds this machine's among them.
+      const live = await sql.get<{ n: number | string; existing_id: string | null }>(
+        'select count(*) as n, max(case when fingerprint = ? then id end) as existing_id from lease where license_id = ? and released_at is null',
+        [fingerprint, license.id],
       );
-      const inUse = await sql.get<{ n: number | string }>('select count(*) as n from lease where license_id = ? and released_at is null', [
-        license.id,
-      ]);
-      const seatsInUse = Number(inUse?.n ?? 0);
+      const seatsInUse = Number(live?.n ?? 0);
+      const existing = live?.existing_id
+        ? await sql.get<LeaseRow>(`select ${LEASE_COLUMNS} from lease where id = ?`, [live.existing_id])
+        : undefined;
       if (existing) {
         await sql.run('update lease set expires_at = ?, last_heartbeat_at = ? where id = ?', [expiresAt, now, existing.id]);
         const before = leaseNodeOf(existing);

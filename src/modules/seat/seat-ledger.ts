@@ -75,21 +75,8 @@ export class SeatLedger {
       ]);
       const seatsInUse = Number(count?.n ?? 0);
       if (existing) return { outcome: AssignSeatOutcome.ALREADY_ASSIGNED, seat: seatNodeOf(existing), seatsInUse, seatLimit };
+      // A refusal changes nothing and writes nothing (see LeaseLedger.checkout).
       if (seatsInUse >= seatLimit) {
-        // A refusal changes nothing, but like a refused checkout it is on record: it is what right-sizing reads.
-        await this.audit.recordSql(
-          sql,
-          call.principal.requireActor(),
-          call.requestId,
-          {
-            organizationId: license.organization_id,
-            action: 'seat.assign.denied',
-            objectType: 'License',
-            objectId: licenseId,
-            after: { outcome: AssignSeatOutcome.NO_SEAT_AVAILABLE, userId: user, seatsInUse, seatLimit },
-          },
-          now,
-        );
         return { outcome: AssignSeatOutcome.NO_SEAT_AVAILABLE, seat: null, seatsInUse, seatLimit };
       }
       const seat = Object.assign(new SeatNode(), {
