@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { EntityManager } from '@mikro-orm/knex';
@@ -122,6 +122,9 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
       ApolloServerPluginDrainHttpServer({ httpServer: http }),
       // Apollo's landing page loads Sandbox from a CDN; the playground above is served instead.
       ApolloServerPluginLandingPageDisabled(),
+      // No response is cacheable (every answer depends on its credentials), and without this plugin Apollo does
+      // not wrap every field resolver of the schema, which the client lane shares.
+      ApolloServerPluginCacheControlDisabled(),
       {
         async serverWillStart() {
           return {
