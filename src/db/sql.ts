@@ -1,5 +1,6 @@
 import type { EntityManager as SqlEntityManager, Knex } from '@mikro-orm/knex';
-import type { Database, Statement } from 'better-sqlite3';
+import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
+import type { DatabaseConfig } from '../config';
 import type { Orm, QueryCounter } from './orm';
 
 export type SqlValue = string | number | boolean | null | Date;
@@ -19,12 +20,13 @@ export interface SqlRunner {
  */
 export interface SqlGateway {
   readonly dialect: 'sqlite' | 'postgresql';
-  /** Reads outside a transaction. */
+  /** Reads committed data outside a transaction. */
   read<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T>;
   /** A write transaction: `BEGIN IMMEDIATE` on SQLite, so that a read-then-write never fails with SQLITE_BUSY. */
   write<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T>;
   /** `for update` where the database has row locks (PostgreSQL); SQLite's write transaction already excludes. */
   readonly forUpdate: string;
+  close(): Promise<void>;
 }
 
 /**
@@ -55,18 +57,28 @@ function knexOf(orm: Orm): Knex {
 class SqliteGateway implements SqlGateway {
   readonly dialect = 'sqlite' as const;
   readonly forUpdate = '';
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements = new Map<Database, Map<string, Statement>>();
 
   constructor(
     private readonly knex: Knex,
     private readonly counter: QueryCounter,
+    /**
+     * A read-only connection of its own for reads: in WAL mode it reads the last committed state beside the
+     * writer, never waits for it and never sees a transaction in flight, so reads borrow nothing from the pool.
+     */
+    private readonly reader: Database,
   ) {}
 
   private statement(db: Database, sql: string): Statement {
-    let statement = this.statements.get(sql);
+    let cache = this.statements.get(db);
+    if (!cache) {
+      cache = new Map();
+      this.statements.set(db, cache);
+    }
+    let statement = cache.get(sql);
     if (!statement) {
       statement = db.prepare(sql);
-      this.statements.set(sql, statement);
+      cache.set(sql, statement);
     }
     return statement;
   }
@@ -106,7 +118,11 @@ class SqliteGateway implements SqlGateway {
   }
 
   read<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T> {
-    return this.withConnection((db) => fn(this.runner(db)));
+    return fn(this.runner(this.reader));
+  }
+
+  async close(): Promise<void> {
+    this.reader.close();
   }
 
   write<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T> {
@@ -149,14 +165,21 @@ class PostgresGateway implements SqlGateway {
     return fn(this.runner(this.knex));
   }
 
+  async close(): Promise<void> {
+    // the ORM owns the pool
+  }
+
   write<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T> {
     return this.knex.transaction((trx) => fn(this.runner(trx)));
   }
 }
 
-export function openSqlGateway(orm: Orm, counter: QueryCounter): SqlGateway {
+export function openSqlGateway(orm: Orm, counter: QueryCounter, database: DatabaseConfig): SqlGateway {
   const knex = knexOf(orm);
-  return orm.config.get('driver')?.name === 'PostgreSqlDriver' ? new PostgresGateway(knex, counter) : new SqliteGateway(knex, counter);
+  if (database.driver === 'postgresql') return new PostgresGateway(knex, counter);
+  const reader = new BetterSqlite3(database.path, { readonly: true, fileMustExist: true });
+  reader.pragma('busy_timeout = 5000');
+  return new SqliteGateway(knex, counter, reader);
 }
 
 /** Tunes the embedded database once at start-up: WAL lets readers run beside the writer. */

@@ -54,7 +54,7 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
     await orm.close(true);
     throw error;
   }
-  const db = openSqlGateway(orm, queries);
+  const db = openSqlGateway(orm, queries, config.database);
   const services = createServices(config, db);
   const bootstrapToken = await services.tokens.bootstrap(orm.em.fork() as EntityManager);
   const schema = await buildAppSchema(services);
@@ -217,6 +217,7 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
         await wsServer.dispose();
         await apollo.stop();
       }
+      await db.close();
       await orm.close(true);
     },
   };
