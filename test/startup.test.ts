@@ -4,6 +4,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config';
+import { createLogger } from '../src/logger';
+import { createLicenseServer } from '../src/server/app';
 
 const ROOT = resolve(__dirname, '..');
 const dirs: string[] = [];
@@ -124,6 +127,23 @@ describe('start-up', () => {
       expect(run.stderr()).not.toMatch(/^\s+at\s/m);
     });
   }
+
+  it('closes cleanly a server that never listened (a start that failed half-way)', async () => {
+    const server = await createLicenseServer(
+      loadConfig({ SQLITE_PATH: join(dataDir(), 'db.sqlite'), SECRET_KEY: 'x'.repeat(40) }),
+      createLogger('silent'),
+    );
+    const uncaught: unknown[] = [];
+    const record = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', record);
+    try {
+      await server.close();
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      process.off('uncaughtException', record);
+    }
+    expect(uncaught).toEqual([]);
+  });
 
   it('ends with one clear line and a non-zero status when the port is in use', async () => {
     const blocker = createServer();

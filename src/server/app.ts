@@ -212,11 +212,7 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
       if (closed) return;
       closed = true;
       await reaper.stop();
-      if (http.listening) await apollo.stop();
-      else {
-        await wsServer.dispose();
-        await apollo.stop();
-      }
+      await apollo.stop(); // drains HTTP, then closes every WebSocket (the drainServer hook above)
       await db.close();
       await orm.close(true);
     },
