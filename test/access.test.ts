@@ -36,7 +36,7 @@ import {
   UpdateOrganizationDocument,
   ValidateLicenseDocument,
 } from './generated/graphql';
-import { type Licensed, licensed, organization, unique } from './support/factories';
+import { type Licensed, licensed, organization, unique, issueToken, type IssuedToken } from './support/factories';
 import { describeEachDatabase, type GraphQLResponse, type TestServer } from './support/server';
 
 type OrgRole = Exclude<Role, 'PLATFORM_ADMIN'>;
@@ -50,11 +50,6 @@ const TOKEN_MANAGERS: ReadonlySet<Role> = new Set(['ORG_ADMIN']);
 const AUDIT_READERS: ReadonlySet<Role> = new Set(['ORG_ADMIN', 'AUDITOR']);
 /** Who holds access is part of an audit: auditors read the token list too. */
 const TOKEN_READERS: ReadonlySet<Role> = new Set(['ORG_ADMIN', 'AUDITOR']);
-
-interface IssuedToken {
-  id: string;
-  secret: string;
-}
 
 /** One organization with something of every kind: licenses, live leases, a seat, tokens of every role. */
 interface Tenant {
@@ -82,15 +77,6 @@ interface World {
   b: Tenant;
   /** The bootstrap platform admin's token. */
   platformTokenId: string;
-}
-
-async function issueToken(t: TestServer, role: Role, organizationId: string | null, by: string = t.admin): Promise<IssuedToken> {
-  const { createApiToken } = await t.ok(
-    CreateApiTokenDocument,
-    { input: { name: unique(`token-${role.toLowerCase()}`), role, organizationId } },
-    by,
-  );
-  return { id: createApiToken.apiToken.id, secret: createApiToken.secret };
 }
 
 async function tenant(t: TestServer, label: string): Promise<Tenant> {

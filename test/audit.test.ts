@@ -21,19 +21,13 @@ import {
   ResumeLicenseDocument,
   RevokeApiTokenDocument,
   RevokeLicenseDocument,
-  type Role,
   SuspendLicenseDocument,
   UpdateOrganizationDocument,
 } from './generated/graphql';
-import { licensed, organization, plan, product, unique } from './support/factories';
+import { licensed, organization, plan, product, unique, issueToken, type IssuedToken } from './support/factories';
 import { describeEachDatabase, type GraphQLResponse, type TestServer } from './support/server';
 
 type AuditEvent = AuditLogQuery['auditLog']['nodes'][number];
-
-interface IssuedToken {
-  id: string;
-  secret: string;
-}
 
 /** The tokens the audited calls are made with, so that each event can be traced to one of them. */
 interface Fixture {
@@ -42,15 +36,6 @@ interface Fixture {
   organizationId: string;
   orgAdmin: IssuedToken;
   auditor: IssuedToken;
-}
-
-async function issueToken(t: TestServer, role: Role, organizationId: string | null, by: string = t.admin): Promise<IssuedToken> {
-  const { createApiToken } = await t.ok(
-    CreateApiTokenDocument,
-    { input: { name: unique(`token-${role.toLowerCase()}`), role, organizationId } },
-    by,
-  );
-  return { id: createApiToken.apiToken.id, secret: createApiToken.secret };
 }
 
 /** Every event matching the filter, oldest first, walking the pages as a client would. */

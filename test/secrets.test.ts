@@ -10,7 +10,7 @@ import {
   OrganizationsDocument,
   ValidateLicenseDocument,
 } from './generated/graphql';
-import { licensed, token } from './support/factories';
+import { issueToken, licensed } from './support/factories';
 import { describeEachDatabase, type TestServer } from './support/server';
 
 /** Everything the database holds, as text: the SQLite files' bytes, or every row of every PostgreSQL table. */
@@ -45,8 +45,8 @@ describeEachDatabase(
       const t = server();
       const concurrent = await licensed(t, 'CONCURRENT');
       const user = await licensed(t, 'USER');
-      const adminToken = await token(t, 'ORG_ADMIN', concurrent.organizationId);
-      const integrator = await token(t, 'INTEGRATOR', concurrent.organizationId);
+      const adminToken = (await issueToken(t, 'ORG_ADMIN', concurrent.organizationId)).secret;
+      const integrator = (await issueToken(t, 'INTEGRATOR', concurrent.organizationId)).secret;
       const secrets = [t.admin, concurrent.key, user.key, adminToken, integrator];
 
       // Use every secret, well and badly, so that each has passed through request handling and error paths.

@@ -85,8 +85,17 @@ export async function licensed(
   return { organizationId: org.id, productId: prod.id, planId: p.id, licenseId: issued.license.id, key: issued.key };
 }
 
-/** A token of a role, bound to an organization unless it is a platform admin's. */
-export async function token(t: TestServer, role: Role, organizationId: string | null) {
-  const created = await t.ok(CreateApiTokenDocument, { input: { name: unique(`token-${role.toLowerCase()}`), role, organizationId } });
-  return created.createApiToken.secret;
+export interface IssuedToken {
+  id: string;
+  secret: string;
+}
+
+/** A token of a role, bound to an organization unless it is a platform admin's; created by `by` (the admin). */
+export async function issueToken(t: TestServer, role: Role, organizationId: string | null, by: string = t.admin): Promise<IssuedToken> {
+  const { createApiToken } = await t.ok(
+    CreateApiTokenDocument,
+    { input: { name: unique(`token-${role.toLowerCase()}`), role, organizationId } },
+    by,
+  );
+  return { id: createApiToken.apiToken.id, secret: createApiToken.secret };
 }
