@@ -206,7 +206,9 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
       });
       reaper.start();
       const { port } = http.address() as AddressInfo;
-      return `http://localhost:${port}/graphql`;
+      // Bound to every interface, localhost reaches it; bound to one address, only that address does.
+      const host = !config.host || config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+      return `http://${host.includes(':') ? `[${host}]` : host}:${port}/graphql`;
     },
     async close() {
       if (closed) return;
