@@ -15,7 +15,12 @@ interface Answer {
 
 async function post(t: TestServer, body: unknown) {
   const response = await fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: response.status, requestId: response.headers.get('x-request-id'), body: (await response.json()) as Answer };
+  return {
+    status: response.status,
+    requestId: response.headers.get('x-request-id'),
+    allowOrigin: response.headers.get('access-control-allow-origin'),
+    body: (await response.json()) as Answer,
+  };
 }
 
 describeEachDatabase('the client lane', (server) => {
@@ -30,6 +35,8 @@ describeEachDatabase('the client lane', (server) => {
     const { validatedAt: _a, ...fromLane } = lane.body.data!.validateLicense!;
     const { validatedAt: _b, ...fromApollo } = apollo.body.data!.validateLicense!;
     expect(fromLane).toEqual(fromApollo);
+    // Browsers get the same CORS answer on both paths.
+    expect([lane.allowOrigin, apollo.allowOrigin]).toEqual(['*', '*']);
     expect(fromLane.code).toBe('NO_SEAT_ASSIGNED');
   });
 

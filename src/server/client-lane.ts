@@ -16,6 +16,8 @@ export const CLIENT_OPERATIONS: ReadonlySet<string> = new Set([
 ]);
 
 const MAX_CACHED_DOCUMENTS = 500;
+/** Client operations are short documents; a longer one goes to Apollo unparsed here, and is never cached. */
+const MAX_DOCUMENT_LENGTH = 16 * 1024;
 
 type Prepared = { lane: true; compiled: CompiledQuery; operationName: string | null } | { lane: false };
 
@@ -54,6 +56,7 @@ export class ClientLane {
   }
 
   private prepare(query: string): Prepared {
+    if (query.length > MAX_DOCUMENT_LENGTH) return { lane: false };
     let prepared = this.documents.get(query);
     if (prepared) return prepared;
     prepared = { lane: false };
@@ -133,6 +136,8 @@ export class ClientLane {
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(json),
       'x-request-id': requestId,
+      // As the cors() middleware answers Apollo's requests: browsers may call client operations from any origin.
+      'access-control-allow-origin': '*',
     });
     res.end(json);
   }
