@@ -35,6 +35,8 @@ import {
   SuspendLicenseDocument,
   UpdateOrganizationDocument,
   ValidateLicenseDocument,
+  LicenseUsageDocument,
+  RecordUsageDocument,
 } from './generated/graphql';
 import { type Licensed, licensed, organization, unique, issueToken, type IssuedToken } from './support/factories';
 import { describeEachDatabase, type GraphQLResponse, type TestServer } from './support/server';
@@ -558,6 +560,26 @@ const ACCESS: Record<string, Attempt[]> = {
       true,
     ),
   ],
+  licenseUsage: [
+    attempt(
+      "cannot read another's license usage, which it is told does not exist (NOT_FOUND)",
+      LicenseUsageDocument,
+      (w) => ({ licenseId: w.b.concurrent.licenseId }),
+      refused(EVERY_ROLE, 'NOT_FOUND'),
+    ),
+  ],
+  recordUsage: [
+    attempt(
+      'reporting usage with its own key counts on its own license only',
+      RecordUsageDocument,
+      (w) => ({ key: w.a.concurrent.key, metric: 'API_CALLS' as const, amount: 3 }),
+      answered(EVERY_ROLE, (d) => {
+        expect(d.recordUsage.metric).toBe('API_CALLS');
+        expect(d.recordUsage.value).toBeGreaterThanOrEqual(3);
+      }),
+      true,
+    ),
+  ],
   checkinSeat: [
     attempt(
       "cannot check another's lease in with its own key, and is told it does not exist",
@@ -598,7 +620,7 @@ const OWN_CHANGES: Record<string, OwnChange> = {
   releaseSeat: (t, c, token) => t.request(ReleaseSeatDocument, { seatId: c.seatId }, token),
 };
 
-const CLIENT_FACING = ['validateLicense', 'checkFeature', 'checkoutSeat', 'heartbeatSeat', 'checkinSeat'];
+const CLIENT_FACING = ['validateLicense', 'checkFeature', 'checkoutSeat', 'heartbeatSeat', 'checkinSeat', 'recordUsage'];
 
 describeEachDatabase('access control', (server) => {
   let w: World;

@@ -23,6 +23,7 @@ import {
   RevokeLicenseDocument,
   SuspendLicenseDocument,
   UpdateOrganizationDocument,
+  RecordUsageDocument,
 } from './generated/graphql';
 import { licensed, organization, plan, product, unique, issueToken, type IssuedToken } from './support/factories';
 import { describeEachDatabase, type GraphQLResponse, type TestServer } from './support/server';
@@ -679,6 +680,43 @@ const AUDITED: Record<string, AuditCase> = {
           const { lease } = await concurrentWithLease(t, f);
           const other = await licensed(t, 'CONCURRENT', { organizationId: f.organizationId });
           return act(() => t.request(HeartbeatSeatDocument, { key: other.key, leaseId: lease.id }, null));
+        },
+      },
+    ],
+  },
+  recordUsage: {
+    title: 'usage.record by the license key, with the value before and after',
+    async perform(t, f, act) {
+      const license = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId });
+      await t.ok(RecordUsageDocument, { key: license.key, metric: 'API_CALLS', amount: 2 }, null);
+      const { recordUsage } = await act(() => t.ok(RecordUsageDocument, { key: license.key, metric: 'API_CALLS', amount: 5 }, null));
+      expect(recordUsage.value).toBe(7);
+      return {
+        action: 'usage.record',
+        objectType: 'License',
+        objectId: license.licenseId,
+        actor: byLicense(license.licenseId),
+        organizationId: f.organizationId,
+        before: { metric: 'API_CALLS', value: 2 },
+        after: { metric: 'API_CALLS', value: 7, reported: 5 },
+        secrets: [license.key],
+      };
+    },
+    failures: [
+      {
+        title: 'a metric that is derived, not reported',
+        code: 'BAD_USER_INPUT',
+        async attempt(t, f, act) {
+          const license = await licensed(t, 'USER', { organizationId: f.organizationId });
+          return act(() => t.request(RecordUsageDocument, { key: license.key, metric: 'ACTIVE_USERS', value: 3 }, null));
+        },
+      },
+      {
+        title: 'a negative storage total',
+        code: 'BAD_USER_INPUT',
+        async attempt(t, f, act) {
+          const license = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId });
+          return act(() => t.request(RecordUsageDocument, { key: license.key, metric: 'STORAGE_BYTES', value: -1 }, null));
         },
       },
     ],

@@ -14,6 +14,7 @@ import { Organization } from '../modules/organization/organization.entity';
 import { Lease } from '../modules/seat/lease.entity';
 import { Seat } from '../modules/seat/seat.entity';
 import { Migration20261128000000_licensing_core } from '../../migrations/Migration20261128000000_licensing_core';
+import { Migration20261128100000_usage } from '../../migrations/Migration20261128100000_usage';
 
 export const ENTITIES = [Organization, Product, Feature, Plan, License, Seat, Lease, ApiToken, AuditEvent];
 
@@ -21,7 +22,10 @@ export const ENTITIES = [Organization, Product, Feature, Plan, License, Seat, Le
  * Migrations are listed here rather than discovered on disk, so that the same list runs from compiled code, under
  * tsx and under vitest (which cannot load `.ts` migrations through MikroORM's own loader).
  */
-export const MIGRATIONS = [{ name: 'Migration20261128000000_licensing_core', class: Migration20261128000000_licensing_core }];
+export const MIGRATIONS = [
+  { name: 'Migration20261128000000_licensing_core', class: Migration20261128000000_licensing_core },
+  { name: 'Migration20261128100000_usage', class: Migration20261128100000_usage },
+];
 
 /** Counts the SQL statements the process runs, so that tests can assert what a request costs. */
 export class QueryCounter {

@@ -13,6 +13,7 @@ export const CLIENT_OPERATIONS: ReadonlySet<string> = new Set([
   'checkoutSeat',
   'heartbeatSeat',
   'checkinSeat',
+  'recordUsage',
 ]);
 
 const MAX_CACHED_DOCUMENTS = 500;

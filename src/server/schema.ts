@@ -7,6 +7,7 @@ import { PlanResolver, ProductResolver } from '../modules/catalog/catalog.resolv
 import { LicenseClientResolver, LicenseResolver } from '../modules/license/license.resolver';
 import { OrganizationResolver } from '../modules/organization/organization.resolver';
 import { LeaseClientResolver, SeatResolver } from '../modules/seat/seat.resolver';
+import { UsageResolver } from '../modules/usage/usage.resolver';
 import type { Services } from './services';
 
 /** Resolvers are adapters: each is built with the one or two services it calls. */
@@ -21,6 +22,7 @@ function resolverInstances(s: Services): object[] {
     new SeatResolver(s.seats, s.seatLedger),
     new LeaseClientResolver(s.leaseLedger),
     new AuditResolver(s.audit),
+    new UsageResolver(s.usage, s.usageMeter),
   ];
 }
 
@@ -34,6 +36,7 @@ const RESOLVERS = [
   SeatResolver,
   LeaseClientResolver,
   AuditResolver,
+  UsageResolver,
 ] as const;
 
 /**

@@ -11,6 +11,8 @@ import { OrganizationService } from '../modules/organization/organization.servic
 import { LeaseLedger } from '../modules/seat/lease-ledger';
 import { SeatLedger } from '../modules/seat/seat-ledger';
 import { SeatService } from '../modules/seat/seat.service';
+import { UsageMeter } from '../modules/usage/usage-meter';
+import { UsageService } from '../modules/usage/usage.service';
 
 /** The composition root: every service, built once per process and shared by all requests. */
 export function createServices(config: Pick<Config, 'secretKey'>, db: SqlGateway) {
@@ -20,16 +22,20 @@ export function createServices(config: Pick<Config, 'secretKey'>, db: SqlGateway
   const catalog = new CatalogService(audit);
   const leaseLedger = new LeaseLedger(db, credentials, audit);
   const seatLedger = new SeatLedger(db, audit);
+  const licenses = new LicenseService(audit, catalog, leaseLedger, digester, db.dialect === 'postgresql');
+  const usageMeter = new UsageMeter(db, credentials, audit, seatLedger, leaseLedger);
   return {
     audit,
     tokens: new TokenService(db, digester, audit),
     organizations: new OrganizationService(audit),
     catalog,
-    licenses: new LicenseService(audit, catalog, leaseLedger, digester, db.dialect === 'postgresql'),
+    licenses,
     validation: new ValidationService(db, credentials, seatLedger, leaseLedger),
     seats: new SeatService(),
     seatLedger,
     leaseLedger,
+    usageMeter,
+    usage: new UsageService(licenses, usageMeter),
   };
 }
 

@@ -1,7 +1,7 @@
 import { normalizeLicenseKey, type SecretDigester } from '../../auth/secrets';
 import { fromJson, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
 import { AppError, ErrorCode } from '../../errors';
-import type { LicenseStatus, LicenseType } from './license.enums';
+import type { LicenseStatus, LicenseType, UsagePeriod } from './license.enums';
 
 /** The columns of a license that client-facing operations need, read by its key in one statement. */
 export interface KeyedLicense {
@@ -16,6 +16,9 @@ export interface KeyedLicense {
   namedUsers: number | null;
   concurrentSessions: number | null;
   leaseTtlSeconds: number;
+  storageBytes: number | null;
+  apiCallsPerPeriod: number | null;
+  apiCallPeriod: UsagePeriod;
   siteDomains: string[];
   siteCidrs: string[];
   keyHint: string;
@@ -33,13 +36,16 @@ interface Row {
   named_users: number | null;
   concurrent_sessions: number | null;
   lease_ttl_seconds: number;
+  storage_bytes: number | string | null;
+  api_calls_per_period: number | string | null;
+  api_call_period: UsagePeriod;
   site_domains: unknown;
   site_cidrs: unknown;
   key_hint: string;
 }
 
 const COLUMNS = `id, organization_id, product_id, type, status, starts_at, expires_at, grace_period_days, named_users,
-  concurrent_sessions, lease_ttl_seconds, site_domains, site_cidrs, key_hint`;
+  concurrent_sessions, lease_ttl_seconds, storage_bytes, api_calls_per_period, api_call_period, site_domains, site_cidrs, key_hint`;
 
 /**
  * Responsible for license keys as credentials: client applications are authorized by the key alone, and reach
@@ -78,6 +84,9 @@ export class LicenseCredentials {
       namedUsers: row.named_users === null ? null : Number(row.named_users),
       concurrentSessions: row.concurrent_sessions === null ? null : Number(row.concurrent_sessions),
       leaseTtlSeconds: Number(row.lease_ttl_seconds),
+      storageBytes: row.storage_bytes === null ? null : Number(row.storage_bytes),
+      apiCallsPerPeriod: row.api_calls_per_period === null ? null : Number(row.api_calls_per_period),
+      apiCallPeriod: row.api_call_period,
       siteDomains: fromJson<string[]>(row.site_domains),
       siteCidrs: fromJson<string[]>(row.site_cidrs),
       keyHint: row.key_hint,

@@ -314,6 +314,15 @@ export class LeaseLedger {
     return lease;
   }
 
+  /** How many leases are live (not released, not past their expiry); usage asks this. */
+  async countLive(sql: SqlRunner, licenseId: string, now: Date): Promise<number> {
+    const row = await sql.get<{ n: number | string }>(
+      'select count(*) as n from lease where license_id = ? and released_at is null and expires_at > ?',
+      [licenseId, now],
+    );
+    return Number(row?.n ?? 0);
+  }
+
   /** Whether a fingerprint holds a live lease; validation asks this. */
   async isLive(sql: SqlRunner, licenseId: string, fingerprint: string, now: Date): Promise<boolean> {
     const row = await sql.get(

@@ -133,6 +133,14 @@ export class SeatLedger {
     });
   }
 
+  /** How many named users hold a seat; usage asks this. */
+  async countLive(sql: SqlRunner, licenseId: string): Promise<number> {
+    const row = await sql.get<{ n: number | string }>('select count(*) as n from seat where license_id = ? and released_at is null', [
+      licenseId,
+    ]);
+    return Number(row?.n ?? 0);
+  }
+
   /** Whether a named user holds a live seat; validation asks this. */
   async isHeld(sql: SqlRunner, licenseId: string, userId: string): Promise<boolean> {
     const row = await sql.get('select 1 as held from seat where license_id = ? and user_id = ? and released_at is null', [

@@ -1,0 +1,171 @@
+import type { Actor } from '../../auth/principal';
+import type { SqlGateway, SqlRunner } from '../../db/sql';
+import { toDateOrNull } from '../../db/sql';
+import { AppError } from '../../errors';
+import type { AuditService } from '../audit/audit.service';
+import type { KeyedLicense, LicenseCredentials } from '../license/license-credentials';
+import { UsagePeriod } from '../license/license.enums';
+import { MetricUsage, UsageMetric } from './usage.types';
+
+/** The start and end of the period a counter runs in: a UTC day or calendar month. */
+export function periodOf(period: UsagePeriod, at: Date): { start: Date; end: Date } {
+  const y = at.getUTCFullYear();
+  const m = at.getUTCMonth();
+  if (period === UsagePeriod.DAY) {
+    const start = new Date(Date.UTC(y, m, at.getUTCDate()));
+    return { start, end: new Date(start.getTime() + 86_400_000) };
+  }
+  return { start: new Date(Date.UTC(y, m, 1)), end: new Date(Date.UTC(y, m + 1, 1)) };
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+export function metricUsage(metric: UsageMetric, value: number, limit: number | null, period?: { start: Date; end: Date }): MetricUsage {
+  return Object.assign(new MetricUsage(), {
+    metric,
+    value,
+    limit,
+    utilization: limit ? value / limit : null,
+    periodStart: period?.start ?? null,
+    periodEnd: period?.end ?? null,
+  });
+}
+
+/** How many seats or leases of a license are live (the seat module's ledgers). */
+export interface LiveCount {
+  countLive(sql: SqlRunner, licenseId: string, now: Date): Promise<number>;
+}
+
+export interface UsageReport {
+  /** The gauge's total (STORAGE_BYTES). */
+  value?: number | null;
+  /** How many to add to the counter (API_CALLS); 1 when not given. */
+  amount?: number | null;
+}
+
+/**
+ * Responsible for reported usage: storage as a gauge, API calls as a counter within the license's period, and
+ * the time series behind reports, rolled up on write into hourly and daily buckets. Client applications report
+ * on their hot path, so it runs plain SQL in one short write transaction, like the lease ledger.
+ */
+export class UsageMeter {
+  constructor(
+    private readonly db: SqlGateway,
+    private readonly credentials: LicenseCredentials,
+    private readonly audit: AuditService,
+    private readonly seats: LiveCount,
+    private readonly leases: LiveCount,
+  ) {}
+
+  async record(key: string, metric: UsageMetric, report: UsageReport, requestId: string, now = new Date()): Promise<MetricUsage> {
+    const sample = UsageMeter.sampleOf(metric, report);
+    return this.db.write(async (sql) => {
+      const license = await this.credentials.authenticate(sql, key);
+      const period = metric === UsageMetric.API_CALLS ? periodOf(license.apiCallPeriod, now) : null;
+      const before = await this.current(sql, license, metric, now);
+      // A counter adds up within its period and starts again in the next; a gauge takes the value reported.
+      const row = await sql.get<{ value: number | string }>(
+        `insert into usage_meter (license_id, metric, organization_id, value, period_start, updated_at) values (?, ?, ?, ?, ?, ?)
+         on conflict (license_id, metric) do update set
+           value = case when ? and usage_meter.period_start = excluded.period_start then usage_meter.value + excluded.value else excluded.value end,
+           period_start = excluded.period_start, updated_at = excluded.updated_at
+         returning value`,
+        [license.id, metric, license.organizationId, sample, period?.start ?? null, now, metric === UsageMetric.API_CALLS],
+      );
+      const value = Number(row?.value ?? sample);
+      for (const [resolution, size] of [
+        ['HOUR', HOUR_MS],
+        ['DAY', DAY_MS],
+      ] as const) {
+        await sql.run(
+          `insert into usage_sample (license_id, metric, resolution, bucket_start, organization_id, samples, value_sum, value_max, value_last)
+           values (?, ?, ?, ?, ?, 1, ?, ?, ?)
+           on conflict (license_id, metric, resolution, bucket_start) do update set
+             samples = usage_sample.samples + 1,
+             value_sum = usage_sample.value_sum + excluded.value_sum,
+             value_max = case when excluded.value_max > usage_sample.value_max then excluded.value_max else usage_sample.value_max end,
+             value_last = excluded.value_last`,
+          [license.id, metric, resolution, new Date(Math.floor(now.getTime() / size) * size), license.organizationId, sample, value, value],
+        );
+      }
+      const usage = metricUsage(metric, value, UsageMeter.limitOf(license, metric), period ?? undefined);
+      await this.audit.recordSql(
+        sql,
+        this.actorOf(license),
+        requestId,
+        {
+          organizationId: license.organizationId,
+          action: 'usage.record',
+          objectType: 'License',
+          objectId: license.id,
+          before: { metric, value: before },
+          after: { metric, value, reported: sample },
+        },
+        now,
+      );
+      return usage;
+    });
+  }
+
+  private actorOf(license: KeyedLicense): Actor {
+    return { type: 'LICENSE_KEY', id: license.id, label: `license key …${license.keyHint}` };
+  }
+
+  private static sampleOf(metric: UsageMetric, report: UsageReport): number {
+    switch (metric) {
+      case UsageMetric.STORAGE_BYTES:
+        if (report.value === undefined || report.value === null || report.value < 0) {
+          throw AppError.badInput('STORAGE_BYTES is a gauge: report the current total as a non-negative `value`.', 'value');
+        }
+        if (report.amount != null) throw AppError.badInput('STORAGE_BYTES takes a `value`, not an `amount`.', 'amount');
+        return report.value;
+      case UsageMetric.API_CALLS:
+        if (report.value != null) throw AppError.badInput('API_CALLS is a counter: report how many calls as `amount`.', 'value');
+        if (report.amount != null && report.amount < 1) throw AppError.badInput('`amount` must be at least 1.', 'amount');
+        return report.amount ?? 1;
+      default:
+        throw AppError.badInput(`${metric} is derived from seats and leases; it is not reported.`, 'metric');
+    }
+  }
+
+  static limitOf(license: Pick<KeyedLicense, 'storageBytes' | 'apiCallsPerPeriod'>, metric: UsageMetric): number | null {
+    if (metric === UsageMetric.STORAGE_BYTES) return license.storageBytes;
+    if (metric === UsageMetric.API_CALLS) return license.apiCallsPerPeriod;
+    return null;
+  }
+
+  /** A reported metric's current value: a counter of a past period reads 0. */
+  async current(sql: SqlRunner, license: Pick<KeyedLicense, 'id' | 'apiCallPeriod'>, metric: UsageMetric, now: Date): Promise<number> {
+    const row = await sql.get<{ value: number | string; period_start: unknown }>(
+      'select value, period_start from usage_meter where license_id = ? and metric = ?',
+      [license.id, metric],
+    );
+    if (!row) return 0;
+    if (metric === UsageMetric.API_CALLS) {
+      const started = toDateOrNull(row.period_start);
+      if (!started || started.getTime() !== periodOf(license.apiCallPeriod, now).start.getTime()) return 0;
+    }
+    return Number(row.value);
+  }
+
+  /** Every metric of a license, reported and derived, read in a handful of statements. */
+  async usageOf(
+    license: Pick<KeyedLicense, 'id' | 'apiCallPeriod' | 'storageBytes' | 'apiCallsPerPeriod' | 'namedUsers' | 'concurrentSessions'>,
+    now = new Date(),
+  ): Promise<MetricUsage[]> {
+    return this.db.read(async (sql) => {
+      return [
+        metricUsage(UsageMetric.ACTIVE_USERS, await this.seats.countLive(sql, license.id, now), license.namedUsers),
+        metricUsage(UsageMetric.CONCURRENT_SESSIONS, await this.leases.countLive(sql, license.id, now), license.concurrentSessions),
+        metricUsage(UsageMetric.STORAGE_BYTES, await this.current(sql, license, UsageMetric.STORAGE_BYTES, now), license.storageBytes),
+        metricUsage(
+          UsageMetric.API_CALLS,
+          await this.current(sql, license, UsageMetric.API_CALLS, now),
+          license.apiCallsPerPeriod,
+          periodOf(license.apiCallPeriod, now),
+        ),
+      ];
+    });
+  }
+}
