@@ -37,6 +37,8 @@ import {
   ValidateLicenseDocument,
   LicenseUsageDocument,
   RecordUsageDocument,
+  AlertsDocument,
+  AcknowledgeAlertDocument,
 } from './generated/graphql';
 import { type Licensed, licensed, organization, unique, issueToken, type IssuedToken } from './support/factories';
 import { describeEachDatabase, type GraphQLResponse, type TestServer } from './support/server';
@@ -65,6 +67,8 @@ interface Tenant {
   user: Licensed;
   seatUser: string;
   seatId: string;
+  /** A threshold alert, raised by API calls over 80 % of the suspended license's quota. */
+  alertId: string;
   /** A SUBSCRIPTION license, suspended. */
   suspended: Licensed;
   /** A CORE feature of the concurrent license's product, which no other organization's product has. */
@@ -99,6 +103,9 @@ async function tenant(t: TestServer, label: string): Promise<Tenant> {
   const ownFeature = unique(`${label}.only`);
   await t.ok(AddFeatureDocument, { productId: concurrent.productId, input: { key: ownFeature, name: 'Only here', tier: 'CORE' } });
 
+  await t.ok(RecordUsageDocument, { key: suspended.key, metric: 'API_CALLS', amount: 900_000 }, null);
+  const { alerts } = await t.ok(AlertsDocument, { filter: { licenseId: suspended.licenseId } });
+
   const tokens = {} as Record<OrgRole, IssuedToken>;
   for (const role of ORG_ROLES) tokens[role] = await issueToken(t, role, org.id);
   return {
@@ -110,6 +117,7 @@ async function tenant(t: TestServer, label: string): Promise<Tenant> {
     user,
     seatUser,
     seatId: assignSeat.seat!.id,
+    alertId: alerts.nodes[0]!.id,
     suspended,
     ownFeature,
     tokens,
@@ -119,7 +127,7 @@ async function tenant(t: TestServer, label: string): Promise<Tenant> {
 /** Everything of an organization that a change could touch, as a platform admin reads it. */
 async function stateOf(t: TestServer, organizationId: string) {
   const state = await t.ok(OrganizationStateDocument, { organizationId });
-  for (const list of [state.licenses, state.seats, state.leases, state.apiTokens, state.auditLog]) {
+  for (const list of [state.licenses, state.seats, state.leases, state.apiTokens, state.alerts, state.auditLog]) {
     expect(list.pageInfo.hasNextPage, 'the state must be read whole to be compared').toBe(false);
   }
   return state;
@@ -560,6 +568,30 @@ const ACCESS: Record<string, Attempt[]> = {
       true,
     ),
   ],
+  alerts: [
+    attempt(
+      'lists the alerts of its own organization only',
+      AlertsDocument,
+      () => ({ first: 200 }),
+      answered(EVERY_ROLE, (d, w) => {
+        expect(new Set(d.alerts.nodes.map((a) => a.organizationId))).toEqual(new Set([w.a.organizationId]));
+      }),
+    ),
+    attempt(
+      "cannot list another organization's alerts by naming it (FORBIDDEN)",
+      AlertsDocument,
+      (w) => ({ filter: { organizationId: w.b.organizationId } }),
+      refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+  ],
+  acknowledgeAlert: [
+    attempt(
+      "cannot acknowledge another's alert, which it is told does not exist (NOT_FOUND)",
+      AcknowledgeAlertDocument,
+      (w) => ({ id: w.b.alertId }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+  ],
   licenseUsage: [
     attempt(
       "cannot read another's license usage, which it is told does not exist (NOT_FOUND)",
@@ -618,6 +650,7 @@ const OWN_CHANGES: Record<string, OwnChange> = {
   renewLicense: (t, c, token) => t.request(RenewLicenseDocument, { id: c.concurrent.licenseId, input: { termDays: 30 } }, token),
   assignSeat: (t, c, token) => t.request(AssignSeatDocument, { licenseId: c.user.licenseId, userId: unique('user') }, token),
   releaseSeat: (t, c, token) => t.request(ReleaseSeatDocument, { seatId: c.seatId }, token),
+  acknowledgeAlert: (t, c, token) => t.request(AcknowledgeAlertDocument, { id: c.alertId }, token),
 };
 
 const CLIENT_FACING = ['validateLicense', 'checkFeature', 'checkoutSeat', 'heartbeatSeat', 'checkinSeat', 'recordUsage'];

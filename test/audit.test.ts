@@ -24,6 +24,8 @@ import {
   SuspendLicenseDocument,
   UpdateOrganizationDocument,
   RecordUsageDocument,
+  AlertsDocument,
+  AcknowledgeAlertDocument,
 } from './generated/graphql';
 import { licensed, organization, plan, product, unique, issueToken, type IssuedToken } from './support/factories';
 import { describeEachDatabase, type GraphQLResponse, type TestServer } from './support/server';
@@ -680,6 +682,37 @@ const AUDITED: Record<string, AuditCase> = {
           const { lease } = await concurrentWithLease(t, f);
           const other = await licensed(t, 'CONCURRENT', { organizationId: f.organizationId });
           return act(() => t.request(HeartbeatSeatDocument, { key: other.key, leaseId: lease.id }, null));
+        },
+      },
+    ],
+  },
+  acknowledgeAlert: {
+    title: 'alert.acknowledge, by the token that acknowledged it',
+    async perform(t, f, act) {
+      const license = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId });
+      await t.ok(RecordUsageDocument, { key: license.key, metric: 'API_CALLS', amount: 900_000 }, null);
+      const [alert] = (await t.ok(AlertsDocument, { filter: { licenseId: license.licenseId } })).alerts.nodes;
+      const { acknowledgeAlert } = await act(() => t.ok(AcknowledgeAlertDocument, { id: alert!.id }, f.orgAdmin.secret));
+      return {
+        action: 'alert.acknowledge',
+        objectType: 'Alert',
+        objectId: alert!.id,
+        actor: byToken(f.orgAdmin),
+        organizationId: f.organizationId,
+        before: { acknowledgedAt: null },
+        after: { acknowledgedAt: acknowledgeAlert.acknowledgedAt, acknowledgedBy: acknowledgeAlert.acknowledgedBy },
+      };
+    },
+    failures: [
+      {
+        title: 'an alert acknowledged already',
+        code: 'INVALID_STATE_TRANSITION',
+        async attempt(t, f, act) {
+          const license = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId });
+          await t.ok(RecordUsageDocument, { key: license.key, metric: 'API_CALLS', amount: 900_000 }, null);
+          const [alert] = (await t.ok(AlertsDocument, { filter: { licenseId: license.licenseId } })).alerts.nodes;
+          await t.ok(AcknowledgeAlertDocument, { id: alert!.id }, f.orgAdmin.secret);
+          return act(() => t.request(AcknowledgeAlertDocument, { id: alert!.id }, f.orgAdmin.secret));
         },
       },
     ],

@@ -5,6 +5,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import type { DatabaseConfig } from '../config';
 import { ApiToken } from '../auth/api-token.entity';
+import { Alert } from '../modules/alert/alert.entity';
 import { AuditEvent } from '../modules/audit/audit-event.entity';
 import { Feature } from '../modules/catalog/feature.entity';
 import { Plan } from '../modules/catalog/plan.entity';
@@ -15,8 +16,9 @@ import { Lease } from '../modules/seat/lease.entity';
 import { Seat } from '../modules/seat/seat.entity';
 import { Migration20261128000000_licensing_core } from '../../migrations/Migration20261128000000_licensing_core';
 import { Migration20261128100000_usage } from '../../migrations/Migration20261128100000_usage';
+import { Migration20261128110000_alerts } from '../../migrations/Migration20261128110000_alerts';
 
-export const ENTITIES = [Organization, Product, Feature, Plan, License, Seat, Lease, ApiToken, AuditEvent];
+export const ENTITIES = [Organization, Product, Feature, Plan, License, Seat, Lease, ApiToken, AuditEvent, Alert];
 
 /**
  * Migrations are listed here rather than discovered on disk, so that the same list runs from compiled code, under
@@ -25,6 +27,7 @@ export const ENTITIES = [Organization, Product, Feature, Plan, License, Seat, Le
 export const MIGRATIONS = [
   { name: 'Migration20261128000000_licensing_core', class: Migration20261128000000_licensing_core },
   { name: 'Migration20261128100000_usage', class: Migration20261128100000_usage },
+  { name: 'Migration20261128110000_alerts', class: Migration20261128110000_alerts },
 ];
 
 /** Counts the SQL statements the process runs, so that tests can assert what a request costs. */

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema, type ContainerType, type NonEmptyArray } from 'type-graphql';
 import { TokenResolver } from '../auth/token.resolver';
+import { AlertResolver } from '../modules/alert/alert.resolver';
 import { AuditResolver } from '../modules/audit/audit.resolver';
 import { PlanResolver, ProductResolver } from '../modules/catalog/catalog.resolver';
 import { LicenseClientResolver, LicenseResolver } from '../modules/license/license.resolver';
@@ -23,6 +24,7 @@ function resolverInstances(s: Services): object[] {
     new LeaseClientResolver(s.leaseLedger),
     new AuditResolver(s.audit),
     new UsageResolver(s.usage, s.usageMeter),
+    new AlertResolver(s.alerts),
   ];
 }
 
@@ -37,6 +39,7 @@ const RESOLVERS = [
   LeaseClientResolver,
   AuditResolver,
   UsageResolver,
+  AlertResolver,
 ] as const;
 
 /**

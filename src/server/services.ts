@@ -2,6 +2,8 @@ import type { Config } from '../config';
 import type { SqlGateway } from '../db/sql';
 import { SecretDigester } from '../auth/secrets';
 import { TokenService } from '../auth/token.service';
+import { AlertService } from '../modules/alert/alert.service';
+import { ThresholdWatch } from '../modules/alert/threshold-watch';
 import { AuditService } from '../modules/audit/audit.service';
 import { CatalogService } from '../modules/catalog/catalog.service';
 import { LicenseCredentials } from '../modules/license/license-credentials';
@@ -20,10 +22,11 @@ export function createServices(config: Pick<Config, 'secretKey'>, db: SqlGateway
   const audit = new AuditService();
   const credentials = new LicenseCredentials(digester);
   const catalog = new CatalogService(audit);
-  const leaseLedger = new LeaseLedger(db, credentials, audit);
-  const seatLedger = new SeatLedger(db, audit);
+  const thresholds = new ThresholdWatch();
+  const leaseLedger = new LeaseLedger(db, credentials, audit, thresholds);
+  const seatLedger = new SeatLedger(db, audit, thresholds);
   const licenses = new LicenseService(audit, catalog, leaseLedger, digester, db.dialect === 'postgresql');
-  const usageMeter = new UsageMeter(db, credentials, audit, seatLedger, leaseLedger);
+  const usageMeter = new UsageMeter(db, credentials, audit, seatLedger, leaseLedger, thresholds);
   return {
     audit,
     tokens: new TokenService(db, digester, audit),
@@ -36,6 +39,7 @@ export function createServices(config: Pick<Config, 'secretKey'>, db: SqlGateway
     leaseLedger,
     usageMeter,
     usage: new UsageService(licenses, usageMeter),
+    alerts: new AlertService(audit),
   };
 }
 

@@ -4,9 +4,11 @@ import { checkClientArguments } from '../../common/input';
 import { newId } from '../../db/ids';
 import { type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
 import { AppError } from '../../errors';
+import type { ThresholdWatch } from '../alert/threshold-watch';
 import type { AuditService } from '../audit/audit.service';
 import type { KeyedLicense, LicenseCredentials } from '../license/license-credentials';
 import { LicenseStatus, LicenseType } from '../license/license.enums';
+import { UsageMetric } from '../usage/usage.types';
 import { graceEndsAt } from '../license/validation';
 import { Lease } from './lease.entity';
 import { LeaseReleaseReason } from './seat.enums';
@@ -74,7 +76,14 @@ export class LeaseLedger {
     private readonly db: SqlGateway,
     private readonly credentials: LicenseCredentials,
     private readonly audit: AuditService,
+    private readonly thresholds: ThresholdWatch,
   ) {}
+
+  /** Tells the threshold watch how many sessions a license has now. */
+  private async observeSessions(sql: SqlRunner, license: KeyedLicense, sessions: number, now: Date): Promise<void> {
+    const observed = { licenseId: license.id, organizationId: license.organizationId, metric: UsageMetric.CONCURRENT_SESSIONS };
+    await this.thresholds.observe(sql, { ...observed, value: sessions, limit: license.concurrentSessions }, now);
+  }
 
   private actorOf(license: KeyedLicense, fingerprint?: string): Actor {
     return {
@@ -220,6 +229,7 @@ export class LeaseLedger {
         },
         now,
       );
+      await this.observeSessions(sql, license, seatsInUse + 1, now);
       return {
         outcome: CheckoutOutcome.GRANTED,
         lease,
@@ -283,6 +293,7 @@ export class LeaseLedger {
       const before = leaseNodeOf(await this.leaseOf(sql, license, leaseId));
       if (before.releasedAt) return { outcome: CheckinOutcome.ALREADY_RELEASED, lease: before };
       const lease = await this.release(sql, before, LeaseReleaseReason.CHECKED_IN, this.actorOf(license, before.fingerprint), call, now);
+      await this.observeSessions(sql, license, await this.countLive(sql, license.id, now), now);
       return { outcome: CheckinOutcome.RELEASED, lease };
     });
   }

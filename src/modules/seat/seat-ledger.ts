@@ -3,8 +3,10 @@ import { Permission } from '../../auth/roles';
 import { newId } from '../../db/ids';
 import { type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
 import { AppError } from '../../errors';
+import type { ThresholdWatch } from '../alert/threshold-watch';
 import type { AuditService } from '../audit/audit.service';
 import { LicenseStatus, LicenseType } from '../license/license.enums';
+import { UsageMetric } from '../usage/usage.types';
 import { AssignSeatOutcome, type AssignSeatResult, ReleaseSeatOutcome, type ReleaseSeatResult, SeatNode } from './seat.types';
 
 interface SeatRow {
@@ -45,7 +47,14 @@ export class SeatLedger {
   constructor(
     private readonly db: SqlGateway,
     private readonly audit: AuditService,
+    private readonly thresholds: ThresholdWatch,
   ) {}
+
+  /** Tells the threshold watch how many named users a license has now. */
+  private async observeUsers(sql: SqlRunner, licenseId: string, organizationId: string, limit: number | null, now: Date): Promise<void> {
+    const value = await this.countLive(sql, licenseId);
+    await this.thresholds.observe(sql, { licenseId, organizationId, metric: UsageMetric.ACTIVE_USERS, value, limit }, now);
+  }
 
   private async lockLicense(sql: SqlRunner, call: ManagementCall, licenseId: string) {
     const license = await sql.get<{ organization_id: string; type: LicenseType; status: LicenseStatus; named_users: number | null }>(
@@ -101,6 +110,7 @@ export class SeatLedger {
         { organizationId: seat.organizationId, action: 'seat.assign', objectType: 'Seat', objectId: seat.id, after: seatSnapshot(seat) },
         now,
       );
+      await this.observeUsers(sql, licenseId, seat.organizationId, seatLimit, now);
       return { outcome: AssignSeatOutcome.ASSIGNED, seat, seatsInUse: seatsInUse + 1, seatLimit };
     });
   }
@@ -115,6 +125,8 @@ export class SeatLedger {
       if (before.releasedAt) return { outcome: ReleaseSeatOutcome.ALREADY_RELEASED, seat: before };
       await sql.run('update seat set released_at = ? where id = ? and released_at is null', [now, seatId]);
       const seat = Object.assign(seatNodeOf(row), { releasedAt: now });
+      const limit = await sql.get<{ named_users: number | null }>('select named_users from license where id = ?', [seat.licenseId]);
+      await this.observeUsers(sql, seat.licenseId, seat.organizationId, limit?.named_users ?? null, now);
       await this.audit.recordSql(
         sql,
         call.principal.requireActor(),

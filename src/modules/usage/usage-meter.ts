@@ -2,6 +2,7 @@ import type { Actor } from '../../auth/principal';
 import type { SqlGateway, SqlRunner } from '../../db/sql';
 import { toDateOrNull } from '../../db/sql';
 import { AppError } from '../../errors';
+import type { ThresholdWatch } from '../alert/threshold-watch';
 import type { AuditService } from '../audit/audit.service';
 import type { KeyedLicense, LicenseCredentials } from '../license/license-credentials';
 import { UsagePeriod } from '../license/license.enums';
@@ -56,6 +57,7 @@ export class UsageMeter {
     private readonly audit: AuditService,
     private readonly seats: LiveCount,
     private readonly leases: LiveCount,
+    private readonly thresholds: ThresholdWatch,
   ) {}
 
   async record(key: string, metric: UsageMetric, report: UsageReport, requestId: string, now = new Date()): Promise<MetricUsage> {
@@ -90,6 +92,11 @@ export class UsageMeter {
         );
       }
       const usage = metricUsage(metric, value, UsageMeter.limitOf(license, metric), period ?? undefined);
+      await this.thresholds.observe(
+        sql,
+        { licenseId: license.id, organizationId: license.organizationId, metric, value, limit: usage.limit },
+        now,
+      );
       await this.audit.recordSql(
         sql,
         this.actorOf(license),

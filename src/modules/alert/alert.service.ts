@@ -1,0 +1,65 @@
+import type { FilterQuery } from '@mikro-orm/knex';
+import { Permission } from '../../auth/roles';
+import type { Operation } from '../../common/operation';
+import { findPage, type Page, type PageArgs } from '../../common/pagination';
+import { AppError } from '../../errors';
+import type { AuditService } from '../audit/audit.service';
+import { Alert } from './alert.entity';
+import { type AlertFilter, AlertNode } from './alert.types';
+
+export const alertNodeOf = (a: Alert): AlertNode =>
+  Object.assign(new AlertNode(), {
+    id: a.id,
+    organizationId: a.organizationId,
+    licenseId: a.licenseId,
+    kind: a.kind,
+    severity: a.severity,
+    metric: a.metric ?? null,
+    threshold: a.threshold ?? null,
+    value: a.value ?? null,
+    limit: a.limit ?? null,
+    message: a.message,
+    raisedAt: a.raisedAt,
+    acknowledgedAt: a.acknowledgedAt ?? null,
+    acknowledgedBy: a.acknowledgedBy ?? null,
+  });
+
+/** Responsible for reading alerts and acknowledging them; the threshold watch raises them. Talks to the audit log. */
+export class AlertService {
+  constructor(private readonly audit: AuditService) {}
+
+  list(op: Operation, filter: AlertFilter, page: PageArgs): Promise<Page<AlertNode>> {
+    op.principal.require(Permission.LICENSE_READ);
+    const organizationId = op.principal.scopeOrganization(filter.organizationId);
+    const where: FilterQuery<Alert> = {};
+    if (organizationId) where.organizationId = organizationId;
+    if (filter.licenseId) where.licenseId = filter.licenseId;
+    if (filter.kind) where.kind = filter.kind;
+    if (filter.severity) where.severity = filter.severity;
+    if (filter.acknowledged === true) where.acknowledgedAt = { $ne: null };
+    if (filter.acknowledged === false) where.acknowledgedAt = null;
+    return findPage(op.em, Alert, where, page, alertNodeOf);
+  }
+
+  async acknowledge(op: Operation, id: string): Promise<AlertNode> {
+    op.principal.require(Permission.LICENSE_MANAGE);
+    return op.em.transactional(async (em) => {
+      const alert = await em.findOne(Alert, { id });
+      if (!alert) throw AppError.notFound('Alert', id);
+      const actor = op.principal.requireActor();
+      op.principal.requireObject(Permission.LICENSE_MANAGE, alert.organizationId, 'Alert', id);
+      if (alert.acknowledgedAt) throw AppError.invalidTransition('alert', 'acknowledged', 'acknowledge');
+      alert.acknowledgedAt = new Date();
+      alert.acknowledgedBy = actor.label;
+      this.audit.record(em, actor, op.requestId, {
+        organizationId: alert.organizationId,
+        action: 'alert.acknowledge',
+        objectType: 'Alert',
+        objectId: alert.id,
+        before: { acknowledgedAt: null },
+        after: { acknowledgedAt: alert.acknowledgedAt, acknowledgedBy: alert.acknowledgedBy },
+      });
+      return alertNodeOf(alert);
+    });
+  }
+}

@@ -1,0 +1,81 @@
+import { SafeIntResolver } from 'graphql-scalars';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Connection } from '../../common/pagination';
+import { UsageMetric } from '../usage/usage.types';
+
+export enum AlertKind {
+  /** A metric crossed a threshold of its limit on the way up. */
+  THRESHOLD = 'THRESHOLD',
+}
+
+export enum AlertSeverity {
+  INFO = 'INFO',
+  WARNING = 'WARNING',
+  CRITICAL = 'CRITICAL',
+}
+
+registerEnumType(AlertKind, { name: 'AlertKind' });
+registerEnumType(AlertSeverity, { name: 'AlertSeverity' });
+
+@ObjectType('Alert', { simpleResolvers: true, description: 'Something an integrator should know, raised once and kept.' })
+export class AlertNode {
+  @Field(() => ID, { description: 'Time-ordered: alerts after a cursor are the ones raised since.' })
+  id!: string;
+
+  @Field(() => ID)
+  organizationId!: string;
+
+  @Field(() => ID)
+  licenseId!: string;
+
+  @Field(() => AlertKind)
+  kind!: AlertKind;
+
+  @Field(() => AlertSeverity)
+  severity!: AlertSeverity;
+
+  @Field(() => UsageMetric, { nullable: true })
+  metric!: UsageMetric | null;
+
+  @Field(() => Int, { nullable: true, description: 'The threshold crossed, in percent of the limit.' })
+  threshold!: number | null;
+
+  @Field(() => SafeIntResolver, { nullable: true })
+  value!: number | null;
+
+  @Field(() => SafeIntResolver, { nullable: true })
+  limit!: number | null;
+
+  @Field(() => String)
+  message!: string;
+
+  @Field(() => Date)
+  raisedAt!: Date;
+
+  @Field(() => Date, { nullable: true })
+  acknowledgedAt!: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'Who acknowledged it.' })
+  acknowledgedBy!: string | null;
+}
+
+@ObjectType({ simpleResolvers: true })
+export class AlertConnection extends Connection(AlertNode) {}
+
+@InputType()
+export class AlertFilter {
+  @Field(() => ID, { nullable: true })
+  organizationId?: string | null;
+
+  @Field(() => ID, { nullable: true })
+  licenseId?: string | null;
+
+  @Field(() => AlertKind, { nullable: true })
+  kind?: AlertKind | null;
+
+  @Field(() => AlertSeverity, { nullable: true })
+  severity?: AlertSeverity | null;
+
+  @Field(() => Boolean, { nullable: true })
+  acknowledged?: boolean | null;
+}
