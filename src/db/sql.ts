@@ -11,7 +11,24 @@ export interface SqlRunner {
   get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
   /** Returns the number of rows changed. */
   run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  /** Runs `fn` once the transaction has committed (at once outside one); never when it rolls back. */
+  afterCommit(fn: () => void): void;
 }
+
+/** Collects what must happen only once a transaction has committed: telling others of what it stored. */
+class CommitHooks {
+  private readonly hooks: (() => void)[] = [];
+
+  add = (fn: () => void): void => {
+    this.hooks.push(fn);
+  };
+
+  run(): void {
+    for (const hook of this.hooks) hook();
+  }
+}
+
+const immediately = (fn: () => void) => fn();
 
 /**
  * Plain SQL beside the ORM, for the paths that client applications hit on every call (validation, checkout,
@@ -83,7 +100,7 @@ class SqliteGateway implements SqlGateway {
     return statement;
   }
 
-  private runner(db: Database): SqlRunner {
+  private runner(db: Database, afterCommit: (fn: () => void) => void = immediately): SqlRunner {
     const bind = (params: readonly SqlValue[]) =>
       params.map((p) => (p instanceof Date ? p.getTime() : typeof p === 'boolean' ? (p ? 1 : 0) : p));
     const count = (sql: string) => this.counter.record(sql);
@@ -100,6 +117,7 @@ class SqliteGateway implements SqlGateway {
         count(sql);
         return this.statement(db, sql).run(...bind(params)).changes;
       },
+      afterCommit,
     };
   }
 
@@ -128,9 +146,11 @@ class SqliteGateway implements SqlGateway {
   write<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T> {
     return this.withConnection(async (db) => {
       this.statement(db, 'begin immediate').run();
+      const hooks = new CommitHooks();
       try {
-        const result = await fn(this.runner(db));
+        const result = await fn(this.runner(db, hooks.add));
         this.statement(db, 'commit').run();
+        hooks.run();
         return result;
       } catch (error) {
         if (db.inTransaction) this.statement(db, 'rollback').run();
@@ -149,7 +169,7 @@ class PostgresGateway implements SqlGateway {
     private readonly counter: QueryCounter,
   ) {}
 
-  private runner(executor: Knex | Knex.Transaction): SqlRunner {
+  private runner(executor: Knex | Knex.Transaction, afterCommit: (fn: () => void) => void = immediately): SqlRunner {
     const exec = async (sql: string, params: readonly SqlValue[]) => {
       this.counter.record(sql);
       return (await executor.raw(sql, params as SqlValue[])) as { rows: unknown[]; rowCount: number };
@@ -158,6 +178,7 @@ class PostgresGateway implements SqlGateway {
       all: async <T>(sql: string, params: readonly SqlValue[] = []) => (await exec(sql, params)).rows as T[],
       get: async <T>(sql: string, params: readonly SqlValue[] = []) => (await exec(sql, params)).rows[0] as T | undefined,
       run: async (sql: string, params: readonly SqlValue[] = []) => (await exec(sql, params)).rowCount,
+      afterCommit,
     };
   }
 
@@ -169,8 +190,11 @@ class PostgresGateway implements SqlGateway {
     // the ORM owns the pool
   }
 
-  write<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T> {
-    return this.knex.transaction((trx) => fn(this.runner(trx)));
+  async write<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T> {
+    const hooks = new CommitHooks();
+    const result = await this.knex.transaction((trx) => fn(this.runner(trx, hooks.add)));
+    hooks.run();
+    return result;
   }
 }
 

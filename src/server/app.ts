@@ -8,6 +8,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import type { EntityManager } from '@mikro-orm/knex';
 import cors from 'cors';
 import express from 'express';
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import type { GraphQLSchema } from 'graphql';
 import { Principal } from '../auth/principal';
 import type { Config } from '../config';
@@ -23,6 +24,7 @@ import { createLoaders } from './loaders';
 import { playgroundPage } from './playground';
 import { buildAppSchema } from './schema';
 import { createServices, type Services } from './services';
+import { connectRedis } from './redis';
 import { serveWebSocket } from './websocket';
 
 export interface LicenseServer {
@@ -55,7 +57,11 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
     throw error;
   }
   const db = openSqlGateway(orm, queries, config.database);
-  const services = createServices(config, db);
+  const redis = config.redisUrl ? connectRedis(config.redisUrl) : null;
+  const services = createServices(config, db, {
+    events: redis ? (createRedisEventTarget(redis) as unknown as EventTarget) : new EventTarget(),
+    fork: () => orm.em.fork() as EntityManager,
+  });
   const bootstrapToken = await services.tokens.bootstrap(orm.em.fork() as EntityManager);
   const schema = await buildAppSchema(services);
 
@@ -67,6 +73,7 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
     return {
       principal,
       requestId,
+      streams: { alerts: services.alertStream },
       get em() {
         em ??= orm.em.fork() as EntityManager;
         return em;
@@ -217,6 +224,7 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
       await apollo.stop(); // drains HTTP, then closes every WebSocket (the drainServer hook above)
       await db.close();
       await orm.close(true);
+      if (redis) await Promise.all([redis.publishClient.quit(), redis.subscribeClient.quit()]);
     },
   };
 }

@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Operation } from '../common/operation';
+import type { AlertStream } from '../modules/alert/alert-stream';
 import type { Loaders } from './loaders';
 
 /** The context of one GraphQL operation: its principal, its own EntityManager fork, and its batch loaders. */
 export interface GraphQLContext extends Operation {
   loaders: Loaders;
+  /** Where subscriptions get their events. */
+  streams: { alerts: AlertStream };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { createPubSub } from '@graphql-yoga/subscription';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema, type ContainerType, type NonEmptyArray } from 'type-graphql';
 import { TokenResolver } from '../auth/token.resolver';
@@ -57,5 +58,8 @@ export function buildAppSchema(services?: Services): Promise<GraphQLSchema> {
     resolvers: RESOLVERS as unknown as NonEmptyArray<Function>,
     container,
     validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },
+    // type-graphql insists on a PubSub; subscriptions here bring their own `subscribe` (the alert stream replays
+    // stored alerts before going live, which a topic subscription cannot), so nothing is published on this one.
+    pubSub: createPubSub(),
   });
 }

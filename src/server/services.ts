@@ -2,6 +2,8 @@ import type { Config } from '../config';
 import type { SqlGateway } from '../db/sql';
 import { SecretDigester } from '../auth/secrets';
 import { TokenService } from '../auth/token.service';
+import type { EntityManager } from '@mikro-orm/knex';
+import { AlertBus, AlertStream } from '../modules/alert/alert-stream';
 import { AlertService } from '../modules/alert/alert.service';
 import { ThresholdWatch } from '../modules/alert/threshold-watch';
 import { AuditService } from '../modules/audit/audit.service';
@@ -17,12 +19,21 @@ import { UsageMeter } from '../modules/usage/usage-meter';
 import { UsageService } from '../modules/usage/usage.service';
 
 /** The composition root: every service, built once per process and shared by all requests. */
-export function createServices(config: Pick<Config, 'secretKey'>, db: SqlGateway) {
+export interface ServiceDeps {
+  /** Where raised alerts travel: an in-process EventTarget, or Redis's between instances. */
+  events: EventTarget;
+  /** A fresh EntityManager, for work outside any request (subscriptions replaying). */
+  fork: () => EntityManager;
+}
+
+export function createServices(config: Pick<Config, 'secretKey'>, db: SqlGateway, deps: ServiceDeps) {
   const digester = new SecretDigester(config.secretKey);
   const audit = new AuditService();
   const credentials = new LicenseCredentials(digester);
   const catalog = new CatalogService(audit);
-  const thresholds = new ThresholdWatch();
+  const bus = new AlertBus(deps.events);
+  const thresholds = new ThresholdWatch(bus);
+  const alerts = new AlertService(audit);
   const leaseLedger = new LeaseLedger(db, credentials, audit, thresholds);
   const seatLedger = new SeatLedger(db, audit, thresholds);
   const licenses = new LicenseService(audit, catalog, leaseLedger, digester, db.dialect === 'postgresql');
@@ -39,7 +50,8 @@ export function createServices(config: Pick<Config, 'secretKey'>, db: SqlGateway
     leaseLedger,
     usageMeter,
     usage: new UsageService(licenses, usageMeter),
-    alerts: new AlertService(audit),
+    alerts,
+    alertStream: new AlertStream(bus, alerts, deps.fork),
   };
 }
 

@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { PageArgs } from '../../common/pagination';
 import type { GraphQLContext } from '../../server/context';
 import type { AlertService } from './alert.service';
@@ -15,6 +15,22 @@ export class AlertResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<AlertConnection> {
     return this.alertService.list(ctx, filter ?? {}, page);
+  }
+
+  @Subscription(() => AlertNode, {
+    description:
+      'Alerts as they are raised. With `after` (the id of the last alert seen) it first replays every alert since, then goes live: nothing missed, nothing twice.',
+    subscribe: ({ args, context }) => {
+      const ctx = context as GraphQLContext;
+      return ctx.streams.alerts.subscribe(ctx.principal, (args.filter as AlertFilter | null) ?? {}, (args.after as string | null) ?? null);
+    },
+  })
+  alertRaised(
+    @Root() alert: AlertNode,
+    @Arg('filter', () => AlertFilter, { nullable: true }) _filter: AlertFilter | null,
+    @Arg('after', () => ID, { nullable: true }) _after: string | null,
+  ): AlertNode {
+    return alert;
   }
 
   @Mutation(() => AlertNode)

@@ -1,6 +1,7 @@
 import { newId } from '../../db/ids';
 import type { SqlRunner } from '../../db/sql';
 import type { UsageMetric } from '../usage/usage.types';
+import type { AlertBus } from './alert-stream';
 import { AlertKind, AlertNode, AlertSeverity } from './alert.types';
 
 /** Thresholds in percent of a limit, when a license sets none of its own. */
@@ -25,9 +26,11 @@ export interface Observed {
  * Responsible for threshold alerts: told each new value of a metric inside the transaction that changed it, it
  * raises an alert for each threshold crossed on the way up, once, and re-arms a threshold only after the metric
  * falls back below it by the margin, so that a metric oscillating around 80 % raises one alert, not one a sample.
- * Alerts are written in the caller's transaction: stored before anyone can be told of them.
+ * Alerts are written in the caller's transaction, and published once it commits: stored before anyone is told.
  */
 export class ThresholdWatch {
+  constructor(private readonly bus: AlertBus) {}
+
   async observe(sql: SqlRunner, observed: Observed, now: Date): Promise<AlertNode[]> {
     if (!observed.limit) return [];
     const percent = (observed.value * 100) / observed.limit;
@@ -90,6 +93,8 @@ export class ThresholdWatch {
         now,
       ],
     );
+    // Subscribers are told once the alert is stored for good, never of one that was rolled back.
+    sql.afterCommit(() => this.bus.publish(alert));
     return alert;
   }
 }

@@ -1,0 +1,117 @@
+import { print } from 'graphql';
+import { type Client, createClient } from 'graphql-ws';
+import { afterEach, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { AlertRaisedDocument, type AlertRaisedSubscription, AlertsDocument, RecordUsageDocument } from './generated/graphql';
+import { issueToken, licensed } from './support/factories';
+import { describeEachDatabase, type TestServer } from './support/server';
+
+type Alert = AlertRaisedSubscription['alertRaised'];
+
+const clients: Client[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.dispose()));
+});
+
+/** A graphql-ws subscriber collecting the alerts it receives. */
+function subscribe(t: TestServer, token: string, variables: { filter?: { licenseId?: string }; after?: string | null } = {}) {
+  const client = createClient({
+    url: t.url.replace('http', 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${token}` },
+  });
+  clients.push(client);
+  const received: Alert[] = [];
+  const errors: unknown[] = [];
+  const stop = client.subscribe<AlertRaisedSubscription>(
+    { query: print(AlertRaisedDocument), variables },
+    {
+      next: (r) => (r.data ? received.push(r.data.alertRaised) : errors.push(r.errors)),
+      error: (e) => errors.push(e),
+      complete: () => undefined,
+    },
+  );
+  const until = async (count: number, ms = 10_000) => {
+    const deadline = Date.now() + ms;
+    while (received.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return received;
+  };
+  return { received, errors, until, stop, client };
+}
+
+/** Drives a license's storage up to its limit and back: three alerts (80, 90, 100 %) per cycle. */
+async function cycles(t: TestServer, key: string, n: number) {
+  for (let i = 0; i < n; i++) {
+    await t.ok(RecordUsageDocument, { key, metric: 'STORAGE_BYTES', value: 1000 }, null);
+    await t.ok(RecordUsageDocument, { key, metric: 'STORAGE_BYTES', value: 0 }, null);
+  }
+}
+
+const storedAlerts = async (t: TestServer, licenseId: string) =>
+  (await t.ok(AlertsDocument, { filter: { licenseId }, first: 200 })).alerts.nodes;
+
+describeEachDatabase('alert subscriptions', (server) => {
+  it('delivers an alert to a subscriber the moment it is raised', async () => {
+    const t = server();
+    const { key, licenseId } = await licensed(t, 'SUBSCRIPTION', { limits: { storageBytes: 1000 } });
+    const sub = subscribe(t, t.admin, { filter: { licenseId } });
+    await new Promise((r) => setTimeout(r, 200)); // subscribed
+    await t.ok(RecordUsageDocument, { key, metric: 'STORAGE_BYTES', value: 850 }, null);
+    expect((await sub.until(1)).map((a) => a.threshold)).toEqual([80]);
+    expect(sub.errors).toEqual([]);
+  });
+
+  it('gives a subscriber back from an absence every alert it missed, in order, once each', async () => {
+    const t = server();
+    const { key, licenseId } = await licensed(t, 'SUBSCRIPTION', { limits: { storageBytes: 1000 } });
+    await cycles(t, key, 1);
+    const first = subscribe(t, t.admin, { filter: { licenseId } });
+    const seen = await first.until(3);
+    const cursor = seen[seen.length - 1]!.id;
+    await first.client.dispose();
+
+    await cycles(t, key, 34); // 102 alerts while away
+    const back = subscribe(t, t.admin, { filter: { licenseId }, after: cursor });
+    const missed = await back.until(102);
+    const stored = (await storedAlerts(t, licenseId)).slice(3);
+    expect(stored).toHaveLength(102);
+    expect(missed.map((a) => a.id)).toEqual(stored.map((a) => a.id));
+    await cycles(t, key, 1); // and then live, after the replay
+    expect((await back.until(105)).slice(102).map((a) => a.threshold)).toEqual([80, 90, 100]);
+    expect(new Set(back.received.map((a) => a.id)).size).toBe(back.received.length);
+  });
+
+  it('loses and repeats nothing while alerts are raised during the replay', async () => {
+    const t = server();
+    const { key, licenseId } = await licensed(t, 'SUBSCRIPTION', { limits: { storageBytes: 1000 } });
+    await cycles(t, key, 10);
+    const raising = cycles(t, key, 10);
+    const sub = subscribe(t, t.admin, { filter: { licenseId }, after: null });
+    await raising;
+    const all = await sub.until(60);
+    expect(all.map((a) => a.id)).toEqual((await storedAlerts(t, licenseId)).map((a) => a.id));
+  });
+
+  it('shows an organization’s integrator none of another organization’s alerts, raised at the same time', async () => {
+    const t = server();
+    const mine = await licensed(t, 'SUBSCRIPTION', { limits: { storageBytes: 1000 } });
+    const theirs = await licensed(t, 'SUBSCRIPTION', { limits: { storageBytes: 1000 } });
+    const integrator = await issueToken(t, 'INTEGRATOR', mine.organizationId);
+    const sub = subscribe(t, integrator.secret);
+    await new Promise((r) => setTimeout(r, 200));
+    await Promise.all([cycles(t, mine.key, 3), cycles(t, theirs.key, 3)]);
+    const got = await sub.until(9);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(got).toHaveLength(9);
+    expect(new Set(sub.received.map((a) => a.organizationId))).toEqual(new Set([mine.organizationId]));
+  });
+
+  it('closes a socket that never says connection_init with 4408', async () => {
+    const t = server();
+    const code = await new Promise<number>((resolve) => {
+      const socket = new WebSocket(t.url.replace('http', 'ws'), 'graphql-transport-ws');
+      socket.on('close', (closeCode) => resolve(closeCode));
+    });
+    expect(code).toBe(4408);
+  });
+});
