@@ -4,7 +4,7 @@ import { afterEach, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { AlertRaisedDocument, type AlertRaisedSubscription, AlertsDocument, RecordUsageDocument } from './generated/graphql';
 import { issueToken, licensed } from './support/factories';
-import { describeEachDatabase, type TestServer } from './support/server';
+import { describeEachDatabase, startTestServer, type TestServer } from './support/server';
 
 type Alert = AlertRaisedSubscription['alertRaised'];
 
@@ -49,6 +49,23 @@ async function cycles(t: TestServer, key: string, n: number) {
 
 const storedAlerts = async (t: TestServer, licenseId: string) =>
   (await t.ok(AlertsDocument, { filter: { licenseId }, first: 200 })).alerts.nodes;
+
+it('closes subscribers cleanly (1001, going away) when the server shuts down, so that they resume elsewhere', async () => {
+  const t = await startTestServer('sqlite');
+  const closed = new Promise<number>((resolve) => {
+    const client = createClient({
+      url: t.url.replace('http', 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${t.admin}` },
+      retryAttempts: 0,
+      on: { closed: (event) => resolve((event as { code: number }).code) },
+    });
+    client.subscribe({ query: print(AlertRaisedDocument) }, { next: () => undefined, error: () => undefined, complete: () => undefined });
+  });
+  await new Promise((r) => setTimeout(r, 300));
+  await t.close();
+  expect(await closed).toBe(1001);
+});
 
 describeEachDatabase('alert subscriptions', (server) => {
   it('delivers an alert to a subscriber the moment it is raised', async () => {
@@ -104,6 +121,16 @@ describeEachDatabase('alert subscriptions', (server) => {
     await new Promise((r) => setTimeout(r, 200));
     expect(got).toHaveLength(9);
     expect(new Set(sub.received.map((a) => a.organizationId))).toEqual(new Set([mine.organizationId]));
+  });
+
+  it('refuses a message over the size limit by closing the socket (1009)', async () => {
+    const t = server();
+    const code = await new Promise<number>((resolve) => {
+      const socket = new WebSocket(t.url.replace('http', 'ws'), 'graphql-transport-ws');
+      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { pad: 'x'.repeat(300 * 1024) } })));
+      socket.on('close', (closeCode) => resolve(closeCode));
+    });
+    expect(code).toBe(1009);
   });
 
   it('closes a socket that never says connection_init with 4408', async () => {
