@@ -52,6 +52,7 @@ export class AlertStream {
     const organizationId = principal.scopeOrganization(filter.organizationId);
     if (after !== null && !isId(after)) throw AppError.badInput('`after` must be the id of an alert.', 'after');
     const visible = (a: AlertNode) =>
+      (filter.acknowledged == null || Boolean(a.acknowledgedAt) === filter.acknowledged) &&
       (!organizationId || a.organizationId === organizationId) &&
       (!filter.licenseId || a.licenseId === filter.licenseId) &&
       (!filter.kind || a.kind === filter.kind) &&
@@ -66,9 +67,18 @@ export class AlertStream {
         last = alert.id;
         return push(alert);
       };
+      // A subscriber that stops reading must not hold up the bus or the process: past the repeater's limit of
+      // pending pushes its subscription ends with an error (it can resume from its cursor), and the others go on.
+      const deliverLive = (alert: AlertNode) => {
+        try {
+          deliver(alert)?.catch((error: unknown) => stop(error));
+        } catch (error) {
+          stop(error);
+        }
+      };
       const unlisten = this.bus.listen((alert) => {
         if (replaying) held.push(alert);
-        else void deliver(alert);
+        else deliverLive(alert);
       });
       try {
         for (;;) {
@@ -81,7 +91,7 @@ export class AlertStream {
           if (!page.pageInfo.hasNextPage) break;
         }
         replaying = false;
-        for (const alert of held.sort((a, b) => (a.id < b.id ? -1 : 1))) void deliver(alert);
+        for (const alert of held.sort((a, b) => (a.id < b.id ? -1 : 1))) deliverLive(alert);
         await stop;
       } finally {
         unlisten();
