@@ -6,6 +6,7 @@ import {
   CheckinSeatDocument,
   CheckoutSeatDocument,
   RecordUsageDocument,
+  ReleaseSeatDocument,
 } from './generated/graphql';
 import { issueToken, licensed } from './support/factories';
 import { describeEachDatabase, type TestServer } from './support/server';
@@ -50,8 +51,18 @@ describeEachDatabase('threshold alerts', (server) => {
   it('watches named users and concurrent sessions as seats and leases change', async () => {
     const t = server();
     const user = await licensed(t, 'USER', { limits: { namedUsers: 5 } });
-    for (const name of ['a', 'b', 'c', 'd']) await t.ok(AssignSeatDocument, { licenseId: user.licenseId, userId: name });
+    const seatIds: string[] = [];
+    for (const name of ['a', 'b', 'c', 'd']) {
+      seatIds.push((await t.ok(AssignSeatDocument, { licenseId: user.licenseId, userId: name })).assignSeat.seat!.id);
+    }
     expect((await alertsOf(t, user.licenseId)).map((a) => [a.metric, a.threshold, a.value])).toEqual([['ACTIVE_USERS', 80, 4]]);
+    // A released seat (60 %) re-arms 80 %, so the next assignment raises it again.
+    await t.ok(ReleaseSeatDocument, { seatId: seatIds[0]! });
+    await t.ok(AssignSeatDocument, { licenseId: user.licenseId, userId: 'e' });
+    expect((await alertsOf(t, user.licenseId)).map((a) => [a.threshold, a.value])).toEqual([
+      [80, 4],
+      [80, 4],
+    ]);
 
     const concurrent = await licensed(t, 'CONCURRENT', { limits: { concurrentSessions: 2 } });
     const first = (await t.ok(CheckoutSeatDocument, { key: concurrent.key, fingerprint: 'one' }, null)).checkoutSeat.lease!;

@@ -30,14 +30,12 @@ export const MIGRATIONS = [
   { name: 'Migration20261128110000_alerts', class: Migration20261128110000_alerts },
 ];
 
-/** Counts the SQL statements the process runs, so that tests can assert what a request costs. */
+/** Records, while asked to, the SQL statements the process runs, so that tests can assert what a request costs. */
 export class QueryCounter {
-  count = 0;
   readonly statements: string[] = [];
   recording = false;
 
   record(sql: string): void {
-    this.count += 1;
     if (this.recording) this.statements.push(sql);
   }
 }

@@ -3,7 +3,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { AppError, ErrorCode } from '../errors';
+import { ErrorCode } from '../errors';
 import type { Logger } from '../logger';
 import type { GraphQLContext } from './context';
 
@@ -73,5 +73,3 @@ export function requestLogging(logger: Logger): ApolloServerPlugin<GraphQLContex
     },
   };
 }
-
-export { AppError };

@@ -118,15 +118,18 @@ export class SeatLedger {
   async release(call: ManagementCall, seatId: string): Promise<ReleaseSeatResult> {
     return this.db.write(async (sql) => {
       const now = new Date();
-      const row = await sql.get<SeatRow>(`select ${SEAT_COLUMNS} from seat where id = ?`, [seatId]);
+      // The seat with its license's limit, which the threshold watch needs once the seat is released.
+      const row = await sql.get<SeatRow & { named_users: number | null }>(
+        `select ${SEAT_COLUMNS}, (select named_users from license where license.id = seat.license_id) as named_users from seat where id = ?`,
+        [seatId],
+      );
       if (!row) throw AppError.notFound('Seat', seatId);
       call.principal.requireObject(Permission.SEAT_MANAGE, row.organization_id, 'Seat', seatId);
       const before = seatNodeOf(row);
       if (before.releasedAt) return { outcome: ReleaseSeatOutcome.ALREADY_RELEASED, seat: before };
       await sql.run('update seat set released_at = ? where id = ? and released_at is null', [now, seatId]);
       const seat = Object.assign(seatNodeOf(row), { releasedAt: now });
-      const limit = await sql.get<{ named_users: number | null }>('select named_users from license where id = ?', [seat.licenseId]);
-      await this.observeUsers(sql, seat.licenseId, seat.organizationId, limit?.named_users ?? null, now);
+      await this.observeUsers(sql, seat.licenseId, seat.organizationId, row.named_users === null ? null : Number(row.named_users), now);
       await this.audit.recordSql(
         sql,
         call.principal.requireActor(),
