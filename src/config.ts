@@ -15,8 +15,12 @@ export interface Config {
   /** Where the generated secret was kept, when it was not given. */
   secretKeySource: 'env' | 'file';
   redisUrl?: string;
+  /** Put before the name of each Redis channel, so that deployments sharing one Redis keep their events apart. */
+  redisChannelPrefix: string;
   /** How often expired leases are swept up, in milliseconds. */
   leaseReaperIntervalMs: number;
+  /** How often licenses nearing or past the end of their term are looked for, in milliseconds. */
+  expiryWatchIntervalMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Largest accepted request body. */
   maxBodyBytes: number;
@@ -87,6 +91,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (redisUrl && !/^rediss?:\/\/[^/]/.test(redisUrl)) {
     throw new ConfigError('REDIS_URL must look like redis://host:6379');
   }
+  const redisChannelPrefix = env.REDIS_CHANNEL_PREFIX?.trim() ?? 'license-manager:';
+  if (!/^[\w.:-]{0,64}$/.test(redisChannelPrefix)) {
+    throw new ConfigError('REDIS_CHANNEL_PREFIX may hold up to 64 letters, digits and . : _ -');
+  }
   const database = databaseFrom(env);
   return {
     port: integer(env, 'PORT', 4000, 0, 65535),
@@ -94,7 +102,9 @@ export function loadConfig(env: Env = process.env): Config {
     database,
     ...secretFrom(env, database),
     redisUrl,
+    redisChannelPrefix,
     leaseReaperIntervalMs: integer(env, 'LEASE_REAPER_INTERVAL_MS', 10_000, 100, 3_600_000),
+    expiryWatchIntervalMs: integer(env, 'EXPIRY_WATCH_INTERVAL_MS', 60_000, 100, 86_400_000),
     logLevel,
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
     production: env.NODE_ENV === 'production',

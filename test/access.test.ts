@@ -39,6 +39,10 @@ import {
   RecordUsageDocument,
   AlertsDocument,
   AcknowledgeAlertDocument,
+  AlertRulesDocument,
+  SetExpiryNoticesDocument,
+  SetThresholdRuleDocument,
+  UsageHistoryDocument,
 } from './generated/graphql';
 import { type Licensed, licensed, organization, unique, issueToken, type IssuedToken } from './support/factories';
 import { describeEachDatabase, type GraphQLResponse, type TestServer } from './support/server';
@@ -592,11 +596,49 @@ const ACCESS: Record<string, Attempt[]> = {
       refused(LICENSE_MANAGERS, 'NOT_FOUND'),
     ),
   ],
+  alertRules: [
+    attempt(
+      "cannot read another's license alert rules, which it is told does not exist (NOT_FOUND)",
+      AlertRulesDocument,
+      (w) => ({ licenseId: w.b.concurrent.licenseId }),
+      refused(EVERY_ROLE, 'NOT_FOUND'),
+    ),
+  ],
+  setThresholdRule: [
+    attempt(
+      "cannot set another's license thresholds, which it is told does not exist (NOT_FOUND)",
+      SetThresholdRuleDocument,
+      (w) => ({ input: { licenseId: w.b.concurrent.licenseId, metric: 'CONCURRENT_SESSIONS' as const, thresholds: [50] } }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+    attempt(
+      'cannot set the thresholds of a plan, which belong to the catalog (FORBIDDEN)',
+      SetThresholdRuleDocument,
+      (w) => ({ input: { planId: w.b.concurrent.planId, metric: 'CONCURRENT_SESSIONS' as const, thresholds: [50] } }),
+      refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+  ],
+  setExpiryNotices: [
+    attempt(
+      "cannot set another's license expiry reminders, which it is told does not exist (NOT_FOUND)",
+      SetExpiryNoticesDocument,
+      (w) => ({ input: { licenseId: w.b.concurrent.licenseId, daysBefore: [3] } }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+  ],
   licenseUsage: [
     attempt(
       "cannot read another's license usage, which it is told does not exist (NOT_FOUND)",
       LicenseUsageDocument,
       (w) => ({ licenseId: w.b.concurrent.licenseId }),
+      refused(EVERY_ROLE, 'NOT_FOUND'),
+    ),
+  ],
+  usageHistory: [
+    attempt(
+      "cannot read another's usage history, which it is told does not exist (NOT_FOUND)",
+      UsageHistoryDocument,
+      (w) => ({ licenseId: w.b.suspended.licenseId, metric: 'API_CALLS' as const }),
       refused(EVERY_ROLE, 'NOT_FOUND'),
     ),
   ],
@@ -651,6 +693,14 @@ const OWN_CHANGES: Record<string, OwnChange> = {
   assignSeat: (t, c, token) => t.request(AssignSeatDocument, { licenseId: c.user.licenseId, userId: unique('user') }, token),
   releaseSeat: (t, c, token) => t.request(ReleaseSeatDocument, { seatId: c.seatId }, token),
   acknowledgeAlert: (t, c, token) => t.request(AcknowledgeAlertDocument, { id: c.alertId }, token),
+  setThresholdRule: (t, c, token) =>
+    t.request(
+      SetThresholdRuleDocument,
+      { input: { licenseId: c.concurrent.licenseId, metric: 'CONCURRENT_SESSIONS', thresholds: [50] } },
+      token,
+    ),
+  setExpiryNotices: (t, c, token) =>
+    t.request(SetExpiryNoticesDocument, { input: { licenseId: c.concurrent.licenseId, daysBefore: [3] } }, token),
 };
 
 const CLIENT_FACING = ['validateLicense', 'checkFeature', 'checkoutSeat', 'heartbeatSeat', 'checkinSeat', 'recordUsage'];

@@ -6,6 +6,8 @@ import {
   AssignSeatDocument,
   type AuditFilterInput,
   AuditLogDocument,
+  SetExpiryNoticesDocument,
+  SetThresholdRuleDocument,
   type AuditLogQuery,
   CheckinSeatDocument,
   CheckoutSeatDocument,
@@ -713,6 +715,81 @@ const AUDITED: Record<string, AuditCase> = {
           const [alert] = (await t.ok(AlertsDocument, { filter: { licenseId: license.licenseId } })).alerts.nodes;
           await t.ok(AcknowledgeAlertDocument, { id: alert!.id }, f.orgAdmin.secret);
           return act(() => t.request(AcknowledgeAlertDocument, { id: alert!.id }, f.orgAdmin.secret));
+        },
+      },
+    ],
+  },
+  setThresholdRule: {
+    title: "alertRule.set on the license, with the rule it replaced (the plan's or the default, inherited)",
+    async perform(t, f, act) {
+      const license = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId });
+      const input = { licenseId: license.licenseId, metric: 'STORAGE_BYTES' as const, thresholds: [75, 50], rearmMargin: 10 };
+      await act(() => t.ok(SetThresholdRuleDocument, { input }, f.orgAdmin.secret));
+      return {
+        action: 'alertRule.set',
+        objectType: 'License',
+        objectId: license.licenseId,
+        actor: byToken(f.orgAdmin),
+        organizationId: f.organizationId,
+        before: { subject: 'STORAGE_BYTES', inherited: true },
+        after: { subject: 'STORAGE_BYTES', levels: [50, 75], rearmMargin: 10 },
+      };
+    },
+    failures: [
+      {
+        title: 'a threshold of 0 %',
+        code: 'BAD_USER_INPUT',
+        async attempt(t, f, act) {
+          const license = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId });
+          const input = { licenseId: license.licenseId, metric: 'API_CALLS' as const, thresholds: [0, 90] };
+          return act(() => t.request(SetThresholdRuleDocument, { input }, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: "a plan's rule asked by an org admin",
+        code: 'FORBIDDEN',
+        async attempt(t, f, act) {
+          const license = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId });
+          const input = { planId: license.planId, metric: 'API_CALLS' as const, thresholds: [90] };
+          return act(() => t.request(SetThresholdRuleDocument, { input }, f.orgAdmin.secret));
+        },
+      },
+    ],
+  },
+  setExpiryNotices: {
+    title: 'alertRule.set on the plan, with the reminders it replaced',
+    async perform(t, f, act) {
+      const license = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId });
+      await t.ok(SetExpiryNoticesDocument, { input: { planId: license.planId, daysBefore: [60] } }, f.platform.secret);
+      await act(() => t.ok(SetExpiryNoticesDocument, { input: { planId: license.planId, daysBefore: [14, 45] } }, f.platform.secret));
+      return {
+        action: 'alertRule.set',
+        objectType: 'Plan',
+        objectId: license.planId,
+        actor: byToken(f.platform),
+        organizationId: null,
+        before: { subject: 'EXPIRY', levels: [60] },
+        after: { subject: 'EXPIRY', levels: [45, 14] },
+      };
+    },
+    failures: [
+      {
+        title: 'the same day twice',
+        code: 'BAD_USER_INPUT',
+        async attempt(t, f, act) {
+          const license = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId });
+          return act(() =>
+            t.request(SetExpiryNoticesDocument, { input: { licenseId: license.licenseId, daysBefore: [7, 7] } }, f.orgAdmin.secret),
+          );
+        },
+      },
+      {
+        title: 'both a license and a plan',
+        code: 'BAD_USER_INPUT',
+        async attempt(t, f, act) {
+          const license = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId });
+          const input = { licenseId: license.licenseId, planId: license.planId, daysBefore: [7] };
+          return act(() => t.request(SetExpiryNoticesDocument, { input }, f.platform.secret));
         },
       },
     ],

@@ -1,5 +1,11 @@
 import { expect, it } from 'vitest';
-import { AssignSeatDocument, CheckoutSeatDocument, LicenseUsageDocument, RecordUsageDocument } from './generated/graphql';
+import {
+  AssignSeatDocument,
+  CheckoutSeatDocument,
+  LicenseUsageDocument,
+  RecordUsageDocument,
+  UsageHistoryDocument,
+} from './generated/graphql';
 import { licensed } from './support/factories';
 import { describeEachDatabase, type TestServer } from './support/server';
 
@@ -57,6 +63,54 @@ describeEachDatabase('usage metering', (server) => {
     };
     const wednesday = (await meter.usageOf(license, new Date(Date.UTC(2026, 11, 2, 9)))).find((u) => u.metric === 'API_CALLS');
     expect(wednesday?.value).toBe(0);
+  });
+
+  it("answers a metric's history by hour or by day, and drops hourly buckets past their 35 days", async () => {
+    const t = server();
+    const { key, licenseId } = await licensed(t, 'SUBSCRIPTION', { limits: { storageBytes: 10_000 } });
+    const meter = t.server.services.usageMeter;
+    const day = Date.UTC(2026, 9, 1);
+    // Two reports in the first hour of 1 October, one in its third hour, one on 2 October.
+    const reports: [number, number][] = [
+      [day + 60_000, 100],
+      [day + 120_000, 300],
+      [day + 2 * 3_600_000, 200],
+      [day + 86_400_000, 50],
+    ];
+    for (const [at, value] of reports) await meter.record(key, 'STORAGE_BYTES' as never, { value }, 'r', new Date(at));
+    const history = async (resolution: 'HOUR' | 'DAY', from: number, to: number) =>
+      (
+        await t.ok(UsageHistoryDocument, {
+          licenseId,
+          metric: 'STORAGE_BYTES',
+          resolution,
+          from: new Date(from).toISOString(),
+          to: new Date(to).toISOString(),
+        })
+      ).usageHistory;
+    expect(await history('HOUR', day, day + 86_400_000)).toEqual([
+      { start: new Date(day).toISOString(), samples: 2, sum: 400, max: 300, last: 300, average: 200 },
+      { start: new Date(day + 2 * 3_600_000).toISOString(), samples: 1, sum: 200, max: 200, last: 200, average: 200 },
+    ]);
+    expect((await history('DAY', day, day + 2 * 86_400_000)).map((b) => [b.samples, b.max, b.last])).toEqual([
+      [3, 300, 200],
+      [1, 50, 50],
+    ]);
+
+    // 36 days on, the hourly buckets of 1 October are gone and the 2 October one stays; the daily ones all stay.
+    expect(await meter.prune(new Date(day + 36 * 86_400_000))).toBe(2);
+    expect((await history('HOUR', day, day + 2 * 86_400_000)).map((b) => b.sum)).toEqual([50]);
+    expect(await history('DAY', day, day + 2 * 86_400_000)).toHaveLength(2);
+
+    const tooLong = {
+      licenseId,
+      metric: 'STORAGE_BYTES' as const,
+      resolution: 'HOUR' as const,
+      from: new Date(day).toISOString(),
+      to: new Date(day + 50 * 86_400_000).toISOString(),
+    };
+    expect(await t.errorCode(UsageHistoryDocument, tooLong)).toBe('BAD_USER_INPUT');
+    expect(await t.errorCode(UsageHistoryDocument, { ...tooLong, to: new Date(day - 1).toISOString() })).toBe('BAD_USER_INPUT');
   });
 
   it('rolls samples up into hourly and daily buckets, so the series stays small', async () => {

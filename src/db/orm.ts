@@ -17,6 +17,8 @@ import { Seat } from '../modules/seat/seat.entity';
 import { Migration20261128000000_licensing_core } from '../../migrations/Migration20261128000000_licensing_core';
 import { Migration20261128100000_usage } from '../../migrations/Migration20261128100000_usage';
 import { Migration20261128110000_alerts } from '../../migrations/Migration20261128110000_alerts';
+import { Migration20261128120000_alert_rules } from '../../migrations/Migration20261128120000_alert_rules';
+import { Migration20261128130000_usage_retention } from '../../migrations/Migration20261128130000_usage_retention';
 
 export const ENTITIES = [Organization, Product, Feature, Plan, License, Seat, Lease, ApiToken, AuditEvent, Alert];
 
@@ -28,6 +30,8 @@ export const MIGRATIONS = [
   { name: 'Migration20261128000000_licensing_core', class: Migration20261128000000_licensing_core },
   { name: 'Migration20261128100000_usage', class: Migration20261128100000_usage },
   { name: 'Migration20261128110000_alerts', class: Migration20261128110000_alerts },
+  { name: 'Migration20261128120000_alert_rules', class: Migration20261128120000_alert_rules },
+  { name: 'Migration20261128130000_usage_retention', class: Migration20261128130000_usage_retention },
 ];
 
 /** Records, while asked to, the SQL statements the process runs, so that tests can assert what a request costs. */

@@ -15,7 +15,7 @@ import type { Config } from '../config';
 import { openOrm, type Orm, QueryCounter } from '../db/orm';
 import { openSqlGateway, type SqlGateway, tuneSqlite } from '../db/sql';
 import { AppError, ErrorCode } from '../errors';
-import { LeaseReaper } from '../jobs/lease-reaper';
+import { periodicJobs } from '../jobs/jobs';
 import type { Logger } from '../logger';
 import { type GraphQLContext, requestIdFrom } from './context';
 import { ClientLane } from './client-lane';
@@ -60,6 +60,7 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
   const redis = config.redisUrl ? connectRedis(config.redisUrl) : null;
   const services = createServices(config, db, {
     events: redis ? (createRedisEventTarget(redis) as unknown as EventTarget) : new EventTarget(),
+    channelPrefix: config.redisChannelPrefix,
     fork: () => orm.em.fork() as EntityManager,
   });
   const bootstrapToken = await services.tokens.bootstrap(orm.em.fork() as EntityManager);
@@ -73,7 +74,7 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
     return {
       principal,
       requestId,
-      streams: { alerts: services.alertStream },
+      streams: { alerts: services.alertStream, usage: services.usageStream },
       get em() {
         em ??= orm.em.fork() as EntityManager;
         return em;
@@ -190,7 +191,7 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
     else next(error);
   });
 
-  const reaper = new LeaseReaper(services.leaseLedger, config.leaseReaperIntervalMs, logger);
+  const jobs = periodicJobs(config, services, logger);
 
   let closed = false;
   return {
@@ -211,7 +212,7 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
           resolve();
         });
       });
-      reaper.start();
+      for (const job of jobs) job.start();
       const { port } = http.address() as AddressInfo;
       // Bound to every interface, localhost reaches it; bound to one address, only that address does.
       const host = !config.host || config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
@@ -220,7 +221,7 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
     async close() {
       if (closed) return;
       closed = true;
-      await reaper.stop();
+      await Promise.all(jobs.map((job) => job.stop()));
       await apollo.stop(); // drains HTTP, then closes every WebSocket (the drainServer hook above)
       await db.close();
       await orm.close(true);

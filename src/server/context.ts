@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Operation } from '../common/operation';
+import type { UsageStream } from '../modules/usage/usage-stream';
 import type { AlertStream } from '../modules/alert/alert-stream';
 import type { Loaders } from './loaders';
 
@@ -7,7 +8,7 @@ import type { Loaders } from './loaders';
 export interface GraphQLContext extends Operation {
   loaders: Loaders;
   /** Where subscriptions get their events. */
-  streams: { alerts: AlertStream };
+  streams: { alerts: AlertStream; usage: UsageStream };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;

@@ -3,6 +3,7 @@ import { createPubSub } from '@graphql-yoga/subscription';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema, type ContainerType, type NonEmptyArray } from 'type-graphql';
 import { TokenResolver } from '../auth/token.resolver';
+import { AlertRuleResolver } from '../modules/alert/alert-rule.resolver';
 import { AlertResolver } from '../modules/alert/alert.resolver';
 import { AuditResolver } from '../modules/audit/audit.resolver';
 import { PlanResolver, ProductResolver } from '../modules/catalog/catalog.resolver';
@@ -26,6 +27,7 @@ function resolverInstances(s: Services): object[] {
     new AuditResolver(s.audit),
     new UsageResolver(s.usage, s.usageMeter),
     new AlertResolver(s.alerts),
+    new AlertRuleResolver(s.alertRules),
   ];
 }
 
@@ -41,6 +43,7 @@ const RESOLVERS = [
   AuditResolver,
   UsageResolver,
   AlertResolver,
+  AlertRuleResolver,
 ] as const;
 
 /**

@@ -5,6 +5,9 @@ import { TokenService } from '../auth/token.service';
 import type { EntityManager } from '@mikro-orm/knex';
 import { AlertBus, AlertStream } from '../modules/alert/alert-stream';
 import { AlertService } from '../modules/alert/alert.service';
+import { AlertLog } from '../modules/alert/alert-log';
+import { AlertRuleService } from '../modules/alert/alert-rules';
+import { ExpiryWatch } from '../modules/alert/expiry-watch';
 import { ThresholdWatch } from '../modules/alert/threshold-watch';
 import { AuditService } from '../modules/audit/audit.service';
 import { CatalogService } from '../modules/catalog/catalog.service';
@@ -16,12 +19,18 @@ import { LeaseLedger } from '../modules/seat/lease-ledger';
 import { SeatLedger } from '../modules/seat/seat-ledger';
 import { SeatService } from '../modules/seat/seat.service';
 import { UsageMeter } from '../modules/usage/usage-meter';
+import { UsageSignals } from '../modules/usage/usage-signals';
+import { UsageStream } from '../modules/usage/usage-stream';
 import { UsageService } from '../modules/usage/usage.service';
+import { LicenseUsageChange, MetricUsage } from '../modules/usage/usage.types';
+import { EventChannel } from '../common/event-channel';
 
 /** The composition root: every service, built once per process and shared by all requests. */
 export interface ServiceDeps {
-  /** Where raised alerts travel: an in-process EventTarget, or Redis's between instances. */
+  /** Where raised alerts and usage changes travel: an in-process EventTarget, or Redis's between instances. */
   events: EventTarget;
+  /** Put before each channel's name: deployments sharing one Redis keep their events apart. */
+  channelPrefix: string;
   /** A fresh EntityManager, for work outside any request (subscriptions replaying). */
   fork: () => EntityManager;
 }
@@ -32,12 +41,15 @@ export function createServices(config: Pick<Config, 'secretKey'>, db: SqlGateway
   const credentials = new LicenseCredentials(digester);
   const catalog = new CatalogService(audit);
   const bus = new AlertBus(deps.events);
-  const thresholds = new ThresholdWatch(bus);
+  const usageChanges = new EventChannel(deps.events, `${deps.channelPrefix}usage.changed`, reviveUsageChange);
+  const alertLog = new AlertLog(bus);
+  const signals = new UsageSignals(new ThresholdWatch(alertLog), usageChanges);
   const alerts = new AlertService(audit);
-  const leaseLedger = new LeaseLedger(db, credentials, audit, thresholds);
-  const seatLedger = new SeatLedger(db, audit, thresholds);
+  const leaseLedger = new LeaseLedger(db, credentials, audit, signals);
+  const seatLedger = new SeatLedger(db, audit, signals);
   const licenses = new LicenseService(audit, catalog, leaseLedger, digester, db.dialect === 'postgresql');
-  const usageMeter = new UsageMeter(db, credentials, audit, seatLedger, leaseLedger, thresholds);
+  const usageMeter = new UsageMeter(db, credentials, audit, seatLedger, leaseLedger, signals);
+  const usage = new UsageService(licenses, usageMeter);
   return {
     audit,
     tokens: new TokenService(db, digester, audit),
@@ -49,10 +61,25 @@ export function createServices(config: Pick<Config, 'secretKey'>, db: SqlGateway
     seatLedger,
     leaseLedger,
     usageMeter,
-    usage: new UsageService(licenses, usageMeter),
+    usage,
+    usageStream: new UsageStream(usageChanges, usage, deps.fork),
     alerts,
+    alertRules: new AlertRuleService(db, audit),
+    expiryWatch: new ExpiryWatch(db, alertLog, audit),
     alertStream: new AlertStream(bus, alerts, deps.fork),
   };
+}
+
+/** A usage change that crossed Redis arrives as JSON: its dates as strings. */
+function reviveUsageChange(change: LicenseUsageChange): LicenseUsageChange {
+  const date = (value: Date | string | null) => (value === null ? null : new Date(value));
+  return Object.assign(new LicenseUsageChange(), change, {
+    changedAt: new Date(change.changedAt),
+    usage: Object.assign(new MetricUsage(), change.usage, {
+      periodStart: date(change.usage.periodStart),
+      periodEnd: date(change.usage.periodEnd),
+    }),
+  });
 }
 
 export type Services = ReturnType<typeof createServices>;

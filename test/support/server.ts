@@ -39,8 +39,12 @@ export interface TestServer {
 
 export const TEST_SECRET = 'test-secret-key-of-at-least-thirty-two-characters';
 
-export async function startTestServer(kind: DatabaseKind, overrides: Partial<Config> = {}): Promise<TestServer> {
-  const database = await createTestDatabase(kind);
+/**
+ * A server on a fresh database of the kind; or, to restart one, on `restart`'s database (which stays its owner's
+ * to drop) with its platform admin's token.
+ */
+export async function startTestServer(kind: DatabaseKind, overrides: Partial<Config> = {}, restart?: TestServer): Promise<TestServer> {
+  const database = restart ? { ...restart.database, drop: async () => undefined } : await createTestDatabase(kind);
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -54,7 +58,9 @@ export async function startTestServer(kind: DatabaseKind, overrides: Partial<Con
     database: database.config,
     secretKey: Buffer.from(TEST_SECRET),
     secretKeySource: 'env',
+    redisChannelPrefix: 'license-manager:',
     leaseReaperIntervalMs: 60_000,
+    expiryWatchIntervalMs: 86_400_000, // tests run the expiry watch's passes themselves
     logLevel: 'info',
     maxBodyBytes: 256 * 1024,
     production: false,
@@ -62,7 +68,7 @@ export async function startTestServer(kind: DatabaseKind, overrides: Partial<Con
   };
   const server = await createLicenseServer(config, createLogger(config.logLevel, sink));
   const url = await server.listen();
-  const admin = server.bootstrapToken;
+  const admin = restart?.admin ?? server.bootstrapToken;
   if (!admin) throw new Error('a fresh database must yield a bootstrap token');
 
   const request = async <R, V>(document: TypedDocumentNode<R, V>, variables: V, token: string | null = admin) => {

@@ -2,7 +2,7 @@ import { BigIntType, Entity, Enum, PrimaryKey, Property } from '@mikro-orm/core'
 import { UsageMetric } from '../usage/usage.types';
 import { AlertKind, AlertSeverity } from './alert.types';
 
-/** An alert as stored: written by the threshold watch's SQL, read and acknowledged through the ORM. */
+/** An alert as stored: written by the alert log's SQL, read and acknowledged through the ORM. */
 @Entity({ tableName: 'alert' })
 export class Alert {
   /** A UUIDv7: ordering by id orders by the time it was raised. */
@@ -32,6 +32,12 @@ export class Alert {
 
   @Property({ type: new BigIntType('number'), nullable: true, fieldName: 'limit_value' })
   limit?: number | null;
+
+  @Property({ type: 'integer', nullable: true })
+  daysBefore?: number | null;
+
+  @Property({ type: 'datetime', nullable: true })
+  expiresAt?: Date | null;
 
   @Property({ type: 'string', length: 500 })
   message!: string;

@@ -18,13 +18,15 @@ export const alertNodeOf = (a: Alert): AlertNode =>
     threshold: a.threshold ?? null,
     value: a.value ?? null,
     limit: a.limit ?? null,
+    daysBefore: a.daysBefore ?? null,
+    expiresAt: a.expiresAt ?? null,
     message: a.message,
     raisedAt: a.raisedAt,
     acknowledgedAt: a.acknowledgedAt ?? null,
     acknowledgedBy: a.acknowledgedBy ?? null,
   });
 
-/** Responsible for reading alerts and acknowledging them; the threshold watch raises them. Talks to the audit log. */
+/** Responsible for reading alerts and acknowledging them; the threshold and expiry watches raise them. Talks to the audit log. */
 export class AlertService {
   constructor(private readonly audit: AuditService) {}
 

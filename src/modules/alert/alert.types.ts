@@ -6,6 +6,12 @@ import { UsageMetric } from '../usage/usage.types';
 export enum AlertKind {
   /** A metric crossed a threshold of its limit on the way up. */
   THRESHOLD = 'THRESHOLD',
+  /** The license's term ends in `daysBefore` days: time to renew. */
+  EXPIRY_NOTICE = 'EXPIRY_NOTICE',
+  /** The term has ended and the grace period begun: the license still works, until the grace period ends. */
+  GRACE_PERIOD_STARTED = 'GRACE_PERIOD_STARTED',
+  /** The term and any grace period have ended: the license no longer validates. */
+  LICENSE_EXPIRED = 'LICENSE_EXPIRED',
 }
 
 export enum AlertSeverity {
@@ -45,6 +51,12 @@ export class AlertNode {
 
   @Field(() => SafeIntResolver, { nullable: true })
   limit!: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'EXPIRY_NOTICE: how many days before the end of the term it was raised.' })
+  daysBefore!: number | null;
+
+  @Field(() => Date, { nullable: true, description: 'Expiry alerts: when the term ends (ended).' })
+  expiresAt!: Date | null;
 
   @Field(() => String)
   message!: string;

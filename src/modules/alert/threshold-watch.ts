@@ -1,51 +1,47 @@
-import { newId } from '../../db/ids';
 import type { SqlRunner } from '../../db/sql';
-import type { UsageMetric } from '../usage/usage.types';
-import type { AlertBus } from './alert-stream';
-import { AlertKind, AlertNode, AlertSeverity } from './alert.types';
-
-/** Thresholds in percent of a limit, when a license sets none of its own. */
-export const DEFAULT_THRESHOLDS: readonly number[] = [80, 90, 100];
-/** How far below a threshold a metric must fall before that threshold fires again. */
-export const REARM_MARGIN = 5;
+import type { Observed } from '../usage/usage-signals';
+import type { AlertLog } from './alert-log';
+import { effectiveRule, type RuleRow } from './alert-rules';
+import { AlertKind, type AlertNode, AlertSeverity } from './alert.types';
 
 export function severityOf(threshold: number): AlertSeverity {
   if (threshold >= 100) return AlertSeverity.CRITICAL;
   return threshold >= 90 ? AlertSeverity.WARNING : AlertSeverity.INFO;
 }
 
-export interface Observed {
-  licenseId: string;
-  organizationId: string;
-  metric: UsageMetric;
-  value: number;
-  limit: number | null;
-}
-
 /**
  * Responsible for threshold alerts: told each new value of a metric inside the transaction that changed it, it
- * raises an alert for each threshold crossed on the way up, once, and re-arms a threshold only after the metric
- * falls back below it by the margin, so that a metric oscillating around 80 % raises one alert, not one a sample.
- * Alerts are written in the caller's transaction, and published once it commits: stored before anyone is told.
+ * raises an alert for each threshold of the license's rule crossed on the way up, once, and re-arms a threshold
+ * only after the metric falls back below it by the rule's margin, so that a metric oscillating around 80 % raises
+ * one alert, not one a sample. Alerts go to the alert log, in the caller's transaction.
  */
 export class ThresholdWatch {
-  constructor(private readonly bus: AlertBus) {}
+  constructor(private readonly log: AlertLog) {}
 
   async observe(sql: SqlRunner, observed: Observed, now: Date): Promise<AlertNode[]> {
     if (!observed.limit) return [];
     const percent = (observed.value * 100) / observed.limit;
-    const states = await sql.all<{ threshold: number; armed: number | boolean }>(
-      'select threshold, armed from alert_threshold where license_id = ? and metric = ?',
-      [observed.licenseId, observed.metric],
+    // The rule and the armed state of its thresholds in one statement: this runs on every seat and usage change.
+    const rows = await sql.all<{ threshold: number | null; armed: number | boolean | null } & RuleRow>(
+      `select threshold, armed, null as owner_id, null as subject, null as levels, null as rearm_margin
+         from alert_threshold where license_id = ? and metric = ?
+       union all
+       select null, null, owner_id, subject, levels, rearm_margin from alert_rule where owner_id in (?, ?) and subject = ?`,
+      [observed.licenseId, observed.metric, observed.licenseId, observed.planId, observed.metric],
     );
-    const armed = new Map(states.map((s) => [Number(s.threshold), Boolean(s.armed)]));
+    const rule = effectiveRule(
+      rows.filter((r) => r.owner_id !== null),
+      observed,
+      observed.metric,
+    );
+    const armed = new Map(rows.filter((r) => r.threshold !== null).map((s) => [Number(s.threshold), Boolean(s.armed)]));
     const raised: AlertNode[] = [];
-    for (const threshold of DEFAULT_THRESHOLDS) {
+    for (const threshold of rule.levels) {
       const isArmed = armed.get(threshold) ?? true;
       if (isArmed && percent >= threshold) {
         raised.push(await this.raise(sql, observed, threshold, now));
         await this.arm(sql, observed, threshold, false);
-      } else if (!isArmed && percent < threshold - REARM_MARGIN) {
+      } else if (!isArmed && percent < threshold - rule.rearmMargin) {
         await this.arm(sql, observed, threshold, true);
       }
     }
@@ -60,41 +56,21 @@ export class ThresholdWatch {
     );
   }
 
-  private async raise(sql: SqlRunner, observed: Observed, threshold: number, now: Date): Promise<AlertNode> {
-    const alert = Object.assign(new AlertNode(), {
-      id: newId(now.getTime()),
-      organizationId: observed.organizationId,
-      licenseId: observed.licenseId,
-      kind: AlertKind.THRESHOLD,
-      severity: severityOf(threshold),
-      metric: observed.metric,
-      threshold,
-      value: observed.value,
-      limit: observed.limit,
-      message: `${observed.metric} reached ${threshold} % of its limit (${observed.value} of ${observed.limit}).`,
-      raisedAt: now,
-      acknowledgedAt: null,
-      acknowledgedBy: null,
-    });
-    await sql.run(
-      `insert into alert (id, organization_id, license_id, kind, severity, metric, threshold, value, limit_value, message, raised_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        alert.id,
-        alert.organizationId,
-        alert.licenseId,
-        alert.kind,
-        alert.severity,
-        alert.metric,
+  private raise(sql: SqlRunner, observed: Observed, threshold: number, now: Date): Promise<AlertNode> {
+    return this.log.raise(
+      sql,
+      {
+        organizationId: observed.organizationId,
+        licenseId: observed.licenseId,
+        kind: AlertKind.THRESHOLD,
+        severity: severityOf(threshold),
+        metric: observed.metric,
         threshold,
-        alert.value,
-        alert.limit,
-        alert.message,
-        now,
-      ],
+        value: observed.value,
+        limit: observed.limit,
+        message: `${observed.metric} reached ${threshold} % of its limit (${observed.value} of ${observed.limit}).`,
+      },
+      now,
     );
-    // Subscribers are told once the alert is stored for good, never of one that was rolled back.
-    sql.afterCommit(() => this.bus.publish(alert));
-    return alert;
   }
 }

@@ -7,6 +7,7 @@ import type { LicenseStatus, LicenseType, UsagePeriod } from './license.enums';
 export interface KeyedLicense {
   id: string;
   organizationId: string;
+  planId: string;
   productId: string;
   type: LicenseType;
   status: LicenseStatus;
@@ -27,6 +28,7 @@ export interface KeyedLicense {
 interface Row {
   id: string;
   organization_id: string;
+  plan_id: string;
   product_id: string;
   type: LicenseType;
   status: LicenseStatus;
@@ -44,7 +46,7 @@ interface Row {
   key_hint: string;
 }
 
-const COLUMNS = `id, organization_id, product_id, type, status, starts_at, expires_at, grace_period_days, named_users,
+const COLUMNS = `id, organization_id, plan_id, product_id, type, status, starts_at, expires_at, grace_period_days, named_users,
   concurrent_sessions, lease_ttl_seconds, storage_bytes, api_calls_per_period, api_call_period, site_domains, site_cidrs, key_hint`;
 
 /**
@@ -75,6 +77,7 @@ export class LicenseCredentials {
     return {
       id: row.id,
       organizationId: row.organization_id,
+      planId: row.plan_id,
       productId: row.product_id,
       type: row.type,
       status: row.status,

@@ -1,10 +1,10 @@
+import type { UsageObserver } from '../usage/usage-signals';
 import type { EntityManager } from '@mikro-orm/knex';
 import type { Actor } from '../../auth/principal';
 import { checkClientArguments } from '../../common/input';
 import { newId } from '../../db/ids';
 import { type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
 import { AppError } from '../../errors';
-import type { ThresholdWatch } from '../alert/threshold-watch';
 import type { AuditService } from '../audit/audit.service';
 import type { KeyedLicense, LicenseCredentials } from '../license/license-credentials';
 import { LicenseStatus, LicenseType } from '../license/license.enums';
@@ -76,13 +76,28 @@ export class LeaseLedger {
     private readonly db: SqlGateway,
     private readonly credentials: LicenseCredentials,
     private readonly audit: AuditService,
-    private readonly thresholds: ThresholdWatch,
+    private readonly usage: UsageObserver,
   ) {}
 
-  /** Tells the threshold watch how many sessions a license has now. */
-  private async observeSessions(sql: SqlRunner, license: KeyedLicense, sessions: number, now: Date): Promise<void> {
-    const observed = { licenseId: license.id, organizationId: license.organizationId, metric: UsageMetric.CONCURRENT_SESSIONS };
-    await this.thresholds.observe(sql, { ...observed, value: sessions, limit: license.concurrentSessions }, now);
+  /** Tells the usage observer how many sessions a license has now. */
+  private async observeSessions(
+    sql: SqlRunner,
+    license: Pick<KeyedLicense, 'id' | 'organizationId' | 'planId' | 'concurrentSessions'>,
+    sessions: number,
+    now: Date,
+  ): Promise<void> {
+    await this.usage.observe(
+      sql,
+      {
+        licenseId: license.id,
+        organizationId: license.organizationId,
+        planId: license.planId,
+        metric: UsageMetric.CONCURRENT_SESSIONS,
+        value: sessions,
+        limit: license.concurrentSessions,
+      },
+      now,
+    );
   }
 
   private actorOf(license: KeyedLicense, fingerprint?: string): Actor {
@@ -258,11 +273,13 @@ export class LeaseLedger {
       if (before.releasedAt) return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: before };
       if (before.expiresAt <= now) {
         const [expired] = await this.expireDead(sql, license.id, now, call, actor);
+        await this.observeSessions(sql, license, await this.countLive(sql, license.id, now), now);
         return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: expired ?? before };
       }
       if (license.status !== LicenseStatus.ACTIVE) {
         // A suspended or revoked license ends its sessions at their next heartbeat.
         const ended = await this.release(sql, before, LeaseReleaseReason.LICENSE_INACTIVE, actor, call, now);
+        await this.observeSessions(sql, license, await this.countLive(sql, license.id, now), now);
         return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: ended };
       }
       const expiresAt = new Date(now.getTime() + license.leaseTtlSeconds * 1000);
@@ -345,7 +362,20 @@ export class LeaseLedger {
 
   /** Ends every lease whose heartbeats stopped, in every license; the reaper job calls this. */
   async reap(requestId: string, now = new Date()): Promise<number> {
-    return this.db.write(async (sql) => (await this.expireDead(sql, null, now, { requestId, now }, null)).length);
+    return this.db.write(async (sql) => {
+      const expired = await this.expireDead(sql, null, now, { requestId, now }, null);
+      for (const licenseId of new Set(expired.map((lease) => lease.licenseId))) {
+        const license = await sql.get<{ organization_id: string; plan_id: string; concurrent_sessions: number | null }>(
+          'select organization_id, plan_id, concurrent_sessions from license where id = ?',
+          [licenseId],
+        );
+        if (!license) continue;
+        const limit = license.concurrent_sessions === null ? null : Number(license.concurrent_sessions);
+        const observed = { id: licenseId, organizationId: license.organization_id, planId: license.plan_id, concurrentSessions: limit };
+        await this.observeSessions(sql, observed, await this.countLive(sql, licenseId, now), now);
+      }
+      return expired.length;
+    });
   }
 
   /**

@@ -1,9 +1,9 @@
+import type { UsageObserver } from '../usage/usage-signals';
 import type { Principal } from '../../auth/principal';
 import { Permission } from '../../auth/roles';
 import { newId } from '../../db/ids';
 import { type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
 import { AppError } from '../../errors';
-import type { ThresholdWatch } from '../alert/threshold-watch';
 import type { AuditService } from '../audit/audit.service';
 import { LicenseStatus, LicenseType } from '../license/license.enums';
 import { UsageMetric } from '../usage/usage.types';
@@ -47,20 +47,27 @@ export class SeatLedger {
   constructor(
     private readonly db: SqlGateway,
     private readonly audit: AuditService,
-    private readonly thresholds: ThresholdWatch,
+    private readonly usage: UsageObserver,
   ) {}
 
-  /** Tells the threshold watch how many named users a license has now. */
-  private async observeUsers(sql: SqlRunner, licenseId: string, organizationId: string, limit: number | null, now: Date): Promise<void> {
-    const value = await this.countLive(sql, licenseId);
-    await this.thresholds.observe(sql, { licenseId, organizationId, metric: UsageMetric.ACTIVE_USERS, value, limit }, now);
+  /** Tells the usage observer how many named users a license has now. */
+  private async observeUsers(
+    sql: SqlRunner,
+    license: { licenseId: string; organizationId: string; planId: string; limit: number | null },
+    now: Date,
+  ): Promise<void> {
+    const value = await this.countLive(sql, license.licenseId);
+    await this.usage.observe(sql, { ...license, metric: UsageMetric.ACTIVE_USERS, value }, now);
   }
 
   private async lockLicense(sql: SqlRunner, call: ManagementCall, licenseId: string) {
-    const license = await sql.get<{ organization_id: string; type: LicenseType; status: LicenseStatus; named_users: number | null }>(
-      `select organization_id, type, status, named_users from license where id = ? ${this.db.forUpdate}`,
-      [licenseId],
-    );
+    const license = await sql.get<{
+      organization_id: string;
+      plan_id: string;
+      type: LicenseType;
+      status: LicenseStatus;
+      named_users: number | null;
+    }>(`select organization_id, plan_id, type, status, named_users from license where id = ? ${this.db.forUpdate}`, [licenseId]);
     if (!license) throw AppError.notFound('License', licenseId);
     call.principal.requireObject(Permission.SEAT_MANAGE, license.organization_id, 'License', licenseId);
     return license;
@@ -110,7 +117,7 @@ export class SeatLedger {
         { organizationId: seat.organizationId, action: 'seat.assign', objectType: 'Seat', objectId: seat.id, after: seatSnapshot(seat) },
         now,
       );
-      await this.observeUsers(sql, licenseId, seat.organizationId, seatLimit, now);
+      await this.observeUsers(sql, { licenseId, organizationId: seat.organizationId, planId: license.plan_id, limit: seatLimit }, now);
       return { outcome: AssignSeatOutcome.ASSIGNED, seat, seatsInUse: seatsInUse + 1, seatLimit };
     });
   }
@@ -118,9 +125,10 @@ export class SeatLedger {
   async release(call: ManagementCall, seatId: string): Promise<ReleaseSeatResult> {
     return this.db.write(async (sql) => {
       const now = new Date();
-      // The seat with its license's limit, which the threshold watch needs once the seat is released.
-      const row = await sql.get<SeatRow & { named_users: number | null }>(
-        `select ${SEAT_COLUMNS}, (select named_users from license where license.id = seat.license_id) as named_users from seat where id = ?`,
+      // The seat with its license's plan and limit, which the usage observer needs once the seat is released.
+      const row = await sql.get<SeatRow & { named_users: number | null; plan_id: string }>(
+        `select ${SEAT_COLUMNS}, (select named_users from license where license.id = seat.license_id) as named_users,
+           (select plan_id from license where license.id = seat.license_id) as plan_id from seat where id = ?`,
         [seatId],
       );
       if (!row) throw AppError.notFound('Seat', seatId);
@@ -129,7 +137,8 @@ export class SeatLedger {
       if (before.releasedAt) return { outcome: ReleaseSeatOutcome.ALREADY_RELEASED, seat: before };
       await sql.run('update seat set released_at = ? where id = ? and released_at is null', [now, seatId]);
       const seat = Object.assign(seatNodeOf(row), { releasedAt: now });
-      await this.observeUsers(sql, seat.licenseId, seat.organizationId, row.named_users === null ? null : Number(row.named_users), now);
+      const limit = row.named_users === null ? null : Number(row.named_users);
+      await this.observeUsers(sql, { licenseId: seat.licenseId, organizationId: seat.organizationId, planId: row.plan_id, limit }, now);
       await this.audit.recordSql(
         sql,
         call.principal.requireActor(),

@@ -1,12 +1,12 @@
 import type { Actor } from '../../auth/principal';
 import type { SqlGateway, SqlRunner } from '../../db/sql';
-import { toDateOrNull } from '../../db/sql';
+import { toDate, toDateOrNull } from '../../db/sql';
 import { AppError } from '../../errors';
-import type { ThresholdWatch } from '../alert/threshold-watch';
 import type { AuditService } from '../audit/audit.service';
 import type { KeyedLicense, LicenseCredentials } from '../license/license-credentials';
 import { UsagePeriod } from '../license/license.enums';
-import { MetricUsage, UsageMetric } from './usage.types';
+import type { UsageObserver } from './usage-signals';
+import { type MetricUsage, metricUsage, UsageBucket, UsageMetric, UsageResolution } from './usage.types';
 
 /** The start and end of the period a counter runs in: a UTC day or calendar month. */
 export function periodOf(period: UsagePeriod, at: Date): { start: Date; end: Date } {
@@ -21,17 +21,10 @@ export function periodOf(period: UsagePeriod, at: Date): { start: Date; end: Dat
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
-
-export function metricUsage(metric: UsageMetric, value: number, limit: number | null, period?: { start: Date; end: Date }): MetricUsage {
-  return Object.assign(new MetricUsage(), {
-    metric,
-    value,
-    limit,
-    utilization: limit ? value / limit : null,
-    periodStart: period?.start ?? null,
-    periodEnd: period?.end ?? null,
-  });
-}
+/** The width of each resolution's buckets. */
+export const BUCKET_MS: Record<UsageResolution, number> = { [UsageResolution.HOUR]: HOUR_MS, [UsageResolution.DAY]: DAY_MS };
+/** Hourly buckets older than this are dropped: a year of a metric is then ~840 hourly and 365 daily rows. */
+export const HOURLY_RETENTION_DAYS = 35;
 
 /** How many seats or leases of a license are live (the seat module's ledgers). */
 export interface LiveCount {
@@ -57,7 +50,7 @@ export class UsageMeter {
     private readonly audit: AuditService,
     private readonly seats: LiveCount,
     private readonly leases: LiveCount,
-    private readonly thresholds: ThresholdWatch,
+    private readonly observer: UsageObserver,
   ) {}
 
   async record(key: string, metric: UsageMetric, report: UsageReport, requestId: string, now = new Date()): Promise<MetricUsage> {
@@ -76,10 +69,7 @@ export class UsageMeter {
         [license.id, metric, license.organizationId, sample, period?.start ?? null, now, metric === UsageMetric.API_CALLS],
       );
       const value = Number(row?.value ?? sample);
-      for (const [resolution, size] of [
-        ['HOUR', HOUR_MS],
-        ['DAY', DAY_MS],
-      ] as const) {
+      for (const [resolution, size] of Object.entries(BUCKET_MS)) {
         await sql.run(
           `insert into usage_sample (license_id, metric, resolution, bucket_start, organization_id, samples, value_sum, value_max, value_last)
            values (?, ?, ?, ?, ?, 1, ?, ?, ?)
@@ -92,9 +82,17 @@ export class UsageMeter {
         );
       }
       const usage = metricUsage(metric, value, UsageMeter.limitOf(license, metric), period ?? undefined);
-      await this.thresholds.observe(
+      await this.observer.observe(
         sql,
-        { licenseId: license.id, organizationId: license.organizationId, metric, value, limit: usage.limit },
+        {
+          licenseId: license.id,
+          organizationId: license.organizationId,
+          planId: license.planId,
+          metric,
+          value,
+          limit: usage.limit,
+          period,
+        },
         now,
       );
       await this.audit.recordSql(
@@ -174,5 +172,40 @@ export class UsageMeter {
         ),
       ];
     });
+  }
+
+  /** The buckets of one metric of a license whose start lies in [from, to), oldest first. */
+  history(licenseId: string, metric: UsageMetric, resolution: UsageResolution, from: Date, to: Date): Promise<UsageBucket[]> {
+    return this.db.read(async (sql) => {
+      const rows = await sql.all<{
+        bucket_start: unknown;
+        samples: number | string;
+        value_sum: number | string;
+        value_max: number | string;
+        value_last: number | string;
+      }>(
+        `select bucket_start, samples, value_sum, value_max, value_last from usage_sample
+          where license_id = ? and metric = ? and resolution = ? and bucket_start >= ? and bucket_start < ? order by bucket_start`,
+        [licenseId, metric, resolution, from, to],
+      );
+      return rows.map((row) =>
+        Object.assign(new UsageBucket(), {
+          start: toDate(row.bucket_start),
+          samples: Number(row.samples),
+          sum: Number(row.value_sum),
+          max: Number(row.value_max),
+          last: Number(row.value_last),
+          average: Number(row.value_sum) / Number(row.samples),
+        }),
+      );
+    });
+  }
+
+  /** Drops the hourly buckets past their retention (the daily ones stay); returns how many. */
+  prune(now = new Date()): Promise<number> {
+    const before = new Date(Math.floor(now.getTime() / HOUR_MS) * HOUR_MS - HOURLY_RETENTION_DAYS * DAY_MS);
+    return this.db.write((sql) =>
+      sql.run('delete from usage_sample where resolution = ? and bucket_start < ?', [UsageResolution.HOUR, before]),
+    );
   }
 }

@@ -1,9 +1,9 @@
-import { Arg, Args, ArgsType, Ctx, Field, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, ArgsType, Ctx, Field, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { SafeIntResolver } from 'graphql-scalars';
 import type { GraphQLContext } from '../../server/context';
 import type { UsageMeter } from './usage-meter';
 import type { UsageService } from './usage.service';
-import { MetricUsage, UsageMetric } from './usage.types';
+import { LicenseUsageChange, MetricUsage, UsageBucket, UsageMetric, UsageResolution } from './usage.types';
 
 /** Checked by the service (key format, which field each metric takes): client operations skip class-validator. */
 @ArgsType()
@@ -33,10 +33,35 @@ export class UsageResolver {
     return this.usage.licenseUsage(ctx, licenseId);
   }
 
+  @Query(() => [UsageBucket], {
+    description: "A metric's time series, oldest first: hourly buckets (kept 35 days) or daily ones, up to 1,000 at a time.",
+  })
+  usageHistory(
+    @Arg('licenseId', () => ID) licenseId: string,
+    @Arg('metric', () => UsageMetric) metric: UsageMetric,
+    @Arg('resolution', () => UsageResolution, { defaultValue: UsageResolution.HOUR }) resolution: UsageResolution,
+    @Arg('from', () => Date, { nullable: true, description: 'Defaults to 24 buckets before `to`.' }) from: Date | null,
+    @Arg('to', () => Date, { nullable: true, description: 'Defaults to now.' }) to: Date | null,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<UsageBucket[]> {
+    return this.usage.history(ctx, licenseId, { metric, resolution, from, to });
+  }
+
   @Mutation(() => MetricUsage, {
     description: 'Reports usage by license key: STORAGE_BYTES as the current total (`value`), API_CALLS as a count (`amount`).',
   })
   recordUsage(@Args(() => RecordUsageArgs, { validate: false }) args: RecordUsageArgs, @Ctx() ctx: GraphQLContext): Promise<MetricUsage> {
     return this.meter.record(args.key, args.metric, { value: args.value, amount: args.amount }, ctx.requestId);
+  }
+
+  @Subscription(() => LicenseUsageChange, {
+    description: "A license's utilization, live: first every metric as it is, then each change as seats, leases and usage change.",
+    subscribe: ({ args, context }) => {
+      const ctx = context as GraphQLContext;
+      return ctx.streams.usage.subscribe(ctx.principal, args.licenseId as string);
+    },
+  })
+  licenseUsageChanged(@Root() change: LicenseUsageChange, @Arg('licenseId', () => ID) _licenseId: string): LicenseUsageChange {
+    return change;
   }
 }

@@ -1,5 +1,5 @@
 import { SafeIntResolver } from 'graphql-scalars';
-import { Field, Float, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 
 /** What is metered per license. */
 export enum UsageMetric {
@@ -14,6 +14,16 @@ export enum UsageMetric {
 }
 
 registerEnumType(UsageMetric, { name: 'UsageMetric' });
+
+/** The width of a bucket of the usage time series. */
+export enum UsageResolution {
+  /** Kept for 35 days. */
+  HOUR = 'HOUR',
+  /** Kept for as long as the license. */
+  DAY = 'DAY',
+}
+
+registerEnumType(UsageResolution, { name: 'UsageResolution' });
 
 @ObjectType({ simpleResolvers: true, description: 'One metric of a license: its current value against its limit.' })
 export class MetricUsage {
@@ -34,4 +44,49 @@ export class MetricUsage {
 
   @Field(() => Date, { nullable: true, description: 'When the counter starts again from zero (API_CALLS).' })
   periodEnd!: Date | null;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'A metric of a license that changed, with its new value against its limit.' })
+export class LicenseUsageChange {
+  @Field(() => ID)
+  licenseId!: string;
+
+  @Field(() => Date)
+  changedAt!: Date;
+
+  @Field(() => MetricUsage)
+  usage!: MetricUsage;
+}
+
+/** A metric's value against its limit, with its counting period where it has one. */
+export function metricUsage(metric: UsageMetric, value: number, limit: number | null, period?: { start: Date; end: Date }): MetricUsage {
+  return Object.assign(new MetricUsage(), {
+    metric,
+    value,
+    limit,
+    utilization: limit ? value / limit : null,
+    periodStart: period?.start ?? null,
+    periodEnd: period?.end ?? null,
+  });
+}
+
+@ObjectType({ simpleResolvers: true, description: 'The reports of one metric within one hour or day.' })
+export class UsageBucket {
+  @Field(() => Date)
+  start!: Date;
+
+  @Field(() => Int, { description: 'How many reports fell in it.' })
+  samples!: number;
+
+  @Field(() => SafeIntResolver, { description: 'The values reported, added up: for API_CALLS, the calls made in the bucket.' })
+  sum!: number;
+
+  @Field(() => SafeIntResolver, { description: 'The highest value the metric reached in it.' })
+  max!: number;
+
+  @Field(() => SafeIntResolver, { description: 'The value of the metric at its last report in it.' })
+  last!: number;
+
+  @Field(() => Float, { description: 'sum / samples: the average reported value (STORAGE_BYTES).' })
+  average!: number;
 }

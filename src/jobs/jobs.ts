@@ -1,0 +1,26 @@
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import type { Services } from '../server/services';
+import { PeriodicJob } from './periodic-job';
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * The periodic jobs of a server:
+ * - the lease reaper ends leases whose heartbeats stopped, so that a crashed client's seat comes back by itself
+ *   within its TTL plus one interval (checkouts also end their own license's dead leases first);
+ * - the expiry watch reminds licenses nearing the end of their term, and marks them once they have ended;
+ * - usage retention drops hourly usage buckets past their retention, every hour.
+ */
+export function periodicJobs(config: Pick<Config, 'leaseReaperIntervalMs' | 'expiryWatchIntervalMs'>, services: Services, logger: Logger) {
+  return [
+    new PeriodicJob(
+      'lease-reaper',
+      config.leaseReaperIntervalMs,
+      async (id) => ({ leasesEnded: await services.leaseLedger.reap(id) }),
+      logger,
+    ),
+    new PeriodicJob('expiry-watch', config.expiryWatchIntervalMs, (id) => services.expiryWatch.scan(id), logger),
+    new PeriodicJob('usage-retention', HOUR_MS, async () => ({ bucketsDropped: await services.usageMeter.prune() }), logger),
+  ];
+}

@@ -1,0 +1,46 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../logger';
+
+/** One pass of a job: what it did, counted (logged when anything was done). */
+export type JobPass = (requestId: string) => Promise<Record<string, number>>;
+
+/**
+ * Runs a job every interval, one pass at a time (a pass still running when the next is due is not doubled), and
+ * logs what each pass did or why it failed; a failed pass is retried at the next interval. `stop()` waits for the
+ * pass in flight, so that shutdown never cuts one in half. Passes write under their own request id, which their
+ * audit events carry.
+ */
+export class PeriodicJob {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    readonly name: string,
+    private readonly intervalMs: number,
+    private readonly pass: JobPass,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      if (!this.running) this.running = this.runOnce().finally(() => (this.running = undefined));
+    }, this.intervalMs);
+    this.timer.unref();
+  }
+
+  async runOnce(): Promise<void> {
+    try {
+      const done = await this.pass(`${this.name}-${randomUUID()}`);
+      if (Object.values(done).some((count) => count > 0)) this.logger.info({ job: this.name, ...done }, `${this.name} pass done`);
+    } catch (error) {
+      this.logger.error({ err: error, job: this.name }, `${this.name} pass failed`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+}

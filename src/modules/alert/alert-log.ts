@@ -1,0 +1,54 @@
+import type { EventChannel } from '../../common/event-channel';
+import { newId } from '../../db/ids';
+import type { SqlRunner } from '../../db/sql';
+import { AlertNode } from './alert.types';
+
+/** What raising an alert says; the log adds its id, time and acknowledgement state. */
+export type AlertFacts = Pick<AlertNode, 'organizationId' | 'licenseId' | 'kind' | 'severity' | 'message'> &
+  Partial<Pick<AlertNode, 'metric' | 'threshold' | 'value' | 'limit' | 'daysBefore' | 'expiresAt'>>;
+
+/**
+ * Responsible for raising alerts: each is written in the caller's transaction with a time-ordered id (the cursor
+ * subscribers resume from), and published once that transaction commits: stored before anyone is told, and never
+ * told of one that was rolled back.
+ */
+export class AlertLog {
+  constructor(private readonly raised: Pick<EventChannel<AlertNode>, 'publish'>) {}
+
+  async raise(sql: SqlRunner, facts: AlertFacts, now: Date): Promise<AlertNode> {
+    const alert = Object.assign(new AlertNode(), {
+      metric: null,
+      threshold: null,
+      value: null,
+      limit: null,
+      daysBefore: null,
+      expiresAt: null,
+      ...facts,
+      id: newId(now.getTime()),
+      raisedAt: now,
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+    });
+    await sql.run(
+      `insert into alert (id, organization_id, license_id, kind, severity, metric, threshold, value, limit_value, days_before, expires_at, message, raised_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        alert.id,
+        alert.organizationId,
+        alert.licenseId,
+        alert.kind,
+        alert.severity,
+        alert.metric,
+        alert.threshold,
+        alert.value,
+        alert.limit,
+        alert.daysBefore,
+        alert.expiresAt,
+        alert.message,
+        now,
+      ],
+    );
+    sql.afterCommit(() => this.raised.publish(alert));
+    return alert;
+  }
+}

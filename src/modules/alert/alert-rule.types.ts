@@ -1,0 +1,86 @@
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { UsageMetric } from '../usage/usage.types';
+
+/** Where a license's rule for a subject comes from: its own, its plan's, or the built-in default. */
+export enum RuleSource {
+  LICENSE = 'LICENSE',
+  PLAN = 'PLAN',
+  DEFAULT = 'DEFAULT',
+}
+
+registerEnumType(RuleSource, { name: 'AlertRuleSource' });
+
+@ObjectType({ simpleResolvers: true, description: 'When a metric raises threshold alerts.' })
+export class ThresholdRule {
+  @Field(() => UsageMetric)
+  metric!: UsageMetric;
+
+  @Field(() => [Int], { description: 'Thresholds in percent of the limit, ascending; empty when the metric raises none.' })
+  thresholds!: number[];
+
+  @Field(() => Int, { description: 'How many points below a threshold the metric must fall before that threshold fires again.' })
+  rearmMargin!: number;
+
+  @Field(() => RuleSource)
+  source!: RuleSource;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'When a license is reminded that its term ends.' })
+export class ExpiryNoticeRule {
+  @Field(() => [Int], { description: 'Days before the term ends, descending; empty when no reminder is wanted.' })
+  daysBefore!: number[];
+
+  @Field(() => RuleSource)
+  source!: RuleSource;
+}
+
+@ObjectType({ simpleResolvers: true, description: "A license's or a plan's alert rules, as they apply." })
+export class AlertRules {
+  @Field(() => ID, { nullable: true })
+  licenseId!: string | null;
+
+  @Field(() => ID, { nullable: true })
+  planId!: string | null;
+
+  @Field(() => [ThresholdRule], { description: 'One rule per metric.' })
+  thresholds!: ThresholdRule[];
+
+  @Field(() => ExpiryNoticeRule)
+  expiry!: ExpiryNoticeRule;
+}
+
+@InputType({ description: "Sets a metric's thresholds for a license, or for a plan (the default of its licenses)." })
+export class ThresholdRuleInput {
+  @Field(() => ID, { nullable: true, description: 'The license; give this or `planId`.' })
+  licenseId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'The plan; give this or `licenseId`.' })
+  planId?: string | null;
+
+  @Field(() => UsageMetric)
+  metric!: UsageMetric;
+
+  @Field(() => [Int], {
+    nullable: true,
+    description: 'Percent of the limit (1 to 1000, at most 10); empty for none; null to inherit from the plan or the default.',
+  })
+  thresholds?: number[] | null;
+
+  @Field(() => Int, { nullable: true, description: 'Points below a threshold that re-arm it (0 to 50); 5 when omitted.' })
+  rearmMargin?: number | null;
+}
+
+@InputType({ description: 'Sets the expiry reminders of a license, or of a plan (the default of its licenses).' })
+export class ExpiryNoticesInput {
+  @Field(() => ID, { nullable: true, description: 'The license; give this or `planId`.' })
+  licenseId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'The plan; give this or `licenseId`.' })
+  planId?: string | null;
+
+  @Field(() => [Int], {
+    nullable: true,
+    description: 'Days before the term ends (1 to 3650, at most 10); empty for none; null to inherit from the plan or the default.',
+  })
+  daysBefore?: number[] | null;
+}

@@ -1,0 +1,236 @@
+import type { Principal } from '../../auth/principal';
+import { Permission } from '../../auth/roles';
+import type { SqlGateway, SqlRunner } from '../../db/sql';
+import { AppError } from '../../errors';
+import type { AuditService } from '../audit/audit.service';
+import { UsageMetric } from '../usage/usage.types';
+import {
+  AlertRules,
+  ExpiryNoticeRule,
+  type ExpiryNoticesInput,
+  RuleSource,
+  ThresholdRule,
+  type ThresholdRuleInput,
+} from './alert-rule.types';
+
+/** Thresholds in percent of a limit, where neither the license nor its plan sets any. */
+export const DEFAULT_THRESHOLDS: readonly number[] = [80, 90, 100];
+/** How far below a threshold a metric must fall before that threshold fires again, unless a rule says otherwise. */
+export const DEFAULT_REARM_MARGIN = 5;
+/** Days before a term ends that a license is reminded of it, where neither the license nor its plan says. */
+export const DEFAULT_EXPIRY_DAYS: readonly number[] = [90, 30, 7, 1];
+/** The subject of the expiry rule, beside the usage metrics. */
+export const EXPIRY = 'EXPIRY';
+
+export type RuleSubject = UsageMetric | typeof EXPIRY;
+
+/** A stored rule: its owner is a license or a plan; levels are percents (metrics) or days (expiry). */
+export interface RuleRow {
+  owner_id: string;
+  subject: string;
+  levels: string;
+  rearm_margin: number | string | null;
+}
+
+export interface EffectiveRule {
+  levels: number[];
+  rearmMargin: number;
+  source: RuleSource;
+}
+
+const LIMITS = {
+  thresholds: { min: 1, max: 1000, count: 10, unit: 'percent' },
+  daysBefore: { min: 1, max: 3650, count: 10, unit: 'days' },
+} as const;
+
+const parseLevels = (levels: string): number[] => (levels === '' ? [] : levels.split(',').map(Number));
+
+/**
+ * The rule of a subject for a license (or a plan) from the rows of its own and its plan's rules: the license's
+ * wins over the plan's, the plan's over the default.
+ */
+export function effectiveRule(
+  rows: readonly RuleRow[],
+  owner: { licenseId: string | null; planId: string },
+  subject: RuleSubject,
+): EffectiveRule {
+  const own = owner.licenseId ? rows.find((r) => r.owner_id === owner.licenseId && r.subject === subject) : undefined;
+  const row = own ?? rows.find((r) => r.owner_id === owner.planId && r.subject === subject);
+  if (row) {
+    return {
+      levels: parseLevels(row.levels),
+      rearmMargin: row.rearm_margin === null ? DEFAULT_REARM_MARGIN : Number(row.rearm_margin),
+      source: own ? RuleSource.LICENSE : RuleSource.PLAN,
+    };
+  }
+  const levels = subject === EXPIRY ? DEFAULT_EXPIRY_DAYS : DEFAULT_THRESHOLDS;
+  return { levels: [...levels], rearmMargin: DEFAULT_REARM_MARGIN, source: RuleSource.DEFAULT };
+}
+
+/** Whole numbers in range, no repeats, not too many: checked before anything is written. */
+function checkLevels(field: keyof typeof LIMITS, levels: readonly number[]): number[] {
+  const { min, max, count, unit } = LIMITS[field];
+  if (levels.length > count) throw AppError.badInput(`At most ${count} values in \`${field}\`.`, field);
+  for (const level of levels) {
+    if (!Number.isInteger(level) || level < min || level > max) {
+      throw AppError.badInput(`Each value in \`${field}\` is a whole number of ${unit} from ${min} to ${max}; got ${level}.`, field);
+    }
+  }
+  if (new Set(levels).size !== levels.length) throw AppError.badInput(`\`${field}\` repeats a value.`, field);
+  return [...levels];
+}
+
+interface Owner {
+  licenseId: string | null;
+  planId: string;
+  organizationId: string | null;
+}
+
+interface OwnerRef {
+  licenseId?: string | null;
+  planId?: string | null;
+}
+
+interface RuleCall {
+  principal: Principal;
+  requestId: string;
+}
+
+/**
+ * Responsible for alert rules: which thresholds of which metric raise alerts, and how many days before its end a
+ * license is reminded, per license or per plan (the default of its licenses). A license's rules are set by who
+ * manages its licenses, a plan's by who manages the catalog. Rules are plain rows that the threshold watch reads
+ * with the armed state in one statement, so it runs plain SQL as well.
+ */
+export class AlertRuleService {
+  constructor(
+    private readonly db: SqlGateway,
+    private readonly audit: AuditService,
+  ) {}
+
+  async rules(call: RuleCall, ref: OwnerRef): Promise<AlertRules> {
+    return this.db.read(async (sql) => this.rulesOf(sql, await this.ownerOf(sql, call.principal, ref, 'read')));
+  }
+
+  setThresholds(call: RuleCall, input: ThresholdRuleInput): Promise<AlertRules> {
+    const levels = input.thresholds == null ? null : checkLevels('thresholds', input.thresholds).sort((a, b) => a - b);
+    const margin = input.rearmMargin ?? DEFAULT_REARM_MARGIN;
+    if (!Number.isInteger(margin) || margin < 0 || margin > 50) {
+      throw AppError.badInput('`rearmMargin` is a whole number of points from 0 to 50.', 'rearmMargin');
+    }
+    if (levels === null && input.rearmMargin != null) {
+      throw AppError.badInput('`rearmMargin` belongs to thresholds: give `thresholds` too, or neither to inherit.', 'rearmMargin');
+    }
+    return this.set(call, input, input.metric, levels === null ? null : { levels, rearmMargin: margin });
+  }
+
+  setExpiryNotices(call: RuleCall, input: ExpiryNoticesInput): Promise<AlertRules> {
+    const levels = input.daysBefore == null ? null : checkLevels('daysBefore', input.daysBefore).sort((a, b) => b - a);
+    return this.set(call, input, EXPIRY, levels === null ? null : { levels, rearmMargin: null });
+  }
+
+  private set(
+    call: RuleCall,
+    ref: OwnerRef,
+    subject: RuleSubject,
+    rule: { levels: number[]; rearmMargin: number | null } | null,
+  ): Promise<AlertRules> {
+    return this.db.write(async (sql) => {
+      const now = new Date();
+      const owner = await this.ownerOf(sql, call.principal, ref, 'write');
+      const ownerId = owner.licenseId ?? owner.planId;
+      const before = await sql.get<RuleRow>(
+        'select owner_id, subject, levels, rearm_margin from alert_rule where owner_id = ? and subject = ?',
+        [ownerId, subject],
+      );
+      const actor = call.principal.requireActor();
+      if (rule) {
+        await sql.run(
+          `insert into alert_rule (owner_id, subject, license_id, plan_id, levels, rearm_margin, updated_at, updated_by)
+           values (?, ?, ?, ?, ?, ?, ?, ?)
+           on conflict (owner_id, subject) do update set
+             levels = excluded.levels, rearm_margin = excluded.rearm_margin, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+          [
+            ownerId,
+            subject,
+            owner.licenseId,
+            owner.licenseId ? null : owner.planId,
+            rule.levels.join(','),
+            rule.rearmMargin,
+            now,
+            actor.label,
+          ],
+        );
+      } else {
+        await sql.run('delete from alert_rule where owner_id = ? and subject = ?', [ownerId, subject]);
+      }
+      const snapshot = (r: { levels: number[]; rearmMargin: number | null } | null) =>
+        r && { subject, levels: r.levels, ...(r.rearmMargin === null ? {} : { rearmMargin: r.rearmMargin }) };
+      const previous = before
+        ? { levels: parseLevels(before.levels), rearmMargin: before.rearm_margin === null ? null : Number(before.rearm_margin) }
+        : null;
+      await this.audit.recordSql(
+        sql,
+        actor,
+        call.requestId,
+        {
+          organizationId: owner.organizationId,
+          action: rule ? 'alertRule.set' : 'alertRule.clear',
+          objectType: owner.licenseId ? 'License' : 'Plan',
+          objectId: ownerId,
+          before: snapshot(previous) ?? { subject, inherited: true },
+          after: snapshot(rule) ?? { subject, inherited: true },
+        },
+        now,
+      );
+      return this.rulesOf(sql, owner);
+    });
+  }
+
+  /** Every rule as it applies to the owner: one per metric, and the expiry reminders. */
+  private async rulesOf(sql: SqlRunner, owner: Owner): Promise<AlertRules> {
+    const rows = await sql.all<RuleRow>('select owner_id, subject, levels, rearm_margin from alert_rule where owner_id in (?, ?)', [
+      owner.licenseId ?? owner.planId,
+      owner.planId,
+    ]);
+    const thresholds = Object.values(UsageMetric).map((metric) => {
+      const rule = effectiveRule(rows, owner, metric);
+      return Object.assign(new ThresholdRule(), { metric, thresholds: rule.levels, rearmMargin: rule.rearmMargin, source: rule.source });
+    });
+    const expiry = effectiveRule(rows, owner, EXPIRY);
+    return Object.assign(new AlertRules(), {
+      licenseId: owner.licenseId,
+      planId: owner.planId,
+      thresholds,
+      expiry: Object.assign(new ExpiryNoticeRule(), { daysBefore: expiry.levels, source: expiry.source }),
+    });
+  }
+
+  /**
+   * The license or plan a call names, once the caller may read it or change its rules: a license's rules are
+   * its organization's, a plan's belong to the catalog.
+   */
+  private async ownerOf(sql: SqlRunner, principal: Principal, ref: OwnerRef, access: 'read' | 'write'): Promise<Owner> {
+    if (Boolean(ref.licenseId) === Boolean(ref.planId)) {
+      throw AppError.badInput('Name either a license (`licenseId`) or a plan (`planId`).', 'licenseId');
+    }
+    if (ref.licenseId) {
+      const license = await sql.get<{ organization_id: string; plan_id: string }>(
+        'select organization_id, plan_id from license where id = ?',
+        [ref.licenseId],
+      );
+      const permission = access === 'read' ? Permission.LICENSE_READ : Permission.LICENSE_MANAGE;
+      if (!license) {
+        principal.require(permission);
+        throw AppError.notFound('License', ref.licenseId);
+      }
+      principal.requireObject(permission, license.organization_id, 'License', ref.licenseId);
+      return { licenseId: ref.licenseId, planId: license.plan_id, organizationId: license.organization_id };
+    }
+    const planId = ref.planId as string;
+    if (access === 'read') principal.requireActor();
+    else principal.require(Permission.CATALOG_MANAGE);
+    if (!(await sql.get('select id from plan where id = ?', [planId]))) throw AppError.notFound('Plan', planId);
+    return { licenseId: null, planId, organizationId: null };
+  }
+}
