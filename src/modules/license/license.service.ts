@@ -22,6 +22,8 @@ const REASON_MAX = 500;
 /** Ends the concurrent sessions of a license (the seat module's lease ledger). */
 export interface SessionTerminator {
   endAllOf(em: EntityManager, licenseId: string, reason: LeaseReleaseReason, now: Date): Promise<number>;
+  /** Counts the license's live sessions again for usage and alerts, once the leases ended are committed. */
+  recount(licenseId: string): Promise<void>;
 }
 
 /** What the audit log keeps of a license: its terms, never its key. */
@@ -209,13 +211,7 @@ export class LicenseService {
   }
 
   suspend(op: Operation, id: string, reason?: string | null): Promise<License> {
-    const why = this.reason(reason);
-    return this.change(op, id, 'license.suspend', async (license, em, now) => {
-      if (license.status !== LicenseStatus.ACTIVE) throw AppError.invalidTransition('license', license.status, 'suspend');
-      license.status = LicenseStatus.SUSPENDED;
-      license.statusReason = why;
-      return { leasesEnded: await this.sessions.endAllOf(em, license.id, LeaseReleaseReason.LICENSE_INACTIVE, now) };
-    });
+    return this.deactivate(op, id, 'suspend', LicenseStatus.SUSPENDED, reason, (status) => status === LicenseStatus.ACTIVE);
   }
 
   resume(op: Operation, id: string): Promise<License> {
@@ -228,13 +224,32 @@ export class LicenseService {
   }
 
   revoke(op: Operation, id: string, reason?: string | null): Promise<License> {
+    return this.deactivate(op, id, 'revoke', LicenseStatus.REVOKED, reason, (status) => status !== LicenseStatus.REVOKED);
+  }
+
+  /**
+   * Suspends or revokes: the license's live sessions end with it, and once that is committed its session count is
+   * observed again, for usage subscribers and threshold alerts.
+   */
+  private async deactivate(
+    op: Operation,
+    id: string,
+    verb: 'suspend' | 'revoke',
+    status: LicenseStatus,
+    reason: string | null | undefined,
+    allowedFrom: (status: LicenseStatus) => boolean,
+  ): Promise<License> {
     const why = this.reason(reason);
-    return this.change(op, id, 'license.revoke', async (license, em, now) => {
-      if (license.status === LicenseStatus.REVOKED) throw AppError.invalidTransition('license', license.status, 'revoke');
-      license.status = LicenseStatus.REVOKED;
+    let leasesEnded = 0;
+    const license = await this.change(op, id, `license.${verb}`, async (license, em, now) => {
+      if (!allowedFrom(license.status)) throw AppError.invalidTransition('license', license.status, verb);
+      license.status = status;
       license.statusReason = why;
-      return { leasesEnded: await this.sessions.endAllOf(em, license.id, LeaseReleaseReason.LICENSE_INACTIVE, now) };
+      leasesEnded = await this.sessions.endAllOf(em, license.id, LeaseReleaseReason.LICENSE_INACTIVE, now);
+      return { leasesEnded };
     });
+    if (leasesEnded > 0) await this.sessions.recount(license.id);
+    return license;
   }
 
   renew(op: Operation, id: string, input: RenewLicenseInput): Promise<License> {

@@ -171,7 +171,7 @@ export class LeaseLedger {
         return refuse(CheckoutOutcome.LICENSE_EXPIRED, 0, 'The license is outside its term and grace period.');
       }
 
-      await this.expireDead(sql, license.id, now, call, actor);
+      const ended = await this.expireDead(sql, license.id, now, call, actor);
       const expiresAt = new Date(now.getTime() + license.leaseTtlSeconds * 1000);
 
       // The same machine checking out again gets its live lease back, extended, never a second seat.
@@ -202,6 +202,7 @@ export class LeaseLedger {
           },
           now,
         );
+        if (ended.length > 0) await this.observeSessions(sql, license, seatsInUse, now);
         return {
           outcome: CheckoutOutcome.GRANTED,
           lease,
@@ -272,12 +273,14 @@ export class LeaseLedger {
       const actor = this.actorOf(license, before.fingerprint);
       if (before.releasedAt) return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: before };
       if (before.expiresAt <= now) {
+        await this.lockLicense(sql, license.id);
         const [expired] = await this.expireDead(sql, license.id, now, call, actor);
         await this.observeSessions(sql, license, await this.countLive(sql, license.id, now), now);
         return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: expired ?? before };
       }
       if (license.status !== LicenseStatus.ACTIVE) {
         // A suspended or revoked license ends its sessions at their next heartbeat.
+        await this.lockLicense(sql, license.id);
         const ended = await this.release(sql, before, LeaseReleaseReason.LICENSE_INACTIVE, actor, call, now);
         await this.observeSessions(sql, license, await this.countLive(sql, license.id, now), now);
         return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: ended };
@@ -306,7 +309,8 @@ export class LeaseLedger {
   async checkin(key: string, leaseId: string, call: ClientCall): Promise<CheckinResult> {
     return this.db.write(async (sql) => {
       const now = call.now ?? new Date();
-      const license = await this.credentials.authenticate(sql, key);
+      // Locked like a checkout's, so that the count observed after the release is the count at commit.
+      const license = await this.credentials.authenticate(sql, key, this.db.forUpdate);
       const before = leaseNodeOf(await this.leaseOf(sql, license, leaseId));
       if (before.releasedAt) return { outcome: CheckinOutcome.ALREADY_RELEASED, lease: before };
       const lease = await this.release(sql, before, LeaseReleaseReason.CHECKED_IN, this.actorOf(license, before.fingerprint), call, now);
@@ -360,20 +364,40 @@ export class LeaseLedger {
     return row !== undefined;
   }
 
+  /** Locks a license's row until the transaction ends (PostgreSQL; SQLite writes one at a time anyway). */
+  private async lockLicense(sql: SqlRunner, licenseId: string): Promise<void> {
+    if (this.db.forUpdate) await sql.get(`select id from license where id = ? ${this.db.forUpdate}`, [licenseId]);
+  }
+
+  /** Counts a license's live sessions again and tells the usage observer: after leases ended elsewhere. */
+  recount(licenseId: string, now = new Date()): Promise<void> {
+    return this.db.write((sql) => this.recountIn(sql, licenseId, now));
+  }
+
+  private async recountIn(sql: SqlRunner, licenseId: string, now: Date): Promise<void> {
+    const license = await sql.get<{ organization_id: string; plan_id: string; concurrent_sessions: number | null }>(
+      `select organization_id, plan_id, concurrent_sessions from license where id = ? ${this.db.forUpdate}`,
+      [licenseId],
+    );
+    if (!license) return;
+    const limit = license.concurrent_sessions === null ? null : Number(license.concurrent_sessions);
+    const observed = { id: licenseId, organizationId: license.organization_id, planId: license.plan_id, concurrentSessions: limit };
+    await this.observeSessions(sql, observed, await this.countLive(sql, licenseId, now), now);
+  }
+
   /** Ends every lease whose heartbeats stopped, in every license; the reaper job calls this. */
   async reap(requestId: string, now = new Date()): Promise<number> {
     return this.db.write(async (sql) => {
-      const expired = await this.expireDead(sql, null, now, { requestId, now }, null);
-      for (const licenseId of new Set(expired.map((lease) => lease.licenseId))) {
-        const license = await sql.get<{ organization_id: string; plan_id: string; concurrent_sessions: number | null }>(
-          'select organization_id, plan_id, concurrent_sessions from license where id = ?',
-          [licenseId],
+      // The licenses whose leases it ends are locked first, in id order (as checkouts lock one), so that the counts
+      // it observes are the counts at commit.
+      if (this.db.forUpdate) {
+        await sql.all(
+          `select id from license where id in (select license_id from lease where released_at is null and expires_at <= ?) order by id ${this.db.forUpdate}`,
+          [now],
         );
-        if (!license) continue;
-        const limit = license.concurrent_sessions === null ? null : Number(license.concurrent_sessions);
-        const observed = { id: licenseId, organizationId: license.organization_id, planId: license.plan_id, concurrentSessions: limit };
-        await this.observeSessions(sql, observed, await this.countLive(sql, licenseId, now), now);
       }
+      const expired = await this.expireDead(sql, null, now, { requestId, now }, null);
+      for (const licenseId of new Set(expired.map((lease) => lease.licenseId))) await this.recountIn(sql, licenseId, now);
       return expired.length;
     });
   }

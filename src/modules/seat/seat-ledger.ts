@@ -135,6 +135,8 @@ export class SeatLedger {
       call.principal.requireObject(Permission.SEAT_MANAGE, row.organization_id, 'Seat', seatId);
       const before = seatNodeOf(row);
       if (before.releasedAt) return { outcome: ReleaseSeatOutcome.ALREADY_RELEASED, seat: before };
+      // Locked like an assignment's, so that the count observed after the release is the count at commit.
+      if (this.db.forUpdate) await sql.get(`select id from license where id = ? ${this.db.forUpdate}`, [row.license_id]);
       await sql.run('update seat set released_at = ? where id = ? and released_at is null', [now, seatId]);
       const seat = Object.assign(seatNodeOf(row), { releasedAt: now });
       const limit = row.named_users === null ? null : Number(row.named_users);
