@@ -19,6 +19,8 @@ export enum ErrorCode {
   INVALID_STATE_TRANSITION = 'INVALID_STATE_TRANSITION',
   /** The operation does not apply to this kind of license (a lease on a site license). */
   UNSUPPORTED_LICENSE_TYPE = 'UNSUPPORTED_LICENSE_TYPE',
+  /** A subscriber fell too far behind and its subscription ended; subscribe again with `after` = `extensions.after`. */
+  SUBSCRIBER_TOO_SLOW = 'SUBSCRIBER_TOO_SLOW',
   /** Anything unexpected; details are logged with the request id, never sent. */
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
@@ -55,6 +57,18 @@ export class AppError extends GraphQLError {
 
   static invalidTransition(entity: string, from: string, action: string) {
     return new AppError(ErrorCode.INVALID_STATE_TRANSITION, `Cannot ${action} a ${entity} that is ${from}.`, { entity, from, action });
+  }
+
+  /**
+   * Ends the subscription of a subscriber that fell too far behind; `after` is the cursor of the last event it was
+   * sent, from which it subscribes again and misses nothing.
+   */
+  static subscriberTooSlow(limit: number, after: string | null) {
+    return new AppError(
+      ErrorCode.SUBSCRIBER_TOO_SLOW,
+      `This subscriber fell more than ${limit} events behind and was cut off: subscribe again with \`after\` set to the id of the last one received.`,
+      { after },
+    );
   }
 
   static unsupportedLicenseType(operation: string, type: string, expected: string[]) {

@@ -3,7 +3,7 @@ import type { SqlGateway } from '../db/sql';
 import { SecretDigester } from '../auth/secrets';
 import { TokenService } from '../auth/token.service';
 import type { EntityManager } from '@mikro-orm/knex';
-import { AlertBus, AlertStream } from '../modules/alert/alert-stream';
+import { AlertStream, reviveAlert } from '../modules/alert/alert-stream';
 import { AlertService } from '../modules/alert/alert.service';
 import { AlertLog } from '../modules/alert/alert-log';
 import { AlertRuleService } from '../modules/alert/alert-rules';
@@ -40,9 +40,9 @@ export function createServices(config: Pick<Config, 'secretKey'>, db: SqlGateway
   const audit = new AuditService();
   const credentials = new LicenseCredentials(digester);
   const catalog = new CatalogService(audit);
-  const bus = new AlertBus(deps.events);
+  const raised = new EventChannel(deps.events, `${deps.channelPrefix}alert.raised`, reviveAlert);
   const usageChanges = new EventChannel(deps.events, `${deps.channelPrefix}usage.changed`, reviveUsageChange);
-  const alertLog = new AlertLog(bus);
+  const alertLog = new AlertLog(raised, db.dialect === 'postgresql');
   const signals = new UsageSignals(new ThresholdWatch(alertLog), usageChanges);
   const alerts = new AlertService(audit);
   const leaseLedger = new LeaseLedger(db, credentials, audit, signals);
@@ -66,7 +66,7 @@ export function createServices(config: Pick<Config, 'secretKey'>, db: SqlGateway
     alerts,
     alertRules: new AlertRuleService(db, audit),
     expiryWatch: new ExpiryWatch(db, alertLog, audit),
-    alertStream: new AlertStream(bus, alerts, deps.fork),
+    alertStream: new AlertStream(raised, alerts, deps.fork),
   };
 }
 

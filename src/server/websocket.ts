@@ -2,23 +2,35 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { Principal } from '../auth/principal';
 import type { GraphQLContext } from './context';
+import { SubscriptionLane } from './subscription-lane';
+
+/** Close code 1013, Try Again Later (RFC 6455 registry), and its reason: for a client too slow to read what it is sent. */
+const CLOSE_TOO_SLOW = 1013;
+const TOO_SLOW_REASON = 'subscriber too slow; resume from your last cursor';
+/** How many bytes may wait to be written to one socket, by default, before it is closed as too slow. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
 
 export interface WebSocketOptions {
   schema: GraphQLSchema;
   maxPayload: number;
+  /** Bytes that may wait to be written to one socket before it is closed with 1013; 1 MiB unless given. */
+  maxBufferedBytes?: number;
   authenticate(authorization: string | undefined): Promise<Principal>;
   contextFor(principal: Principal, requestId: string): GraphQLContext;
 }
 
 /**
  * GraphQL over WebSocket (graphql-ws) on the HTTP server's port and path. The token comes in `connection_init`
- * (`{ authorization: "Bearer …" }`); a token that is not recognized closes the socket with 4403.
+ * (`{ authorization: "Bearer …" }`); a token that is not recognized closes the socket with 4403, and a client that
+ * stops reading while more than `maxBufferedBytes` wait for it is closed with 1013.
  * Returns the graphql-ws server, whose `dispose()` closes every socket.
  */
 export function serveWebSocket(http: Server, options: WebSocketOptions) {
+  const maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+  const lane = new SubscriptionLane(options.schema);
   // The WebSocket server does not attach to the HTTP server itself, so that an HTTP listen error (a port in use)
   // reaches main.ts rather than graphql-ws's error logger; upgrades to /graphql are handed over here.
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload });
@@ -41,8 +53,39 @@ export function serveWebSocket(http: Server, options: WebSocketOptions) {
           return false; // graphql-ws closes the socket with 4403 Forbidden
         }
       },
-      context: (ctx) => options.contextFor(ctx.extra.principal ?? Principal.anonymous(), randomUUID()),
+      // Documents come parsed and validated from the lane's cache, with a context that tells the lane where the
+      // subscription's messages go; results other than the lane's go out through graphql-ws, checked likewise.
+      onSubscribe: (ctx, id, payload) => {
+        const prepared = lane.prepare(payload.query);
+        if ('errors' in prepared) return prepared.errors;
+        const socket = ctx.extra.socket;
+        const contextValue = options.contextFor(ctx.extra.principal ?? Principal.anonymous(), randomUUID());
+        lane.bind(contextValue, { socket, id, closeIfTooSlow: () => closeIfTooSlow(socket, maxBufferedBytes) });
+        return {
+          schema: options.schema,
+          document: prepared.document,
+          variableValues: payload.variables,
+          operationName: payload.operationName,
+          contextValue,
+        };
+      },
+      subscribe: (args) => lane.subscribe(args),
+      onNext: (ctx) => {
+        closeIfTooSlow(ctx.extra.socket, maxBufferedBytes);
+      },
     },
     wss,
   );
+}
+
+/**
+ * Closes the socket of a client that stopped reading once more than `maxBufferedBytes` wait to be written to it.
+ * graphql-ws writes one message per operation at a time, so this is what many operations in flight (or large
+ * results) pile up; each subscription's own backlog is bounded by its stream. The close frame goes out after what
+ * is already queued: the client reads up to where it was cut off, then the reason; nothing more is queued after it.
+ */
+function closeIfTooSlow(socket: WebSocket, maxBufferedBytes: number): boolean {
+  if (socket.readyState !== socket.OPEN || socket.bufferedAmount <= maxBufferedBytes) return false;
+  socket.close(CLOSE_TOO_SLOW, TOO_SLOW_REASON);
+  return true;
 }

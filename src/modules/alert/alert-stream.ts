@@ -1,48 +1,37 @@
 import type { EntityManager } from '@mikro-orm/knex';
-import { Repeater } from '@graphql-yoga/subscription';
 import type { Principal } from '../../auth/principal';
 import { Permission } from '../../auth/roles';
+import { LiveQueue, MAX_PENDING_EVENTS } from '../../common/live-queue';
+import type { EventChannel } from '../../common/event-channel';
 import { encodeCursor } from '../../common/pagination';
 import { isId } from '../../db/ids';
 import { AppError } from '../../errors';
 import type { AlertService } from './alert.service';
 import { type AlertFilter, AlertNode } from './alert.types';
 
-const ALERT_RAISED = 'alert.raised';
 const REPLAY_PAGE = 200;
 
-/** Carries raised alerts to every subscriber: in process, or through Redis to every instance. */
-export class AlertBus {
-  constructor(private readonly target: EventTarget) {}
-
-  publish(alert: AlertNode): void {
-    this.target.dispatchEvent(new CustomEvent(ALERT_RAISED, { detail: alert }));
-  }
-
-  listen(listener: (alert: AlertNode) => void): () => void {
-    const handler = (event: Event) => listener(revive((event as CustomEvent<AlertNode>).detail));
-    this.target.addEventListener(ALERT_RAISED, handler);
-    return () => this.target.removeEventListener(ALERT_RAISED, handler);
-  }
-}
-
 /** An alert that crossed Redis arrives as JSON: its dates as strings. */
-function revive(alert: AlertNode): AlertNode {
+export function reviveAlert(alert: AlertNode): AlertNode {
+  const date = (value: Date | string | null) => (value === null ? null : new Date(value));
   return Object.assign(new AlertNode(), alert, {
     raisedAt: new Date(alert.raisedAt),
-    acknowledgedAt: alert.acknowledgedAt ? new Date(alert.acknowledgedAt) : null,
+    acknowledgedAt: date(alert.acknowledgedAt),
+    expiresAt: date(alert.expiresAt),
   });
 }
 
 /**
  * Responsible for `alertRaised`: replays the stored alerts after a subscriber's cursor, then goes live, with no
  * gap and no duplicate between the two. It listens before it reads, holds what arrives while it replays, and
- * delivers only alerts later than the last one delivered (ids are time-ordered); each subscriber sees only what
- * its token may read.
+ * delivers only alerts later than the last one delivered (ids follow commit order, see AlertLog); each subscriber
+ * sees only what its token may read. A subscriber that stops reading must not hold up the channel, the other
+ * subscribers or the process: past MAX_PENDING_EVENTS waiting for it, it is cut off with SUBSCRIBER_TOO_SLOW.
+ * What was already waiting still reaches it, in order, then the error naming the last of them, to resume from.
  */
 export class AlertStream {
   constructor(
-    private readonly bus: AlertBus,
+    private readonly raised: EventChannel<AlertNode>,
     private readonly alerts: AlertService,
     private readonly fork: () => EntityManager,
   ) {}
@@ -58,44 +47,46 @@ export class AlertStream {
       (!filter.kind || a.kind === filter.kind) &&
       (!filter.severity || a.severity === filter.severity);
 
-    return new Repeater<AlertNode>(async (push, stop) => {
-      let last = after;
-      let replaying = true;
-      const held: AlertNode[] = [];
-      const deliver = (alert: AlertNode) => {
-        if ((last !== null && alert.id <= last) || !visible(alert)) return undefined;
-        last = alert.id;
-        return push(alert);
-      };
-      // A subscriber that stops reading must not hold up the bus or the process: past the repeater's limit of
-      // pending pushes its subscription ends with an error (it can resume from its cursor), and the others go on.
-      const deliverLive = (alert: AlertNode) => {
-        try {
-          deliver(alert)?.catch((error: unknown) => stop(error));
-        } catch (error) {
-          stop(error);
-        }
-      };
-      const unlisten = this.bus.listen((alert) => {
-        if (replaying) held.push(alert);
-        else deliverLive(alert);
-      });
-      try {
-        for (;;) {
-          const page = await this.alerts.list(
-            { principal, requestId: 'alertRaised', em: this.fork() },
-            { ...filter, organizationId },
-            { first: REPLAY_PAGE, after: last ? encodeCursor(last) : null },
-          );
-          for (const alert of page.nodes) await deliver(alert);
-          if (!page.pageInfo.hasNextPage) break;
-        }
-        replaying = false;
-        for (const alert of held.sort((a, b) => (a.id < b.id ? -1 : 1))) deliverLive(alert);
-        await stop;
-      } finally {
-        unlisten();
+    const queue = new LiveQueue<AlertNode>();
+    let last = after; // the id of the last alert queued for the subscriber
+    let replaying = true;
+    const held: AlertNode[] = [];
+    const cutOff = () => queue.fail(AppError.subscriberTooSlow(MAX_PENDING_EVENTS, last));
+    const later = (alert: AlertNode) => last === null || alert.id > last;
+    const enqueue = (alert: AlertNode) => {
+      last = alert.id;
+      queue.push(alert);
+    };
+    const deliverLive = (alert: AlertNode) => {
+      if (!later(alert)) return;
+      if (queue.waiting >= MAX_PENDING_EVENTS) cutOff();
+      else enqueue(alert);
+    };
+    queue.onClose(
+      this.raised.listen((alert) => {
+        if (!visible(alert)) return;
+        if (!replaying) deliverLive(alert);
+        else if (held.length < MAX_PENDING_EVENTS) held.push(alert);
+        else cutOff();
+      }),
+    );
+    const replay = async () => {
+      for (;;) {
+        const page = await this.alerts.list(
+          { principal, requestId: 'alertRaised', em: this.fork() },
+          { ...filter, organizationId },
+          { first: REPLAY_PAGE, after: last ? encodeCursor(last) : null },
+        );
+        if (queue.isClosed) return;
+        for (const alert of page.nodes) if (later(alert)) enqueue(alert);
+        // The next page is read once the subscriber has taken this one: a stalled one holds one page at most.
+        await queue.drained();
+        if (!page.pageInfo.hasNextPage || queue.isClosed) break;
       }
-    });
+      replaying = false;
+      for (const alert of held.splice(0).sort((a, b) => (a.id < b.id ? -1 : 1))) deliverLive(alert);
+    };
+    replay().catch((error: unknown) => queue.fail(error));
+    return queue;
   }
 }
