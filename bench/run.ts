@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: each benchmark against its floor, then a summary. Servers run as child processes on
- * 127.0.0.1 with fresh SQLite files in a temporary directory; autocannon drives them from this process.
+ * 127.0.0.1 with fresh SQLite files in a temporary directory; autocannon drives the HTTP benchmarks from this
+ * process, and the WebSocket subscribers run in client processes of their own. BENCH_ONLY picks benchmarks by name.
  * Exits non-zero only when something crashed: a missed target is reported, not fatal.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,7 +10,26 @@ import { join } from 'node:path';
 import { SETTINGS } from './load';
 import { type BenchReport, fixed, table, verdictOf } from './report';
 import { benchSeats } from './seats.bench';
+import { benchSubscribers } from './subscribers.bench';
 import { benchValidate } from './validate.bench';
+
+/** Every benchmark, by the name BENCH_ONLY selects it with, in the order they run. */
+const BENCHMARKS: Record<string, (workdir: string) => Promise<BenchReport>> = {
+  validate: benchValidate,
+  seats: benchSeats,
+  subscribers: benchSubscribers,
+};
+
+/** BENCH_ONLY=subscribers (or a comma-separated list) runs only those benchmarks; unset, all of them. */
+function selectedBenchmarks(): string[] {
+  const only =
+    process.env.BENCH_ONLY?.split(',')
+      .map((name) => name.trim())
+      .filter(Boolean) ?? [];
+  const unknown = only.filter((name) => !(name in BENCHMARKS));
+  if (unknown.length) throw new Error(`BENCH_ONLY names no benchmark ${unknown.join(', ')}; known: ${Object.keys(BENCHMARKS).join(', ')}`);
+  return only.length ? Object.keys(BENCHMARKS).filter((name) => only.includes(name)) : Object.keys(BENCHMARKS);
+}
 
 function summary(reports: BenchReport[]): string {
   const rows = reports.flatMap((report) => report.rows);
@@ -42,12 +62,14 @@ const loadNote = (when: string) =>
     .join(' ')} (1, 5, 15 min) on ${availableParallelism()} cores`;
 
 async function main(): Promise<void> {
+  const selected = selectedBenchmarks();
   const workdir = mkdtempSync(join(tmpdir(), 'license-bench-'));
   const started = Date.now();
   try {
     console.log(`benchmarks in ${workdir}; autocannon, ${SETTINGS.connections} connections for project and floor alike`);
     console.log(loadNote('before'));
-    const reports = [await benchValidate(workdir), await benchSeats(workdir)];
+    const reports: BenchReport[] = [];
+    for (const name of selected) reports.push(await BENCHMARKS[name]!(workdir));
     console.log(`\n== summary (${((Date.now() - started) / 1000).toFixed(0)} s)\n${summary(reports)}`);
     console.log(`\n${loadNote('after')}`);
   } finally {
