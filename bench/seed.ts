@@ -30,52 +30,33 @@ export const CHECKIN = `mutation Checkin($key: String!, $leaseId: ID!) {
 export interface SeededLicense {
   key: string;
   licenseId: string;
-  /** A feature of the product that the license entitles. */
-  feature: string;
 }
 
-/**
- * An organization, a product with a CORE and a PREMIUM feature, a CONCURRENT plan including both, and one
- * license issued from it: what a customer's client application holds.
- */
-export async function seedConcurrentLicense(url: string, token: string, concurrentSessions: number): Promise<SeededLicense> {
+/** What a seeded license is made of: its organization's name, its product and its plan (of that product). */
+interface Seed {
+  organization: string;
+  product: Record<string, unknown>;
+  plan: Record<string, unknown>;
+}
+
+/** The seed chain: an organization, a product, a plan of it, and one license issued from the plan. */
+async function seedLicense(url: string, token: string, seed: Seed): Promise<SeededLicense> {
   const { createOrganization } = await graphql<{ createOrganization: { id: string } }>(
     url,
     'mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { id } }',
-    { input: { name: 'Bench Industries' } },
+    { input: { name: seed.organization } },
     token,
   );
   const { createProduct } = await graphql<{ createProduct: { id: string } }>(
     url,
     'mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }',
-    {
-      input: {
-        key: 'studio',
-        name: 'Studio',
-        features: [
-          { key: 'export', name: 'Export', tier: 'CORE' },
-          { key: 'copilot', name: 'Copilot', tier: 'PREMIUM' },
-        ],
-      },
-    },
+    { input: seed.product },
     token,
   );
   const { createPlan } = await graphql<{ createPlan: { id: string } }>(
     url,
     'mutation($input: CreatePlanInput!) { createPlan(input: $input) { id } }',
-    {
-      input: {
-        productId: createProduct.id,
-        key: 'floating',
-        name: 'Floating',
-        licenseType: 'CONCURRENT',
-        limits: { concurrentSessions },
-        // Long enough that no lease expires during a run: expiry is not what is measured.
-        leaseTtlSeconds: 600,
-        featureKeys: ['export', 'copilot'],
-        termDays: 365,
-      },
-    },
+    { input: { productId: createProduct.id, termDays: 365, ...seed.plan } },
     token,
   );
   const { issueLicense } = await graphql<{ issueLicense: { key: string; license: { id: string } } }>(
@@ -84,5 +65,46 @@ export async function seedConcurrentLicense(url: string, token: string, concurre
     { input: { organizationId: createOrganization.id, planId: createPlan.id } },
     token,
   );
-  return { key: issueLicense.key, licenseId: issueLicense.license.id, feature: 'copilot' };
+  return { key: issueLicense.key, licenseId: issueLicense.license.id };
+}
+
+/**
+ * A product with a CORE and a PREMIUM feature, a CONCURRENT plan including both, and one license issued from it:
+ * what a customer's client application holds. `feature` is the premium feature it entitles.
+ */
+export async function seedConcurrentLicense(
+  url: string,
+  token: string,
+  concurrentSessions: number,
+): Promise<SeededLicense & { feature: string }> {
+  const license = await seedLicense(url, token, {
+    organization: 'Bench Industries',
+    product: {
+      key: 'studio',
+      name: 'Studio',
+      features: [
+        { key: 'export', name: 'Export', tier: 'CORE' },
+        { key: 'copilot', name: 'Copilot', tier: 'PREMIUM' },
+      ],
+    },
+    plan: {
+      key: 'floating',
+      name: 'Floating',
+      licenseType: 'CONCURRENT',
+      limits: { concurrentSessions },
+      // Long enough that no lease expires during a run: expiry is not what is measured.
+      leaseTtlSeconds: 600,
+      featureKeys: ['export', 'copilot'],
+    },
+  });
+  return { ...license, feature: 'copilot' };
+}
+
+/** A SUBSCRIPTION license with a storage limit: usage reported against it raises threshold alerts. */
+export function seedStorageLicense(url: string, token: string, storageBytes: number): Promise<SeededLicense> {
+  return seedLicense(url, token, {
+    organization: 'Bench Storage',
+    product: { key: 'vault', name: 'Vault' },
+    plan: { key: 'storage', name: 'Storage', licenseType: 'SUBSCRIPTION', limits: { storageBytes } },
+  });
 }

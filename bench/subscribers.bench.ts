@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Measurement, SLOW_MS } from './load';
 import { assertAlive, type ChildServer, startChild, startProject } from './process';
 import { type BenchReport, below, exactly, fixed, type SummaryRow, type TargetCheck } from './report';
-import { graphql } from './seed';
+import { graphql, seedStorageLicense } from './seed';
 import { type Receipts, wallClock } from './subscriber-messages';
 import { type Delivery, type Opened, SubscriberPool } from './subscriber-pool';
 
@@ -230,44 +230,6 @@ function accountFor(raised: string[], receipts: Receipts, subscribers: number, r
   return { expected, lost: expected - received, unexpected };
 }
 
-/** An organization, a product, a SUBSCRIPTION plan with a storage limit, and one license issued from it. */
-async function seedStorageLicense(url: string, token: string): Promise<{ key: string; licenseId: string }> {
-  const { createOrganization } = await graphql<{ createOrganization: { id: string } }>(
-    url,
-    'mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { id } }',
-    { input: { name: 'Bench Storage' } },
-    token,
-  );
-  const { createProduct } = await graphql<{ createProduct: { id: string } }>(
-    url,
-    'mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }',
-    { input: { key: 'vault', name: 'Vault' } },
-    token,
-  );
-  const { createPlan } = await graphql<{ createPlan: { id: string } }>(
-    url,
-    'mutation($input: CreatePlanInput!) { createPlan(input: $input) { id } }',
-    {
-      input: {
-        productId: createProduct.id,
-        key: 'storage',
-        name: 'Storage',
-        licenseType: 'SUBSCRIPTION',
-        limits: { storageBytes: STORAGE_LIMIT },
-        termDays: 365,
-      },
-    },
-    token,
-  );
-  const { issueLicense } = await graphql<{ issueLicense: { key: string; license: { id: string } } }>(
-    url,
-    'mutation($input: IssueLicenseInput!) { issueLicense(input: $input) { key license { id } } }',
-    { input: { organizationId: createOrganization.id, planId: createPlan.id } },
-    token,
-  );
-  return { key: issueLicense.key, licenseId: issueLicense.license.id };
-}
-
 /** The CRITICAL alerts the project stored for the license, page by page. */
 async function storedCriticalAlerts(url: string, token: string, filter: Target['filter']): Promise<string[]> {
   const ids: string[] = [];
@@ -286,7 +248,7 @@ async function measureProject(workdir: string, subscribers: number): Promise<Del
   try {
     const { url, token } = server.info;
     if (!token) throw new Error('the fresh database gave no bootstrap token');
-    const license = await seedStorageLicense(url, token);
+    const license = await seedStorageLicense(url, token, STORAGE_LIMIT);
     const filter = { licenseId: license.licenseId, severity: 'CRITICAL' } as const;
     return await deliver(
       {

@@ -46,6 +46,17 @@ export interface SqlGateway {
   close(): Promise<void>;
 }
 
+/** Tables whose rows writers lock to count and change what hangs off them (a license's seats and leases). */
+type LockedTable = 'license';
+
+/**
+ * Locks a row until the transaction ends, where the database has row locks (PostgreSQL); on SQLite the write
+ * transaction already excludes every other writer, so nothing is read.
+ */
+export async function lockRow(db: Pick<SqlGateway, 'forUpdate'>, sql: SqlRunner, table: LockedTable, id: string): Promise<void> {
+  if (db.forUpdate) await sql.get(`select id from ${table} where id = ? ${db.forUpdate}`, [id]);
+}
+
 /**
  * Dates arrive as epoch milliseconds from SQLite, and from PostgreSQL as the text of a timestamptz
  * (`2026-11-28 08:01:51.123+00`: MikroORM keeps pg from parsing them) or as a `Date`.

@@ -19,10 +19,9 @@ import { LeaseLedger } from '../modules/seat/lease-ledger';
 import { SeatLedger } from '../modules/seat/seat-ledger';
 import { SeatService } from '../modules/seat/seat.service';
 import { UsageMeter } from '../modules/usage/usage-meter';
-import { UsageSignals } from '../modules/usage/usage-signals';
+import { reviveUsageChange, UsageSignals } from '../modules/usage/usage-signals';
 import { UsageStream } from '../modules/usage/usage-stream';
 import { UsageService } from '../modules/usage/usage.service';
-import { LicenseUsageChange, MetricUsage } from '../modules/usage/usage.types';
 import { EventChannel } from '../common/event-channel';
 
 /** The composition root: every service, built once per process and shared by all requests. */
@@ -68,18 +67,6 @@ export function createServices(config: Pick<Config, 'secretKey'>, db: SqlGateway
     expiryWatch: new ExpiryWatch(db, alertLog, audit),
     alertStream: new AlertStream(raised, alerts, deps.fork),
   };
-}
-
-/** A usage change that crossed Redis arrives as JSON: its dates as strings. */
-function reviveUsageChange(change: LicenseUsageChange): LicenseUsageChange {
-  const date = (value: Date | string | null) => (value === null ? null : new Date(value));
-  return Object.assign(new LicenseUsageChange(), change, {
-    changedAt: new Date(change.changedAt),
-    usage: Object.assign(new MetricUsage(), change.usage, {
-      periodStart: date(change.usage.periodStart),
-      periodEnd: date(change.usage.periodEnd),
-    }),
-  });
 }
 
 export type Services = ReturnType<typeof createServices>;

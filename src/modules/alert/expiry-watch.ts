@@ -1,5 +1,5 @@
 import type { SqlGateway, SqlRunner } from '../../db/sql';
-import { toDate } from '../../db/sql';
+import { lockRow, toDate } from '../../db/sql';
 import type { AuditService } from '../audit/audit.service';
 import { LicenseStatus } from '../license/license.enums';
 import type { AlertLog } from './alert-log';
@@ -122,7 +122,7 @@ export class ExpiryWatch {
   /** Raises a notice unless it was raised already (by another pass or instance); returns whether it did. */
   private async notify(sql: SqlRunner, license: Candidate, term: Term, notice: DueNotice, requestId: string, now: Date): Promise<boolean> {
     // The license row first, then the alert order (see AlertLog): the order every change raising an alert locks in.
-    if (this.db.forUpdate) await sql.get(`select id from license where id = ? ${this.db.forUpdate}`, [license.id]);
+    await lockRow(this.db, sql, 'license', license.id);
     const claimed = await sql.all<{ license_id: string }>(
       `insert into alert_notice (license_id, notice, term_ends_at, noted_at) values (?, ?, ?, ?)
        on conflict (license_id, notice, term_ends_at) do nothing returning license_id`,

@@ -1,13 +1,13 @@
-import type { UsageObserver } from '../usage/usage-signals';
 import type { EntityManager } from '@mikro-orm/knex';
 import type { Actor } from '../../auth/principal';
 import { checkClientArguments } from '../../common/input';
 import { newId } from '../../db/ids';
-import { type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
+import { lockRow, type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
 import { AppError } from '../../errors';
 import type { AuditService } from '../audit/audit.service';
 import type { KeyedLicense, LicenseCredentials } from '../license/license-credentials';
 import { LicenseStatus, LicenseType } from '../license/license.enums';
+import type { UsageObserver } from '../usage/usage-signals';
 import { UsageMetric } from '../usage/usage.types';
 import { graceEndsAt } from '../license/validation';
 import { Lease } from './lease.entity';
@@ -273,14 +273,14 @@ export class LeaseLedger {
       const actor = this.actorOf(license, before.fingerprint);
       if (before.releasedAt) return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: before };
       if (before.expiresAt <= now) {
-        await this.lockLicense(sql, license.id);
+        await lockRow(this.db, sql, 'license', license.id);
         const [expired] = await this.expireDead(sql, license.id, now, call, actor);
         await this.observeSessions(sql, license, await this.countLive(sql, license.id, now), now);
         return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: expired ?? before };
       }
       if (license.status !== LicenseStatus.ACTIVE) {
         // A suspended or revoked license ends its sessions at their next heartbeat.
-        await this.lockLicense(sql, license.id);
+        await lockRow(this.db, sql, 'license', license.id);
         const ended = await this.release(sql, before, LeaseReleaseReason.LICENSE_INACTIVE, actor, call, now);
         await this.observeSessions(sql, license, await this.countLive(sql, license.id, now), now);
         return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: ended };
@@ -362,11 +362,6 @@ export class LeaseLedger {
       [licenseId, fingerprint, now],
     );
     return row !== undefined;
-  }
-
-  /** Locks a license's row until the transaction ends (PostgreSQL; SQLite writes one at a time anyway). */
-  private async lockLicense(sql: SqlRunner, licenseId: string): Promise<void> {
-    if (this.db.forUpdate) await sql.get(`select id from license where id = ? ${this.db.forUpdate}`, [licenseId]);
   }
 
   /** Counts a license's live sessions again and tells the usage observer: after leases ended elsewhere. */

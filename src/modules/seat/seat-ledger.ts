@@ -1,11 +1,11 @@
-import type { UsageObserver } from '../usage/usage-signals';
 import type { Principal } from '../../auth/principal';
 import { Permission } from '../../auth/roles';
 import { newId } from '../../db/ids';
-import { type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
+import { lockRow, type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
 import { AppError } from '../../errors';
 import type { AuditService } from '../audit/audit.service';
 import { LicenseStatus, LicenseType } from '../license/license.enums';
+import type { UsageObserver } from '../usage/usage-signals';
 import { UsageMetric } from '../usage/usage.types';
 import { AssignSeatOutcome, type AssignSeatResult, ReleaseSeatOutcome, type ReleaseSeatResult, SeatNode } from './seat.types';
 
@@ -136,7 +136,7 @@ export class SeatLedger {
       const before = seatNodeOf(row);
       if (before.releasedAt) return { outcome: ReleaseSeatOutcome.ALREADY_RELEASED, seat: before };
       // Locked like an assignment's, so that the count observed after the release is the count at commit.
-      if (this.db.forUpdate) await sql.get(`select id from license where id = ? ${this.db.forUpdate}`, [row.license_id]);
+      await lockRow(this.db, sql, 'license', row.license_id);
       await sql.run('update seat set released_at = ? where id = ? and released_at is null', [now, seatId]);
       const seat = Object.assign(seatNodeOf(row), { releasedAt: now });
       const limit = row.named_users === null ? null : Number(row.named_users);

@@ -1,7 +1,7 @@
 import type { EventChannel } from '../../common/event-channel';
 import type { SqlRunner } from '../../db/sql';
 import type { ThresholdWatch } from '../alert/threshold-watch';
-import { LicenseUsageChange, type MetricUsage, metricUsage, type UsageMetric } from './usage.types';
+import { LicenseUsageChange, MetricUsage, metricUsage, type UsageMetric } from './usage.types';
 
 /** A metric's new value, told inside the transaction that changed it. */
 export interface Observed {
@@ -18,6 +18,18 @@ export interface Observed {
 /** Told of every change of a metric, inside the transaction that made it. */
 export interface UsageObserver {
   observe(sql: SqlRunner, observed: Observed, now: Date): Promise<void>;
+}
+
+/** A usage change that crossed Redis arrives as JSON: its dates as strings. */
+export function reviveUsageChange(change: LicenseUsageChange): LicenseUsageChange {
+  const date = (value: Date | string | null) => (value === null ? null : new Date(value));
+  return Object.assign(new LicenseUsageChange(), change, {
+    changedAt: new Date(change.changedAt),
+    usage: Object.assign(new MetricUsage(), change.usage, {
+      periodStart: date(change.usage.periodStart),
+      periodEnd: date(change.usage.periodEnd),
+    }),
+  });
 }
 
 export function usageChangeOf(licenseId: string, usage: MetricUsage, changedAt: Date): LicenseUsageChange {
