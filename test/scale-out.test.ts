@@ -4,7 +4,13 @@ import { print } from 'graphql';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { AlertRaisedDocument, type AlertRaisedSubscription, RecordUsageDocument } from './generated/graphql';
+import {
+  AlertRaisedDocument,
+  type AlertRaisedSubscription,
+  LicenseUsageChangedDocument,
+  type LicenseUsageChangedSubscription,
+  RecordUsageDocument,
+} from './generated/graphql';
 import { POSTGRES_URL } from './support/databases';
 import { licensed } from './support/factories';
 import { startTestServer, TEST_SECRET, type TestServer } from './support/server';
@@ -77,6 +83,52 @@ describe.skipIf(!POSTGRES_URL || !REDIS_URL)('two instances on PostgreSQL and Re
       ]);
     } finally {
       await client.dispose();
+    }
+  });
+
+  it('carries usage changes between instances, and keeps apart deployments sharing Redis under another prefix', async () => {
+    const { key, licenseId } = await licensed(first, 'SUBSCRIPTION', { limits: { storageBytes: 1000 } });
+    // A third instance on the same database and Redis, but of another deployment: its channels have another prefix.
+    const other = await startTestServer('postgresql', { redisUrl: REDIS_URL, redisChannelPrefix: 'another-deployment:' }, first);
+    const subscriber = (t: TestServer) => {
+      const client = createClient({
+        url: t.url.replace('http', 'ws'),
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${t.admin}` },
+      });
+      const usage: LicenseUsageChangedSubscription['licenseUsageChanged'][] = [];
+      const alerts: AlertRaisedSubscription['alertRaised'][] = [];
+      client.subscribe<LicenseUsageChangedSubscription>(
+        { query: print(LicenseUsageChangedDocument), variables: { licenseId } },
+        { next: (r) => r.data && usage.push(r.data.licenseUsageChanged), error: () => undefined, complete: () => undefined },
+      );
+      client.subscribe<AlertRaisedSubscription>(
+        { query: print(AlertRaisedDocument), variables: { filter: { licenseId } } },
+        { next: (r) => r.data && alerts.push(r.data.alertRaised), error: () => undefined, complete: () => undefined },
+      );
+      return { client, usage, alerts };
+    };
+    const same = subscriber(first);
+    const apart = subscriber(other);
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      await fetch(secondUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: print(RecordUsageDocument), variables: { key, metric: 'STORAGE_BYTES', value: 850 } }),
+      });
+      const deadline = Date.now() + 10_000;
+      while ((same.usage.length < 5 || same.alerts.length < 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 300));
+      // The snapshot (four metrics), then the change made on the second instance; and its alert.
+      expect(same.usage.slice(4).map((c) => [c.usage.metric, c.usage.value, c.usage.utilization])).toEqual([['STORAGE_BYTES', 850, 0.85]]);
+      expect(same.alerts.map((a) => a.threshold)).toEqual([80]);
+      // The other deployment's subscribers got their snapshot, and nothing of this deployment's events.
+      expect(apart.usage).toHaveLength(4);
+      expect(apart.alerts).toEqual([]);
+    } finally {
+      await Promise.all([same.client.dispose(), apart.client.dispose()]);
+      await other.close();
     }
   });
 });

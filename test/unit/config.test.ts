@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config';
+
+const base = { SECRET_KEY: 'a-secret-key-of-at-least-thirty-two-characters', SQLITE_PATH: ':memory:' };
+
+describe('configuration of alerts and channels', () => {
+  it('prefixes Redis channels with license-manager: unless told otherwise, and looks for expiring licenses every minute', () => {
+    expect(loadConfig(base)).toMatchObject({ redisChannelPrefix: 'license-manager:', expiryWatchIntervalMs: 60_000 });
+    expect(loadConfig({ ...base, REDIS_CHANNEL_PREFIX: 'eu-west.prod:', EXPIRY_WATCH_INTERVAL_MS: '5000' })).toMatchObject({
+      redisChannelPrefix: 'eu-west.prod:',
+      expiryWatchIntervalMs: 5000,
+    });
+  });
+
+  it('refuses a channel prefix with spaces, wildcards or over 64 characters, and an interval out of range', () => {
+    for (const prefix of ['two words', 'alerts*', 'x'.repeat(65)]) {
+      expect(() => loadConfig({ ...base, REDIS_CHANNEL_PREFIX: prefix })).toThrow(ConfigError);
+    }
+    expect(() => loadConfig({ ...base, EXPIRY_WATCH_INTERVAL_MS: '10' })).toThrow(/EXPIRY_WATCH_INTERVAL_MS must be between/);
+  });
+});
