@@ -40,6 +40,8 @@ const KEY_FORMAT = /^AINX(-[0-9A-HJKMNP-TV-Z]{8}){4}$/;
 const UNKNOWN_KEY = 'AINX-00000000-00000000-00000000-00000000';
 const UNKNOWN_ID = '01900000-0000-7000-8000-000000000000';
 const daysFromNow = (days: number) => new Date(Date.now() + days * DAY_MS).toISOString();
+/** One instant, taken once: two calls of daysFromNow may fall in different milliseconds. */
+const TEN_DAYS_ON = daysFromNow(10);
 
 async function licensesOf(t: TestServer, organizationId: string) {
   return (await t.ok(LicensesDocument, { filter: { organizationId }, first: 200 })).licenses.nodes;
@@ -473,7 +475,7 @@ describeEachDatabase('licenses', (server) => {
       ['a negative grace period', { gracePeriodDays: -1 }],
       ['a zero-day term', { termDays: 0 }],
       ['an end before the start', { startsAt: daysFromNow(10), expiresAt: daysFromNow(5) }],
-      ['an end equal to the start', { startsAt: daysFromNow(10), expiresAt: daysFromNow(10) }],
+      ['an end equal to the start', { startsAt: TEN_DAYS_ON, expiresAt: TEN_DAYS_ON }],
       ['an end before now without a start', { expiresAt: daysFromNow(-1) }],
       ['a date that is not one', { expiresAt: '2027-02-30T25:00:00Z' }],
       ['PERCENT overage without a percent', { overage: { policy: 'PERCENT' as const } }],

@@ -24,7 +24,7 @@ describe.skipIf(!hasChromium)(hasChromium ? TITLE : `${TITLE} (${CHROMIUM_MISSIN
   beforeAll(async () => {
     t = await startTestServer('sqlite');
     browser = await launchOfflineBrowser(new URL(t.url).origin);
-  });
+  }, 120_000);
   afterAll(async () => {
     await browser?.close();
     await t?.close();

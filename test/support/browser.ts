@@ -50,7 +50,9 @@ export async function launchOfflineBrowser(origin: string): Promise<OfflineBrows
     if (parsed.protocol === 'data:' || parsed.protocol === 'blob:') return true;
     return parsed.origin === origin || parsed.origin === origin.replace(/^http/, 'ws');
   };
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 15_000 });
+  // Chromium can take long to start on a busy 2-core machine (test files run side by side): a launch deadline,
+  // not a measure of anything under test.
+  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 90_000 });
   return {
     async open() {
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, serviceWorkers: 'block' });
