@@ -648,8 +648,8 @@ const ACCESS: Record<string, Attempt[]> = {
       RecordUsageDocument,
       (w) => ({ key: w.a.concurrent.key, metric: 'API_CALLS' as const, amount: 3 }),
       answered(EVERY_ROLE, (d) => {
-        expect(d.recordUsage.metric).toBe('API_CALLS');
-        expect(d.recordUsage.value).toBeGreaterThanOrEqual(3);
+        expect(d.recordUsage.usage.metric).toBe('API_CALLS');
+        expect(d.recordUsage.usage.value).toBeGreaterThanOrEqual(3);
       }),
       true,
     ),

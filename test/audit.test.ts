@@ -800,7 +800,7 @@ const AUDITED: Record<string, AuditCase> = {
       const license = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId });
       await t.ok(RecordUsageDocument, { key: license.key, metric: 'API_CALLS', amount: 2 }, null);
       const { recordUsage } = await act(() => t.ok(RecordUsageDocument, { key: license.key, metric: 'API_CALLS', amount: 5 }, null));
-      expect(recordUsage.value).toBe(7);
+      expect(recordUsage.usage.value).toBe(7);
       return {
         action: 'usage.record',
         objectType: 'License',

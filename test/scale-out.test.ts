@@ -74,7 +74,7 @@ describe.skipIf(!POSTGRES_URL || !REDIS_URL)('two instances on PostgreSQL and Re
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ query: print(RecordUsageDocument), variables: { key, metric: 'STORAGE_BYTES', value: 950 } }),
       });
-      expect(((await answer.json()) as { data: { recordUsage: { value: number } } }).data.recordUsage.value).toBe(950);
+      expect(((await answer.json()) as { data: { recordUsage: { usage: { value: number } } } }).data.recordUsage.usage.value).toBe(950);
       const deadline = Date.now() + 10_000;
       while (received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       expect(received.map((a) => [a.licenseId, a.threshold])).toEqual([

@@ -19,11 +19,11 @@ describeEachDatabase('usage metering', (server) => {
       limits: { storageBytes: 1000, apiCallsPerPeriod: 50, apiCallPeriod: 'MONTH' },
     });
     await t.ok(RecordUsageDocument, { key, metric: 'STORAGE_BYTES', value: 700 }, null);
-    const storage = (await t.ok(RecordUsageDocument, { key, metric: 'STORAGE_BYTES', value: 400 }, null)).recordUsage;
+    const storage = (await t.ok(RecordUsageDocument, { key, metric: 'STORAGE_BYTES', value: 400 }, null)).recordUsage.usage;
     expect(storage).toMatchObject({ metric: 'STORAGE_BYTES', value: 400, limit: 1000, utilization: 0.4, periodStart: null });
 
     await t.ok(RecordUsageDocument, { key, metric: 'API_CALLS' }, null);
-    const calls = (await t.ok(RecordUsageDocument, { key, metric: 'API_CALLS', amount: 39 }, null)).recordUsage;
+    const calls = (await t.ok(RecordUsageDocument, { key, metric: 'API_CALLS', amount: 39 }, null)).recordUsage.usage;
     expect(calls).toMatchObject({ metric: 'API_CALLS', value: 40, limit: 50, utilization: 0.8 });
     const now = new Date();
     expect(calls.periodStart).toBe(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)).toISOString());
@@ -50,8 +50,8 @@ describeEachDatabase('usage metering', (server) => {
     const meter = t.server.services.usageMeter;
     const monday = new Date(Date.UTC(2026, 10, 30, 23, 30));
     const tuesday = new Date(Date.UTC(2026, 11, 1, 0, 30));
-    expect((await meter.record(key, 'API_CALLS' as never, { amount: 60 }, 'r1', monday)).value).toBe(60);
-    const next = await meter.record(key, 'API_CALLS' as never, { amount: 5 }, 'r2', tuesday);
+    expect((await meter.record(key, 'API_CALLS' as never, { amount: 60 }, 'r1', monday)).usage.value).toBe(60);
+    const next = (await meter.record(key, 'API_CALLS' as never, { amount: 5 }, 'r2', tuesday)).usage;
     expect(next).toMatchObject({ value: 5, periodStart: new Date(Date.UTC(2026, 11, 1)), periodEnd: new Date(Date.UTC(2026, 11, 2)) });
     const license = {
       id: licenseId,

@@ -19,6 +19,7 @@ import { Migration20261128100000_usage } from '../../migrations/Migration2026112
 import { Migration20261128110000_alerts } from '../../migrations/Migration20261128110000_alerts';
 import { Migration20261128120000_alert_rules } from '../../migrations/Migration20261128120000_alert_rules';
 import { Migration20261128130000_usage_retention } from '../../migrations/Migration20261128130000_usage_retention';
+import { Migration20261128140000_compliance } from '../../migrations/Migration20261128140000_compliance';
 
 export const ENTITIES = [Organization, Product, Feature, Plan, License, Seat, Lease, ApiToken, AuditEvent, Alert];
 
@@ -32,6 +33,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261128110000_alerts', class: Migration20261128110000_alerts },
   { name: 'Migration20261128120000_alert_rules', class: Migration20261128120000_alert_rules },
   { name: 'Migration20261128130000_usage_retention', class: Migration20261128130000_usage_retention },
+  { name: 'Migration20261128140000_compliance', class: Migration20261128140000_compliance },
 ];
 
 /** Records, while asked to, the SQL statements the process runs, so that tests can assert what a request costs. */

@@ -10,9 +10,15 @@ const HOUR_MS = 3_600_000;
  * - the lease reaper ends leases whose heartbeats stopped, so that a crashed client's seat comes back by itself
  *   within its TTL plus one interval (checkouts also end their own license's dead leases first);
  * - the expiry watch reminds licenses nearing the end of their term, and marks them once they have ended;
- * - usage retention drops hourly usage buckets past their retention, every hour.
+ * - usage retention drops hourly usage buckets past their retention, every hour;
+ * - the compliance scan evaluates every active license against its limits and terms (on PostgreSQL one instance at a
+ *   time: the others skip their turn).
  */
-export function periodicJobs(config: Pick<Config, 'leaseReaperIntervalMs' | 'expiryWatchIntervalMs'>, services: Services, logger: Logger) {
+export function periodicJobs(
+  config: Pick<Config, 'leaseReaperIntervalMs' | 'expiryWatchIntervalMs' | 'complianceScanIntervalMs'>,
+  services: Services,
+  logger: Logger,
+) {
   return [
     new PeriodicJob(
       'lease-reaper',
@@ -22,5 +28,21 @@ export function periodicJobs(config: Pick<Config, 'leaseReaperIntervalMs' | 'exp
     ),
     new PeriodicJob('expiry-watch', config.expiryWatchIntervalMs, (id) => services.expiryWatch.scan(id), logger),
     new PeriodicJob('usage-retention', HOUR_MS, async () => ({ bucketsDropped: await services.usageMeter.prune() }), logger),
+    new PeriodicJob(
+      'compliance-scan',
+      config.complianceScanIntervalMs,
+      async (id) => {
+        const { skipped, licensesChecked, violationsOpened, violationsResolved, violationsReopened } =
+          await services.complianceScanner.scan(id);
+        return {
+          skipped: skipped ? 1 : 0,
+          licensesChecked: skipped ? 0 : licensesChecked,
+          violationsOpened,
+          violationsResolved,
+          violationsReopened,
+        };
+      },
+      logger,
+    ),
   ];
 }

@@ -74,7 +74,7 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
     return {
       principal,
       requestId,
-      streams: { alerts: services.alertStream, usage: services.usageStream },
+      streams: { alerts: services.alertStream, usage: services.usageStream, compliance: services.complianceStream },
       get em() {
         em ??= orm.em.fork() as EntityManager;
         return em;

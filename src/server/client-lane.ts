@@ -14,6 +14,7 @@ export const CLIENT_OPERATIONS: ReadonlySet<string> = new Set([
   'heartbeatSeat',
   'checkinSeat',
   'recordUsage',
+  'checkQuota',
 ]);
 
 const MAX_CACHED_DOCUMENTS = 500;

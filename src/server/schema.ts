@@ -6,6 +6,7 @@ import { TokenResolver } from '../auth/token.resolver';
 import { AlertRuleResolver } from '../modules/alert/alert-rule.resolver';
 import { AlertResolver } from '../modules/alert/alert.resolver';
 import { AuditResolver } from '../modules/audit/audit.resolver';
+import { ComplianceResolver } from '../modules/compliance/compliance.resolver';
 import { PlanResolver, ProductResolver } from '../modules/catalog/catalog.resolver';
 import { LicenseClientResolver, LicenseResolver } from '../modules/license/license.resolver';
 import { OrganizationResolver } from '../modules/organization/organization.resolver';
@@ -28,6 +29,7 @@ function resolverInstances(s: Services): object[] {
     new UsageResolver(s.usage, s.usageMeter),
     new AlertResolver(s.alerts),
     new AlertRuleResolver(s.alertRules),
+    new ComplianceResolver(s.violations, s.remediation, s.complianceScanner, s.complianceReports),
   ];
 }
 
@@ -44,6 +46,7 @@ const RESOLVERS = [
   UsageResolver,
   AlertResolver,
   AlertRuleResolver,
+  ComplianceResolver,
 ] as const;
 
 /**

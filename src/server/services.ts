@@ -23,10 +23,18 @@ import { reviveUsageChange, UsageSignals } from '../modules/usage/usage-signals'
 import { UsageStream } from '../modules/usage/usage-stream';
 import { UsageService } from '../modules/usage/usage.service';
 import { EventChannel } from '../common/event-channel';
+import { CommitOrderedIds } from '../db/commit-order';
+import { ComplianceReportService } from '../modules/compliance/compliance-report';
+import { ComplianceScanner } from '../modules/compliance/compliance-scanner';
+import { ComplianceStream } from '../modules/compliance/compliance-stream';
+import { ComplianceWatch } from '../modules/compliance/compliance-watch';
+import { RemediationService } from '../modules/compliance/remediation.service';
+import { reviveComplianceEvent, ViolationLog } from '../modules/compliance/violation-log';
+import { ViolationService } from '../modules/compliance/violation.service';
 
 /** The composition root: every service, built once per process and shared by all requests. */
 export interface ServiceDeps {
-  /** Where raised alerts and usage changes travel: an in-process EventTarget, or Redis's between instances. */
+  /** Where raised alerts, usage changes and compliance events travel: an in-process EventTarget, or Redis's between instances. */
   events: EventTarget;
   /** Put before each channel's name: deployments sharing one Redis keep their events apart. */
   channelPrefix: string;
@@ -41,21 +49,26 @@ export function createServices(config: Pick<Config, 'secretKey'>, db: SqlGateway
   const catalog = new CatalogService(audit);
   const raised = new EventChannel(deps.events, `${deps.channelPrefix}alert.raised`, reviveAlert);
   const usageChanges = new EventChannel(deps.events, `${deps.channelPrefix}usage.changed`, reviveUsageChange);
-  const alertLog = new AlertLog(raised, db.dialect === 'postgresql');
-  const signals = new UsageSignals(new ThresholdWatch(alertLog), usageChanges);
+  const complianceEvents = new EventChannel(deps.events, `${deps.channelPrefix}compliance.event`, reviveComplianceEvent);
+  const ids = new CommitOrderedIds(db.dialect === 'postgresql');
+  const alertLog = new AlertLog(raised, ids);
+  const violationLog = new ViolationLog(complianceEvents, ids, audit);
+  const signals = new UsageSignals([new ThresholdWatch(alertLog), new ComplianceWatch(violationLog)], usageChanges);
   const alerts = new AlertService(audit);
-  const leaseLedger = new LeaseLedger(db, credentials, audit, signals);
-  const seatLedger = new SeatLedger(db, audit, signals);
+  const leaseLedger = new LeaseLedger(db, credentials, audit, signals, violationLog);
+  const seatLedger = new SeatLedger(db, audit, signals, violationLog);
   const licenses = new LicenseService(audit, catalog, leaseLedger, digester, db.dialect === 'postgresql');
-  const usageMeter = new UsageMeter(db, credentials, audit, seatLedger, leaseLedger, signals);
+  const usageMeter = new UsageMeter(db, credentials, audit, seatLedger, leaseLedger, signals, violationLog);
   const usage = new UsageService(licenses, usageMeter);
+  const violations = new ViolationService(db, violationLog);
+  const complianceScanner = new ComplianceScanner(db, violationLog);
   return {
     audit,
     tokens: new TokenService(db, digester, audit),
     organizations: new OrganizationService(audit),
     catalog,
     licenses,
-    validation: new ValidationService(db, credentials, seatLedger, leaseLedger),
+    validation: new ValidationService(db, credentials, seatLedger, leaseLedger, violationLog),
     seats: new SeatService(),
     seatLedger,
     leaseLedger,
@@ -66,6 +79,11 @@ export function createServices(config: Pick<Config, 'secretKey'>, db: SqlGateway
     alertRules: new AlertRuleService(db, audit),
     expiryWatch: new ExpiryWatch(db, alertLog, audit),
     alertStream: new AlertStream(raised, alerts, deps.fork),
+    violations,
+    complianceScanner,
+    remediation: new RemediationService(db, violationLog, licenses, seatLedger, leaseLedger, complianceScanner),
+    complianceReports: new ComplianceReportService(db),
+    complianceStream: new ComplianceStream(complianceEvents, violations, deps.fork),
   };
 }
 

@@ -19,7 +19,7 @@ import type { WebSocket } from 'ws';
  * selection of the same event gets the same JSON, so it is executed and serialized once per event, not once per
  * subscriber. What differs between subscribers (which events they may see) is decided by each one's stream.
  */
-const SHARED_FIELDS = new Set(['alertRaised', 'licenseUsageChanged']);
+const SHARED_FIELDS = new Set(['alertRaised', 'licenseUsageChanged', 'complianceEvents']);
 /** Distinct documents kept parsed and validated; subscribers send the same few again and again. */
 const DOCUMENT_CACHE_SIZE = 500;
 

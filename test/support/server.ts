@@ -61,6 +61,7 @@ export async function startTestServer(kind: DatabaseKind, overrides: Partial<Con
     redisChannelPrefix: 'license-manager:',
     leaseReaperIntervalMs: 60_000,
     expiryWatchIntervalMs: 86_400_000, // tests run the expiry watch's passes themselves
+    complianceScanIntervalMs: 86_400_000, // and the compliance scans
     logLevel: 'info',
     maxBodyBytes: 256 * 1024,
     production: false,

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import type { Principal } from '../../auth/principal';
 import { Permission } from '../../auth/roles';
-import { LiveQueue, MAX_PENDING_EVENTS } from '../../common/live-queue';
+import { replayThenLive } from '../../common/replay-stream';
 import type { EventChannel } from '../../common/event-channel';
 import { encodeCursor } from '../../common/pagination';
 import { isId } from '../../db/ids';
@@ -22,12 +22,8 @@ export function reviveAlert(alert: AlertNode): AlertNode {
 }
 
 /**
- * Responsible for `alertRaised`: replays the stored alerts after a subscriber's cursor, then goes live, with no
- * gap and no duplicate between the two. It listens before it reads, holds what arrives while it replays, and
- * delivers only alerts later than the last one delivered (ids follow commit order, see AlertLog); each subscriber
- * sees only what its token may read. A subscriber that stops reading must not hold up the channel, the other
- * subscribers or the process: past MAX_PENDING_EVENTS waiting for it, it is cut off with SUBSCRIBER_TOO_SLOW.
- * What was already waiting still reaches it, in order, then the error naming the last of them, to resume from.
+ * Responsible for `alertRaised`: the stored alerts after a subscriber's cursor, then live ones (see replayThenLive),
+ * each subscriber seeing only what its token may read and its filter asks for.
  */
 export class AlertStream {
   constructor(
@@ -46,47 +42,13 @@ export class AlertStream {
       (!filter.licenseId || a.licenseId === filter.licenseId) &&
       (!filter.kind || a.kind === filter.kind) &&
       (!filter.severity || a.severity === filter.severity);
-
-    const queue = new LiveQueue<AlertNode>();
-    let last = after; // the id of the last alert queued for the subscriber
-    let replaying = true;
-    const held: AlertNode[] = [];
-    const cutOff = () => queue.fail(AppError.subscriberTooSlow(MAX_PENDING_EVENTS, last));
-    const later = (alert: AlertNode) => last === null || alert.id > last;
-    const enqueue = (alert: AlertNode) => {
-      last = alert.id;
-      queue.push(alert);
-    };
-    const deliverLive = (alert: AlertNode) => {
-      if (!later(alert)) return;
-      if (queue.waiting >= MAX_PENDING_EVENTS) cutOff();
-      else enqueue(alert);
-    };
-    queue.onClose(
-      this.raised.listen((alert) => {
-        if (!visible(alert)) return;
-        if (!replaying) deliverLive(alert);
-        else if (held.length < MAX_PENDING_EVENTS) held.push(alert);
-        else cutOff();
-      }),
-    );
-    const replay = async () => {
-      for (;;) {
-        const page = await this.alerts.list(
-          { principal, requestId: 'alertRaised', em: this.fork() },
-          { ...filter, organizationId },
-          { first: REPLAY_PAGE, after: last ? encodeCursor(last) : null },
-        );
-        if (queue.isClosed) return;
-        for (const alert of page.nodes) if (later(alert)) enqueue(alert);
-        // The next page is read once the subscriber has taken this one: a stalled one holds one page at most.
-        await queue.drained();
-        if (!page.pageInfo.hasNextPage || queue.isClosed) break;
-      }
-      replaying = false;
-      for (const alert of held.splice(0).sort((a, b) => (a.id < b.id ? -1 : 1))) deliverLive(alert);
-    };
-    replay().catch((error: unknown) => queue.fail(error));
-    return queue;
+    return replayThenLive(this.raised, visible, after, async (cursor) => {
+      const page = await this.alerts.list(
+        { principal, requestId: 'alertRaised', em: this.fork() },
+        { ...filter, organizationId },
+        { first: REPLAY_PAGE, after: cursor ? encodeCursor(cursor) : null },
+      );
+      return { nodes: page.nodes, hasNextPage: page.pageInfo.hasNextPage };
+    });
   }
 }

@@ -1,7 +1,7 @@
 import { normalizeLicenseKey, type SecretDigester } from '../../auth/secrets';
 import { fromJson, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
 import { AppError, ErrorCode } from '../../errors';
-import type { LicenseStatus, LicenseType, UsagePeriod } from './license.enums';
+import type { LicenseStatus, LicenseType, OveragePolicy, UsagePeriod } from './license.enums';
 
 /** The columns of a license that client-facing operations need, read by its key in one statement. */
 export interface KeyedLicense {
@@ -20,6 +20,8 @@ export interface KeyedLicense {
   storageBytes: number | null;
   apiCallsPerPeriod: number | null;
   apiCallPeriod: UsagePeriod;
+  overagePolicy: OveragePolicy;
+  overagePercent: number | null;
   siteDomains: string[];
   siteCidrs: string[];
   keyHint: string;
@@ -41,13 +43,15 @@ interface Row {
   storage_bytes: number | string | null;
   api_calls_per_period: number | string | null;
   api_call_period: UsagePeriod;
+  overage_policy: OveragePolicy;
+  overage_percent: number | null;
   site_domains: unknown;
   site_cidrs: unknown;
   key_hint: string;
 }
 
 const COLUMNS = `id, organization_id, plan_id, product_id, type, status, starts_at, expires_at, grace_period_days, named_users,
-  concurrent_sessions, lease_ttl_seconds, storage_bytes, api_calls_per_period, api_call_period, site_domains, site_cidrs, key_hint`;
+  concurrent_sessions, lease_ttl_seconds, storage_bytes, api_calls_per_period, api_call_period, overage_policy, overage_percent, site_domains, site_cidrs, key_hint`;
 
 /**
  * Responsible for license keys as credentials: client applications are authorized by the key alone, and reach
@@ -90,6 +94,8 @@ export class LicenseCredentials {
       storageBytes: row.storage_bytes === null ? null : Number(row.storage_bytes),
       apiCallsPerPeriod: row.api_calls_per_period === null ? null : Number(row.api_calls_per_period),
       apiCallPeriod: row.api_call_period,
+      overagePolicy: row.overage_policy,
+      overagePercent: row.overage_percent === null ? null : Number(row.overage_percent),
       siteDomains: fromJson<string[]>(row.site_domains),
       siteCidrs: fromJson<string[]>(row.site_cidrs),
       keyHint: row.key_hint,

@@ -108,6 +108,12 @@ class ValidateLicenseArgs {
 
   @Field(() => String, { nullable: true, description: 'An IP address or e-mail domain (SITE).' })
   site?: string | null;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: "The client's clock: over 5 minutes off adds a warning; over 24 hours fails and is recorded as CLOCK_TAMPERING.",
+  })
+  clientTime?: Date | null;
 }
 
 /** Checked by the service (lengths, key format): client operations skip class-validator. */
@@ -128,13 +134,21 @@ export class LicenseClientResolver {
   @Query(() => ValidationResult, {
     description: 'Runs every check that applies and returns each with its code, not only the first failure.',
   })
-  validateLicense(@Args(() => ValidateLicenseArgs, { validate: false }) args: ValidateLicenseArgs): Promise<ValidationResult> {
+  validateLicense(
+    @Args(() => ValidateLicenseArgs, { validate: false }) args: ValidateLicenseArgs,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<ValidationResult> {
     const { key, ...request } = args;
-    return this.validation.validate(key, request);
+    return this.validation.validate(key, request, ctx.requestId);
   }
 
-  @Query(() => FeatureCheckResult, { description: "Whether a feature may be used now under the key's license." })
-  checkFeature(@Args(() => CheckFeatureArgs, { validate: false }) args: CheckFeatureArgs): Promise<FeatureCheckResult> {
-    return this.validation.checkFeature(args.key, args.feature);
+  @Query(() => FeatureCheckResult, {
+    description: "Whether a feature may be used now under the key's license; a denial is recorded as a violation.",
+  })
+  checkFeature(
+    @Args(() => CheckFeatureArgs, { validate: false }) args: CheckFeatureArgs,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<FeatureCheckResult> {
+    return this.validation.checkFeature(args.key, args.feature, ctx.requestId);
   }
 }

@@ -19,6 +19,9 @@ import { normalizeDomain, parseCidr } from './site';
 const DAY_MS = 86_400_000;
 const REASON_MAX = 500;
 
+/** The limits of a license that remediation can raise. */
+export type RaisableLimit = 'namedUsers' | 'concurrentSessions' | 'storageBytes' | 'apiCallsPerPeriod';
+
 /** Ends the concurrent sessions of a license (the seat module's lease ledger). */
 export interface SessionTerminator {
   endAllOf(em: EntityManager, licenseId: string, reason: LeaseReleaseReason, now: Date): Promise<number>;
@@ -250,6 +253,17 @@ export class LicenseService {
     });
     if (leasesEnded > 0) await this.sessions.recount(license.id);
     return license;
+  }
+
+  /** Raises one limit of a license (remediating an overage); a lower or equal one is refused. */
+  raiseLimit(op: Operation, id: string, limit: RaisableLimit, to: number): Promise<License> {
+    return this.change(op, id, 'license.raiseLimit', async (license) => {
+      const from = license[limit] ?? null;
+      if (from === null) throw AppError.badInput(`The license sets no ${limit} limit to raise.`, 'limit');
+      if (to <= from) throw AppError.badInput(`The new ${limit} limit must be above the current ${from}.`, 'limit');
+      license[limit] = to;
+      return undefined;
+    });
   }
 
   renew(op: Operation, id: string, input: RenewLicenseInput): Promise<License> {

@@ -1,21 +1,39 @@
+import type { Actor } from '../../auth/principal';
 import { checkClientArguments } from '../../common/input';
 import type { SqlGateway, SqlRunner } from '../../db/sql';
+import { checkBreaches, type Presented } from '../compliance/breaches';
+import type { BreachRecorder } from '../compliance/violation-log';
 import type { KeyedLicense, LicenseCredentials } from './license-credentials';
 import { LicenseType } from './license.enums';
 import { evaluate, graceEndsAt, type LicenseFacts, type ValidationRequest, verdict } from './validation';
-import { type FeatureCheckResult, ValidationCheckKind, type ValidationResult } from './validation.types';
+import { type FeatureCheckResult, type ValidationCheck, ValidationCheckKind, type ValidationResult } from './validation.types';
+
+/** A named user's live seat: where it stands among the license's live seats, and when its user was last active. */
+export interface HeldSeat {
+  id: string;
+  rank: number;
+  total: number;
+  lastActiveAt: Date | null;
+}
 
 /** Where validation learns whether a user holds a seat and a machine a lease (the seat module's ledgers). */
 export interface SeatPresence {
-  isHeld(sql: SqlRunner, licenseId: string, userId: string): Promise<boolean>;
+  seatOf(sql: SqlRunner, licenseId: string, userId: string, limit: number | null): Promise<HeldSeat | null>;
+  /** Notes that the seat's user was active now (at most every few minutes a seat). */
+  touch(sql: SqlRunner, seatId: string, now: Date): Promise<void>;
 }
 export interface LeasePresence {
   isLive(sql: SqlRunner, licenseId: string, fingerprint: string, now: Date): Promise<boolean>;
 }
 
+/** A seat's last activity is written again only once it is this old: validation stays a read nearly always. */
+const ACTIVITY_RESOLUTION_MS = 15 * 60_000;
+
 /**
  * Responsible for answering client applications whether their license lets them run: every check, with codes.
- * Called on every start of every client, so it reads with a handful of prepared statements and no ORM.
+ * Called on every start of every client, so it reads with a handful of prepared statements and no ORM. What it
+ * finds outside the license's terms (a feature not entitled, use after the term or outside the site, a tampered
+ * clock) is recorded as a violation, in a write of its own that only such answers pay for.
  */
 export class ValidationService {
   constructor(
@@ -23,9 +41,15 @@ export class ValidationService {
     private readonly credentials: LicenseCredentials,
     private readonly seats: SeatPresence,
     private readonly leases: LeasePresence,
+    private readonly breaches: BreachRecorder,
   ) {}
 
-  private async facts(sql: SqlRunner, license: KeyedLicense, request: ValidationRequest, now: Date): Promise<LicenseFacts> {
+  private async facts(
+    sql: SqlRunner,
+    license: KeyedLicense,
+    request: ValidationRequest,
+    now: Date,
+  ): Promise<{ facts: LicenseFacts; seat: HeldSeat | null }> {
     const facts: LicenseFacts = {
       type: license.type,
       status: license.status,
@@ -34,7 +58,18 @@ export class ValidationService {
       gracePeriodDays: license.gracePeriodDays,
       site: { domains: license.siteDomains, cidrs: license.siteCidrs },
     };
-    if (license.type === LicenseType.USER && request.user) facts.seatHeld = await this.seats.isHeld(sql, license.id, request.user);
+    let seat: HeldSeat | null = null;
+    if (license.type === LicenseType.USER && request.user) {
+      seat = await this.seats.seatOf(sql, license.id, request.user, license.namedUsers);
+      facts.seatHeld = seat !== null;
+      if (seat) {
+        facts.seatRank = {
+          rank: seat.rank,
+          total: seat.total,
+          terms: { limit: license.namedUsers, policy: license.overagePolicy, percent: license.overagePercent },
+        };
+      }
+    }
     if (license.type === LicenseType.CONCURRENT && request.fingerprint) {
       facts.leaseLive = await this.leases.isLive(sql, license.id, request.fingerprint, now);
     }
@@ -47,41 +82,73 @@ export class ValidationService {
       );
       facts.feature = row ? { key: row.key, tier: row.tier, entitled: Boolean(row.entitled) } : null;
     }
-    return facts;
+    return { facts, seat };
   }
 
-  async validate(key: string, request: ValidationRequest, now = new Date()): Promise<ValidationResult> {
-    checkClientArguments(request);
-    return this.db.read(async (sql) => {
-      const license = await this.credentials.authenticate(sql, key);
-      const checks = evaluate(await this.facts(sql, license, request, now), request, now);
-      return {
-        ...verdict(checks),
-        checks,
-        license: {
-          id: license.id,
-          type: license.type,
-          status: license.status,
-          expiresAt: license.expiresAt,
-          graceEndsAt: graceEndsAt(license.expiresAt, license.gracePeriodDays),
-        },
-        validatedAt: now,
-      };
+  private actorOf(license: KeyedLicense): Actor {
+    return { type: 'LICENSE_KEY', id: license.id, label: `license key …${license.keyHint}` };
+  }
+
+  /**
+   * Records what the checks found outside the license's terms, and the seat's activity when it is due: one write
+   * transaction, only when there is something to write.
+   */
+  private async recordOutcome(
+    license: KeyedLicense,
+    presented: Presented,
+    checks: readonly ValidationCheck[],
+    seat: HeldSeat | null,
+    requestId: string,
+    now: Date,
+  ): Promise<void> {
+    const breaches = checkBreaches(license, presented, checks, now);
+    const activityDue = seat !== null && (!seat.lastActiveAt || now.getTime() - seat.lastActiveAt.getTime() >= ACTIVITY_RESOLUTION_MS);
+    if (breaches.length === 0 && !activityDue) return;
+    await this.db.write(async (sql) => {
+      for (const breach of breaches) await this.breaches.record(sql, breach, this.actorOf(license), requestId, now);
+      if (seat && activityDue) await this.seats.touch(sql, seat.id, now);
     });
   }
 
-  /** Whether a feature may be used now: the license's status and term, and the feature's entitlement. */
-  async checkFeature(key: string, feature: string, now = new Date()): Promise<FeatureCheckResult> {
-    checkClientArguments({ feature });
-    return this.db.read(async (sql) => {
+  async validate(key: string, request: ValidationRequest, requestId: string, now = new Date()): Promise<ValidationResult> {
+    checkClientArguments(request);
+    const { license, checks, seat } = await this.db.read(async (sql) => {
       const license = await this.credentials.authenticate(sql, key);
-      const request = { feature };
-      const all = evaluate(await this.facts(sql, license, request, now), request, now);
+      const { facts, seat } = await this.facts(sql, license, request, now);
+      return { license, checks: evaluate(facts, request, now), seat };
+    });
+    await this.recordOutcome(license, request, checks, seat, requestId, now);
+    return {
+      ...verdict(checks),
+      checks,
+      license: {
+        id: license.id,
+        type: license.type,
+        status: license.status,
+        expiresAt: license.expiresAt,
+        graceEndsAt: graceEndsAt(license.expiresAt, license.gracePeriodDays),
+      },
+      validatedAt: now,
+    };
+  }
+
+  /**
+   * Whether a feature may be used now: the license's status and term, and the feature's entitlement. A CORE feature
+   * comes with any valid license of its product; a PREMIUM one only where entitled. Every denial is recorded.
+   */
+  async checkFeature(key: string, feature: string, requestId: string, now = new Date()): Promise<FeatureCheckResult> {
+    checkClientArguments({ feature });
+    const request = { feature };
+    const { license, checks } = await this.db.read(async (sql) => {
+      const license = await this.credentials.authenticate(sql, key);
+      const all = evaluate((await this.facts(sql, license, request, now)).facts, request, now);
       const checks = all.filter((c) =>
         [ValidationCheckKind.STATUS, ValidationCheckKind.TERM, ValidationCheckKind.FEATURE].includes(c.check),
       );
-      const { valid, code } = verdict(checks);
-      return { allowed: valid, code, feature, checks };
+      return { license, checks };
     });
+    await this.recordOutcome(license, request, checks, null, requestId, now);
+    const { valid, code } = verdict(checks);
+    return { allowed: valid, code, feature, checks };
   }
 }

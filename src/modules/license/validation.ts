@@ -1,3 +1,4 @@
+import { ceilingOf, type LimitTerms } from '../compliance/enforcement';
 import { LicenseStatus, LicenseType } from './license.enums';
 import { matchSite, type SiteIdentifiers } from './site';
 import { CheckOutcome, type ValidationCheck, ValidationCheckKind as Kind, ValidationCode as Code } from './validation.types';
@@ -14,6 +15,11 @@ export interface LicenseFacts {
   site: SiteIdentifiers;
   /** Whether the named user holds a live seat; undefined when not asked. */
   seatHeld?: boolean;
+  /**
+   * Where the user's seat stands among the license's live seats, in the order assigned (1 is the first), of how
+   * many, against which limit: seats past the limit are within it only as far as the overage policy allows.
+   */
+  seatRank?: { rank: number; total: number; terms: LimitTerms };
   /** Whether the fingerprint holds a live lease; undefined when not asked. */
   leaseLive?: boolean;
   /** The requested feature: null when the product has no such feature. */
@@ -25,6 +31,56 @@ export interface ValidationRequest {
   user?: string | null;
   feature?: string | null;
   site?: string | null;
+  /** The client's clock, to compare with the server's. */
+  clientTime?: Date | null;
+}
+
+/** A client clock further off than this draws a warning. */
+export const CLOCK_DRIFT_WARNING_MS = 5 * 60_000;
+/** A client clock further off than this is taken for tampering. */
+export const CLOCK_TAMPERING_MS = 24 * 3_600_000;
+
+function duration(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  return minutes < 120 ? `${minutes} min` : `${(ms / 3_600_000).toFixed(1)} h`;
+}
+
+/**
+ * The client's clock against the server's: within 5 minutes it passes, beyond it warns, beyond 24 hours, or behind
+ * the clock the same client sent before (`previous`, from its last heartbeat), it fails as tampering: a clock set
+ * back is how time-limited licenses are stretched.
+ */
+export function clockCheck(clientTime: Date, now: Date, previous?: Date | null): ValidationCheck {
+  if (previous && clientTime < previous) {
+    return check(
+      Kind.CLOCK,
+      CheckOutcome.FAIL,
+      Code.CLOCK_TAMPERING,
+      `The client clock went back ${duration(previous.getTime() - clientTime.getTime())}, from ${previous.toISOString()} to ${clientTime.toISOString()}.`,
+    );
+  }
+  const drift = clientTime.getTime() - now.getTime();
+  const off = `${duration(Math.abs(drift))} ${drift < 0 ? 'behind' : 'ahead of'} the server's`;
+  if (Math.abs(drift) > CLOCK_TAMPERING_MS)
+    return check(Kind.CLOCK, CheckOutcome.FAIL, Code.CLOCK_TAMPERING, `The client clock is ${off}.`);
+  if (Math.abs(drift) > CLOCK_DRIFT_WARNING_MS)
+    return check(Kind.CLOCK, CheckOutcome.WARN, Code.CLOCK_DRIFT, `The client clock is ${off}.`);
+  return check(Kind.CLOCK, CheckOutcome.PASS, Code.CLOCK_IN_SYNC, "The client clock is within 5 minutes of the server's.");
+}
+
+function seatCheck(user: string, seat: NonNullable<LicenseFacts['seatRank']>): ValidationCheck {
+  const { rank, total, terms } = seat;
+  if (terms.limit === null || rank <= terms.limit) return check(Kind.SEAT, CheckOutcome.PASS, Code.SEAT_ASSIGNED, `${user} holds a seat.`);
+  const ceiling = ceilingOf(terms);
+  const where = `${user} holds seat ${rank} of ${total}, past the limit of ${terms.limit} named users`;
+  return ceiling === null || rank <= ceiling
+    ? check(Kind.SEAT, CheckOutcome.WARN, Code.USER_LIMIT_EXCEEDED, `${where}: allowed by the ${terms.policy} overage policy.`)
+    : check(
+        Kind.SEAT,
+        CheckOutcome.FAIL,
+        Code.USER_LIMIT_EXCEEDED,
+        `${where}${ceiling > terms.limit ? ` and the ${ceiling} the overage policy allows` : ''}.`,
+      );
 }
 
 export function graceEndsAt(expiresAt: Date | null, gracePeriodDays: number): Date | null {
@@ -81,6 +137,8 @@ export function evaluate(facts: LicenseFacts, request: ValidationRequest, now: D
   if (facts.type === LicenseType.USER) {
     if (!request.user) {
       checks.push(check(Kind.SEAT, CheckOutcome.FAIL, Code.USER_REQUIRED, 'A USER license validates for a named user: pass `user`.'));
+    } else if (facts.seatHeld && facts.seatRank) {
+      checks.push(seatCheck(request.user, facts.seatRank));
     } else if (facts.seatHeld) {
       checks.push(check(Kind.SEAT, CheckOutcome.PASS, Code.SEAT_ASSIGNED, `${request.user} holds a seat.`));
     } else {
@@ -144,6 +202,7 @@ export function evaluate(facts: LicenseFacts, request: ValidationRequest, now: D
       );
     }
   }
+  if (request.clientTime) checks.push(clockCheck(request.clientTime, now));
   return checks;
 }
 

@@ -15,11 +15,13 @@ export enum ValidationCheckKind {
   FEATURE = 'FEATURE',
   /** The client is within the site (SITE licenses). */
   SITE = 'SITE',
+  /** The client's clock against the server's, when the client sends it. */
+  CLOCK = 'CLOCK',
 }
 
 export enum CheckOutcome {
   PASS = 'PASS',
-  /** Passes, with something the client should know (a grace period). */
+  /** Passes, with something the client should know (a grace period, a drifting clock). */
   WARN = 'WARN',
   FAIL = 'FAIL',
 }
@@ -35,6 +37,8 @@ export enum ValidationCode {
   WITHIN_TERM = 'WITHIN_TERM',
   IN_GRACE_PERIOD = 'IN_GRACE_PERIOD',
   SEAT_ASSIGNED = 'SEAT_ASSIGNED',
+  /** The user's seat is past the license's user limit: a warning within the overage policy, else a failure. */
+  USER_LIMIT_EXCEEDED = 'USER_LIMIT_EXCEEDED',
   NO_SEAT_ASSIGNED = 'NO_SEAT_ASSIGNED',
   USER_REQUIRED = 'USER_REQUIRED',
   LEASE_ACTIVE = 'LEASE_ACTIVE',
@@ -45,6 +49,12 @@ export enum ValidationCode {
   SITE_MATCHED = 'SITE_MATCHED',
   SITE_MISMATCH = 'SITE_MISMATCH',
   SITE_REQUIRED = 'SITE_REQUIRED',
+  /** Within 5 minutes of the server's clock. */
+  CLOCK_IN_SYNC = 'CLOCK_IN_SYNC',
+  /** More than 5 minutes off: a warning. */
+  CLOCK_DRIFT = 'CLOCK_DRIFT',
+  /** More than 24 hours off, or gone backwards since the last heartbeat: a failure, recorded as a violation. */
+  CLOCK_TAMPERING = 'CLOCK_TAMPERING',
 }
 
 registerEnumType(ValidationCheckKind, { name: 'ValidationCheckKind' });

@@ -6,12 +6,20 @@ import { lockRow, type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '
 import { AppError } from '../../errors';
 import type { AuditService } from '../audit/audit.service';
 import type { KeyedLicense, LicenseCredentials } from '../license/license-credentials';
+import { Permission } from '../../auth/roles';
+import { checkBreaches, overageBreach } from '../compliance/breaches';
+import { decide } from '../compliance/enforcement';
+import type { BreachRecorder } from '../compliance/violation-log';
 import { LicenseStatus, LicenseType } from '../license/license.enums';
+import { clockCheck } from '../license/validation';
+import type { ValidationCheck } from '../license/validation.types';
+import type { ManagementCall } from './seat-ledger';
 import type { UsageObserver } from '../usage/usage-signals';
 import { UsageMetric } from '../usage/usage.types';
 import { graceEndsAt } from '../license/validation';
 import { Lease } from './lease.entity';
 import { LeaseReleaseReason } from './seat.enums';
+import type { Enforcement } from '../compliance/compliance.types';
 import {
   CheckinOutcome,
   type CheckinResult,
@@ -33,10 +41,11 @@ interface LeaseRow {
   expires_at: unknown;
   released_at: unknown;
   release_reason: LeaseReleaseReason | null;
+  client_clock_at: unknown;
 }
 
 const LEASE_COLUMNS =
-  'id, license_id, organization_id, fingerprint, user_id, checked_out_at, last_heartbeat_at, expires_at, released_at, release_reason';
+  'id, license_id, organization_id, fingerprint, user_id, checked_out_at, last_heartbeat_at, expires_at, released_at, release_reason, client_clock_at';
 
 export function leaseNodeOf(row: LeaseRow): LeaseNode {
   return Object.assign(new LeaseNode(), {
@@ -66,6 +75,9 @@ export interface ClientCall {
   now?: Date;
 }
 
+/** Checks a client's clock, and records tampering; null when the client sent none. */
+type ClockOf = (clientTime: Date | null | undefined, previous?: Date | null) => Promise<ValidationCheck | null>;
+
 /**
  * Responsible for concurrent leases: checkout, heartbeat, checkin and expiry. Client applications call it on
  * every session, so it runs plain SQL in one short write transaction per call; the license row is locked
@@ -77,7 +89,19 @@ export class LeaseLedger {
     private readonly credentials: LicenseCredentials,
     private readonly audit: AuditService,
     private readonly usage: UsageObserver,
+    private readonly breaches: BreachRecorder,
   ) {}
+
+  private clockOf(sql: SqlRunner, license: KeyedLicense, actor: Actor, call: ClientCall, now: Date): ClockOf {
+    return async (clientTime, previous) => {
+      if (!clientTime) return null;
+      const clock = clockCheck(clientTime, now, previous);
+      for (const breach of checkBreaches(license, { clientTime }, [clock], now)) {
+        await this.breaches.record(sql, breach, actor, call.requestId, now);
+      }
+      return clock;
+    };
+  }
 
   /** Tells the usage observer how many sessions a license has now. */
   private async observeSessions(
@@ -142,7 +166,13 @@ export class LeaseLedger {
     return leases;
   }
 
-  async checkout(key: string, fingerprint: string, userId: string | null, call: ClientCall): Promise<CheckoutResult> {
+  async checkout(
+    key: string,
+    fingerprint: string,
+    userId: string | null,
+    call: ClientCall,
+    clientTime: Date | null = null,
+  ): Promise<CheckoutResult> {
     checkClientArguments({ fingerprint, user: userId });
     return this.db.write(async (sql) => {
       const now = call.now ?? new Date();
@@ -152,15 +182,23 @@ export class LeaseLedger {
       }
       const actor = this.actorOf(license, fingerprint);
       const seatLimit = license.concurrentSessions ?? 0;
+      const clock = await this.clockOf(sql, license, actor, call, now)(clientTime);
       // A refusal changes nothing, so it writes nothing: a client retrying for a busy seat must not grow the audit
       // log with every try. Refusals belong to usage and compliance records, not to the log of changes.
-      const refuse = (outcome: CheckoutOutcome, seatsInUse: number, detail: string): CheckoutResult => ({
+      const refuse = (
+        outcome: CheckoutOutcome,
+        seatsInUse: number,
+        detail: string,
+        enforcement: Enforcement | null = null,
+      ): CheckoutResult => ({
         outcome,
         lease: null,
         reused: false,
         seatsInUse,
         seatLimit,
         detail,
+        enforcement,
+        clock,
       });
 
       if (license.status !== LicenseStatus.ACTIVE) {
@@ -185,7 +223,10 @@ export class LeaseLedger {
         ? await sql.get<LeaseRow>(`select ${LEASE_COLUMNS} from lease where id = ?`, [live.existing_id])
         : undefined;
       if (existing) {
-        await sql.run('update lease set expires_at = ?, last_heartbeat_at = ? where id = ?', [expiresAt, now, existing.id]);
+        await sql.run(
+          'update lease set expires_at = ?, last_heartbeat_at = ?, client_clock_at = coalesce(?, client_clock_at) where id = ?',
+          [expiresAt, now, clientTime, existing.id],
+        );
         const before = leaseNodeOf(existing);
         const lease = Object.assign(leaseNodeOf(existing), { expiresAt, lastHeartbeatAt: now });
         await this.audit.recordSql(
@@ -210,10 +251,19 @@ export class LeaseLedger {
           seatsInUse,
           seatLimit,
           detail: 'The fingerprint holds this lease already; it was extended.',
+          enforcement: null,
+          clock,
         };
       }
-      if (seatsInUse >= seatLimit) {
-        return refuse(CheckoutOutcome.NO_SEAT_AVAILABLE, seatsInUse, `All ${seatLimit} concurrent seats are in use.`);
+      const terms = { limit: seatLimit, policy: license.overagePolicy, percent: license.overagePercent };
+      const { enforcement, breach } = decide(UsageMetric.CONCURRENT_SESSIONS, terms, seatsInUse, 1);
+      if (!enforcement.allowed) {
+        return refuse(
+          CheckoutOutcome.NO_SEAT_AVAILABLE,
+          seatsInUse,
+          `All ${seatLimit} concurrent seats are in use. ${enforcement.detail}`,
+          enforcement,
+        );
       }
       const lease = Object.assign(new LeaseNode(), {
         id: newId(now.getTime()),
@@ -228,9 +278,9 @@ export class LeaseLedger {
         releaseReason: null,
       });
       await sql.run(
-        `insert into lease (id, license_id, organization_id, fingerprint, user_id, checked_out_at, last_heartbeat_at, expires_at)
-         values (?, ?, ?, ?, ?, ?, ?, ?)`,
-        [lease.id, license.id, license.organizationId, fingerprint, userId, now, now, expiresAt],
+        `insert into lease (id, license_id, organization_id, fingerprint, user_id, checked_out_at, last_heartbeat_at, expires_at, client_clock_at)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [lease.id, license.id, license.organizationId, fingerprint, userId, now, now, expiresAt, clientTime],
       );
       await this.audit.recordSql(
         sql,
@@ -246,13 +296,16 @@ export class LeaseLedger {
         now,
       );
       await this.observeSessions(sql, license, seatsInUse + 1, now);
+      if (breach) await this.breaches.record(sql, overageBreach(license, enforcement), actor, call.requestId, now);
       return {
         outcome: CheckoutOutcome.GRANTED,
         lease,
         reused: false,
         seatsInUse: seatsInUse + 1,
         seatLimit,
-        detail: 'A seat was checked out.',
+        detail: breach ? `A seat was checked out over the limit. ${enforcement.detail}` : 'A seat was checked out.',
+        enforcement,
+        clock,
       };
     });
   }
@@ -264,29 +317,35 @@ export class LeaseLedger {
     return row;
   }
 
-  async heartbeat(key: string, leaseId: string, call: ClientCall): Promise<HeartbeatResult> {
+  async heartbeat(key: string, leaseId: string, call: ClientCall, clientTime: Date | null = null): Promise<HeartbeatResult> {
     return this.db.write(async (sql) => {
       const now = call.now ?? new Date();
       const license = await this.credentials.authenticate(sql, key);
       const row = await this.leaseOf(sql, license, leaseId);
       const before = leaseNodeOf(row);
       const actor = this.actorOf(license, before.fingerprint);
-      if (before.releasedAt) return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: before };
+      const clock = await this.clockOf(sql, license, actor, call, now)(clientTime, toDateOrNull(row.client_clock_at));
+      if (before.releasedAt) return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: before, clock };
       if (before.expiresAt <= now) {
         await lockRow(this.db, sql, 'license', license.id);
         const [expired] = await this.expireDead(sql, license.id, now, call, actor);
         await this.observeSessions(sql, license, await this.countLive(sql, license.id, now), now);
-        return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: expired ?? before };
+        return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: expired ?? before, clock };
       }
       if (license.status !== LicenseStatus.ACTIVE) {
         // A suspended or revoked license ends its sessions at their next heartbeat.
         await lockRow(this.db, sql, 'license', license.id);
         const ended = await this.release(sql, before, LeaseReleaseReason.LICENSE_INACTIVE, actor, call, now);
         await this.observeSessions(sql, license, await this.countLive(sql, license.id, now), now);
-        return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: ended };
+        return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: ended, clock };
       }
       const expiresAt = new Date(now.getTime() + license.leaseTtlSeconds * 1000);
-      await sql.run('update lease set expires_at = ?, last_heartbeat_at = ? where id = ?', [expiresAt, now, before.id]);
+      await sql.run('update lease set expires_at = ?, last_heartbeat_at = ?, client_clock_at = coalesce(?, client_clock_at) where id = ?', [
+        expiresAt,
+        now,
+        clientTime,
+        before.id,
+      ]);
       const lease = Object.assign(leaseNodeOf(row), { expiresAt, lastHeartbeatAt: now });
       await this.audit.recordSql(
         sql,
@@ -302,7 +361,7 @@ export class LeaseLedger {
         },
         now,
       );
-      return { outcome: HeartbeatOutcome.EXTENDED, lease };
+      return { outcome: HeartbeatOutcome.EXTENDED, lease, clock };
     });
   }
 
@@ -344,6 +403,32 @@ export class LeaseLedger {
       now,
     );
     return lease;
+  }
+
+  /**
+   * Ends `count` live leases of a license, those whose heartbeats are oldest first, for an administrator (remediating
+   * a concurrency overage); returns them ended. Each end is audited; the session count is observed once after.
+   */
+  async endLeases(call: ManagementCall, licenseId: string, count: number): Promise<LeaseNode[]> {
+    return this.db.write(async (sql) => {
+      const now = new Date();
+      const license = await sql.get<{ organization_id: string }>(`select organization_id from license where id = ? ${this.db.forUpdate}`, [
+        licenseId,
+      ]);
+      if (!license) throw AppError.notFound('License', licenseId);
+      call.principal.requireObject(Permission.SEAT_MANAGE, license.organization_id, 'License', licenseId);
+      const rows = await sql.all<LeaseRow>(
+        `select ${LEASE_COLUMNS} from lease where license_id = ? and released_at is null and expires_at > ?
+          order by last_heartbeat_at, id limit ?`,
+        [licenseId, now, count],
+      );
+      const actor = call.principal.requireActor();
+      const ended: LeaseNode[] = [];
+      for (const row of rows)
+        ended.push(await this.release(sql, leaseNodeOf(row), LeaseReleaseReason.ENDED_BY_ADMINISTRATOR, actor, call, now));
+      await this.recountIn(sql, licenseId, now);
+      return ended;
+    });
   }
 
   /** How many leases are live (not released, not past their expiry); usage asks this. */

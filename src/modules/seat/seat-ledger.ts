@@ -4,7 +4,11 @@ import { newId } from '../../db/ids';
 import { lockRow, type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
 import { AppError } from '../../errors';
 import type { AuditService } from '../audit/audit.service';
-import { LicenseStatus, LicenseType } from '../license/license.enums';
+import { overageBreach } from '../compliance/breaches';
+import { decide } from '../compliance/enforcement';
+import type { BreachRecorder } from '../compliance/violation-log';
+import type { HeldSeat } from '../license/validation.service';
+import { LicenseStatus, LicenseType, type OveragePolicy } from '../license/license.enums';
 import type { UsageObserver } from '../usage/usage-signals';
 import { UsageMetric } from '../usage/usage.types';
 import { AssignSeatOutcome, type AssignSeatResult, ReleaseSeatOutcome, type ReleaseSeatResult, SeatNode } from './seat.types';
@@ -48,6 +52,7 @@ export class SeatLedger {
     private readonly db: SqlGateway,
     private readonly audit: AuditService,
     private readonly usage: UsageObserver,
+    private readonly breaches: BreachRecorder,
   ) {}
 
   /** Tells the usage observer how many named users a license has now. */
@@ -67,7 +72,12 @@ export class SeatLedger {
       type: LicenseType;
       status: LicenseStatus;
       named_users: number | null;
-    }>(`select organization_id, plan_id, type, status, named_users from license where id = ? ${this.db.forUpdate}`, [licenseId]);
+      overage_policy: OveragePolicy;
+      overage_percent: number | null;
+    }>(
+      `select organization_id, plan_id, type, status, named_users, overage_policy, overage_percent from license where id = ? ${this.db.forUpdate}`,
+      [licenseId],
+    );
     if (!license) throw AppError.notFound('License', licenseId);
     call.principal.requireObject(Permission.SEAT_MANAGE, license.organization_id, 'License', licenseId);
     return license;
@@ -90,10 +100,18 @@ export class SeatLedger {
         licenseId,
       ]);
       const seatsInUse = Number(count?.n ?? 0);
-      if (existing) return { outcome: AssignSeatOutcome.ALREADY_ASSIGNED, seat: seatNodeOf(existing), seatsInUse, seatLimit };
+      if (existing) {
+        return { outcome: AssignSeatOutcome.ALREADY_ASSIGNED, seat: seatNodeOf(existing), seatsInUse, seatLimit, enforcement: null };
+      }
+      const terms = {
+        limit: seatLimit,
+        policy: license.overage_policy,
+        percent: license.overage_percent === null ? null : Number(license.overage_percent),
+      };
+      const { enforcement, breach } = decide(UsageMetric.ACTIVE_USERS, terms, seatsInUse, 1);
       // A refusal changes nothing and writes nothing (see LeaseLedger.checkout).
-      if (seatsInUse >= seatLimit) {
-        return { outcome: AssignSeatOutcome.NO_SEAT_AVAILABLE, seat: null, seatsInUse, seatLimit };
+      if (!enforcement.allowed) {
+        return { outcome: AssignSeatOutcome.NO_SEAT_AVAILABLE, seat: null, seatsInUse, seatLimit, enforcement };
       }
       const seat = Object.assign(new SeatNode(), {
         id: newId(now.getTime()),
@@ -118,44 +136,73 @@ export class SeatLedger {
         now,
       );
       await this.observeUsers(sql, { licenseId, organizationId: seat.organizationId, planId: license.plan_id, limit: seatLimit }, now);
-      return { outcome: AssignSeatOutcome.ASSIGNED, seat, seatsInUse: seatsInUse + 1, seatLimit };
+      if (breach) {
+        await this.breaches.record(
+          sql,
+          overageBreach({ id: licenseId, organizationId: seat.organizationId }, enforcement),
+          call.principal.requireActor(),
+          call.requestId,
+          now,
+        );
+      }
+      return { outcome: AssignSeatOutcome.ASSIGNED, seat, seatsInUse: seatsInUse + 1, seatLimit, enforcement };
     });
   }
 
   async release(call: ManagementCall, seatId: string): Promise<ReleaseSeatResult> {
+    return this.db.write(async (sql) => this.releaseIn(sql, call, seatId, new Date()));
+  }
+
+  private async releaseIn(sql: SqlRunner, call: ManagementCall, seatId: string, now: Date): Promise<ReleaseSeatResult> {
+    // The seat with its license's plan and limit, which the usage observer needs once the seat is released.
+    const row = await sql.get<SeatRow & { named_users: number | null; plan_id: string }>(
+      `select ${SEAT_COLUMNS}, (select named_users from license where license.id = seat.license_id) as named_users,
+         (select plan_id from license where license.id = seat.license_id) as plan_id from seat where id = ?`,
+      [seatId],
+    );
+    if (!row) throw AppError.notFound('Seat', seatId);
+    call.principal.requireObject(Permission.SEAT_MANAGE, row.organization_id, 'Seat', seatId);
+    const before = seatNodeOf(row);
+    if (before.releasedAt) return { outcome: ReleaseSeatOutcome.ALREADY_RELEASED, seat: before };
+    // Locked like an assignment's, so that the count observed after the release is the count at commit.
+    await lockRow(this.db, sql, 'license', row.license_id);
+    await sql.run('update seat set released_at = ? where id = ? and released_at is null', [now, seatId]);
+    const seat = Object.assign(seatNodeOf(row), { releasedAt: now });
+    const limit = row.named_users === null ? null : Number(row.named_users);
+    await this.observeUsers(sql, { licenseId: seat.licenseId, organizationId: seat.organizationId, planId: row.plan_id, limit }, now);
+    await this.audit.recordSql(
+      sql,
+      call.principal.requireActor(),
+      call.requestId,
+      {
+        organizationId: seat.organizationId,
+        action: 'seat.release',
+        objectType: 'Seat',
+        objectId: seat.id,
+        before: seatSnapshot(before),
+        after: seatSnapshot(seat),
+      },
+      now,
+    );
+    return { outcome: ReleaseSeatOutcome.RELEASED, seat };
+  }
+
+  /**
+   * Releases the live seats of a license whose users were inactive longest (never active counts from the seat's
+   * assignment), `count` of them; returns them released. Each release is audited and observed as one by one.
+   */
+  async releaseLeastActive(call: ManagementCall, licenseId: string, count: number): Promise<SeatNode[]> {
     return this.db.write(async (sql) => {
       const now = new Date();
-      // The seat with its license's plan and limit, which the usage observer needs once the seat is released.
-      const row = await sql.get<SeatRow & { named_users: number | null; plan_id: string }>(
-        `select ${SEAT_COLUMNS}, (select named_users from license where license.id = seat.license_id) as named_users,
-           (select plan_id from license where license.id = seat.license_id) as plan_id from seat where id = ?`,
-        [seatId],
+      await this.lockLicense(sql, call, licenseId);
+      const rows = await sql.all<{ id: string }>(
+        `select id from seat where license_id = ? and released_at is null
+          order by coalesce(last_active_at, assigned_at), id limit ?`,
+        [licenseId, count],
       );
-      if (!row) throw AppError.notFound('Seat', seatId);
-      call.principal.requireObject(Permission.SEAT_MANAGE, row.organization_id, 'Seat', seatId);
-      const before = seatNodeOf(row);
-      if (before.releasedAt) return { outcome: ReleaseSeatOutcome.ALREADY_RELEASED, seat: before };
-      // Locked like an assignment's, so that the count observed after the release is the count at commit.
-      await lockRow(this.db, sql, 'license', row.license_id);
-      await sql.run('update seat set released_at = ? where id = ? and released_at is null', [now, seatId]);
-      const seat = Object.assign(seatNodeOf(row), { releasedAt: now });
-      const limit = row.named_users === null ? null : Number(row.named_users);
-      await this.observeUsers(sql, { licenseId: seat.licenseId, organizationId: seat.organizationId, planId: row.plan_id, limit }, now);
-      await this.audit.recordSql(
-        sql,
-        call.principal.requireActor(),
-        call.requestId,
-        {
-          organizationId: seat.organizationId,
-          action: 'seat.release',
-          objectType: 'Seat',
-          objectId: seat.id,
-          before: seatSnapshot(before),
-          after: seatSnapshot(seat),
-        },
-        now,
-      );
-      return { outcome: ReleaseSeatOutcome.RELEASED, seat };
+      const released: SeatNode[] = [];
+      for (const { id } of rows) released.push((await this.releaseIn(sql, call, id, now)).seat);
+      return released;
     });
   }
 
@@ -167,12 +214,30 @@ export class SeatLedger {
     return Number(row?.n ?? 0);
   }
 
-  /** Whether a named user holds a live seat; validation asks this. */
-  async isHeld(sql: SqlRunner, licenseId: string, userId: string): Promise<boolean> {
-    const row = await sql.get('select 1 as held from seat where license_id = ? and user_id = ? and released_at is null', [
-      licenseId,
-      userId.trim(),
-    ]);
-    return row !== undefined;
+  /**
+   * A named user's live seat, with how many live seats the license has; validation asks this. Where the license is
+   * over its limit, also the seat's rank among them in the order assigned, which decides whether it is within.
+   */
+  async seatOf(sql: SqlRunner, licenseId: string, userId: string, limit: number | null): Promise<HeldSeat | null> {
+    const row = await sql.get<{ id: string; last_active_at: unknown; total: number | string }>(
+      `select id, last_active_at, (select count(*) from seat o where o.license_id = seat.license_id and o.released_at is null) as total
+         from seat where license_id = ? and user_id = ? and released_at is null`,
+      [licenseId, userId.trim()],
+    );
+    if (!row) return null;
+    const total = Number(row.total);
+    let rank = total;
+    if (limit !== null && total > limit) {
+      const ranked = await sql.get<{ n: number | string }>(
+        'select count(*) as n from seat where license_id = ? and released_at is null and id <= ?',
+        [licenseId, row.id],
+      );
+      rank = Number(ranked?.n ?? total);
+    }
+    return { id: row.id, rank, total, lastActiveAt: toDateOrNull(row.last_active_at) };
+  }
+
+  async touch(sql: SqlRunner, seatId: string, now: Date): Promise<void> {
+    await sql.run('update seat set last_active_at = ? where id = ?', [now, seatId]);
   }
 }

@@ -8,6 +8,8 @@ export enum LeaseReleaseReason {
   EXPIRED = 'EXPIRED',
   /** Its license was suspended or revoked. */
   LICENSE_INACTIVE = 'LICENSE_INACTIVE',
+  /** An administrator ended it (remediating a concurrency overage). */
+  ENDED_BY_ADMINISTRATOR = 'ENDED_BY_ADMINISTRATOR',
 }
 
 registerEnumType(LeaseReleaseReason, { name: 'LeaseReleaseReason' });

@@ -38,6 +38,9 @@ class CheckoutSeatArgs {
 
   @Field(() => String, { nullable: true })
   user?: string | null;
+
+  @Field(() => Date, { nullable: true, description: "The client's clock: the baseline its heartbeats' clocks must not fall behind." })
+  clientTime?: Date | null;
 }
 
 /** Checked by the service (lengths, key format): client operations skip class-validator. */
@@ -48,6 +51,16 @@ class LeaseArgs {
 
   @Field(() => ID)
   leaseId!: string;
+}
+
+/** Checked by the service (lengths, key format): client operations skip class-validator. */
+@ArgsType()
+class HeartbeatArgs extends LeaseArgs {
+  @Field(() => Date, {
+    nullable: true,
+    description: "The client's clock: over 5 minutes off warns; over 24 hours off, or behind the last heartbeat's, is CLOCK_TAMPERING.",
+  })
+  clientTime?: Date | null;
 }
 
 /** Named seats and concurrent leases, for administrators. */
@@ -76,7 +89,10 @@ export class SeatResolver {
     return this.seats.listLeases(ctx, filter ?? {}, page);
   }
 
-  @Mutation(() => AssignSeatResult, { description: 'Gives a named user a seat of a USER license; NO_SEAT_AVAILABLE when all are taken.' })
+  @Mutation(() => AssignSeatResult, {
+    description:
+      "Gives a named user a seat of a USER license. At the limit the license's overage policy decides: NONE refuses (NO_SEAT_AVAILABLE), PERCENT allows up to its allowance and ALWAYS allows, recording a SEAT_OVERAGE violation.",
+  })
   assignSeat(@Args(() => AssignSeatArgs) args: AssignSeatArgs, @Ctx() ctx: GraphQLContext): Promise<AssignSeatResult> {
     return this.seatLedger.assign(ctx, args.licenseId, args.userId);
   }
@@ -92,17 +108,20 @@ export class SeatResolver {
 export class LeaseClientResolver {
   constructor(private readonly leases: LeaseLedger) {}
 
-  @Mutation(() => CheckoutResult, { description: 'Takes a concurrent seat for a machine; the same machine gets its live lease back.' })
+  @Mutation(() => CheckoutResult, {
+    description:
+      "Takes a concurrent seat for a machine; the same machine gets its live lease back. At the limit the license's overage policy decides, as for assignSeat (CONCURRENCY_OVERAGE).",
+  })
   checkoutSeat(
     @Args(() => CheckoutSeatArgs, { validate: false }) args: CheckoutSeatArgs,
     @Ctx() ctx: GraphQLContext,
   ): Promise<CheckoutResult> {
-    return this.leases.checkout(args.key, args.fingerprint, args.user ?? null, ctx);
+    return this.leases.checkout(args.key, args.fingerprint, args.user ?? null, ctx, args.clientTime ?? null);
   }
 
   @Mutation(() => HeartbeatResult, { description: 'Keeps a lease alive for another TTL.' })
-  heartbeatSeat(@Args(() => LeaseArgs, { validate: false }) args: LeaseArgs, @Ctx() ctx: GraphQLContext): Promise<HeartbeatResult> {
-    return this.leases.heartbeat(args.key, args.leaseId, ctx);
+  heartbeatSeat(@Args(() => HeartbeatArgs, { validate: false }) args: HeartbeatArgs, @Ctx() ctx: GraphQLContext): Promise<HeartbeatResult> {
+    return this.leases.heartbeat(args.key, args.leaseId, ctx, args.clientTime ?? null);
   }
 
   @Mutation(() => CheckinResult, { description: 'Gives a concurrent seat back.' })

@@ -1,6 +1,8 @@
 import { Length } from 'class-validator';
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Connection } from '../../common/pagination';
+import { Enforcement } from '../compliance/compliance.types';
+import { ValidationCheck } from '../license/validation.types';
 import { LeaseReleaseReason } from './seat.enums';
 
 @ObjectType('Seat', { simpleResolvers: true, description: 'A named user holding a seat of a USER license.' })
@@ -124,6 +126,12 @@ export class AssignSeatResult {
 
   @Field(() => Int)
   seatLimit!: number;
+
+  @Field(() => Enforcement, {
+    nullable: true,
+    description: 'How the user limit and overage policy decided; null when the user held a seat.',
+  })
+  enforcement!: Enforcement | null;
 }
 
 @ObjectType({ simpleResolvers: true })
@@ -154,6 +162,16 @@ export class CheckoutResult {
 
   @Field(() => String)
   detail!: string;
+
+  @Field(() => Enforcement, {
+    nullable: true,
+    description:
+      'How the concurrency limit and overage policy decided; null when the license refused before counting, or the lease was reused.',
+  })
+  enforcement!: Enforcement | null;
+
+  @Field(() => ValidationCheck, { nullable: true, description: "The client's clock against the server's, when sent." })
+  clock!: ValidationCheck | null;
 }
 
 @ObjectType({ simpleResolvers: true })
@@ -163,6 +181,12 @@ export class HeartbeatResult {
 
   @Field(() => LeaseNode)
   lease!: LeaseNode;
+
+  @Field(() => ValidationCheck, {
+    nullable: true,
+    description: "The client's clock against the server's and its previous heartbeat, when sent: going backwards is tampering.",
+  })
+  clock!: ValidationCheck | null;
 }
 
 @ObjectType({ simpleResolvers: true })

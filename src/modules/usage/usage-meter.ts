@@ -5,6 +5,11 @@ import { AppError } from '../../errors';
 import type { AuditService } from '../audit/audit.service';
 import type { KeyedLicense, LicenseCredentials } from '../license/license-credentials';
 import { UsagePeriod } from '../license/license.enums';
+import { overageBreach } from '../compliance/breaches';
+import type { Enforcement } from '../compliance/compliance.types';
+import { decide, report as reportTotal } from '../compliance/enforcement';
+import type { BreachRecorder } from '../compliance/violation-log';
+import { RecordUsageResult, UsageOutcome } from './record-usage.types';
 import type { UsageObserver } from './usage-signals';
 import { type MetricUsage, metricUsage, UsageBucket, UsageMetric, UsageResolution } from './usage.types';
 
@@ -34,7 +39,7 @@ export interface LiveCount {
 export interface UsageReport {
   /** The gauge's total (STORAGE_BYTES). */
   value?: number | null;
-  /** How many to add to the counter (API_CALLS); 1 when not given. */
+  /** How many to add to the counter (API_CALLS; 1 when not given), or to the gauge (STORAGE_BYTES; negative to remove). */
   amount?: number | null;
 }
 
@@ -51,24 +56,33 @@ export class UsageMeter {
     private readonly seats: LiveCount,
     private readonly leases: LiveCount,
     private readonly observer: UsageObserver,
+    private readonly breaches: BreachRecorder,
   ) {}
 
-  async record(key: string, metric: UsageMetric, report: UsageReport, requestId: string, now = new Date()): Promise<MetricUsage> {
-    const sample = UsageMeter.sampleOf(metric, report);
+  async record(key: string, metric: UsageMetric, report: UsageReport, requestId: string, now = new Date()): Promise<RecordUsageResult> {
+    const change = UsageMeter.changeOf(metric, report);
     return this.db.write(async (sql) => {
-      const license = await this.credentials.authenticate(sql, key);
+      // Locked (PostgreSQL) like a checkout: concurrent reports of one license are decided one after the other.
+      const license = await this.credentials.authenticate(sql, key, this.db.forUpdate);
       const period = metric === UsageMetric.API_CALLS ? periodOf(license.apiCallPeriod, now) : null;
       const before = await this.current(sql, license, metric, now);
-      // A counter adds up within its period and starts again in the next; a gauge takes the value reported.
-      const row = await sql.get<{ value: number | string }>(
+      const limit = UsageMeter.limitOf(license, metric);
+      const terms = { limit, policy: license.overagePolicy, percent: license.overagePercent };
+      const { enforcement, breach } =
+        'total' in change ? reportTotal(metric, terms, before, change.total) : decide(metric, terms, before, change.amount);
+      // A denial changes nothing and writes nothing, like a refused checkout.
+      if (!enforcement.allowed) {
+        return { outcome: UsageOutcome.DENIED, usage: metricUsage(metric, before, limit, period ?? undefined), enforcement };
+      }
+      const value = enforcement.value;
+      await sql.run(
         `insert into usage_meter (license_id, metric, organization_id, value, period_start, updated_at) values (?, ?, ?, ?, ?, ?)
          on conflict (license_id, metric) do update set
-           value = case when ? and usage_meter.period_start = excluded.period_start then usage_meter.value + excluded.value else excluded.value end,
-           period_start = excluded.period_start, updated_at = excluded.updated_at
-         returning value`,
-        [license.id, metric, license.organizationId, sample, period?.start ?? null, now, metric === UsageMetric.API_CALLS],
+           value = excluded.value, period_start = excluded.period_start, updated_at = excluded.updated_at`,
+        [license.id, metric, license.organizationId, value, period?.start ?? null, now],
       );
-      const value = Number(row?.value ?? sample);
+      // The series adds up what a counter counted, and takes a gauge's totals.
+      const sample = 'amount' in change && metric === UsageMetric.API_CALLS ? change.amount : value;
       for (const [resolution, size] of Object.entries(BUCKET_MS)) {
         await sql.run(
           `insert into usage_sample (license_id, metric, resolution, bucket_start, organization_id, samples, value_sum, value_max, value_last)
@@ -81,23 +95,16 @@ export class UsageMeter {
           [license.id, metric, resolution, new Date(Math.floor(now.getTime() / size) * size), license.organizationId, sample, value, value],
         );
       }
-      const usage = metricUsage(metric, value, UsageMeter.limitOf(license, metric), period ?? undefined);
+      const usage = metricUsage(metric, value, limit, period ?? undefined);
       await this.observer.observe(
         sql,
-        {
-          licenseId: license.id,
-          organizationId: license.organizationId,
-          planId: license.planId,
-          metric,
-          value,
-          limit: usage.limit,
-          period,
-        },
+        { licenseId: license.id, organizationId: license.organizationId, planId: license.planId, metric, value, limit, period },
         now,
       );
+      const actor = this.actorOf(license);
       await this.audit.recordSql(
         sql,
-        this.actorOf(license),
+        actor,
         requestId,
         {
           organizationId: license.organizationId,
@@ -105,11 +112,29 @@ export class UsageMeter {
           objectType: 'License',
           objectId: license.id,
           before: { metric, value: before },
-          after: { metric, value, reported: sample },
+          after: { metric, value, reported: 'total' in change ? change.total : change.amount },
         },
         now,
       );
-      return usage;
+      if (breach) await this.breaches.record(sql, overageBreach(license, enforcement), actor, requestId, now);
+      return { outcome: UsageOutcome.RECORDED, usage, enforcement };
+    });
+  }
+
+  /**
+   * Whether `amount` more of a metric would be allowed now under the license's limit and overage policy: what a
+   * client asks before a write. It reserves nothing; the report of the write is decided again, atomically.
+   */
+  async checkQuota(key: string, metric: UsageMetric, amount: number, now = new Date()): Promise<Enforcement> {
+    if (!Number.isSafeInteger(amount) || amount < 1) throw AppError.badInput('`amount` must be a whole number of at least 1.', 'amount');
+    return this.db.read(async (sql) => {
+      const license = await this.credentials.authenticate(sql, key);
+      const terms = { limit: UsageMeter.limitOf(license, metric), policy: license.overagePolicy, percent: license.overagePercent };
+      let current: number;
+      if (metric === UsageMetric.ACTIVE_USERS) current = await this.seats.countLive(sql, license.id, now);
+      else if (metric === UsageMetric.CONCURRENT_SESSIONS) current = await this.leases.countLive(sql, license.id, now);
+      else current = await this.current(sql, license, metric, now);
+      return decide(metric, terms, current, amount).enforcement;
     });
   }
 
@@ -117,27 +142,48 @@ export class UsageMeter {
     return { type: 'LICENSE_KEY', id: license.id, label: `license key …${license.keyHint}` };
   }
 
-  private static sampleOf(metric: UsageMetric, report: UsageReport): number {
+  /** A gauge's report is its total (`value`) or a change of it (`amount`, negative to give back); a counter's, a count. */
+  private static changeOf(metric: UsageMetric, report: UsageReport): { total: number } | { amount: number } {
+    const given = (v: number | null | undefined): v is number => v !== undefined && v !== null;
     switch (metric) {
       case UsageMetric.STORAGE_BYTES:
-        if (report.value === undefined || report.value === null || report.value < 0) {
-          throw AppError.badInput('STORAGE_BYTES is a gauge: report the current total as a non-negative `value`.', 'value');
+        if (given(report.value) && given(report.amount)) {
+          throw AppError.badInput('STORAGE_BYTES takes either its total as `value` or a change as `amount`, not both.', 'amount');
         }
-        if (report.amount != null) throw AppError.badInput('STORAGE_BYTES takes a `value`, not an `amount`.', 'amount');
-        return report.value;
+        if (given(report.amount)) {
+          if (report.amount === 0) throw AppError.badInput('`amount` must not be 0: bytes added, or removed when negative.', 'amount');
+          return { amount: report.amount };
+        }
+        if (!given(report.value) || report.value < 0) {
+          throw AppError.badInput(
+            'STORAGE_BYTES is a gauge: report the current total as a non-negative `value`, or a change as `amount`.',
+            'value',
+          );
+        }
+        return { total: report.value };
       case UsageMetric.API_CALLS:
-        if (report.value != null) throw AppError.badInput('API_CALLS is a counter: report how many calls as `amount`.', 'value');
-        if (report.amount != null && report.amount < 1) throw AppError.badInput('`amount` must be at least 1.', 'amount');
-        return report.amount ?? 1;
+        if (given(report.value)) throw AppError.badInput('API_CALLS is a counter: report how many calls as `amount`.', 'value');
+        if (given(report.amount) && report.amount < 1) throw AppError.badInput('`amount` must be at least 1.', 'amount');
+        return { amount: report.amount ?? 1 };
       default:
         throw AppError.badInput(`${metric} is derived from seats and leases; it is not reported.`, 'metric');
     }
   }
 
-  static limitOf(license: Pick<KeyedLicense, 'storageBytes' | 'apiCallsPerPeriod'>, metric: UsageMetric): number | null {
-    if (metric === UsageMetric.STORAGE_BYTES) return license.storageBytes;
-    if (metric === UsageMetric.API_CALLS) return license.apiCallsPerPeriod;
-    return null;
+  static limitOf(
+    license: Pick<KeyedLicense, 'storageBytes' | 'apiCallsPerPeriod' | 'namedUsers' | 'concurrentSessions'>,
+    metric: UsageMetric,
+  ): number | null {
+    switch (metric) {
+      case UsageMetric.STORAGE_BYTES:
+        return license.storageBytes;
+      case UsageMetric.API_CALLS:
+        return license.apiCallsPerPeriod;
+      case UsageMetric.ACTIVE_USERS:
+        return license.namedUsers;
+      case UsageMetric.CONCURRENT_SESSIONS:
+        return license.concurrentSessions;
+    }
   }
 
   /** A reported metric's current value: a counter of a past period reads 0. */

@@ -1,6 +1,5 @@
 import type { EventChannel } from '../../common/event-channel';
 import type { SqlRunner } from '../../db/sql';
-import type { ThresholdWatch } from '../alert/threshold-watch';
 import { LicenseUsageChange, MetricUsage, metricUsage, type UsageMetric } from './usage.types';
 
 /** A metric's new value, told inside the transaction that changed it. */
@@ -17,7 +16,7 @@ export interface Observed {
 
 /** Told of every change of a metric, inside the transaction that made it. */
 export interface UsageObserver {
-  observe(sql: SqlRunner, observed: Observed, now: Date): Promise<void>;
+  observe(sql: SqlRunner, observed: Observed, now: Date): Promise<unknown>;
 }
 
 /** A usage change that crossed Redis arrives as JSON: its dates as strings. */
@@ -37,17 +36,17 @@ export function usageChangeOf(licenseId: string, usage: MetricUsage, changedAt: 
 }
 
 /**
- * Responsible for what follows a change of a metric: threshold alerts, raised in the same transaction, and once
- * it commits, the new utilization to `licenseUsageChanged` subscribers.
+ * Responsible for what follows a change of a metric: the watches told in the same transaction (threshold alerts,
+ * overage violations that cleared), and once it commits, the new utilization to `licenseUsageChanged` subscribers.
  */
 export class UsageSignals implements UsageObserver {
   constructor(
-    private readonly thresholds: ThresholdWatch,
+    private readonly watches: readonly UsageObserver[],
     private readonly changes: Pick<EventChannel<LicenseUsageChange>, 'publish'>,
   ) {}
 
   async observe(sql: SqlRunner, observed: Observed, now: Date): Promise<void> {
-    await this.thresholds.observe(sql, observed, now);
+    for (const watch of this.watches) await watch.observe(sql, observed, now);
     sql.afterCommit(() =>
       this.changes.publish(
         usageChangeOf(observed.licenseId, metricUsage(observed.metric, observed.value, observed.limit, observed.period ?? undefined), now),

@@ -1,6 +1,8 @@
 import { Arg, Args, ArgsType, Ctx, Field, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { SafeIntResolver } from 'graphql-scalars';
 import type { GraphQLContext } from '../../server/context';
+import { Enforcement } from '../compliance/compliance.types';
+import { RecordUsageResult } from './record-usage.types';
 import type { UsageMeter } from './usage-meter';
 import type { UsageService } from './usage.service';
 import { LicenseUsageChange, MetricUsage, UsageBucket, UsageMetric, UsageResolution } from './usage.types';
@@ -17,8 +19,25 @@ class RecordUsageArgs {
   @Field(() => SafeIntResolver, { nullable: true, description: 'The current total of a gauge (STORAGE_BYTES).' })
   value?: number | null;
 
-  @Field(() => SafeIntResolver, { nullable: true, description: 'How many to add to a counter (API_CALLS); 1 when omitted.' })
+  @Field(() => SafeIntResolver, {
+    nullable: true,
+    description:
+      'How many to add to a counter (API_CALLS; 1 when omitted), or bytes added to a gauge (STORAGE_BYTES; negative when removed).',
+  })
   amount?: number | null;
+}
+
+/** Checked by the service (key format, amount): client operations skip class-validator. */
+@ArgsType()
+class CheckQuotaArgs {
+  @Field(() => String)
+  key!: string;
+
+  @Field(() => UsageMetric)
+  metric!: UsageMetric;
+
+  @Field(() => SafeIntResolver, { description: 'How much more the client is about to use: bytes, calls, users or sessions.' })
+  amount!: number;
 }
 
 @Resolver()
@@ -47,11 +66,23 @@ export class UsageResolver {
     return this.usage.history(ctx, licenseId, { metric, resolution, from, to });
   }
 
-  @Mutation(() => MetricUsage, {
-    description: 'Reports usage by license key: STORAGE_BYTES as the current total (`value`), API_CALLS as a count (`amount`).',
+  @Mutation(() => RecordUsageResult, {
+    description:
+      "Reports usage by license key: STORAGE_BYTES as the current total (`value`) or a change (`amount`), API_CALLS as a count (`amount`). A change past the limit is decided by the license's overage policy: NONE denies it, PERCENT allows it up to its allowance and ALWAYS allows it, recording a violation; a total is recorded as it is, and a violation when it is over the limit.",
   })
-  recordUsage(@Args(() => RecordUsageArgs, { validate: false }) args: RecordUsageArgs, @Ctx() ctx: GraphQLContext): Promise<MetricUsage> {
+  recordUsage(
+    @Args(() => RecordUsageArgs, { validate: false }) args: RecordUsageArgs,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<RecordUsageResult> {
     return this.meter.record(args.key, args.metric, { value: args.value, amount: args.amount }, ctx.requestId);
+  }
+
+  @Query(() => Enforcement, {
+    description:
+      "Whether `amount` more of a metric would be allowed now under the key's license and its overage policy, asked before a write. It reserves nothing: the report of the write is decided again.",
+  })
+  checkQuota(@Args(() => CheckQuotaArgs, { validate: false }) args: CheckQuotaArgs): Promise<Enforcement> {
+    return this.meter.checkQuota(args.key, args.metric, args.amount);
   }
 
   @Subscription(() => LicenseUsageChange, {

@@ -1,0 +1,29 @@
+import { newId } from './ids';
+import type { SqlRunner } from './sql';
+
+/** The millisecond a UUIDv7 was made in. */
+const timeOf = (id: string) => Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+
+/** Tables of logs that subscribers read with a cursor, each with the advisory lock its writers take on PostgreSQL. */
+const LOGS = { alert: 4_711_001, compliance_event: 4_711_003 } as const;
+export type CursorLog = keyof typeof LOGS;
+
+/**
+ * Ids for a log that subscribers resume from by cursor: a subscriber that saw an entry must be able to take it as a
+ * cursor, so every entry committed after it must have a greater id. SQLite commits one writer at a time, so a
+ * time-ordered id does. On PostgreSQL, where transactions commit in any order, a transaction writing to the log
+ * takes a lock held until it ends and an id greater than the greatest stored (so clocks of other instances do not
+ * matter): ids follow commit order. Log entries are rare next to the changes that may write them, so the lock
+ * costs little.
+ */
+export class CommitOrderedIds {
+  constructor(private readonly commitOrdered: boolean) {}
+
+  async next(sql: SqlRunner, log: CursorLog, now: Date): Promise<string> {
+    if (!this.commitOrdered) return newId(now.getTime());
+    await sql.get('select pg_advisory_xact_lock(?)', [LOGS[log]]);
+    const last = await sql.get<{ id: string }>(`select id from ${log} order by id desc limit 1`);
+    const id = newId(now.getTime());
+    return last && id <= last.id ? newId(timeOf(last.id) + 1) : id;
+  }
+}

@@ -1,0 +1,252 @@
+import type { Actor } from '../../auth/principal';
+import { Permission } from '../../auth/roles';
+import type { Operation } from '../../common/operation';
+import type { SqlGateway, SqlRunner, SqlValue } from '../../db/sql';
+import { toDateOrNull } from '../../db/sql';
+import { OveragePolicy, UsagePeriod } from '../license/license.enums';
+import { periodOf } from '../usage/usage-meter';
+import { UsageMetric } from '../usage/usage.types';
+import { ACTIVE_STATUSES, ComplianceEventType, OPEN_STATUSES, ViolationKind, ViolationStatus } from './compliance.enums';
+import { ComplianceCheckResult, type ViolationNode } from './compliance.types';
+import { ceilingOf, OVERAGE_KIND, overageSeverity } from './enforcement';
+import { VIOLATION_COLUMNS, type ViolationLog, type ViolationRow, violationNodeOf } from './violation-log';
+
+/** The advisory lock a scan holds on PostgreSQL: one instance scans at a time, the others skip their turn. */
+const SCAN_LOCK = 4_711_002;
+
+interface LicenseRow {
+  id: string;
+  organization_id: string;
+  named_users: number | string | null;
+  concurrent_sessions: number | string | null;
+  storage_bytes: number | string | null;
+  api_calls_per_period: number | string | null;
+  api_call_period: UsagePeriod;
+  overage_policy: OveragePolicy;
+  overage_percent: number | string | null;
+  expires_at: unknown;
+  seats: number | string;
+  sessions: number | string;
+  storage: number | string | null;
+  api_calls: number | string | null;
+  api_period_start: unknown;
+}
+
+const num = (value: number | string | null) => (value === null ? null : Number(value));
+const list = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
+
+/** What a scan looks at: every active license, or those of one organization, or one license. */
+export interface ScanScope {
+  organizationId?: string | null;
+  licenseId?: string | null;
+}
+
+const OVERAGE_KINDS: ReadonlySet<ViolationKind> = new Set(Object.values(OVERAGE_KIND));
+
+export const SCANNER_ACTOR: Actor = { type: 'SYSTEM', id: null, label: 'compliance scan' };
+
+/**
+ * Responsible for compliance monitoring: evaluates every active license against its limits and terms, and opens the
+ * overage violations that no request saw happen (a limit lowered under what is used), resolves those whose cause
+ * cleared without anyone telling (a new API period, leases that died unseen, a renewal, a feature entitled since),
+ * and ends waivers that ran out (reopening what still holds). It changes only what differs from what it finds, so
+ * that two scans in a row change nothing the second time. One transaction a scan; on PostgreSQL it holds an
+ * advisory lock, and a scan that finds it taken skips its turn: one instance scans at a time.
+ */
+export class ComplianceScanner {
+  constructor(
+    private readonly db: SqlGateway,
+    private readonly log: ViolationLog,
+  ) {}
+
+  /** A scan on demand: of the caller's organization, or for a platform admin of every one (or the one named). */
+  runCheck(op: Operation, organizationId: string | null): Promise<ComplianceCheckResult> {
+    op.principal.require(Permission.LICENSE_MANAGE);
+    const scoped = op.principal.scopeOrganization(organizationId);
+    return this.scan(op.requestId, new Date(), { organizationId: scoped }, op.principal.requireActor());
+  }
+
+  scan(requestId: string, now = new Date(), scope: ScanScope = {}, actor: Actor = SCANNER_ACTOR): Promise<ComplianceCheckResult> {
+    return this.db.write(async (sql) => {
+      const result = Object.assign(new ComplianceCheckResult(), {
+        skipped: false,
+        licensesChecked: 0,
+        violationsOpened: 0,
+        violationsResolved: 0,
+        violationsReopened: 0,
+        checkedAt: now,
+      });
+      if (this.db.dialect === 'postgresql') {
+        // The evaluation of one license (after a remediation) waits its turn; a full scan skips it.
+        if (scope.licenseId) {
+          await sql.get('select pg_advisory_xact_lock(?)', [SCAN_LOCK]);
+        } else {
+          const lock = await sql.get<{ locked: boolean }>('select pg_try_advisory_xact_lock(?) as locked', [SCAN_LOCK]);
+          if (!lock?.locked) return Object.assign(result, { skipped: true });
+        }
+      }
+      const scoped = (column: string) => {
+        const conditions: string[] = [];
+        const params: SqlValue[] = [];
+        if (scope.organizationId) {
+          conditions.push(`${column}organization_id = ?`);
+          params.push(scope.organizationId);
+        }
+        if (scope.licenseId) {
+          conditions.push(`${column}id = ?`);
+          params.push(scope.licenseId);
+        }
+        return { sql: conditions.map((c) => ` and ${c}`).join(''), params };
+      };
+      const licenseScope = scoped('l.');
+      const licenses = await sql.all<LicenseRow>(
+        `select l.id, l.organization_id, l.named_users, l.concurrent_sessions, l.storage_bytes, l.api_calls_per_period, l.api_call_period,
+           l.overage_policy, l.overage_percent, l.expires_at,
+           (select count(*) from seat s where s.license_id = l.id and s.released_at is null) as seats,
+           (select count(*) from lease e where e.license_id = l.id and e.released_at is null and e.expires_at > ?) as sessions,
+           (select value from usage_meter m where m.license_id = l.id and m.metric = 'STORAGE_BYTES') as storage,
+           (select value from usage_meter m where m.license_id = l.id and m.metric = 'API_CALLS') as api_calls,
+           (select period_start from usage_meter m where m.license_id = l.id and m.metric = 'API_CALLS') as api_period_start
+         from license l where l.status = 'ACTIVE'${licenseScope.sql} order by l.id`,
+        [now, ...licenseScope.params],
+      );
+      const violationScope = scope.licenseId ? { sql: ' and license_id = ?', params: [scope.licenseId] } : scoped('');
+      const rows = await sql.all<ViolationRow>(
+        `select ${VIOLATION_COLUMNS} from violation where status in (${list(ACTIVE_STATUSES)})${violationScope.sql} order by id`,
+        violationScope.params,
+      );
+      const active = new Map<string, ViolationNode[]>();
+      for (const v of rows.map(violationNodeOf)) active.set(v.licenseId, [...(active.get(v.licenseId) ?? []), v]);
+
+      for (const license of licenses) {
+        result.licensesChecked++;
+        await this.evaluate(sql, license, active.get(license.id) ?? [], result, requestId, actor, now);
+      }
+      return result;
+    });
+  }
+
+  private async evaluate(
+    sql: SqlRunner,
+    license: LicenseRow,
+    violations: ViolationNode[],
+    result: ComplianceCheckResult,
+    requestId: string,
+    actor: Actor,
+    now: Date,
+  ): Promise<void> {
+    const apiPeriodStart = toDateOrNull(license.api_period_start);
+    const apiCurrent =
+      apiPeriodStart && apiPeriodStart.getTime() === periodOf(license.api_call_period, now).start.getTime()
+        ? Number(license.api_calls ?? 0)
+        : 0;
+    const measured: [UsageMetric, number, number | null][] = [
+      [UsageMetric.ACTIVE_USERS, Number(license.seats), num(license.named_users)],
+      [UsageMetric.CONCURRENT_SESSIONS, Number(license.sessions), num(license.concurrent_sessions)],
+      [UsageMetric.STORAGE_BYTES, Number(license.storage ?? 0), num(license.storage_bytes)],
+      [UsageMetric.API_CALLS, apiCurrent, num(license.api_calls_per_period)],
+    ];
+    const resolve = async (v: ViolationNode, resolution: string) => {
+      const from = v.status === ViolationStatus.WAIVED ? [ViolationStatus.WAIVED] : OPEN_STATUSES;
+      const done = await this.log.transition(
+        sql,
+        v.id,
+        from,
+        { status: ViolationStatus.RESOLVED, resolvedAt: now, resolvedBy: 'SYSTEM', resolution },
+        ComplianceEventType.RESOLVED,
+        actor,
+        requestId,
+        now,
+      );
+      if (done) result.violationsResolved++;
+    };
+    const reopen = async (v: ViolationNode) => {
+      const done = await this.log.transition(
+        sql,
+        v.id,
+        [ViolationStatus.WAIVED],
+        { status: ViolationStatus.OPEN },
+        ComplianceEventType.REOPENED,
+        actor,
+        requestId,
+        now,
+      );
+      if (done) result.violationsReopened++;
+    };
+    const waiverEnded = (v: ViolationNode) => v.status === ViolationStatus.WAIVED && v.waivedUntil !== null && v.waivedUntil <= now;
+    const open = (v: ViolationNode) => v.status === ViolationStatus.OPEN || v.status === ViolationStatus.ACKNOWLEDGED;
+
+    for (const [metric, value, limit] of measured) {
+      const kind = OVERAGE_KIND[metric];
+      const over = limit !== null && value > limit;
+      const current = violations.find((v) => v.kind === kind && v.subject === null);
+      if (!current && over) {
+        const terms = { limit, policy: license.overage_policy, percent: num(license.overage_percent) };
+        await this.log.record(
+          sql,
+          {
+            organizationId: license.organization_id,
+            licenseId: license.id,
+            kind,
+            severity: overageSeverity(value, limit),
+            value,
+            limit,
+            evidence: {
+              metric,
+              value,
+              limit,
+              ceiling: ceilingOf(terms),
+              policy: terms.policy,
+              overagePercent: terms.percent,
+              source: 'scan',
+            },
+            detail: `The compliance scan found ${metric} at ${value}, over its limit of ${limit}.`,
+          },
+          actor,
+          requestId,
+          now,
+        );
+        result.violationsOpened++;
+      } else if (current && !over && (open(current) || waiverEnded(current))) {
+        await resolve(
+          current,
+          limit === null ? `${metric} has no limit any more.` : `${metric} is back within its limit: ${value} of ${limit}.`,
+        );
+      } else if (current && over && waiverEnded(current)) {
+        await reopen(current);
+      }
+    }
+
+    const expiresAt = toDateOrNull(license.expires_at);
+    for (const v of violations) {
+      if (v.kind === ViolationKind.EXPIRED_USE && (open(v) || waiverEnded(v)) && (!expiresAt || now < expiresAt)) {
+        await resolve(
+          v,
+          expiresAt ? `The license was renewed: its term ends ${expiresAt.toISOString()}.` : 'The license is perpetual now.',
+        );
+      } else if (
+        v.kind === ViolationKind.UNLICENSED_FEATURE &&
+        v.subject &&
+        (open(v) || waiverEnded(v)) &&
+        (await this.entitled(sql, license.id, v.subject))
+      ) {
+        await resolve(v, `The license entitles "${v.subject}" now.`);
+      } else if (waiverEnded(v) && !OVERAGE_KINDS.has(v.kind)) {
+        // Breaches that are events, not states (a clock, a site, use after expiry not yet renewed): the waiver's end
+        // puts them back before an administrator.
+        await reopen(v);
+      }
+    }
+  }
+
+  private async entitled(sql: SqlRunner, licenseId: string, featureKey: string): Promise<boolean> {
+    const row = await sql.get<{ tier: string; entitled: number | boolean | null }>(
+      `select f.tier, lf.license_id is not null as entitled
+         from license l join feature f on f.product_id = l.product_id and f.key = ?
+         left join license_feature lf on lf.feature_id = f.id and lf.license_id = l.id
+        where l.id = ?`,
+      [featureKey, licenseId],
+    );
+    return row !== undefined && (row.tier === 'CORE' || Boolean(row.entitled));
+  }
+}

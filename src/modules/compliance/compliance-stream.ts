@@ -1,0 +1,45 @@
+import type { EntityManager } from '@mikro-orm/knex';
+import type { Principal } from '../../auth/principal';
+import { Permission } from '../../auth/roles';
+import type { EventChannel } from '../../common/event-channel';
+import { encodeCursor } from '../../common/pagination';
+import { replayThenLive } from '../../common/replay-stream';
+import { isId } from '../../db/ids';
+import { AppError } from '../../errors';
+import type { ComplianceEventFilter, ComplianceEventNode } from './compliance.types';
+import type { ViolationService } from './violation.service';
+
+const REPLAY_PAGE = 200;
+
+/**
+ * Responsible for `complianceEvents`: what happened to violations (opened, updated, acknowledged, remediated,
+ * resolved, waived, reopened), stored first, then published; replayed from a subscriber's cursor, then live (see
+ * replayThenLive), scoped to the subscriber's organization and filter.
+ */
+export class ComplianceStream {
+  constructor(
+    private readonly events: EventChannel<ComplianceEventNode>,
+    private readonly violations: ViolationService,
+    private readonly fork: () => EntityManager,
+  ) {}
+
+  subscribe(principal: Principal, filter: ComplianceEventFilter, after: string | null): AsyncIterable<ComplianceEventNode> {
+    principal.require(Permission.LICENSE_READ);
+    const organizationId = principal.scopeOrganization(filter.organizationId);
+    if (after !== null && !isId(after)) throw AppError.badInput('`after` must be the id of a compliance event.', 'after');
+    const visible = (e: ComplianceEventNode) =>
+      (!organizationId || e.organizationId === organizationId) &&
+      (!filter.licenseId || e.licenseId === filter.licenseId) &&
+      (!filter.violationId || e.violation.id === filter.violationId) &&
+      (!filter.kinds?.length || filter.kinds.includes(e.violation.kind)) &&
+      (!filter.types?.length || filter.types.includes(e.type));
+    return replayThenLive(this.events, visible, after, async (cursor) => {
+      const page = await this.violations.events(
+        { principal, requestId: 'complianceEvents', em: this.fork() },
+        { ...filter, organizationId },
+        { first: REPLAY_PAGE, after: cursor ? encodeCursor(cursor) : null },
+      );
+      return { nodes: page.nodes, hasNextPage: page.pageInfo.hasNextPage };
+    });
+  }
+}

@@ -1,0 +1,130 @@
+import { Arg, Args, Ctx, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { PageArgs } from '../../common/pagination';
+import type { GraphQLContext } from '../../server/context';
+import type { ComplianceScanner } from './compliance-scanner';
+import type { ComplianceReportService } from './compliance-report';
+import {
+  ComplianceCheckResult,
+  ComplianceEventConnection,
+  ComplianceEventFilter,
+  ComplianceEventNode,
+  ComplianceReport,
+  RemediateViolationInput,
+  RemediationResult,
+  ViolationConnection,
+  ViolationFilter,
+  ViolationNode,
+  WaiveViolationInput,
+} from './compliance.types';
+import type { RemediationService } from './remediation.service';
+import type { ViolationService } from './violation.service';
+
+@Resolver()
+export class ComplianceResolver {
+  constructor(
+    private readonly violationService: ViolationService,
+    private readonly remediation: RemediationService,
+    private readonly scanner: ComplianceScanner,
+    private readonly reports: ComplianceReportService,
+  ) {}
+
+  @Query(() => ViolationConnection, {
+    description: 'Violations in the order detected; filter by organization, license, kinds, statuses, severity.',
+  })
+  violations(
+    @Arg('filter', () => ViolationFilter, { nullable: true }) filter: ViolationFilter | null,
+    @Args(() => PageArgs) page: PageArgs,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<ViolationConnection> {
+    return this.violationService.list(ctx, filter ?? {}, page);
+  }
+
+  @Query(() => ViolationNode)
+  violation(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<ViolationNode> {
+    return this.violationService.get(ctx, id);
+  }
+
+  @Query(() => ComplianceEventConnection, { description: 'The compliance log: what happened to violations, oldest first.' })
+  complianceEventLog(
+    @Arg('filter', () => ComplianceEventFilter, { nullable: true }) filter: ComplianceEventFilter | null,
+    @Args(() => PageArgs) page: PageArgs,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<ComplianceEventConnection> {
+    return this.violationService.events(ctx, filter ?? {}, page);
+  }
+
+  @Query(() => ComplianceReport, {
+    description:
+      "An organization's compliance, license by license: status, each limit against its use, open violations, compliant or not; now, or as of a past moment.",
+  })
+  complianceReport(
+    @Arg('organizationId', () => ID) organizationId: string,
+    @Arg('asOf', () => Date, { nullable: true }) asOf: Date | null,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<ComplianceReport> {
+    return this.reports.report(ctx, organizationId, asOf);
+  }
+
+  @Mutation(() => ViolationNode, { description: 'OPEN → ACKNOWLEDGED.' })
+  acknowledgeViolation(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<ViolationNode> {
+    return this.violationService.acknowledge(ctx, id);
+  }
+
+  @Mutation(() => ViolationNode, { description: 'OPEN, ACKNOWLEDGED or WAIVED → RESOLVED, with the reason.' })
+  resolveViolation(
+    @Arg('id', () => ID) id: string,
+    @Arg('reason', () => String) reason: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<ViolationNode> {
+    return this.violationService.resolve(ctx, id, reason);
+  }
+
+  @Mutation(() => ViolationNode, {
+    description: 'OPEN or ACKNOWLEDGED → WAIVED, with the reason and perhaps an end: then it opens again if its breach still holds.',
+  })
+  waiveViolation(@Arg('input', () => WaiveViolationInput) input: WaiveViolationInput, @Ctx() ctx: GraphQLContext): Promise<ViolationNode> {
+    return this.violationService.waive(ctx, input);
+  }
+
+  @Mutation(() => RemediationResult, {
+    description:
+      'Acts on a violation: suspend the license, release the seats inactive longest, end leases, or raise the limit; says what it changed.',
+  })
+  remediateViolation(
+    @Arg('input', () => RemediateViolationInput) input: RemediateViolationInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<RemediationResult> {
+    return this.remediation.remediate(ctx, input);
+  }
+
+  @Mutation(() => ComplianceCheckResult, {
+    description:
+      "Scans every active license (a platform admin's: of every organization, or the one given) against its limits and terms now, as the periodic scan does: opens, resolves and reopens violations. Idempotent.",
+  })
+  runComplianceCheck(
+    @Arg('organizationId', () => ID, { nullable: true }) organizationId: string | null,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<ComplianceCheckResult> {
+    return this.scanner.runCheck(ctx, organizationId);
+  }
+
+  @Subscription(() => ComplianceEventNode, {
+    description:
+      'What happens to violations, as it happens: opened, updated, acknowledged, remediated, resolved, waived, reopened. With `after` (the id of the last event seen) it first replays every event since, then goes live: nothing missed, nothing twice.',
+    subscribe: ({ args, context }) => {
+      const ctx = context as GraphQLContext;
+      return ctx.streams.compliance.subscribe(
+        ctx.principal,
+        (args.filter as ComplianceEventFilter | null) ?? {},
+        (args.after as string | null) ?? null,
+      );
+    },
+  })
+  complianceEvents(
+    @Root() event: ComplianceEventNode,
+    @Arg('filter', () => ComplianceEventFilter, { nullable: true }) _filter: ComplianceEventFilter | null,
+    @Arg('after', () => ID, { nullable: true }) _after: string | null,
+  ): ComplianceEventNode {
+    return event;
+  }
+}

@@ -1,0 +1,399 @@
+import { Length, Min } from 'class-validator';
+import { JSONObjectResolver, SafeIntResolver } from 'graphql-scalars';
+import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Connection } from '../../common/pagination';
+import { LicenseStatus, LicenseType, OveragePolicy } from '../license/license.enums';
+import { UsageMetric } from '../usage/usage.types';
+import {
+  ComplianceEventType,
+  EnforcementCode,
+  RemediationAction,
+  ViolationKind,
+  ViolationSeverity,
+  ViolationStatus,
+} from './compliance.enums';
+
+@ObjectType({
+  simpleResolvers: true,
+  description: 'The answer of an enforcement point: allowed or denied, with a reason code and the numbers.',
+})
+export class Enforcement {
+  @Field(() => Boolean)
+  allowed!: boolean;
+
+  @Field(() => EnforcementCode)
+  code!: EnforcementCode;
+
+  @Field(() => String)
+  detail!: string;
+
+  @Field(() => UsageMetric)
+  metric!: UsageMetric;
+
+  @Field(() => SafeIntResolver, { description: 'What the license had before the request.' })
+  current!: number;
+
+  @Field(() => SafeIntResolver, { description: 'What the request asked to add (negative: to give back).' })
+  requested!: number;
+
+  @Field(() => SafeIntResolver, { description: 'What the license has after the request (the current value when denied).' })
+  value!: number;
+
+  @Field(() => SafeIntResolver, { nullable: true })
+  limit!: number | null;
+
+  @Field(() => SafeIntResolver, { nullable: true, description: 'The most the overage policy allows; null when nothing caps it.' })
+  ceiling!: number | null;
+
+  @Field(() => OveragePolicy)
+  policy!: OveragePolicy;
+
+  @Field(() => Int, { nullable: true })
+  overagePercent!: number | null;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'What an administrator did about a violation.' })
+export class Remediation {
+  @Field(() => RemediationAction)
+  action!: RemediationAction;
+
+  @Field(() => String, { description: 'What it changed.' })
+  summary!: string;
+
+  @Field(() => Date)
+  at!: Date;
+
+  @Field(() => String)
+  by!: string;
+}
+
+@ObjectType('Violation', {
+  simpleResolvers: true,
+  description: 'A compliance breach of one license, followed from detection to resolution.',
+})
+export class ViolationNode {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => ID)
+  organizationId!: string;
+
+  @Field(() => ID)
+  licenseId!: string;
+
+  @Field(() => ViolationKind)
+  kind!: ViolationKind;
+
+  @Field(() => String, { nullable: true, description: 'What it concerns within its kind: the feature of UNLICENSED_FEATURE.' })
+  subject!: string | null;
+
+  @Field(() => ViolationSeverity, { description: 'The highest reached while it was active.' })
+  severity!: ViolationSeverity;
+
+  @Field(() => ViolationStatus)
+  status!: ViolationStatus;
+
+  @Field(() => SafeIntResolver, { description: 'How many times the breach happened while the violation was active.' })
+  occurrences!: number;
+
+  @Field(() => SafeIntResolver, { nullable: true, description: 'The measured value at the last occurrence (overages).' })
+  value!: number | null;
+
+  @Field(() => SafeIntResolver, { nullable: true, description: 'The highest value measured while it was active.' })
+  peakValue!: number | null;
+
+  @Field(() => SafeIntResolver, { nullable: true, description: 'The limit at the last occurrence.' })
+  limit!: number | null;
+
+  @Field(() => JSONObjectResolver, { description: 'The numbers and facts at detection.' })
+  evidence!: Record<string, unknown>;
+
+  @Field(() => String, { description: 'What was seen at the last occurrence.' })
+  detail!: string;
+
+  @Field(() => Date)
+  firstSeenAt!: Date;
+
+  @Field(() => Date)
+  lastSeenAt!: Date;
+
+  @Field(() => Date, { nullable: true })
+  acknowledgedAt!: Date | null;
+
+  @Field(() => String, { nullable: true })
+  acknowledgedBy!: string | null;
+
+  @Field(() => Date, { nullable: true })
+  resolvedAt!: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'Who resolved it: an API token, or SYSTEM when its cause cleared.' })
+  resolvedBy!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Why it was resolved.' })
+  resolution!: string | null;
+
+  @Field(() => Date, { nullable: true })
+  waivedAt!: Date | null;
+
+  @Field(() => String, { nullable: true })
+  waivedBy!: string | null;
+
+  @Field(() => String, { nullable: true })
+  waiverReason!: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the waiver ends; null for good.' })
+  waivedUntil!: Date | null;
+
+  @Field(() => [Remediation])
+  remediations!: Remediation[];
+
+  @Field(() => Date)
+  updatedAt!: Date;
+}
+
+@ObjectType({ simpleResolvers: true })
+export class ViolationConnection extends Connection(ViolationNode) {}
+
+@ObjectType('ComplianceEvent', {
+  simpleResolvers: true,
+  description: 'Something that happened to a violation, with the violation as it was then.',
+})
+export class ComplianceEventNode {
+  @Field(() => ID, { description: 'Time-ordered, in commit order: the cursor to resume `complianceEvents` from.' })
+  id!: string;
+
+  @Field(() => ID)
+  organizationId!: string;
+
+  @Field(() => ID)
+  licenseId!: string;
+
+  @Field(() => ComplianceEventType)
+  type!: ComplianceEventType;
+
+  @Field(() => Date)
+  occurredAt!: Date;
+
+  @Field(() => ViolationNode)
+  violation!: ViolationNode;
+}
+
+@ObjectType({ simpleResolvers: true })
+export class ComplianceEventConnection extends Connection(ComplianceEventNode) {}
+
+@InputType()
+export class ViolationFilter {
+  @Field(() => ID, { nullable: true })
+  organizationId?: string | null;
+
+  @Field(() => ID, { nullable: true })
+  licenseId?: string | null;
+
+  @Field(() => [ViolationKind], { nullable: true })
+  kinds?: ViolationKind[] | null;
+
+  @Field(() => [ViolationStatus], { nullable: true })
+  statuses?: ViolationStatus[] | null;
+
+  @Field(() => ViolationSeverity, { nullable: true, description: 'This severity or higher.' })
+  minSeverity?: ViolationSeverity | null;
+}
+
+@InputType()
+export class ComplianceEventFilter {
+  @Field(() => ID, { nullable: true })
+  organizationId?: string | null;
+
+  @Field(() => ID, { nullable: true })
+  licenseId?: string | null;
+
+  @Field(() => ID, { nullable: true })
+  violationId?: string | null;
+
+  @Field(() => [ViolationKind], { nullable: true })
+  kinds?: ViolationKind[] | null;
+
+  @Field(() => [ComplianceEventType], { nullable: true })
+  types?: ComplianceEventType[] | null;
+}
+
+@InputType()
+export class WaiveViolationInput {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String)
+  @Length(1, 500)
+  reason!: string;
+
+  @Field(() => Date, { nullable: true, description: 'When the waiver ends; then the violation opens again if its breach still holds.' })
+  until?: Date | null;
+}
+
+@InputType()
+export class RemediateViolationInput {
+  @Field(() => ID)
+  violationId!: string;
+
+  @Field(() => RemediationAction)
+  action!: RemediationAction;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'How many seats to release or leases to end; by default as many as are over the limit.',
+  })
+  @Min(1)
+  count?: number | null;
+
+  @Field(() => SafeIntResolver, { nullable: true, description: 'The new limit (RAISE_LIMIT): above the current one.' })
+  @Min(1)
+  limit?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'Why (SUSPEND_LICENSE keeps it as the suspension reason).' })
+  @Length(1, 500)
+  reason?: string | null;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'What a remediation changed.' })
+export class RemediationResult {
+  @Field(() => RemediationAction)
+  action!: RemediationAction;
+
+  @Field(() => String)
+  summary!: string;
+
+  @Field(() => ViolationNode, { description: 'The violation after it (RESOLVED when the action cleared its cause).' })
+  violation!: ViolationNode;
+
+  @Field(() => LicenseStatus)
+  licenseStatus!: LicenseStatus;
+
+  @Field(() => [String], { description: 'The users whose seats were released.' })
+  seatsReleased!: string[];
+
+  @Field(() => [ID], { description: 'The leases that were ended.' })
+  leasesEnded!: string[];
+
+  @Field(() => SafeIntResolver, { nullable: true })
+  limitBefore!: number | null;
+
+  @Field(() => SafeIntResolver, { nullable: true })
+  limitAfter!: number | null;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'What one compliance scan did.' })
+export class ComplianceCheckResult {
+  @Field(() => Boolean, { description: 'Another scan was running (on another instance): this one did nothing.' })
+  skipped!: boolean;
+
+  @Field(() => Int)
+  licensesChecked!: number;
+
+  @Field(() => Int)
+  violationsOpened!: number;
+
+  @Field(() => Int)
+  violationsResolved!: number;
+
+  @Field(() => Int, { description: 'Waived violations whose waiver ended while the breach held.' })
+  violationsReopened!: number;
+
+  @Field(() => Date)
+  checkedAt!: Date;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'A limit of a license against what it uses.' })
+export class LimitUtilization {
+  @Field(() => UsageMetric)
+  metric!: UsageMetric;
+
+  @Field(() => SafeIntResolver)
+  value!: number;
+
+  @Field(() => SafeIntResolver)
+  limit!: number;
+
+  @Field(() => Float, { nullable: true, description: 'value / limit; null for a limit of 0.' })
+  utilization!: number | null;
+
+  @Field(() => SafeIntResolver, { nullable: true, description: 'The most the overage policy allows; null when nothing caps it.' })
+  ceiling!: number | null;
+
+  @Field(() => Boolean)
+  overLimit!: boolean;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'One license in a compliance report.' })
+export class LicenseCompliance {
+  @Field(() => ID)
+  licenseId!: string;
+
+  @Field(() => LicenseType)
+  type!: LicenseType;
+
+  @Field(() => LicenseStatus)
+  status!: LicenseStatus;
+
+  @Field(() => [LimitUtilization], { description: 'Each limit the license sets.' })
+  utilization!: LimitUtilization[];
+
+  @Field(() => [ViolationNode], { description: 'Violations open or acknowledged at the time of the report.' })
+  openViolations!: ViolationNode[];
+
+  @Field(() => Boolean, { description: 'Within every limit and without an open violation (a waived one does not count).' })
+  compliant!: boolean;
+}
+
+@ObjectType({ simpleResolvers: true })
+export class SeverityCount {
+  @Field(() => ViolationSeverity)
+  severity!: ViolationSeverity;
+
+  @Field(() => Int)
+  count!: number;
+}
+
+@ObjectType({ simpleResolvers: true })
+export class KindCount {
+  @Field(() => ViolationKind)
+  kind!: ViolationKind;
+
+  @Field(() => Int)
+  count!: number;
+}
+
+@ObjectType({ simpleResolvers: true })
+export class ComplianceSummary {
+  @Field(() => Int)
+  licenses!: number;
+
+  @Field(() => Int)
+  compliant!: number;
+
+  @Field(() => Int)
+  nonCompliant!: number;
+
+  @Field(() => Int)
+  openViolations!: number;
+
+  @Field(() => [SeverityCount], { description: 'Open violations by severity, highest first; severities without any left out.' })
+  bySeverity!: SeverityCount[];
+
+  @Field(() => [KindCount], { description: 'Open violations by kind; kinds without any left out.' })
+  byKind!: KindCount[];
+}
+
+@ObjectType({ simpleResolvers: true, description: "An organization's compliance at one moment, license by license." })
+export class ComplianceReport {
+  @Field(() => ID)
+  organizationId!: string;
+
+  @Field(() => Date)
+  asOf!: Date;
+
+  @Field(() => [LicenseCompliance], { description: 'Every license issued by then, in the order issued.' })
+  licenses!: LicenseCompliance[];
+
+  @Field(() => ComplianceSummary)
+  summary!: ComplianceSummary;
+}

@@ -1,0 +1,116 @@
+import { Permission } from '../../auth/roles';
+import type { Operation } from '../../common/operation';
+import type { SqlGateway, SqlRunner } from '../../db/sql';
+import { AppError } from '../../errors';
+import type { LicenseService, RaisableLimit } from '../license/license.service';
+import type { LeaseLedger } from '../seat/lease-ledger';
+import type { SeatLedger } from '../seat/seat-ledger';
+import { RemediationAction, ViolationKind, ViolationStatus } from './compliance.enums';
+import { RemediationResult, type RemediateViolationInput } from './compliance.types';
+import type { ComplianceScanner } from './compliance-scanner';
+import type { ViolationLog } from './violation-log';
+
+/** The limit each overage is over. */
+const LIMIT_OF: Partial<Record<ViolationKind, RaisableLimit>> = {
+  [ViolationKind.SEAT_OVERAGE]: 'namedUsers',
+  [ViolationKind.CONCURRENCY_OVERAGE]: 'concurrentSessions',
+  [ViolationKind.STORAGE_OVERAGE]: 'storageBytes',
+  [ViolationKind.API_OVERAGE]: 'apiCallsPerPeriod',
+};
+
+/**
+ * Responsible for remediation: the explicit actions an administrator takes from a violation. Each is done by the
+ * module that owns what it changes (the license service suspends and raises limits, the seat ledgers release seats
+ * and end leases), audited there; then it is noted on the violation with what it changed (audited as
+ * `violation.remediate`), and the license is evaluated again, so that a violation whose cause the action cleared
+ * is resolved at once.
+ */
+export class RemediationService {
+  constructor(
+    private readonly db: SqlGateway,
+    private readonly log: ViolationLog,
+    private readonly licenses: LicenseService,
+    private readonly seats: SeatLedger,
+    private readonly leases: LeaseLedger,
+    private readonly scanner: ComplianceScanner,
+  ) {}
+
+  async remediate(op: Operation, input: RemediateViolationInput): Promise<RemediationResult> {
+    op.principal.require(Permission.LICENSE_MANAGE);
+    const violation = await this.db.read((sql) => this.log.get(sql, input.violationId, ''));
+    if (!violation) throw AppError.notFound('Violation', input.violationId);
+    op.principal.requireObject(Permission.LICENSE_MANAGE, violation.organizationId, 'Violation', violation.id);
+    if (violation.status === ViolationStatus.RESOLVED) throw AppError.invalidTransition('violation', violation.status, 'remediate');
+    const license = await this.licenses.get(op, violation.licenseId);
+    const limitName = LIMIT_OF[violation.kind];
+    const limitBefore = limitName ? (license[limitName] ?? null) : null;
+    const requireKind = (kind: ViolationKind) => {
+      if (violation.kind !== kind)
+        throw AppError.badInput(`${input.action} remedies a ${kind} violation; this one is ${violation.kind}.`, 'action');
+    };
+    /** How many are over the limit now: what to free by default. */
+    const overBy = async (count: (sql: SqlRunner) => Promise<number>) => {
+      if (input.count) return input.count;
+      const over = (await this.db.read(count)) - (limitBefore ?? 0);
+      if (over <= 0) throw AppError.badInput('Nothing is over the limit now: give `count` to free some anyway.', 'count');
+      return over;
+    };
+
+    const result = Object.assign(new RemediationResult(), {
+      action: input.action,
+      seatsReleased: [] as string[],
+      leasesEnded: [] as string[],
+      limitBefore,
+      limitAfter: limitBefore,
+      licenseStatus: license.status,
+    });
+    switch (input.action) {
+      case RemediationAction.SUSPEND_LICENSE: {
+        const reason = input.reason ?? `Compliance: ${violation.kind} (violation ${violation.id}).`;
+        const suspended = await this.licenses.suspend(op, license.id, reason);
+        result.licenseStatus = suspended.status;
+        result.summary = `Suspended the license (it was ${license.status}): its live sessions ended. Reason: ${reason}`;
+        break;
+      }
+      case RemediationAction.RELEASE_INACTIVE_SEATS: {
+        requireKind(ViolationKind.SEAT_OVERAGE);
+        const count = await overBy((sql) => this.seats.countLive(sql, license.id));
+        const released = await this.seats.releaseLeastActive(op, license.id, count);
+        result.seatsReleased = released.map((s) => s.userId);
+        result.summary = `Released ${released.length} seat${released.length === 1 ? '' : 's'} inactive longest: ${result.seatsReleased.join(', ')}.`;
+        break;
+      }
+      case RemediationAction.END_LEASES: {
+        requireKind(ViolationKind.CONCURRENCY_OVERAGE);
+        const count = await overBy((sql) => this.leases.countLive(sql, license.id, new Date()));
+        const ended = await this.leases.endLeases(op, license.id, count);
+        result.leasesEnded = ended.map((l) => l.id);
+        result.summary = `Ended ${ended.length} lease${ended.length === 1 ? '' : 's'} with the oldest heartbeats: ${ended.map((l) => l.fingerprint).join(', ')}.`;
+        break;
+      }
+      case RemediationAction.RAISE_LIMIT: {
+        if (!limitName) throw AppError.badInput(`RAISE_LIMIT remedies an overage; this violation is ${violation.kind}.`, 'action');
+        if (!input.limit) throw AppError.badInput('RAISE_LIMIT needs the new `limit`.', 'limit');
+        const raised = await this.licenses.raiseLimit(op, license.id, limitName, input.limit);
+        result.limitAfter = raised[limitName] ?? null;
+        result.summary = `Raised ${limitName} from ${limitBefore} to ${result.limitAfter}.`;
+        break;
+      }
+    }
+    const actor = op.principal.requireActor();
+    const now = new Date();
+    await this.db.write((sql) =>
+      this.log.remediated(
+        sql,
+        violation.id,
+        { action: input.action, summary: result.summary, at: now, by: actor.label },
+        actor,
+        op.requestId,
+        now,
+      ),
+    );
+    await this.scanner.scan(op.requestId, now, { licenseId: license.id }, actor);
+    result.violation = (await this.db.read((sql) => this.log.get(sql, violation.id, '')))!;
+    return result;
+  }
+}

@@ -1,0 +1,194 @@
+import { Permission } from '../../auth/roles';
+import type { Operation } from '../../common/operation';
+import { decodeCursor, encodeCursor, type Page, type PageArgs } from '../../common/pagination';
+import { type SqlGateway, type SqlRunner, type SqlValue, toDate } from '../../db/sql';
+import { AppError } from '../../errors';
+import { ComplianceEventType, SEVERITY_RANK, ViolationSeverity, ViolationStatus } from './compliance.enums';
+import type { ComplianceEventFilter, ComplianceEventNode, ViolationFilter, ViolationNode, WaiveViolationInput } from './compliance.types';
+import { reviveComplianceEvent, VIOLATION_COLUMNS, type ViolationLog, violationNodeOf } from './violation-log';
+
+const REASON_MAX = 500;
+
+/** A `where` built up condition by condition, with its parameters. */
+class Where {
+  readonly conditions: string[] = [];
+  readonly params: SqlValue[] = [];
+
+  add(condition: string, ...params: SqlValue[]): this {
+    this.conditions.push(condition);
+    this.params.push(...params);
+    return this;
+  }
+
+  in(column: string, values: readonly string[] | null | undefined): this {
+    if (values?.length) this.add(`${column} in (${values.map(() => '?').join(', ')})`, ...values);
+    return this;
+  }
+
+  get sql(): string {
+    return this.conditions.length ? `where ${this.conditions.join(' and ')}` : '';
+  }
+}
+
+/** One page of rows ordered by id, the first after the cursor. */
+async function pageOf<R extends { id: string }, T>(
+  sql: SqlRunner,
+  select: string,
+  where: Where,
+  page: PageArgs,
+  toNode: (row: R) => T,
+): Promise<Page<T>> {
+  if (page.after) where.add('id > ?', decodeCursor(page.after));
+  const rows = await sql.all<R>(`${select} ${where.sql} order by id limit ?`, [...where.params, page.first + 1]);
+  const hasNextPage = rows.length > page.first;
+  const slice = hasNextPage ? rows.slice(0, page.first) : rows;
+  const last = slice[slice.length - 1];
+  return { nodes: slice.map(toNode), pageInfo: { hasNextPage, endCursor: last ? encodeCursor(last.id) : null } };
+}
+
+function reasonOf(reason: string | null | undefined, field: string, required: boolean): string | undefined {
+  const trimmed = reason?.trim();
+  if (!trimmed) {
+    if (required) throw AppError.badInput(`Give a reason: \`${field}\` is empty.`, field);
+    return undefined;
+  }
+  if (trimmed.length > REASON_MAX) throw AppError.badInput(`A reason is at most ${REASON_MAX} characters.`, field);
+  return trimmed;
+}
+
+/**
+ * Responsible for violations as administrators see them: listing and reading (scoped to the caller's organization),
+ * and their lifecycle, `OPEN → ACKNOWLEDGED → RESOLVED`, or `WAIVED` with a reason and perhaps an end date. Each
+ * step is checked against the violation's status when it is taken, so that two administrators acting at once
+ * cannot both move it.
+ */
+export class ViolationService {
+  constructor(
+    private readonly db: SqlGateway,
+    private readonly log: ViolationLog,
+  ) {}
+
+  list(op: Operation, filter: ViolationFilter, page: PageArgs): Promise<Page<ViolationNode>> {
+    op.principal.require(Permission.LICENSE_READ);
+    const organizationId = op.principal.scopeOrganization(filter.organizationId);
+    const where = new Where();
+    if (organizationId) where.add('organization_id = ?', organizationId);
+    if (filter.licenseId) where.add('license_id = ?', filter.licenseId);
+    where.in('kind', filter.kinds).in('status', filter.statuses);
+    if (filter.minSeverity) {
+      const min = SEVERITY_RANK[filter.minSeverity];
+      where.in(
+        'severity',
+        Object.values(ViolationSeverity).filter((s) => SEVERITY_RANK[s] >= min),
+      );
+    }
+    return this.db.read((sql) => pageOf(sql, `select ${VIOLATION_COLUMNS} from violation`, where, page, violationNodeOf));
+  }
+
+  async get(op: Operation, id: string): Promise<ViolationNode> {
+    op.principal.require(Permission.LICENSE_READ);
+    const violation = await this.db.read((sql) => this.log.get(sql, id, ''));
+    if (!violation || !op.principal.mayAccessOrganization(violation.organizationId)) throw AppError.notFound('Violation', id);
+    return violation;
+  }
+
+  /** The compliance log: what happened to violations, oldest first. */
+  events(op: Operation, filter: ComplianceEventFilter, page: PageArgs): Promise<Page<ComplianceEventNode>> {
+    op.principal.require(Permission.LICENSE_READ);
+    const organizationId = op.principal.scopeOrganization(filter.organizationId);
+    const where = new Where();
+    if (organizationId) where.add('organization_id = ?', organizationId);
+    if (filter.licenseId) where.add('license_id = ?', filter.licenseId);
+    if (filter.violationId) where.add('violation_id = ?', filter.violationId);
+    where.in('type', filter.types);
+    if (filter.kinds?.length) {
+      where.add(`violation_id in (select id from violation where kind in (${filter.kinds.map(() => '?').join(', ')}))`, ...filter.kinds);
+    }
+    return this.db.read((sql) =>
+      pageOf<{ id: string; type: ComplianceEventType; occurred_at: unknown; violation: unknown }, ComplianceEventNode>(
+        sql,
+        'select id, organization_id, license_id, type, occurred_at, violation from compliance_event',
+        where,
+        page,
+        eventOf,
+      ),
+    );
+  }
+
+  /** Loads a violation for a change, locked, and checks the caller may change it. */
+  private async changing(sql: SqlRunner, op: Operation, id: string): Promise<ViolationNode> {
+    op.principal.require(Permission.LICENSE_MANAGE);
+    const violation = await this.log.get(sql, id, this.db.forUpdate);
+    if (!violation) throw AppError.notFound('Violation', id);
+    op.principal.requireObject(Permission.LICENSE_MANAGE, violation.organizationId, 'Violation', id);
+    return violation;
+  }
+
+  private async step(
+    op: Operation,
+    id: string,
+    verb: string,
+    from: readonly ViolationStatus[],
+    change: (now: Date, by: string) => Parameters<ViolationLog['transition']>[3],
+    event: ComplianceEventType,
+  ): Promise<ViolationNode> {
+    return this.db.write(async (sql) => {
+      const now = new Date();
+      const current = await this.changing(sql, op, id);
+      if (!from.includes(current.status)) throw AppError.invalidTransition('violation', current.status, verb);
+      const actor = op.principal.requireActor();
+      const changed = await this.log.transition(sql, id, from, change(now, actor.label), event, actor, op.requestId, now);
+      // Locked above on PostgreSQL; on SQLite the write transaction excludes: the status cannot have moved.
+      if (!changed) throw AppError.invalidTransition('violation', current.status, verb);
+      return changed;
+    });
+  }
+
+  acknowledge(op: Operation, id: string): Promise<ViolationNode> {
+    return this.step(
+      op,
+      id,
+      'acknowledge',
+      [ViolationStatus.OPEN],
+      (now, by) => ({ status: ViolationStatus.ACKNOWLEDGED, acknowledgedAt: now, acknowledgedBy: by }),
+      ComplianceEventType.ACKNOWLEDGED,
+    );
+  }
+
+  resolve(op: Operation, id: string, reason: string): Promise<ViolationNode> {
+    const why = reasonOf(reason, 'reason', true)!;
+    return this.step(
+      op,
+      id,
+      'resolve',
+      [ViolationStatus.OPEN, ViolationStatus.ACKNOWLEDGED, ViolationStatus.WAIVED],
+      (now, by) => ({ status: ViolationStatus.RESOLVED, resolvedAt: now, resolvedBy: by, resolution: why }),
+      ComplianceEventType.RESOLVED,
+    );
+  }
+
+  waive(op: Operation, input: WaiveViolationInput): Promise<ViolationNode> {
+    const why = reasonOf(input.reason, 'reason', true)!;
+    if (input.until && input.until.getTime() <= Date.now()) throw AppError.badInput('A waiver must end in the future.', 'until');
+    return this.step(
+      op,
+      input.id,
+      'waive',
+      [ViolationStatus.OPEN, ViolationStatus.ACKNOWLEDGED],
+      (now, by) => ({ status: ViolationStatus.WAIVED, waivedAt: now, waivedBy: by, waiverReason: why, waivedUntil: input.until ?? null }),
+      ComplianceEventType.WAIVED,
+    );
+  }
+}
+
+export function eventOf(row: { id: string; type: ComplianceEventType; occurred_at: unknown; violation: unknown }): ComplianceEventNode {
+  const violation = (typeof row.violation === 'string' ? JSON.parse(row.violation) : row.violation) as ViolationNode;
+  return reviveComplianceEvent({
+    id: row.id,
+    organizationId: violation.organizationId,
+    licenseId: violation.licenseId,
+    type: row.type,
+    occurredAt: toDate(row.occurred_at),
+    violation,
+  });
+}

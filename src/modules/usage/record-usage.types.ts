@@ -1,0 +1,23 @@
+import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import { Enforcement } from '../compliance/compliance.types';
+import { MetricUsage } from './usage.types';
+
+export enum UsageOutcome {
+  RECORDED = 'RECORDED',
+  /** Over what the license's overage policy allows: nothing was recorded. */
+  DENIED = 'DENIED',
+}
+
+registerEnumType(UsageOutcome, { name: 'UsageOutcome' });
+
+@ObjectType({ simpleResolvers: true, description: 'A usage report as the license took it: recorded, or denied at its limit.' })
+export class RecordUsageResult {
+  @Field(() => UsageOutcome)
+  outcome!: UsageOutcome;
+
+  @Field(() => MetricUsage, { description: 'The metric after the report (unchanged when denied).' })
+  usage!: MetricUsage;
+
+  @Field(() => Enforcement)
+  enforcement!: Enforcement;
+}
