@@ -141,7 +141,8 @@ describeEachDatabase('usage metering', (server) => {
       { metric: 'CONCURRENT_SESSIONS' as const, amount: 1 },
       { metric: 'STORAGE_BYTES' as const },
       { metric: 'STORAGE_BYTES' as const, value: -5 },
-      { metric: 'STORAGE_BYTES' as const, amount: 5 },
+      { metric: 'STORAGE_BYTES' as const, amount: 0 },
+      { metric: 'STORAGE_BYTES' as const, value: 5, amount: 5 },
       { metric: 'API_CALLS' as const, value: 5 },
       { metric: 'API_CALLS' as const, amount: 0 },
     ];

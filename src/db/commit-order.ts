@@ -4,9 +4,15 @@ import type { SqlRunner } from './sql';
 /** The millisecond a UUIDv7 was made in. */
 const timeOf = (id: string) => Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
 
-/** Tables of logs that subscribers read with a cursor, each with the advisory lock its writers take on PostgreSQL. */
-const LOGS = { alert: 4_711_001, compliance_event: 4_711_003 } as const;
-export type CursorLog = keyof typeof LOGS;
+/** Tables of logs that subscribers read with a cursor. */
+export type CursorLog = 'alert' | 'compliance_event';
+
+/**
+ * The advisory lock under which PostgreSQL transactions write to any of these logs. One for all: a transaction
+ * writing to two (a checkout raising an alert and recording a violation) can never wait for another that took
+ * them the other way round.
+ */
+const LOG_ORDER_LOCK = 4_711_001;
 
 /**
  * Ids for a log that subscribers resume from by cursor: a subscriber that saw an entry must be able to take it as a
@@ -19,9 +25,18 @@ export type CursorLog = keyof typeof LOGS;
 export class CommitOrderedIds {
   constructor(private readonly commitOrdered: boolean) {}
 
+  /**
+   * Takes the lock until the transaction ends (again, if it holds it already). A transaction that will write a log
+   * entry about rows it locks (a violation) takes it before those rows, so that two such transactions never wait
+   * for each other the wrong way round.
+   */
+  async lock(sql: SqlRunner): Promise<void> {
+    if (this.commitOrdered) await sql.get('select pg_advisory_xact_lock(?)', [LOG_ORDER_LOCK]);
+  }
+
   async next(sql: SqlRunner, log: CursorLog, now: Date): Promise<string> {
     if (!this.commitOrdered) return newId(now.getTime());
-    await sql.get('select pg_advisory_xact_lock(?)', [LOGS[log]]);
+    await this.lock(sql);
     const last = await sql.get<{ id: string }>(`select id from ${log} order by id desc limit 1`);
     const id = newId(now.getTime());
     return last && id <= last.id ? newId(timeOf(last.id) + 1) : id;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LicenseStatus, LicenseType } from '../../src/modules/license/license.enums';
-import { evaluate, graceEndsAt, type LicenseFacts, verdict } from '../../src/modules/license/validation';
+import { LicenseStatus, LicenseType, OveragePolicy } from '../../src/modules/license/license.enums';
+import { clockCheck, evaluate, graceEndsAt, type LicenseFacts, verdict } from '../../src/modules/license/validation';
 import { CheckOutcome, type ValidationCheck, ValidationCheckKind, ValidationCode } from '../../src/modules/license/validation.types';
 
 const DAY_MS = 86_400_000;
@@ -325,6 +325,59 @@ describe('verdict', () => {
   });
 });
 
+const NONE_OF_2 = { limit: 2, policy: OveragePolicy.NONE, percent: null };
+
+describe('evaluate: the client clock', () => {
+  const at = (minutes: number) => new Date(NOW.getTime() + minutes * 60_000);
+
+  it.each([
+    [0, CheckOutcome.PASS, ValidationCode.CLOCK_IN_SYNC],
+    [3, CheckOutcome.PASS, ValidationCode.CLOCK_IN_SYNC],
+    [-5, CheckOutcome.PASS, ValidationCode.CLOCK_IN_SYNC],
+    [-5.01, CheckOutcome.WARN, ValidationCode.CLOCK_DRIFT],
+    [10, CheckOutcome.WARN, ValidationCode.CLOCK_DRIFT],
+    [24 * 60, CheckOutcome.WARN, ValidationCode.CLOCK_DRIFT],
+    [24 * 60 + 1, CheckOutcome.FAIL, ValidationCode.CLOCK_TAMPERING],
+    [-25 * 60, CheckOutcome.FAIL, ValidationCode.CLOCK_TAMPERING],
+  ])('a clock %s minutes off: %s %s', (minutes, outcome, code) => {
+    expect(clockCheck(at(minutes), NOW)).toMatchObject({ check: ValidationCheckKind.CLOCK, outcome, code });
+  });
+
+  it('fails a clock that went back since the last one the client sent, however little', () => {
+    const check = clockCheck(at(-1), NOW, at(0));
+    expect(check).toMatchObject({ outcome: CheckOutcome.FAIL, code: ValidationCode.CLOCK_TAMPERING });
+    expect(check.detail).toContain('went back 1 min');
+    expect(clockCheck(at(1), NOW, at(0)).code).toBe(ValidationCode.CLOCK_IN_SYNC);
+  });
+
+  it('adds the clock check only when the client sends its clock, and a drift is valid with its warning', () => {
+    expect(only(evaluate(facts(), {}, NOW), ValidationCheckKind.CLOCK)).toEqual([]);
+    const checks = evaluate(facts(), { clientTime: at(10) }, NOW);
+    expect(verdict(checks)).toEqual({ valid: true, code: ValidationCode.CLOCK_DRIFT });
+    expect(verdict(evaluate(facts(), { clientTime: at(3) }, NOW))).toEqual({ valid: true, code: ValidationCode.VALID });
+  });
+});
+
+describe('evaluate: a seat past the user limit', () => {
+  const seat = (rank: number, total: number, terms: { limit: number | null; policy: OveragePolicy; percent: number | null }) =>
+    only(evaluate(facts({ type: LicenseType.USER, seatHeld: true, seatRank: { rank, total, terms } }), { user: 'ada' }, NOW), ValidationCheckKind.SEAT)[0];
+
+  it('passes the seats within the limit, also when the license is over it', () => {
+    expect(seat(2, 3, NONE_OF_2)).toMatchObject({ outcome: CheckOutcome.PASS, code: ValidationCode.SEAT_ASSIGNED });
+  });
+
+  it('fails a seat past the limit under NONE, warns within a PERCENT allowance, fails past it, warns under ALWAYS', () => {
+    expect(seat(3, 3, NONE_OF_2)).toMatchObject({ outcome: CheckOutcome.FAIL, code: ValidationCode.USER_LIMIT_EXCEEDED });
+    const percent = { limit: 10, policy: OveragePolicy.PERCENT, percent: 20 };
+    expect(seat(12, 13, percent)).toMatchObject({ outcome: CheckOutcome.WARN, code: ValidationCode.USER_LIMIT_EXCEEDED });
+    expect(seat(13, 13, percent)).toMatchObject({ outcome: CheckOutcome.FAIL, code: ValidationCode.USER_LIMIT_EXCEEDED });
+    expect(seat(500, 500, { limit: 10, policy: OveragePolicy.ALWAYS, percent: null })).toMatchObject({
+      outcome: CheckOutcome.WARN,
+      code: ValidationCode.USER_LIMIT_EXCEEDED,
+    });
+  });
+});
+
 describe('every validation code', () => {
   it('is reachable through evaluate and verdict', () => {
     const reached = new Set<ValidationCode>();
@@ -347,6 +400,8 @@ describe('every validation code', () => {
     run({ type: LicenseType.SITE }, {});
     run({ type: LicenseType.SITE }, { site: '10.20.0.1' });
     run({ type: LicenseType.SITE }, { site: '10.21.0.1' });
+    run({ type: LicenseType.USER, seatHeld: true, seatRank: { rank: 3, total: 3, terms: NONE_OF_2 } }, { user: 'ada' });
+    for (const minutes of [1, 10, 25 * 60]) run({}, { clientTime: new Date(NOW.getTime() + minutes * 60_000) });
     expect([...reached].sort()).toEqual(Object.values(ValidationCode).sort());
   });
 });

@@ -179,7 +179,16 @@ export class ViolationLog implements BreachRecorder {
     private readonly audit: AuditService,
   ) {}
 
+  /**
+   * Takes the compliance log's order lock (PostgreSQL): every transaction that changes a violation takes it before
+   * it touches the violation's row, so that none waits for a row while holding the lock another one waits for.
+   */
+  lock(sql: SqlRunner): Promise<void> {
+    return this.ids.lock(sql);
+  }
+
   async record(sql: SqlRunner, breach: Breach, actor: Actor, requestId: string | null, now: Date): Promise<ViolationNode> {
+    await this.lock(sql);
     const id = newId(now.getTime());
     const value = breach.value ?? null;
     const row = await sql.get<ViolationRow>(
@@ -253,6 +262,7 @@ export class ViolationLog implements BreachRecorder {
       ['waived_until', change.waivedUntil],
     ];
     const set = columns.filter(([, value]) => value !== undefined);
+    await this.lock(sql);
     const row = await sql.get<ViolationRow>(
       `update violation set ${set.map(([name]) => `${name} = ?`).join(', ')}, updated_at = ?
         where id = ? and status in (${list(from)}) returning ${VIOLATION_COLUMNS}`,
@@ -304,6 +314,7 @@ export class ViolationLog implements BreachRecorder {
     requestId: string | null,
     now: Date,
   ): Promise<ViolationNode> {
+    await this.lock(sql);
     const current = await this.get(sql, id, '');
     const remediations = [...(current?.remediations ?? []), remediation];
     const row = await sql.get<ViolationRow>(

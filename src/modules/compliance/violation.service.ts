@@ -134,6 +134,7 @@ export class ViolationService {
   ): Promise<ViolationNode> {
     return this.db.write(async (sql) => {
       const now = new Date();
+      await this.log.lock(sql);
       const current = await this.changing(sql, op, id);
       if (!from.includes(current.status)) throw AppError.invalidTransition('violation', current.status, verb);
       const actor = op.principal.requireActor();

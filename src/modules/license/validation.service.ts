@@ -105,8 +105,9 @@ export class ValidationService {
     const activityDue = seat !== null && (!seat.lastActiveAt || now.getTime() - seat.lastActiveAt.getTime() >= ACTIVITY_RESOLUTION_MS);
     if (breaches.length === 0 && !activityDue) return;
     await this.db.write(async (sql) => {
-      for (const breach of breaches) await this.breaches.record(sql, breach, this.actorOf(license), requestId, now);
+      // The seat's row before the compliance log's lock, like a seat release (which locks its row, then raises).
       if (seat && activityDue) await this.seats.touch(sql, seat.id, now);
+      for (const breach of breaches) await this.breaches.record(sql, breach, this.actorOf(license), requestId, now);
     });
   }
 

@@ -75,9 +75,6 @@ export interface ClientCall {
   now?: Date;
 }
 
-/** Checks a client's clock, and records tampering; null when the client sent none. */
-type ClockOf = (clientTime: Date | null | undefined, previous?: Date | null) => Promise<ValidationCheck | null>;
-
 /**
  * Responsible for concurrent leases: checkout, heartbeat, checkin and expiry. Client applications call it on
  * every session, so it runs plain SQL in one short write transaction per call; the license row is locked
@@ -92,15 +89,21 @@ export class LeaseLedger {
     private readonly breaches: BreachRecorder,
   ) {}
 
-  private clockOf(sql: SqlRunner, license: KeyedLicense, actor: Actor, call: ClientCall, now: Date): ClockOf {
-    return async (clientTime, previous) => {
-      if (!clientTime) return null;
-      const clock = clockCheck(clientTime, now, previous);
-      for (const breach of checkBreaches(license, { clientTime }, [clock], now)) {
-        await this.breaches.record(sql, breach, actor, call.requestId, now);
-      }
-      return clock;
-    };
+  /** Records a clock the check found tampered with, inside the caller's transaction. */
+  private async recordClock(
+    sql: SqlRunner,
+    license: KeyedLicense,
+    clock: ValidationCheck | null,
+    clientTime: Date | null,
+    actor: Actor,
+    call: ClientCall,
+    now: Date,
+    fingerprint: string,
+  ): Promise<void> {
+    if (!clock) return;
+    for (const breach of checkBreaches(license, { clientTime, fingerprint }, [clock], now)) {
+      await this.breaches.record(sql, breach, actor, call.requestId, now);
+    }
   }
 
   /** Tells the usage observer how many sessions a license has now. */
@@ -182,7 +185,16 @@ export class LeaseLedger {
       }
       const actor = this.actorOf(license, fingerprint);
       const seatLimit = license.concurrentSessions ?? 0;
-      const clock = await this.clockOf(sql, license, actor, call, now)(clientTime);
+      // A machine taking its live lease back must not set its clock behind the one its lease last saw.
+      const previous = clientTime
+        ? await sql.get<{ client_clock_at: unknown }>(
+            'select client_clock_at from lease where license_id = ? and fingerprint = ? and released_at is null',
+            [license.id, fingerprint],
+          )
+        : undefined;
+      const clock = clientTime ? clockCheck(clientTime, now, toDateOrNull(previous?.client_clock_at)) : null;
+      // The license row is locked: the compliance log's lock comes after it, as everywhere.
+      await this.recordClock(sql, license, clock, clientTime, actor, call, now, fingerprint);
       // A refusal changes nothing, so it writes nothing: a client retrying for a busy seat must not grow the audit
       // log with every try. Refusals belong to usage and compliance records, not to the log of changes.
       const refuse = (
@@ -322,47 +334,61 @@ export class LeaseLedger {
       const now = call.now ?? new Date();
       const license = await this.credentials.authenticate(sql, key);
       const row = await this.leaseOf(sql, license, leaseId);
-      const before = leaseNodeOf(row);
-      const actor = this.actorOf(license, before.fingerprint);
-      const clock = await this.clockOf(sql, license, actor, call, now)(clientTime, toDateOrNull(row.client_clock_at));
-      if (before.releasedAt) return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: before, clock };
-      if (before.expiresAt <= now) {
-        await lockRow(this.db, sql, 'license', license.id);
-        const [expired] = await this.expireDead(sql, license.id, now, call, actor);
-        await this.observeSessions(sql, license, await this.countLive(sql, license.id, now), now);
-        return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: expired ?? before, clock };
-      }
-      if (license.status !== LicenseStatus.ACTIVE) {
-        // A suspended or revoked license ends its sessions at their next heartbeat.
-        await lockRow(this.db, sql, 'license', license.id);
-        const ended = await this.release(sql, before, LeaseReleaseReason.LICENSE_INACTIVE, actor, call, now);
-        await this.observeSessions(sql, license, await this.countLive(sql, license.id, now), now);
-        return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: ended, clock };
-      }
-      const expiresAt = new Date(now.getTime() + license.leaseTtlSeconds * 1000);
-      await sql.run('update lease set expires_at = ?, last_heartbeat_at = ?, client_clock_at = coalesce(?, client_clock_at) where id = ?', [
-        expiresAt,
-        now,
-        clientTime,
-        before.id,
-      ]);
-      const lease = Object.assign(leaseNodeOf(row), { expiresAt, lastHeartbeatAt: now });
-      await this.audit.recordSql(
-        sql,
-        actor,
-        call.requestId,
-        {
-          organizationId: license.organizationId,
-          action: 'lease.heartbeat',
-          objectType: 'Lease',
-          objectId: lease.id,
-          before: leaseSnapshot(before),
-          after: leaseSnapshot(lease),
-        },
-        now,
-      );
-      return { outcome: HeartbeatOutcome.EXTENDED, lease, clock };
+      const clock = clientTime ? clockCheck(clientTime, now, toDateOrNull(row.client_clock_at)) : null;
+      const result = await this.keepAlive(sql, license, row, call, now, clientTime);
+      // Last: the paths above may lock the license row, which comes before the compliance log's lock.
+      await this.recordClock(sql, license, clock, clientTime, this.actorOf(license, row.fingerprint), call, now, row.fingerprint);
+      return { ...result, clock };
     });
+  }
+
+  private async keepAlive(
+    sql: SqlRunner,
+    license: KeyedLicense,
+    row: LeaseRow,
+    call: ClientCall,
+    now: Date,
+    clientTime: Date | null,
+  ): Promise<Omit<HeartbeatResult, 'clock'>> {
+    const before = leaseNodeOf(row);
+    const actor = this.actorOf(license, before.fingerprint);
+    if (before.releasedAt) return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: before };
+    if (before.expiresAt <= now) {
+      await lockRow(this.db, sql, 'license', license.id);
+      const [expired] = await this.expireDead(sql, license.id, now, call, actor);
+      await this.observeSessions(sql, license, await this.countLive(sql, license.id, now), now);
+      return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: expired ?? before };
+    }
+    if (license.status !== LicenseStatus.ACTIVE) {
+      // A suspended or revoked license ends its sessions at their next heartbeat.
+      await lockRow(this.db, sql, 'license', license.id);
+      const ended = await this.release(sql, before, LeaseReleaseReason.LICENSE_INACTIVE, actor, call, now);
+      await this.observeSessions(sql, license, await this.countLive(sql, license.id, now), now);
+      return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: ended };
+    }
+    const expiresAt = new Date(now.getTime() + license.leaseTtlSeconds * 1000);
+    await sql.run('update lease set expires_at = ?, last_heartbeat_at = ?, client_clock_at = coalesce(?, client_clock_at) where id = ?', [
+      expiresAt,
+      now,
+      clientTime,
+      before.id,
+    ]);
+    const lease = Object.assign(leaseNodeOf(row), { expiresAt, lastHeartbeatAt: now });
+    await this.audit.recordSql(
+      sql,
+      actor,
+      call.requestId,
+      {
+        organizationId: license.organizationId,
+        action: 'lease.heartbeat',
+        objectType: 'Lease',
+        objectId: lease.id,
+        before: leaseSnapshot(before),
+        after: leaseSnapshot(lease),
+      },
+      now,
+    );
+    return { outcome: HeartbeatOutcome.EXTENDED, lease };
   }
 
   async checkin(key: string, leaseId: string, call: ClientCall): Promise<CheckinResult> {
