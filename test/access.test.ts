@@ -43,6 +43,16 @@ import {
   SetExpiryNoticesDocument,
   SetThresholdRuleDocument,
   UsageHistoryDocument,
+  ViolationsDocument,
+  ViolationDocument,
+  ComplianceEventLogDocument,
+  ComplianceReportDocument,
+  CheckQuotaDocument,
+  AcknowledgeViolationDocument,
+  ResolveViolationDocument,
+  WaiveViolationDocument,
+  RemediateViolationDocument,
+  RunComplianceCheckDocument,
 } from './generated/graphql';
 import { type Licensed, licensed, organization, unique, issueToken, type IssuedToken } from './support/factories';
 import { describeEachDatabase, type GraphQLResponse, type TestServer } from './support/server';
@@ -77,6 +87,12 @@ interface Tenant {
   suspended: Licensed;
   /** A CORE feature of the concurrent license's product, which no other organization's product has. */
   ownFeature: string;
+  /** A SUBSCRIPTION license whose storage total was reported over its limit of STORAGE_LIMIT. */
+  storage: Licensed;
+  /** The storage total reported for it, another in each organization. */
+  storageUsed: number;
+  /** The STORAGE_OVERAGE violation that report opened. */
+  violationId: string;
   tokens: Record<OrgRole, IssuedToken>;
 }
 
@@ -85,8 +101,32 @@ interface World {
   a: Tenant;
   /** The organization they aim at. */
   b: Tenant;
+  /** A license of B over its limit without a violation: a compliance check that reached B would open one. */
+  unscanned: Licensed;
   /** The bootstrap platform admin's token. */
   platformTokenId: string;
+}
+
+const STORAGE_LIMIT = 1000;
+
+/** A SUBSCRIPTION license of the organization with its storage total reported over its limit, and the violation it opened. */
+async function overStorage(t: TestServer, organizationId: string, used = STORAGE_LIMIT + 100) {
+  const license = await licensed(t, 'SUBSCRIPTION', { organizationId, limits: { storageBytes: STORAGE_LIMIT } });
+  await t.ok(RecordUsageDocument, { key: license.key, metric: 'STORAGE_BYTES', value: used }, null);
+  const { violations } = await t.ok(ViolationsDocument, { filter: { licenseId: license.licenseId } });
+  expect(violations.nodes.map((v) => `${v.kind} ${v.status}`)).toEqual(['STORAGE_OVERAGE OPEN']);
+  return { license, violationId: violations.nodes[0]!.id };
+}
+
+/**
+ * A license of the organization whose storage limit is lowered under its use in the database, behind the API's
+ * back: over its limit without a violation, which only a compliance check opens.
+ */
+async function unscannedBreach(t: TestServer, organizationId: string): Promise<Licensed> {
+  const license = await licensed(t, 'SUBSCRIPTION', { organizationId, limits: { storageBytes: STORAGE_LIMIT } });
+  await t.ok(RecordUsageDocument, { key: license.key, metric: 'STORAGE_BYTES', value: STORAGE_LIMIT }, null);
+  await t.server.db.write((sql) => sql.run('update license set storage_bytes = ? where id = ?', [STORAGE_LIMIT - 1, license.licenseId]));
+  return license;
 }
 
 async function tenant(t: TestServer, label: string): Promise<Tenant> {
@@ -110,6 +150,10 @@ async function tenant(t: TestServer, label: string): Promise<Tenant> {
   await t.ok(RecordUsageDocument, { key: suspended.key, metric: 'API_CALLS', amount: 900_000 }, null);
   const { alerts } = await t.ok(AlertsDocument, { filter: { licenseId: suspended.licenseId } });
 
+  // a: 1100, b: 1200, …: what a key is told of its storage tells whose license it read.
+  const storageUsed = STORAGE_LIMIT + 100 * (label.charCodeAt(0) - 'a'.charCodeAt(0) + 1);
+  const { license: storage, violationId } = await overStorage(t, org.id, storageUsed);
+
   const tokens = {} as Record<OrgRole, IssuedToken>;
   for (const role of ORG_ROLES) tokens[role] = await issueToken(t, role, org.id);
   return {
@@ -124,6 +168,9 @@ async function tenant(t: TestServer, label: string): Promise<Tenant> {
     alertId: alerts.nodes[0]!.id,
     suspended,
     ownFeature,
+    storage,
+    storageUsed,
+    violationId,
     tokens,
   };
 }
@@ -131,10 +178,21 @@ async function tenant(t: TestServer, label: string): Promise<Tenant> {
 /** Everything of an organization that a change could touch, as a platform admin reads it. */
 async function stateOf(t: TestServer, organizationId: string) {
   const state = await t.ok(OrganizationStateDocument, { organizationId });
-  for (const list of [state.licenses, state.seats, state.leases, state.apiTokens, state.alerts, state.auditLog]) {
+  const { violations } = await t.ok(ViolationsDocument, { filter: { organizationId }, first: 200 });
+  const { complianceEventLog } = await t.ok(ComplianceEventLogDocument, { filter: { organizationId }, first: 200 });
+  for (const list of [
+    state.licenses,
+    state.seats,
+    state.leases,
+    state.apiTokens,
+    state.alerts,
+    state.auditLog,
+    violations,
+    complianceEventLog,
+  ]) {
     expect(list.pageInfo.hasNextPage, 'the state must be read whole to be compared').toBe(false);
   }
-  return state;
+  return { ...state, violations, complianceEventLog };
 }
 
 const codeOf = (response: GraphQLResponse<unknown>) => response.errors?.[0]?.extensions?.code;
@@ -193,7 +251,7 @@ function attempt<R, V>(
 }
 
 const idsOf = (nodes: readonly { id: string }[]) => nodes.map((n) => n.id);
-const licenseIdsOf = (x: Tenant) => [x.concurrent.licenseId, x.user.licenseId, x.suspended.licenseId];
+const licenseIdsOf = (x: Tenant) => [x.concurrent.licenseId, x.user.licenseId, x.suspended.licenseId, x.storage.licenseId];
 
 /**
  * One entry per field of Query and Mutation: what tokens of every role of organization A get when they aim at
@@ -654,6 +712,159 @@ const ACCESS: Record<string, Attempt[]> = {
       true,
     ),
   ],
+  checkQuota: [
+    attempt(
+      'asking with its own key, is answered of its own license only',
+      CheckQuotaDocument,
+      (w) => ({ key: w.a.storage.key, metric: 'STORAGE_BYTES' as const, amount: 1 }),
+      answered(EVERY_ROLE, (d, w) => {
+        expect(d.checkQuota).toMatchObject({ metric: 'STORAGE_BYTES', current: w.a.storageUsed, limit: STORAGE_LIMIT });
+      }),
+      true,
+    ),
+  ],
+  violations: [
+    attempt(
+      'lists the violations of its own organization only',
+      ViolationsDocument,
+      () => ({ first: 200 }),
+      answered(EVERY_ROLE, (d, w) => {
+        expect(new Set(d.violations.nodes.map((v) => v.organizationId))).toEqual(new Set([w.a.organizationId]));
+        expect(idsOf(d.violations.nodes)).toContain(w.a.violationId);
+      }),
+    ),
+    attempt(
+      "cannot list another organization's violations by naming it (FORBIDDEN)",
+      ViolationsDocument,
+      (w) => ({ filter: { organizationId: w.b.organizationId } }),
+      refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+    attempt(
+      "finds none of another's violations by its license",
+      ViolationsDocument,
+      (w) => ({ filter: { licenseId: w.b.storage.licenseId } }),
+      answered(EVERY_ROLE, (d) => expect(d.violations.nodes).toEqual([])),
+    ),
+  ],
+  violation: [
+    attempt(
+      "cannot read another's violation, which it is told does not exist (NOT_FOUND)",
+      ViolationDocument,
+      (w) => ({ id: w.b.violationId }),
+      refused(EVERY_ROLE, 'NOT_FOUND'),
+    ),
+  ],
+  complianceEventLog: [
+    attempt(
+      'reads the compliance log of its own organization only',
+      ComplianceEventLogDocument,
+      () => ({ first: 200 }),
+      answered(EVERY_ROLE, (d, w) => {
+        const events = d.complianceEventLog.nodes;
+        expect(events.filter((e) => !licenseIdsOf(w.a).includes(e.licenseId))).toEqual([]);
+        expect(events.map((e) => e.violation.id)).toContain(w.a.violationId);
+      }),
+    ),
+    attempt(
+      "cannot read another organization's compliance log by naming it (FORBIDDEN)",
+      ComplianceEventLogDocument,
+      (w) => ({ filter: { organizationId: w.b.organizationId } }),
+      refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+    attempt(
+      "finds nothing of another's violation by its id",
+      ComplianceEventLogDocument,
+      (w) => ({ filter: { violationId: w.b.violationId } }),
+      answered(EVERY_ROLE, (d) => expect(d.complianceEventLog.nodes).toEqual([])),
+    ),
+    attempt(
+      "finds nothing of another's license by its id",
+      ComplianceEventLogDocument,
+      (w) => ({ filter: { licenseId: w.b.storage.licenseId } }),
+      answered(EVERY_ROLE, (d) => expect(d.complianceEventLog.nodes).toEqual([])),
+    ),
+  ],
+  complianceReport: [
+    attempt(
+      'reports on its own organization, license by license',
+      ComplianceReportDocument,
+      (w) => ({ organizationId: w.a.organizationId }),
+      answered(EVERY_ROLE, (d, w) => {
+        const report = d.complianceReport;
+        expect(report.organizationId).toBe(w.a.organizationId);
+        expect(report.licenses.map((l) => l.licenseId).sort()).toEqual(licenseIdsOf(w.a).sort());
+        const storage = report.licenses.find((l) => l.licenseId === w.a.storage.licenseId)!;
+        expect(storage).toMatchObject({ compliant: false, openViolations: [{ id: w.a.violationId }] });
+      }),
+    ),
+    attempt(
+      "cannot read another organization's compliance report (FORBIDDEN)",
+      ComplianceReportDocument,
+      (w) => ({ organizationId: w.b.organizationId }),
+      refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+  ],
+  acknowledgeViolation: [
+    attempt(
+      "cannot acknowledge another's violation, which it is told does not exist (NOT_FOUND)",
+      AcknowledgeViolationDocument,
+      (w) => ({ id: w.b.violationId }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+  ],
+  resolveViolation: [
+    attempt(
+      "cannot resolve another's violation, which it is told does not exist (NOT_FOUND)",
+      ResolveViolationDocument,
+      (w) => ({ id: w.b.violationId, reason: 'intruder' }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+  ],
+  waiveViolation: [
+    attempt(
+      "cannot waive another's violation, which it is told does not exist (NOT_FOUND)",
+      WaiveViolationDocument,
+      (w) => ({ input: { id: w.b.violationId, reason: 'intruder' } }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+  ],
+  remediateViolation: [
+    attempt(
+      "cannot raise the limit of another's license by remediating its violation, which it is told does not exist (NOT_FOUND)",
+      RemediateViolationDocument,
+      (w) => ({ input: { violationId: w.b.violationId, action: 'RAISE_LIMIT' as const, limit: 10 * STORAGE_LIMIT } }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+    attempt(
+      "cannot suspend another's license by remediating its violation, which it is told does not exist (NOT_FOUND)",
+      RemediateViolationDocument,
+      (w) => ({ input: { violationId: w.b.violationId, action: 'SUSPEND_LICENSE' as const, reason: 'intruder' } }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+  ],
+  runComplianceCheck: [
+    attempt(
+      'checks the licenses of its own organization only, and only as an org admin or license manager',
+      RunComplianceCheckDocument,
+      () => ({}),
+      answered(LICENSE_MANAGERS, (d, w) => {
+        // Every license of its own but the suspended one; its breaches all have their violation already.
+        expect(d.runComplianceCheck).toMatchObject({
+          skipped: false,
+          licensesChecked: licenseIdsOf(w.a).length - 1,
+          violationsOpened: 0,
+          violationsResolved: 0,
+          violationsReopened: 0,
+        });
+      }),
+    ),
+    attempt(
+      'cannot check another organization by naming it (FORBIDDEN)',
+      RunComplianceCheckDocument,
+      (w) => ({ organizationId: w.b.organizationId }),
+      refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+  ],
   checkinSeat: [
     attempt(
       "cannot check another's lease in with its own key, and is told it does not exist",
@@ -701,6 +912,16 @@ const OWN_CHANGES: Record<string, OwnChange> = {
     ),
   setExpiryNotices: (t, c, token) =>
     t.request(SetExpiryNoticesDocument, { input: { licenseId: c.concurrent.licenseId, daysBefore: [3] } }, token),
+  acknowledgeViolation: (t, c, token) => t.request(AcknowledgeViolationDocument, { id: c.violationId }, token),
+  resolveViolation: (t, c, token) => t.request(ResolveViolationDocument, { id: c.violationId, reason: 'settled' }, token),
+  waiveViolation: (t, c, token) => t.request(WaiveViolationDocument, { input: { id: c.violationId, reason: 'agreed' } }, token),
+  remediateViolation: (t, c, token) =>
+    t.request(
+      RemediateViolationDocument,
+      { input: { violationId: c.violationId, action: 'RAISE_LIMIT', limit: 2 * STORAGE_LIMIT } },
+      token,
+    ),
+  runComplianceCheck: (t, c, token) => t.request(RunComplianceCheckDocument, { organizationId: c.organizationId }, token),
 };
 
 const CLIENT_FACING = ['validateLicense', 'checkFeature', 'checkoutSeat', 'heartbeatSeat', 'checkinSeat', 'recordUsage'];
@@ -714,7 +935,7 @@ describeEachDatabase('access control', (server) => {
     const b = await tenant(t, 'b');
     const { apiTokens } = await t.ok(ApiTokensDocument, { filter: { active: true }, first: 200 });
     const platformTokenId = apiTokens.nodes.find((k) => k.role === 'PLATFORM_ADMIN')!.id;
-    w = { a, b, platformTokenId };
+    w = { a, b, unscanned: await unscannedBreach(t, b.organizationId), platformTokenId };
 
     // What the attempts must not reach is there to be reached: B's own key finds its lease, seat and feature.
     const lease = await t.ok(ValidateLicenseDocument, { key: b.concurrent.key, fingerprint: b.fingerprints[0] });
@@ -723,6 +944,13 @@ describeEachDatabase('access control', (server) => {
     expect(seat.validateLicense.checks.find((c) => c.check === 'SEAT')?.code).toBe('SEAT_ASSIGNED');
     const feature = await t.ok(CheckFeatureDocument, { key: b.concurrent.key, feature: b.ownFeature });
     expect(feature.checkFeature.allowed).toBe(true);
+    // B's own tokens find its violation open, and what a check of B would find is still to be found.
+    const violation = await t.ok(ViolationDocument, { id: b.violationId }, b.tokens.AUDITOR.secret);
+    expect(violation.violation.status).toBe('OPEN');
+    const report = await t.ok(ComplianceReportDocument, { organizationId: b.organizationId }, b.tokens.AUDITOR.secret);
+    const unscanned = report.complianceReport.licenses.find((l) => l.licenseId === w.unscanned.licenseId)!;
+    expect(unscanned).toMatchObject({ compliant: false, openViolations: [] });
+    expect(unscanned.utilization.find((u) => u.metric === 'STORAGE_BYTES')).toMatchObject({ limit: STORAGE_LIMIT - 1, overLimit: true });
   });
 
   describe('a token of one organization reads and changes nothing of another', () => {
@@ -752,8 +980,11 @@ describeEachDatabase('access control', (server) => {
 
   describe('roles within one organization', () => {
     let c: Tenant;
+    let unscanned: Licensed;
     beforeAll(async () => {
-      c = await tenant(server(), 'c');
+      const t = server();
+      c = await tenant(t, 'c');
+      unscanned = await unscannedBreach(t, c.organizationId);
     });
 
     it('has a case of its own for every management mutation of the schema', () => {
@@ -811,6 +1042,40 @@ describeEachDatabase('access control', (server) => {
       expect(await t.errorCode(RevokeApiTokenDocument, { id: c.tokens.INTEGRATOR.id }, manager)).toBe('FORBIDDEN');
       expect(await t.errorCode(ApiTokensDocument, {}, manager)).toBe('FORBIDDEN');
       expect((await stateOf(t, c.organizationId)).apiTokens).toEqual(tokensBefore);
+    });
+
+    it('lets a license manager and an org admin acknowledge, waive, resolve and remediate violations, and run a check', async () => {
+      const t = server();
+      const manager = c.tokens.LICENSE_MANAGER.secret;
+      const admin = c.tokens.ORG_ADMIN.secret;
+      const acknowledged = await overStorage(t, c.organizationId);
+      const waived = await overStorage(t, c.organizationId);
+      const remediated = await overStorage(t, c.organizationId);
+
+      const { acknowledgeViolation } = await t.ok(AcknowledgeViolationDocument, { id: acknowledged.violationId }, manager);
+      expect(acknowledgeViolation.status).toBe('ACKNOWLEDGED');
+      const reason = 'settled with the customer';
+      const { resolveViolation } = await t.ok(ResolveViolationDocument, { id: acknowledged.violationId, reason }, admin);
+      expect(resolveViolation).toMatchObject({ status: 'RESOLVED', resolution: reason });
+
+      const { waiveViolation } = await t.ok(WaiveViolationDocument, { input: { id: waived.violationId, reason: 'trial' } }, admin);
+      expect(waiveViolation).toMatchObject({ status: 'WAIVED', waiverReason: 'trial' });
+
+      const input = { violationId: remediated.violationId, action: 'RAISE_LIMIT' as const, limit: 2 * STORAGE_LIMIT };
+      const { remediateViolation } = await t.ok(RemediateViolationDocument, { input }, manager);
+      expect(remediateViolation).toMatchObject({
+        limitBefore: STORAGE_LIMIT,
+        limitAfter: 2 * STORAGE_LIMIT,
+        violation: { status: 'RESOLVED', remediations: [{ action: 'RAISE_LIMIT' }] },
+      });
+
+      // Resolved by hand, the first license is still over its limit, and so is the one no request saw go over.
+      const { runComplianceCheck } = await t.ok(RunComplianceCheckDocument, {}, manager);
+      expect(runComplianceCheck).toMatchObject({ skipped: false, violationsOpened: 2, violationsResolved: 0, violationsReopened: 0 });
+      const { violations } = await t.ok(ViolationsDocument, { filter: { statuses: ['OPEN'] }, first: 200 }, c.tokens.INTEGRATOR.secret);
+      expect(violations.nodes.map((v) => v.licenseId).sort()).toEqual(
+        [c.storage.licenseId, acknowledged.license.licenseId, unscanned.licenseId].sort(),
+      );
     });
 
     it("lets an org admin create and revoke tokens of its own organization, but not a platform admin's", async () => {

@@ -28,6 +28,12 @@ import {
   RecordUsageDocument,
   AlertsDocument,
   AcknowledgeAlertDocument,
+  ViolationsDocument,
+  AcknowledgeViolationDocument,
+  ResolveViolationDocument,
+  WaiveViolationDocument,
+  RemediateViolationDocument,
+  RunComplianceCheckDocument,
 } from './generated/graphql';
 import { licensed, organization, plan, product, unique, issueToken, type IssuedToken } from './support/factories';
 import { describeEachDatabase, type GraphQLResponse, type TestServer } from './support/server';
@@ -85,8 +91,11 @@ type Act = <T>(call: () => Promise<T>) => Promise<T>;
 interface AuditCase {
   /** Completes the sentence "<mutation> records …". */
   title: string;
-  /** Performs the mutation successfully (after any preparation, outside `act`) and returns the event it must leave. */
-  perform(t: TestServer, f: Fixture, act: Act): Promise<ExpectedEvent>;
+  /**
+   * Performs the mutation successfully (after any preparation, outside `act`) and returns the event it must leave,
+   * or the events, in the order written, when it changes several objects.
+   */
+  perform(t: TestServer, f: Fixture, act: Act): Promise<ExpectedEvent | ExpectedEvent[]>;
   /** Calls that fail, each leaving no event. */
   failures: Failure[];
 }
@@ -106,6 +115,31 @@ async function concurrentWithLease(t: TestServer, f: Fixture) {
   const fingerprint = unique('machine');
   const { checkoutSeat } = await t.ok(CheckoutSeatDocument, { key: license.key, fingerprint });
   return { license, fingerprint, lease: checkoutSeat.lease! };
+}
+
+const STORAGE_LIMIT = 1000;
+
+/** A SUBSCRIPTION license whose storage total was reported over its limit, and the STORAGE_OVERAGE violation that opened. */
+async function violated(t: TestServer, organizationId: string) {
+  const license = await licensed(t, 'SUBSCRIPTION', { organizationId, limits: { storageBytes: STORAGE_LIMIT } });
+  await t.ok(RecordUsageDocument, { key: license.key, metric: 'STORAGE_BYTES', value: STORAGE_LIMIT + 100 }, null);
+  const { violations } = await t.ok(ViolationsDocument, { filter: { licenseId: license.licenseId } });
+  expect(violations.nodes.map((v) => `${v.kind} ${v.status}`)).toEqual(['STORAGE_OVERAGE OPEN']);
+  return { license, violationId: violations.nodes[0]!.id };
+}
+
+/** What the audit log keeps of such a violation, whatever its status. */
+const OVER_STORAGE = { kind: 'STORAGE_OVERAGE', value: STORAGE_LIMIT + 100, limit: STORAGE_LIMIT, occurrences: 1 };
+
+/**
+ * A new organization with a license over its storage limit whose violation was resolved by hand: the breach holds,
+ * without a violation, so that a compliance check of the organization opens one.
+ */
+async function unresolvedBreach(t: TestServer) {
+  const org = await organization(t);
+  const { license, violationId } = await violated(t, org.id);
+  await t.ok(ResolveViolationDocument, { id: violationId, reason: 'resolved too early' });
+  return { organizationId: org.id, license };
 }
 
 /** One entry per Mutation field: how to perform it successfully, the event that must follow, and failures that leave none. */
@@ -867,6 +901,270 @@ const AUDITED: Record<string, AuditCase> = {
       },
     ],
   },
+  acknowledgeViolation: {
+    title: 'violation.acknowledge, with the violation as it is then',
+    async perform(t, f, act) {
+      const { violationId } = await violated(t, f.organizationId);
+      const { acknowledgeViolation } = await act(() => t.ok(AcknowledgeViolationDocument, { id: violationId }, f.orgAdmin.secret));
+      return {
+        action: 'violation.acknowledge',
+        objectType: 'Violation',
+        objectId: violationId,
+        actor: byToken(f.orgAdmin),
+        organizationId: f.organizationId,
+        // A violation's events keep it as it is after; its compliance log has every state it went through.
+        before: null,
+        after: { ...OVER_STORAGE, status: acknowledgeViolation.status, remediations: 0 },
+      };
+    },
+    failures: [
+      {
+        title: 'a violation acknowledged already',
+        code: 'INVALID_STATE_TRANSITION',
+        async attempt(t, f, act) {
+          const { violationId } = await violated(t, f.organizationId);
+          await t.ok(AcknowledgeViolationDocument, { id: violationId });
+          return act(() => t.request(AcknowledgeViolationDocument, { id: violationId }, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'a violation of another organization',
+        code: 'NOT_FOUND',
+        async attempt(t, f, act) {
+          const { violationId } = await violated(t, (await organization(t)).id);
+          return act(() => t.request(AcknowledgeViolationDocument, { id: violationId }, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'asked by an auditor',
+        code: 'FORBIDDEN',
+        async attempt(t, f, act) {
+          const { violationId } = await violated(t, f.organizationId);
+          return act(() => t.request(AcknowledgeViolationDocument, { id: violationId }, f.auditor.secret));
+        },
+      },
+    ],
+  },
+  resolveViolation: {
+    title: 'violation.resolve, with the reason',
+    async perform(t, f, act) {
+      const { violationId } = await violated(t, f.organizationId);
+      const reason = 'settled with the customer';
+      await act(() => t.ok(ResolveViolationDocument, { id: violationId, reason }, f.orgAdmin.secret));
+      return {
+        action: 'violation.resolve',
+        objectType: 'Violation',
+        objectId: violationId,
+        actor: byToken(f.orgAdmin),
+        organizationId: f.organizationId,
+        before: null,
+        after: { ...OVER_STORAGE, status: 'RESOLVED', resolution: reason },
+      };
+    },
+    failures: [
+      {
+        title: 'a blank reason',
+        code: 'BAD_USER_INPUT',
+        async attempt(t, f, act) {
+          const { violationId } = await violated(t, f.organizationId);
+          return act(() => t.request(ResolveViolationDocument, { id: violationId, reason: '  ' }, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'a violation resolved already',
+        code: 'INVALID_STATE_TRANSITION',
+        async attempt(t, f, act) {
+          const { violationId } = await violated(t, f.organizationId);
+          await t.ok(ResolveViolationDocument, { id: violationId, reason: 'first' });
+          return act(() => t.request(ResolveViolationDocument, { id: violationId, reason: 'second' }, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'a violation that does not exist',
+        code: 'NOT_FOUND',
+        attempt: (t, f, act) => act(() => t.request(ResolveViolationDocument, { id: randomUUID(), reason: 'x' }, f.orgAdmin.secret)),
+      },
+    ],
+  },
+  waiveViolation: {
+    title: 'violation.waive, with the reason and the end of the waiver',
+    async perform(t, f, act) {
+      const { violationId } = await violated(t, f.organizationId);
+      const input = { id: violationId, reason: 'trial extension', until: new Date(Date.now() + 30 * 86_400_000).toISOString() };
+      const { waiveViolation } = await act(() => t.ok(WaiveViolationDocument, { input }, f.orgAdmin.secret));
+      expect(waiveViolation.waivedUntil).toBe(input.until);
+      return {
+        action: 'violation.waive',
+        objectType: 'Violation',
+        objectId: violationId,
+        actor: byToken(f.orgAdmin),
+        organizationId: f.organizationId,
+        before: null,
+        after: { ...OVER_STORAGE, status: 'WAIVED', waiverReason: input.reason, waivedUntil: input.until },
+      };
+    },
+    failures: [
+      {
+        title: 'an end in the past',
+        code: 'BAD_USER_INPUT',
+        async attempt(t, f, act) {
+          const { violationId } = await violated(t, f.organizationId);
+          const input = { id: violationId, reason: 'x', until: '2001-01-01T00:00:00.000Z' };
+          return act(() => t.request(WaiveViolationDocument, { input }, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'a violation waived already',
+        code: 'INVALID_STATE_TRANSITION',
+        async attempt(t, f, act) {
+          const { violationId } = await violated(t, f.organizationId);
+          await t.ok(WaiveViolationDocument, { input: { id: violationId, reason: 'first' } });
+          return act(() => t.request(WaiveViolationDocument, { input: { id: violationId, reason: 'second' } }, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'asked by an auditor',
+        code: 'FORBIDDEN',
+        async attempt(t, f, act) {
+          const { violationId } = await violated(t, f.organizationId);
+          return act(() => t.request(WaiveViolationDocument, { input: { id: violationId, reason: 'x' } }, f.auditor.secret));
+        },
+      },
+    ],
+  },
+  remediateViolation: {
+    title:
+      'license.raiseLimit with the limit before and after, violation.remediate with what was done, then violation.resolve as the breach cleared',
+    async perform(t, f, act) {
+      const { license, violationId } = await violated(t, f.organizationId);
+      const input = { violationId, action: 'RAISE_LIMIT' as const, limit: 2 * STORAGE_LIMIT };
+      const { remediateViolation } = await act(() => t.ok(RemediateViolationDocument, { input }, f.orgAdmin.secret));
+      expect(remediateViolation.violation.status).toBe('RESOLVED');
+      const common = { actor: byToken(f.orgAdmin), organizationId: f.organizationId, secrets: [license.key] };
+      return [
+        {
+          ...common,
+          action: 'license.raiseLimit',
+          objectType: 'License',
+          objectId: license.licenseId,
+          before: { status: 'ACTIVE', limits: { storageBytes: STORAGE_LIMIT } },
+          after: { status: 'ACTIVE', limits: { storageBytes: 2 * STORAGE_LIMIT } },
+        },
+        {
+          ...common,
+          action: 'violation.remediate',
+          objectType: 'Violation',
+          objectId: violationId,
+          before: null,
+          after: {
+            ...OVER_STORAGE,
+            status: 'OPEN',
+            remediations: 1,
+            remediation: { action: 'RAISE_LIMIT', summary: remediateViolation.summary },
+          },
+        },
+        {
+          ...common,
+          action: 'violation.resolve',
+          objectType: 'Violation',
+          objectId: violationId,
+          before: null,
+          after: {
+            ...OVER_STORAGE,
+            status: 'RESOLVED',
+            resolution: expect.stringContaining(`${STORAGE_LIMIT + 100} of ${2 * STORAGE_LIMIT}`),
+            remediations: 1,
+          },
+        },
+      ];
+    },
+    failures: [
+      {
+        title: 'a limit not above the current one',
+        code: 'BAD_USER_INPUT',
+        async attempt(t, f, act) {
+          const { violationId } = await violated(t, f.organizationId);
+          const input = { violationId, action: 'RAISE_LIMIT' as const, limit: STORAGE_LIMIT };
+          return act(() => t.request(RemediateViolationDocument, { input }, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'seats released for a storage overage',
+        code: 'BAD_USER_INPUT',
+        async attempt(t, f, act) {
+          const { violationId } = await violated(t, f.organizationId);
+          const input = { violationId, action: 'RELEASE_INACTIVE_SEATS' as const };
+          return act(() => t.request(RemediateViolationDocument, { input }, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'the license of the violation suspended already',
+        code: 'INVALID_STATE_TRANSITION',
+        async attempt(t, f, act) {
+          const { license, violationId } = await violated(t, f.organizationId);
+          await t.ok(SuspendLicenseDocument, { id: license.licenseId });
+          const input = { violationId, action: 'SUSPEND_LICENSE' as const };
+          return act(() => t.request(RemediateViolationDocument, { input }, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'a violation resolved already',
+        code: 'INVALID_STATE_TRANSITION',
+        async attempt(t, f, act) {
+          const { violationId } = await violated(t, f.organizationId);
+          await t.ok(ResolveViolationDocument, { id: violationId, reason: 'settled' });
+          const input = { violationId, action: 'SUSPEND_LICENSE' as const };
+          return act(() => t.request(RemediateViolationDocument, { input }, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'asked by an auditor',
+        code: 'FORBIDDEN',
+        async attempt(t, f, act) {
+          const { violationId } = await violated(t, f.organizationId);
+          const input = { violationId, action: 'SUSPEND_LICENSE' as const };
+          return act(() => t.request(RemediateViolationDocument, { input }, f.auditor.secret));
+        },
+      },
+    ],
+  },
+  runComplianceCheck: {
+    title: 'violation.open for the violation it opened, by the caller',
+    async perform(t, f, act) {
+      const { organizationId, license } = await unresolvedBreach(t);
+      const { runComplianceCheck } = await act(() => t.ok(RunComplianceCheckDocument, { organizationId }, f.platform.secret));
+      expect(runComplianceCheck).toMatchObject({ skipped: false, licensesChecked: 1, violationsOpened: 1 });
+      const { violations } = await t.ok(ViolationsDocument, { filter: { licenseId: license.licenseId, statuses: ['OPEN'] } });
+      return {
+        action: 'violation.open',
+        objectType: 'Violation',
+        objectId: violations.nodes[0]!.id,
+        actor: byToken(f.platform),
+        organizationId,
+        before: null,
+        after: { ...OVER_STORAGE, status: 'OPEN', remediations: 0 },
+      };
+    },
+    failures: [
+      {
+        title: 'another organization named by an org admin',
+        code: 'FORBIDDEN',
+        async attempt(t, f, act) {
+          const { organizationId } = await unresolvedBreach(t);
+          return act(() => t.request(RunComplianceCheckDocument, { organizationId }, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'asked by an auditor of the organization',
+        code: 'FORBIDDEN',
+        async attempt(t, _f, act) {
+          const { organizationId } = await unresolvedBreach(t);
+          const auditor = await issueToken(t, 'AUDITOR', organizationId);
+          return act(() => t.request(RunComplianceCheckDocument, {}, auditor.secret));
+        },
+      },
+    ],
+  },
 };
 
 describeEachDatabase('audit log', (server) => {
@@ -899,35 +1197,39 @@ describeEachDatabase('audit log', (server) => {
     return { result, events: await allEvents(t, {}, cursor), startedAt, endedAt };
   }
 
-  /** The call left exactly the one event expected, made while it ran. */
+  /** The call left exactly the events expected, in that order, each made while it ran and naming its request. */
   function expectRecorded({
-    result: expected,
+    result,
     events,
     startedAt,
     endedAt,
   }: {
-    result: ExpectedEvent;
+    result: ExpectedEvent | ExpectedEvent[];
     events: AuditEvent[];
     startedAt: number;
     endedAt: number;
   }) {
-    expect(events.map((e) => e.action)).toEqual([expected.action]);
-    const [event] = events as [AuditEvent];
-    expect(event).toMatchObject({
-      action: expected.action,
-      objectType: expected.objectType,
-      objectId: expected.objectId,
-      organizationId: expected.organizationId,
-      actor: expected.actor,
+    const expected = [result].flat();
+    expect(events.map((e) => e.action)).toEqual(expected.map((e) => e.action));
+    expect(new Set(events.map((e) => e.requestId)).size, 'one call, one request').toBe(1);
+    expected.forEach((expected, i) => {
+      const event = events[i]!;
+      expect(event).toMatchObject({
+        action: expected.action,
+        objectType: expected.objectType,
+        objectId: expected.objectId,
+        organizationId: expected.organizationId,
+        actor: expected.actor,
+      });
+      expect(event.requestId).toEqual(expect.any(String));
+      const occurredAt = Date.parse(event.occurredAt);
+      expect(occurredAt).toBeGreaterThanOrEqual(startedAt);
+      expect(occurredAt).toBeLessThanOrEqual(endedAt);
+      if (expected.before === null) expect(event.before).toBeNull();
+      else expect(event.before).toMatchObject(expected.before);
+      expect(event.after).toMatchObject(expected.after);
+      for (const secret of expected.secrets ?? []) expect(JSON.stringify(event)).not.toContain(secret);
     });
-    expect(event.requestId).toEqual(expect.any(String));
-    const occurredAt = Date.parse(event.occurredAt);
-    expect(occurredAt).toBeGreaterThanOrEqual(startedAt);
-    expect(occurredAt).toBeLessThanOrEqual(endedAt);
-    if (expected.before === null) expect(event.before).toBeNull();
-    else expect(event.before).toMatchObject(expected.before);
-    expect(event.after).toMatchObject(expected.after);
-    for (const secret of expected.secrets ?? []) expect(JSON.stringify(event)).not.toContain(secret);
   }
 
   describe('every mutation leaves an audit event', () => {
@@ -975,6 +1277,25 @@ describeEachDatabase('audit log', (server) => {
         act(() => t.ok(CheckoutSeatDocument, { key, fingerprint: 'second-machine' }, null)),
       );
       expect(result.checkoutSeat).toMatchObject({ outcome: 'NO_SEAT_AVAILABLE', lease: null, seatsInUse: 1, seatLimit: 1 });
+      expect(events).toEqual([]);
+    });
+  });
+
+  describe('calls that change nothing', () => {
+    it('records nothing for a compliance check that finds every violation as it should be', async () => {
+      const t = server();
+      const { organizationId } = await unresolvedBreach(t);
+      expect((await t.ok(RunComplianceCheckDocument, { organizationId }, f.platform.secret)).runComplianceCheck.violationsOpened).toBe(1);
+      const { result, events } = await watch(t, (act) =>
+        act(() => t.ok(RunComplianceCheckDocument, { organizationId }, f.platform.secret)),
+      );
+      expect(result.runComplianceCheck).toMatchObject({
+        skipped: false,
+        licensesChecked: 1,
+        violationsOpened: 0,
+        violationsResolved: 0,
+        violationsReopened: 0,
+      });
       expect(events).toEqual([]);
     });
   });

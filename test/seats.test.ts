@@ -37,7 +37,15 @@ describeEachDatabase('named seats', (server) => {
     await t.ok(AssignSeatDocument, { licenseId, userId: 'ada' });
     const refused = (await t.ok(AssignSeatDocument, { licenseId, userId: 'grace' })).assignSeat;
     expect(refused).toMatchObject({ outcome: 'NO_SEAT_AVAILABLE', seat: null, seatsInUse: 1, seatLimit: 1 });
-    expect(refused.enforcement).toMatchObject({ allowed: false, code: 'LIMIT_REACHED', current: 1, requested: 1, value: 1, limit: 1, policy: 'NONE' });
+    expect(refused.enforcement).toMatchObject({
+      allowed: false,
+      code: 'LIMIT_REACHED',
+      current: 1,
+      requested: 1,
+      value: 1,
+      limit: 1,
+      policy: 'NONE',
+    });
   });
 
   it('never assigns more users than the license allows under 200 concurrent assignments', async () => {

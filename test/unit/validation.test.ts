@@ -360,7 +360,10 @@ describe('evaluate: the client clock', () => {
 
 describe('evaluate: a seat past the user limit', () => {
   const seat = (rank: number, total: number, terms: { limit: number | null; policy: OveragePolicy; percent: number | null }) =>
-    only(evaluate(facts({ type: LicenseType.USER, seatHeld: true, seatRank: { rank, total, terms } }), { user: 'ada' }, NOW), ValidationCheckKind.SEAT)[0];
+    only(
+      evaluate(facts({ type: LicenseType.USER, seatHeld: true, seatRank: { rank, total, terms } }), { user: 'ada' }, NOW),
+      ValidationCheckKind.SEAT,
+    )[0];
 
   it('passes the seats within the limit, also when the license is over it', () => {
     expect(seat(2, 3, NONE_OF_2)).toMatchObject({ outcome: CheckOutcome.PASS, code: ValidationCode.SEAT_ASSIGNED });

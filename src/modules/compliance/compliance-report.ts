@@ -2,36 +2,23 @@ import { Permission } from '../../auth/roles';
 import type { Operation } from '../../common/operation';
 import { fromJson, type SqlGateway, type SqlRunner, toDateOrNull } from '../../db/sql';
 import { AppError } from '../../errors';
-import { type LicenseStatus, type LicenseType, type OveragePolicy, UsagePeriod } from '../license/license.enums';
+import type { LicenseStatus, LicenseType, UsagePeriod } from '../license/license.enums';
 import { periodOf } from '../usage/usage-meter';
 import { UsageMetric } from '../usage/usage.types';
 import { OPEN_STATUSES, SEVERITY_RANK, ViolationKind, ViolationSeverity } from './compliance.enums';
 import { ComplianceReport, LicenseCompliance, LimitUtilization, type ViolationNode } from './compliance.types';
 import { ceilingOf } from './enforcement';
+import { limitTerms, numberOrNull, TERM_COLUMNS, type TermRow, type Terms, termsOf } from './license-terms';
 import { reviveViolation } from './violation-log';
 
-interface LicenseRow {
+interface LicenseRow extends TermRow {
   id: string;
   type: LicenseType;
   status: LicenseStatus;
-  named_users: number | string | null;
-  concurrent_sessions: number | string | null;
-  storage_bytes: number | string | null;
-  api_calls_per_period: number | string | null;
-  api_call_period: UsagePeriod;
-  overage_policy: OveragePolicy;
-  overage_percent: number | string | null;
 }
 
-/** A license's terms at one moment. */
-interface Terms {
-  status: LicenseStatus;
-  limits: Record<'namedUsers' | 'concurrentSessions' | 'storageBytes' | 'apiCallsPerPeriod', number | null>;
-  apiCallPeriod: UsagePeriod;
-  overage: { policy: OveragePolicy; percent: number | null };
-}
-
-const num = (value: number | string | null | undefined) => (value === null || value === undefined ? null : Number(value));
+/** A license's status and terms at one moment. */
+type TermsAt = Terms & { status: LicenseStatus };
 
 /** Tolerance for an `asOf` a little ahead of the server's clock. */
 const FUTURE_SLACK_MS = 60_000;
@@ -57,21 +44,16 @@ export class ComplianceReportService {
       const organization = await sql.get('select id from organization where id = ?', [organizationId]);
       if (!organization) throw AppError.notFound('Organization', organizationId);
       const rows = await sql.all<LicenseRow>(
-        `select id, type, status, named_users, concurrent_sessions, storage_bytes, api_calls_per_period, api_call_period, overage_policy,
-           overage_percent from license where organization_id = ? and created_at <= ? order by id`,
+        `select id, type, status, ${TERM_COLUMNS} from license where organization_id = ? and created_at <= ? order by id`,
         [organizationId, at],
       );
       const licenses: LicenseCompliance[] = [];
       for (const row of rows) {
-        const terms = historical ? ((await this.termsAt(sql, row.id, at)) ?? termsOf(row)) : termsOf(row);
+        const terms = (historical ? await this.termsAt(sql, row.id, at) : null) ?? { ...termsOf(row), status: row.status };
         const usage = await this.usageAt(sql, row.id, terms.apiCallPeriod, at, historical);
         const utilization: LimitUtilization[] = [];
-        for (const [metric, limit] of [
-          [UsageMetric.ACTIVE_USERS, terms.limits.namedUsers],
-          [UsageMetric.CONCURRENT_SESSIONS, terms.limits.concurrentSessions],
-          [UsageMetric.STORAGE_BYTES, terms.limits.storageBytes],
-          [UsageMetric.API_CALLS, terms.limits.apiCallsPerPeriod],
-        ] as const) {
+        for (const metric of Object.values(UsageMetric)) {
+          const { limit } = limitTerms(terms, metric);
           if (limit === null) continue;
           const value = usage[metric];
           utilization.push(
@@ -80,7 +62,7 @@ export class ComplianceReportService {
               value,
               limit,
               utilization: limit > 0 ? value / limit : null,
-              ceiling: ceilingOf({ limit, policy: terms.overage.policy, percent: terms.overage.percent }),
+              ceiling: ceilingOf(limitTerms(terms, metric)),
               overLimit: value > limit,
             }),
           );
@@ -117,20 +99,38 @@ export class ComplianceReportService {
     });
   }
 
-  /** A license's terms as its last audited change before `at` left them. */
-  private async termsAt(sql: SqlRunner, licenseId: string, at: Date): Promise<Terms | null> {
-    const row = await sql.get<{ after: unknown }>(
+  /**
+   * A license's terms as its audited changes before `at` left them: the status from the last that names one, the
+   * limits and overage from the last that records them (every change but an expiry records the whole license).
+   */
+  private async termsAt(sql: SqlRunner, licenseId: string, at: Date): Promise<TermsAt | null> {
+    const rows = await sql.all<{ after: unknown }>(
       `select after from audit_event where object_type = 'License' and object_id = ? and action like 'license.%' and occurred_at <= ?
-        and after is not null order by id desc limit 1`,
+        and after is not null order by id desc`,
       [licenseId, at],
     );
-    if (!row) return null;
-    const after = fromJson<{
-      status: LicenseStatus;
-      limits: Terms['limits'] & { apiCallPeriod: UsagePeriod };
-      overage: Terms['overage'];
-    }>(row.after);
-    return { status: after.status, limits: after.limits, apiCallPeriod: after.limits.apiCallPeriod, overage: after.overage };
+    type Snapshot = {
+      status?: LicenseStatus;
+      limits?: Record<'namedUsers' | 'concurrentSessions' | 'storageBytes' | 'apiCallsPerPeriod', number | null> & {
+        apiCallPeriod: UsagePeriod;
+      };
+      overage?: Terms['overage'];
+    };
+    const snapshots = rows.map((row) => fromJson<Snapshot>(row.after));
+    const status = snapshots.find((s) => s.status)?.status;
+    const full = snapshots.find((s) => s.limits && s.overage);
+    if (!status || !full?.limits || !full.overage) return null;
+    return {
+      status,
+      limits: {
+        [UsageMetric.ACTIVE_USERS]: full.limits.namedUsers,
+        [UsageMetric.CONCURRENT_SESSIONS]: full.limits.concurrentSessions,
+        [UsageMetric.STORAGE_BYTES]: full.limits.storageBytes,
+        [UsageMetric.API_CALLS]: full.limits.apiCallsPerPeriod,
+      },
+      apiCallPeriod: full.limits.apiCallPeriod,
+      overage: full.overage,
+    };
   }
 
   private async usageAt(
@@ -158,7 +158,7 @@ export class ComplianceReportService {
         [licenseId],
       );
       const meter = (metric: UsageMetric) => meters.find((m) => m.metric === metric);
-      storage = num(meter(UsageMetric.STORAGE_BYTES)?.value) ?? 0;
+      storage = numberOrNull(meter(UsageMetric.STORAGE_BYTES)?.value) ?? 0;
       const api = meter(UsageMetric.API_CALLS);
       apiCalls = api && toDateOrNull(api.period_start)?.getTime() === period.start.getTime() ? Number(api.value) : 0;
     } else {
@@ -167,13 +167,13 @@ export class ComplianceReportService {
           order by case resolution when 'HOUR' then 0 else 1 end, bucket_start desc limit 1`,
         [licenseId, at],
       );
-      storage = num(last?.value_last) ?? 0;
+      storage = numberOrNull(last?.value_last) ?? 0;
       const calls = await sql.get<{ n: number | string | null }>(
         `select sum(value_sum) as n from usage_sample where license_id = ? and metric = 'API_CALLS' and resolution = 'HOUR'
            and bucket_start >= ? and bucket_start <= ?`,
         [licenseId, period.start, at],
       );
-      apiCalls = num(calls?.n) ?? 0;
+      apiCalls = numberOrNull(calls?.n) ?? 0;
     }
     return {
       [UsageMetric.ACTIVE_USERS]: Number(seats?.n ?? 0),
@@ -196,18 +196,4 @@ export class ComplianceReportService {
       .map((row) => reviveViolation(fromJson<ViolationNode>(row.violation)))
       .filter((v) => (OPEN_STATUSES as readonly string[]).includes(v.status));
   }
-}
-
-function termsOf(row: LicenseRow): Terms {
-  return {
-    status: row.status,
-    limits: {
-      namedUsers: num(row.named_users),
-      concurrentSessions: num(row.concurrent_sessions),
-      storageBytes: num(row.storage_bytes),
-      apiCallsPerPeriod: num(row.api_calls_per_period),
-    },
-    apiCallPeriod: row.api_call_period,
-    overage: { policy: row.overage_policy, percent: num(row.overage_percent) },
-  };
 }

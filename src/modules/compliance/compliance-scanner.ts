@@ -3,27 +3,20 @@ import { Permission } from '../../auth/roles';
 import type { Operation } from '../../common/operation';
 import type { SqlGateway, SqlRunner, SqlValue } from '../../db/sql';
 import { toDateOrNull } from '../../db/sql';
-import { OveragePolicy, UsagePeriod } from '../license/license.enums';
 import { periodOf } from '../usage/usage-meter';
 import { UsageMetric } from '../usage/usage.types';
 import { ACTIVE_STATUSES, ComplianceEventType, OPEN_STATUSES, ViolationKind, ViolationStatus } from './compliance.enums';
 import { ComplianceCheckResult, type ViolationNode } from './compliance.types';
 import { ceilingOf, OVERAGE_KIND, overageSeverity } from './enforcement';
+import { limitTerms, TERM_COLUMNS, type TermRow, termsOf } from './license-terms';
 import { VIOLATION_COLUMNS, type ViolationLog, type ViolationRow, violationNodeOf } from './violation-log';
 
 /** The advisory lock a scan holds on PostgreSQL: one instance scans at a time, the others skip their turn. */
 const SCAN_LOCK = 4_711_002;
 
-interface LicenseRow {
+interface LicenseRow extends TermRow {
   id: string;
   organization_id: string;
-  named_users: number | string | null;
-  concurrent_sessions: number | string | null;
-  storage_bytes: number | string | null;
-  api_calls_per_period: number | string | null;
-  api_call_period: UsagePeriod;
-  overage_policy: OveragePolicy;
-  overage_percent: number | string | null;
   expires_at: unknown;
   seats: number | string;
   sessions: number | string;
@@ -32,7 +25,6 @@ interface LicenseRow {
   api_period_start: unknown;
 }
 
-const num = (value: number | string | null) => (value === null ? null : Number(value));
 const list = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
 
 /** What a scan looks at: every active license, or those of one organization, or one license. */
@@ -100,8 +92,7 @@ export class ComplianceScanner {
       };
       const licenseScope = scoped('l.');
       const licenses = await sql.all<LicenseRow>(
-        `select l.id, l.organization_id, l.named_users, l.concurrent_sessions, l.storage_bytes, l.api_calls_per_period, l.api_call_period,
-           l.overage_policy, l.overage_percent, l.expires_at,
+        `select l.id, l.organization_id, ${TERM_COLUMNS}, l.expires_at,
            (select count(*) from seat s where s.license_id = l.id and s.released_at is null) as seats,
            (select count(*) from lease e where e.license_id = l.id and e.released_at is null and e.expires_at > ?) as sessions,
            (select value from usage_meter m where m.license_id = l.id and m.metric = 'STORAGE_BYTES') as storage,
@@ -135,17 +126,18 @@ export class ComplianceScanner {
     actor: Actor,
     now: Date,
   ): Promise<void> {
+    const terms = termsOf(license);
     const apiPeriodStart = toDateOrNull(license.api_period_start);
     const apiCurrent =
-      apiPeriodStart && apiPeriodStart.getTime() === periodOf(license.api_call_period, now).start.getTime()
+      apiPeriodStart && apiPeriodStart.getTime() === periodOf(terms.apiCallPeriod, now).start.getTime()
         ? Number(license.api_calls ?? 0)
         : 0;
-    const measured: [UsageMetric, number, number | null][] = [
-      [UsageMetric.ACTIVE_USERS, Number(license.seats), num(license.named_users)],
-      [UsageMetric.CONCURRENT_SESSIONS, Number(license.sessions), num(license.concurrent_sessions)],
-      [UsageMetric.STORAGE_BYTES, Number(license.storage ?? 0), num(license.storage_bytes)],
-      [UsageMetric.API_CALLS, apiCurrent, num(license.api_calls_per_period)],
-    ];
+    const used: Record<UsageMetric, number> = {
+      [UsageMetric.ACTIVE_USERS]: Number(license.seats),
+      [UsageMetric.CONCURRENT_SESSIONS]: Number(license.sessions),
+      [UsageMetric.STORAGE_BYTES]: Number(license.storage ?? 0),
+      [UsageMetric.API_CALLS]: apiCurrent,
+    };
     const resolve = async (v: ViolationNode, resolution: string) => {
       const from = v.status === ViolationStatus.WAIVED ? [ViolationStatus.WAIVED] : OPEN_STATUSES;
       const done = await this.log.transition(
@@ -176,12 +168,14 @@ export class ComplianceScanner {
     const waiverEnded = (v: ViolationNode) => v.status === ViolationStatus.WAIVED && v.waivedUntil !== null && v.waivedUntil <= now;
     const open = (v: ViolationNode) => v.status === ViolationStatus.OPEN || v.status === ViolationStatus.ACKNOWLEDGED;
 
-    for (const [metric, value, limit] of measured) {
+    for (const metric of Object.values(UsageMetric)) {
+      const value = used[metric];
+      const policy = limitTerms(terms, metric);
+      const { limit } = policy;
       const kind = OVERAGE_KIND[metric];
       const over = limit !== null && value > limit;
       const current = violations.find((v) => v.kind === kind && v.subject === null);
       if (!current && over) {
-        const terms = { limit, policy: license.overage_policy, percent: num(license.overage_percent) };
         await this.log.record(
           sql,
           {
@@ -195,9 +189,9 @@ export class ComplianceScanner {
               metric,
               value,
               limit,
-              ceiling: ceilingOf(terms),
-              policy: terms.policy,
-              overagePercent: terms.percent,
+              ceiling: ceilingOf(policy),
+              policy: policy.policy,
+              overagePercent: policy.percent,
               source: 'scan',
             },
             detail: `The compliance scan found ${metric} at ${value}, over its limit of ${limit}.`,

@@ -5,6 +5,7 @@ import { AppError } from '../../errors';
 import type { LicenseService, RaisableLimit } from '../license/license.service';
 import type { LeaseLedger } from '../seat/lease-ledger';
 import type { SeatLedger } from '../seat/seat-ledger';
+import { LicenseStatus } from '../license/license.enums';
 import { RemediationAction, ViolationKind, ViolationStatus } from './compliance.enums';
 import { RemediationResult, type RemediateViolationInput } from './compliance.types';
 import type { ComplianceScanner } from './compliance-scanner';
@@ -21,9 +22,10 @@ const LIMIT_OF: Partial<Record<ViolationKind, RaisableLimit>> = {
 /**
  * Responsible for remediation: the explicit actions an administrator takes from a violation. Each is done by the
  * module that owns what it changes (the license service suspends and raises limits, the seat ledgers release seats
- * and end leases), audited there; then it is noted on the violation with what it changed (audited as
- * `violation.remediate`), and the license is evaluated again, so that a violation whose cause the action cleared
- * is resolved at once.
+ * and end leases), audited there, and noted on the violation with what it changed (audited as
+ * `violation.remediate`), before the resolution it brings about: seats and leases in the very transaction that
+ * frees them. Then the license is evaluated again, so that a violation whose cause the action cleared (a limit
+ * raised) is resolved at once.
  */
 export class RemediationService {
   constructor(
@@ -56,6 +58,7 @@ export class RemediationService {
       return over;
     };
 
+    const actor = op.principal.requireActor();
     const result = Object.assign(new RemediationResult(), {
       action: input.action,
       seatsReleased: [] as string[],
@@ -64,51 +67,53 @@ export class RemediationService {
       limitAfter: limitBefore,
       licenseStatus: license.status,
     });
+    /** Notes the remediation on the violation, inside the transaction of the change (before what it resolves). */
+    const note = (sql: SqlRunner, summary: string) => {
+      result.summary = summary;
+      const now = new Date();
+      return this.log.remediated(sql, violation.id, { action: input.action, summary, at: now, by: actor.label }, actor, op.requestId, now);
+    };
+    const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
     switch (input.action) {
       case RemediationAction.SUSPEND_LICENSE: {
+        if (license.status !== LicenseStatus.ACTIVE) throw AppError.invalidTransition('license', license.status, 'suspend');
         const reason = input.reason ?? `Compliance: ${violation.kind} (violation ${violation.id}).`;
-        const suspended = await this.licenses.suspend(op, license.id, reason);
-        result.licenseStatus = suspended.status;
-        result.summary = `Suspended the license (it was ${license.status}): its live sessions ended. Reason: ${reason}`;
+        // Noted first: suspending ends the license's sessions, which may resolve the violation at once.
+        await this.db.write((sql) =>
+          note(sql, `Suspended the license (it was ${license.status}); its live sessions ended. Reason: ${reason}`),
+        );
+        result.licenseStatus = (await this.licenses.suspend(op, license.id, reason)).status;
         break;
       }
       case RemediationAction.RELEASE_INACTIVE_SEATS: {
         requireKind(ViolationKind.SEAT_OVERAGE);
         const count = await overBy((sql) => this.seats.countLive(sql, license.id));
-        const released = await this.seats.releaseLeastActive(op, license.id, count);
+        const released = await this.seats.releaseLeastActive(op, license.id, count, (sql, seats) =>
+          note(sql, `Released ${plural(seats.length, 'seat')} inactive longest: ${seats.map((s) => s.userId).join(', ')}.`),
+        );
         result.seatsReleased = released.map((s) => s.userId);
-        result.summary = `Released ${released.length} seat${released.length === 1 ? '' : 's'} inactive longest: ${result.seatsReleased.join(', ')}.`;
         break;
       }
       case RemediationAction.END_LEASES: {
         requireKind(ViolationKind.CONCURRENCY_OVERAGE);
         const count = await overBy((sql) => this.leases.countLive(sql, license.id, new Date()));
-        const ended = await this.leases.endLeases(op, license.id, count);
+        const ended = await this.leases.endLeases(op, license.id, count, (sql, leases) =>
+          note(sql, `Ended ${plural(leases.length, 'lease')} with the oldest heartbeats: ${leases.map((l) => l.fingerprint).join(', ')}.`),
+        );
         result.leasesEnded = ended.map((l) => l.id);
-        result.summary = `Ended ${ended.length} lease${ended.length === 1 ? '' : 's'} with the oldest heartbeats: ${ended.map((l) => l.fingerprint).join(', ')}.`;
         break;
       }
       case RemediationAction.RAISE_LIMIT: {
         if (!limitName) throw AppError.badInput(`RAISE_LIMIT remedies an overage; this violation is ${violation.kind}.`, 'action');
         if (!input.limit) throw AppError.badInput('RAISE_LIMIT needs the new `limit`.', 'limit');
+        // Raising a limit resolves nothing by itself: the evaluation below does, after the note.
         const raised = await this.licenses.raiseLimit(op, license.id, limitName, input.limit);
         result.limitAfter = raised[limitName] ?? null;
-        result.summary = `Raised ${limitName} from ${limitBefore} to ${result.limitAfter}.`;
+        await this.db.write((sql) => note(sql, `Raised ${limitName} from ${limitBefore} to ${result.limitAfter}.`));
         break;
       }
     }
-    const actor = op.principal.requireActor();
     const now = new Date();
-    await this.db.write((sql) =>
-      this.log.remediated(
-        sql,
-        violation.id,
-        { action: input.action, summary: result.summary, at: now, by: actor.label },
-        actor,
-        op.requestId,
-        now,
-      ),
-    );
     await this.scanner.scan(op.requestId, now, { licenseId: license.id }, actor);
     result.violation = (await this.db.read((sql) => this.log.get(sql, violation.id, '')))!;
     return result;

@@ -3,6 +3,7 @@ import type { EventChannel } from '../../common/event-channel';
 import type { CommitOrderedIds } from '../../db/commit-order';
 import { newId } from '../../db/ids';
 import { fromJson, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
+import { AppError } from '../../errors';
 import type { AuditService } from '../audit/audit.service';
 import {
   ACTIVE_STATUSES,
@@ -314,9 +315,12 @@ export class ViolationLog implements BreachRecorder {
     requestId: string | null,
     now: Date,
   ): Promise<ViolationNode> {
+    // Under the lock, which every change of a violation takes first: its status cannot move before this commits.
     await this.lock(sql);
     const current = await this.get(sql, id, '');
-    const remediations = [...(current?.remediations ?? []), remediation];
+    if (!current) throw AppError.notFound('Violation', id);
+    if (current.status === ViolationStatus.RESOLVED) throw AppError.invalidTransition('violation', current.status, 'remediate');
+    const remediations = [...current.remediations, remediation];
     const row = await sql.get<ViolationRow>(
       `update violation set remediations = ?, updated_at = ? where id = ? returning ${VIOLATION_COLUMNS}`,
       [JSON.stringify(remediations), now, id],

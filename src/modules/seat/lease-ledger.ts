@@ -434,8 +434,14 @@ export class LeaseLedger {
   /**
    * Ends `count` live leases of a license, those whose heartbeats are oldest first, for an administrator (remediating
    * a concurrency overage); returns them ended. Each end is audited; the session count is observed once after.
+   * `first` runs in the same transaction before any ends, told which will (a remediation notes itself).
    */
-  async endLeases(call: ManagementCall, licenseId: string, count: number): Promise<LeaseNode[]> {
+  async endLeases(
+    call: ManagementCall,
+    licenseId: string,
+    count: number,
+    first: (sql: SqlRunner, leases: LeaseNode[]) => Promise<unknown>,
+  ): Promise<LeaseNode[]> {
     return this.db.write(async (sql) => {
       const now = new Date();
       const license = await sql.get<{ organization_id: string }>(`select organization_id from license where id = ? ${this.db.forUpdate}`, [
@@ -449,9 +455,9 @@ export class LeaseLedger {
         [licenseId, now, count],
       );
       const actor = call.principal.requireActor();
+      await first(sql, rows.map(leaseNodeOf));
       const ended: LeaseNode[] = [];
-      for (const row of rows)
-        ended.push(await this.release(sql, leaseNodeOf(row), LeaseReleaseReason.ENDED_BY_ADMINISTRATOR, actor, call, now));
+      for (const row of rows) ended.push(await this.release(sql, leaseNodeOf(row), LeaseReleaseReason.ENDED_BY_ADMIN, actor, call, now));
       await this.recountIn(sql, licenseId, now);
       return ended;
     });

@@ -189,17 +189,24 @@ export class SeatLedger {
 
   /**
    * Releases the live seats of a license whose users were inactive longest (never active counts from the seat's
-   * assignment), `count` of them; returns them released. Each release is audited and observed as one by one.
+   * assignment), `count` of them; returns them released. Each release is audited and observed one by one.
+   * `first` runs in the same transaction before any is released, told which will be (a remediation notes itself).
    */
-  async releaseLeastActive(call: ManagementCall, licenseId: string, count: number): Promise<SeatNode[]> {
+  async releaseLeastActive(
+    call: ManagementCall,
+    licenseId: string,
+    count: number,
+    first: (sql: SqlRunner, seats: SeatNode[]) => Promise<unknown>,
+  ): Promise<SeatNode[]> {
     return this.db.write(async (sql) => {
       const now = new Date();
       await this.lockLicense(sql, call, licenseId);
-      const rows = await sql.all<{ id: string }>(
-        `select id from seat where license_id = ? and released_at is null
+      const rows = await sql.all<SeatRow>(
+        `select ${SEAT_COLUMNS} from seat where license_id = ? and released_at is null
           order by coalesce(last_active_at, assigned_at), id limit ?`,
         [licenseId, count],
       );
+      await first(sql, rows.map(seatNodeOf));
       const released: SeatNode[] = [];
       for (const { id } of rows) released.push((await this.releaseIn(sql, call, id, now)).seat);
       return released;

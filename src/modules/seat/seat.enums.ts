@@ -9,7 +9,7 @@ export enum LeaseReleaseReason {
   /** Its license was suspended or revoked. */
   LICENSE_INACTIVE = 'LICENSE_INACTIVE',
   /** An administrator ended it (remediating a concurrency overage). */
-  ENDED_BY_ADMINISTRATOR = 'ENDED_BY_ADMINISTRATOR',
+  ENDED_BY_ADMIN = 'ENDED_BY_ADMIN',
 }
 
 registerEnumType(LeaseReleaseReason, { name: 'LeaseReleaseReason' });

@@ -1,0 +1,44 @@
+import type { OveragePolicy, UsagePeriod } from '../license/license.enums';
+import { UsageMetric } from '../usage/usage.types';
+import type { LimitTerms } from './enforcement';
+
+/** The columns of a license that say what it may use, as compliance reads them with plain SQL. */
+export const TERM_COLUMNS =
+  'named_users, concurrent_sessions, storage_bytes, api_calls_per_period, api_call_period, overage_policy, overage_percent';
+
+export interface TermRow {
+  named_users: number | string | null;
+  concurrent_sessions: number | string | null;
+  storage_bytes: number | string | null;
+  api_calls_per_period: number | string | null;
+  api_call_period: UsagePeriod;
+  overage_policy: OveragePolicy;
+  overage_percent: number | string | null;
+}
+
+/** A license's limits and overage policy. */
+export interface Terms {
+  limits: Record<UsageMetric, number | null>;
+  apiCallPeriod: UsagePeriod;
+  overage: { policy: OveragePolicy; percent: number | null };
+}
+
+export const numberOrNull = (value: number | string | null | undefined) => (value === null || value === undefined ? null : Number(value));
+
+export function termsOf(row: TermRow): Terms {
+  return {
+    limits: {
+      [UsageMetric.ACTIVE_USERS]: numberOrNull(row.named_users),
+      [UsageMetric.CONCURRENT_SESSIONS]: numberOrNull(row.concurrent_sessions),
+      [UsageMetric.STORAGE_BYTES]: numberOrNull(row.storage_bytes),
+      [UsageMetric.API_CALLS]: numberOrNull(row.api_calls_per_period),
+    },
+    apiCallPeriod: row.api_call_period,
+    overage: { policy: row.overage_policy, percent: numberOrNull(row.overage_percent) },
+  };
+}
+
+/** One limit of the terms, with the policy that decides at it. */
+export function limitTerms(terms: Terms, metric: UsageMetric): LimitTerms {
+  return { limit: terms.limits[metric], policy: terms.overage.policy, percent: terms.overage.percent };
+}
