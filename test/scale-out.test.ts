@@ -7,6 +7,8 @@ import WebSocket from 'ws';
 import {
   AlertRaisedDocument,
   type AlertRaisedSubscription,
+  ComplianceEventsDocument,
+  type ComplianceEventsSubscription,
   LicenseUsageChangedDocument,
   type LicenseUsageChangedSubscription,
   RecordUsageDocument,
@@ -129,6 +131,40 @@ describe.skipIf(!POSTGRES_URL || !REDIS_URL)('two instances on PostgreSQL and Re
     } finally {
       await Promise.all([same.client.dispose(), apart.client.dispose()]);
       await other.close();
+    }
+  });
+
+  it('delivers to a compliance subscriber on one instance what a breach on the other opened and resolved, in order', async () => {
+    const { key, licenseId } = await licensed(first, 'SUBSCRIPTION', { limits: { storageBytes: 1000 } });
+    const client = createClient({
+      url: first.url.replace('http', 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${first.admin}` },
+    });
+    const received: ComplianceEventsSubscription['complianceEvents'][] = [];
+    client.subscribe<ComplianceEventsSubscription>(
+      { query: print(ComplianceEventsDocument), variables: { filter: { licenseId } } },
+      { next: (r) => r.data && received.push(r.data.complianceEvents), error: () => undefined, complete: () => undefined },
+    );
+    const report = (value: number) =>
+      fetch(secondUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: print(RecordUsageDocument), variables: { key, metric: 'STORAGE_BYTES', value } }),
+      });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      for (const value of [1200, 1300, 900]) await report(value);
+      const deadline = Date.now() + 10_000;
+      while (received.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(received.map((e) => [e.type, e.violation.kind, e.violation.occurrences, e.violation.value])).toEqual([
+        ['OPENED', 'STORAGE_OVERAGE', 1, 1200],
+        ['UPDATED', 'STORAGE_OVERAGE', 2, 1300],
+        ['RESOLVED', 'STORAGE_OVERAGE', 2, 1300],
+      ]);
+      expect(new Set(received.map((e) => e.violation.id)).size).toBe(1);
+    } finally {
+      await client.dispose();
     }
   });
 });
