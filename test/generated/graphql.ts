@@ -187,7 +187,7 @@ export type LeaseFilter = {
 
 export type LeaseReleaseReason =
   | 'CHECKED_IN'
-  | 'ENDED_BY_ADMINISTRATOR'
+  | 'ENDED_BY_ADMIN'
   | 'EXPIRED'
   | 'LICENSE_INACTIVE';
 
