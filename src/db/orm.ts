@@ -20,6 +20,7 @@ import { Migration20261128110000_alerts } from '../../migrations/Migration202611
 import { Migration20261128120000_alert_rules } from '../../migrations/Migration20261128120000_alert_rules';
 import { Migration20261128130000_usage_retention } from '../../migrations/Migration20261128130000_usage_retention';
 import { Migration20261128140000_compliance } from '../../migrations/Migration20261128140000_compliance';
+import { Migration20261128150000_license_migrations } from '../../migrations/Migration20261128150000_license_migrations';
 
 export const ENTITIES = [Organization, Product, Feature, Plan, License, Seat, Lease, ApiToken, AuditEvent, Alert];
 
@@ -34,6 +35,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261128120000_alert_rules', class: Migration20261128120000_alert_rules },
   { name: 'Migration20261128130000_usage_retention', class: Migration20261128130000_usage_retention },
   { name: 'Migration20261128140000_compliance', class: Migration20261128140000_compliance },
+  { name: 'Migration20261128150000_license_migrations', class: Migration20261128150000_license_migrations },
 ];
 
 /** Records, while asked to, the SQL statements the process runs, so that tests can assert what a request costs. */

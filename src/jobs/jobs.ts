@@ -11,6 +11,8 @@ const HOUR_MS = 3_600_000;
  *   within its TTL plus one interval (checkouts also end their own license's dead leases first);
  * - the expiry watch reminds licenses nearing the end of their term, and marks them once they have ended;
  * - usage retention drops hourly usage buckets past their retention, every hour;
+ * - the migration scheduler applies the migrations that waited for a renewal once the term is renewed (as often as
+ *   the expiry watch looks at terms);
  * - the compliance scan evaluates every active license against its limits and terms (on PostgreSQL one instance at a
  *   time: the others skip their turn).
  */
@@ -28,19 +30,13 @@ export function periodicJobs(
     ),
     new PeriodicJob('expiry-watch', config.expiryWatchIntervalMs, (id) => services.expiryWatch.scan(id), logger),
     new PeriodicJob('usage-retention', HOUR_MS, async () => ({ bucketsDropped: await services.usageMeter.prune() }), logger),
+    new PeriodicJob('migration-scheduler', config.expiryWatchIntervalMs, (id) => services.migrations.applyDue(id), logger),
     new PeriodicJob(
       'compliance-scan',
       config.complianceScanIntervalMs,
       async (id) => {
-        const { skipped, licensesChecked, violationsOpened, violationsResolved, violationsReopened } =
-          await services.complianceScanner.scan(id);
-        return {
-          skipped: skipped ? 1 : 0,
-          licensesChecked: skipped ? 0 : licensesChecked,
-          violationsOpened,
-          violationsResolved,
-          violationsReopened,
-        };
+        const { skipped, licensesChecked, checkedAt: _, ...changed } = await services.complianceScanner.scan(id);
+        return { skipped: skipped ? 1 : 0, licensesChecked: skipped ? 0 : licensesChecked, ...changed };
       },
       logger,
     ),

@@ -7,6 +7,7 @@ import { AlertRuleResolver } from '../modules/alert/alert-rule.resolver';
 import { AlertResolver } from '../modules/alert/alert.resolver';
 import { AuditResolver } from '../modules/audit/audit.resolver';
 import { ComplianceResolver } from '../modules/compliance/compliance.resolver';
+import { MigrationResolver } from '../modules/migration/migration.resolver';
 import { PlanResolver, ProductResolver } from '../modules/catalog/catalog.resolver';
 import { LicenseClientResolver, LicenseResolver } from '../modules/license/license.resolver';
 import { OrganizationResolver } from '../modules/organization/organization.resolver';
@@ -30,6 +31,7 @@ function resolverInstances(s: Services): object[] {
     new AlertResolver(s.alerts),
     new AlertRuleResolver(s.alertRules),
     new ComplianceResolver(s.violations, s.remediation, s.complianceScanner, s.complianceReports),
+    new MigrationResolver(s.migrations),
   ];
 }
 
@@ -47,6 +49,7 @@ const RESOLVERS = [
   AlertResolver,
   AlertRuleResolver,
   ComplianceResolver,
+  MigrationResolver,
 ] as const;
 
 /**

@@ -31,6 +31,8 @@ import { ComplianceWatch } from '../modules/compliance/compliance-watch';
 import { RemediationService } from '../modules/compliance/remediation.service';
 import { reviveComplianceEvent, ViolationLog } from '../modules/compliance/violation-log';
 import { ViolationService } from '../modules/compliance/violation.service';
+import { LicenseTermsStore } from '../modules/license/license-terms-store';
+import { MigrationService } from '../modules/migration/migration.service';
 
 /** The composition root: every service, built once per process and shared by all requests. */
 export interface ServiceDeps {
@@ -53,7 +55,8 @@ export function createServices(config: Pick<Config, 'secretKey'>, db: SqlGateway
   const ids = new CommitOrderedIds(db.dialect === 'postgresql');
   const alertLog = new AlertLog(raised, ids);
   const violationLog = new ViolationLog(complianceEvents, ids, audit);
-  const signals = new UsageSignals([new ThresholdWatch(alertLog), new ComplianceWatch(violationLog)], usageChanges);
+  const thresholdWatch = new ThresholdWatch(alertLog);
+  const signals = new UsageSignals([thresholdWatch, new ComplianceWatch(violationLog)], usageChanges);
   const alerts = new AlertService(audit);
   const leaseLedger = new LeaseLedger(db, credentials, audit, signals, violationLog);
   const seatLedger = new SeatLedger(db, audit, signals, violationLog);
@@ -84,6 +87,18 @@ export function createServices(config: Pick<Config, 'secretKey'>, db: SqlGateway
     remediation: new RemediationService(db, violationLog, licenses, seatLedger, leaseLedger, complianceScanner),
     complianceReports: new ComplianceReportService(db),
     complianceStream: new ComplianceStream(complianceEvents, violations, deps.fork),
+    migrations: new MigrationService(
+      db,
+      new LicenseTermsStore(db.forUpdate),
+      seatLedger,
+      leaseLedger,
+      usageMeter,
+      violationLog,
+      thresholdWatch,
+      signals,
+      alertLog,
+      audit,
+    ),
   };
 }
 

@@ -12,6 +12,8 @@ export enum AlertKind {
   GRACE_PERIOD_STARTED = 'GRACE_PERIOD_STARTED',
   /** The term and any grace period have ended: the license no longer validates. */
   LICENSE_EXPIRED = 'LICENSE_EXPIRED',
+  /** The license moved to another plan, other limits or another type. */
+  LICENSE_MIGRATED = 'LICENSE_MIGRATED',
 }
 
 export enum AlertSeverity {

@@ -18,8 +18,12 @@ export function severityOf(threshold: number): AlertSeverity {
 export class ThresholdWatch {
   constructor(private readonly log: AlertLog) {}
 
-  async observe(sql: SqlRunner, observed: Observed, now: Date): Promise<AlertNode[]> {
-    if (!observed.limit) return [];
+  /**
+   * What a new value of a metric would do, without doing it: the thresholds it would raise an alert for, and those
+   * it would re-arm. A migration previews its alerts with this.
+   */
+  async due(sql: SqlRunner, observed: Observed): Promise<{ raise: number[]; rearm: number[] }> {
+    if (!observed.limit) return { raise: [], rearm: [] };
     const percent = (observed.value * 100) / observed.limit;
     // The rule and the armed state of its thresholds in one statement: this runs on every seat and usage change.
     const rows = await sql.all<{ threshold: number | null; armed: number | boolean | null } & RuleRow>(
@@ -35,16 +39,23 @@ export class ThresholdWatch {
       observed.metric,
     );
     const armed = new Map(rows.filter((r) => r.threshold !== null).map((s) => [Number(s.threshold), Boolean(s.armed)]));
-    const raised: AlertNode[] = [];
+    const due = { raise: [] as number[], rearm: [] as number[] };
     for (const threshold of rule.levels) {
       const isArmed = armed.get(threshold) ?? true;
-      if (isArmed && percent >= threshold) {
-        raised.push(await this.raise(sql, observed, threshold, now));
-        await this.arm(sql, observed, threshold, false);
-      } else if (!isArmed && percent < threshold - rule.rearmMargin) {
-        await this.arm(sql, observed, threshold, true);
-      }
+      if (isArmed && percent >= threshold) due.raise.push(threshold);
+      else if (!isArmed && percent < threshold - rule.rearmMargin) due.rearm.push(threshold);
     }
+    return due;
+  }
+
+  async observe(sql: SqlRunner, observed: Observed, now: Date): Promise<AlertNode[]> {
+    const due = await this.due(sql, observed);
+    const raised: AlertNode[] = [];
+    for (const threshold of due.raise) {
+      raised.push(await this.raise(sql, observed, threshold, now));
+      await this.arm(sql, observed, threshold, false);
+    }
+    for (const threshold of due.rearm) await this.arm(sql, observed, threshold, true);
     return raised;
   }
 

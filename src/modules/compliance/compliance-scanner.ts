@@ -5,7 +5,7 @@ import type { SqlGateway, SqlRunner, SqlValue } from '../../db/sql';
 import { toDateOrNull } from '../../db/sql';
 import { periodOf } from '../usage/usage-meter';
 import { UsageMetric } from '../usage/usage.types';
-import { ACTIVE_STATUSES, ComplianceEventType, OPEN_STATUSES, ViolationKind, ViolationStatus } from './compliance.enums';
+import { ACTIVE_STATUSES, ComplianceEventType, OPEN_STATUSES, ViolationKind, ViolationSeverity, ViolationStatus } from './compliance.enums';
 import { ComplianceCheckResult, type ViolationNode } from './compliance.types';
 import { ceilingOf, OVERAGE_KIND, overageSeverity } from './enforcement';
 import { limitTerms, TERM_COLUMNS, type TermRow, termsOf } from './license-terms';
@@ -41,7 +41,7 @@ export const SCANNER_ACTOR: Actor = { type: 'SYSTEM', id: null, label: 'complian
  * Responsible for compliance monitoring: evaluates every active license against its limits and terms, and opens the
  * overage violations that no request saw happen (a limit lowered under what is used), resolves those whose cause
  * cleared without anyone telling (a new API period, leases that died unseen, a renewal, a feature entitled since),
- * and ends waivers that ran out (reopening what still holds). It changes only what differs from what it finds, so
+ * ends waivers that ran out (reopening what still holds), and escalates to CRITICAL what is still over at its deadline. It changes only what differs from what it finds, so
  * that two scans in a row change nothing the second time. One transaction a scan; on PostgreSQL it holds an
  * advisory lock, and a scan that finds it taken skips its turn: one instance scans at a time.
  */
@@ -66,6 +66,7 @@ export class ComplianceScanner {
         violationsOpened: 0,
         violationsResolved: 0,
         violationsReopened: 0,
+        violationsEscalated: 0,
         checkedAt: now,
       });
       if (this.db.dialect === 'postgresql') {
@@ -208,6 +209,18 @@ export class ComplianceScanner {
         );
       } else if (current && over && waiverEnded(current)) {
         await reopen(current);
+      } else if (current && over && open(current) && current.deadline && current.deadline <= now) {
+        const done = await this.log.transition(
+          sql,
+          current.id,
+          OPEN_STATUSES,
+          { status: current.status, severity: ViolationSeverity.CRITICAL, deadline: null },
+          ComplianceEventType.ESCALATED,
+          actor,
+          requestId,
+          now,
+        );
+        if (done) result.violationsEscalated++;
       }
     }
 

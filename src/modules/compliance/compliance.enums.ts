@@ -48,6 +48,8 @@ export enum ComplianceEventType {
   WAIVED = 'WAIVED',
   /** Its waiver ended while the breach still held. */
   REOPENED = 'REOPENED',
+  /** Its deadline passed while the breach still held: now CRITICAL. */
+  ESCALATED = 'ESCALATED',
 }
 
 /** The answer of an enforcement point for one request against one limit. */

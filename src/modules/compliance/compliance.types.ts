@@ -147,6 +147,12 @@ export class ViolationNode {
   @Field(() => [Remediation])
   remediations!: Remediation[];
 
+  @Field(() => Date, {
+    nullable: true,
+    description: 'By when its breach must clear (an overage a migration allowed until a date): then it resolves, or escalates to CRITICAL.',
+  })
+  deadline!: Date | null;
+
   @Field(() => Date)
   updatedAt!: Date;
 }
@@ -297,6 +303,9 @@ export class ComplianceCheckResult {
 
   @Field(() => Int, { description: 'Waived violations whose waiver ended while the breach held.' })
   violationsReopened!: number;
+
+  @Field(() => Int, { description: 'Violations still over at their deadline, now CRITICAL.' })
+  violationsEscalated!: number;
 
   @Field(() => Date)
   checkedAt!: Date;

@@ -28,6 +28,8 @@ export interface Breach {
   /** The numbers and facts at detection. */
   evidence: Record<string, unknown>;
   detail: string;
+  /** By when it must clear, else it escalates (an overage a migration allowed until a date). */
+  deadline?: Date | null;
 }
 
 /** Records breaches inside the transaction of the request that made them (the seat module, usage, validation). */
@@ -61,12 +63,13 @@ export interface ViolationRow {
   waiver_reason: string | null;
   waived_until: unknown;
   remediations: unknown;
+  deadline_at: unknown;
   updated_at: unknown;
 }
 
 export const VIOLATION_COLUMNS = `id, organization_id, license_id, kind, subject, severity, status, occurrences, value, peak_value, limit_value,
   evidence, detail, first_seen_at, last_seen_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, resolution, waived_at, waived_by,
-  waiver_reason, waived_until, remediations, updated_at`;
+  waiver_reason, waived_until, remediations, deadline_at, updated_at`;
 
 const numberOrNull = (value: number | string | null) => (value === null ? null : Number(value));
 
@@ -97,6 +100,7 @@ export function violationNodeOf(row: ViolationRow): ViolationNode {
     waiverReason: row.waiver_reason,
     waivedUntil: toDateOrNull(row.waived_until),
     remediations: fromJson<Remediation[]>(row.remediations).map((r) => ({ ...r, at: new Date(r.at) })),
+    deadline: toDateOrNull(row.deadline_at),
     updatedAt: toDate(row.updated_at),
   });
 }
@@ -111,6 +115,7 @@ export function reviveViolation(v: ViolationNode): ViolationNode {
     resolvedAt: date(v.resolvedAt),
     waivedAt: date(v.waivedAt),
     waivedUntil: date(v.waivedUntil),
+    deadline: date(v.deadline),
     updatedAt: new Date(v.updatedAt),
     remediations: v.remediations.map((r) => ({ ...r, at: new Date(r.at) })),
   });
@@ -140,6 +145,8 @@ export interface ViolationChange {
   waivedBy?: string;
   waiverReason?: string;
   waivedUntil?: Date | null;
+  severity?: ViolationSeverity;
+  deadline?: Date | null;
 }
 
 /** The audit action of each event a violation goes through; occurrences (UPDATED) are in the compliance log only. */
@@ -150,6 +157,7 @@ const AUDITED: Partial<Record<ComplianceEventType, string>> = {
   [ComplianceEventType.WAIVED]: 'violation.waive',
   [ComplianceEventType.REOPENED]: 'violation.reopen',
   [ComplianceEventType.REMEDIATED]: 'violation.remediate',
+  [ComplianceEventType.ESCALATED]: 'violation.escalate',
 };
 
 /** What the audit log keeps of a violation. */
@@ -194,8 +202,8 @@ export class ViolationLog implements BreachRecorder {
     const value = breach.value ?? null;
     const row = await sql.get<ViolationRow>(
       `insert into violation (id, organization_id, license_id, kind, subject, severity, status, occurrences, value, peak_value, limit_value,
-         evidence, detail, first_seen_at, last_seen_at, remediations, updated_at)
-       values (?, ?, ?, ?, ?, ?, 'OPEN', 1, ?, ?, ?, ?, ?, ?, ?, '[]', ?)
+         evidence, detail, first_seen_at, last_seen_at, remediations, deadline_at, updated_at)
+       values (?, ?, ?, ?, ?, ?, 'OPEN', 1, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?)
        on conflict (license_id, kind, subject) where status in (${ACTIVE}) do update set
          occurrences = violation.occurrences + 1,
          severity = case when ${rank('excluded.severity')} > ${rank('violation.severity')} then excluded.severity else violation.severity end,
@@ -205,6 +213,7 @@ export class ViolationLog implements BreachRecorder {
          limit_value = excluded.limit_value,
          detail = excluded.detail,
          last_seen_at = excluded.last_seen_at,
+         deadline_at = coalesce(excluded.deadline_at, violation.deadline_at),
          updated_at = excluded.updated_at
        returning ${VIOLATION_COLUMNS}`,
       [
@@ -221,6 +230,7 @@ export class ViolationLog implements BreachRecorder {
         breach.detail.slice(0, 500),
         now,
         now,
+        breach.deadline ?? null,
         now,
       ],
     );
@@ -228,6 +238,15 @@ export class ViolationLog implements BreachRecorder {
     const type = violation.id === id ? ComplianceEventType.OPENED : ComplianceEventType.UPDATED;
     await this.append(sql, type, violation, actor, requestId, now);
     return violation;
+  }
+
+  /** The active violations of a license (open, acknowledged or waived). */
+  async active(sql: SqlRunner, licenseId: string): Promise<ViolationNode[]> {
+    const rows = await sql.all<ViolationRow>(
+      `select ${VIOLATION_COLUMNS} from violation where license_id = ? and status in (${ACTIVE}) order by id`,
+      [licenseId],
+    );
+    return rows.map(violationNodeOf);
   }
 
   /** The violation, locked until the transaction ends where the database has row locks. */
@@ -261,6 +280,8 @@ export class ViolationLog implements BreachRecorder {
       ['waived_by', change.waivedBy],
       ['waiver_reason', change.waiverReason],
       ['waived_until', change.waivedUntil],
+      ['severity', change.severity],
+      ['deadline_at', change.deadline],
     ];
     const set = columns.filter(([, value]) => value !== undefined);
     await this.lock(sql);

@@ -49,7 +49,7 @@ function snapshot(l: License) {
   };
 }
 
-function checkSite(site: SiteInput | null | undefined): { domains: string[]; cidrs: string[] } {
+export function checkSite(site: SiteInput | null | undefined): { domains: string[]; cidrs: string[] } {
   const domains = (site?.domains ?? []).map((d) => {
     const normalized = normalizeDomain(d);
     if (!normalized) throw AppError.badInput(`"${d}" is not a domain name.`, 'site.domains');

@@ -463,6 +463,40 @@ export class LeaseLedger {
     });
   }
 
+  /** The live leases of a license, oldest heartbeat first. */
+  async liveLeases(
+    sql: SqlRunner,
+    licenseId: string,
+    now: Date,
+  ): Promise<{ id: string; fingerprint: string; userId: string | null; lastHeartbeatAt: Date }[]> {
+    const rows = await sql.all<LeaseRow>(
+      `select ${LEASE_COLUMNS} from lease where license_id = ? and released_at is null and expires_at > ? order by last_heartbeat_at, id`,
+      [licenseId, now],
+    );
+    return rows.map((row) => {
+      const lease = leaseNodeOf(row);
+      return { id: lease.id, fingerprint: lease.fingerprint, userId: lease.userId, lastHeartbeatAt: lease.lastHeartbeatAt };
+    });
+  }
+
+  /**
+   * Ends leases inside the caller's transaction (a migration), each audited; the caller observes the new count once,
+   * against the license's new limit.
+   */
+  async endIn(
+    sql: SqlRunner,
+    leaseIds: readonly string[],
+    reason: LeaseReleaseReason,
+    actor: Actor,
+    requestId: string,
+    now: Date,
+  ): Promise<void> {
+    for (const id of leaseIds) {
+      const row = await sql.get<LeaseRow>(`select ${LEASE_COLUMNS} from lease where id = ? and released_at is null`, [id]);
+      if (row) await this.release(sql, leaseNodeOf(row), reason, actor, { requestId }, now);
+    }
+  }
+
   /** How many leases are live (not released, not past their expiry); usage asks this. */
   async countLive(sql: SqlRunner, licenseId: string, now: Date): Promise<number> {
     const row = await sql.get<{ n: number | string }>(

@@ -1,4 +1,4 @@
-import type { Principal } from '../../auth/principal';
+import type { Actor, Principal } from '../../auth/principal';
 import { Permission } from '../../auth/roles';
 import { newId } from '../../db/ids';
 import { lockRow, type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
@@ -211,6 +211,79 @@ export class SeatLedger {
       for (const { id } of rows) released.push((await this.releaseIn(sql, call, id, now)).seat);
       return released;
     });
+  }
+
+  /** The live seats of a license, their users least recently active first (never active: since assigned). */
+  async liveSeats(sql: SqlRunner, licenseId: string): Promise<{ id: string; userId: string; lastActiveAt: Date }[]> {
+    const rows = await sql.all<{ id: string; user_id: string; active_at: unknown }>(
+      `select id, user_id, coalesce(last_active_at, assigned_at) as active_at from seat where license_id = ? and released_at is null
+        order by coalesce(last_active_at, assigned_at), id`,
+      [licenseId],
+    );
+    return rows.map((r) => ({ id: r.id, userId: r.user_id, lastActiveAt: toDate(r.active_at) }));
+  }
+
+  /**
+   * Releases seats inside the caller's transaction (a migration), each audited; the caller observes the new count
+   * once, against the license's new limit.
+   */
+  async releaseSeats(sql: SqlRunner, seatIds: readonly string[], actor: Actor, requestId: string, now: Date): Promise<void> {
+    for (const id of seatIds) {
+      const row = await sql.get<SeatRow>(`select ${SEAT_COLUMNS} from seat where id = ? and released_at is null`, [id]);
+      if (!row) continue;
+      await sql.run('update seat set released_at = ? where id = ?', [now, id]);
+      const before = seatNodeOf(row);
+      const after = Object.assign(seatNodeOf(row), { releasedAt: now });
+      await this.audit.recordSql(
+        sql,
+        actor,
+        requestId,
+        {
+          organizationId: row.organization_id,
+          action: 'seat.release',
+          objectType: 'Seat',
+          objectId: id,
+          before: seatSnapshot(before),
+          after: seatSnapshot(after),
+        },
+        now,
+      );
+    }
+  }
+
+  /** Gives users named seats inside the caller's transaction (a migration to USER), each audited. */
+  async assignSeats(
+    sql: SqlRunner,
+    license: { id: string; organizationId: string },
+    userIds: readonly string[],
+    actor: Actor,
+    requestId: string,
+    now: Date,
+  ): Promise<void> {
+    for (const userId of userIds) {
+      const seat = Object.assign(new SeatNode(), {
+        id: newId(now.getTime()),
+        licenseId: license.id,
+        organizationId: license.organizationId,
+        userId,
+        assignedAt: now,
+        releasedAt: null,
+      });
+      await sql.run('insert into seat (id, license_id, organization_id, user_id, assigned_at) values (?, ?, ?, ?, ?)', [
+        seat.id,
+        license.id,
+        license.organizationId,
+        userId,
+        now,
+      ]);
+      await this.audit.recordSql(
+        sql,
+        actor,
+        requestId,
+        { organizationId: license.organizationId, action: 'seat.assign', objectType: 'Seat', objectId: seat.id, after: seatSnapshot(seat) },
+        now,
+      );
+    }
   }
 
   /** How many named users hold a seat; usage asks this. */

@@ -8,6 +8,8 @@ export enum LeaseReleaseReason {
   EXPIRED = 'EXPIRED',
   /** Its license was suspended or revoked. */
   LICENSE_INACTIVE = 'LICENSE_INACTIVE',
+  /** Its license moved to other terms: fewer sessions, or a type without leases. */
+  LICENSE_MIGRATED = 'LICENSE_MIGRATED',
   /** An administrator ended it (remediating a concurrency overage). */
   ENDED_BY_ADMIN = 'ENDED_BY_ADMIN',
 }

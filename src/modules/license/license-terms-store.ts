@@ -1,0 +1,198 @@
+import type { SqlRunner } from '../../db/sql';
+import { fromJson, toDate, toDateOrNull } from '../../db/sql';
+import type { LicenseStatus, LicenseType, OveragePolicy, UsagePeriod } from './license.enums';
+
+/** What a license is allowed: the part of it that a migration moves. */
+export interface LicenseTerms {
+  planId: string;
+  type: LicenseType;
+  limits: {
+    namedUsers: number | null;
+    concurrentSessions: number | null;
+    storageBytes: number | null;
+    apiCallsPerPeriod: number | null;
+    apiCallPeriod: UsagePeriod;
+  };
+  overage: { policy: OveragePolicy; percent: number | null };
+  /** Entitled feature keys, sorted. */
+  features: string[];
+  site: { domains: string[]; cidrs: string[] };
+}
+
+/** A plan's prices, per term of the license. */
+export interface PlanPrice {
+  pricePerSeatCents: number | null;
+  pricePerPeriodCents: number | null;
+  currency: string;
+}
+
+/** A license as a migration reads it: its terms, its term dates and its plan's prices. */
+export interface TermedLicense {
+  id: string;
+  organizationId: string;
+  productId: string;
+  status: LicenseStatus;
+  startsAt: Date;
+  expiresAt: Date | null;
+  termDays: number | null;
+  terms: LicenseTerms;
+  price: PlanPrice;
+}
+
+interface Row {
+  id: string;
+  organization_id: string;
+  product_id: string;
+  plan_id: string;
+  type: LicenseType;
+  status: LicenseStatus;
+  starts_at: unknown;
+  expires_at: unknown;
+  term_days: number | string | null;
+  named_users: number | string | null;
+  concurrent_sessions: number | string | null;
+  storage_bytes: number | string | null;
+  api_calls_per_period: number | string | null;
+  api_call_period: UsagePeriod;
+  overage_policy: OveragePolicy;
+  overage_percent: number | string | null;
+  site_domains: unknown;
+  site_cidrs: unknown;
+  price_per_seat_cents: number | string | null;
+  price_per_period_cents: number | string | null;
+  currency: string;
+}
+
+const num = (value: number | string | null) => (value === null ? null : Number(value));
+
+/**
+ * Responsible for reading and writing a license's terms with plain SQL, inside the caller's transaction: what a
+ * migration moves (plan, type, limits, overage, features, site) and what it needs around them (term dates, the
+ * plan's prices). The license module's own changes go through its service; this serves the migration module.
+ */
+export class LicenseTermsStore {
+  constructor(private readonly forUpdate: string) {}
+
+  async read(sql: SqlRunner, licenseId: string, lock: boolean): Promise<TermedLicense | undefined> {
+    const row = await sql.get<Row>(
+      `select l.id, l.organization_id, l.product_id, l.plan_id, l.type, l.status, l.starts_at, l.expires_at, l.term_days, l.named_users,
+         l.concurrent_sessions, l.storage_bytes, l.api_calls_per_period, l.api_call_period, l.overage_policy, l.overage_percent,
+         l.site_domains, l.site_cidrs, p.price_per_seat_cents, p.price_per_period_cents, p.currency
+         from license l join plan p on p.id = l.plan_id where l.id = ? ${lock ? this.forUpdate.replace('for update', 'for update of l') : ''}`,
+      [licenseId],
+    );
+    if (!row) return undefined;
+    const features = await sql.all<{ key: string }>(
+      'select f.key from license_feature lf join feature f on f.id = lf.feature_id where lf.license_id = ? order by f.key',
+      [licenseId],
+    );
+    return {
+      id: row.id,
+      organizationId: row.organization_id,
+      productId: row.product_id,
+      status: row.status,
+      startsAt: toDate(row.starts_at),
+      expiresAt: toDateOrNull(row.expires_at),
+      termDays: num(row.term_days),
+      terms: {
+        planId: row.plan_id,
+        type: row.type,
+        limits: {
+          namedUsers: num(row.named_users),
+          concurrentSessions: num(row.concurrent_sessions),
+          storageBytes: num(row.storage_bytes),
+          apiCallsPerPeriod: num(row.api_calls_per_period),
+          apiCallPeriod: row.api_call_period,
+        },
+        overage: { policy: row.overage_policy, percent: num(row.overage_percent) },
+        features: features.map((f) => f.key),
+        site: { domains: fromJson<string[]>(row.site_domains), cidrs: fromJson<string[]>(row.site_cidrs) },
+      },
+      price: {
+        pricePerSeatCents: num(row.price_per_seat_cents),
+        pricePerPeriodCents: num(row.price_per_period_cents),
+        currency: row.currency,
+      },
+    };
+  }
+
+  /** A plan's terms and prices, to move a license to; undefined when there is no such plan. */
+  async plan(sql: SqlRunner, planId: string): Promise<{ productId: string; terms: LicenseTerms; price: PlanPrice } | undefined> {
+    const row = await sql.get<Omit<Row, 'id' | 'organization_id' | 'status' | 'starts_at' | 'expires_at' | 'site_domains' | 'site_cidrs'>>(
+      `select id as plan_id, product_id, license_type as type, term_days, named_users, concurrent_sessions, storage_bytes,
+         api_calls_per_period, api_call_period, overage_policy, overage_percent, price_per_seat_cents, price_per_period_cents, currency
+         from plan where id = ?`,
+      [planId],
+    );
+    if (!row) return undefined;
+    const features = await sql.all<{ key: string }>(
+      'select f.key from plan_feature pf join feature f on f.id = pf.feature_id where pf.plan_id = ? order by f.key',
+      [planId],
+    );
+    return {
+      productId: row.product_id,
+      terms: {
+        planId: row.plan_id,
+        type: row.type,
+        limits: {
+          namedUsers: num(row.named_users),
+          concurrentSessions: num(row.concurrent_sessions),
+          storageBytes: num(row.storage_bytes),
+          apiCallsPerPeriod: num(row.api_calls_per_period),
+          apiCallPeriod: row.api_call_period,
+        },
+        overage: { policy: row.overage_policy, percent: num(row.overage_percent) },
+        features: features.map((f) => f.key),
+        site: { domains: [], cidrs: [] },
+      },
+      price: {
+        pricePerSeatCents: num(row.price_per_seat_cents),
+        pricePerPeriodCents: num(row.price_per_period_cents),
+        currency: row.currency,
+      },
+    };
+  }
+
+  /** The feature keys of a product among `keys` that do not exist. */
+  async unknownFeatures(sql: SqlRunner, productId: string, keys: readonly string[]): Promise<string[]> {
+    if (!keys.length) return [];
+    const rows = await sql.all<{ key: string }>(
+      `select key from feature where product_id = ? and key in (${keys.map(() => '?').join(', ')})`,
+      [productId, ...keys],
+    );
+    const known = new Set(rows.map((r) => r.key));
+    return keys.filter((k) => !known.has(k));
+  }
+
+  /** Writes a license's new terms: its columns and its entitled features. */
+  async write(sql: SqlRunner, license: Pick<TermedLicense, 'id' | 'productId'>, terms: LicenseTerms, now: Date): Promise<void> {
+    await sql.run(
+      `update license set plan_id = ?, type = ?, named_users = ?, concurrent_sessions = ?, storage_bytes = ?, api_calls_per_period = ?,
+         api_call_period = ?, overage_policy = ?, overage_percent = ?, site_domains = ?, site_cidrs = ?, updated_at = ? where id = ?`,
+      [
+        terms.planId,
+        terms.type,
+        terms.limits.namedUsers,
+        terms.limits.concurrentSessions,
+        terms.limits.storageBytes,
+        terms.limits.apiCallsPerPeriod,
+        terms.limits.apiCallPeriod,
+        terms.overage.policy,
+        terms.overage.percent,
+        JSON.stringify(terms.site.domains),
+        JSON.stringify(terms.site.cidrs),
+        now,
+        license.id,
+      ],
+    );
+    await sql.run('delete from license_feature where license_id = ?', [license.id]);
+    if (terms.features.length) {
+      await sql.run(
+        `insert into license_feature (license_id, feature_id) select ?, id from feature where product_id = ? and key in (${terms.features
+          .map(() => '?')
+          .join(', ')})`,
+        [license.id, license.productId, ...terms.features],
+      );
+    }
+  }
+}

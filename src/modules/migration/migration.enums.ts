@@ -1,0 +1,48 @@
+import { registerEnumType } from 'type-graphql';
+
+export enum MigrationEffective {
+  /** At once. */
+  NOW = 'NOW',
+  /** When the license's current term is renewed: it waits until then, and can be cancelled. */
+  AT_RENEWAL = 'AT_RENEWAL',
+}
+
+/** What a migration does with what is over its new limits. */
+export enum ConflictStrategy {
+  /** Nothing changes if anything is over the new limits. */
+  REJECT = 'REJECT',
+  /** Frees what is over: the named seats inactive longest, the leases with the oldest heartbeats. */
+  RELEASE_LEAST_ACTIVE = 'RELEASE_LEAST_ACTIVE',
+  /** Keeps everything, and opens violations that must clear by a date, else escalate. */
+  ALLOW_OVERAGE_UNTIL = 'ALLOW_OVERAGE_UNTIL',
+}
+
+export enum MigrationStatus {
+  /** Waits for the renewal of the term (AT_RENEWAL). */
+  SCHEDULED = 'SCHEDULED',
+  APPLIED = 'APPLIED',
+  /** A scheduled migration that REJECT refused at renewal: something was over its limits then. */
+  REJECTED = 'REJECTED',
+  CANCELLED = 'CANCELLED',
+}
+
+export enum MigrationOutcome {
+  APPLIED = 'APPLIED',
+  SCHEDULED = 'SCHEDULED',
+  /** REJECT and something is over the new limits: nothing changed. */
+  REJECTED = 'REJECTED',
+}
+
+/** What happens to a named seat or a lease in a migration. */
+export enum SeatFate {
+  /** Over a lower user or session limit: freed, least active first. */
+  OVER_LIMIT = 'OVER_LIMIT',
+  /** The new type has no named seats (or no leases). */
+  TYPE_CHANGE = 'TYPE_CHANGE',
+}
+
+registerEnumType(MigrationEffective, { name: 'MigrationEffective' });
+registerEnumType(ConflictStrategy, { name: 'ConflictStrategy' });
+registerEnumType(MigrationStatus, { name: 'MigrationStatus' });
+registerEnumType(MigrationOutcome, { name: 'MigrationOutcome' });
+registerEnumType(SeatFate, { name: 'SeatFate' });

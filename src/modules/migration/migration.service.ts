@@ -1,0 +1,593 @@
+import type { Actor } from '../../auth/principal';
+import { Permission } from '../../auth/roles';
+import type { Operation } from '../../common/operation';
+import { newId } from '../../db/ids';
+import { fromJson, type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
+import { AppError } from '../../errors';
+import type { AlertLog } from '../alert/alert-log';
+import { AlertKind, AlertSeverity } from '../alert/alert.types';
+import type { ThresholdWatch } from '../alert/threshold-watch';
+import type { AuditService } from '../audit/audit.service';
+import { checkOverage } from '../catalog/catalog.service';
+import type { ViolationLog } from '../compliance/violation-log';
+import { checkSite } from '../license/license.service';
+import type { LicenseTerms, LicenseTermsStore, PlanPrice, TermedLicense } from '../license/license-terms-store';
+import { LicenseStatus, LicenseType } from '../license/license.enums';
+import type { LeaseLedger } from '../seat/lease-ledger';
+import type { SeatLedger } from '../seat/seat-ledger';
+import { LeaseReleaseReason } from '../seat/seat.enums';
+import { periodOf, type UsageMeter } from '../usage/usage-meter';
+import type { UsageObserver } from '../usage/usage-signals';
+import { UsageMetric } from '../usage/usage.types';
+import { ConflictStrategy, MigrationEffective, MigrationOutcome, MigrationStatus } from './migration.enums';
+import { type LicenseState, planMigration, termsNode } from './migration-plan';
+import {
+  type ConflictInput,
+  LicenseMigrationNode,
+  MigrateLicenseResult,
+  type MigrationPreview,
+  type MigrationTargetInput,
+  type MigrationTerms,
+  PlannedAlert,
+} from './migration.types';
+
+interface MigrationRow {
+  id: string;
+  organization_id: string;
+  license_id: string;
+  status: MigrationStatus;
+  effective: MigrationEffective;
+  strategy: ConflictStrategy;
+  overage_until: unknown;
+  target: unknown;
+  from_terms: unknown;
+  to_terms: unknown;
+  due_term_ends_at: unknown;
+  outcome: unknown;
+  requested_at: unknown;
+  requested_by: string;
+  applied_at: unknown;
+  applied_by: string | null;
+  cancelled_at: unknown;
+  cancelled_by: string | null;
+  detail: string | null;
+}
+
+const COLUMNS = `id, organization_id, license_id, status, effective, strategy, overage_until, target, from_terms, to_terms, due_term_ends_at,
+  outcome, requested_at, requested_by, applied_at, applied_by, cancelled_at, cancelled_by, detail`;
+
+const SCHEDULER: Actor = { type: 'SYSTEM', id: null, label: 'migration scheduler' };
+
+/** A preview read back from JSON: its dates as strings. */
+function revivePreview(preview: MigrationPreview): MigrationPreview {
+  const date = (value: Date | string | null) => (value === null ? null : new Date(value));
+  return {
+    ...preview,
+    overageUntil: date(preview.overageUntil),
+    effectiveAt: date(preview.effectiveAt),
+    seatsReleased: preview.seatsReleased.map((s) => ({ ...s, lastActiveAt: new Date(s.lastActiveAt) })),
+    leasesEnded: preview.leasesEnded.map((l) => ({ ...l, lastHeartbeatAt: new Date(l.lastHeartbeatAt) })),
+    violationsOpened: preview.violationsOpened.map((v) => ({ ...v, deadline: date(v.deadline) })),
+  };
+}
+
+function migrationNodeOf(row: MigrationRow): LicenseMigrationNode {
+  const outcome = row.outcome === null ? null : revivePreview(fromJson<MigrationPreview>(row.outcome));
+  return Object.assign(new LicenseMigrationNode(), {
+    id: row.id,
+    licenseId: row.license_id,
+    organizationId: row.organization_id,
+    status: row.status,
+    effective: row.effective,
+    strategy: row.strategy,
+    overageUntil: toDateOrNull(row.overage_until),
+    from: fromJson<MigrationTerms>(row.from_terms),
+    to: row.to_terms === null ? null : fromJson<MigrationTerms>(row.to_terms),
+    dueTermEndsAt: toDateOrNull(row.due_term_ends_at),
+    requestedAt: toDate(row.requested_at),
+    requestedBy: row.requested_by,
+    appliedAt: toDateOrNull(row.applied_at),
+    appliedBy: row.applied_by,
+    cancelledAt: toDateOrNull(row.cancelled_at),
+    cancelledBy: row.cancelled_by,
+    outcome,
+    detail: row.detail,
+  });
+}
+
+/** What the audit log keeps of a license's terms (the shape the license service records, which reports read back). */
+function snapshot(status: LicenseStatus, terms: LicenseTerms) {
+  return {
+    status,
+    type: terms.type,
+    planId: terms.planId,
+    limits: terms.limits,
+    overage: terms.overage,
+    features: terms.features,
+    site: terms.site,
+  };
+}
+
+const sameTerms = (a: LicenseTerms, b: LicenseTerms) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * Responsible for license migrations: moving a license to another plan, other limits or another type. The preview
+ * and the migration run the same plan (`planMigration`) against the license as it is, the migration inside the
+ * transaction that applies it with the license row locked, so what the preview lists is what applying does; all of
+ * it commits together or not at all. A migration at renewal waits on the license and is applied once its term is
+ * renewed, by the scheduler job, exactly once.
+ */
+export class MigrationService {
+  constructor(
+    private readonly db: SqlGateway,
+    private readonly store: LicenseTermsStore,
+    private readonly seats: SeatLedger,
+    private readonly leases: LeaseLedger,
+    private readonly meter: UsageMeter,
+    private readonly violations: ViolationLog,
+    private readonly thresholds: ThresholdWatch,
+    private readonly usage: UsageObserver,
+    private readonly alerts: AlertLog,
+    private readonly audit: AuditService,
+  ) {}
+
+  private async state(sql: SqlRunner, license: TermedLicense, now: Date): Promise<LicenseState> {
+    const meterOf = { id: license.id, apiCallPeriod: license.terms.limits.apiCallPeriod };
+    return {
+      license,
+      seats: await this.seats.liveSeats(sql, license.id),
+      leases: await this.leases.liveLeases(sql, license.id, now),
+      storage: await this.meter.current(sql, meterOf, UsageMetric.STORAGE_BYTES, now),
+      apiCalls: await this.meter.current(sql, meterOf, UsageMetric.API_CALLS, now),
+      violations: (await this.violations.active(sql, license.id)).map((v) => ({
+        id: v.id,
+        kind: v.kind,
+        subject: v.subject ?? '',
+        status: v.status,
+      })),
+    };
+  }
+
+  /** The terms a target means for a license, and the prices it would pay. */
+  private async target(
+    sql: SqlRunner,
+    license: TermedLicense,
+    target: MigrationTargetInput,
+  ): Promise<{ to: LicenseTerms; toPrice: PlanPrice }> {
+    let base: LicenseTerms = structuredClone(license.terms);
+    let toPrice = license.price;
+    if (target.planId) {
+      const plan = await this.store.plan(sql, target.planId);
+      if (!plan) throw AppError.notFound('Plan', target.planId);
+      if (plan.productId !== license.productId)
+        throw AppError.badInput("The plan is of another product than the license's.", 'target.planId');
+      base = { ...plan.terms, site: license.terms.site };
+      toPrice = plan.price;
+    }
+    const to = base;
+    if (target.type) to.type = target.type;
+    const limits = target.limits ?? {};
+    for (const key of ['namedUsers', 'concurrentSessions', 'storageBytes', 'apiCallsPerPeriod'] as const) {
+      if (limits[key] !== undefined) to.limits[key] = limits[key] ?? null;
+    }
+    if (limits.apiCallPeriod) to.limits.apiCallPeriod = limits.apiCallPeriod;
+    if (target.overage) to.overage = checkOverage(target.overage);
+    if (target.featureKeys) {
+      const keys = [...new Set(target.featureKeys)].sort();
+      const unknown = await this.store.unknownFeatures(sql, license.productId, keys);
+      if (unknown.length) throw AppError.badInput(`Unknown feature key(s) for this product: ${unknown.join(', ')}.`, 'target.featureKeys');
+      to.features = keys;
+    }
+    if (target.site) to.site = checkSite(target.site);
+    if (to.type === LicenseType.USER && !to.limits.namedUsers) {
+      throw AppError.badInput('A USER license needs `limits.namedUsers` of at least 1.', 'target.limits.namedUsers');
+    }
+    if (to.type === LicenseType.CONCURRENT && !to.limits.concurrentSessions) {
+      throw AppError.badInput('A CONCURRENT license needs `limits.concurrentSessions` of at least 1.', 'target.limits.concurrentSessions');
+    }
+    if (to.type === LicenseType.SITE && !to.site.domains.length && !to.site.cidrs.length) {
+      throw AppError.badInput('A SITE license needs at least one domain or CIDR range: give `target.site`.', 'target.site');
+    }
+    if (to.type === LicenseType.FEATURE && !to.features.length)
+      throw AppError.badInput('A FEATURE license needs at least one feature.', 'target.featureKeys');
+    if (sameTerms(to, license.terms)) throw AppError.badInput('The target is the license as it is: nothing would change.', 'target');
+    return { to, toPrice };
+  }
+
+  private static conflict(input: ConflictInput, now: Date): { strategy: ConflictStrategy; until: Date | null } {
+    if (input.strategy === ConflictStrategy.ALLOW_OVERAGE_UNTIL) {
+      if (!input.until) throw AppError.badInput('ALLOW_OVERAGE_UNTIL needs `until`: by when the overage must clear.', 'onConflict.until');
+      if (input.until <= now) throw AppError.badInput('`until` must be in the future.', 'onConflict.until');
+      return { strategy: input.strategy, until: input.until };
+    }
+    if (input.until) throw AppError.badInput(`${input.strategy} takes no \`until\`.`, 'onConflict.until');
+    return { strategy: input.strategy, until: null };
+  }
+
+  /** The plan, with the alerts it would raise: thresholds the new values cross against the new limits, and LICENSE_MIGRATED. */
+  private async plan(
+    sql: SqlRunner,
+    license: TermedLicense,
+    target: MigrationTargetInput,
+    effective: MigrationEffective,
+    conflict: { strategy: ConflictStrategy; until: Date | null },
+    now: Date,
+  ): Promise<{ preview: MigrationPreview; to: LicenseTerms; state: LicenseState }> {
+    const { to, toPrice } = await this.target(sql, license, target);
+    const state = await this.state(sql, license, now);
+    const preview = planMigration(state, { to, toPrice, effective, strategy: conflict.strategy, overageUntil: conflict.until }, now);
+    if (preview.outcome !== MigrationOutcome.REJECTED) {
+      for (const change of preview.limits) {
+        if (change.after === null) continue;
+        const due = await this.thresholds.due(sql, this.observed(license, to, change.metric, change.usedAfter, change.after, now));
+        for (const threshold of due.raise) {
+          preview.alerts.push(
+            Object.assign(new PlannedAlert(), {
+              kind: AlertKind.THRESHOLD,
+              metric: change.metric,
+              threshold,
+              value: change.usedAfter,
+              limit: change.after,
+            }),
+          );
+        }
+      }
+      preview.alerts.push(
+        Object.assign(new PlannedAlert(), { kind: AlertKind.LICENSE_MIGRATED, metric: null, threshold: null, value: null, limit: null }),
+      );
+    }
+    return { preview, to, state };
+  }
+
+  private observed(license: TermedLicense, to: LicenseTerms, metric: UsageMetric, value: number, limit: number | null, now: Date) {
+    return {
+      licenseId: license.id,
+      organizationId: license.organizationId,
+      planId: to.planId,
+      metric,
+      value,
+      limit,
+      period: metric === UsageMetric.API_CALLS ? periodOf(to.limits.apiCallPeriod, now) : null,
+    };
+  }
+
+  private async readable(sql: SqlRunner, op: Operation, licenseId: string, lock: boolean): Promise<TermedLicense> {
+    const license = await this.store.read(sql, licenseId, lock);
+    if (!license || !op.principal.mayAccessOrganization(license.organizationId)) throw AppError.notFound('License', licenseId);
+    return license;
+  }
+
+  preview(
+    op: Operation,
+    licenseId: string,
+    target: MigrationTargetInput,
+    effective: MigrationEffective,
+    onConflict: ConflictInput,
+    now = new Date(),
+  ): Promise<MigrationPreview> {
+    op.principal.require(Permission.LICENSE_READ);
+    const conflict = MigrationService.conflict(onConflict, now);
+    return this.db.read(async (sql) => {
+      const license = await this.readable(sql, op, licenseId, false);
+      this.checkEffective(license, effective);
+      return (await this.plan(sql, license, target, effective, conflict, now)).preview;
+    });
+  }
+
+  private checkEffective(license: TermedLicense, effective: MigrationEffective): void {
+    if (license.status === LicenseStatus.REVOKED) throw AppError.invalidTransition('license', license.status, 'migrate');
+    if (effective === MigrationEffective.AT_RENEWAL && !license.expiresAt) {
+      throw AppError.badInput('A perpetual license has no renewal to wait for: migrate it NOW.', 'effective');
+    }
+  }
+
+  migrate(
+    op: Operation,
+    licenseId: string,
+    target: MigrationTargetInput,
+    effective: MigrationEffective,
+    onConflict: ConflictInput,
+    now = new Date(),
+  ): Promise<MigrateLicenseResult> {
+    op.principal.require(Permission.LICENSE_MANAGE);
+    const conflict = MigrationService.conflict(onConflict, now);
+    return this.db.write(async (sql) => {
+      // Locked like a checkout's: no seat or lease is taken between the plan and its application.
+      const license = await this.readable(sql, op, licenseId, true);
+      op.principal.requireObject(Permission.LICENSE_MANAGE, license.organizationId, 'License', licenseId);
+      this.checkEffective(license, effective);
+      const { preview, to, state } = await this.plan(sql, license, target, effective, conflict, now);
+      const actor = op.principal.requireActor();
+      const result = (migration: LicenseMigrationNode | null) =>
+        Object.assign(new MigrateLicenseResult(), { outcome: preview.outcome, preview, migration });
+      // Refused: nothing is written, not even the refusal.
+      if (preview.outcome === MigrationOutcome.REJECTED) return result(null);
+      const row = {
+        id: newId(now.getTime()),
+        status: preview.outcome === MigrationOutcome.SCHEDULED ? MigrationStatus.SCHEDULED : MigrationStatus.APPLIED,
+      };
+      if (row.status === MigrationStatus.SCHEDULED) {
+        const waiting = await sql.get<{ id: string }>("select id from license_migration where license_id = ? and status = 'SCHEDULED'", [
+          license.id,
+        ]);
+        if (waiting)
+          throw AppError.conflict('A migration waits for this license’s renewal already: cancel it first.', { migrationId: waiting.id });
+      } else {
+        await this.execute(sql, state, preview, to, actor, op.requestId, now, row.id);
+      }
+      await sql.run(
+        `insert into license_migration (id, organization_id, license_id, status, effective, strategy, overage_until, target, from_terms, to_terms,
+           due_term_ends_at, outcome, requested_at, requested_by, applied_at, applied_by)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          row.id,
+          license.organizationId,
+          license.id,
+          row.status,
+          effective,
+          conflict.strategy,
+          conflict.until,
+          JSON.stringify(target),
+          JSON.stringify(termsNode(license.terms)),
+          row.status === MigrationStatus.APPLIED ? JSON.stringify(preview.to) : null,
+          row.status === MigrationStatus.SCHEDULED ? license.expiresAt : null,
+          row.status === MigrationStatus.APPLIED ? JSON.stringify(preview) : null,
+          now,
+          actor.label,
+          row.status === MigrationStatus.APPLIED ? now : null,
+          row.status === MigrationStatus.APPLIED ? actor.label : null,
+        ],
+      );
+      await this.audit.recordSql(
+        sql,
+        actor,
+        op.requestId,
+        row.status === MigrationStatus.APPLIED
+          ? {
+              organizationId: license.organizationId,
+              action: 'license.migrate',
+              objectType: 'License',
+              objectId: license.id,
+              before: snapshot(license.status, license.terms),
+              after: {
+                ...snapshot(license.status, to),
+                migrationId: row.id,
+                seatsReleased: preview.seatsReleased.length,
+                leasesEnded: preview.leasesEnded.length,
+              },
+            }
+          : {
+              organizationId: license.organizationId,
+              action: 'licenseMigration.schedule',
+              objectType: 'LicenseMigration',
+              objectId: row.id,
+              after: { licenseId: license.id, dueTermEndsAt: license.expiresAt, strategy: conflict.strategy, to: preview.to },
+            },
+        now,
+      );
+      return result(await this.get(sql, row.id));
+    });
+  }
+
+  /** Applies a plan, in the transaction it was made in: exactly what it lists. */
+  private async execute(
+    sql: SqlRunner,
+    state: LicenseState,
+    plan: MigrationPreview,
+    to: LicenseTerms,
+    actor: Actor,
+    requestId: string,
+    now: Date,
+    migrationId: string,
+  ): Promise<void> {
+    const { license } = state;
+    await this.store.write(sql, license, to, now);
+    await this.seats.releaseSeats(
+      sql,
+      plan.seatsReleased.map((s) => s.seatId),
+      actor,
+      requestId,
+      now,
+    );
+    await this.leases.endIn(
+      sql,
+      plan.leasesEnded.map((l) => l.leaseId),
+      LeaseReleaseReason.LICENSE_MIGRATED,
+      actor,
+      requestId,
+      now,
+    );
+    await this.seats.assignSeats(sql, license, plan.seatsAssigned, actor, requestId, now);
+    for (const v of plan.violationsOpened) {
+      await this.violations.record(
+        sql,
+        {
+          organizationId: license.organizationId,
+          licenseId: license.id,
+          kind: v.kind,
+          severity: v.severity,
+          value: v.value,
+          limit: v.limit,
+          deadline: v.deadline,
+          evidence: {
+            metric: v.metric,
+            value: v.value,
+            limit: v.limit,
+            migrationId,
+            strategy: plan.strategy,
+            deadline: v.deadline?.toISOString() ?? null,
+          },
+          detail: `Over the limit a migration set (${v.value} of ${v.limit})${v.deadline ? `, allowed until ${v.deadline.toISOString()}` : ''}.`,
+        },
+        actor,
+        requestId,
+        now,
+      );
+    }
+    // Utilization and compliance against the new limits, at once: threshold alerts, overages cleared, subscribers told.
+    for (const change of plan.limits) {
+      await this.usage.observe(sql, this.observed(license, to, change.metric, change.usedAfter, change.after, now), now);
+    }
+    await this.alerts.raise(
+      sql,
+      {
+        organizationId: license.organizationId,
+        licenseId: license.id,
+        kind: AlertKind.LICENSE_MIGRATED,
+        severity: AlertSeverity.INFO,
+        message: `The license moved from ${license.terms.type} (plan ${license.terms.planId}) to ${to.type} (plan ${to.planId}).`,
+      },
+      now,
+    );
+  }
+
+  private async get(sql: SqlRunner, id: string): Promise<LicenseMigrationNode | null> {
+    const row = await sql.get<MigrationRow>(`select ${COLUMNS} from license_migration where id = ?`, [id]);
+    return row ? migrationNodeOf(row) : null;
+  }
+
+  /** The migrations of a license, oldest first. */
+  list(op: Operation, licenseId: string): Promise<LicenseMigrationNode[]> {
+    op.principal.require(Permission.LICENSE_READ);
+    return this.db.read(async (sql) => {
+      await this.readable(sql, op, licenseId, false);
+      const rows = await sql.all<MigrationRow>(`select ${COLUMNS} from license_migration where license_id = ? order by id`, [licenseId]);
+      return rows.map(migrationNodeOf);
+    });
+  }
+
+  cancel(op: Operation, id: string): Promise<LicenseMigrationNode> {
+    op.principal.require(Permission.LICENSE_MANAGE);
+    return this.db.write(async (sql) => {
+      const now = new Date();
+      const current = await this.get(sql, id);
+      if (!current) throw AppError.notFound('LicenseMigration', id);
+      op.principal.requireObject(Permission.LICENSE_MANAGE, current.organizationId, 'LicenseMigration', id);
+      const actor = op.principal.requireActor();
+      const changed = await sql.run(
+        "update license_migration set status = 'CANCELLED', cancelled_at = ?, cancelled_by = ? where id = ? and status = 'SCHEDULED'",
+        [now, actor.label, id],
+      );
+      if (!changed) throw AppError.invalidTransition('migration', current.status, 'cancel');
+      await this.audit.recordSql(
+        sql,
+        actor,
+        op.requestId,
+        {
+          organizationId: current.organizationId,
+          action: 'licenseMigration.cancel',
+          objectType: 'LicenseMigration',
+          objectId: id,
+          before: { status: current.status },
+          after: { status: MigrationStatus.CANCELLED },
+        },
+        now,
+      );
+      return (await this.get(sql, id))!;
+    });
+  }
+
+  /**
+   * Applies the scheduled migrations whose license's term was renewed (it ends after the term they waited for):
+   * each in its own transaction, claimed by its status, so exactly once, also across restarts and instances.
+   */
+  async applyDue(requestId: string, now = new Date()): Promise<{ applied: number; rejected: number }> {
+    const due = await this.db.read((sql) =>
+      sql.all<{ id: string; license_id: string }>(
+        `select m.id, m.license_id from license_migration m join license l on l.id = m.license_id
+          where m.status = 'SCHEDULED' and l.expires_at > m.due_term_ends_at order by m.id`,
+      ),
+    );
+    const done = { applied: 0, rejected: 0 };
+    for (const { id, license_id } of due) {
+      const outcome = await this.db.write(async (sql) => {
+        const license = await this.store.read(sql, license_id, true);
+        const row = await sql.get<MigrationRow>(`select ${COLUMNS} from license_migration where id = ? and status = 'SCHEDULED'`, [id]);
+        if (!license || !row) return null;
+        const target = fromJson<MigrationTargetInput>(row.target);
+        const conflict = { strategy: row.strategy, until: toDateOrNull(row.overage_until) };
+        let planned: Awaited<ReturnType<MigrationService['plan']>>;
+        try {
+          planned = await this.plan(sql, license, target, MigrationEffective.NOW, conflict, now);
+        } catch (error) {
+          // The target no longer fits the license (nothing to change, a plan removed): it is refused, with why.
+          const detail = error instanceof AppError ? error.message : 'The migration could not be planned.';
+          await this.finish(sql, row, MigrationStatus.REJECTED, null, detail, now, requestId);
+          return MigrationStatus.REJECTED;
+        }
+        const { preview, to, state } = planned;
+        // At renewal nothing is prorated: the new terms start with the new term.
+        preview.effective = MigrationEffective.AT_RENEWAL;
+        if (preview.price.prorationCents !== null) Object.assign(preview.price, { prorationCents: 0, remainingFraction: 0 });
+        if (preview.outcome === MigrationOutcome.REJECTED) {
+          await this.finish(
+            sql,
+            row,
+            MigrationStatus.REJECTED,
+            preview,
+            'Something was over the new limits at renewal, and the migration was to REJECT then.',
+            now,
+            requestId,
+          );
+          return MigrationStatus.REJECTED;
+        }
+        await this.execute(sql, state, preview, to, SCHEDULER, requestId, now, row.id);
+        await this.finish(sql, row, MigrationStatus.APPLIED, preview, null, now, requestId);
+        await this.audit.recordSql(
+          sql,
+          SCHEDULER,
+          requestId,
+          {
+            organizationId: license.organizationId,
+            action: 'license.migrate',
+            objectType: 'License',
+            objectId: license.id,
+            before: snapshot(license.status, license.terms),
+            after: {
+              ...snapshot(license.status, to),
+              migrationId: row.id,
+              seatsReleased: preview.seatsReleased.length,
+              leasesEnded: preview.leasesEnded.length,
+            },
+          },
+          now,
+        );
+        return MigrationStatus.APPLIED;
+      });
+      if (outcome === MigrationStatus.APPLIED) done.applied++;
+      if (outcome === MigrationStatus.REJECTED) done.rejected++;
+    }
+    return done;
+  }
+
+  private async finish(
+    sql: SqlRunner,
+    row: MigrationRow,
+    status: MigrationStatus,
+    preview: MigrationPreview | null,
+    detail: string | null,
+    now: Date,
+    requestId: string,
+  ): Promise<void> {
+    await sql.run(
+      `update license_migration set status = ?, to_terms = ?, outcome = ?, applied_at = ?, applied_by = ?, detail = ? where id = ? and status = 'SCHEDULED'`,
+      [status, preview ? JSON.stringify(preview.to) : null, preview ? JSON.stringify(preview) : null, now, SCHEDULER.label, detail, row.id],
+    );
+    if (status === MigrationStatus.REJECTED) {
+      await this.audit.recordSql(
+        sql,
+        SCHEDULER,
+        requestId,
+        {
+          organizationId: row.organization_id,
+          action: 'licenseMigration.reject',
+          objectType: 'LicenseMigration',
+          objectId: row.id,
+          before: { status: MigrationStatus.SCHEDULED },
+          after: { status, detail },
+        },
+        now,
+      );
+    }
+  }
+}
