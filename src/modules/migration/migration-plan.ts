@@ -170,11 +170,12 @@ export function planMigration(state: LicenseState, request: MigrationRequest, no
   });
   const overOf = (metric: UsageMetric) => limits.find((l) => l.metric === metric)!.over;
   const conflicts = limits.some((l) => l.over > 0);
+  // A migration at renewal waits whatever is over now: REJECT decides on what is over then.
   const outcome =
-    strategy === ConflictStrategy.REJECT && conflicts
-      ? MigrationOutcome.REJECTED
-      : request.effective === MigrationEffective.AT_RENEWAL
-        ? MigrationOutcome.SCHEDULED
+    request.effective === MigrationEffective.AT_RENEWAL
+      ? MigrationOutcome.SCHEDULED
+      : strategy === ConflictStrategy.REJECT && conflicts
+        ? MigrationOutcome.REJECTED
         : MigrationOutcome.APPLIED;
 
   const final = { ...used };
@@ -195,8 +196,9 @@ export function planMigration(state: LicenseState, request: MigrationRequest, no
       final[UsageMetric.CONCURRENT_SESSIONS] = keptLeases.length;
       for (const change of limits) change.usedAfter = final[change.metric];
     }
-    // What is still over (storage and API calls cannot be freed; everything under ALLOW_OVERAGE_UNTIL) is a violation.
-    for (const metric of Object.values(UsageMetric)) {
+    // What is still over (storage and API calls cannot be freed; everything under ALLOW_OVERAGE_UNTIL) is a violation;
+    // REJECT never keeps anything over (at renewal it refuses then).
+    for (const metric of strategy === ConflictStrategy.REJECT ? [] : Object.values(UsageMetric)) {
       const limit = limitOf(to, metric);
       if (limit === null || final[metric] <= limit) continue;
       const kind = OVERAGE_KIND[metric];

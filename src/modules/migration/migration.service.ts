@@ -215,6 +215,15 @@ export class MigrationService {
   ): Promise<{ preview: MigrationPreview; to: LicenseTerms; state: LicenseState }> {
     const { to, toPrice } = await this.target(sql, license, target);
     const state = await this.state(sql, license, now);
+    if (to.limits.apiCallPeriod !== license.terms.limits.apiCallPeriod) {
+      // Counted in the new period from now on: what the meter will read once the period changes.
+      state.apiCalls = await this.meter.current(
+        sql,
+        { id: license.id, apiCallPeriod: to.limits.apiCallPeriod },
+        UsageMetric.API_CALLS,
+        now,
+      );
+    }
     const preview = planMigration(state, { to, toPrice, effective, strategy: conflict.strategy, overageUntil: conflict.until }, now);
     if (preview.outcome !== MigrationOutcome.REJECTED) {
       for (const change of preview.limits) {
