@@ -2,7 +2,7 @@ import type { Actor } from '../../auth/principal';
 import { Permission } from '../../auth/roles';
 import type { Operation } from '../../common/operation';
 import { newId } from '../../db/ids';
-import { fromJson, type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
+import { fromJson, type SqlGateway, type SqlRunner, toDateOrNull } from '../../db/sql';
 import { AppError } from '../../errors';
 import type { AlertLog } from '../alert/alert-log';
 import { AlertKind, AlertSeverity } from '../alert/alert.types';
@@ -20,6 +20,7 @@ import { periodOf, type UsageMeter } from '../usage/usage-meter';
 import type { UsageObserver } from '../usage/usage-signals';
 import { UsageMetric } from '../usage/usage.types';
 import { ConflictStrategy, MigrationEffective, MigrationOutcome, MigrationStatus } from './migration.enums';
+import { getMigration, insertMigration, MIGRATION_COLUMNS, type MigrationRow, migrationNodeOf } from './migration-history';
 import { type LicenseState, planMigration, termsNode } from './migration-plan';
 import {
   type ConflictInput,
@@ -27,73 +28,10 @@ import {
   MigrateLicenseResult,
   type MigrationPreview,
   type MigrationTargetInput,
-  type MigrationTerms,
   PlannedAlert,
 } from './migration.types';
 
-interface MigrationRow {
-  id: string;
-  organization_id: string;
-  license_id: string;
-  status: MigrationStatus;
-  effective: MigrationEffective;
-  strategy: ConflictStrategy;
-  overage_until: unknown;
-  target: unknown;
-  from_terms: unknown;
-  to_terms: unknown;
-  due_term_ends_at: unknown;
-  outcome: unknown;
-  requested_at: unknown;
-  requested_by: string;
-  applied_at: unknown;
-  applied_by: string | null;
-  cancelled_at: unknown;
-  cancelled_by: string | null;
-  detail: string | null;
-}
-
-const COLUMNS = `id, organization_id, license_id, status, effective, strategy, overage_until, target, from_terms, to_terms, due_term_ends_at,
-  outcome, requested_at, requested_by, applied_at, applied_by, cancelled_at, cancelled_by, detail`;
-
 const SCHEDULER: Actor = { type: 'SYSTEM', id: null, label: 'migration scheduler' };
-
-/** A preview read back from JSON: its dates as strings. */
-function revivePreview(preview: MigrationPreview): MigrationPreview {
-  const date = (value: Date | string | null) => (value === null ? null : new Date(value));
-  return {
-    ...preview,
-    overageUntil: date(preview.overageUntil),
-    effectiveAt: date(preview.effectiveAt),
-    seatsReleased: preview.seatsReleased.map((s) => ({ ...s, lastActiveAt: new Date(s.lastActiveAt) })),
-    leasesEnded: preview.leasesEnded.map((l) => ({ ...l, lastHeartbeatAt: new Date(l.lastHeartbeatAt) })),
-    violationsOpened: preview.violationsOpened.map((v) => ({ ...v, deadline: date(v.deadline) })),
-  };
-}
-
-function migrationNodeOf(row: MigrationRow): LicenseMigrationNode {
-  const outcome = row.outcome === null ? null : revivePreview(fromJson<MigrationPreview>(row.outcome));
-  return Object.assign(new LicenseMigrationNode(), {
-    id: row.id,
-    licenseId: row.license_id,
-    organizationId: row.organization_id,
-    status: row.status,
-    effective: row.effective,
-    strategy: row.strategy,
-    overageUntil: toDateOrNull(row.overage_until),
-    from: fromJson<MigrationTerms>(row.from_terms),
-    to: row.to_terms === null ? null : fromJson<MigrationTerms>(row.to_terms),
-    dueTermEndsAt: toDateOrNull(row.due_term_ends_at),
-    requestedAt: toDate(row.requested_at),
-    requestedBy: row.requested_by,
-    appliedAt: toDateOrNull(row.applied_at),
-    appliedBy: row.applied_by,
-    cancelledAt: toDateOrNull(row.cancelled_at),
-    cancelledBy: row.cancelled_by,
-    outcome,
-    detail: row.detail,
-  });
-}
 
 /** What the audit log keeps of a license's terms (the shape the license service records, which reports read back). */
 function snapshot(status: LicenseStatus, terms: LicenseTerms) {
@@ -324,29 +262,24 @@ export class MigrationService {
       } else {
         await this.execute(sql, state, preview, to, actor, op.requestId, now, row.id);
       }
-      await sql.run(
-        `insert into license_migration (id, organization_id, license_id, status, effective, strategy, overage_until, target, from_terms, to_terms,
-           due_term_ends_at, outcome, requested_at, requested_by, applied_at, applied_by)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [
-          row.id,
-          license.organizationId,
-          license.id,
-          row.status,
-          effective,
-          conflict.strategy,
-          conflict.until,
-          JSON.stringify(target),
-          JSON.stringify(termsNode(license.terms)),
-          row.status === MigrationStatus.APPLIED ? JSON.stringify(preview.to) : null,
-          row.status === MigrationStatus.SCHEDULED ? license.expiresAt : null,
-          row.status === MigrationStatus.APPLIED ? JSON.stringify(preview) : null,
-          now,
-          actor.label,
-          row.status === MigrationStatus.APPLIED ? now : null,
-          row.status === MigrationStatus.APPLIED ? actor.label : null,
-        ],
-      );
+      const applied = row.status === MigrationStatus.APPLIED;
+      await insertMigration(sql, {
+        id: row.id,
+        organizationId: license.organizationId,
+        licenseId: license.id,
+        status: row.status,
+        effective,
+        strategy: conflict.strategy,
+        overageUntil: conflict.until,
+        target,
+        from: termsNode(license.terms),
+        to: applied ? preview.to : null,
+        dueTermEndsAt: applied ? null : license.expiresAt,
+        outcome: applied ? preview : null,
+        requestedAt: now,
+        requestedBy: actor.label,
+        applied: applied ? { at: now, by: actor.label } : null,
+      });
       await this.audit.recordSql(
         sql,
         actor,
@@ -374,7 +307,7 @@ export class MigrationService {
             },
         now,
       );
-      return result(await this.get(sql, row.id));
+      return result(await getMigration(sql, row.id));
     });
   }
 
@@ -450,17 +383,14 @@ export class MigrationService {
     );
   }
 
-  private async get(sql: SqlRunner, id: string): Promise<LicenseMigrationNode | null> {
-    const row = await sql.get<MigrationRow>(`select ${COLUMNS} from license_migration where id = ?`, [id]);
-    return row ? migrationNodeOf(row) : null;
-  }
-
   /** The migrations of a license, oldest first. */
   list(op: Operation, licenseId: string): Promise<LicenseMigrationNode[]> {
     op.principal.require(Permission.LICENSE_READ);
     return this.db.read(async (sql) => {
       await this.readable(sql, op, licenseId, false);
-      const rows = await sql.all<MigrationRow>(`select ${COLUMNS} from license_migration where license_id = ? order by id`, [licenseId]);
+      const rows = await sql.all<MigrationRow>(`select ${MIGRATION_COLUMNS} from license_migration where license_id = ? order by id`, [
+        licenseId,
+      ]);
       return rows.map(migrationNodeOf);
     });
   }
@@ -469,7 +399,7 @@ export class MigrationService {
     op.principal.require(Permission.LICENSE_MANAGE);
     return this.db.write(async (sql) => {
       const now = new Date();
-      const current = await this.get(sql, id);
+      const current = await getMigration(sql, id);
       if (!current) throw AppError.notFound('LicenseMigration', id);
       op.principal.requireObject(Permission.LICENSE_MANAGE, current.organizationId, 'LicenseMigration', id);
       const actor = op.principal.requireActor();
@@ -492,7 +422,7 @@ export class MigrationService {
         },
         now,
       );
-      return (await this.get(sql, id))!;
+      return (await getMigration(sql, id))!;
     });
   }
 
@@ -511,7 +441,10 @@ export class MigrationService {
     for (const { id, license_id } of due) {
       const outcome = await this.db.write(async (sql) => {
         const license = await this.store.read(sql, license_id, true);
-        const row = await sql.get<MigrationRow>(`select ${COLUMNS} from license_migration where id = ? and status = 'SCHEDULED'`, [id]);
+        const row = await sql.get<MigrationRow>(
+          `select ${MIGRATION_COLUMNS} from license_migration where id = ? and status = 'SCHEDULED'`,
+          [id],
+        );
         if (!license || !row) return null;
         const target = fromJson<MigrationTargetInput>(row.target);
         const conflict = { strategy: row.strategy, until: toDateOrNull(row.overage_until) };
