@@ -31,7 +31,7 @@ function resolverInstances(s: Services): object[] {
     new AlertResolver(s.alerts),
     new AlertRuleResolver(s.alertRules),
     new ComplianceResolver(s.violations, s.remediation, s.complianceScanner, s.complianceReports),
-    new MigrationResolver(s.migrations),
+    new MigrationResolver(s.migrations, s.featureTransfer, s.licenses),
   ];
 }
 

@@ -32,6 +32,7 @@ import { RemediationService } from '../modules/compliance/remediation.service';
 import { reviveComplianceEvent, ViolationLog } from '../modules/compliance/violation-log';
 import { ViolationService } from '../modules/compliance/violation.service';
 import { LicenseTermsStore } from '../modules/license/license-terms-store';
+import { FeatureTransfer } from '../modules/migration/feature-transfer';
 import { MigrationService } from '../modules/migration/migration.service';
 
 /** The composition root: every service, built once per process and shared by all requests. */
@@ -64,6 +65,7 @@ export function createServices(config: Pick<Config, 'secretKey'>, db: SqlGateway
   const usageMeter = new UsageMeter(db, credentials, audit, seatLedger, leaseLedger, signals, violationLog);
   const usage = new UsageService(licenses, usageMeter);
   const violations = new ViolationService(db, violationLog);
+  const termsStore = new LicenseTermsStore(db.forUpdate);
   const complianceScanner = new ComplianceScanner(db, violationLog);
   return {
     audit,
@@ -87,9 +89,10 @@ export function createServices(config: Pick<Config, 'secretKey'>, db: SqlGateway
     remediation: new RemediationService(db, violationLog, licenses, seatLedger, leaseLedger, complianceScanner),
     complianceReports: new ComplianceReportService(db),
     complianceStream: new ComplianceStream(complianceEvents, violations, deps.fork),
+    featureTransfer: new FeatureTransfer(db, termsStore, digester, alertLog, audit),
     migrations: new MigrationService(
       db,
-      new LicenseTermsStore(db.forUpdate),
+      termsStore,
       seatLedger,
       leaseLedger,
       usageMeter,

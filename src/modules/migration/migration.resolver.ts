@@ -1,13 +1,19 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { GraphQLContext } from '../../server/context';
-import { LicenseNode } from '../license/license.types';
+import type { LicenseService } from '../license/license.service';
+import { IssuedLicense, LicenseNode } from '../license/license.types';
+import type { FeatureTransfer } from './feature-transfer';
 import { ConflictStrategy, MigrationEffective, MigrationStatus } from './migration.enums';
 import type { MigrationService } from './migration.service';
 import { ConflictInput, LicenseMigrationNode, MigrateLicenseResult, MigrationPreview, MigrationTargetInput } from './migration.types';
 
 @Resolver(() => LicenseNode)
 export class MigrationResolver {
-  constructor(private readonly migrationService: MigrationService) {}
+  constructor(
+    private readonly migrationService: MigrationService,
+    private readonly transfer: FeatureTransfer,
+    private readonly licenses: LicenseService,
+  ) {}
 
   @Query(() => MigrationPreview, {
     description:
@@ -41,6 +47,32 @@ export class MigrationResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<MigrateLicenseResult> {
     return this.migrationService.migrate(ctx, licenseId, target, effective, onConflict);
+  }
+
+  @Mutation(() => LicenseNode, {
+    description:
+      'Merges a FEATURE license into another license of its organization and product: that one gains its features, and the FEATURE license is revoked as merged. Returns the license merged into.',
+  })
+  async mergeFeatureLicense(
+    @Arg('featureLicenseId', () => ID) featureLicenseId: string,
+    @Arg('intoLicenseId', () => ID) intoLicenseId: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<LicenseNode> {
+    const merged = await this.transfer.merge(ctx, featureLicenseId, intoLicenseId);
+    return LicenseNode.from(await this.licenses.get(ctx, merged.intoLicenseId));
+  }
+
+  @Mutation(() => IssuedLicense, {
+    description:
+      'Splits features off a license into a new FEATURE license of the same organization, plan and term. The key in the answer is shown only this once.',
+  })
+  async splitFeatureLicense(
+    @Arg('licenseId', () => ID) licenseId: string,
+    @Arg('featureKeys', () => [String]) featureKeys: string[],
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<IssuedLicense> {
+    const split = await this.transfer.split(ctx, licenseId, featureKeys);
+    return { license: LicenseNode.from(await this.licenses.get(ctx, split.licenseId)), key: split.key };
   }
 
   @Mutation(() => LicenseMigrationNode, { description: 'Cancels a migration waiting for renewal.' })

@@ -1,0 +1,246 @@
+import type { Actor } from '../../auth/principal';
+import { Permission } from '../../auth/roles';
+import { generateLicenseKey, hintOf, type SecretDigester } from '../../auth/secrets';
+import type { Operation } from '../../common/operation';
+import { newId } from '../../db/ids';
+import type { SqlGateway, SqlRunner } from '../../db/sql';
+import { AppError } from '../../errors';
+import type { AlertLog } from '../alert/alert-log';
+import { AlertKind, AlertSeverity } from '../alert/alert.types';
+import type { AuditService } from '../audit/audit.service';
+import type { LicenseTerms, LicenseTermsStore, TermedLicense } from '../license/license-terms-store';
+import { LicenseStatus, LicenseType } from '../license/license.enums';
+import { ConflictStrategy, MigrationEffective, MigrationStatus } from './migration.enums';
+import { insertMigration } from './migration-history';
+import { termsNode } from './migration-plan';
+
+/** What the audit log keeps of a license's terms (the shape the license service records). */
+const snapshot = (status: LicenseStatus, terms: LicenseTerms) => ({
+  status,
+  type: terms.type,
+  planId: terms.planId,
+  limits: terms.limits,
+  overage: terms.overage,
+  features: terms.features,
+  site: terms.site,
+});
+
+/**
+ * Responsible for moving features between licenses of one organization and product: a FEATURE license merged into
+ * another license (which gains its features; the FEATURE license is revoked as merged), or features split from a
+ * license into a new FEATURE license (with its own key, shown once, and the same term). Each is one transaction,
+ * kept as a migration on both licenses, audited, and raises LICENSE_MIGRATED.
+ */
+export class FeatureTransfer {
+  constructor(
+    private readonly db: SqlGateway,
+    private readonly store: LicenseTermsStore,
+    private readonly digester: SecretDigester,
+    private readonly alerts: AlertLog,
+    private readonly audit: AuditService,
+  ) {}
+
+  private async changing(sql: SqlRunner, op: Operation, licenseId: string): Promise<TermedLicense> {
+    const license = await this.store.read(sql, licenseId, true);
+    if (!license) throw AppError.notFound('License', licenseId);
+    op.principal.requireObject(Permission.LICENSE_MANAGE, license.organizationId, 'License', licenseId);
+    if (license.status === LicenseStatus.REVOKED) throw AppError.invalidTransition('license', license.status, 'move features of');
+    return license;
+  }
+
+  /** Keeps the move as an applied migration on the license, audits it, and tells subscribers. */
+  private async moved(
+    sql: SqlRunner,
+    license: TermedLicense,
+    to: LicenseTerms,
+    status: LicenseStatus,
+    detail: string,
+    actor: Actor,
+    op: Operation,
+    now: Date,
+  ): Promise<void> {
+    const id = newId(now.getTime());
+    await insertMigration(sql, {
+      id,
+      organizationId: license.organizationId,
+      licenseId: license.id,
+      status: MigrationStatus.APPLIED,
+      effective: MigrationEffective.NOW,
+      strategy: ConflictStrategy.REJECT,
+      overageUntil: null,
+      target: { featureKeys: to.features, type: to.type },
+      from: termsNode(license.terms),
+      to: termsNode(to),
+      dueTermEndsAt: null,
+      outcome: null,
+      requestedAt: now,
+      requestedBy: actor.label,
+      applied: { at: now, by: actor.label },
+      detail,
+    });
+    await this.audit.recordSql(
+      sql,
+      actor,
+      op.requestId,
+      {
+        organizationId: license.organizationId,
+        action: 'license.migrate',
+        objectType: 'License',
+        objectId: license.id,
+        before: snapshot(license.status, license.terms),
+        after: { ...snapshot(status, to), migrationId: id, detail },
+      },
+      now,
+    );
+    await this.alerts.raise(
+      sql,
+      {
+        organizationId: license.organizationId,
+        licenseId: license.id,
+        kind: AlertKind.LICENSE_MIGRATED,
+        severity: AlertSeverity.INFO,
+        message: detail,
+      },
+      now,
+    );
+  }
+
+  /** Merges a FEATURE license into another license of its organization and product; returns the other, as it is then. */
+  merge(op: Operation, featureLicenseId: string, intoLicenseId: string): Promise<{ intoLicenseId: string; featuresGained: string[] }> {
+    op.principal.require(Permission.LICENSE_MANAGE);
+    if (featureLicenseId === intoLicenseId) throw AppError.badInput('A license cannot be merged into itself.', 'intoLicenseId');
+    return this.db.write(async (sql) => {
+      const now = new Date();
+      // Both rows locked in id order, as any two writers would.
+      const [first, second] = [featureLicenseId, intoLicenseId].sort();
+      const locked = new Map([
+        [first!, await this.changing(sql, op, first!)],
+        [second!, await this.changing(sql, op, second!)],
+      ]);
+      const source = locked.get(featureLicenseId)!;
+      const into = locked.get(intoLicenseId)!;
+      if (source.terms.type !== LicenseType.FEATURE)
+        throw AppError.unsupportedLicenseType('mergeFeatureLicense', source.terms.type, [LicenseType.FEATURE]);
+      if (source.organizationId !== into.organizationId || source.productId !== into.productId) {
+        throw AppError.badInput('A feature license merges into a license of its own organization and product.', 'intoLicenseId');
+      }
+      const gained = source.terms.features.filter((f) => !into.terms.features.includes(f));
+      const intoTerms = { ...structuredClone(into.terms), features: [...into.terms.features, ...gained].sort() };
+      await this.store.write(sql, into, intoTerms, now);
+      await sql.run('update license set status = ?, status_reason = ?, updated_at = ? where id = ?', [
+        LicenseStatus.REVOKED,
+        `Merged into license ${into.id}.`,
+        now,
+        source.id,
+      ]);
+      const actor = op.principal.requireActor();
+      await this.moved(
+        sql,
+        into,
+        intoTerms,
+        into.status,
+        `Merged feature license ${source.id} in: gained ${gained.join(', ') || 'nothing new'}.`,
+        actor,
+        op,
+        now,
+      );
+      await this.moved(
+        sql,
+        source,
+        source.terms,
+        LicenseStatus.REVOKED,
+        `Merged into license ${into.id}; this license is revoked.`,
+        actor,
+        op,
+        now,
+      );
+      return { intoLicenseId: into.id, featuresGained: gained };
+    });
+  }
+
+  /**
+   * Splits features off a license into a new FEATURE license of the same organization, plan and term; returns it
+   * with its key, shown this once.
+   */
+  split(op: Operation, licenseId: string, featureKeys: readonly string[]): Promise<{ licenseId: string; key: string }> {
+    op.principal.require(Permission.LICENSE_MANAGE);
+    const keys = [...new Set(featureKeys)].sort();
+    if (!keys.length) throw AppError.badInput('Name the features to split off.', 'featureKeys');
+    return this.db.write(async (sql) => {
+      const now = new Date();
+      const source = await this.changing(sql, op, licenseId);
+      const missing = keys.filter((k) => !source.terms.features.includes(k));
+      if (missing.length) throw AppError.badInput(`The license does not entitle: ${missing.join(', ')}.`, 'featureKeys');
+      const remaining = source.terms.features.filter((f) => !keys.includes(f));
+      if (source.terms.type === LicenseType.FEATURE && !remaining.length) {
+        throw AppError.badInput('A FEATURE license keeps at least one feature: split off fewer.', 'featureKeys');
+      }
+      const id = newId(now.getTime());
+      const key = generateLicenseKey();
+      const term = await sql.get<{ grace_period_days: number; auto_renew: number | boolean; lease_ttl_seconds: number }>(
+        'select grace_period_days, auto_renew, lease_ttl_seconds from license where id = ?',
+        [source.id],
+      );
+      await sql.run(
+        `insert into license (id, organization_id, plan_id, product_id, key_digest, key_hint, type, status, starts_at, expires_at, grace_period_days,
+           term_days, auto_renew, api_call_period, overage_policy, overage_percent, lease_ttl_seconds, site_domains, site_cidrs, created_at, updated_at)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          id,
+          source.organizationId,
+          source.terms.planId,
+          source.productId,
+          this.digester.digest(key),
+          hintOf(key),
+          LicenseType.FEATURE,
+          LicenseStatus.ACTIVE,
+          source.startsAt,
+          source.expiresAt,
+          Number(term!.grace_period_days),
+          source.termDays,
+          Boolean(term!.auto_renew),
+          source.terms.limits.apiCallPeriod,
+          source.terms.overage.policy,
+          source.terms.overage.percent,
+          Number(term!.lease_ttl_seconds),
+          '[]',
+          '[]',
+          now,
+          now,
+        ],
+      );
+      const newTerms: LicenseTerms = {
+        ...structuredClone(source.terms),
+        type: LicenseType.FEATURE,
+        limits: {
+          namedUsers: null,
+          concurrentSessions: null,
+          storageBytes: null,
+          apiCallsPerPeriod: null,
+          apiCallPeriod: source.terms.limits.apiCallPeriod,
+        },
+        features: keys,
+        site: { domains: [], cidrs: [] },
+      };
+      await this.store.write(sql, { id, productId: source.productId }, newTerms, now);
+      const sourceTerms = { ...structuredClone(source.terms), features: remaining };
+      await this.store.write(sql, source, sourceTerms, now);
+      const actor = op.principal.requireActor();
+      await this.audit.recordSql(
+        sql,
+        actor,
+        op.requestId,
+        {
+          organizationId: source.organizationId,
+          action: 'license.issue',
+          objectType: 'License',
+          objectId: id,
+          after: { ...snapshot(LicenseStatus.ACTIVE, newTerms), splitFrom: source.id, keyHint: hintOf(key) },
+        },
+        now,
+      );
+      await this.moved(sql, source, sourceTerms, source.status, `Split ${keys.join(', ')} off into feature license ${id}.`, actor, op, now);
+      return { licenseId: id, key };
+    });
+  }
+}
