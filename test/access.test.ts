@@ -53,6 +53,12 @@ import {
   WaiveViolationDocument,
   RemediateViolationDocument,
   RunComplianceCheckDocument,
+  PreviewLicenseMigrationDocument,
+  MigrateLicenseDocument,
+  CancelLicenseMigrationDocument,
+  LicenseMigrationsDocument,
+  MergeFeatureLicenseDocument,
+  SplitFeatureLicenseDocument,
 } from './generated/graphql';
 import { type Licensed, licensed, organization, unique, issueToken, type IssuedToken } from './support/factories';
 import { describeEachDatabase, type GraphQLResponse, type TestServer } from './support/server';
@@ -93,6 +99,13 @@ interface Tenant {
   storageUsed: number;
   /** The STORAGE_OVERAGE violation that report opened. */
   violationId: string;
+  /** A migration of the concurrent license waiting for the renewal of its term (SCHEDULED). */
+  scheduledMigrationId: string;
+  /**
+   * A FEATURE license of the concurrent license's product and plan, entitling premium.sso (which the concurrent
+   * license lacks): there to be merged into the concurrent license.
+   */
+  feature: Licensed;
   tokens: Record<OrgRole, IssuedToken>;
 }
 
@@ -154,6 +167,20 @@ async function tenant(t: TestServer, label: string): Promise<Tenant> {
   const storageUsed = STORAGE_LIMIT + 100 * (label.charCodeAt(0) - 'a'.charCodeAt(0) + 1);
   const { license: storage, violationId } = await overStorage(t, org.id, storageUsed);
 
+  const { migrateLicense: scheduled } = await t.ok(MigrateLicenseDocument, {
+    licenseId: concurrent.licenseId,
+    target: { limits: { concurrentSessions: 5 } },
+    effective: 'AT_RENEWAL',
+    onConflict: { strategy: 'REJECT' },
+  });
+  expect(scheduled.migration).toMatchObject({ status: 'SCHEDULED', licenseId: concurrent.licenseId });
+
+  const { issueLicense: addOn } = await t.ok(IssueLicenseDocument, {
+    input: { organizationId: org.id, planId: concurrent.planId, type: 'FEATURE', featureKeys: ['premium.sso'] },
+  });
+  expect(addOn.license).toMatchObject({ type: 'FEATURE', status: 'ACTIVE' });
+  const feature = { ...concurrent, licenseId: addOn.license.id, key: addOn.key };
+
   const tokens = {} as Record<OrgRole, IssuedToken>;
   for (const role of ORG_ROLES) tokens[role] = await issueToken(t, role, org.id);
   return {
@@ -171,6 +198,8 @@ async function tenant(t: TestServer, label: string): Promise<Tenant> {
     storage,
     storageUsed,
     violationId,
+    scheduledMigrationId: scheduled.migration!.id,
+    feature,
     tokens,
   };
 }
@@ -192,7 +221,16 @@ async function stateOf(t: TestServer, organizationId: string) {
   ]) {
     expect(list.pageInfo.hasNextPage, 'the state must be read whole to be compared').toBe(false);
   }
-  return { ...state, violations, complianceEventLog };
+  // What no list above shows: the migrations of each license, applied, waiting for renewal or cancelled.
+  const migrations = Object.fromEntries(
+    await Promise.all(
+      state.licenses.nodes.map(async (l) => {
+        const { license } = await t.ok(LicenseMigrationsDocument, { id: l.id });
+        return [l.id, { migrations: license.migrations, scheduledMigration: license.scheduledMigration }] as const;
+      }),
+    ),
+  );
+  return { ...state, violations, complianceEventLog, migrations };
 }
 
 const codeOf = (response: GraphQLResponse<unknown>) => response.errors?.[0]?.extensions?.code;
@@ -251,7 +289,13 @@ function attempt<R, V>(
 }
 
 const idsOf = (nodes: readonly { id: string }[]) => nodes.map((n) => n.id);
-const licenseIdsOf = (x: Tenant) => [x.concurrent.licenseId, x.user.licenseId, x.suspended.licenseId, x.storage.licenseId];
+const licenseIdsOf = (x: Tenant) => [
+  x.concurrent.licenseId,
+  x.user.licenseId,
+  x.suspended.licenseId,
+  x.storage.licenseId,
+  x.feature.licenseId,
+];
 
 /**
  * One entry per field of Query and Mutation: what tokens of every role of organization A get when they aim at
@@ -865,6 +909,109 @@ const ACCESS: Record<string, Attempt[]> = {
       refused(NO_ROLE, 'FORBIDDEN'),
     ),
   ],
+  previewLicenseMigration: [
+    attempt(
+      "cannot preview a migration of another's license, which it is told does not exist (NOT_FOUND)",
+      PreviewLicenseMigrationDocument,
+      (w) => ({ licenseId: w.b.user.licenseId, target: { limits: { namedUsers: 10 } } }),
+      refused(EVERY_ROLE, 'NOT_FOUND'),
+    ),
+    attempt(
+      'previews a migration of its own license, which changes nothing',
+      PreviewLicenseMigrationDocument,
+      (w) => ({ licenseId: w.a.user.licenseId, target: { limits: { namedUsers: 10 } } }),
+      answered(EVERY_ROLE, (d, w) => {
+        expect(d.previewLicenseMigration).toMatchObject({ licenseId: w.a.user.licenseId, outcome: 'APPLIED', seatsReleased: [] });
+      }),
+    ),
+  ],
+  migrateLicense: [
+    attempt(
+      "cannot migrate another's license, which it is told does not exist (NOT_FOUND)",
+      MigrateLicenseDocument,
+      (w) => ({
+        licenseId: w.b.user.licenseId,
+        target: { limits: { namedUsers: 10 } },
+        onConflict: { strategy: 'RELEASE_LEAST_ACTIVE' as const },
+      }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+    attempt(
+      "cannot schedule a migration of another's license at its renewal, which it is told does not exist (NOT_FOUND)",
+      MigrateLicenseDocument,
+      (w) => ({
+        licenseId: w.b.user.licenseId,
+        target: { limits: { namedUsers: 10 } },
+        effective: 'AT_RENEWAL' as const,
+        onConflict: { strategy: 'REJECT' as const },
+      }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+    attempt(
+      "cannot learn whether another's license fits a target by migrating it with REJECT: NOT_FOUND, not REJECTED",
+      MigrateLicenseDocument,
+      (w) => ({
+        licenseId: w.b.concurrent.licenseId,
+        target: { limits: { concurrentSessions: 1 } },
+        onConflict: { strategy: 'REJECT' as const },
+      }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+  ],
+  cancelLicenseMigration: [
+    attempt(
+      "cannot cancel another's migration waiting for renewal, which it is told does not exist (NOT_FOUND)",
+      CancelLicenseMigrationDocument,
+      (w) => ({ id: w.b.scheduledMigrationId }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+  ],
+  mergeFeatureLicense: [
+    attempt(
+      "cannot merge another's FEATURE license into another's license, which it is told do not exist (NOT_FOUND)",
+      MergeFeatureLicenseDocument,
+      (w) => ({ featureLicenseId: w.b.feature.licenseId, intoLicenseId: w.b.concurrent.licenseId }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+    attempt(
+      "cannot take the features of another's FEATURE license by merging it into its own license (NOT_FOUND)",
+      MergeFeatureLicenseDocument,
+      (w) => ({ featureLicenseId: w.b.feature.licenseId, intoLicenseId: w.a.concurrent.licenseId }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+    attempt(
+      "cannot give another's license features by merging its own FEATURE license into it (NOT_FOUND)",
+      MergeFeatureLicenseDocument,
+      (w) => ({ featureLicenseId: w.a.feature.licenseId, intoLicenseId: w.b.concurrent.licenseId }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+    attempt(
+      "cannot learn the type of another's license by merging it: NOT_FOUND, not UNSUPPORTED_LICENSE_TYPE",
+      MergeFeatureLicenseDocument,
+      (w) => ({ featureLicenseId: w.b.user.licenseId, intoLicenseId: w.b.concurrent.licenseId }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+  ],
+  splitFeatureLicense: [
+    attempt(
+      "cannot split features off another's license, which it is told does not exist (NOT_FOUND)",
+      SplitFeatureLicenseDocument,
+      (w) => ({ licenseId: w.b.concurrent.licenseId, featureKeys: ['premium.analytics'] }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+    attempt(
+      "cannot learn which features another's license has by splitting off one it lacks: NOT_FOUND, not BAD_USER_INPUT",
+      SplitFeatureLicenseDocument,
+      (w) => ({ licenseId: w.b.concurrent.licenseId, featureKeys: ['premium.sso'] }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+    attempt(
+      "cannot learn that another's license is a FEATURE license by splitting off its last feature: NOT_FOUND, not BAD_USER_INPUT",
+      SplitFeatureLicenseDocument,
+      (w) => ({ licenseId: w.b.feature.licenseId, featureKeys: ['premium.sso'] }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+  ],
   checkinSeat: [
     attempt(
       "cannot check another's lease in with its own key, and is told it does not exist",
@@ -922,6 +1069,17 @@ const OWN_CHANGES: Record<string, OwnChange> = {
       token,
     ),
   runComplianceCheck: (t, c, token) => t.request(RunComplianceCheckDocument, { organizationId: c.organizationId }, token),
+  migrateLicense: (t, c, token) =>
+    t.request(
+      MigrateLicenseDocument,
+      { licenseId: c.user.licenseId, target: { limits: { namedUsers: 20 } }, onConflict: { strategy: 'RELEASE_LEAST_ACTIVE' } },
+      token,
+    ),
+  cancelLicenseMigration: (t, c, token) => t.request(CancelLicenseMigrationDocument, { id: c.scheduledMigrationId }, token),
+  mergeFeatureLicense: (t, c, token) =>
+    t.request(MergeFeatureLicenseDocument, { featureLicenseId: c.feature.licenseId, intoLicenseId: c.concurrent.licenseId }, token),
+  splitFeatureLicense: (t, c, token) =>
+    t.request(SplitFeatureLicenseDocument, { licenseId: c.concurrent.licenseId, featureKeys: ['premium.analytics'] }, token),
 };
 
 const CLIENT_FACING = ['validateLicense', 'checkFeature', 'checkoutSeat', 'heartbeatSeat', 'checkinSeat', 'recordUsage'];
@@ -951,6 +1109,14 @@ describeEachDatabase('access control', (server) => {
     const unscanned = report.complianceReport.licenses.find((l) => l.licenseId === w.unscanned.licenseId)!;
     expect(unscanned).toMatchObject({ compliant: false, openViolations: [] });
     expect(unscanned.utilization.find((u) => u.metric === 'STORAGE_BYTES')).toMatchObject({ limit: STORAGE_LIMIT - 1, overLimit: true });
+    // B's own tokens find its migration waiting for the renewal, there to be cancelled.
+    const waiting = await t.ok(LicenseMigrationsDocument, { id: b.concurrent.licenseId }, b.tokens.AUDITOR.secret);
+    expect(waiting.license.scheduledMigration).toMatchObject({ id: b.scheduledMigrationId, status: 'SCHEDULED' });
+    // B's own key finds the feature of its FEATURE license, there to be merged, and its concurrent license one to split off.
+    const addOn = await t.ok(CheckFeatureDocument, { key: b.feature.key, feature: 'premium.sso' });
+    expect(addOn.checkFeature.allowed).toBe(true);
+    const own = await t.ok(CheckFeatureDocument, { key: b.concurrent.key, feature: 'premium.analytics' });
+    expect(own.checkFeature.allowed).toBe(true);
   });
 
   describe('a token of one organization reads and changes nothing of another', () => {
@@ -1076,6 +1242,103 @@ describeEachDatabase('access control', (server) => {
       expect(violations.nodes.map((v) => v.licenseId).sort()).toEqual(
         [c.storage.licenseId, acknowledged.license.licenseId, unscanned.licenseId].sort(),
       );
+    });
+
+    it('lets every role preview a migration, and a license manager and an org admin migrate a license and cancel a migration waiting for renewal', async () => {
+      const t = server();
+      const manager = c.tokens.LICENSE_MANAGER.secret;
+      const admin = c.tokens.ORG_ADMIN.secret;
+      const before = await stateOf(t, c.organizationId);
+      // Two live leases on the concurrent license: one session does not fit.
+      const tooSmall = { licenseId: c.concurrent.licenseId, target: { limits: { concurrentSessions: 1 } } };
+      for (const role of ORG_ROLES) {
+        const { previewLicenseMigration } = await t.ok(
+          PreviewLicenseMigrationDocument,
+          { ...tooSmall, onConflict: { strategy: 'REJECT' } },
+          c.tokens[role].secret,
+        );
+        expect(previewLicenseMigration, role).toMatchObject({ outcome: 'REJECTED', conflicts: true, leasesEnded: [] });
+      }
+
+      // REJECT on what does not fit: answered REJECTED, and nothing is written, not even the refusal.
+      const { migrateLicense: rejected } = await t.ok(MigrateLicenseDocument, { ...tooSmall, onConflict: { strategy: 'REJECT' } }, manager);
+      expect(rejected).toMatchObject({ outcome: 'REJECTED', migration: null, preview: { leasesEnded: [] } });
+      expect(await stateOf(t, c.organizationId)).toEqual(before);
+
+      // A target that fits: applied at once, and the state compared elsewhere shows it.
+      const { migrateLicense: applied } = await t.ok(
+        MigrateLicenseDocument,
+        { licenseId: c.user.licenseId, target: { limits: { namedUsers: 7 } }, onConflict: { strategy: 'REJECT' } },
+        manager,
+      );
+      expect(applied).toMatchObject({ outcome: 'APPLIED', migration: { status: 'APPLIED', licenseId: c.user.licenseId } });
+      const afterApplied = await stateOf(t, c.organizationId);
+      expect(afterApplied.licenses.nodes.find((l) => l.id === c.user.licenseId)?.limits.namedUsers).toBe(7);
+      expect(afterApplied.migrations[c.user.licenseId]?.migrations.map((m) => m.status)).toEqual(['APPLIED']);
+
+      // Waiting for renewal changes no license, only its migrations; so does its cancellation.
+      const { migrateLicense: scheduled } = await t.ok(
+        MigrateLicenseDocument,
+        { licenseId: c.user.licenseId, target: { limits: { namedUsers: 9 } }, effective: 'AT_RENEWAL', onConflict: { strategy: 'REJECT' } },
+        manager,
+      );
+      expect(scheduled).toMatchObject({ outcome: 'SCHEDULED', migration: { status: 'SCHEDULED' } });
+      const afterScheduled = await stateOf(t, c.organizationId);
+      expect(afterScheduled.licenses).toEqual(afterApplied.licenses);
+      expect(afterScheduled.migrations).not.toEqual(afterApplied.migrations);
+
+      const { cancelLicenseMigration } = await t.ok(CancelLicenseMigrationDocument, { id: scheduled.migration!.id }, admin);
+      expect(cancelLicenseMigration).toMatchObject({ id: scheduled.migration!.id, status: 'CANCELLED', appliedAt: null });
+      expect(cancelLicenseMigration.cancelledAt).not.toBeNull();
+      const afterCancelled = await stateOf(t, c.organizationId);
+      expect(afterCancelled.licenses).toEqual(afterApplied.licenses);
+      expect(afterCancelled.migrations[c.user.licenseId]?.migrations.map((m) => m.status)).toEqual(['APPLIED', 'CANCELLED']);
+      expect(afterCancelled.migrations[c.user.licenseId]?.scheduledMigration).toBeNull();
+    });
+
+    it('lets a license manager and an org admin merge a FEATURE license into another license and split features off into a new one', async () => {
+      const t = server();
+      const manager = c.tokens.LICENSE_MANAGER.secret;
+      const admin = c.tokens.ORG_ADMIN.secret;
+      const base = await licensed(t, 'SUBSCRIPTION', { organizationId: c.organizationId, featureKeys: ['premium.analytics'] });
+      const { issueLicense: addOn } = await t.ok(
+        IssueLicenseDocument,
+        { input: { organizationId: c.organizationId, planId: base.planId, type: 'FEATURE', featureKeys: ['premium.sso'] } },
+        manager,
+      );
+      const featuresOf = (state: Awaited<ReturnType<typeof stateOf>>, id: string) =>
+        state.licenses.nodes
+          .find((l) => l.id === id)
+          ?.features.map((f) => f.key)
+          .sort();
+      const before = await stateOf(t, c.organizationId);
+
+      // Merged: the license gains the features, the FEATURE license is revoked; the state compared elsewhere shows both.
+      const { mergeFeatureLicense } = await t.ok(
+        MergeFeatureLicenseDocument,
+        { featureLicenseId: addOn.license.id, intoLicenseId: base.licenseId },
+        manager,
+      );
+      expect(mergeFeatureLicense).toMatchObject({ id: base.licenseId, status: 'ACTIVE' });
+      const afterMerge = await stateOf(t, c.organizationId);
+      expect(afterMerge.licenses.nodes).toHaveLength(before.licenses.nodes.length);
+      expect(afterMerge.licenses.nodes.find((l) => l.id === addOn.license.id)?.status).toBe('REVOKED');
+      expect(featuresOf(afterMerge, base.licenseId)).toEqual(['premium.analytics', 'premium.sso']);
+      expect(afterMerge.migrations[base.licenseId]?.migrations.map((m) => m.status)).toEqual(['APPLIED']);
+      expect(afterMerge.migrations[addOn.license.id]?.migrations.map((m) => m.status)).toEqual(['APPLIED']);
+
+      // Split: one license more, and the features move to it.
+      const { splitFeatureLicense } = await t.ok(
+        SplitFeatureLicenseDocument,
+        { licenseId: base.licenseId, featureKeys: ['premium.sso'] },
+        admin,
+      );
+      expect(splitFeatureLicense.license).toMatchObject({ type: 'FEATURE', status: 'ACTIVE', organizationId: c.organizationId });
+      const afterSplit = await stateOf(t, c.organizationId);
+      expect(afterSplit.licenses.nodes).toHaveLength(before.licenses.nodes.length + 1);
+      expect(featuresOf(afterSplit, base.licenseId)).toEqual(['premium.analytics']);
+      expect(featuresOf(afterSplit, splitFeatureLicense.license.id)).toEqual(['premium.sso']);
+      expect(afterSplit.migrations[base.licenseId]?.migrations.map((m) => m.status)).toEqual(['APPLIED', 'APPLIED']);
     });
 
     it("lets an org admin create and revoke tokens of its own organization, but not a platform admin's", async () => {

@@ -34,6 +34,11 @@ import {
   WaiveViolationDocument,
   RemediateViolationDocument,
   RunComplianceCheckDocument,
+  MigrateLicenseDocument,
+  CancelLicenseMigrationDocument,
+  LicenseMigrationsDocument,
+  MergeFeatureLicenseDocument,
+  SplitFeatureLicenseDocument,
 } from './generated/graphql';
 import { licensed, organization, plan, product, unique, issueToken, type IssuedToken } from './support/factories';
 import { describeEachDatabase, type GraphQLResponse, type TestServer } from './support/server';
@@ -141,6 +146,46 @@ async function unresolvedBreach(t: TestServer) {
   await t.ok(ResolveViolationDocument, { id: violationId, reason: 'resolved too early' });
   return { organizationId: org.id, license };
 }
+
+/** A USER license of the organization (5 named users, a term of 365 days) with the seats of `users` taken, oldest first. */
+async function userLicense(t: TestServer, organizationId: string, users: string[] = []) {
+  const license = await licensed(t, 'USER', { organizationId });
+  const seats: { id: string; userId: string }[] = [];
+  for (const userId of users) {
+    seats.push((await t.ok(AssignSeatDocument, { licenseId: license.licenseId, userId })).assignSeat.seat!);
+    await sleep(5); // each seat active later than the one before
+  }
+  return { license, seats };
+}
+
+/** A migration of a USER license of the organization, waiting for the renewal of its term. */
+async function scheduledMigration(t: TestServer, organizationId: string) {
+  const { license } = await userLicense(t, organizationId);
+  const { migrateLicense } = await t.ok(MigrateLicenseDocument, {
+    licenseId: license.licenseId,
+    target: { limits: { namedUsers: 10 } },
+    effective: 'AT_RENEWAL',
+    onConflict: { strategy: 'REJECT' },
+  });
+  expect(migrateLicense.migration).toMatchObject({ status: 'SCHEDULED' });
+  return { license, migrationId: migrateLicense.migration!.id };
+}
+
+/**
+ * A SUBSCRIPTION license of the organization entitling premium.analytics, and a FEATURE license of its plan (so of
+ * its product) entitling `featureKeys`, there to be merged into it.
+ */
+async function withFeatureLicense(t: TestServer, organizationId: string, featureKeys = ['premium.analytics', 'premium.sso']) {
+  const base = await licensed(t, 'SUBSCRIPTION', { organizationId, featureKeys: ['premium.analytics'] });
+  const { issueLicense } = await t.ok(IssueLicenseDocument, {
+    input: { organizationId, planId: base.planId, type: 'FEATURE', featureKeys },
+  });
+  return { base, addOn: { ...base, licenseId: issueLicense.license.id, key: issueLicense.key } };
+}
+
+/** The migrations kept on a license, oldest first. */
+const migrationsOf = async (t: TestServer, licenseId: string) =>
+  (await t.ok(LicenseMigrationsDocument, { id: licenseId })).license.migrations;
 
 /** One entry per Mutation field: how to perform it successfully, the event that must follow, and failures that leave none. */
 const AUDITED: Record<string, AuditCase> = {
@@ -1128,6 +1173,359 @@ const AUDITED: Record<string, AuditCase> = {
       },
     ],
   },
+  migrateLicense: {
+    title: 'license.migrate with the terms before and after, naming the migration, and nothing released',
+    async perform(t, f, act) {
+      const { license } = await userLicense(t, f.organizationId, ['ada@example.com']);
+      const target = { limits: { namedUsers: 8 }, featureKeys: ['premium.analytics', 'premium.sso'] };
+      const { migrateLicense } = await act(() =>
+        t.ok(
+          MigrateLicenseDocument,
+          { licenseId: license.licenseId, target, onConflict: { strategy: 'RELEASE_LEAST_ACTIVE' } },
+          f.orgAdmin.secret,
+        ),
+      );
+      expect(migrateLicense).toMatchObject({ outcome: 'APPLIED', preview: { seatsReleased: [], leasesEnded: [], seatsAssigned: [] } });
+      const terms = { status: 'ACTIVE', type: 'USER', planId: license.planId };
+      return {
+        action: 'license.migrate',
+        objectType: 'License',
+        objectId: license.licenseId,
+        actor: byToken(f.orgAdmin),
+        organizationId: f.organizationId,
+        before: { ...terms, limits: { namedUsers: 5 }, features: ['premium.analytics'] },
+        after: {
+          ...terms,
+          limits: { namedUsers: 8 },
+          features: ['premium.analytics', 'premium.sso'],
+          migrationId: migrateLicense.migration!.id,
+          seatsReleased: 0,
+          leasesEnded: 0,
+        },
+        secrets: [license.key],
+      };
+    },
+    failures: [
+      {
+        title: 'ALLOW_OVERAGE_UNTIL without until',
+        code: 'BAD_USER_INPUT',
+        async attempt(t, f, act) {
+          const { license } = await userLicense(t, f.organizationId);
+          const variables = {
+            licenseId: license.licenseId,
+            target: { limits: { namedUsers: 8 } },
+            onConflict: { strategy: 'ALLOW_OVERAGE_UNTIL' as const },
+          };
+          return act(() => t.request(MigrateLicenseDocument, variables, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'a target that is the license as it is',
+        code: 'BAD_USER_INPUT',
+        async attempt(t, f, act) {
+          const { license } = await userLicense(t, f.organizationId);
+          const variables = {
+            licenseId: license.licenseId,
+            target: { limits: { namedUsers: 5 } },
+            onConflict: { strategy: 'REJECT' as const },
+          };
+          return act(() => t.request(MigrateLicenseDocument, variables, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'a revoked license',
+        code: 'INVALID_STATE_TRANSITION',
+        async attempt(t, f, act) {
+          const { license } = await userLicense(t, f.organizationId);
+          await t.ok(RevokeLicenseDocument, { id: license.licenseId });
+          const variables = {
+            licenseId: license.licenseId,
+            target: { limits: { namedUsers: 8 } },
+            onConflict: { strategy: 'REJECT' as const },
+          };
+          return act(() => t.request(MigrateLicenseDocument, variables, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'a license of another organization',
+        code: 'NOT_FOUND',
+        async attempt(t, f, act) {
+          const { license } = await userLicense(t, (await organization(t)).id);
+          const variables = {
+            licenseId: license.licenseId,
+            target: { limits: { namedUsers: 8 } },
+            onConflict: { strategy: 'REJECT' as const },
+          };
+          return act(() => t.request(MigrateLicenseDocument, variables, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'asked by an auditor',
+        code: 'FORBIDDEN',
+        async attempt(t, f, act) {
+          const { license } = await userLicense(t, f.organizationId);
+          const variables = {
+            licenseId: license.licenseId,
+            target: { limits: { namedUsers: 8 } },
+            onConflict: { strategy: 'REJECT' as const },
+          };
+          return act(() => t.request(MigrateLicenseDocument, variables, f.auditor.secret));
+        },
+      },
+    ],
+  },
+  cancelLicenseMigration: {
+    title: 'licenseMigration.cancel, with the status before and after',
+    async perform(t, f, act) {
+      const { migrationId } = await scheduledMigration(t, f.organizationId);
+      const { cancelLicenseMigration } = await act(() => t.ok(CancelLicenseMigrationDocument, { id: migrationId }, f.orgAdmin.secret));
+      expect(cancelLicenseMigration).toMatchObject({ status: 'CANCELLED', appliedAt: null });
+      return {
+        action: 'licenseMigration.cancel',
+        objectType: 'LicenseMigration',
+        objectId: migrationId,
+        actor: byToken(f.orgAdmin),
+        organizationId: f.organizationId,
+        before: { status: 'SCHEDULED' },
+        after: { status: 'CANCELLED' },
+      };
+    },
+    failures: [
+      {
+        title: 'a migration cancelled already',
+        code: 'INVALID_STATE_TRANSITION',
+        async attempt(t, f, act) {
+          const { migrationId } = await scheduledMigration(t, f.organizationId);
+          await t.ok(CancelLicenseMigrationDocument, { id: migrationId });
+          return act(() => t.request(CancelLicenseMigrationDocument, { id: migrationId }, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'a migration applied already',
+        code: 'INVALID_STATE_TRANSITION',
+        async attempt(t, f, act) {
+          const { license } = await userLicense(t, f.organizationId);
+          const { migrateLicense } = await t.ok(MigrateLicenseDocument, {
+            licenseId: license.licenseId,
+            target: { limits: { namedUsers: 8 } },
+            onConflict: { strategy: 'REJECT' },
+          });
+          return act(() => t.request(CancelLicenseMigrationDocument, { id: migrateLicense.migration!.id }, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'a migration of another organization',
+        code: 'NOT_FOUND',
+        async attempt(t, f, act) {
+          const { migrationId } = await scheduledMigration(t, (await organization(t)).id);
+          return act(() => t.request(CancelLicenseMigrationDocument, { id: migrationId }, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'a migration that does not exist',
+        code: 'NOT_FOUND',
+        attempt: (t, f, act) => act(() => t.request(CancelLicenseMigrationDocument, { id: randomUUID() }, f.orgAdmin.secret)),
+      },
+      {
+        title: 'asked by an auditor',
+        code: 'FORBIDDEN',
+        async attempt(t, f, act) {
+          const { migrationId } = await scheduledMigration(t, f.organizationId);
+          return act(() => t.request(CancelLicenseMigrationDocument, { id: migrationId }, f.auditor.secret));
+        },
+      },
+    ],
+  },
+  mergeFeatureLicense: {
+    title:
+      'license.migrate for the license merged into, with the features it gained, then license.migrate for the FEATURE license, revoked',
+    async perform(t, f, act) {
+      const { base, addOn } = await withFeatureLicense(t, f.organizationId);
+      const { mergeFeatureLicense } = await act(() =>
+        t.ok(MergeFeatureLicenseDocument, { featureLicenseId: addOn.licenseId, intoLicenseId: base.licenseId }, f.orgAdmin.secret),
+      );
+      expect(mergeFeatureLicense).toMatchObject({ id: base.licenseId, status: 'ACTIVE' });
+      const [into] = await migrationsOf(t, base.licenseId);
+      const [merged] = await migrationsOf(t, addOn.licenseId);
+      expect(into!.detail).toContain('gained premium.sso');
+      const common = {
+        action: 'license.migrate',
+        objectType: 'License',
+        actor: byToken(f.orgAdmin),
+        organizationId: f.organizationId,
+        secrets: [base.key, addOn.key],
+      };
+      const subscription = { type: 'SUBSCRIPTION', planId: base.planId };
+      const feature = { type: 'FEATURE', planId: base.planId, features: ['premium.analytics', 'premium.sso'] };
+      return [
+        {
+          ...common,
+          objectId: base.licenseId,
+          before: { ...subscription, status: 'ACTIVE', features: ['premium.analytics'] },
+          after: {
+            ...subscription,
+            status: 'ACTIVE',
+            features: ['premium.analytics', 'premium.sso'],
+            migrationId: into!.id,
+            detail: into!.detail,
+          },
+        },
+        {
+          ...common,
+          objectId: addOn.licenseId,
+          before: { ...feature, status: 'ACTIVE' },
+          after: { ...feature, status: 'REVOKED', migrationId: merged!.id, detail: merged!.detail },
+        },
+      ];
+    },
+    failures: [
+      {
+        title: 'a license that is not a FEATURE license',
+        code: 'UNSUPPORTED_LICENSE_TYPE',
+        async attempt(t, f, act) {
+          const { base, addOn } = await withFeatureLicense(t, f.organizationId);
+          const variables = { featureLicenseId: base.licenseId, intoLicenseId: addOn.licenseId };
+          return act(() => t.request(MergeFeatureLicenseDocument, variables, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: "into another organization's license",
+        code: 'NOT_FOUND',
+        async attempt(t, f, act) {
+          const { addOn } = await withFeatureLicense(t, f.organizationId);
+          const other = await licensed(t, 'SUBSCRIPTION');
+          const variables = { featureLicenseId: addOn.licenseId, intoLicenseId: other.licenseId };
+          return act(() => t.request(MergeFeatureLicenseDocument, variables, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'into itself',
+        code: 'BAD_USER_INPUT',
+        async attempt(t, f, act) {
+          const { addOn } = await withFeatureLicense(t, f.organizationId);
+          const variables = { featureLicenseId: addOn.licenseId, intoLicenseId: addOn.licenseId };
+          return act(() => t.request(MergeFeatureLicenseDocument, variables, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'a FEATURE license merged already, so revoked',
+        code: 'INVALID_STATE_TRANSITION',
+        async attempt(t, f, act) {
+          const { base, addOn } = await withFeatureLicense(t, f.organizationId);
+          const variables = { featureLicenseId: addOn.licenseId, intoLicenseId: base.licenseId };
+          await t.ok(MergeFeatureLicenseDocument, variables);
+          return act(() => t.request(MergeFeatureLicenseDocument, variables, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'asked by an auditor',
+        code: 'FORBIDDEN',
+        async attempt(t, f, act) {
+          const { base, addOn } = await withFeatureLicense(t, f.organizationId);
+          const variables = { featureLicenseId: addOn.licenseId, intoLicenseId: base.licenseId };
+          return act(() => t.request(MergeFeatureLicenseDocument, variables, f.auditor.secret));
+        },
+      },
+    ],
+  },
+  splitFeatureLicense: {
+    title:
+      'license.issue for the new FEATURE license, naming the license it was split from, without its key, then license.migrate for that license',
+    async perform(t, f, act) {
+      const base = await licensed(t, 'SUBSCRIPTION', {
+        organizationId: f.organizationId,
+        featureKeys: ['premium.analytics', 'premium.sso'],
+      });
+      const { splitFeatureLicense } = await act(() =>
+        t.ok(SplitFeatureLicenseDocument, { licenseId: base.licenseId, featureKeys: ['premium.sso'] }, f.orgAdmin.secret),
+      );
+      const split = splitFeatureLicense.license;
+      expect(split).toMatchObject({ type: 'FEATURE', status: 'ACTIVE', organizationId: f.organizationId, planId: base.planId });
+      const [migration] = await migrationsOf(t, base.licenseId);
+      expect(migration!.detail).toContain(split.id);
+      const common = { objectType: 'License', actor: byToken(f.orgAdmin), organizationId: f.organizationId };
+      const subscription = { type: 'SUBSCRIPTION', planId: base.planId };
+      return [
+        {
+          ...common,
+          action: 'license.issue',
+          objectId: split.id,
+          before: null,
+          after: {
+            status: 'ACTIVE',
+            type: 'FEATURE',
+            planId: base.planId,
+            limits: { namedUsers: null, concurrentSessions: null, storageBytes: null, apiCallsPerPeriod: null },
+            features: ['premium.sso'],
+            site: { domains: [], cidrs: [] },
+            splitFrom: base.licenseId,
+            keyHint: splitFeatureLicense.key.slice(-4),
+          },
+          secrets: [splitFeatureLicense.key, base.key],
+        },
+        {
+          ...common,
+          action: 'license.migrate',
+          objectId: base.licenseId,
+          before: { ...subscription, status: 'ACTIVE', features: ['premium.analytics', 'premium.sso'] },
+          after: {
+            ...subscription,
+            status: 'ACTIVE',
+            features: ['premium.analytics'],
+            migrationId: migration!.id,
+            detail: migration!.detail,
+          },
+          secrets: [splitFeatureLicense.key, base.key],
+        },
+      ];
+    },
+    failures: [
+      {
+        title: 'a feature the license does not have',
+        code: 'BAD_USER_INPUT',
+        async attempt(t, f, act) {
+          const { licenseId } = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId, featureKeys: ['premium.analytics'] });
+          return act(() => t.request(SplitFeatureLicenseDocument, { licenseId, featureKeys: ['premium.sso'] }, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'no feature at all',
+        code: 'BAD_USER_INPUT',
+        async attempt(t, f, act) {
+          const { licenseId } = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId, featureKeys: ['premium.analytics'] });
+          return act(() => t.request(SplitFeatureLicenseDocument, { licenseId, featureKeys: [] }, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'the last feature of a FEATURE license',
+        code: 'BAD_USER_INPUT',
+        async attempt(t, f, act) {
+          const { addOn } = await withFeatureLicense(t, f.organizationId, ['premium.sso']);
+          const variables = { licenseId: addOn.licenseId, featureKeys: ['premium.sso'] };
+          return act(() => t.request(SplitFeatureLicenseDocument, variables, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: "another organization's license",
+        code: 'NOT_FOUND',
+        async attempt(t, f, act) {
+          const { licenseId } = await licensed(t, 'SUBSCRIPTION', { featureKeys: ['premium.analytics', 'premium.sso'] });
+          return act(() => t.request(SplitFeatureLicenseDocument, { licenseId, featureKeys: ['premium.sso'] }, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'asked by an auditor',
+        code: 'FORBIDDEN',
+        async attempt(t, f, act) {
+          const { licenseId } = await licensed(t, 'SUBSCRIPTION', {
+            organizationId: f.organizationId,
+            featureKeys: ['premium.analytics', 'premium.sso'],
+          });
+          return act(() => t.request(SplitFeatureLicenseDocument, { licenseId, featureKeys: ['premium.sso'] }, f.auditor.secret));
+        },
+      },
+    ],
+  },
   runComplianceCheck: {
     title: 'violation.open for the violation it opened, by the caller',
     async perform(t, f, act) {
@@ -1165,6 +1563,214 @@ const AUDITED: Record<string, AuditCase> = {
       },
     ],
   },
+};
+
+/** Mutations that record other events when performed otherwise: further cases, run like those of AUDITED. */
+const AUDITED_ALSO: Record<string, AuditCase[]> = {
+  migrateLicense: [
+    {
+      title: 'licenseMigration.schedule AT_RENEWAL, with the end of the term it waits for and the target, and no license.migrate',
+      async perform(t, f, act) {
+        const { license } = await userLicense(t, f.organizationId, ['ada@example.com']);
+        const { license: before } = await t.ok(LicenseDocument, { id: license.licenseId });
+        const { migrateLicense } = await act(() =>
+          t.ok(
+            MigrateLicenseDocument,
+            {
+              licenseId: license.licenseId,
+              target: { limits: { namedUsers: 8 } },
+              effective: 'AT_RENEWAL',
+              onConflict: { strategy: 'REJECT' },
+            },
+            f.orgAdmin.secret,
+          ),
+        );
+        const migration = migrateLicense.migration!;
+        expect(migration).toMatchObject({ status: 'SCHEDULED', dueTermEndsAt: before.term.expiresAt, appliedAt: null });
+        // Nothing changes until the renewal.
+        const { license: after } = await t.ok(LicenseDocument, { id: license.licenseId });
+        expect(after.limits.namedUsers).toBe(5);
+        return {
+          action: 'licenseMigration.schedule',
+          objectType: 'LicenseMigration',
+          objectId: migration.id,
+          actor: byToken(f.orgAdmin),
+          organizationId: f.organizationId,
+          before: null,
+          after: {
+            licenseId: license.licenseId,
+            dueTermEndsAt: before.term.expiresAt,
+            strategy: 'REJECT',
+            to: { type: 'USER', planId: license.planId, limits: { namedUsers: 8 } },
+          },
+          secrets: [license.key],
+        };
+      },
+      failures: [
+        {
+          title: 'a perpetual license, which has no renewal to wait for',
+          code: 'BAD_USER_INPUT',
+          async attempt(t, f, act) {
+            const { licenseId } = await licensed(t, 'USER', { organizationId: f.organizationId }, { termDays: null });
+            const variables = {
+              licenseId,
+              target: { limits: { namedUsers: 8 } },
+              effective: 'AT_RENEWAL' as const,
+              onConflict: { strategy: 'REJECT' as const },
+            };
+            return act(() => t.request(MigrateLicenseDocument, variables, f.orgAdmin.secret));
+          },
+        },
+        {
+          title: 'a second migration while one waits for the renewal',
+          code: 'CONFLICT',
+          async attempt(t, f, act) {
+            const { license } = await scheduledMigration(t, f.organizationId);
+            const variables = {
+              licenseId: license.licenseId,
+              target: { limits: { namedUsers: 8 } },
+              effective: 'AT_RENEWAL' as const,
+              onConflict: { strategy: 'REJECT' as const },
+            };
+            return act(() => t.request(MigrateLicenseDocument, variables, f.orgAdmin.secret));
+          },
+        },
+      ],
+    },
+    {
+      title: 'seat.release for each seat it frees, least active first, then license.migrate counting them',
+      async perform(t, f, act) {
+        const { license, seats } = await userLicense(t, f.organizationId, ['ada@example.com', 'bob@example.com', 'cy@example.com']);
+        const { migrateLicense } = await act(() =>
+          t.ok(
+            MigrateLicenseDocument,
+            { licenseId: license.licenseId, target: { limits: { namedUsers: 1 } }, onConflict: { strategy: 'RELEASE_LEAST_ACTIVE' } },
+            f.orgAdmin.secret,
+          ),
+        );
+        const released = migrateLicense.preview.seatsReleased;
+        expect(released.map((s) => s.seatId)).toEqual([seats[0]!.id, seats[1]!.id]);
+        const common = { actor: byToken(f.orgAdmin), organizationId: f.organizationId, secrets: [license.key] };
+        return [
+          ...seats.slice(0, 2).map((seat) => ({
+            ...common,
+            action: 'seat.release',
+            objectType: 'Seat',
+            objectId: seat.id,
+            before: { licenseId: license.licenseId, userId: seat.userId, releasedAt: null },
+            after: { licenseId: license.licenseId, userId: seat.userId, releasedAt: migrateLicense.migration!.appliedAt },
+          })),
+          {
+            ...common,
+            action: 'license.migrate',
+            objectType: 'License',
+            objectId: license.licenseId,
+            before: { status: 'ACTIVE', type: 'USER', limits: { namedUsers: 5 } },
+            after: { status: 'ACTIVE', type: 'USER', limits: { namedUsers: 1 }, seatsReleased: 2, leasesEnded: 0 },
+          },
+        ];
+      },
+      failures: [
+        {
+          title: 'a type that needs what the target does not give (USER → SITE without a site)',
+          code: 'BAD_USER_INPUT',
+          async attempt(t, f, act) {
+            const { license } = await userLicense(t, f.organizationId, ['ada@example.com']);
+            const variables = {
+              licenseId: license.licenseId,
+              target: { type: 'SITE' as const },
+              onConflict: { strategy: 'RELEASE_LEAST_ACTIVE' as const },
+            };
+            return act(() => t.request(MigrateLicenseDocument, variables, f.orgAdmin.secret));
+          },
+        },
+      ],
+    },
+  ],
+  mergeFeatureLicense: [
+    {
+      title:
+        'license.migrate for a SUSPENDED license merged into, which stays SUSPENDED, then license.migrate for the FEATURE license, revoked',
+      async perform(t, f, act) {
+        const { base, addOn } = await withFeatureLicense(t, f.organizationId, ['premium.sso']);
+        await t.ok(SuspendLicenseDocument, { id: base.licenseId, reason: 'unpaid invoice' });
+        const { mergeFeatureLicense } = await act(() =>
+          t.ok(MergeFeatureLicenseDocument, { featureLicenseId: addOn.licenseId, intoLicenseId: base.licenseId }, f.orgAdmin.secret),
+        );
+        expect(mergeFeatureLicense).toMatchObject({ id: base.licenseId, status: 'SUSPENDED' });
+        const common = { action: 'license.migrate', objectType: 'License', actor: byToken(f.orgAdmin), organizationId: f.organizationId };
+        return [
+          {
+            ...common,
+            objectId: base.licenseId,
+            before: { status: 'SUSPENDED', features: ['premium.analytics'] },
+            after: { status: 'SUSPENDED', features: ['premium.analytics', 'premium.sso'] },
+          },
+          {
+            ...common,
+            objectId: addOn.licenseId,
+            before: { status: 'ACTIVE', type: 'FEATURE', features: ['premium.sso'] },
+            after: { status: 'REVOKED', type: 'FEATURE', features: ['premium.sso'] },
+          },
+        ];
+      },
+      failures: [
+        {
+          title: 'into a revoked license',
+          code: 'INVALID_STATE_TRANSITION',
+          async attempt(t, f, act) {
+            const { base, addOn } = await withFeatureLicense(t, f.organizationId, ['premium.sso']);
+            await t.ok(RevokeLicenseDocument, { id: base.licenseId, reason: 'contract ended' });
+            const variables = { featureLicenseId: addOn.licenseId, intoLicenseId: base.licenseId };
+            return act(() => t.request(MergeFeatureLicenseDocument, variables, f.orgAdmin.secret));
+          },
+        },
+      ],
+    },
+  ],
+  splitFeatureLicense: [
+    {
+      title: 'license.issue for a FEATURE license split off a FEATURE license, then license.migrate for the one it keeps',
+      async perform(t, f, act) {
+        const { addOn } = await withFeatureLicense(t, f.organizationId);
+        const { splitFeatureLicense } = await act(() =>
+          t.ok(SplitFeatureLicenseDocument, { licenseId: addOn.licenseId, featureKeys: ['premium.analytics'] }, f.orgAdmin.secret),
+        );
+        const common = { objectType: 'License', actor: byToken(f.orgAdmin), organizationId: f.organizationId };
+        const secrets = [addOn.key, splitFeatureLicense.key];
+        return [
+          {
+            ...common,
+            action: 'license.issue',
+            objectId: splitFeatureLicense.license.id,
+            before: null,
+            after: { status: 'ACTIVE', type: 'FEATURE', features: ['premium.analytics'], splitFrom: addOn.licenseId },
+            secrets,
+          },
+          {
+            ...common,
+            action: 'license.migrate',
+            objectId: addOn.licenseId,
+            before: { status: 'ACTIVE', type: 'FEATURE', features: ['premium.analytics', 'premium.sso'] },
+            after: { status: 'ACTIVE', type: 'FEATURE', features: ['premium.sso'] },
+            secrets,
+          },
+        ];
+      },
+      failures: [
+        {
+          title: 'a revoked license',
+          code: 'INVALID_STATE_TRANSITION',
+          async attempt(t, f, act) {
+            const { addOn } = await withFeatureLicense(t, f.organizationId);
+            await t.ok(RevokeLicenseDocument, { id: addOn.licenseId, reason: 'contract ended' });
+            const variables = { licenseId: addOn.licenseId, featureKeys: ['premium.analytics'] };
+            return act(() => t.request(SplitFeatureLicenseDocument, variables, f.orgAdmin.secret));
+          },
+        },
+      ],
+    },
+  ],
 };
 
 describeEachDatabase('audit log', (server) => {
@@ -1237,9 +1843,14 @@ describeEachDatabase('audit log', (server) => {
       const mutations = Object.keys(server().server.schema.getMutationType()!.getFields());
       expect(Object.keys(AUDITED).sort()).toEqual(mutations.sort());
       for (const [field, c] of Object.entries(AUDITED)) expect(c.failures.length, field).toBeGreaterThan(0);
+      expect(mutations).toEqual(expect.arrayContaining(Object.keys(AUDITED_ALSO)));
     });
 
-    for (const [field, c] of Object.entries(AUDITED)) {
+    const cases = [
+      ...Object.entries(AUDITED),
+      ...Object.entries(AUDITED_ALSO).flatMap(([field, more]) => more.map((c) => [field, c] as const)),
+    ];
+    for (const [field, c] of cases) {
       it(`${field} records ${c.title}`, async () => {
         const t = server();
         expectRecorded(await watch(t, (act) => c.perform(t, f, act)));
@@ -1267,6 +1878,28 @@ describeEachDatabase('audit log', (server) => {
       );
       expect(result.assignSeat).toMatchObject({ outcome: 'NO_SEAT_AVAILABLE', seat: null, seatsInUse: 1, seatLimit: 1 });
       expect(events).toEqual([]);
+    });
+
+    it('records nothing for a migration REJECTED because something is over the new limits, and migrates nothing', async () => {
+      const t = server();
+      const { license } = await userLicense(t, f.organizationId, ['ada@example.com', 'bob@example.com']);
+      const { result, events } = await watch(t, (act) =>
+        act(() =>
+          t.ok(
+            MigrateLicenseDocument,
+            { licenseId: license.licenseId, target: { limits: { namedUsers: 1 } }, onConflict: { strategy: 'REJECT' } },
+            f.orgAdmin.secret,
+          ),
+        ),
+      );
+      expect(result.migrateLicense).toMatchObject({
+        outcome: 'REJECTED',
+        migration: null,
+        preview: { seatsReleased: [], conflicts: true },
+      });
+      expect(events).toEqual([]);
+      const after = (await t.ok(LicenseMigrationsDocument, { id: license.licenseId })).license;
+      expect(after).toMatchObject({ limits: { namedUsers: 5 }, migrations: [], scheduledMigration: null });
     });
 
     it('records nothing for a checkout refused because every seat is taken', async () => {

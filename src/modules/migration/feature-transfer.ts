@@ -14,7 +14,7 @@ import { ConflictStrategy, MigrationEffective, MigrationStatus } from './migrati
 import { insertMigration } from './migration-history';
 import { termsNode } from './migration-plan';
 
-/** What the audit log keeps of a license's terms (the shape the license service records). */
+/** What the audit log keeps of a license's terms (as the license service records them: status, limits and overage). */
 const snapshot = (status: LicenseStatus, terms: LicenseTerms) => ({
   status,
   type: terms.type,
@@ -193,7 +193,8 @@ export class FeatureTransfer {
           this.digester.digest(key),
           hintOf(key),
           LicenseType.FEATURE,
-          LicenseStatus.ACTIVE,
+          // Split off a suspended license, the new one is suspended too: resuming is a decision of its own.
+          source.status,
           source.startsAt,
           source.expiresAt,
           Number(term!.grace_period_days),
@@ -235,7 +236,13 @@ export class FeatureTransfer {
           action: 'license.issue',
           objectType: 'License',
           objectId: id,
-          after: { ...snapshot(LicenseStatus.ACTIVE, newTerms), splitFrom: source.id, keyHint: hintOf(key) },
+          after: {
+            ...snapshot(source.status, newTerms),
+            startsAt: source.startsAt,
+            expiresAt: source.expiresAt,
+            splitFrom: source.id,
+            keyHint: hintOf(key),
+          },
         },
         now,
       );

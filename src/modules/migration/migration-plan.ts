@@ -28,7 +28,7 @@ export interface LicenseState {
   /** API calls in the current period. */
   apiCalls: number;
   /** Active violations (open, acknowledged or waived), with the subject ('' for overages). */
-  violations: { id: string; kind: ViolationKind; subject: string; status: ViolationStatus }[];
+  violations: { id: string; kind: ViolationKind; subject: string; status: ViolationStatus; deadline: Date | null }[];
 }
 
 export interface MigrationRequest {
@@ -210,7 +210,8 @@ export function planMigration(state: LicenseState, request: MigrationRequest, no
           value: final[metric],
           limit,
           severity: overageSeverity(final[metric], limit),
-          deadline: allowUntil,
+          // An open violation keeps the deadline it has unless this migration sets one.
+          deadline: allowUntil ?? existing?.deadline ?? null,
           existingViolationId: existing?.id ?? null,
         }),
       );

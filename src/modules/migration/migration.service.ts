@@ -82,6 +82,7 @@ export class MigrationService {
         kind: v.kind,
         subject: v.subject ?? '',
         status: v.status,
+        deadline: v.deadline,
       })),
     };
   }
@@ -125,6 +126,9 @@ export class MigrationService {
     }
     if (to.type === LicenseType.SITE && !to.site.domains.length && !to.site.cidrs.length) {
       throw AppError.badInput('A SITE license needs at least one domain or CIDR range: give `target.site`.', 'target.site');
+    }
+    if (to.type === LicenseType.SUBSCRIPTION && !license.expiresAt) {
+      throw AppError.badInput('A SUBSCRIPTION license needs a term: this license is perpetual.', 'target.type');
     }
     if (to.type === LicenseType.FEATURE && !to.features.length)
       throw AppError.badInput('A FEATURE license needs at least one feature.', 'target.featureKeys');
@@ -339,7 +343,19 @@ export class MigrationService {
       requestId,
       now,
     );
-    await this.seats.assignSeats(sql, license, plan.seatsAssigned, actor, requestId, now);
+    // A user's last activity is its latest lease's last heartbeat.
+    const activeAt = (userId: string) =>
+      state.leases
+        .filter((l) => l.userId === userId)
+        .reduce<Date | null>((at, l) => (at && at > l.lastHeartbeatAt ? at : l.lastHeartbeatAt), null);
+    await this.seats.assignSeats(
+      sql,
+      license,
+      plan.seatsAssigned.map((userId) => ({ userId, lastActiveAt: activeAt(userId) })),
+      actor,
+      requestId,
+      now,
+    );
     for (const v of plan.violationsOpened) {
       await this.violations.record(
         sql,
@@ -441,8 +457,9 @@ export class MigrationService {
     for (const { id, license_id } of due) {
       const outcome = await this.db.write(async (sql) => {
         const license = await this.store.read(sql, license_id, true);
+        // Locked (PostgreSQL) until this commits: a cancellation waits, then finds it applied.
         const row = await sql.get<MigrationRow>(
-          `select ${MIGRATION_COLUMNS} from license_migration where id = ? and status = 'SCHEDULED'`,
+          `select ${MIGRATION_COLUMNS} from license_migration where id = ? and status = 'SCHEDULED' ${this.db.forUpdate}`,
           [id],
         );
         if (!license || !row) return null;
@@ -511,10 +528,12 @@ export class MigrationService {
     now: Date,
     requestId: string,
   ): Promise<void> {
-    await sql.run(
+    const changed = await sql.run(
       `update license_migration set status = ?, to_terms = ?, outcome = ?, applied_at = ?, applied_by = ?, detail = ? where id = ? and status = 'SCHEDULED'`,
       [status, preview ? JSON.stringify(preview.to) : null, preview ? JSON.stringify(preview) : null, now, SCHEDULER.label, detail, row.id],
     );
+    // Claimed above under its lock: anything else is a bug, and nothing of this application may commit.
+    if (changed !== 1) throw new Error(`migration ${row.id} was no longer SCHEDULED when applied`);
     if (status === MigrationStatus.REJECTED) {
       await this.audit.recordSql(
         sql,

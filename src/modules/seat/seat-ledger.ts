@@ -251,16 +251,19 @@ export class SeatLedger {
     }
   }
 
-  /** Gives users named seats inside the caller's transaction (a migration to USER), each audited. */
+  /**
+   * Gives users named seats inside the caller's transaction (a migration to USER), each audited, with when each user
+   * was last active (so that the seats inactive longest are still known as such).
+   */
   async assignSeats(
     sql: SqlRunner,
     license: { id: string; organizationId: string },
-    userIds: readonly string[],
+    users: readonly { userId: string; lastActiveAt: Date | null }[],
     actor: Actor,
     requestId: string,
     now: Date,
   ): Promise<void> {
-    for (const userId of userIds) {
+    for (const { userId, lastActiveAt } of users) {
       const seat = Object.assign(new SeatNode(), {
         id: newId(now.getTime()),
         licenseId: license.id,
@@ -269,12 +272,13 @@ export class SeatLedger {
         assignedAt: now,
         releasedAt: null,
       });
-      await sql.run('insert into seat (id, license_id, organization_id, user_id, assigned_at) values (?, ?, ?, ?, ?)', [
+      await sql.run('insert into seat (id, license_id, organization_id, user_id, assigned_at, last_active_at) values (?, ?, ?, ?, ?, ?)', [
         seat.id,
         license.id,
         license.organizationId,
         userId,
         now,
+        lastActiveAt,
       ]);
       await this.audit.recordSql(
         sql,
