@@ -65,6 +65,56 @@ interface Row {
 
 const num = (value: number | string | null) => (value === null ? null : Number(value));
 
+type TermsRow = Pick<
+  Row,
+  | 'plan_id'
+  | 'type'
+  | 'named_users'
+  | 'concurrent_sessions'
+  | 'storage_bytes'
+  | 'api_calls_per_period'
+  | 'api_call_period'
+  | 'overage_policy'
+  | 'overage_percent'
+  | 'price_per_seat_cents'
+  | 'price_per_period_cents'
+  | 'currency'
+>;
+
+function termsOf(row: TermsRow, features: { key: string }[], site: LicenseTerms['site']): LicenseTerms {
+  return {
+    planId: row.plan_id,
+    type: row.type,
+    limits: {
+      namedUsers: num(row.named_users),
+      concurrentSessions: num(row.concurrent_sessions),
+      storageBytes: num(row.storage_bytes),
+      apiCallsPerPeriod: num(row.api_calls_per_period),
+      apiCallPeriod: row.api_call_period,
+    },
+    overage: { policy: row.overage_policy, percent: num(row.overage_percent) },
+    features: features.map((f) => f.key),
+    site,
+  };
+}
+
+function priceOf(row: TermsRow): PlanPrice {
+  return { pricePerSeatCents: num(row.price_per_seat_cents), pricePerPeriodCents: num(row.price_per_period_cents), currency: row.currency };
+}
+
+/** What the audit log keeps of a license's terms, as the license service records them (reports read them back). */
+export function termsSnapshot(status: LicenseStatus, terms: LicenseTerms) {
+  return {
+    status,
+    type: terms.type,
+    planId: terms.planId,
+    limits: terms.limits,
+    overage: terms.overage,
+    features: terms.features,
+    site: terms.site,
+  };
+}
+
 /**
  * Responsible for reading and writing a license's terms with plain SQL, inside the caller's transaction: what a
  * migration moves (plan, type, limits, overage, features, site) and what it needs around them (term dates, the
@@ -94,25 +144,8 @@ export class LicenseTermsStore {
       startsAt: toDate(row.starts_at),
       expiresAt: toDateOrNull(row.expires_at),
       termDays: num(row.term_days),
-      terms: {
-        planId: row.plan_id,
-        type: row.type,
-        limits: {
-          namedUsers: num(row.named_users),
-          concurrentSessions: num(row.concurrent_sessions),
-          storageBytes: num(row.storage_bytes),
-          apiCallsPerPeriod: num(row.api_calls_per_period),
-          apiCallPeriod: row.api_call_period,
-        },
-        overage: { policy: row.overage_policy, percent: num(row.overage_percent) },
-        features: features.map((f) => f.key),
-        site: { domains: fromJson<string[]>(row.site_domains), cidrs: fromJson<string[]>(row.site_cidrs) },
-      },
-      price: {
-        pricePerSeatCents: num(row.price_per_seat_cents),
-        pricePerPeriodCents: num(row.price_per_period_cents),
-        currency: row.currency,
-      },
+      terms: termsOf(row, features, { domains: fromJson<string[]>(row.site_domains), cidrs: fromJson<string[]>(row.site_cidrs) }),
+      price: priceOf(row),
     };
   }
 
@@ -131,25 +164,8 @@ export class LicenseTermsStore {
     );
     return {
       productId: row.product_id,
-      terms: {
-        planId: row.plan_id,
-        type: row.type,
-        limits: {
-          namedUsers: num(row.named_users),
-          concurrentSessions: num(row.concurrent_sessions),
-          storageBytes: num(row.storage_bytes),
-          apiCallsPerPeriod: num(row.api_calls_per_period),
-          apiCallPeriod: row.api_call_period,
-        },
-        overage: { policy: row.overage_policy, percent: num(row.overage_percent) },
-        features: features.map((f) => f.key),
-        site: { domains: [], cidrs: [] },
-      },
-      price: {
-        pricePerSeatCents: num(row.price_per_seat_cents),
-        pricePerPeriodCents: num(row.price_per_period_cents),
-        currency: row.currency,
-      },
+      terms: termsOf(row, features, { domains: [], cidrs: [] }),
+      price: priceOf(row),
     };
   }
 

@@ -8,22 +8,11 @@ import { AppError } from '../../errors';
 import type { AlertLog } from '../alert/alert-log';
 import { AlertKind, AlertSeverity } from '../alert/alert.types';
 import type { AuditService } from '../audit/audit.service';
-import type { LicenseTerms, LicenseTermsStore, TermedLicense } from '../license/license-terms-store';
+import { type LicenseTerms, type LicenseTermsStore, type TermedLicense, termsSnapshot } from '../license/license-terms-store';
 import { LicenseStatus, LicenseType } from '../license/license.enums';
 import { ConflictStrategy, MigrationEffective, MigrationStatus } from './migration.enums';
 import { insertMigration } from './migration-history';
 import { termsNode } from './migration-plan';
-
-/** What the audit log keeps of a license's terms (as the license service records them: status, limits and overage). */
-const snapshot = (status: LicenseStatus, terms: LicenseTerms) => ({
-  status,
-  type: terms.type,
-  planId: terms.planId,
-  limits: terms.limits,
-  overage: terms.overage,
-  features: terms.features,
-  site: terms.site,
-});
 
 /**
  * Responsible for moving features between licenses of one organization and product: a FEATURE license merged into
@@ -87,8 +76,8 @@ export class FeatureTransfer {
         action: 'license.migrate',
         objectType: 'License',
         objectId: license.id,
-        before: snapshot(license.status, license.terms),
-        after: { ...snapshot(status, to), migrationId: id, detail },
+        before: termsSnapshot(license.status, license.terms),
+        after: { ...termsSnapshot(status, to), migrationId: id, detail },
       },
       now,
     );
@@ -237,7 +226,7 @@ export class FeatureTransfer {
           objectType: 'License',
           objectId: id,
           after: {
-            ...snapshot(source.status, newTerms),
+            ...termsSnapshot(source.status, newTerms),
             startsAt: source.startsAt,
             expiresAt: source.expiresAt,
             splitFrom: source.id,

@@ -11,7 +11,13 @@ import type { AuditService } from '../audit/audit.service';
 import { checkOverage } from '../catalog/catalog.service';
 import type { ViolationLog } from '../compliance/violation-log';
 import { checkSite } from '../license/license.service';
-import type { LicenseTerms, LicenseTermsStore, PlanPrice, TermedLicense } from '../license/license-terms-store';
+import {
+  type LicenseTerms,
+  type LicenseTermsStore,
+  type PlanPrice,
+  type TermedLicense,
+  termsSnapshot,
+} from '../license/license-terms-store';
 import { LicenseStatus, LicenseType } from '../license/license.enums';
 import type { LeaseLedger } from '../seat/lease-ledger';
 import type { SeatLedger } from '../seat/seat-ledger';
@@ -32,19 +38,6 @@ import {
 } from './migration.types';
 
 const SCHEDULER: Actor = { type: 'SYSTEM', id: null, label: 'migration scheduler' };
-
-/** What the audit log keeps of a license's terms (the shape the license service records, which reports read back). */
-function snapshot(status: LicenseStatus, terms: LicenseTerms) {
-  return {
-    status,
-    type: terms.type,
-    planId: terms.planId,
-    limits: terms.limits,
-    overage: terms.overage,
-    features: terms.features,
-    site: terms.site,
-  };
-}
 
 const sameTerms = (a: LicenseTerms, b: LicenseTerms) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -294,9 +287,9 @@ export class MigrationService {
               action: 'license.migrate',
               objectType: 'License',
               objectId: license.id,
-              before: snapshot(license.status, license.terms),
+              before: termsSnapshot(license.status, license.terms),
               after: {
-                ...snapshot(license.status, to),
+                ...termsSnapshot(license.status, to),
                 migrationId: row.id,
                 seatsReleased: preview.seatsReleased.length,
                 leasesEnded: preview.leasesEnded.length,
@@ -501,9 +494,9 @@ export class MigrationService {
             action: 'license.migrate',
             objectType: 'License',
             objectId: license.id,
-            before: snapshot(license.status, license.terms),
+            before: termsSnapshot(license.status, license.terms),
             after: {
-              ...snapshot(license.status, to),
+              ...termsSnapshot(license.status, to),
               migrationId: row.id,
               seatsReleased: preview.seatsReleased.length,
               leasesEnded: preview.leasesEnded.length,
