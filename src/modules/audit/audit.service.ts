@@ -29,6 +29,7 @@ export interface AuditFilter {
 
 /** Responsible for the audit log: records every change inside the transaction that makes it, and reads it back. */
 export class AuditService {
+  /** The event's columns, with `before` and `after` as JSON text (dates as ISO strings, like the ORM stores them). */
   private row(actor: Actor, requestId: string | null, entry: AuditEntry, at: Date) {
     return {
       id: newId(at.getTime()),
@@ -39,8 +40,8 @@ export class AuditService {
       action: entry.action,
       objectType: entry.objectType,
       objectId: entry.objectId,
-      before: entry.before ? (JSON.parse(JSON.stringify(entry.before)) as Record<string, unknown>) : null,
-      after: entry.after ? (JSON.parse(JSON.stringify(entry.after)) as Record<string, unknown>) : null,
+      before: entry.before ? JSON.stringify(entry.before) : null,
+      after: entry.after ? JSON.stringify(entry.after) : null,
       requestId,
       occurredAt: at,
     };
@@ -48,7 +49,9 @@ export class AuditService {
 
   /** Adds the event to the unit of work of `em`: it is written by the same flush, in the same transaction. */
   record(em: EntityManager, actor: Actor, requestId: string | null, entry: AuditEntry): void {
-    em.persist(em.create(AuditEvent, this.row(actor, requestId, entry, new Date())));
+    const row = this.row(actor, requestId, entry, new Date());
+    const json = (text: string | null) => (text === null ? null : (JSON.parse(text) as Record<string, unknown>));
+    em.persist(em.create(AuditEvent, { ...row, before: json(row.before), after: json(row.after) }));
   }
 
   /** Writes the event with plain SQL, inside the caller's transaction. */
@@ -66,8 +69,8 @@ export class AuditService {
         row.action,
         row.objectType,
         row.objectId,
-        row.before ? JSON.stringify(row.before) : null,
-        row.after ? JSON.stringify(row.after) : null,
+        row.before,
+        row.after,
         row.requestId,
         at,
       ],
