@@ -110,7 +110,7 @@ export class ComplianceResolver {
 
   @Subscription(() => ComplianceEventNode, {
     description:
-      'What happens to violations, as it happens: opened, updated, acknowledged, remediated, resolved, waived, reopened. With `after` (the id of the last event seen) it first replays every event since, then goes live: nothing missed, nothing twice.',
+      'What happens to violations, as it happens: opened, updated, acknowledged, remediated, resolved, waived, reopened, escalated. With `after` (the id of the last event seen) it first replays every event since, then goes live: nothing missed, nothing twice.',
     subscribe: ({ args, context }) => {
       const ctx = context as GraphQLContext;
       return ctx.streams.compliance.subscribe(
