@@ -35,7 +35,7 @@ export interface ScanScope {
 
 const OVERAGE_KINDS: ReadonlySet<ViolationKind> = new Set(Object.values(OVERAGE_KIND));
 
-export const SCANNER_ACTOR: Actor = { type: 'SYSTEM', id: null, label: 'compliance scan' };
+const SCANNER_ACTOR: Actor = { type: 'SYSTEM', id: null, label: 'compliance scan' };
 
 /**
  * Responsible for compliance monitoring: evaluates every active license against its limits and terms, and opens the

@@ -4,7 +4,7 @@ import type { Observed, UsageObserver } from '../usage/usage-signals';
 import { OVERAGE_KIND } from './enforcement';
 import type { ViolationLog } from './violation-log';
 
-export const COMPLIANCE_ACTOR: Actor = { type: 'SYSTEM', id: null, label: 'compliance' };
+const COMPLIANCE_ACTOR: Actor = { type: 'SYSTEM', id: null, label: 'compliance' };
 
 /**
  * Responsible for violations that end by themselves: told each new value of a metric inside the transaction that

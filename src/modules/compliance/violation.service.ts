@@ -182,7 +182,7 @@ export class ViolationService {
   }
 }
 
-export function eventOf(row: { id: string; type: ComplianceEventType; occurred_at: unknown; violation: unknown }): ComplianceEventNode {
+function eventOf(row: { id: string; type: ComplianceEventType; occurred_at: unknown; violation: unknown }): ComplianceEventNode {
   const violation = (typeof row.violation === 'string' ? JSON.parse(row.violation) : row.violation) as ViolationNode;
   return reviveComplianceEvent({
     id: row.id,

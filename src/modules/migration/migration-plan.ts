@@ -66,7 +66,7 @@ export function limitOf(terms: LicenseTerms, metric: UsageMetric): number | null
 }
 
 /** The price of one term: the price per period, plus the price per seat for each named user or session allowed. */
-export function pricePerPeriod(price: PlanPrice, terms: LicenseTerms): number | null {
+function pricePerPeriod(price: PlanPrice, terms: LicenseTerms): number | null {
   if (price.pricePerPeriodCents === null && price.pricePerSeatCents === null) return null;
   const seats =
     terms.type === LicenseType.USER ? terms.limits.namedUsers : terms.type === LicenseType.CONCURRENT ? terms.limits.concurrentSessions : 0;
@@ -74,7 +74,7 @@ export function pricePerPeriod(price: PlanPrice, terms: LicenseTerms): number | 
 }
 
 /** `amount × numerator / denominator`, rounded half away from zero, exactly (in integers). */
-export function prorate(amount: number, numerator: number, denominator: number): number {
+function prorate(amount: number, numerator: number, denominator: number): number {
   const product = BigInt(Math.abs(amount)) * BigInt(numerator);
   const d = BigInt(denominator);
   const rounded = (product * 2n + d) / (2n * d);
