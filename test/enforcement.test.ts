@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import {
   AssignSeatDocument,
+  AuditLogDocument,
   CheckoutSeatDocument,
   CheckQuotaDocument,
   type IssueLicenseInput,
@@ -193,5 +194,11 @@ describeEachDatabase('enforcement at the limit', (server) => {
     const [resolved] = (await t.ok(ViolationsDocument, { filter: { licenseId: l.licenseId } })).violations.nodes;
     expect(resolved).toMatchObject({ status: 'RESOLVED', resolvedBy: 'SYSTEM' });
     expect(resolved!.resolution).toContain('900 of 1000');
+    // The resolution is attributed to the request whose report cleared it.
+    const events = (await t.ok(AuditLogDocument, { filter: { organizationId: l.organizationId }, first: 200 })).auditLog.nodes;
+    const resolution = events.find((e) => e.action === 'violation.resolve')!;
+    const report = events.filter((e) => e.action === 'usage.record').at(-1)!;
+    expect(resolution.requestId).toBe(report.requestId);
+    expect(resolution.actor).toMatchObject({ type: 'SYSTEM', label: 'compliance' });
   });
 });

@@ -21,6 +21,14 @@ export class ComplianceWatch implements UsageObserver {
       observed.limit === null
         ? `${observed.metric} has no limit any more.`
         : `${observed.metric} is back within its limit: ${observed.value} of ${observed.limit}.`;
-    await this.log.resolveCleared(sql, observed.licenseId, OVERAGE_KIND[observed.metric], why, COMPLIANCE_ACTOR, null, now);
+    await this.log.resolveCleared(
+      sql,
+      observed.licenseId,
+      OVERAGE_KIND[observed.metric],
+      why,
+      COMPLIANCE_ACTOR,
+      observed.requestId ?? null,
+      now,
+    );
   }
 }

@@ -26,7 +26,7 @@ export type RaisableLimit = 'namedUsers' | 'concurrentSessions' | 'storageBytes'
 export interface SessionTerminator {
   endAllOf(em: EntityManager, licenseId: string, reason: LeaseReleaseReason, now: Date): Promise<number>;
   /** Counts the license's live sessions again for usage and alerts, once the leases ended are committed. */
-  recount(licenseId: string): Promise<void>;
+  recount(licenseId: string, requestId: string): Promise<void>;
 }
 
 /** What the audit log keeps of a license: its terms, never its key. */
@@ -251,7 +251,7 @@ export class LicenseService {
       leasesEnded = await this.sessions.endAllOf(em, license.id, LeaseReleaseReason.LICENSE_INACTIVE, now);
       return { leasesEnded };
     });
-    if (leasesEnded > 0) await this.sessions.recount(license.id);
+    if (leasesEnded > 0) await this.sessions.recount(license.id, op.requestId);
     return license;
   }
 

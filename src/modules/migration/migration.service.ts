@@ -377,7 +377,7 @@ export class MigrationService {
     }
     // Utilization and compliance against the new limits, at once: threshold alerts, overages cleared, subscribers told.
     for (const change of plan.limits) {
-      await this.usage.observe(sql, this.observed(license, to, change.metric, change.usedAfter, change.after, now), now);
+      await this.usage.observe(sql, { ...this.observed(license, to, change.metric, change.usedAfter, change.after, now), requestId }, now);
     }
     await this.alerts.raise(
       sql,

@@ -112,6 +112,7 @@ export class LeaseLedger {
     license: Pick<KeyedLicense, 'id' | 'organizationId' | 'planId' | 'concurrentSessions'>,
     sessions: number,
     now: Date,
+    requestId: string | null,
   ): Promise<void> {
     await this.usage.observe(
       sql,
@@ -122,6 +123,7 @@ export class LeaseLedger {
         metric: UsageMetric.CONCURRENT_SESSIONS,
         value: sessions,
         limit: license.concurrentSessions,
+        requestId,
       },
       now,
     );
@@ -255,7 +257,7 @@ export class LeaseLedger {
           },
           now,
         );
-        if (ended.length > 0) await this.observeSessions(sql, license, seatsInUse, now);
+        if (ended.length > 0) await this.observeSessions(sql, license, seatsInUse, now, call.requestId);
         return {
           outcome: CheckoutOutcome.GRANTED,
           lease,
@@ -307,7 +309,7 @@ export class LeaseLedger {
         },
         now,
       );
-      await this.observeSessions(sql, license, seatsInUse + 1, now);
+      await this.observeSessions(sql, license, seatsInUse + 1, now, call.requestId);
       if (breach) await this.breaches.record(sql, overageBreach(license, enforcement), actor, call.requestId, now);
       return {
         outcome: CheckoutOutcome.GRANTED,
@@ -356,14 +358,14 @@ export class LeaseLedger {
     if (before.expiresAt <= now) {
       await lockRow(this.db, sql, 'license', license.id);
       const [expired] = await this.expireDead(sql, license.id, now, call, actor);
-      await this.observeSessions(sql, license, await this.countLive(sql, license.id, now), now);
+      await this.observeSessions(sql, license, await this.countLive(sql, license.id, now), now, call.requestId);
       return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: expired ?? before };
     }
     if (license.status !== LicenseStatus.ACTIVE) {
       // A suspended or revoked license ends its sessions at their next heartbeat.
       await lockRow(this.db, sql, 'license', license.id);
       const ended = await this.release(sql, before, LeaseReleaseReason.LICENSE_INACTIVE, actor, call, now);
-      await this.observeSessions(sql, license, await this.countLive(sql, license.id, now), now);
+      await this.observeSessions(sql, license, await this.countLive(sql, license.id, now), now, call.requestId);
       return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: ended };
     }
     const expiresAt = new Date(now.getTime() + license.leaseTtlSeconds * 1000);
@@ -399,7 +401,7 @@ export class LeaseLedger {
       const before = leaseNodeOf(await this.leaseOf(sql, license, leaseId));
       if (before.releasedAt) return { outcome: CheckinOutcome.ALREADY_RELEASED, lease: before };
       const lease = await this.release(sql, before, LeaseReleaseReason.CHECKED_IN, this.actorOf(license, before.fingerprint), call, now);
-      await this.observeSessions(sql, license, await this.countLive(sql, license.id, now), now);
+      await this.observeSessions(sql, license, await this.countLive(sql, license.id, now), now, call.requestId);
       return { outcome: CheckinOutcome.RELEASED, lease };
     });
   }
@@ -458,7 +460,7 @@ export class LeaseLedger {
       await first(sql, rows.map(leaseNodeOf));
       const ended: LeaseNode[] = [];
       for (const row of rows) ended.push(await this.release(sql, leaseNodeOf(row), LeaseReleaseReason.ENDED_BY_ADMIN, actor, call, now));
-      await this.recountIn(sql, licenseId, now);
+      await this.recountIn(sql, licenseId, now, call.requestId);
       return ended;
     });
   }
@@ -516,11 +518,11 @@ export class LeaseLedger {
   }
 
   /** Counts a license's live sessions again and tells the usage observer: after leases ended elsewhere. */
-  recount(licenseId: string, now = new Date()): Promise<void> {
-    return this.db.write((sql) => this.recountIn(sql, licenseId, now));
+  recount(licenseId: string, requestId: string | null = null, now = new Date()): Promise<void> {
+    return this.db.write((sql) => this.recountIn(sql, licenseId, now, requestId));
   }
 
-  private async recountIn(sql: SqlRunner, licenseId: string, now: Date): Promise<void> {
+  private async recountIn(sql: SqlRunner, licenseId: string, now: Date, requestId: string | null): Promise<void> {
     const license = await sql.get<{ organization_id: string; plan_id: string; concurrent_sessions: number | null }>(
       `select organization_id, plan_id, concurrent_sessions from license where id = ? ${this.db.forUpdate}`,
       [licenseId],
@@ -528,7 +530,7 @@ export class LeaseLedger {
     if (!license) return;
     const limit = license.concurrent_sessions === null ? null : Number(license.concurrent_sessions);
     const observed = { id: licenseId, organizationId: license.organization_id, planId: license.plan_id, concurrentSessions: limit };
-    await this.observeSessions(sql, observed, await this.countLive(sql, licenseId, now), now);
+    await this.observeSessions(sql, observed, await this.countLive(sql, licenseId, now), now, requestId);
   }
 
   /** Ends every lease whose heartbeats stopped, in every license; the reaper job calls this. */
@@ -543,7 +545,7 @@ export class LeaseLedger {
         );
       }
       const expired = await this.expireDead(sql, null, now, { requestId, now }, null);
-      for (const licenseId of new Set(expired.map((lease) => lease.licenseId))) await this.recountIn(sql, licenseId, now);
+      for (const licenseId of new Set(expired.map((lease) => lease.licenseId))) await this.recountIn(sql, licenseId, now, requestId);
       return expired.length;
     });
   }

@@ -58,7 +58,7 @@ export class SeatLedger {
   /** Tells the usage observer how many named users a license has now. */
   private async observeUsers(
     sql: SqlRunner,
-    license: { licenseId: string; organizationId: string; planId: string; limit: number | null },
+    license: { licenseId: string; organizationId: string; planId: string; limit: number | null; requestId: string },
     now: Date,
   ): Promise<void> {
     const value = await this.countLive(sql, license.licenseId);
@@ -135,7 +135,11 @@ export class SeatLedger {
         { organizationId: seat.organizationId, action: 'seat.assign', objectType: 'Seat', objectId: seat.id, after: seatSnapshot(seat) },
         now,
       );
-      await this.observeUsers(sql, { licenseId, organizationId: seat.organizationId, planId: license.plan_id, limit: seatLimit }, now);
+      await this.observeUsers(
+        sql,
+        { licenseId, organizationId: seat.organizationId, planId: license.plan_id, limit: seatLimit, requestId: call.requestId },
+        now,
+      );
       if (breach) {
         await this.breaches.record(
           sql,
@@ -169,7 +173,11 @@ export class SeatLedger {
     await sql.run('update seat set released_at = ? where id = ? and released_at is null', [now, seatId]);
     const seat = Object.assign(seatNodeOf(row), { releasedAt: now });
     const limit = row.named_users === null ? null : Number(row.named_users);
-    await this.observeUsers(sql, { licenseId: seat.licenseId, organizationId: seat.organizationId, planId: row.plan_id, limit }, now);
+    await this.observeUsers(
+      sql,
+      { licenseId: seat.licenseId, organizationId: seat.organizationId, planId: row.plan_id, limit, requestId: call.requestId },
+      now,
+    );
     await this.audit.recordSql(
       sql,
       call.principal.requireActor(),

@@ -98,7 +98,7 @@ export class UsageMeter {
       const usage = metricUsage(metric, value, limit, period ?? undefined);
       await this.observer.observe(
         sql,
-        { licenseId: license.id, organizationId: license.organizationId, planId: license.planId, metric, value, limit, period },
+        { licenseId: license.id, organizationId: license.organizationId, planId: license.planId, metric, value, limit, period, requestId },
         now,
       );
       const actor = this.actorOf(license);

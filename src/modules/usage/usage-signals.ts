@@ -12,6 +12,8 @@ export interface Observed {
   limit: number | null;
   /** The counting period of a counter (API_CALLS). */
   period?: { start: Date; end: Date } | null;
+  /** The request that changed it, which what follows the change is attributed to (null for a job's own passes). */
+  requestId?: string | null;
 }
 
 /** Told of every change of a metric, inside the transaction that made it. */
