@@ -1,5 +1,12 @@
 import { expect, it } from 'vitest';
-import { IssueLicenseDocument, LicensesDocument } from './generated/graphql';
+import {
+  ComplianceReportDocument,
+  IssueLicenseDocument,
+  LicensesDocument,
+  LicensesWithMigrationsDocument,
+  MigrateLicenseDocument,
+  RecordUsageDocument,
+} from './generated/graphql';
 import { licensed } from './support/factories';
 import { describeEachDatabase, type TestServer } from './support/server';
 
@@ -40,5 +47,59 @@ describeEachDatabase('the cost of lists', (server) => {
     expect(large.length).toBe(small.length);
     // One statement for the page, and one per relation: nothing grows with the number of rows.
     expect(large.length).toBeLessThanOrEqual(8);
+  });
+
+  it('lists licenses with their migrations for as many queries for 40 as for 4', async () => {
+    const t = server();
+    const seed = await licensed(t, 'USER', { limits: { namedUsers: 5 } });
+    for (let i = 0; i < 39; i++) {
+      const { issueLicense } = await t.ok(IssueLicenseDocument, { input: { organizationId: seed.organizationId, planId: seed.planId } });
+      if (i % 3 === 0) {
+        await t.ok(MigrateLicenseDocument, {
+          licenseId: issueLicense.license.id,
+          target: { limits: { namedUsers: 6 + i } },
+          onConflict: { strategy: 'REJECT' },
+        });
+      }
+    }
+    const filter = { organizationId: seed.organizationId };
+    const count = async (first: number) => {
+      let migrated = 0;
+      const statements = await statementsOf(t, async () => {
+        const nodes = (await t.ok(LicensesWithMigrationsDocument, { filter, first })).licenses.nodes;
+        migrated = nodes.filter((n) => n.migrations.length === 1 && n.migrations[0]!.status === 'APPLIED').length;
+      });
+      return { migrated, statements: statements.length };
+    };
+    const small = await count(4);
+    const large = await count(40);
+    expect([small.migrated, large.migrated]).toEqual([1, 13]);
+    expect(large.statements).toBe(small.statements);
+  });
+
+  it('reports the compliance of an organization of 24 licenses for as many queries as of 3, now and as of a moment', async () => {
+    const t = server();
+    const seed = await licensed(t, 'SUBSCRIPTION', { limits: { storageBytes: 1000 } });
+    const grow = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const { issueLicense } = await t.ok(IssueLicenseDocument, { input: { organizationId: seed.organizationId, planId: seed.planId } });
+        await t.ok(RecordUsageDocument, { key: issueLicense.key, metric: 'STORAGE_BYTES', value: 900 + 100 * (i % 3) }, null);
+      }
+    };
+    const cost = async () => {
+      const asOf = new Date().toISOString();
+      let licenses = 0;
+      const now = await statementsOf(t, async () => {
+        licenses = (await t.ok(ComplianceReportDocument, { organizationId: seed.organizationId })).complianceReport.licenses.length;
+      });
+      const past = await statementsOf(t, () => t.ok(ComplianceReportDocument, { organizationId: seed.organizationId, asOf }));
+      return { licenses, now: now.length, past: past.length };
+    };
+    await grow(2);
+    const small = await cost();
+    await grow(21);
+    const large = await cost();
+    expect([small.licenses, large.licenses]).toEqual([3, 24]);
+    expect([large.now, large.past]).toEqual([small.now, small.past]);
   });
 });

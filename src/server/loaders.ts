@@ -5,6 +5,8 @@ import { FeatureNode, PlanNode, ProductNode } from '../modules/catalog/catalog.t
 import type { LicenseService } from '../modules/license/license.service';
 import type { OrganizationService } from '../modules/organization/organization.service';
 import { OrganizationNode } from '../modules/organization/organization.types';
+import type { MigrationService } from '../modules/migration/migration.service';
+import type { LicenseMigrationNode } from '../modules/migration/migration.types';
 import type { SeatService } from '../modules/seat/seat.service';
 
 /** The services whose batch reads the loaders call. */
@@ -13,6 +15,7 @@ export interface LoaderSources {
   catalog: CatalogService;
   licenses: LicenseService;
   seats: SeatService;
+  migrations: MigrationService;
 }
 
 function byId<T extends { id: string }>(ids: readonly string[], rows: T[]): (T | null)[] {
@@ -47,6 +50,11 @@ export function createLoaders(em: EntityManager, sources: LoaderSources) {
     featuresOfLicense: new DataLoader<string, FeatureNode[]>(async (ids) => {
       const features = await sources.licenses.featuresOf(em, ids);
       return ids.map((id) => (features.get(id) ?? []).map(FeatureNode.from));
+    }),
+    // The license in hand was read with the caller's rights: its migrations are the caller's to see.
+    migrationsOfLicense: new DataLoader<string, LicenseMigrationNode[]>(async (ids) => {
+      const migrations = await sources.migrations.ofLicenses(ids);
+      return ids.map((id) => migrations.get(id) ?? []);
     }),
     seatsInUse: new DataLoader<string, number>(async (ids) => {
       const counts = await sources.seats.seatsInUse(em, ids);

@@ -2,7 +2,7 @@ import { Permission } from '../../auth/roles';
 import type { Operation } from '../../common/operation';
 import { fromJson, type SqlGateway, type SqlRunner, toDateOrNull } from '../../db/sql';
 import { AppError } from '../../errors';
-import type { LicenseStatus, LicenseType, UsagePeriod } from '../license/license.enums';
+import { type LicenseStatus, type LicenseType, UsagePeriod } from '../license/license.enums';
 import { periodOf } from '../usage/usage-meter';
 import { UsageMetric } from '../usage/usage.types';
 import { OPEN_STATUSES, SEVERITY_RANK, ViolationKind, ViolationSeverity } from './compliance.enums';
@@ -19,6 +19,9 @@ interface LicenseRow extends TermRow {
 
 /** A license's status and terms at one moment. */
 type TermsAt = Terms & { status: LicenseStatus };
+
+/** The licenses of an organization, as a subquery: the tables below are indexed by license. */
+const OF_ORGANIZATION = 'select id from license where organization_id = ?';
 
 /** Tolerance for an `asOf` a little ahead of the server's clock. */
 const FUTURE_SLACK_MS = 60_000;
@@ -47,32 +50,37 @@ export class ComplianceReportService {
         `select id, type, status, ${TERM_COLUMNS} from license where organization_id = ? and created_at <= ? order by id`,
         [organizationId, at],
       );
+      // Each kind of fact read once for the whole organization, not once a license.
+      const termsAt = historical ? await this.termsAt(sql, organizationId, at) : new Map<string, TermsAt>();
+      const terms = new Map(rows.map((row) => [row.id, termsAt.get(row.id) ?? { ...termsOf(row), status: row.status }]));
+      const usage = await this.usageAt(sql, organizationId, terms, at, historical);
+      const violations = await this.openViolationsAt(sql, organizationId, at);
       const licenses: LicenseCompliance[] = [];
       for (const row of rows) {
-        const terms = (historical ? await this.termsAt(sql, row.id, at) : null) ?? { ...termsOf(row), status: row.status };
-        const usage = await this.usageAt(sql, row.id, terms.apiCallPeriod, at, historical);
+        const license = terms.get(row.id)!;
+        const used = usage.get(row.id)!;
         const utilization: LimitUtilization[] = [];
         for (const metric of Object.values(UsageMetric)) {
-          const { limit } = limitTerms(terms, metric);
+          const { limit } = limitTerms(license, metric);
           if (limit === null) continue;
-          const value = usage[metric];
+          const value = used[metric];
           utilization.push(
             Object.assign(new LimitUtilization(), {
               metric,
               value,
               limit,
               utilization: limit > 0 ? value / limit : null,
-              ceiling: ceilingOf(limitTerms(terms, metric)),
+              ceiling: ceilingOf(limitTerms(license, metric)),
               overLimit: value > limit,
             }),
           );
         }
-        const openViolations = await this.openViolationsAt(sql, row.id, at);
+        const openViolations = violations.get(row.id) ?? [];
         licenses.push(
           Object.assign(new LicenseCompliance(), {
             licenseId: row.id,
             type: row.type,
-            status: terms.status,
+            status: license.status,
             utilization,
             openViolations,
             compliant: openViolations.length === 0 && !utilization.some((u) => u.overLimit),
@@ -100,14 +108,15 @@ export class ComplianceReportService {
   }
 
   /**
-   * A license's terms as its audited changes before `at` left them: the status from the last that names one, the
-   * limits and overage from the last that records them (every change but an expiry records the whole license).
+   * The terms of an organization's licenses as their audited changes before `at` left them: the status from the last
+   * that names one, the limits and overage from the last that records them (every change but an expiry records the
+   * whole license).
    */
-  private async termsAt(sql: SqlRunner, licenseId: string, at: Date): Promise<TermsAt | null> {
-    const rows = await sql.all<{ after: unknown }>(
-      `select after from audit_event where object_type = 'License' and object_id = ? and action like 'license.%' and occurred_at <= ?
-        and after is not null order by id desc`,
-      [licenseId, at],
+  private async termsAt(sql: SqlRunner, organizationId: string, at: Date): Promise<Map<string, TermsAt>> {
+    const rows = await sql.all<{ object_id: string; after: unknown }>(
+      `select object_id, after from audit_event where organization_id = ? and object_type = 'License' and action like 'license.%'
+        and occurred_at <= ? and after is not null order by id desc`,
+      [organizationId, at],
     );
     type Snapshot = {
       status?: LicenseStatus;
@@ -116,84 +125,117 @@ export class ComplianceReportService {
       };
       overage?: Terms['overage'];
     };
-    const snapshots = rows.map((row) => fromJson<Snapshot>(row.after));
-    const status = snapshots.find((s) => s.status)?.status;
-    const full = snapshots.find((s) => s.limits && s.overage);
-    if (!status || !full?.limits || !full.overage) return null;
-    return {
-      status,
-      limits: {
-        [UsageMetric.ACTIVE_USERS]: full.limits.namedUsers,
-        [UsageMetric.CONCURRENT_SESSIONS]: full.limits.concurrentSessions,
-        [UsageMetric.STORAGE_BYTES]: full.limits.storageBytes,
-        [UsageMetric.API_CALLS]: full.limits.apiCallsPerPeriod,
-      },
-      apiCallPeriod: full.limits.apiCallPeriod,
-      overage: full.overage,
-    };
+    const latest = new Map<string, { status?: LicenseStatus; full?: Snapshot }>();
+    for (const row of rows) {
+      const snapshot = fromJson<Snapshot>(row.after);
+      const found = latest.get(row.object_id) ?? {};
+      found.status ??= snapshot.status;
+      if (!found.full && snapshot.limits && snapshot.overage) found.full = snapshot;
+      latest.set(row.object_id, found);
+    }
+    const terms = new Map<string, TermsAt>();
+    for (const [licenseId, { status, full }] of latest) {
+      if (!status || !full?.limits || !full.overage) continue;
+      terms.set(licenseId, {
+        status,
+        limits: {
+          [UsageMetric.ACTIVE_USERS]: full.limits.namedUsers,
+          [UsageMetric.CONCURRENT_SESSIONS]: full.limits.concurrentSessions,
+          [UsageMetric.STORAGE_BYTES]: full.limits.storageBytes,
+          [UsageMetric.API_CALLS]: full.limits.apiCallsPerPeriod,
+        },
+        apiCallPeriod: full.limits.apiCallPeriod,
+        overage: full.overage,
+      });
+    }
+    return terms;
   }
 
+  /** What each license of an organization used at `at`. */
   private async usageAt(
     sql: SqlRunner,
-    licenseId: string,
-    apiCallPeriod: UsagePeriod,
+    organizationId: string,
+    terms: ReadonlyMap<string, TermsAt>,
     at: Date,
     historical: boolean,
-  ): Promise<Record<UsageMetric, number>> {
-    const seats = await sql.get<{ n: number | string }>(
-      'select count(*) as n from seat where license_id = ? and assigned_at <= ? and (released_at is null or released_at > ?)',
-      [licenseId, at, at],
-    );
-    const sessions = await sql.get<{ n: number | string }>(
-      `select count(*) as n from lease where license_id = ? and checked_out_at <= ? and (released_at is null or released_at > ?)
-         and expires_at > ?`,
-      [licenseId, at, at, at],
-    );
-    const period = periodOf(apiCallPeriod, at);
-    let storage: number;
-    let apiCalls: number;
+  ): Promise<Map<string, Record<UsageMetric, number>>> {
+    const counts = async (table: 'seat' | 'lease', from: string, alive: string, extra: Date[]) =>
+      new Map(
+        (
+          await sql.all<{ license_id: string; n: number | string }>(
+            `select license_id, count(*) as n from ${table} where license_id in (${OF_ORGANIZATION}) and ${from} <= ? and (released_at is null or released_at > ?)
+               ${alive} group by license_id`,
+            [organizationId, at, at, ...extra],
+          )
+        ).map((r) => [r.license_id, Number(r.n)]),
+      );
+    const seats = await counts('seat', 'assigned_at', '', []);
+    const sessions = await counts('lease', 'checked_out_at', 'and expires_at > ?', [at]);
+    const day = periodOf(UsagePeriod.DAY, at).start;
+    const month = periodOf(UsagePeriod.MONTH, at).start;
+    const storage = new Map<string, number>();
+    const apiCalls = new Map<string, { day: number; month: number }>();
     if (!historical) {
-      const meters = await sql.all<{ metric: UsageMetric; value: number | string; period_start: unknown }>(
-        'select metric, value, period_start from usage_meter where license_id = ?',
-        [licenseId],
+      const meters = await sql.all<{ license_id: string; metric: UsageMetric; value: number | string; period_start: unknown }>(
+        `select license_id, metric, value, period_start from usage_meter where license_id in (${OF_ORGANIZATION})`,
+        [organizationId],
       );
-      const meter = (metric: UsageMetric) => meters.find((m) => m.metric === metric);
-      storage = numberOrNull(meter(UsageMetric.STORAGE_BYTES)?.value) ?? 0;
-      const api = meter(UsageMetric.API_CALLS);
-      apiCalls = api && toDateOrNull(api.period_start)?.getTime() === period.start.getTime() ? Number(api.value) : 0;
+      for (const m of meters) {
+        if (m.metric === UsageMetric.STORAGE_BYTES) storage.set(m.license_id, Number(m.value));
+        if (m.metric !== UsageMetric.API_CALLS) continue;
+        // A counter of a past period reads 0.
+        const started = toDateOrNull(m.period_start)?.getTime();
+        apiCalls.set(m.license_id, {
+          day: started === day.getTime() ? Number(m.value) : 0,
+          month: started === month.getTime() ? Number(m.value) : 0,
+        });
+      }
     } else {
-      const last = await sql.get<{ value_last: number | string }>(
-        `select value_last from usage_sample where license_id = ? and metric = 'STORAGE_BYTES' and bucket_start <= ?
-          order by case resolution when 'HOUR' then 0 else 1 end, bucket_start desc limit 1`,
-        [licenseId, at],
+      // Storage: the last value reported by then (to the hour; daily buckets past the hourly ones' retention).
+      const last = await sql.all<{ id: string; value: number | string | null }>(
+        `select l.id, (select s.value_last from usage_sample s where s.license_id = l.id and s.metric = 'STORAGE_BYTES' and s.bucket_start <= ?
+           order by case s.resolution when 'HOUR' then 0 else 1 end, s.bucket_start desc limit 1) as value
+           from license l where l.organization_id = ?`,
+        [at, organizationId],
       );
-      storage = numberOrNull(last?.value_last) ?? 0;
-      const calls = await sql.get<{ n: number | string | null }>(
-        `select sum(value_sum) as n from usage_sample where license_id = ? and metric = 'API_CALLS' and resolution = 'HOUR'
-           and bucket_start >= ? and bucket_start <= ?`,
-        [licenseId, period.start, at],
+      for (const r of last) if (r.value !== null) storage.set(r.id, Number(r.value));
+      // API calls: the hourly buckets of the day and of the month up to then (the month starts no later than the day).
+      const calls = await sql.all<{ license_id: string; day: number | string | null; month: number | string | null }>(
+        `select license_id, sum(case when bucket_start >= ? then value_sum else 0 end) as day, sum(value_sum) as month
+           from usage_sample where license_id in (${OF_ORGANIZATION}) and metric = 'API_CALLS' and resolution = 'HOUR' and bucket_start >= ? and bucket_start <= ?
+          group by license_id`,
+        [day, organizationId, month, at],
       );
-      apiCalls = numberOrNull(calls?.n) ?? 0;
+      for (const r of calls) apiCalls.set(r.license_id, { day: numberOrNull(r.day) ?? 0, month: numberOrNull(r.month) ?? 0 });
     }
-    return {
-      [UsageMetric.ACTIVE_USERS]: Number(seats?.n ?? 0),
-      [UsageMetric.CONCURRENT_SESSIONS]: Number(sessions?.n ?? 0),
-      [UsageMetric.STORAGE_BYTES]: storage,
-      [UsageMetric.API_CALLS]: apiCalls,
-    };
+    const usage = new Map<string, Record<UsageMetric, number>>();
+    for (const [licenseId, license] of terms) {
+      const calls = apiCalls.get(licenseId);
+      usage.set(licenseId, {
+        [UsageMetric.ACTIVE_USERS]: seats.get(licenseId) ?? 0,
+        [UsageMetric.CONCURRENT_SESSIONS]: sessions.get(licenseId) ?? 0,
+        [UsageMetric.STORAGE_BYTES]: storage.get(licenseId) ?? 0,
+        [UsageMetric.API_CALLS]: (license.apiCallPeriod === UsagePeriod.DAY ? calls?.day : calls?.month) ?? 0,
+      });
+    }
+    return usage;
   }
 
-  /** The violations of a license open or acknowledged at `at`, as the compliance log had them then. */
-  private async openViolationsAt(sql: SqlRunner, licenseId: string, at: Date): Promise<ViolationNode[]> {
-    const rows = await sql.all<{ violation: unknown }>(
-      `select e.violation from compliance_event e
-        where e.license_id = ? and e.occurred_at <= ?
+  /** The violations of an organization's licenses open or acknowledged at `at`, as the compliance log had them then. */
+  private async openViolationsAt(sql: SqlRunner, organizationId: string, at: Date): Promise<Map<string, ViolationNode[]>> {
+    const rows = await sql.all<{ license_id: string; violation: unknown }>(
+      `select e.license_id, e.violation from compliance_event e
+        where e.organization_id = ? and e.occurred_at <= ?
           and e.id = (select max(l.id) from compliance_event l where l.violation_id = e.violation_id and l.occurred_at <= ?)
         order by e.violation_id`,
-      [licenseId, at, at],
+      [organizationId, at, at],
     );
-    return rows
-      .map((row) => reviveViolation(fromJson<ViolationNode>(row.violation)))
-      .filter((v) => (OPEN_STATUSES as readonly string[]).includes(v.status));
+    const open = new Map<string, ViolationNode[]>();
+    for (const row of rows) {
+      const violation = reviveViolation(fromJson<ViolationNode>(row.violation));
+      if (!(OPEN_STATUSES as readonly string[]).includes(violation.status)) continue;
+      open.set(row.license_id, [...(open.get(row.license_id) ?? []), violation]);
+    }
+    return open;
   }
 }

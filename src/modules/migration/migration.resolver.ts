@@ -3,8 +3,8 @@ import type { GraphQLContext } from '../../server/context';
 import type { LicenseService } from '../license/license.service';
 import { IssuedLicense, LicenseNode } from '../license/license.types';
 import type { FeatureTransfer } from './feature-transfer';
-import { ConflictStrategy, MigrationEffective, MigrationStatus } from './migration.enums';
-import type { MigrationService } from './migration.service';
+import { ConflictStrategy, MigrationEffective } from './migration.enums';
+import { MigrationService } from './migration.service';
 import { ConflictInput, LicenseMigrationNode, MigrateLicenseResult, MigrationPreview, MigrationTargetInput } from './migration.types';
 
 @Resolver(() => LicenseNode)
@@ -84,11 +84,11 @@ export class MigrationResolver {
     description: 'Every migration of the license, oldest first: applied, waiting, cancelled.',
   })
   migrations(@Root() license: LicenseNode, @Ctx() ctx: GraphQLContext): Promise<LicenseMigrationNode[]> {
-    return this.migrationService.list(ctx, license.id);
+    return ctx.loaders.migrationsOfLicense.load(license.id);
   }
 
   @FieldResolver(() => LicenseMigrationNode, { nullable: true, description: 'The migration waiting for the renewal of the term, if any.' })
   async scheduledMigration(@Root() license: LicenseNode, @Ctx() ctx: GraphQLContext): Promise<LicenseMigrationNode | null> {
-    return (await this.migrationService.list(ctx, license.id)).find((m) => m.status === MigrationStatus.SCHEDULED) ?? null;
+    return MigrationService.waiting(await ctx.loaders.migrationsOfLicense.load(license.id));
   }
 }

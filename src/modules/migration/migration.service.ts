@@ -392,16 +392,26 @@ export class MigrationService {
     );
   }
 
-  /** The migrations of a license, oldest first. */
-  list(op: Operation, licenseId: string): Promise<LicenseMigrationNode[]> {
-    op.principal.require(Permission.LICENSE_READ);
-    return this.db.read(async (sql) => {
-      await this.readable(sql, op, licenseId, false);
-      const rows = await sql.all<MigrationRow>(`select ${MIGRATION_COLUMNS} from license_migration where license_id = ? order by id`, [
-        licenseId,
-      ]);
-      return rows.map(migrationNodeOf);
-    });
+  /**
+   * The migrations of licenses the caller has read already (a page of licenses asking for theirs), oldest first: one
+   * statement for all of them.
+   */
+  async ofLicenses(licenseIds: readonly string[]): Promise<Map<string, LicenseMigrationNode[]>> {
+    const byLicense = new Map<string, LicenseMigrationNode[]>(licenseIds.map((id) => [id, []]));
+    if (!licenseIds.length) return byLicense;
+    const rows = await this.db.read((sql) =>
+      sql.all<MigrationRow>(
+        `select ${MIGRATION_COLUMNS} from license_migration where license_id in (${licenseIds.map(() => '?').join(', ')}) order by id`,
+        [...licenseIds],
+      ),
+    );
+    for (const row of rows) byLicense.get(row.license_id)?.push(migrationNodeOf(row));
+    return byLicense;
+  }
+
+  /** The migration waiting for a renewal among a license's migrations (at most one). */
+  static waiting(migrations: readonly LicenseMigrationNode[]): LicenseMigrationNode | null {
+    return migrations.find((m) => m.status === MigrationStatus.SCHEDULED) ?? null;
   }
 
   cancel(op: Operation, id: string): Promise<LicenseMigrationNode> {
