@@ -4,7 +4,7 @@ import { fromJson, type SqlGateway, type SqlRunner, toDateOrNull } from '../../d
 import { AppError } from '../../errors';
 import { type LicenseStatus, type LicenseType, UsagePeriod } from '../license/license.enums';
 import { periodOf } from '../usage/usage-meter';
-import { UsageMetric } from '../usage/usage.types';
+import { type MetricLimits, UsageMetric } from '../usage/usage.types';
 import { OPEN_STATUSES, SEVERITY_RANK, ViolationKind, ViolationSeverity } from './compliance.enums';
 import { ComplianceReport, LicenseCompliance, LimitUtilization, type ViolationNode } from './compliance.types';
 import { ceilingOf } from './enforcement';
@@ -120,9 +120,7 @@ export class ComplianceReportService {
     );
     type Snapshot = {
       status?: LicenseStatus;
-      limits?: Record<'namedUsers' | 'concurrentSessions' | 'storageBytes' | 'apiCallsPerPeriod', number | null> & {
-        apiCallPeriod: UsagePeriod;
-      };
+      limits?: MetricLimits & { apiCallPeriod: UsagePeriod };
       overage?: Terms['overage'];
     };
     const latest = new Map<string, { status?: LicenseStatus; full?: Snapshot }>();
@@ -138,12 +136,7 @@ export class ComplianceReportService {
       if (!status || !full?.limits || !full.overage) continue;
       terms.set(licenseId, {
         status,
-        limits: {
-          [UsageMetric.ACTIVE_USERS]: full.limits.namedUsers,
-          [UsageMetric.CONCURRENT_SESSIONS]: full.limits.concurrentSessions,
-          [UsageMetric.STORAGE_BYTES]: full.limits.storageBytes,
-          [UsageMetric.API_CALLS]: full.limits.apiCallsPerPeriod,
-        },
+        limits: full.limits,
         apiCallPeriod: full.limits.apiCallPeriod,
         overage: full.overage,
       });

@@ -1,5 +1,5 @@
 import type { OveragePolicy, UsagePeriod } from '../license/license.enums';
-import { UsageMetric } from '../usage/usage.types';
+import { limitOfMetric, type MetricLimits, type UsageMetric } from '../usage/usage.types';
 import type { LimitTerms } from './enforcement';
 
 /** The columns of a license that say what it may use, as compliance reads them with plain SQL. */
@@ -18,7 +18,7 @@ export interface TermRow {
 
 /** A license's limits and overage policy. */
 export interface Terms {
-  limits: Record<UsageMetric, number | null>;
+  limits: MetricLimits;
   apiCallPeriod: UsagePeriod;
   overage: { policy: OveragePolicy; percent: number | null };
 }
@@ -28,10 +28,10 @@ export const numberOrNull = (value: number | string | null | undefined) => (valu
 export function termsOf(row: TermRow): Terms {
   return {
     limits: {
-      [UsageMetric.ACTIVE_USERS]: numberOrNull(row.named_users),
-      [UsageMetric.CONCURRENT_SESSIONS]: numberOrNull(row.concurrent_sessions),
-      [UsageMetric.STORAGE_BYTES]: numberOrNull(row.storage_bytes),
-      [UsageMetric.API_CALLS]: numberOrNull(row.api_calls_per_period),
+      namedUsers: numberOrNull(row.named_users),
+      concurrentSessions: numberOrNull(row.concurrent_sessions),
+      storageBytes: numberOrNull(row.storage_bytes),
+      apiCallsPerPeriod: numberOrNull(row.api_calls_per_period),
     },
     apiCallPeriod: row.api_call_period,
     overage: { policy: row.overage_policy, percent: numberOrNull(row.overage_percent) },
@@ -40,5 +40,5 @@ export function termsOf(row: TermRow): Terms {
 
 /** One limit of the terms, with the policy that decides at it. */
 export function limitTerms(terms: Terms, metric: UsageMetric): LimitTerms {
-  return { limit: terms.limits[metric], policy: terms.overage.policy, percent: terms.overage.percent };
+  return { limit: limitOfMetric(terms.limits, metric), policy: terms.overage.policy, percent: terms.overage.percent };
 }

@@ -3,7 +3,7 @@ import { ViolationKind, ViolationStatus } from '../compliance/compliance.enums';
 import { OVERAGE_KIND, overageSeverity } from '../compliance/enforcement';
 import { LicenseType } from '../license/license.enums';
 import type { LicenseTerms, PlanPrice, TermedLicense } from '../license/license-terms-store';
-import { UsageMetric } from '../usage/usage.types';
+import { limitOfMetric, UsageMetric } from '../usage/usage.types';
 import { ConflictStrategy, MigrationEffective, MigrationOutcome, SeatFate } from './migration.enums';
 import {
   LeaseChange,
@@ -52,18 +52,7 @@ export function termsNode(terms: LicenseTerms): MigrationTerms {
 }
 
 /** The limit of each metric under some terms. */
-export function limitOf(terms: LicenseTerms, metric: UsageMetric): number | null {
-  switch (metric) {
-    case UsageMetric.ACTIVE_USERS:
-      return terms.limits.namedUsers;
-    case UsageMetric.CONCURRENT_SESSIONS:
-      return terms.limits.concurrentSessions;
-    case UsageMetric.STORAGE_BYTES:
-      return terms.limits.storageBytes;
-    case UsageMetric.API_CALLS:
-      return terms.limits.apiCallsPerPeriod;
-  }
-}
+export const limitOf = (terms: LicenseTerms, metric: UsageMetric) => limitOfMetric(terms.limits, metric);
 
 /** The price of one term: the price per period, plus the price per seat for each named user or session allowed. */
 function pricePerPeriod(price: PlanPrice, terms: LicenseTerms): number | null {

@@ -11,7 +11,7 @@ import { decide, report as reportTotal } from '../compliance/enforcement';
 import type { BreachRecorder } from '../compliance/violation-log';
 import { RecordUsageResult, UsageOutcome } from './record-usage.types';
 import type { UsageObserver } from './usage-signals';
-import { type MetricUsage, metricUsage, UsageBucket, UsageMetric, UsageResolution } from './usage.types';
+import { limitOfMetric, type MetricUsage, metricUsage, UsageBucket, UsageMetric, UsageResolution } from './usage.types';
 
 /** The start and end of the period a counter runs in: a UTC day or calendar month. */
 export function periodOf(period: UsagePeriod, at: Date): { start: Date; end: Date } {
@@ -66,7 +66,7 @@ export class UsageMeter {
       const license = await this.credentials.authenticate(sql, key, this.db.forUpdate);
       const period = metric === UsageMetric.API_CALLS ? periodOf(license.apiCallPeriod, now) : null;
       const before = await this.current(sql, license, metric, now);
-      const limit = UsageMeter.limitOf(license, metric);
+      const limit = limitOfMetric(license, metric);
       const terms = { limit, policy: license.overagePolicy, percent: license.overagePercent };
       const { enforcement, breach } =
         'total' in change ? reportTotal(metric, terms, before, change.total) : decide(metric, terms, before, change.amount);
@@ -129,7 +129,7 @@ export class UsageMeter {
     if (!Number.isSafeInteger(amount) || amount < 1) throw AppError.badInput('`amount` must be a whole number of at least 1.', 'amount');
     return this.db.read(async (sql) => {
       const license = await this.credentials.authenticate(sql, key);
-      const terms = { limit: UsageMeter.limitOf(license, metric), policy: license.overagePolicy, percent: license.overagePercent };
+      const terms = { limit: limitOfMetric(license, metric), policy: license.overagePolicy, percent: license.overagePercent };
       let current: number;
       if (metric === UsageMetric.ACTIVE_USERS) current = await this.seats.countLive(sql, license.id, now);
       else if (metric === UsageMetric.CONCURRENT_SESSIONS) current = await this.leases.countLive(sql, license.id, now);
@@ -167,22 +167,6 @@ export class UsageMeter {
         return { amount: report.amount ?? 1 };
       default:
         throw AppError.badInput(`${metric} is derived from seats and leases; it is not reported.`, 'metric');
-    }
-  }
-
-  static limitOf(
-    license: Pick<KeyedLicense, 'storageBytes' | 'apiCallsPerPeriod' | 'namedUsers' | 'concurrentSessions'>,
-    metric: UsageMetric,
-  ): number | null {
-    switch (metric) {
-      case UsageMetric.STORAGE_BYTES:
-        return license.storageBytes;
-      case UsageMetric.API_CALLS:
-        return license.apiCallsPerPeriod;
-      case UsageMetric.ACTIVE_USERS:
-        return license.namedUsers;
-      case UsageMetric.CONCURRENT_SESSIONS:
-        return license.concurrentSessions;
     }
   }
 

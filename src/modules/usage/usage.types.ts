@@ -58,6 +58,28 @@ export class LicenseUsageChange {
   usage!: MetricUsage;
 }
 
+/** The limits of a license or plan, by the names they carry there. */
+export interface MetricLimits {
+  namedUsers: number | null;
+  concurrentSessions: number | null;
+  storageBytes: number | null;
+  apiCallsPerPeriod: number | null;
+}
+
+/** The limit that applies to a metric: named users to active users, and so on. */
+export function limitOfMetric(limits: MetricLimits, metric: UsageMetric): number | null {
+  switch (metric) {
+    case UsageMetric.ACTIVE_USERS:
+      return limits.namedUsers;
+    case UsageMetric.CONCURRENT_SESSIONS:
+      return limits.concurrentSessions;
+    case UsageMetric.STORAGE_BYTES:
+      return limits.storageBytes;
+    case UsageMetric.API_CALLS:
+      return limits.apiCallsPerPeriod;
+  }
+}
+
 /** A metric's value against its limit, with its counting period where it has one. */
 export function metricUsage(metric: UsageMetric, value: number, limit: number | null, period?: { start: Date; end: Date }): MetricUsage {
   return Object.assign(new MetricUsage(), {
