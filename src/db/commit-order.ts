@@ -14,13 +14,20 @@ export type CursorLog = 'alert' | 'compliance_event';
  */
 const LOG_ORDER_LOCK = 4_711_001;
 
+/** A new entry's id, and the id of the entry committed just before it (null for the first of its log). */
+export interface OrderedId {
+  id: string;
+  previousId: string | null;
+}
+
 /**
  * Ids for a log that subscribers resume from by cursor: a subscriber that saw an entry must be able to take it as a
- * cursor, so every entry committed after it must have a greater id. SQLite commits one writer at a time, so a
- * time-ordered id does. On PostgreSQL, where transactions commit in any order, a transaction writing to the log
- * takes a lock held until it ends and an id greater than the greatest stored (so clocks of other instances do not
- * matter): ids follow commit order. Log entries are rare next to the changes that may write them, so the lock
- * costs little.
+ * cursor, so every entry committed after it must have a greater id. SQLite commits one writer at a time, and ids
+ * made in one process only grow, so a time-ordered id does. On PostgreSQL, where transactions commit in any order, a
+ * transaction writing to the log takes a lock held until it ends and an id greater than the greatest stored (so
+ * clocks of other instances do not matter): ids follow commit order. Each id comes with the one before it, so that
+ * a reader handed entries by a bus that may lose or reorder them can tell whether it missed one (see LogTail). Log
+ * entries are rare next to the changes that may write them, so the lock and the read cost little.
  */
 export class CommitOrderedIds {
   constructor(private readonly commitOrdered: boolean) {}
@@ -34,11 +41,11 @@ export class CommitOrderedIds {
     if (this.commitOrdered) await sql.get('select pg_advisory_xact_lock(?)', [LOG_ORDER_LOCK]);
   }
 
-  async next(sql: SqlRunner, log: CursorLog, now: Date): Promise<string> {
-    if (!this.commitOrdered) return newId(now.getTime());
+  async next(sql: SqlRunner, log: CursorLog, now: Date): Promise<OrderedId> {
     await this.lock(sql);
     const last = await sql.get<{ id: string }>(`select id from ${log} order by id desc limit 1`);
     const id = newId(now.getTime());
-    return last && id <= last.id ? newId(timeOf(last.id) + 1) : id;
+    if (!last) return { id, previousId: null };
+    return { id: id <= last.id ? newId(timeOf(last.id) + 1) : id, previousId: last.id };
   }
 }

@@ -8,7 +8,6 @@ import { expressMiddleware } from '@as-integrations/express5';
 import type { EntityManager } from '@mikro-orm/knex';
 import cors from 'cors';
 import express from 'express';
-import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import type { GraphQLSchema } from 'graphql';
 import { Principal } from '../auth/principal';
 import type { Config } from '../config';
@@ -24,8 +23,15 @@ import { createLoaders } from './loaders';
 import { playgroundPage } from './playground';
 import { buildAppSchema } from './schema';
 import { createServices, type Services } from './services';
-import { connectRedis } from './redis';
+import { LocalEventBus } from '../common/event-bus';
+import { RedisEventBus } from './redis';
 import { serveWebSocket } from './websocket';
+
+/**
+ * With several instances, how often each reads the stored logs for entries that no Redis notice told of (an instance
+ * that ended between its commit and its publish): the most a subscriber then waits.
+ */
+const CATCH_UP_POLL_MS = 5_000;
 
 export interface LicenseServer {
   readonly config: Config;
@@ -57,9 +63,11 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
     throw error;
   }
   const db = openSqlGateway(orm, queries, config.database);
-  const redis = config.redisUrl ? connectRedis(config.redisUrl) : null;
+  const redis = config.redisUrl ? new RedisEventBus(config.redisUrl, logger) : null;
   const services = createServices(config, db, {
-    events: redis ? (createRedisEventTarget(redis) as unknown as EventTarget) : new EventTarget(),
+    bus: redis ?? new LocalEventBus(),
+    catchUpPollMs: redis ? CATCH_UP_POLL_MS : 0,
+    logger,
     channelPrefix: config.redisChannelPrefix,
     fork: () => orm.em.fork() as EntityManager,
   });
@@ -225,7 +233,7 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
       await apollo.stop(); // drains HTTP, then closes every WebSocket (the drainServer hook above)
       await db.close();
       await orm.close(true);
-      if (redis) await Promise.all([redis.publishClient.quit(), redis.subscribeClient.quit()]);
+      await redis?.close();
     },
   };
 }

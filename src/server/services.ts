@@ -22,7 +22,10 @@ import { UsageMeter } from '../modules/usage/usage-meter';
 import { reviveUsageChange, UsageSignals } from '../modules/usage/usage-signals';
 import { UsageStream } from '../modules/usage/usage-stream';
 import { UsageService } from '../modules/usage/usage.service';
+import type { EventBus } from '../common/event-bus';
 import { EventChannel } from '../common/event-channel';
+import { LogTail, type LogTailOptions, reviveNotice } from '../common/log-tail';
+import type { Logger } from '../logger';
 import { CommitOrderedIds } from '../db/commit-order';
 import { ComplianceReportService } from '../modules/compliance/compliance-report';
 import { ComplianceScanner } from '../modules/compliance/compliance-scanner';
@@ -37,8 +40,11 @@ import { MigrationService } from '../modules/migration/migration.service';
 
 /** The composition root: every service, built once per process and shared by all requests. */
 export interface ServiceDeps {
-  /** Where raised alerts, usage changes and compliance events travel: an in-process EventTarget, or Redis's between instances. */
-  events: EventTarget;
+  /** What carries raised alerts, usage changes and compliance events to the other instances (nothing with one). */
+  bus: EventBus;
+  /** How often the stored logs are read for entries no notice told of (with several instances); 0 never. */
+  catchUpPollMs: number;
+  logger: Logger;
   /** Put before each channel's name: deployments sharing one Redis keep their events apart. */
   channelPrefix: string;
   /** A fresh EntityManager, for work outside any request (subscriptions replaying). */
@@ -50,9 +56,9 @@ export function createServices(config: Pick<Config, 'secretKey'>, db: SqlGateway
   const audit = new AuditService();
   const credentials = new LicenseCredentials(digester);
   const catalog = new CatalogService(audit);
-  const raised = new EventChannel(deps.events, `${deps.channelPrefix}alert.raised`, reviveAlert);
-  const usageChanges = new EventChannel(deps.events, `${deps.channelPrefix}usage.changed`, reviveUsageChange);
-  const complianceEvents = new EventChannel(deps.events, `${deps.channelPrefix}compliance.event`, reviveComplianceEvent);
+  const raised = new EventChannel(deps.bus, `${deps.channelPrefix}alert.raised`, reviveNotice(reviveAlert));
+  const usageChanges = new EventChannel(deps.bus, `${deps.channelPrefix}usage.changed`, reviveUsageChange);
+  const complianceEvents = new EventChannel(deps.bus, `${deps.channelPrefix}compliance.event`, reviveNotice(reviveComplianceEvent));
   const ids = new CommitOrderedIds(db.dialect === 'postgresql');
   const alertLog = new AlertLog(raised, ids);
   const violationLog = new ViolationLog(complianceEvents, ids, audit);
@@ -65,6 +71,21 @@ export function createServices(config: Pick<Config, 'secretKey'>, db: SqlGateway
   const usageMeter = new UsageMeter(db, credentials, audit, seatLedger, leaseLedger, signals, violationLog);
   const usage = new UsageService(licenses, usageMeter);
   const violations = new ViolationService(db, violationLog);
+  const tailOptions = (log: string): LogTailOptions => ({
+    pollMs: deps.catchUpPollMs,
+    onReadFailure: (error) => deps.logger.warn({ err: error, log }, `cannot read the ${log} log to deliver it live; retrying every second`),
+    onReadRecovery: () => deps.logger.info({ log }, `reading the ${log} log again`),
+  });
+  const liveAlerts = new LogTail(
+    raised,
+    { lastId: () => alerts.lastId(deps.fork()), after: (after, limit) => alerts.since(deps.fork(), after, limit) },
+    tailOptions('alert'),
+  );
+  const liveComplianceEvents = new LogTail(
+    complianceEvents,
+    { lastId: () => violations.lastEventId(), after: (after, limit) => violations.eventsSince(after, limit) },
+    tailOptions('compliance event'),
+  );
   const termsStore = new LicenseTermsStore(db.forUpdate);
   const complianceScanner = new ComplianceScanner(db, violationLog);
   return {
@@ -83,12 +104,12 @@ export function createServices(config: Pick<Config, 'secretKey'>, db: SqlGateway
     alerts,
     alertRules: new AlertRuleService(db, audit),
     expiryWatch: new ExpiryWatch(db, alertLog, audit),
-    alertStream: new AlertStream(raised, alerts, deps.fork),
+    alertStream: new AlertStream(liveAlerts, alerts, deps.fork),
     violations,
     complianceScanner,
     remediation: new RemediationService(db, violationLog, licenses, seatLedger, leaseLedger, complianceScanner),
     complianceReports: new ComplianceReportService(db),
-    complianceStream: new ComplianceStream(complianceEvents, violations, deps.fork),
+    complianceStream: new ComplianceStream(liveComplianceEvents, violations, deps.fork),
     featureTransfer: new FeatureTransfer(db, termsStore, digester, alertLog, audit),
     migrations: new MigrationService(
       db,

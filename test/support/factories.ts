@@ -9,18 +9,18 @@ import {
   type LicenseType,
   type Role,
 } from '../generated/graphql';
-import type { TestServer } from './server';
+import type { GraphQLApi } from './server';
 
 let sequence = 0;
 /** A name no other test in the run uses. */
 export const unique = (prefix: string) => `${prefix}-${process.pid}-${++sequence}`;
 
-export async function organization(t: TestServer, name = unique('org')) {
+export async function organization(t: GraphQLApi, name = unique('org')) {
   return (await t.ok(CreateOrganizationDocument, { input: { name } })).createOrganization;
 }
 
 /** A product with one core and two premium features. */
-export async function product(t: TestServer) {
+export async function product(t: GraphQLApi) {
   return (
     await t.ok(CreateProductDocument, {
       input: {
@@ -44,7 +44,7 @@ const DEFAULT_LIMITS: Record<LicenseType, CreatePlanInput['limits']> = {
   FEATURE: {},
 };
 
-export async function plan(t: TestServer, productId: string, licenseType: LicenseType, overrides: Partial<CreatePlanInput> = {}) {
+export async function plan(t: GraphQLApi, productId: string, licenseType: LicenseType, overrides: Partial<CreatePlanInput> = {}) {
   return (
     await t.ok(CreatePlanDocument, {
       input: {
@@ -72,7 +72,7 @@ export interface Licensed {
 
 /** The seed chain: an organization, a product, a plan of the type, and a license issued from it. */
 export async function licensed(
-  t: TestServer,
+  t: GraphQLApi,
   type: LicenseType,
   license: Partial<IssueLicenseInput> = {},
   planOverrides: Partial<CreatePlanInput> = {},
@@ -91,7 +91,7 @@ export interface IssuedToken {
 }
 
 /** A token of a role, bound to an organization unless it is a platform admin's; created by `by` (the admin). */
-export async function issueToken(t: TestServer, role: Role, organizationId: string | null, by: string = t.admin): Promise<IssuedToken> {
+export async function issueToken(t: GraphQLApi, role: Role, organizationId: string | null, by: string = t.admin): Promise<IssuedToken> {
   const { createApiToken } = await t.ok(
     CreateApiTokenDocument,
     { input: { name: unique(`token-${role.toLowerCase()}`), role, organizationId } },

@@ -39,6 +39,37 @@ export interface TestServer {
 
 export const TEST_SECRET = 'test-secret-key-of-at-least-thirty-two-characters';
 
+/** What tests need of a server to call it over HTTP: in this process or another. */
+export type GraphQLApi = Pick<TestServer, 'url' | 'admin' | 'request' | 'ok' | 'errorCode'>;
+
+/** Calls the GraphQL endpoint at `url`, as the platform admin `admin` unless told otherwise. */
+export function graphqlClient(url: string, admin: string): GraphQLApi {
+  const request = async <R, V>(document: TypedDocumentNode<R, V>, variables: V, token: string | null = admin) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query: print(document), variables }),
+    });
+    const body = (await response.json()) as { data?: R | null; errors?: GraphQLErrorBody[] };
+    return { status: response.status, ...body };
+  };
+  return {
+    url,
+    admin,
+    request,
+    async ok(document, variables, token) {
+      const result = await request(document, variables, token);
+      if (result.errors?.length || !result.data) throw new Error(`unexpected errors: ${JSON.stringify(result.errors)}`);
+      return result.data;
+    },
+    async errorCode(document, variables, token) {
+      const result = await request(document, variables, token);
+      if (!result.errors?.length) throw new Error(`expected an error, got ${JSON.stringify(result.data)}`);
+      return result.errors[0]?.extensions?.code;
+    },
+  };
+}
+
 /**
  * A server on a fresh database of the kind; or, to restart one, on `restart`'s database (which stays its owner's
  * to drop) with its platform admin's token.
@@ -72,33 +103,13 @@ export async function startTestServer(kind: DatabaseKind, overrides: Partial<Con
   const admin = restart?.admin ?? server.bootstrapToken;
   if (!admin) throw new Error('a fresh database must yield a bootstrap token');
 
-  const request = async <R, V>(document: TypedDocumentNode<R, V>, variables: V, token: string | null = admin) => {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ query: print(document), variables }),
-    });
-    const body = (await response.json()) as { data?: R | null; errors?: GraphQLErrorBody[] };
-    return { status: response.status, ...body };
-  };
+  const api = graphqlClient(url, admin);
   return {
     kind,
     database,
     server,
-    url,
-    admin,
+    ...api,
     logs,
-    request,
-    async ok(document, variables, token) {
-      const result = await request(document, variables, token);
-      if (result.errors?.length || !result.data) throw new Error(`unexpected errors: ${JSON.stringify(result.errors)}`);
-      return result.data;
-    },
-    async errorCode(document, variables, token) {
-      const result = await request(document, variables, token);
-      if (!result.errors?.length) throw new Error(`expected an error, got ${JSON.stringify(result.data)}`);
-      return result.errors[0]?.extensions?.code;
-    },
     async close() {
       await server.close();
       await database.drop();

@@ -1,4 +1,5 @@
 import type { EventChannel } from '../../common/event-channel';
+import type { LogNotice } from '../../common/log-tail';
 import type { CommitOrderedIds } from '../../db/commit-order';
 import type { SqlRunner } from '../../db/sql';
 import { AlertNode } from './alert.types';
@@ -14,12 +15,12 @@ export type AlertFacts = Pick<AlertNode, 'organizationId' | 'licenseId' | 'kind'
  */
 export class AlertLog {
   constructor(
-    private readonly raised: Pick<EventChannel<AlertNode>, 'publish'>,
+    private readonly raised: Pick<EventChannel<LogNotice<AlertNode>>, 'publish'>,
     private readonly ids: CommitOrderedIds,
   ) {}
 
   async raise(sql: SqlRunner, facts: AlertFacts, now: Date): Promise<AlertNode> {
-    const id = await this.ids.next(sql, 'alert', now);
+    const { id, previousId } = await this.ids.next(sql, 'alert', now);
     const alert = Object.assign(new AlertNode(), {
       metric: null,
       threshold: null,
@@ -52,7 +53,7 @@ export class AlertLog {
         now,
       ],
     );
-    sql.afterCommit(() => this.raised.publish(alert));
+    sql.afterCommit(() => this.raised.publish({ entry: alert, previousId }));
     return alert;
   }
 }

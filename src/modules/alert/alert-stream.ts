@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import type { Principal } from '../../auth/principal';
 import { Permission } from '../../auth/roles';
 import { replayThenLive } from '../../common/replay-stream';
-import type { EventChannel } from '../../common/event-channel';
+import type { LiveLog } from '../../common/log-tail';
 import { encodeCursor } from '../../common/pagination';
 import { isId } from '../../db/ids';
 import { AppError } from '../../errors';
@@ -27,7 +27,7 @@ export function reviveAlert(alert: AlertNode): AlertNode {
  */
 export class AlertStream {
   constructor(
-    private readonly raised: EventChannel<AlertNode>,
+    private readonly raised: LiveLog<AlertNode>,
     private readonly alerts: AlertService,
     private readonly fork: () => EntityManager,
   ) {}

@@ -1,4 +1,4 @@
-import type { FilterQuery } from '@mikro-orm/knex';
+import type { EntityManager, FilterQuery } from '@mikro-orm/knex';
 import { Permission } from '../../auth/roles';
 import type { Operation } from '../../common/operation';
 import { findPage, type Page, type PageArgs } from '../../common/pagination';
@@ -41,6 +41,18 @@ export class AlertService {
     if (filter.acknowledged === true) where.acknowledgedAt = { $ne: null };
     if (filter.acknowledged === false) where.acknowledgedAt = null;
     return findPage(op.em, Alert, where, page, alertNodeOf);
+  }
+
+  /** Every organization's alerts after the one with id `after`, oldest first: what the live stream hands on. */
+  async since(em: EntityManager, after: string | null, limit: number): Promise<AlertNode[]> {
+    const rows = await em.find(Alert, after ? { id: { $gt: after } } : {}, { orderBy: { id: 'asc' }, limit });
+    return rows.map(alertNodeOf);
+  }
+
+  /** The id of the newest alert, of any organization; null when there is none. */
+  async lastId(em: EntityManager): Promise<string | null> {
+    const [newest] = await em.find(Alert, {}, { orderBy: { id: 'desc' }, limit: 1, fields: ['id'] });
+    return newest?.id ?? null;
   }
 
   async acknowledge(op: Operation, id: string): Promise<AlertNode> {

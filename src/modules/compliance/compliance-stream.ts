@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import type { Principal } from '../../auth/principal';
 import { Permission } from '../../auth/roles';
-import type { EventChannel } from '../../common/event-channel';
+import type { LiveLog } from '../../common/log-tail';
 import { encodeCursor } from '../../common/pagination';
 import { replayThenLive } from '../../common/replay-stream';
 import { isId } from '../../db/ids';
@@ -18,7 +18,7 @@ const REPLAY_PAGE = 200;
  */
 export class ComplianceStream {
   constructor(
-    private readonly events: EventChannel<ComplianceEventNode>,
+    private readonly events: LiveLog<ComplianceEventNode>,
     private readonly violations: ViolationService,
     private readonly fork: () => EntityManager,
   ) {}

@@ -1,5 +1,6 @@
 import type { Actor } from '../../auth/principal';
 import type { EventChannel } from '../../common/event-channel';
+import type { LogNotice } from '../../common/log-tail';
 import type { CommitOrderedIds } from '../../db/commit-order';
 import { newId } from '../../db/ids';
 import { fromJson, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
@@ -183,7 +184,7 @@ const snapshot = (v: ViolationNode) => ({
  */
 export class ViolationLog implements BreachRecorder {
   constructor(
-    private readonly events: Pick<EventChannel<ComplianceEventNode>, 'publish'>,
+    private readonly events: Pick<EventChannel<LogNotice<ComplianceEventNode>>, 'publish'>,
     private readonly ids: CommitOrderedIds,
     private readonly audit: AuditService,
   ) {}
@@ -360,8 +361,9 @@ export class ViolationLog implements BreachRecorder {
     now: Date,
     extra: Record<string, unknown> = {},
   ): Promise<void> {
+    const { id, previousId } = await this.ids.next(sql, 'compliance_event', now);
     const event = Object.assign(new ComplianceEventNode(), {
-      id: await this.ids.next(sql, 'compliance_event', now),
+      id,
       organizationId: violation.organizationId,
       licenseId: violation.licenseId,
       type,
@@ -388,6 +390,6 @@ export class ViolationLog implements BreachRecorder {
         now,
       );
     }
-    sql.afterCommit(() => this.events.publish(event));
+    sql.afterCommit(() => this.events.publish({ entry: event, previousId }));
   }
 }

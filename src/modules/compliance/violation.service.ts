@@ -9,6 +9,9 @@ import { reviveComplianceEvent, VIOLATION_COLUMNS, type ViolationLog, violationN
 
 const REASON_MAX = 500;
 
+type EventRow = { id: string; type: ComplianceEventType; occurred_at: unknown; violation: unknown };
+const EVENT_COLUMNS = 'id, organization_id, license_id, type, occurred_at, violation';
+
 /** A `where` built up condition by condition, with its parameters. */
 class Where {
   readonly conditions: string[] = [];
@@ -105,14 +108,25 @@ export class ViolationService {
       where.add(`violation_id in (select id from violation where kind in (${filter.kinds.map(() => '?').join(', ')}))`, ...filter.kinds);
     }
     return this.db.read((sql) =>
-      pageOf<{ id: string; type: ComplianceEventType; occurred_at: unknown; violation: unknown }, ComplianceEventNode>(
-        sql,
-        'select id, organization_id, license_id, type, occurred_at, violation from compliance_event',
-        where,
-        page,
-        eventOf,
-      ),
+      pageOf<EventRow, ComplianceEventNode>(sql, `select ${EVENT_COLUMNS} from compliance_event`, where, page, eventOf),
     );
+  }
+
+  /** Every organization's compliance events after the one with id `after`, oldest first: what the live stream hands on. */
+  eventsSince(after: string | null, limit: number): Promise<ComplianceEventNode[]> {
+    return this.db.read(async (sql) => {
+      const rows = await sql.all<EventRow>(
+        `select ${EVENT_COLUMNS} from compliance_event ${after ? 'where id > ?' : ''} order by id limit ?`,
+        after ? [after, limit] : [limit],
+      );
+      return rows.map(eventOf);
+    });
+  }
+
+  /** The id of the newest compliance event, of any organization; null when there is none. */
+  async lastEventId(): Promise<string | null> {
+    const row = await this.db.read((sql) => sql.get<{ id: string }>('select id from compliance_event order by id desc limit 1'));
+    return row?.id ?? null;
   }
 
   /** Loads a violation for a change, locked, and checks the caller may change it. */
@@ -182,7 +196,7 @@ export class ViolationService {
   }
 }
 
-function eventOf(row: { id: string; type: ComplianceEventType; occurred_at: unknown; violation: unknown }): ComplianceEventNode {
+function eventOf(row: EventRow): ComplianceEventNode {
   const violation = (typeof row.violation === 'string' ? JSON.parse(row.violation) : row.violation) as ViolationNode;
   return reviveComplianceEvent({
     id: row.id,
