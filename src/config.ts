@@ -5,11 +5,34 @@ import { dirname, resolve } from 'node:path';
 /** Where the data lives: the embedded SQLite file, or a PostgreSQL server. */
 export type DatabaseConfig = { driver: 'sqlite'; path: string } | { driver: 'postgresql'; url: string };
 
+/**
+ * How long a call may wait on the database before it is answered SERVICE_UNAVAILABLE (PostgreSQL; SQLite waits
+ * for its single writer up to its busy timeout).
+ */
+export interface DatabaseLimits {
+  /** Connections per instance. */
+  poolSize: number;
+  /** Longest wait for a free connection. */
+  poolTimeoutMs: number;
+  /** Longest statement (also enforced by the client, should the server stop answering altogether). */
+  statementTimeoutMs: number;
+  /** Longest wait for a row lock (a busy license). */
+  lockTimeoutMs: number;
+}
+
+export const DEFAULT_DATABASE_LIMITS: DatabaseLimits = {
+  poolSize: 10,
+  poolTimeoutMs: 5_000,
+  statementTimeoutMs: 15_000,
+  lockTimeoutMs: 5_000,
+};
+
 /** The whole server configuration, read once from the environment and validated. */
 export interface Config {
   port: number;
   host?: string;
   database: DatabaseConfig;
+  databaseLimits: DatabaseLimits;
   /** Key of the HMAC digests under which license keys and API tokens are stored. */
   secretKey: Buffer;
   /** Where the generated secret was kept, when it was not given. */
@@ -102,6 +125,12 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(env, 'PORT', 4000, 0, 65535),
     host: env.HOST?.trim() || undefined,
     database,
+    databaseLimits: {
+      poolSize: integer(env, 'DATABASE_POOL_SIZE', DEFAULT_DATABASE_LIMITS.poolSize, 1, 500),
+      poolTimeoutMs: integer(env, 'DATABASE_POOL_TIMEOUT_MS', DEFAULT_DATABASE_LIMITS.poolTimeoutMs, 100, 600_000),
+      statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', DEFAULT_DATABASE_LIMITS.statementTimeoutMs, 100, 3_600_000),
+      lockTimeoutMs: integer(env, 'DATABASE_LOCK_TIMEOUT_MS', DEFAULT_DATABASE_LIMITS.lockTimeoutMs, 100, 3_600_000),
+    },
     ...secretFrom(env, database),
     redisUrl,
     redisChannelPrefix,

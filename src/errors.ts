@@ -21,6 +21,11 @@ export enum ErrorCode {
   UNSUPPORTED_LICENSE_TYPE = 'UNSUPPORTED_LICENSE_TYPE',
   /** A subscriber fell too far behind and its subscription ended; subscribe again with `after` = `extensions.after`. */
   SUBSCRIBER_TOO_SLOW = 'SUBSCRIBER_TOO_SLOW',
+  /**
+   * The server cannot answer now (its database is unreachable or too slow, or a license is too busy): nothing was
+   * changed, and the same call may be retried after `extensions.retryAfter` seconds.
+   */
+  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
   /** Anything unexpected; details are logged with the request id, never sent. */
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
@@ -69,6 +74,14 @@ export class AppError extends GraphQLError {
       `This subscriber fell more than ${limit} events behind and was cut off: subscribe again with \`after\` set to the id of the last one received.`,
       { after },
     );
+  }
+
+  /**
+   * The call could not be served now and changed nothing; `retryAfter` is how many seconds to wait before trying
+   * again. `why` says what was unavailable, in words fit for a client (never a driver's message).
+   */
+  static serviceUnavailable(why: string, retryAfter: number) {
+    return new AppError(ErrorCode.SERVICE_UNAVAILABLE, `${why} Nothing was changed; retry in ${retryAfter} s.`, { retryAfter });
   }
 
   static unsupportedLicenseType(operation: string, type: string, expected: string[]) {

@@ -14,6 +14,7 @@ import {
   RecordUsageDocument,
 } from './generated/graphql';
 import { Principal } from '../src/auth/principal';
+import { createLogger } from '../src/logger';
 import type { GraphQLContext } from '../src/server/context';
 import { serveWebSocket } from '../src/server/websocket';
 import { licensed } from './support/factories';
@@ -183,7 +184,7 @@ function expectCutOff(stalled: RawClient, id: string, stored: string[], atLeast:
   const end = stalled.end(id);
   expect(end?.type).toBe('error');
   const [error] = (end?.payload ?? []) as GraphQLErrorBody[];
-  expect(error?.extensions).toEqual({ code: CUT_OFF_CODE, after: seen.at(-1) });
+  expect(error?.extensions).toEqual({ code: CUT_OFF_CODE, after: seen.at(-1), requestId: expect.any(String) });
   return String(seen.at(-1));
 }
 
@@ -269,6 +270,7 @@ async function blobEndpoint() {
     maxPayload: 64 * 1024,
     authenticate: async () => Principal.anonymous(),
     contextFor: () => ({}) as GraphQLContext,
+    logger: createLogger('silent'),
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   cleanups.push(async () => {

@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
@@ -68,8 +69,12 @@ describe('start-up', () => {
     expect(first.stdout()).toContain(`http://localhost:${port}/graphql`);
     const token = /(alm_[A-Za-z0-9_-]{43})/.exec(first.stdout())![1]!;
 
-    const health = await fetch(`http://127.0.0.1:${port}/health`);
-    expect(await health.json()).toEqual({ status: 'ok', database: 'sqlite' });
+    const live = await fetch(`http://127.0.0.1:${port}/livez`);
+    expect([live.status, await live.json()]).toEqual([200, { status: 'alive' }]);
+    for (const path of ['/readyz', '/health']) {
+      const ready = await fetch(`http://127.0.0.1:${port}${path}`);
+      expect([ready.status, await ready.json()]).toEqual([200, { status: 'ready', checks: { database: 'ok', migrations: 'current' } }]);
+    }
     const answer = await fetch(`http://127.0.0.1:${port}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -143,6 +148,83 @@ describe('start-up', () => {
       process.off('uncaughtException', record);
     }
     expect(uncaught).toEqual([]);
+  });
+
+  it('leaves no token behind when the first start cannot listen; the next start prints one, and the admin command makes more', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const { port } = blocker.address() as { port: number };
+    const file = join(dataDir(), 'db.sqlite');
+    try {
+      const failed = start({ SQLITE_PATH: file, PORT: String(port), HOST: '127.0.0.1' });
+      expect(await failed.exited).toBe(1);
+      expect(failed.stdout()).not.toContain('alm_');
+    } finally {
+      blocker.close();
+    }
+    const tokens = () => {
+      const db = new BetterSqlite3(file, { readonly: true });
+      try {
+        return db.prepare('select role from api_token').all();
+      } finally {
+        db.close();
+      }
+    };
+    expect(tokens()).toEqual([]);
+
+    const next = start({ SQLITE_PATH: file, PORT: String(await freePort()), HOST: '127.0.0.1' });
+    await until(() => /alm_[A-Za-z0-9_-]{43}/.test(next.stdout()) || next.child.exitCode !== null);
+    const url = /serving (\S+)/.exec(next.stdout())![1]!;
+    const printed = /(alm_[A-Za-z0-9_-]{43})/.exec(next.stdout())![1]!;
+
+    // With the server running, an operator with access to its database makes another platform-admin token.
+    const admin = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/admin.ts', 'create-token', '--role', 'PLATFORM_ADMIN'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', SQLITE_PATH: file },
+      encoding: 'utf8',
+    });
+    expect(admin.status).toBe(0);
+    const made = admin.stdout.trim();
+    expect(made).toMatch(/^alm_[A-Za-z0-9_-]{43}$/);
+    expect(admin.stderr).toContain('shown this once');
+    for (const token of [printed, made]) {
+      const answer = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: '{ apiTokens { nodes { role name } } }' }),
+      });
+      expect(await answer.json()).toEqual({
+        data: {
+          apiTokens: {
+            nodes: [
+              { role: 'PLATFORM_ADMIN', name: 'bootstrap platform admin' },
+              { role: 'PLATFORM_ADMIN', name: 'platform admin (command line)' },
+            ],
+          },
+        },
+      });
+    }
+    const audit = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${made}` },
+      body: JSON.stringify({ query: '{ auditLog(filter: { action: "apiToken.create" }) { nodes { actor { type label } } } }' }),
+    });
+    expect(await audit.json()).toEqual({
+      data: {
+        auditLog: { nodes: [{ actor: { type: 'SYSTEM', label: 'bootstrap' } }, { actor: { type: 'SYSTEM', label: 'command line' } }] },
+      },
+    });
+    next.child.kill('SIGTERM');
+    expect(await next.exited).toBe(0);
+
+    const wrong = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/admin.ts', 'create-token', '--role', 'OWNER'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', SQLITE_PATH: file },
+      encoding: 'utf8',
+    });
+    expect(wrong.status).toBe(2);
+    expect(wrong.stdout).toBe('');
+    expect(tokens()).toHaveLength(2);
   });
 
   it('ends with one clear line and a non-zero status when the port is in use', async () => {

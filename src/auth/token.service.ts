@@ -1,6 +1,7 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/knex';
 import type { Operation } from '../common/operation';
 import { findPage, type Page, type PageArgs } from '../common/pagination';
+import { AdvisoryLock } from '../db/advisory-locks';
 import type { SqlGateway } from '../db/sql';
 import { AppError } from '../errors';
 import type { AuditService } from '../modules/audit/audit.service';
@@ -46,10 +47,12 @@ export class TokenService {
 
   /**
    * On the first start against an empty database, creates a platform-admin token and returns its secret for
-   * the one time it is shown. Returns null when any token exists.
+   * the one time it is shown. Returns null when any token exists. Instances starting together on PostgreSQL take
+   * turns under a lock, so that exactly one of them makes it.
    */
   async bootstrap(em: EntityManager): Promise<string | null> {
     return em.transactional(async (tx) => {
+      if (this.db.dialect === 'postgresql') await tx.execute('select pg_advisory_xact_lock(?)', [AdvisoryLock.BOOTSTRAP]);
       if (await tx.count(ApiToken, {})) return null;
       const secret = generateApiToken();
       const token = tx.create(ApiToken, {

@@ -1,3 +1,4 @@
+import { AdvisoryLock } from './advisory-locks';
 import { newId } from './ids';
 import type { SqlRunner } from './sql';
 
@@ -6,13 +7,6 @@ const timeOf = (id: string) => Number.parseInt(id.slice(0, 8) + id.slice(9, 13),
 
 /** Tables of logs that subscribers read with a cursor. */
 export type CursorLog = 'alert' | 'compliance_event';
-
-/**
- * The advisory lock under which PostgreSQL transactions write to any of these logs. One for all: a transaction
- * writing to two (a checkout raising an alert and recording a violation) can never wait for another that took
- * them the other way round.
- */
-const LOG_ORDER_LOCK = 4_711_001;
 
 /** A new entry's id, and the id of the entry committed just before it (null for the first of its log). */
 export interface OrderedId {
@@ -24,10 +18,12 @@ export interface OrderedId {
  * Ids for a log that subscribers resume from by cursor: a subscriber that saw an entry must be able to take it as a
  * cursor, so every entry committed after it must have a greater id. SQLite commits one writer at a time, and ids
  * made in one process only grow, so a time-ordered id does. On PostgreSQL, where transactions commit in any order, a
- * transaction writing to the log takes a lock held until it ends and an id greater than the greatest stored (so
- * clocks of other instances do not matter): ids follow commit order. Each id comes with the one before it, so that
- * a reader handed entries by a bus that may lose or reorder them can tell whether it missed one (see LogTail). Log
- * entries are rare next to the changes that may write them, so the lock and the read cost little.
+ * transaction writing to the log takes a lock held until it ends (one for all the logs, so that a transaction
+ * writing to two, a checkout raising an alert and recording a violation, never waits for another that took them the
+ * other way round) and an id greater than the greatest stored (so clocks of other instances do not matter): ids
+ * follow commit order. Each id comes with the one before it, so that a reader handed entries by a bus that may lose
+ * or reorder them can tell whether it missed one (see LogTail). Log entries are rare next to the changes that may
+ * write them, so the lock and the read cost little.
  */
 export class CommitOrderedIds {
   constructor(private readonly commitOrdered: boolean) {}
@@ -38,7 +34,7 @@ export class CommitOrderedIds {
    * for each other the wrong way round.
    */
   async lock(sql: SqlRunner): Promise<void> {
-    if (this.commitOrdered) await sql.get('select pg_advisory_xact_lock(?)', [LOG_ORDER_LOCK]);
+    if (this.commitOrdered) await sql.get('select pg_advisory_xact_lock(?)', [AdvisoryLock.LOG_ORDER]);
   }
 
   async next(sql: SqlRunner, log: CursorLog, now: Date): Promise<OrderedId> {

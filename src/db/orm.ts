@@ -3,7 +3,7 @@ import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { MikroORM, type Options } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
-import type { DatabaseConfig } from '../config';
+import { type DatabaseConfig, DEFAULT_DATABASE_LIMITS, type DatabaseLimits } from '../config';
 import { ApiToken } from '../auth/api-token.entity';
 import { Alert } from '../modules/alert/alert.entity';
 import { AuditEvent } from '../modules/audit/audit-event.entity';
@@ -50,7 +50,17 @@ export class QueryCounter {
 
 export type Orm = MikroORM;
 
-export async function openOrm(database: DatabaseConfig, counter: QueryCounter): Promise<MikroORM> {
+/**
+ * Opens the ORM on the database. On PostgreSQL every statement has a timeout, a row lock a longest wait, and a call a
+ * longest wait for a connection, so that a database frozen or overloaded gives coded answers rather than hung calls;
+ * `purpose: 'migrations'` opens a small pool without statement timeouts, for schema changes that may take long.
+ */
+export async function openOrm(
+  database: DatabaseConfig,
+  counter: QueryCounter,
+  limits: DatabaseLimits = DEFAULT_DATABASE_LIMITS,
+  purpose: 'serving' | 'migrations' = 'serving',
+): Promise<MikroORM> {
   const common: Partial<Options> = {
     entities: ENTITIES,
     discovery: { disableDynamicFileAccess: true, requireEntitiesArray: true },
@@ -66,12 +76,26 @@ export async function openOrm(database: DatabaseConfig, counter: QueryCounter): 
   if (database.driver === 'sqlite') {
     return MikroORM.init({ ...common, driver: BetterSqliteDriver, dbName: database.path } as Options);
   }
+  const timeouts =
+    purpose === 'serving'
+      ? {
+          statement_timeout: limits.statementTimeoutMs,
+          lock_timeout: limits.lockTimeoutMs,
+          // Enforced by the client too: a server that stops answering (frozen, or cut off) cannot cancel anything.
+          query_timeout: limits.statementTimeoutMs + 2_000,
+          idle_in_transaction_session_timeout: Math.max(60_000, limits.statementTimeoutMs * 2),
+        }
+      : {};
   return MikroORM.init({
     ...common,
     driver: PostgreSqlDriver,
     clientUrl: database.url,
-    // An unreachable server fails the start within seconds instead of hanging it.
-    pool: { min: 0, max: 10, acquireTimeoutMillis: 10_000 },
-    driverOptions: { connection: { connectionTimeoutMillis: 5_000 } },
+    // An unreachable server fails a call (or the start) within seconds instead of hanging it.
+    pool: {
+      min: 0,
+      max: purpose === 'serving' ? limits.poolSize : 2,
+      acquireTimeoutMillis: limits.poolTimeoutMs,
+    },
+    driverOptions: { connection: { connectionTimeoutMillis: 5_000, keepAlive: true, ...timeouts } },
   } as Options);
 }

@@ -11,6 +11,7 @@ import express from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { Principal } from '../auth/principal';
 import type { Config } from '../config';
+import { migrate } from '../db/migrate';
 import { openOrm, type Orm, QueryCounter } from '../db/orm';
 import { openSqlGateway, type SqlGateway, tuneSqlite } from '../db/sql';
 import { AppError, ErrorCode } from '../errors';
@@ -18,7 +19,8 @@ import { periodicJobs } from '../jobs/jobs';
 import type { Logger } from '../logger';
 import { type GraphQLContext, requestIdFrom } from './context';
 import { ClientLane } from './client-lane';
-import { BODY_NOT_JSON, bodyTooLarge, formatError, requestLogging, sendRequestError } from './errors';
+import { asServiceUnavailable, BODY_NOT_JSON, bodyTooLarge, formatError, logUnavailable, requestLogging, sendRequestError } from './errors';
+import { serveHealth } from './health';
 import { createLoaders } from './loaders';
 import { playgroundPage } from './playground';
 import { buildAppSchema } from './schema';
@@ -41,7 +43,10 @@ export interface LicenseServer {
   readonly schema: GraphQLSchema;
   readonly http: Server;
   readonly queries: QueryCounter;
-  /** The platform-admin token created on this start, when the database had none; shown once. */
+  /**
+   * The platform-admin token created once this server listened, when the database had none (and no other instance
+   * made one first); shown once.
+   */
   readonly bootstrapToken: string | null;
   /** Listens on the configured port; resolves to the URL of the GraphQL endpoint. */
   listen(): Promise<string>;
@@ -54,10 +59,13 @@ export interface LicenseServer {
  */
 export async function createLicenseServer(config: Config, logger: Logger): Promise<LicenseServer> {
   const queries = new QueryCounter();
-  const orm = await openOrm(config.database, queries);
+  if (config.database.driver === 'postgresql') await migrate(config.database, logger);
+  const orm = await openOrm(config.database, queries, config.databaseLimits);
   try {
-    if (config.database.driver === 'sqlite') await tuneSqlite(orm);
-    await orm.getMigrator().up();
+    if (config.database.driver === 'sqlite') {
+      await tuneSqlite(orm);
+      await migrate(config.database, logger, orm);
+    }
   } catch (error) {
     await orm.close(true);
     throw error;
@@ -71,7 +79,6 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
     channelPrefix: config.redisChannelPrefix,
     fork: () => orm.em.fork() as EntityManager,
   });
-  const bootstrapToken = await services.tokens.bootstrap(orm.em.fork() as EntityManager);
   const schema = await buildAppSchema(services);
 
   // The fork and the loaders are made on first use: client calls (validation, leases) run plain SQL and need
@@ -125,6 +132,7 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
     maxPayload: config.maxBodyBytes,
     authenticate: (authorization) => services.tokens.authenticate(authorization),
     contextFor,
+    logger,
   });
 
   const apollo = new ApolloServer<GraphQLContext>({
@@ -156,14 +164,7 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
   await apollo.start();
 
   app.disable('x-powered-by');
-  app.get('/health', async (_req, res) => {
-    try {
-      await db.read((sql) => sql.get('select 1 as ok'));
-      res.json({ status: 'ok', database: config.database.driver });
-    } catch {
-      res.status(503).json({ status: 'unavailable', database: config.database.driver });
-    }
-  });
+  serveHealth(app, { db, redis: redis ? () => redis.state : undefined });
   app.get('/graphql', (req, res, next) => {
     // A browser asking for a page gets the playground (also with GraphiQL's own `?query=` in the address);
     // GraphQL clients using GET ask for JSON and go on to Apollo.
@@ -184,10 +185,7 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
         try {
           return contextFor(await services.tokens.authenticate(req.header('authorization')), requestId);
         } catch (error) {
-          if (error instanceof AppError && error.code === ErrorCode.UNAUTHENTICATED) {
-            throw new AppError(ErrorCode.UNAUTHENTICATED, error.message, { http: { status: 401 } });
-          }
-          throw error;
+          throw contextError(error, requestId, logger);
         }
       },
     }),
@@ -202,6 +200,7 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
   const jobs = periodicJobs(config, services, logger);
 
   let closed = false;
+  let bootstrapToken: string | null = null;
   return {
     config,
     orm,
@@ -210,7 +209,9 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
     schema,
     http,
     queries,
-    bootstrapToken,
+    get bootstrapToken() {
+      return bootstrapToken;
+    },
     async listen() {
       await new Promise<void>((resolve, reject) => {
         const onError = (error: Error) => reject(error);
@@ -220,6 +221,8 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
           resolve();
         });
       });
+      // Only a server that serves makes the first token: a start that failed to listen leaves none that nobody saw.
+      bootstrapToken = await services.tokens.bootstrap(orm.em.fork() as EntityManager);
       for (const job of jobs) job.start();
       const { port } = http.address() as AddressInfo;
       // Bound to every interface, localhost reaches it; bound to one address, only that address does.
@@ -236,4 +239,27 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
       await redis?.close();
     },
   };
+}
+
+/**
+ * What a request whose credentials could not be checked is answered (Apollo sends it before any plugin runs, so it
+ * carries its request id itself): 401 for bad credentials, 503 with `Retry-After` when the database could not be
+ * asked, and a masked, logged INTERNAL_SERVER_ERROR for anything else.
+ */
+function contextError(error: unknown, requestId: string, logger: Logger): AppError {
+  if (error instanceof AppError && error.code === ErrorCode.UNAUTHENTICATED) {
+    return new AppError(ErrorCode.UNAUTHENTICATED, error.message, { requestId, http: { status: 401 } });
+  }
+  const unavailable = asServiceUnavailable(error);
+  if (unavailable) {
+    logUnavailable(logger, requestId, error);
+    const retryAfter = Number(unavailable.extensions.retryAfter);
+    return new AppError(ErrorCode.SERVICE_UNAVAILABLE, unavailable.message, {
+      retryAfter,
+      requestId,
+      http: { status: 503, headers: new Map([['retry-after', String(retryAfter)]]) },
+    });
+  }
+  logger.error({ requestId, err: error }, 'unexpected error');
+  return new AppError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error', { requestId, http: { status: 500 } });
 }

@@ -1,10 +1,29 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type ExecutionResult, type GraphQLError, type GraphQLSchema, Kind, type OperationDefinitionNode, parse, validate } from 'graphql';
+import {
+  type ExecutionResult,
+  type GraphQLError,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  Kind,
+  type OperationDefinitionNode,
+  parse,
+  validate,
+} from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { AppError, ErrorCode } from '../errors';
 import type { Logger } from '../logger';
 import { type GraphQLContext, requestIdFrom } from './context';
-import { BODY_NOT_JSON, bodyTooLarge, formatError, isUnexpected, sendRequestError } from './errors';
+import {
+  asServiceUnavailable,
+  BODY_NOT_JSON,
+  bodyTooLarge,
+  formatError,
+  isUnavailable,
+  isUnexpected,
+  logUnavailable,
+  retryAfterOf,
+  sendRequestError,
+} from './errors';
 
 /** The operations client applications call on every start and every session, authorized by the key alone. */
 export const CLIENT_OPERATIONS: ReadonlySet<string> = new Set([
@@ -114,6 +133,14 @@ export class ClientLane {
       try {
         await this.checkCredentials(req.headers.authorization);
       } catch (error) {
+        const unavailable = asServiceUnavailable(error);
+        if (unavailable) {
+          logUnavailable(this.logger, requestId, error, prepared.operationName);
+          this.send(res, 503, requestId, {
+            errors: [{ message: unavailable.message, extensions: { ...unavailable.extensions, requestId } }],
+          });
+          return { handled: true };
+        }
         if (!(error instanceof AppError)) throw error;
         this.send(res, 401, requestId, { errors: [{ message: error.message, extensions: { code: error.code, requestId } }] });
         return { handled: true };
@@ -123,16 +150,19 @@ export class ClientLane {
     const result: ExecutionResult = await prepared.compiled.query(undefined, context, variables as Record<string, unknown> | undefined);
     // Variables that do not fit the operation: no data at all, as Apollo answers them (400, BAD_USER_INPUT).
     const badVariables = result.data === undefined && result.errors !== undefined;
-    const payload: { data?: unknown; errors?: unknown[] } = {};
+    const payload: { data?: unknown; errors?: GraphQLFormattedError[] } = {};
     if (result.errors) {
+      const unavailable = result.errors.find(isUnavailable);
+      if (unavailable) logUnavailable(this.logger, requestId, unavailable, prepared.operationName);
       payload.errors = result.errors.map((error) => this.format(error, requestId, badVariables));
     }
     if (result.data !== undefined) payload.data = result.data;
-    this.send(res, badVariables ? 400 : 200, requestId, payload);
+    const retryAfter = retryAfterOf(payload.errors);
+    this.send(res, retryAfter !== undefined ? 503 : badVariables ? 400 : 200, requestId, payload, retryAfter);
     return { handled: true };
   }
 
-  private send(res: ServerResponse, status: number, requestId: string, payload: unknown): void {
+  private send(res: ServerResponse, status: number, requestId: string, payload: unknown, retryAfter?: number): void {
     const json = JSON.stringify(payload);
     res.writeHead(status, {
       'content-type': 'application/json; charset=utf-8',
@@ -140,11 +170,12 @@ export class ClientLane {
       'x-request-id': requestId,
       // As the cors() middleware answers Apollo's requests: browsers may call client operations from any origin.
       'access-control-allow-origin': '*',
+      ...(retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) }),
     });
     res.end(json);
   }
 
-  private format(error: GraphQLError, requestId: string, badVariables: boolean) {
+  private format(error: GraphQLError, requestId: string, badVariables: boolean): GraphQLFormattedError {
     if (isUnexpected(error)) this.logger.error({ requestId, err: error.originalError ?? error }, 'unexpected error');
     const formatted = formatError(error.toJSON(), error);
     const extensions: Record<string, unknown> = { ...formatted.extensions, requestId };

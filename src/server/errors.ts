@@ -3,9 +3,48 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { ErrorCode } from '../errors';
+import { type Unavailability, unavailabilityOf } from '../db/unavailable';
+import { AppError, ErrorCode } from '../errors';
 import type { Logger } from '../logger';
 import type { GraphQLContext } from './context';
+
+/** What a client is told when the database cannot serve its call, and how long it should wait before the next try. */
+const UNAVAILABLE: Record<Unavailability, [why: string, retryAfter: number]> = {
+  busy: ['The server is too busy to serve this call now.', 1],
+  slow: ['The database did not answer in time.', 2],
+  unreachable: ['The database cannot be reached.', 5],
+};
+
+/**
+ * The coded, retryable error a client gets for a failure that means "not now" (the database away, too slow or too
+ * busy); undefined for any other error. The driver's own message is never sent.
+ */
+export function asServiceUnavailable(error: unknown): AppError | undefined {
+  if (error instanceof AppError) return error.code === ErrorCode.SERVICE_UNAVAILABLE ? error : undefined;
+  const unavailability = unavailabilityOf(error);
+  if (!unavailability) return undefined;
+  const [why, retryAfter] = UNAVAILABLE[unavailability];
+  return AppError.serviceUnavailable(why, retryAfter);
+}
+
+/** The `retryAfter` of the formatted errors that are SERVICE_UNAVAILABLE (the longest), or undefined when none is. */
+export function retryAfterOf(errors: readonly GraphQLFormattedError[] | undefined): number | undefined {
+  let longest: number | undefined;
+  for (const error of errors ?? []) {
+    if (error.extensions?.code !== ErrorCode.SERVICE_UNAVAILABLE) continue;
+    longest = Math.max(longest ?? 0, Number(error.extensions.retryAfter ?? 1));
+  }
+  return longest;
+}
+
+/** One log line for a call the database could not serve: what the driver said stays here, with the request id. */
+export function logUnavailable(logger: Logger, requestId: string, error: unknown, operationName?: string | null): void {
+  const cause = unwrapResolverError(error) as { code?: unknown; message?: unknown };
+  logger.warn(
+    { requestId, operationName: operationName ?? undefined, cause: { code: cause?.code, message: cause?.message } },
+    'call not served: the database is unavailable',
+  );
+}
 
 /** Whether an error was meant for the client as it is: ours, or one GraphQL itself raised about the request. */
 function isExpected(error: unknown): boolean {
@@ -19,6 +58,8 @@ function isExpected(error: unknown): boolean {
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = unwrapResolverError(error);
+  const unavailable = asServiceUnavailable(original);
+  if (unavailable) return { message: unavailable.message, path: formatted.path, extensions: { ...unavailable.extensions } };
   if (original instanceof UniqueConstraintViolationException) {
     return {
       message: 'The change conflicts with existing data; it was not made.',
@@ -34,10 +75,16 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   return { message: 'Internal server error', path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
 }
 
-/** Errors that must be logged: those that formatError masks. */
+/** Errors that must be logged as bugs: those that formatError masks. */
 export function isUnexpected(error: unknown): boolean {
   const original = unwrapResolverError(error);
-  return !(original instanceof UniqueConstraintViolationException) && !isExpected(original);
+  return !(original instanceof UniqueConstraintViolationException) && !isExpected(original) && !unavailabilityOf(original);
+}
+
+/** Errors that say the database could not serve the call (logged once per call, not as bugs). */
+export function isUnavailable(error: unknown): boolean {
+  const original = unwrapResolverError(error);
+  return original instanceof AppError ? original.code === ErrorCode.SERVICE_UNAVAILABLE : unavailabilityOf(original) !== undefined;
 }
 
 /** Answers a request that is not GraphQL at all (a body that is not JSON, or too large) with a coded error. */
@@ -50,12 +97,17 @@ export function sendRequestError(res: ServerResponse, status: 400 | 413, message
 export const bodyTooLarge = (limit: number) => `Request body over ${limit} bytes.`;
 export const BODY_NOT_JSON = 'The request body is not valid JSON.';
 
-/** Logs the unexpected errors of each request with its request id (the client sees only that id). */
+/**
+ * Logs the unexpected errors of each request with its request id (the client sees only that id), and once a call
+ * the database could not serve; answers the latter with HTTP 503 and `Retry-After`.
+ */
 export function requestLogging(logger: Logger): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       return {
         async didEncounterErrors({ errors, contextValue, operationName }) {
+          const unavailable = errors.find(isUnavailable);
+          if (unavailable) logUnavailable(logger, contextValue.requestId, unavailable, operationName);
           for (const error of errors) {
             if (isUnexpected(error)) {
               logger.error({ requestId: contextValue.requestId, operationName, err: error.originalError ?? error }, 'unexpected error');
@@ -66,6 +118,11 @@ export function requestLogging(logger: Logger): ApolloServerPlugin<GraphQLContex
           if (response.body.kind === 'single' && response.body.singleResult.errors) {
             for (const error of response.body.singleResult.errors) {
               (error.extensions as Record<string, unknown>).requestId = contextValue.requestId;
+            }
+            const retryAfter = retryAfterOf(response.body.singleResult.errors);
+            if (retryAfter !== undefined) {
+              response.http.status = 503;
+              response.http.headers.set('retry-after', String(retryAfter));
             }
           }
         },

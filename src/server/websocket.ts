@@ -4,12 +4,18 @@ import type { GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { Principal } from '../auth/principal';
+import type { Logger } from '../logger';
 import type { GraphQLContext } from './context';
+import { asServiceUnavailable, formatError, isUnavailable, isUnexpected, logUnavailable } from './errors';
 import { SubscriptionLane } from './subscription-lane';
 
-/** Close code 1013, Try Again Later (RFC 6455 registry), and its reason: for a client too slow to read what it is sent. */
-const CLOSE_TOO_SLOW = 1013;
+/**
+ * Close code 1013, Try Again Later (RFC 6455 registry), and its reasons: for a client too slow to read what it is
+ * sent, and for one whose token could not be checked because the database is unavailable.
+ */
+const TRY_AGAIN_LATER = 1013;
 const TOO_SLOW_REASON = 'subscriber too slow; resume from your last cursor';
+const UNAVAILABLE_REASON = 'service unavailable; connect again shortly';
 /** How many bytes may wait to be written to one socket, by default, before it is closed as too slow. */
 export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
 
@@ -20,6 +26,7 @@ export interface WebSocketOptions {
   maxBufferedBytes?: number;
   authenticate(authorization: string | undefined): Promise<Principal>;
   contextFor(principal: Principal, requestId: string): GraphQLContext;
+  logger: Logger;
 }
 
 /**
@@ -49,8 +56,12 @@ export function serveWebSocket(http: Server, options: WebSocketOptions) {
         try {
           ctx.extra.principal = await options.authenticate(typeof authorization === 'string' ? authorization : undefined);
           return true;
-        } catch {
-          return false; // graphql-ws closes the socket with 4403 Forbidden
+        } catch (error) {
+          if (asServiceUnavailable(error)) {
+            logUnavailable(options.logger, randomUUID(), error, 'connection_init');
+            ctx.extra.socket.close(TRY_AGAIN_LATER, UNAVAILABLE_REASON);
+          }
+          return false; // graphql-ws closes the socket with 4403 Forbidden (unless it is closed already)
         }
       },
       // Documents come parsed and validated from the lane's cache, with a context that tells the lane where the
@@ -70,6 +81,20 @@ export function serveWebSocket(http: Server, options: WebSocketOptions) {
         };
       },
       subscribe: (args) => lane.subscribe(args),
+      // Errors of subscriptions are coded as over HTTP: masked when unexpected, SERVICE_UNAVAILABLE when the
+      // database could not serve them.
+      onError: (_ctx, _id, payload, errors) => {
+        const requestId = randomUUID();
+        const unavailable = errors.find(isUnavailable);
+        if (unavailable) logUnavailable(options.logger, requestId, unavailable, payload.operationName);
+        for (const error of errors) {
+          if (isUnexpected(error)) options.logger.error({ requestId, err: error.originalError ?? error }, 'unexpected error');
+        }
+        return errors.map((error) => {
+          const formatted = formatError(error.toJSON(), error);
+          return { ...formatted, extensions: { ...formatted.extensions, requestId } };
+        });
+      },
       onNext: (ctx) => {
         closeIfTooSlow(ctx.extra.socket, maxBufferedBytes);
       },
@@ -86,6 +111,6 @@ export function serveWebSocket(http: Server, options: WebSocketOptions) {
  */
 function closeIfTooSlow(socket: WebSocket, maxBufferedBytes: number): boolean {
   if (socket.readyState !== socket.OPEN || socket.bufferedAmount <= maxBufferedBytes) return false;
-  socket.close(CLOSE_TOO_SLOW, TOO_SLOW_REASON);
+  socket.close(TRY_AGAIN_LATER, TOO_SLOW_REASON);
   return true;
 }

@@ -7,12 +7,10 @@ import { periodOf } from '../usage/usage-meter';
 import { UsageMetric } from '../usage/usage.types';
 import { ACTIVE_STATUSES, ComplianceEventType, OPEN_STATUSES, ViolationKind, ViolationSeverity, ViolationStatus } from './compliance.enums';
 import { ComplianceCheckResult, type ViolationNode } from './compliance.types';
+import { AdvisoryLock } from '../../db/advisory-locks';
 import { ceilingOf, OVERAGE_KIND, overageSeverity } from './enforcement';
 import { limitTerms, TERM_COLUMNS, type TermRow, termsOf } from './license-terms';
 import { VIOLATION_COLUMNS, type ViolationLog, type ViolationRow, violationNodeOf } from './violation-log';
-
-/** The advisory lock a scan holds on PostgreSQL: one instance scans at a time, the others skip their turn. */
-const SCAN_LOCK = 4_711_002;
 
 interface LicenseRow extends TermRow {
   id: string;
@@ -72,9 +70,9 @@ export class ComplianceScanner {
       if (this.db.dialect === 'postgresql') {
         // The evaluation of one license (after a remediation) waits its turn; a full scan skips it.
         if (scope.licenseId) {
-          await sql.get('select pg_advisory_xact_lock(?)', [SCAN_LOCK]);
+          await sql.get('select pg_advisory_xact_lock(?)', [AdvisoryLock.COMPLIANCE_SCAN]);
         } else {
-          const lock = await sql.get<{ locked: boolean }>('select pg_try_advisory_xact_lock(?) as locked', [SCAN_LOCK]);
+          const lock = await sql.get<{ locked: boolean }>('select pg_try_advisory_xact_lock(?) as locked', [AdvisoryLock.COMPLIANCE_SCAN]);
           if (!lock?.locked) return Object.assign(result, { skipped: true });
         }
       }

@@ -1,0 +1,61 @@
+import type { EntityManager as SqlEntityManager } from '@mikro-orm/knex';
+import type { DatabaseConfig } from '../config';
+import type { Logger } from '../logger';
+import { AdvisoryLock } from './advisory-locks';
+import { openOrm, type Orm, QueryCounter } from './orm';
+
+/** How often an instance waiting for another's migrations looks again. */
+const LOCK_POLL_MS = 250;
+
+interface PgConnection {
+  query(sql: string, params?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+}
+
+/**
+ * Brings the database up to the migrations this build knows. On PostgreSQL, several instances may start at once on
+ * the same database: one migrates while holding an advisory lock, the others wait for it and then find nothing left
+ * to do (instead of colliding on the same `create table`). The migrations run on a connection pool of their own,
+ * without the statement timeout that serving connections have, so that a long schema change is not cut short. A
+ * process that dies while migrating releases the lock with its connection; its transaction rolls back.
+ */
+export async function migrate(database: DatabaseConfig, logger: Logger, serving?: Orm): Promise<void> {
+  if (database.driver === 'sqlite') {
+    // One process owns an SQLite file: its own ORM migrates it, in one transaction.
+    if (!serving) throw new Error('an SQLite database is migrated through the serving ORM');
+    await serving.getMigrator().up();
+    return;
+  }
+  const orm = await openOrm(database, new QueryCounter(), undefined, 'migrations');
+  try {
+    const client = (orm.em as unknown as SqlEntityManager).getConnection().getKnex().client as {
+      acquireConnection(): Promise<PgConnection>;
+      releaseConnection(connection: PgConnection): Promise<void>;
+    };
+    const connection = await client.acquireConnection();
+    try {
+      await holdingLock(connection, logger, () => orm.getMigrator().up());
+    } finally {
+      await client.releaseConnection(connection);
+    }
+  } finally {
+    await orm.close(true);
+  }
+}
+
+async function holdingLock(connection: PgConnection, logger: Logger, run: () => Promise<unknown>): Promise<void> {
+  let told = false;
+  for (;;) {
+    const { rows } = await connection.query('select pg_try_advisory_lock($1) as locked', [AdvisoryLock.MIGRATIONS]);
+    if (rows[0]?.locked) break;
+    if (!told) {
+      logger.info('another instance is migrating the database; waiting for it');
+      told = true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+  }
+  try {
+    await run();
+  } finally {
+    await connection.query('select pg_advisory_unlock($1)', [AdvisoryLock.MIGRATIONS]);
+  }
+}
