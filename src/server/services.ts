@@ -27,6 +27,7 @@ import { EventChannel } from '../common/event-channel';
 import { LogTail, type LogTailOptions, reviveNotice } from '../common/log-tail';
 import type { Logger } from '../logger';
 import { CommitOrderedIds } from '../db/commit-order';
+import { RowTurns } from '../db/row-turns';
 import { ComplianceReportService } from '../modules/compliance/compliance-report';
 import { ComplianceScanner } from '../modules/compliance/compliance-scanner';
 import { ComplianceStream } from '../modules/compliance/compliance-stream';
@@ -51,7 +52,10 @@ export interface ServiceDeps {
   fork: () => EntityManager;
 }
 
-export function createServices(config: Pick<Config, 'secretKey'>, db: SqlGateway, deps: ServiceDeps) {
+/** Calls for one license that may wait in one instance for their turn at its row lock. */
+const MAX_WAITING_PER_LICENSE = 1_000;
+
+export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimits'>, db: SqlGateway, deps: ServiceDeps) {
   const digester = new SecretDigester(config.secretKey);
   const audit = new AuditService();
   const credentials = new LicenseCredentials(digester);
@@ -65,10 +69,12 @@ export function createServices(config: Pick<Config, 'secretKey'>, db: SqlGateway
   const thresholdWatch = new ThresholdWatch(alertLog);
   const signals = new UsageSignals([thresholdWatch, new ComplianceWatch(violationLog)], usageChanges);
   const alerts = new AlertService(audit);
-  const leaseLedger = new LeaseLedger(db, credentials, audit, signals, violationLog);
+  // A call waits for its turn at a license no longer than it would for a connection.
+  const turns = new RowTurns({ maxWaiting: MAX_WAITING_PER_LICENSE, maxWaitMs: config.databaseLimits.poolTimeoutMs });
+  const leaseLedger = new LeaseLedger(db, credentials, audit, signals, violationLog, turns);
   const seatLedger = new SeatLedger(db, audit, signals, violationLog);
   const licenses = new LicenseService(audit, catalog, leaseLedger, digester, db.dialect === 'postgresql');
-  const usageMeter = new UsageMeter(db, credentials, audit, seatLedger, leaseLedger, signals, violationLog);
+  const usageMeter = new UsageMeter(db, credentials, audit, seatLedger, leaseLedger, signals, violationLog, turns);
   const usage = new UsageService(licenses, usageMeter);
   const violations = new ViolationService(db, violationLog);
   const tailOptions = (log: string): LogTailOptions => ({

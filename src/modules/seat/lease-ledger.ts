@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import type { Actor } from '../../auth/principal';
 import { checkClientArguments } from '../../common/input';
 import { newId } from '../../db/ids';
+import type { RowTurns } from '../../db/row-turns';
 import { lockRow, type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
 import { AppError } from '../../errors';
 import type { AuditService } from '../audit/audit.service';
@@ -70,6 +71,45 @@ const leaseSnapshot = (lease: LeaseNode) => ({
   releaseReason: lease.releaseReason,
 });
 
+/** A license's sessions, as one statement saw them. */
+interface Sessions {
+  live: number;
+  /** Leases past their TTL that nothing has ended yet. */
+  dead: number;
+  /** The fingerprint's live lease. */
+  liveLeaseId: string | null;
+  /** The last client clock the fingerprint's unreleased leases saw. */
+  previousClock: Date | null;
+}
+
+const termsOf = (license: KeyedLicense) => ({
+  limit: license.concurrentSessions ?? 0,
+  policy: license.overagePolicy,
+  percent: license.overagePercent,
+});
+
+function withinTerm(license: KeyedLicense, now: Date): boolean {
+  const graceEnd = graceEndsAt(license.expiresAt, license.gracePeriodDays);
+  return now >= license.startsAt && !(graceEnd && now >= graceEnd);
+}
+
+/** A checkout refused: nothing changed, so nothing is written. */
+function refusal(
+  license: KeyedLicense,
+  outcome: CheckoutOutcome,
+  seatsInUse: number,
+  detail: string,
+  enforcement: Enforcement | null,
+  clock: ValidationCheck | null,
+): CheckoutResult {
+  return { outcome, lease: null, reused: false, seatsInUse, seatLimit: license.concurrentSessions ?? 0, detail, enforcement, clock };
+}
+
+function noSeat(license: KeyedLicense, seatsInUse: number, enforcement: Enforcement, clock: ValidationCheck | null): CheckoutResult {
+  const detail = `All ${license.concurrentSessions ?? 0} concurrent seats are in use. ${enforcement.detail}`;
+  return refusal(license, CheckoutOutcome.NO_SEAT_AVAILABLE, seatsInUse, detail, enforcement, clock);
+}
+
 export interface ClientCall {
   requestId: string;
   now?: Date;
@@ -87,6 +127,7 @@ export class LeaseLedger {
     private readonly audit: AuditService,
     private readonly usage: UsageObserver,
     private readonly breaches: BreachRecorder,
+    private readonly turns: RowTurns,
   ) {}
 
   /** Records a clock the check found tampered with, inside the caller's transaction. */
@@ -179,149 +220,170 @@ export class LeaseLedger {
     clientTime: Date | null = null,
   ): Promise<CheckoutResult> {
     checkClientArguments({ fingerprint, user: userId });
-    return this.db.write(async (sql) => {
-      const now = call.now ?? new Date();
-      const license = await this.credentials.authenticate(sql, key, this.db.forUpdate);
-      if (license.type !== LicenseType.CONCURRENT) {
-        throw AppError.unsupportedLicenseType('checkoutSeat', license.type, [LicenseType.CONCURRENT]);
-      }
-      const actor = this.actorOf(license, fingerprint);
-      const seatLimit = license.concurrentSessions ?? 0;
-      // A machine taking its live lease back must not set its clock behind the one its lease last saw.
-      const previous = clientTime
-        ? await sql.get<{ client_clock_at: unknown }>(
-            'select client_clock_at from lease where license_id = ? and fingerprint = ? and released_at is null',
-            [license.id, fingerprint],
-          )
-        : undefined;
-      const clock = clientTime ? clockCheck(clientTime, now, toDateOrNull(previous?.client_clock_at)) : null;
-      // The license row is locked: the compliance log's lock comes after it, as everywhere.
-      await this.recordClock(sql, license, clock, clientTime, actor, call, now, fingerprint);
-      // A refusal changes nothing, so it writes nothing: a client retrying for a busy seat must not grow the audit
-      // log with every try. Refusals belong to usage and compliance records, not to the log of changes.
-      const refuse = (
-        outcome: CheckoutOutcome,
-        seatsInUse: number,
-        detail: string,
-        enforcement: Enforcement | null = null,
-      ): CheckoutResult => ({
-        outcome,
-        lease: null,
-        reused: false,
-        seatsInUse,
-        seatLimit,
-        detail,
-        enforcement,
-        clock,
-      });
+    return this.turns.run(this.credentials.digestOf(key), async (waited) => {
+      // In a burst most callers find the license full: a read says so without waiting for the license's lock (a
+      // refusal changes nothing). The first in line, and any caller a read cannot answer, take the lock.
+      const refused = waited ? await this.db.read((sql) => this.refusalOnRead(sql, key, fingerprint, call, clientTime)) : null;
+      return refused ?? this.db.write((sql) => this.checkoutLocked(sql, key, fingerprint, userId, call, clientTime));
+    });
+  }
 
-      if (license.status !== LicenseStatus.ACTIVE) {
-        return refuse(CheckoutOutcome.LICENSE_INACTIVE, 0, `The license is ${license.status}.`);
-      }
-      const graceEnd = graceEndsAt(license.expiresAt, license.gracePeriodDays);
-      if (now < license.startsAt || (graceEnd && now >= graceEnd)) {
-        return refuse(CheckoutOutcome.LICENSE_EXPIRED, 0, 'The license is outside its term and grace period.');
-      }
+  /**
+   * A license's sessions as one statement sees them: live leases, leases past their TTL but not yet ended, the live
+   * lease of a fingerprint, and the last client clock its unreleased leases saw.
+   */
+  private async sessionsOf(sql: SqlRunner, licenseId: string, fingerprint: string, now: Date): Promise<Sessions> {
+    const row = await sql.get<{ live: unknown; dead: unknown; live_id: string | null; previous_clock: unknown }>(
+      `select sum(case when expires_at > ? then 1 else 0 end) as live, sum(case when expires_at <= ? then 1 else 0 end) as dead,
+              max(case when fingerprint = ? and expires_at > ? then id end) as live_id,
+              max(case when fingerprint = ? then client_clock_at end) as previous_clock
+         from lease where license_id = ? and released_at is null`,
+      [now, now, fingerprint, now, fingerprint, licenseId],
+    );
+    return {
+      live: Number(row?.live ?? 0),
+      dead: Number(row?.dead ?? 0),
+      liveLeaseId: row?.live_id ?? null,
+      previousClock: toDateOrNull(row?.previous_clock),
+    };
+  }
 
-      const ended = await this.expireDead(sql, license.id, now, call, actor);
-      const expiresAt = new Date(now.getTime() + license.leaseTtlSeconds * 1000);
+  /**
+   * The refusal a checkout would get for a license that is full, decided on committed data without its lock; null
+   * when the locked path must decide (a seat may be free, the machine holds a lease, the license is not active, a
+   * clock breach must be recorded).
+   */
+  private async refusalOnRead(
+    sql: SqlRunner,
+    key: string,
+    fingerprint: string,
+    call: ClientCall,
+    clientTime: Date | null,
+  ): Promise<CheckoutResult | null> {
+    const now = call.now ?? new Date();
+    const license = await this.credentials.authenticate(sql, key);
+    if (license.type !== LicenseType.CONCURRENT || license.status !== LicenseStatus.ACTIVE || !withinTerm(license, now)) return null;
+    const sessions = await this.sessionsOf(sql, license.id, fingerprint, now);
+    const clock = clientTime ? clockCheck(clientTime, now, sessions.previousClock) : null;
+    if (sessions.liveLeaseId || (clock && checkBreaches(license, { clientTime, fingerprint }, [clock], now).length > 0)) return null;
+    const { enforcement } = decide(UsageMetric.CONCURRENT_SESSIONS, termsOf(license), sessions.live, 1);
+    return enforcement.allowed ? null : noSeat(license, sessions.live, enforcement, clock);
+  }
 
-      // The same machine checking out again gets its live lease back, extended, never a second seat.
-      // One statement counts the live leases and finds this machine's among them.
-      const live = await sql.get<{ n: number | string; existing_id: string | null }>(
-        'select count(*) as n, max(case when fingerprint = ? then id end) as existing_id from lease where license_id = ? and released_at is null',
-        [fingerprint, license.id],
-      );
-      const seatsInUse = Number(live?.n ?? 0);
-      const existing = live?.existing_id
-        ? await sql.get<LeaseRow>(`select ${LEASE_COLUMNS} from lease where id = ?`, [live.existing_id])
-        : undefined;
-      if (existing) {
-        await sql.run(
-          'update lease set expires_at = ?, last_heartbeat_at = ?, client_clock_at = coalesce(?, client_clock_at) where id = ?',
-          [expiresAt, now, clientTime, existing.id],
-        );
-        const before = leaseNodeOf(existing);
-        const lease = Object.assign(leaseNodeOf(existing), { expiresAt, lastHeartbeatAt: now });
-        await this.audit.recordSql(
-          sql,
-          actor,
-          call.requestId,
-          {
-            organizationId: license.organizationId,
-            action: 'lease.checkout.reused',
-            objectType: 'Lease',
-            objectId: lease.id,
-            before: leaseSnapshot(before),
-            after: leaseSnapshot(lease),
-          },
-          now,
-        );
-        if (ended.length > 0) await this.observeSessions(sql, license, seatsInUse, now, call.requestId);
-        return {
-          outcome: CheckoutOutcome.GRANTED,
-          lease,
-          reused: true,
-          seatsInUse,
-          seatLimit,
-          detail: 'The fingerprint holds this lease already; it was extended.',
-          enforcement: null,
-          clock,
-        };
-      }
-      const terms = { limit: seatLimit, policy: license.overagePolicy, percent: license.overagePercent };
-      const { enforcement, breach } = decide(UsageMetric.CONCURRENT_SESSIONS, terms, seatsInUse, 1);
-      if (!enforcement.allowed) {
-        return refuse(
-          CheckoutOutcome.NO_SEAT_AVAILABLE,
-          seatsInUse,
-          `All ${seatLimit} concurrent seats are in use. ${enforcement.detail}`,
-          enforcement,
-        );
-      }
-      const lease = Object.assign(new LeaseNode(), {
-        id: newId(now.getTime()),
-        licenseId: license.id,
-        organizationId: license.organizationId,
-        fingerprint,
-        userId,
-        checkedOutAt: now,
-        lastHeartbeatAt: now,
+  private async checkoutLocked(
+    sql: SqlRunner,
+    key: string,
+    fingerprint: string,
+    userId: string | null,
+    call: ClientCall,
+    clientTime: Date | null,
+  ): Promise<CheckoutResult> {
+    const now = call.now ?? new Date();
+    const license = await this.credentials.authenticate(sql, key, this.db.forUpdate);
+    if (license.type !== LicenseType.CONCURRENT) {
+      throw AppError.unsupportedLicenseType('checkoutSeat', license.type, [LicenseType.CONCURRENT]);
+    }
+    const actor = this.actorOf(license, fingerprint);
+    const sessions = await this.sessionsOf(sql, license.id, fingerprint, now);
+    // A machine taking its live lease back must not set its clock behind the one its lease last saw.
+    const clock = clientTime ? clockCheck(clientTime, now, sessions.previousClock) : null;
+    // The license row is locked: the compliance log's lock comes after it, as everywhere.
+    await this.recordClock(sql, license, clock, clientTime, actor, call, now, fingerprint);
+    // A refusal changes nothing, so it writes nothing: a client retrying for a busy seat must not grow the audit
+    // log with every try. Refusals belong to usage and compliance records, not to the log of changes.
+    if (license.status !== LicenseStatus.ACTIVE) {
+      return refusal(license, CheckoutOutcome.LICENSE_INACTIVE, 0, `The license is ${license.status}.`, null, clock);
+    }
+    if (!withinTerm(license, now)) {
+      return refusal(license, CheckoutOutcome.LICENSE_EXPIRED, 0, 'The license is outside its term and grace period.', null, clock);
+    }
+
+    const ended = sessions.dead > 0 ? await this.expireDead(sql, license.id, now, call, actor) : [];
+    const expiresAt = new Date(now.getTime() + license.leaseTtlSeconds * 1000);
+    const seatsInUse = sessions.live;
+    // The same machine checking out again gets its live lease back, extended, never a second seat.
+    const existing = sessions.liveLeaseId
+      ? await sql.get<LeaseRow>(`select ${LEASE_COLUMNS} from lease where id = ?`, [sessions.liveLeaseId])
+      : undefined;
+    if (existing) {
+      await sql.run('update lease set expires_at = ?, last_heartbeat_at = ?, client_clock_at = coalesce(?, client_clock_at) where id = ?', [
         expiresAt,
-        releasedAt: null,
-        releaseReason: null,
-      });
-      await sql.run(
-        `insert into lease (id, license_id, organization_id, fingerprint, user_id, checked_out_at, last_heartbeat_at, expires_at, client_clock_at)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [lease.id, license.id, license.organizationId, fingerprint, userId, now, now, expiresAt, clientTime],
-      );
+        now,
+        clientTime,
+        existing.id,
+      ]);
+      const before = leaseNodeOf(existing);
+      const lease = Object.assign(leaseNodeOf(existing), { expiresAt, lastHeartbeatAt: now });
       await this.audit.recordSql(
         sql,
         actor,
         call.requestId,
         {
           organizationId: license.organizationId,
-          action: 'lease.checkout',
+          action: 'lease.checkout.reused',
           objectType: 'Lease',
           objectId: lease.id,
+          before: leaseSnapshot(before),
           after: leaseSnapshot(lease),
         },
         now,
       );
-      await this.observeSessions(sql, license, seatsInUse + 1, now, call.requestId);
-      if (breach) await this.breaches.record(sql, overageBreach(license, enforcement), actor, call.requestId, now);
+      if (ended.length > 0) await this.observeSessions(sql, license, seatsInUse, now, call.requestId);
       return {
         outcome: CheckoutOutcome.GRANTED,
         lease,
-        reused: false,
-        seatsInUse: seatsInUse + 1,
-        seatLimit,
-        detail: breach ? `A seat was checked out over the limit. ${enforcement.detail}` : 'A seat was checked out.',
-        enforcement,
+        reused: true,
+        seatsInUse,
+        seatLimit: license.concurrentSessions ?? 0,
+        detail: 'The fingerprint holds this lease already; it was extended.',
+        enforcement: null,
         clock,
       };
+    }
+    const { enforcement, breach } = decide(UsageMetric.CONCURRENT_SESSIONS, termsOf(license), seatsInUse, 1);
+    if (!enforcement.allowed) return noSeat(license, seatsInUse, enforcement, clock);
+    const lease = Object.assign(new LeaseNode(), {
+      id: newId(now.getTime()),
+      licenseId: license.id,
+      organizationId: license.organizationId,
+      fingerprint,
+      userId,
+      checkedOutAt: now,
+      lastHeartbeatAt: now,
+      expiresAt,
+      releasedAt: null,
+      releaseReason: null,
     });
+    await sql.run(
+      `insert into lease (id, license_id, organization_id, fingerprint, user_id, checked_out_at, last_heartbeat_at, expires_at, client_clock_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [lease.id, license.id, license.organizationId, fingerprint, userId, now, now, expiresAt, clientTime],
+    );
+    await this.audit.recordSql(
+      sql,
+      actor,
+      call.requestId,
+      {
+        organizationId: license.organizationId,
+        action: 'lease.checkout',
+        objectType: 'Lease',
+        objectId: lease.id,
+        after: leaseSnapshot(lease),
+      },
+      now,
+    );
+    await this.observeSessions(sql, license, seatsInUse + 1, now, call.requestId);
+    if (breach) await this.breaches.record(sql, overageBreach(license, enforcement), actor, call.requestId, now);
+    return {
+      outcome: CheckoutOutcome.GRANTED,
+      lease,
+      reused: false,
+      seatsInUse: seatsInUse + 1,
+      seatLimit: license.concurrentSessions ?? 0,
+      detail: breach ? `A seat was checked out over the limit. ${enforcement.detail}` : 'A seat was checked out.',
+      enforcement,
+      clock,
+    };
   }
 
   /** A lease of the key's license, or NOT_FOUND: a key reaches no other license's leases. */
@@ -394,16 +456,18 @@ export class LeaseLedger {
   }
 
   async checkin(key: string, leaseId: string, call: ClientCall): Promise<CheckinResult> {
-    return this.db.write(async (sql) => {
-      const now = call.now ?? new Date();
-      // Locked like a checkout's, so that the count observed after the release is the count at commit.
-      const license = await this.credentials.authenticate(sql, key, this.db.forUpdate);
-      const before = leaseNodeOf(await this.leaseOf(sql, license, leaseId));
-      if (before.releasedAt) return { outcome: CheckinOutcome.ALREADY_RELEASED, lease: before };
-      const lease = await this.release(sql, before, LeaseReleaseReason.CHECKED_IN, this.actorOf(license, before.fingerprint), call, now);
-      await this.observeSessions(sql, license, await this.countLive(sql, license.id, now), now, call.requestId);
-      return { outcome: CheckinOutcome.RELEASED, lease };
-    });
+    return this.turns.run(this.credentials.digestOf(key), () =>
+      this.db.write(async (sql) => {
+        const now = call.now ?? new Date();
+        // Locked like a checkout's, so that the count observed after the release is the count at commit.
+        const license = await this.credentials.authenticate(sql, key, this.db.forUpdate);
+        const before = leaseNodeOf(await this.leaseOf(sql, license, leaseId));
+        if (before.releasedAt) return { outcome: CheckinOutcome.ALREADY_RELEASED, lease: before };
+        const lease = await this.release(sql, before, LeaseReleaseReason.CHECKED_IN, this.actorOf(license, before.fingerprint), call, now);
+        await this.observeSessions(sql, license, await this.countLive(sql, license.id, now), now, call.requestId);
+        return { outcome: CheckinOutcome.RELEASED, lease };
+      }),
+    );
   }
 
   private async release(

@@ -1,4 +1,5 @@
 import type { Actor } from '../../auth/principal';
+import type { RowTurns } from '../../db/row-turns';
 import type { SqlGateway, SqlRunner } from '../../db/sql';
 import { toDate, toDateOrNull } from '../../db/sql';
 import { AppError } from '../../errors';
@@ -57,68 +58,90 @@ export class UsageMeter {
     private readonly leases: LiveCount,
     private readonly observer: UsageObserver,
     private readonly breaches: BreachRecorder,
+    private readonly turns: RowTurns,
   ) {}
 
   async record(key: string, metric: UsageMetric, report: UsageReport, requestId: string, now = new Date()): Promise<RecordUsageResult> {
     const change = UsageMeter.changeOf(metric, report);
-    return this.db.write(async (sql) => {
-      // Locked (PostgreSQL) like a checkout: concurrent reports of one license are decided one after the other.
-      const license = await this.credentials.authenticate(sql, key, this.db.forUpdate);
-      const period = metric === UsageMetric.API_CALLS ? periodOf(license.apiCallPeriod, now) : null;
-      const before = await this.current(sql, license, metric, now);
-      const limit = limitOfMetric(license, metric);
-      const terms = { limit, policy: license.overagePolicy, percent: license.overagePercent };
-      const { enforcement, breach } =
-        'total' in change ? reportTotal(metric, terms, before, change.total) : decide(metric, terms, before, change.amount);
-      // A denial changes nothing and writes nothing, like a refused checkout.
-      if (!enforcement.allowed) {
-        return { outcome: UsageOutcome.DENIED, usage: metricUsage(metric, before, limit, period ?? undefined), enforcement };
-      }
-      const value = enforcement.value;
-      await sql.run(
-        `insert into usage_meter (license_id, metric, organization_id, value, period_start, updated_at) values (?, ?, ?, ?, ?, ?)
+    // One report at a time per license in this process waits for its lock (see RowTurns).
+    return this.turns.run(this.credentials.digestOf(key), () =>
+      this.db.write(async (sql) => {
+        // Locked (PostgreSQL) like a checkout: concurrent reports of one license are decided one after the other.
+        const license = await this.credentials.authenticate(sql, key, this.db.forUpdate);
+        const period = metric === UsageMetric.API_CALLS ? periodOf(license.apiCallPeriod, now) : null;
+        const before = await this.current(sql, license, metric, now);
+        const limit = limitOfMetric(license, metric);
+        const terms = { limit, policy: license.overagePolicy, percent: license.overagePercent };
+        const { enforcement, breach } =
+          'total' in change ? reportTotal(metric, terms, before, change.total) : decide(metric, terms, before, change.amount);
+        // A denial changes nothing and writes nothing, like a refused checkout.
+        if (!enforcement.allowed) {
+          return { outcome: UsageOutcome.DENIED, usage: metricUsage(metric, before, limit, period ?? undefined), enforcement };
+        }
+        const value = enforcement.value;
+        await sql.run(
+          `insert into usage_meter (license_id, metric, organization_id, value, period_start, updated_at) values (?, ?, ?, ?, ?, ?)
          on conflict (license_id, metric) do update set
            value = excluded.value, period_start = excluded.period_start, updated_at = excluded.updated_at`,
-        [license.id, metric, license.organizationId, value, period?.start ?? null, now],
-      );
-      // The series adds up what a counter counted, and takes a gauge's totals.
-      const sample = 'amount' in change && metric === UsageMetric.API_CALLS ? change.amount : value;
-      for (const [resolution, size] of Object.entries(BUCKET_MS)) {
-        await sql.run(
-          `insert into usage_sample (license_id, metric, resolution, bucket_start, organization_id, samples, value_sum, value_max, value_last)
+          [license.id, metric, license.organizationId, value, period?.start ?? null, now],
+        );
+        // The series adds up what a counter counted, and takes a gauge's totals.
+        const sample = 'amount' in change && metric === UsageMetric.API_CALLS ? change.amount : value;
+        for (const [resolution, size] of Object.entries(BUCKET_MS)) {
+          await sql.run(
+            `insert into usage_sample (license_id, metric, resolution, bucket_start, organization_id, samples, value_sum, value_max, value_last)
            values (?, ?, ?, ?, ?, 1, ?, ?, ?)
            on conflict (license_id, metric, resolution, bucket_start) do update set
              samples = usage_sample.samples + 1,
              value_sum = usage_sample.value_sum + excluded.value_sum,
              value_max = case when excluded.value_max > usage_sample.value_max then excluded.value_max else usage_sample.value_max end,
              value_last = excluded.value_last`,
-          [license.id, metric, resolution, new Date(Math.floor(now.getTime() / size) * size), license.organizationId, sample, value, value],
+            [
+              license.id,
+              metric,
+              resolution,
+              new Date(Math.floor(now.getTime() / size) * size),
+              license.organizationId,
+              sample,
+              value,
+              value,
+            ],
+          );
+        }
+        const usage = metricUsage(metric, value, limit, period ?? undefined);
+        await this.observer.observe(
+          sql,
+          {
+            licenseId: license.id,
+            organizationId: license.organizationId,
+            planId: license.planId,
+            metric,
+            value,
+            limit,
+            period,
+            requestId,
+          },
+          now,
         );
-      }
-      const usage = metricUsage(metric, value, limit, period ?? undefined);
-      await this.observer.observe(
-        sql,
-        { licenseId: license.id, organizationId: license.organizationId, planId: license.planId, metric, value, limit, period, requestId },
-        now,
-      );
-      const actor = this.actorOf(license);
-      await this.audit.recordSql(
-        sql,
-        actor,
-        requestId,
-        {
-          organizationId: license.organizationId,
-          action: 'usage.record',
-          objectType: 'License',
-          objectId: license.id,
-          before: { metric, value: before },
-          after: { metric, value, reported: 'total' in change ? change.total : change.amount },
-        },
-        now,
-      );
-      if (breach) await this.breaches.record(sql, overageBreach(license, enforcement), actor, requestId, now);
-      return { outcome: UsageOutcome.RECORDED, usage, enforcement };
-    });
+        const actor = this.actorOf(license);
+        await this.audit.recordSql(
+          sql,
+          actor,
+          requestId,
+          {
+            organizationId: license.organizationId,
+            action: 'usage.record',
+            objectType: 'License',
+            objectId: license.id,
+            before: { metric, value: before },
+            after: { metric, value, reported: 'total' in change ? change.total : change.amount },
+          },
+          now,
+        );
+        if (breach) await this.breaches.record(sql, overageBreach(license, enforcement), actor, requestId, now);
+        return { outcome: UsageOutcome.RECORDED, usage, enforcement };
+      }),
+    );
   }
 
   /**
