@@ -1,3 +1,5 @@
+import { existsSync, readdirSync } from 'node:fs';
+
 /** Says once, at the top of a run, which databases (and Redis) the tests run on. */
 export default function setup(): void {
   const url = process.env.TEST_DATABASE_URL?.trim();
@@ -14,4 +16,11 @@ export default function setup(): void {
   } else {
     console.log('Scale-out tests are skipped: they need TEST_DATABASE_URL and TEST_REDIS_URL (e.g. redis://127.0.0.1:6379).');
   }
+  const redis = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].some((path) => existsSync(path));
+  const postgres =
+    existsSync('/usr/lib/postgresql') && readdirSync('/usr/lib/postgresql').some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/initdb`));
+  console.log(
+    `Fault tests: ${redis && url ? 'Redis outage on a redis-server of their own' : 'Redis outage skipped (needs redis-server and TEST_DATABASE_URL)'}; ` +
+      `${postgres ? 'database outage on a PostgreSQL cluster of their own' : 'database outage skipped (needs the PostgreSQL server package, initdb)'}.`,
+  );
 }
