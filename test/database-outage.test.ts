@@ -164,7 +164,7 @@ describe.skipIf(!canRunPostgres)('PostgreSQL stopped for 10 s under light load (
     );
     await sleep(1_000);
     cluster.freeze();
-    await sleep(6_000);
+    await sleep(10_000);
     cluster.thaw();
     await sleep(3_000);
     running = false;
@@ -173,9 +173,10 @@ describe.skipIf(!canRunPostgres)('PostgreSQL stopped for 10 s under light load (
     const refused = answers.filter((a) => a.status !== 200);
     expect(refused.length).toBeGreaterThan(0);
     expect(new Set(refused.map((a) => `${a.status} ${a.code}`))).toEqual(new Set(['503 SERVICE_UNAVAILABLE']));
-    // Bounded by the statement timeout (1 s) plus the client's margin (2 s), never by how long the database is frozen.
-    expect(slowest).toBeLessThan(4_500);
+    // Bounded by the wait for a turn at the license (1 s), for a connection (1 s), and the statement timeout (1 s) with
+    // the client's margin (2 s): 5 s and scheduling, never by how long the database is frozen (10 s).
+    expect(slowest).toBeLessThan(6_500);
     expect(answers.at(-1)?.status).toBe(200);
-    console.log(`Database frozen 6 s: ${answers.length} calls, ${refused.length} answered 503, slowest answer ${slowest} ms`);
-  }, 60_000);
+    console.log(`Database frozen 10 s: ${answers.length} calls, ${refused.length} answered 503, slowest answer ${slowest} ms`);
+  }, 90_000);
 });

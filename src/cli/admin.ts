@@ -7,9 +7,9 @@ import { Role } from '../auth/roles';
 import { SecretDigester } from '../auth/secrets';
 import { TokenService } from '../auth/token.service';
 import { ConfigError, loadConfig } from '../config';
-import { migrate } from '../db/migrate';
-import { openOrm, QueryCounter } from '../db/orm';
-import { openSqlGateway, tuneSqlite } from '../db/sql';
+import { openMigrated } from '../db/migrate';
+import { QueryCounter } from '../db/orm';
+import { openSqlGateway } from '../db/sql';
 import { AppError } from '../errors';
 import { createLogger } from '../logger';
 import { AuditService } from '../modules/audit/audit.service';
@@ -46,13 +46,8 @@ async function createToken(args: string[]): Promise<void> {
   const logger = createLogger('warn');
   const queries = new QueryCounter();
   // A database never served yet is brought up to date first, as a server start would.
-  if (config.database.driver === 'postgresql') await migrate(config.database, logger);
-  const orm = await openOrm(config.database, queries, config.databaseLimits);
+  const orm = await openMigrated(config, logger, queries);
   try {
-    if (config.database.driver === 'sqlite') {
-      await tuneSqlite(orm);
-      await migrate(config.database, logger, orm);
-    }
     const db = openSqlGateway(orm, queries, config.database);
     try {
       const tokens = new TokenService(db, new SecretDigester(config.secretKey), new AuditService());

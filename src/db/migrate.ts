@@ -1,8 +1,9 @@
 import type { EntityManager as SqlEntityManager } from '@mikro-orm/knex';
-import type { DatabaseConfig } from '../config';
+import type { Config, DatabaseConfig } from '../config';
 import type { Logger } from '../logger';
 import { AdvisoryLock } from './advisory-locks';
 import { openOrm, type Orm, QueryCounter } from './orm';
+import { tuneSqlite } from './sql';
 
 /** How often an instance waiting for another's migrations looks again. */
 const LOCK_POLL_MS = 250;
@@ -12,13 +13,36 @@ interface PgConnection {
 }
 
 /**
+ * Opens the ORM for serving, on a database brought up to the migrations this build knows first (a database never
+ * served yet included).
+ */
+export async function openMigrated(
+  config: Pick<Config, 'database' | 'databaseLimits'>,
+  logger: Logger,
+  queries: QueryCounter,
+): Promise<Orm> {
+  if (config.database.driver === 'postgresql') await migrate(config.database, logger);
+  const orm = await openOrm(config.database, queries, config.databaseLimits);
+  if (config.database.driver === 'sqlite') {
+    try {
+      await tuneSqlite(orm);
+      await migrate(config.database, logger, orm);
+    } catch (error) {
+      await orm.close(true);
+      throw error;
+    }
+  }
+  return orm;
+}
+
+/**
  * Brings the database up to the migrations this build knows. On PostgreSQL, several instances may start at once on
  * the same database: one migrates while holding an advisory lock, the others wait for it and then find nothing left
  * to do (instead of colliding on the same `create table`). The migrations run on a connection pool of their own,
  * without the statement timeout that serving connections have, so that a long schema change is not cut short. A
  * process that dies while migrating releases the lock with its connection; its transaction rolls back.
  */
-export async function migrate(database: DatabaseConfig, logger: Logger, serving?: Orm): Promise<void> {
+async function migrate(database: DatabaseConfig, logger: Logger, serving?: Orm): Promise<void> {
   if (database.driver === 'sqlite') {
     // One process owns an SQLite file: its own ORM migrates it, in one transaction.
     if (!serving) throw new Error('an SQLite database is migrated through the serving ORM');

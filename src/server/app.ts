@@ -11,9 +11,9 @@ import express from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { Principal } from '../auth/principal';
 import type { Config } from '../config';
-import { migrate } from '../db/migrate';
-import { openOrm, type Orm, QueryCounter } from '../db/orm';
-import { openSqlGateway, type SqlGateway, tuneSqlite } from '../db/sql';
+import { openMigrated } from '../db/migrate';
+import { type Orm, QueryCounter } from '../db/orm';
+import { openSqlGateway, type SqlGateway } from '../db/sql';
 import { AppError, ErrorCode } from '../errors';
 import { periodicJobs } from '../jobs/jobs';
 import type { Logger } from '../logger';
@@ -59,17 +59,7 @@ export interface LicenseServer {
  */
 export async function createLicenseServer(config: Config, logger: Logger): Promise<LicenseServer> {
   const queries = new QueryCounter();
-  if (config.database.driver === 'postgresql') await migrate(config.database, logger);
-  const orm = await openOrm(config.database, queries, config.databaseLimits);
-  try {
-    if (config.database.driver === 'sqlite') {
-      await tuneSqlite(orm);
-      await migrate(config.database, logger, orm);
-    }
-  } catch (error) {
-    await orm.close(true);
-    throw error;
-  }
+  const orm = await openMigrated(config, logger, queries);
   const db = openSqlGateway(orm, queries, config.database);
   const redis = config.redisUrl ? new RedisEventBus(config.redisUrl, logger) : null;
   const services = createServices(config, db, {
