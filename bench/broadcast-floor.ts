@@ -60,7 +60,7 @@ function recordUsage(body: string, limit: number, res: ServerResponse): void {
     return;
   }
   if (value >= limit) broadcast(value, limit);
-  reply(res, 200, JSON.stringify({ data: { recordUsage: { value } } }));
+  reply(res, 200, JSON.stringify({ data: { recordUsage: { usage: { value } } } }));
 }
 
 function onMessage(socket: WebSocket, data: RawData): void {

@@ -41,7 +41,7 @@ const ALERT_RAISED = `subscription($filter: AlertFilter) {
 }`;
 
 const RECORD_STORAGE = `mutation($key: String!, $value: SafeInt) {
-  recordUsage(key: $key, metric: STORAGE_BYTES, value: $value) { value }
+  recordUsage(key: $key, metric: STORAGE_BYTES, value: $value) { usage { value } }
 }`;
 
 const CRITICAL_ALERTS = `query($filter: AlertFilter, $after: String) {
@@ -126,7 +126,7 @@ function sizesWithinLimit(): number[] {
 }
 
 const recordStorage = (target: Target, value: number) =>
-  graphql<{ recordUsage: { value: number } }>(target.server.info.url, RECORD_STORAGE, { key: target.key, value });
+  graphql<{ recordUsage: { usage: { value: number } } }>(target.server.info.url, RECORD_STORAGE, { key: target.key, value });
 
 /**
  * Raises one alert and waits until every subscriber has it (or the timeout), then re-arms the threshold: the
