@@ -1,4 +1,5 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/knex';
+import type { EventChannel } from '../common/event-channel';
 import type { Operation } from '../common/operation';
 import { findPage, type Page, type PageArgs } from '../common/pagination';
 import { AdvisoryLock } from '../db/advisory-locks';
@@ -8,6 +9,7 @@ import type { AuditService } from '../modules/audit/audit.service';
 import { Organization } from '../modules/organization/organization.entity';
 import { ApiToken } from './api-token.entity';
 import { Principal } from './principal';
+import type { TokenRevoked } from './token-revocation';
 import { Permission, Role } from './roles';
 import { generateApiToken, hintOf, isWellFormedApiToken, type SecretDigester } from './secrets';
 import type { ApiTokenFilter, CreateApiTokenInput } from './token.types';
@@ -26,6 +28,8 @@ export class TokenService {
     private readonly db: SqlGateway,
     private readonly digester: SecretDigester,
     private readonly audit: AuditService,
+    /** Told of each revocation once it commits, on every instance (open sockets of the token are closed). */
+    private readonly revocations: Pick<EventChannel<TokenRevoked>, 'publish'>,
   ) {}
 
   /** The principal of an `Authorization` header; no header is anonymous, a bad one is refused. */
@@ -109,7 +113,7 @@ export class TokenService {
 
   async revoke(op: Operation, id: string): Promise<ApiToken> {
     op.principal.require(Permission.TOKEN_MANAGE);
-    return op.em.transactional(async (em) => {
+    const revoked = await op.em.transactional(async (em) => {
       const token = await em.findOne(ApiToken, { id });
       if (!token) throw AppError.notFound('ApiToken', id);
       op.principal.requireObject(Permission.TOKEN_MANAGE, token.organization?.id ?? null, 'ApiToken', id);
@@ -126,6 +130,24 @@ export class TokenService {
       });
       return token;
     });
+    this.revocations.publish({ tokenId: revoked.id });
+    return revoked;
+  }
+
+  /** Which of these tokens are revoked now (asked for the tokens of open sockets). */
+  async revokedAmong(tokenIds: readonly string[]): Promise<string[]> {
+    const revoked: string[] = [];
+    for (let i = 0; i < tokenIds.length; i += 500) {
+      const chunk = tokenIds.slice(i, i + 500);
+      const rows = await this.db.read((sql) =>
+        sql.all<{ id: string }>(
+          `select id from api_token where revoked_at is not null and id in (${chunk.map(() => '?').join(', ')})`,
+          chunk,
+        ),
+      );
+      revoked.push(...rows.map((row) => row.id));
+    }
+    return revoked;
   }
 
   list(op: Operation, filter: ApiTokenFilter, page: PageArgs): Promise<Page<ApiToken>> {

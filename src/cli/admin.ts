@@ -50,7 +50,9 @@ async function createToken(args: string[]): Promise<void> {
   try {
     const db = openSqlGateway(orm, queries, config.database);
     try {
-      const tokens = new TokenService(db, new SecretDigester(config.secretKey), new AuditService());
+      // Tokens are only made here; no instance needs telling.
+      const noRevocations = { publish: () => undefined };
+      const tokens = new TokenService(db, new SecretDigester(config.secretKey), new AuditService(), noRevocations);
       const operation = {
         principal: Principal.system('command line'),
         requestId: `admin-${randomUUID()}`,

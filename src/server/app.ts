@@ -27,6 +27,7 @@ import { buildAppSchema } from './schema';
 import { createServices, type Services } from './services';
 import { LocalEventBus } from '../common/event-bus';
 import { RedisEventBus } from './redis';
+import { SocketGuard } from './socket-guard';
 import { serveWebSocket } from './websocket';
 
 /**
@@ -117,12 +118,14 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
       },
     );
   });
+  const guard = new SocketGuard(services.tokenRevocations, services.tokens, logger);
   const wsServer = serveWebSocket(http, {
     schema,
     maxPayload: config.maxBodyBytes,
     authenticate: (authorization) => services.tokens.authenticate(authorization),
     contextFor,
     logger,
+    guard,
   });
 
   const apollo = new ApolloServer<GraphQLContext>({
@@ -223,6 +226,7 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
       if (closed) return;
       closed = true;
       await Promise.all(jobs.map((job) => job.stop()));
+      guard.dispose();
       await apollo.stop(); // drains HTTP, then closes every WebSocket (the drainServer hook above)
       await db.close();
       await orm.close(true);

@@ -1,6 +1,7 @@
 import type { Config } from '../config';
 import type { SqlGateway } from '../db/sql';
 import { SecretDigester } from '../auth/secrets';
+import { reviveTokenRevoked } from '../auth/token-revocation';
 import { TokenService } from '../auth/token.service';
 import type { EntityManager } from '@mikro-orm/knex';
 import { AlertStream, reviveAlert } from '../modules/alert/alert-stream';
@@ -63,6 +64,7 @@ export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimit
   const raised = new EventChannel(deps.bus, `${deps.channelPrefix}alert.raised`, reviveNotice(reviveAlert));
   const usageChanges = new EventChannel(deps.bus, `${deps.channelPrefix}usage.changed`, reviveUsageChange);
   const complianceEvents = new EventChannel(deps.bus, `${deps.channelPrefix}compliance.event`, reviveNotice(reviveComplianceEvent));
+  const tokenRevocations = new EventChannel(deps.bus, `${deps.channelPrefix}token.revoked`, reviveTokenRevoked);
   const ids = new CommitOrderedIds(db.dialect === 'postgresql');
   const alertLog = new AlertLog(raised, ids);
   const violationLog = new ViolationLog(complianceEvents, ids, audit);
@@ -96,7 +98,8 @@ export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimit
   const complianceScanner = new ComplianceScanner(db, violationLog);
   return {
     audit,
-    tokens: new TokenService(db, digester, audit),
+    tokens: new TokenService(db, digester, audit, tokenRevocations),
+    tokenRevocations,
     organizations: new OrganizationService(audit),
     catalog,
     licenses,

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { Principal } from '../auth/principal';
 import type { Logger } from '../logger';
 import type { GraphQLContext } from './context';
 import { asServiceUnavailable, formatError, isUnavailable, isUnexpected, logUnavailable } from './errors';
+import { CLOSE_FORBIDDEN, type SocketGuard } from './socket-guard';
 import { SubscriptionLane } from './subscription-lane';
 
 /**
@@ -27,6 +28,20 @@ export interface WebSocketOptions {
   authenticate(authorization: string | undefined): Promise<Principal>;
   contextFor(principal: Principal, requestId: string): GraphQLContext;
   logger: Logger;
+  /** Closes the sockets of revoked tokens. */
+  guard?: SocketGuard;
+}
+
+/** The `authorization` (or `Authorization`) entry of connection parameters or headers, when it is a string. */
+function authorizationOf(entries: Record<string, unknown> | undefined): string | undefined {
+  const value = entries?.authorization ?? entries?.Authorization;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The headers GraphiQL puts in a subscribe message's `extensions`. */
+function headersOf(extensions: Record<string, unknown> | null | undefined): Record<string, unknown> | undefined {
+  const headers = extensions?.headers;
+  return headers && typeof headers === 'object' && !Array.isArray(headers) ? (headers as Record<string, unknown>) : undefined;
 }
 
 /**
@@ -38,6 +53,9 @@ export interface WebSocketOptions {
 export function serveWebSocket(http: Server, options: WebSocketOptions) {
   const maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
   const lane = new SubscriptionLane(options.schema);
+  const track = (principal: Principal, socket: WebSocket) => {
+    if (principal.actor?.type === 'API_TOKEN' && principal.actor.id) options.guard?.track(principal.actor.id, socket);
+  };
   // The WebSocket server does not attach to the HTTP server itself, so that an HTTP listen error (a port in use)
   // reaches main.ts rather than graphql-ws's error logger; upgrades to /graphql are handed over here.
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload });
@@ -48,13 +66,15 @@ export function serveWebSocket(http: Server, options: WebSocketOptions) {
     }
     wss.handleUpgrade(request, socket, head, (client) => wss.emit('connection', client, request));
   });
-  return useServer<Record<string, unknown>, { principal?: Principal }>(
+  return useServer<Record<string, unknown>, { authorization?: string }>(
     {
       schema: options.schema,
       onConnect: async (ctx) => {
-        const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        const authorization = authorizationOf(ctx.connectionParams);
         try {
-          ctx.extra.principal = await options.authenticate(typeof authorization === 'string' ? authorization : undefined);
+          const principal = await options.authenticate(authorization);
+          ctx.extra.authorization = authorization;
+          track(principal, ctx.extra.socket);
           return true;
         } catch (error) {
           if (asServiceUnavailable(error)) {
@@ -64,13 +84,24 @@ export function serveWebSocket(http: Server, options: WebSocketOptions) {
           return false; // graphql-ws closes the socket with 4403 Forbidden (unless it is closed already)
         }
       },
+      // Every operation is authorized again when it comes, with the token it carries in `extensions.headers` (as
+      // GraphiQL sends it) or else the socket's: a token revoked since connection_init closes the socket (4403).
       // Documents come parsed and validated from the lane's cache, with a context that tells the lane where the
       // subscription's messages go; results other than the lane's go out through graphql-ws, checked likewise.
-      onSubscribe: (ctx, id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
+        const socket = ctx.extra.socket;
+        const own = authorizationOf(headersOf(payload.extensions));
+        let principal: Principal;
+        try {
+          principal = await options.authenticate(own ?? ctx.extra.authorization);
+        } catch (error) {
+          if (own === undefined && !asServiceUnavailable(error)) socket.close(CLOSE_FORBIDDEN, 'token revoked');
+          return [error instanceof GraphQLError ? error : new GraphQLError('Internal server error', { originalError: error as Error })];
+        }
+        track(principal, socket);
         const prepared = lane.prepare(payload.query);
         if ('errors' in prepared) return prepared.errors;
-        const socket = ctx.extra.socket;
-        const contextValue = options.contextFor(ctx.extra.principal ?? Principal.anonymous(), randomUUID());
+        const contextValue = options.contextFor(principal, randomUUID());
         lane.bind(contextValue, { socket, id, closeIfTooSlow: () => closeIfTooSlow(socket, maxBufferedBytes) });
         return {
           schema: options.schema,
