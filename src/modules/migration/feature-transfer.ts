@@ -30,6 +30,7 @@ export class FeatureTransfer {
   ) {}
 
   private async changing(sql: SqlRunner, op: Operation, licenseId: string): Promise<TermedLicense> {
+    op.principal.require(Permission.LICENSE_MANAGE);
     const license = await this.store.read(sql, licenseId, true);
     if (!license) throw AppError.notFound('License', licenseId);
     op.principal.requireObject(Permission.LICENSE_MANAGE, license.organizationId, 'License', licenseId);

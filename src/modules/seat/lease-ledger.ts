@@ -508,6 +508,7 @@ export class LeaseLedger {
     count: number,
     first: (sql: SqlRunner, leases: LeaseNode[]) => Promise<unknown>,
   ): Promise<LeaseNode[]> {
+    call.principal.require(Permission.SEAT_MANAGE);
     return this.db.write(async (sql) => {
       const now = new Date();
       const license = await sql.get<{ organization_id: string }>(`select organization_id from license where id = ? ${this.db.forUpdate}`, [

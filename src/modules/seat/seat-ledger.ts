@@ -66,6 +66,8 @@ export class SeatLedger {
   }
 
   private async lockLicense(sql: SqlRunner, call: ManagementCall, licenseId: string) {
+    // The right first: a caller without it learns nothing of which licenses exist.
+    call.principal.require(Permission.SEAT_MANAGE);
     const license = await sql.get<{
       organization_id: string;
       plan_id: string;
@@ -158,6 +160,7 @@ export class SeatLedger {
   }
 
   private async releaseIn(sql: SqlRunner, call: ManagementCall, seatId: string, now: Date): Promise<ReleaseSeatResult> {
+    call.principal.require(Permission.SEAT_MANAGE);
     // The seat with its license's plan and limit, which the usage observer needs once the seat is released.
     const row = await sql.get<SeatRow & { named_users: number | null; plan_id: string }>(
       `select ${SEAT_COLUMNS}, (select named_users from license where license.id = seat.license_id) as named_users,
