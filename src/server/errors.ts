@@ -46,9 +46,25 @@ export function logUnavailable(logger: Logger, requestId: string, error: unknown
   );
 }
 
-/** Whether an error was meant for the client as it is: ours, or one GraphQL itself raised about the request. */
+/**
+ * Whether an error was meant for the client as it is: ours, or one GraphQL itself raised about the request with a
+ * code of its own (parse, validation, variables). A GraphQL error without a code raised while executing (a value a
+ * scalar cannot represent) is a bug of ours: masked and logged.
+ */
 function isExpected(error: unknown): boolean {
-  return error instanceof GraphQLError;
+  if (!(error instanceof GraphQLError)) return false;
+  const code = error.extensions?.code;
+  return typeof code === 'string' && code !== ErrorCode.INTERNAL_SERVER_ERROR;
+}
+
+/**
+ * A GraphQL error without a code about the request as a whole, raised by graphql-js itself (not by a resolver, nor
+ * for a field), such as giving up on variables past 50 errors: the caller's input, answered BAD_USER_INPUT.
+ */
+function isAboutTheRequest(error: unknown): boolean {
+  return (
+    error instanceof GraphQLError && error.extensions?.code === undefined && error.path === undefined && error.originalError === undefined
+  );
 }
 
 /**
@@ -60,6 +76,9 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   const original = unwrapResolverError(error);
   const unavailable = asServiceUnavailable(original);
   if (unavailable) return { message: unavailable.message, path: formatted.path, extensions: { ...unavailable.extensions } };
+  if (original === error && isAboutTheRequest(error)) {
+    return { message: (error as GraphQLError).message, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+  }
   if (original instanceof UniqueConstraintViolationException) {
     return {
       message: 'The change conflicts with existing data; it was not made.',
@@ -78,6 +97,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
 /** Errors that must be logged as bugs: those that formatError masks. */
 export function isUnexpected(error: unknown): boolean {
   const original = unwrapResolverError(error);
+  if (original === error && isAboutTheRequest(error)) return false;
   return !(original instanceof UniqueConstraintViolationException) && !isExpected(original) && !unavailabilityOf(original);
 }
 

@@ -10,7 +10,7 @@ import {
   parse,
   subscribe,
   validate,
-  type GraphQLError,
+  GraphQLError,
 } from 'graphql';
 import type { WebSocket } from 'ws';
 
@@ -48,12 +48,13 @@ export class SubscriptionLane {
   prepare(query: string): { document: DocumentNode } | { errors: readonly GraphQLError[] } {
     let prepared = this.documents.get(query);
     if (!prepared) {
+      // Coded as Apollo codes them over HTTP.
       try {
         const document = parse(query);
         const errors = validate(this.schema, document);
-        prepared = errors.length > 0 ? { errors } : { document };
+        prepared = errors.length > 0 ? { errors: errors.map((e) => coded(e, 'GRAPHQL_VALIDATION_FAILED')) } : { document };
       } catch (error) {
-        prepared = { errors: [error as GraphQLError] };
+        prepared = { errors: [coded(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')] };
       }
       if (this.documents.size >= DOCUMENT_CACHE_SIZE) this.documents.clear();
       this.documents.set(query, prepared);
@@ -132,6 +133,15 @@ export class SubscriptionLane {
       if (written) resolve();
     });
   }
+}
+
+function coded(error: GraphQLError, code: string): GraphQLError {
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    extensions: { ...error.extensions, code },
+  });
 }
 
 /** Whether the operation is a subscription to one shared field. */

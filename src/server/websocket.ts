@@ -32,6 +32,28 @@ export interface WebSocketOptions {
   guard?: SocketGuard;
 }
 
+/** Logs a kind of line at most once an interval, saying how many were left out in between. */
+class ThrottledLog {
+  private last = 0;
+  private suppressed = 0;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly intervalMs: number,
+  ) {}
+
+  warn(fields: Record<string, unknown>, message: string): void {
+    const now = Date.now();
+    if (now - this.last < this.intervalMs) {
+      this.suppressed += 1;
+      return;
+    }
+    this.logger.warn({ ...fields, ...(this.suppressed ? { suppressed: this.suppressed } : {}) }, message);
+    this.last = now;
+    this.suppressed = 0;
+  }
+}
+
 /** The `authorization` (or `Authorization`) entry of connection parameters or headers, when it is a string. */
 function authorizationOf(entries: Record<string, unknown> | undefined): string | undefined {
   const value = entries?.authorization ?? entries?.Authorization;
@@ -53,6 +75,7 @@ function headersOf(extensions: Record<string, unknown> | null | undefined): Reco
 export function serveWebSocket(http: Server, options: WebSocketOptions) {
   const maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
   const lane = new SubscriptionLane(options.schema);
+  const socketErrors = new ThrottledLog(options.logger, 1_000);
   const track = (principal: Principal, socket: WebSocket) => {
     if (principal.actor?.type === 'API_TOKEN' && principal.actor.id) options.guard?.track(principal.actor.id, socket);
   };
@@ -64,7 +87,15 @@ export function serveWebSocket(http: Server, options: WebSocketOptions) {
       socket.destroy();
       return;
     }
-    wss.handleUpgrade(request, socket, head, (client) => wss.emit('connection', client, request));
+    wss.handleUpgrade(request, socket, head, (client) => {
+      wss.emit('connection', client, request);
+      // graphql-ws prints a socket's errors (a message over the size limit, a malformed frame) as stack traces on
+      // stdout, unauthenticated: one JSON line instead, at most one a second. ws has closed the socket already.
+      client.removeAllListeners('error');
+      client.on('error', (error: Error & { code?: string }) =>
+        socketErrors.warn({ code: error.code, reason: error.message }, 'WebSocket closed on a bad message'),
+      );
+    });
   });
   return useServer<Record<string, unknown>, { authorization?: string }>(
     {

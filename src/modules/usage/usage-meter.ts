@@ -79,6 +79,13 @@ export class UsageMeter {
           return { outcome: UsageOutcome.DENIED, usage: metricUsage(metric, before, limit, period ?? undefined), enforcement };
         }
         const value = enforcement.value;
+        // What the API cannot represent is not written: it would make the license's usage unreadable.
+        if (!Number.isSafeInteger(value)) {
+          throw AppError.badInput(
+            `This would bring ${metric} to ${value}, past ${Number.MAX_SAFE_INTEGER}, the largest value it can hold; nothing was recorded.`,
+            'amount' in change ? 'amount' : 'value',
+          );
+        }
         await sql.run(
           `insert into usage_meter (license_id, metric, organization_id, value, period_start, updated_at) values (?, ?, ?, ?, ?, ?)
          on conflict (license_id, metric) do update set
