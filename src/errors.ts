@@ -15,6 +15,11 @@ export enum ErrorCode {
   BAD_USER_INPUT = 'BAD_USER_INPUT',
   /** The input conflicts with existing data (a duplicate name, a key already taken). */
   CONFLICT = 'CONFLICT',
+  /**
+   * The request asks more than the server answers at once: too many tokens, too deep, too many aliases or
+   * directives, or too costly (`extensions.limit` names the bound, `extensions.maximum` its value). Nothing ran.
+   */
+  QUERY_TOO_COMPLEX = 'QUERY_TOO_COMPLEX',
   /** The object's current state does not allow the operation (resuming a revoked license). */
   INVALID_STATE_TRANSITION = 'INVALID_STATE_TRANSITION',
   /** The operation does not apply to this kind of license (a lease on a site license). */

@@ -21,6 +21,7 @@ import { type GraphQLContext, requestIdFrom } from './context';
 import { ClientLane } from './client-lane';
 import { asServiceUnavailable, BODY_NOT_JSON, bodyTooLarge, formatError, logUnavailable, requestLogging, sendRequestError } from './errors';
 import { serveHealth } from './health';
+import { boundsPlugin, RequestBounds } from './request-bounds';
 import { createLoaders } from './loaders';
 import { playgroundPage } from './playground';
 import { buildAppSchema } from './schema';
@@ -92,6 +93,7 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
     };
   };
 
+  const bounds = new RequestBounds(schema);
   const app = express();
   const lane = new ClientLane(
     schema,
@@ -99,6 +101,7 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
     async (authorization) => void (await services.tokens.authenticate(authorization)),
     logger,
     config.maxBodyBytes,
+    bounds,
   );
   const http = createServer((req, res) => {
     if (!ClientLane.mayHandle(req)) {
@@ -126,6 +129,7 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
     contextFor,
     logger,
     guard,
+    bounds,
   });
 
   const apollo = new ApolloServer<GraphQLContext>({
@@ -133,6 +137,8 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
     formatError,
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // Bounded before it runs (POST bodies are bounded by the client lane already; this and boundsPlugin cover GET).
+    parseOptions: { maxTokens: bounds.limits.tokens },
     // Shutdown is ours (main.ts): it also stops the jobs and closes the database.
     stopOnTerminationSignals: false,
     plugins: [
@@ -152,6 +158,7 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
         },
       },
       requestLogging(logger),
+      boundsPlugin(bounds),
     ],
   });
   await apollo.start();

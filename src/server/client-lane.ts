@@ -6,12 +6,12 @@ import {
   type GraphQLSchema,
   Kind,
   type OperationDefinitionNode,
-  parse,
   validate,
 } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { AppError, ErrorCode } from '../errors';
 import type { Logger } from '../logger';
+import type { RequestBounds } from './request-bounds';
 import { type GraphQLContext, requestIdFrom } from './context';
 import {
   asServiceUnavailable,
@@ -37,10 +37,14 @@ export const CLIENT_OPERATIONS: ReadonlySet<string> = new Set([
 ]);
 
 const MAX_CACHED_DOCUMENTS = 500;
-/** Client operations are short documents; a longer one goes to Apollo unparsed here, and is never cached. */
+/** Client operations are short documents; a longer one is never cached. */
 const MAX_DOCUMENT_LENGTH = 16 * 1024;
 
-type Prepared = { lane: true; compiled: CompiledQuery; operationName: string | null } | { lane: false };
+type Prepared =
+  | { lane: true; compiled: CompiledQuery; operationName: string | null }
+  | { lane: false }
+  /** Past a bound of the request's size or shape: answered here, before anything parses or validates it further. */
+  | { lane: false; refused: AppError };
 
 interface Body {
   query?: unknown;
@@ -69,6 +73,7 @@ export class ClientLane {
     private readonly checkCredentials: (authorization: string) => Promise<void>,
     private readonly logger: Logger,
     private readonly maxBodyBytes: number,
+    private readonly bounds: RequestBounds,
   ) {}
 
   /** Whether a request may be for this lane at all: a JSON POST to /graphql. */
@@ -76,13 +81,18 @@ export class ClientLane {
     return req.method === 'POST' && req.url === '/graphql' && (req.headers['content-type'] ?? '').startsWith('application/json');
   }
 
+  /**
+   * What to do with a document: every GraphQL POST is bounded here (tokens, depth, aliases, directives), and client
+   * operations are compiled for this lane (their cost, which no variable changes, checked once).
+   */
   private prepare(query: string): Prepared {
-    if (query.length > MAX_DOCUMENT_LENGTH) return { lane: false };
     let prepared = this.documents.get(query);
     if (prepared) return prepared;
     prepared = { lane: false };
     try {
-      const document = parse(query);
+      const document = this.bounds.parse(query);
+      const refused = this.bounds.checkShape(document);
+      if (refused) return this.remember(query, { lane: false, refused });
       const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
       const operation = operations.length === 1 ? operations[0]! : undefined;
       const clientOnly =
@@ -92,12 +102,20 @@ export class ClientLane {
       // Anything invalid is left to Apollo, so that its errors are exactly Apollo's.
       if (clientOnly && validate(this.schema, document).length === 0) {
         // Compiled once into plain JavaScript (graphql-jit): executing it costs a fraction of graphql-js's walk.
+        const costly = this.bounds.checkCost(document, undefined, operation.name?.value);
+        if (costly) return this.remember(query, { lane: false, refused: costly });
         const compiled = compileQuery(this.schema, document, operation.name?.value);
         if (isCompiledQuery(compiled)) prepared = { lane: true, compiled, operationName: operation.name?.value ?? null };
       }
-    } catch {
+    } catch (error) {
+      if (error instanceof AppError) return this.remember(query, { lane: false, refused: error });
       // a syntax error: Apollo answers it
     }
+    return this.remember(query, prepared);
+  }
+
+  private remember(query: string, prepared: Prepared): Prepared {
+    if (query.length > MAX_DOCUMENT_LENGTH) return prepared;
     if (this.documents.size >= MAX_CACHED_DOCUMENTS) this.documents.delete(this.documents.keys().next().value!);
     this.documents.set(query, prepared);
     return prepared;
@@ -122,6 +140,12 @@ export class ClientLane {
     }
     if (typeof body?.query !== 'string') return { handled: false, body };
     const prepared = this.prepare(body.query);
+    if ('refused' in prepared) {
+      const requestId = requestIdFrom(req.headers['x-request-id']);
+      const { http: _http, ...extensions } = prepared.refused.extensions as Record<string, unknown>;
+      this.send(res, 400, requestId, { errors: [{ message: prepared.refused.message, extensions: { ...extensions, requestId } }] });
+      return { handled: true };
+    }
     const variables = body.variables ?? undefined;
     if (!prepared.lane || (variables !== undefined && (typeof variables !== 'object' || Array.isArray(variables)))) {
       return { handled: false, body };

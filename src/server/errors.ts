@@ -89,6 +89,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   if (isExpected(original)) {
     const extensions = { ...formatted.extensions };
     delete extensions.stacktrace;
+    delete extensions.http; // how Apollo is told the HTTP status, not part of the answer
     return { ...formatted, extensions };
   }
   return { message: 'Internal server error', path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };

@@ -13,6 +13,8 @@ import {
   GraphQLError,
 } from 'graphql';
 import type { WebSocket } from 'ws';
+import { AppError } from '../errors';
+import type { RequestBounds } from './request-bounds';
 
 /**
  * Subscription fields whose payload is the event itself, whoever subscribed: every subscriber asking for the same
@@ -42,7 +44,10 @@ export class SubscriptionLane {
   private readonly payloads = new WeakMap<object, Map<DocumentNode, Map<string, string | Promise<string>>>>();
   private readonly subscribers = new WeakMap<object, Subscriber>();
 
-  constructor(private readonly schema: GraphQLSchema) {}
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly bounds?: RequestBounds,
+  ) {}
 
   /** The parsed and validated document of a query text, or why it is not one. */
   prepare(query: string): { document: DocumentNode } | { errors: readonly GraphQLError[] } {
@@ -50,11 +55,13 @@ export class SubscriptionLane {
     if (!prepared) {
       // Coded as Apollo codes them over HTTP.
       try {
-        const document = parse(query);
+        const document = this.bounds ? this.bounds.parse(query) : parse(query);
+        const refused = this.bounds?.checkShape(document);
+        if (refused) throw refused;
         const errors = validate(this.schema, document);
         prepared = errors.length > 0 ? { errors: errors.map((e) => coded(e, 'GRAPHQL_VALIDATION_FAILED')) } : { document };
       } catch (error) {
-        prepared = { errors: [coded(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')] };
+        prepared = { errors: [error instanceof AppError ? error : coded(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')] };
       }
       if (this.documents.size >= DOCUMENT_CACHE_SIZE) this.documents.clear();
       this.documents.set(query, prepared);

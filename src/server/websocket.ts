@@ -7,6 +7,7 @@ import { Principal } from '../auth/principal';
 import type { Logger } from '../logger';
 import type { GraphQLContext } from './context';
 import { asServiceUnavailable, formatError, isUnavailable, isUnexpected, logUnavailable } from './errors';
+import type { RequestBounds } from './request-bounds';
 import { CLOSE_FORBIDDEN, type SocketGuard } from './socket-guard';
 import { SubscriptionLane } from './subscription-lane';
 
@@ -30,6 +31,7 @@ export interface WebSocketOptions {
   logger: Logger;
   /** Closes the sockets of revoked tokens. */
   guard?: SocketGuard;
+  bounds?: RequestBounds;
 }
 
 /** Logs a kind of line at most once an interval, saying how many were left out in between. */
@@ -74,7 +76,7 @@ function headersOf(extensions: Record<string, unknown> | null | undefined): Reco
  */
 export function serveWebSocket(http: Server, options: WebSocketOptions) {
   const maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
-  const lane = new SubscriptionLane(options.schema);
+  const lane = new SubscriptionLane(options.schema, options.bounds);
   const socketErrors = new ThrottledLog(options.logger, 1_000);
   const track = (principal: Principal, socket: WebSocket) => {
     if (principal.actor?.type === 'API_TOKEN' && principal.actor.id) options.guard?.track(principal.actor.id, socket);
@@ -132,6 +134,8 @@ export function serveWebSocket(http: Server, options: WebSocketOptions) {
         track(principal, socket);
         const prepared = lane.prepare(payload.query);
         if ('errors' in prepared) return prepared.errors;
+        const costly = options.bounds?.checkCost(prepared.document, payload.variables ?? undefined, payload.operationName);
+        if (costly) return [costly];
         const contextValue = options.contextFor(principal, randomUUID());
         lane.bind(contextValue, { socket, id, closeIfTooSlow: () => closeIfTooSlow(socket, maxBufferedBytes) });
         return {
