@@ -27,12 +27,24 @@ export const DEFAULT_DATABASE_LIMITS: DatabaseLimits = {
   lockTimeoutMs: 5_000,
 };
 
+/** How often a caller may fail to authenticate, or call with one token. */
+export interface RateLimitConfig {
+  /** Failed authentications (unknown license keys, bad tokens) per client address in `authFailureWindowS`. */
+  authFailures: number;
+  authFailureWindowS: number;
+  /** Management calls per API token per minute; 0 for no limit. */
+  tokenCallsPerMinute: number;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimitConfig = { authFailures: 20, authFailureWindowS: 10, tokenCallsPerMinute: 6_000 };
+
 /** The whole server configuration, read once from the environment and validated. */
 export interface Config {
   port: number;
   host?: string;
   database: DatabaseConfig;
   databaseLimits: DatabaseLimits;
+  rateLimits: RateLimitConfig;
   /** Key of the HMAC digests under which license keys and API tokens are stored. */
   secretKey: Buffer;
   /** Where the generated secret was kept, when it was not given. */
@@ -130,6 +142,11 @@ export function loadConfig(env: Env = process.env): Config {
       poolTimeoutMs: integer(env, 'DATABASE_POOL_TIMEOUT_MS', DEFAULT_DATABASE_LIMITS.poolTimeoutMs, 100, 600_000),
       statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', DEFAULT_DATABASE_LIMITS.statementTimeoutMs, 100, 3_600_000),
       lockTimeoutMs: integer(env, 'DATABASE_LOCK_TIMEOUT_MS', DEFAULT_DATABASE_LIMITS.lockTimeoutMs, 100, 3_600_000),
+    },
+    rateLimits: {
+      authFailures: integer(env, 'RATE_LIMIT_AUTH_FAILURES', DEFAULT_RATE_LIMITS.authFailures, 1, 1_000_000),
+      authFailureWindowS: integer(env, 'RATE_LIMIT_AUTH_FAILURE_WINDOW_S', DEFAULT_RATE_LIMITS.authFailureWindowS, 1, 86_400),
+      tokenCallsPerMinute: integer(env, 'RATE_LIMIT_TOKEN_CALLS_PER_MINUTE', DEFAULT_RATE_LIMITS.tokenCallsPerMinute, 0, 100_000_000),
     },
     ...secretFrom(env, database),
     redisUrl,

@@ -26,6 +26,8 @@ export enum ErrorCode {
   UNSUPPORTED_LICENSE_TYPE = 'UNSUPPORTED_LICENSE_TYPE',
   /** A subscriber fell too far behind and its subscription ended; subscribe again with `after` = `extensions.after`. */
   SUBSCRIBER_TOO_SLOW = 'SUBSCRIBER_TOO_SLOW',
+  /** Too many calls, or failed authentications, from this caller: retry after `extensions.retryAfter` seconds (HTTP 429). */
+  RATE_LIMITED = 'RATE_LIMITED',
   /**
    * The server cannot answer now (its database is unreachable or too slow, or a license is too busy): nothing was
    * changed, and the same call may be retried after `extensions.retryAfter` seconds.
@@ -87,6 +89,14 @@ export class AppError extends GraphQLError {
    */
   static serviceUnavailable(why: string, retryAfter: number) {
     return new AppError(ErrorCode.SERVICE_UNAVAILABLE, `${why} Nothing was changed; retry in ${retryAfter} s.`, { retryAfter });
+  }
+
+  /** The caller must wait `retryAfter` seconds; `why` says which limit it reached. */
+  static rateLimited(why: string, retryAfter: number) {
+    return new AppError(ErrorCode.RATE_LIMITED, `${why} Retry in ${retryAfter} s.`, {
+      retryAfter,
+      http: { status: 429, headers: new Map([['retry-after', String(retryAfter)]]) },
+    });
   }
 
   static unsupportedLicenseType(operation: string, type: string, expected: string[]) {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { unwrapResolverError } from '@apollo/server/errors';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { EntityManager } from '@mikro-orm/knex';
 import cors from 'cors';
@@ -21,6 +22,7 @@ import { type GraphQLContext, requestIdFrom } from './context';
 import { ClientLane } from './client-lane';
 import { asServiceUnavailable, BODY_NOT_JSON, bodyTooLarge, formatError, logUnavailable, requestLogging, sendRequestError } from './errors';
 import { serveHealth } from './health';
+import { RateLimits } from './rate-limits';
 import { boundsPlugin, RequestBounds } from './request-bounds';
 import { createLoaders } from './loaders';
 import { playgroundPage } from './playground';
@@ -75,12 +77,13 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
 
   // The fork and the loaders are made on first use: client calls (validation, leases) run plain SQL and need
   // neither, and they are the calls that come by the thousand.
-  const contextFor = (principal: Principal, requestId: string): GraphQLContext => {
+  const contextFor = (principal: Principal, requestId: string, clientAddress?: string): GraphQLContext => {
     let em: EntityManager | undefined;
     let loaders: GraphQLContext['loaders'] | undefined;
     return {
       principal,
       requestId,
+      clientAddress,
       streams: { alerts: services.alertStream, usage: services.usageStream, compliance: services.complianceStream },
       get em() {
         em ??= orm.em.fork() as EntityManager;
@@ -94,6 +97,7 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
   };
 
   const bounds = new RequestBounds(schema);
+  const limits = new RateLimits(config.rateLimits, redis?.commands ?? null, config.redisChannelPrefix);
   const app = express();
   const lane = new ClientLane(
     schema,
@@ -102,6 +106,7 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
     logger,
     config.maxBodyBytes,
     bounds,
+    limits,
   );
   const http = createServer((req, res) => {
     if (!ClientLane.mayHandle(req)) {
@@ -130,6 +135,7 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
     logger,
     guard,
     bounds,
+    limits,
   });
 
   const apollo = new ApolloServer<GraphQLContext>({
@@ -159,6 +165,18 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
       },
       requestLogging(logger),
       boundsPlugin(bounds),
+      {
+        // A license key not recognized in an operation served here counts as a failed authentication too.
+        async requestDidStart() {
+          return {
+            async didEncounterErrors({ errors, contextValue }) {
+              if (errors.some((e) => (unwrapResolverError(e) as { code?: unknown })?.code === ErrorCode.UNAUTHENTICATED)) {
+                await limits.failed(contextValue.clientAddress);
+              }
+            },
+          };
+        },
+      },
     ],
   });
   await apollo.start();
@@ -182,11 +200,19 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
       context: async ({ req, res }) => {
         const requestId = requestIdFrom(req.header('x-request-id'));
         res.setHeader('x-request-id', requestId);
+        const address = req.socket.remoteAddress;
+        const limited = limits.refusalFor(address);
+        if (limited) throw withRequestId(limited, requestId);
+        let principal: Principal;
         try {
-          return contextFor(await services.tokens.authenticate(req.header('authorization')), requestId);
+          principal = await services.tokens.authenticate(req.header('authorization'));
         } catch (error) {
+          if (error instanceof AppError && error.code === ErrorCode.UNAUTHENTICATED) await limits.failed(address);
           throw contextError(error, requestId, logger);
         }
+        const busy = principal.actor?.type === 'API_TOKEN' && principal.actor.id ? await limits.tokenCall(principal.actor.id) : undefined;
+        if (busy) throw withRequestId(busy, requestId);
+        return contextFor(principal, requestId, address);
       },
     }),
   );
@@ -247,6 +273,10 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
  * carries its request id itself): 401 for bad credentials, 503 with `Retry-After` when the database could not be
  * asked, and a masked, logged INTERNAL_SERVER_ERROR for anything else.
  */
+function withRequestId(error: AppError, requestId: string): AppError {
+  return new AppError(error.code, error.message, { ...error.extensions, requestId });
+}
+
 function contextError(error: unknown, requestId: string, logger: Logger): AppError {
   if (error instanceof AppError && error.code === ErrorCode.UNAUTHENTICATED) {
     return new AppError(ErrorCode.UNAUTHENTICATED, error.message, { requestId, http: { status: 401 } });

@@ -11,6 +11,7 @@ import {
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { AppError, ErrorCode } from '../errors';
 import type { Logger } from '../logger';
+import type { RateLimits } from './rate-limits';
 import type { RequestBounds } from './request-bounds';
 import { type GraphQLContext, requestIdFrom } from './context';
 import {
@@ -21,7 +22,7 @@ import {
   isUnavailable,
   isUnexpected,
   logUnavailable,
-  retryAfterOf,
+  retryOf,
   sendRequestError,
 } from './errors';
 
@@ -74,6 +75,7 @@ export class ClientLane {
     private readonly logger: Logger,
     private readonly maxBodyBytes: number,
     private readonly bounds: RequestBounds,
+    private readonly limits: RateLimits,
   ) {}
 
   /** Whether a request may be for this lane at all: a JSON POST to /graphql. */
@@ -153,6 +155,20 @@ export class ClientLane {
     if (body.operationName != null && body.operationName !== prepared.operationName) return { handled: false, body };
 
     const requestId = requestIdFrom(req.headers['x-request-id']);
+    const address = req.socket.remoteAddress;
+    // An address that failed to authenticate too often is refused before any key or token is looked at.
+    const limited = this.limits.refusalFor(address);
+    if (limited) {
+      const { http: _http, ...extensions } = limited.extensions as Record<string, unknown>;
+      this.send(
+        res,
+        429,
+        requestId,
+        { errors: [{ message: limited.message, extensions: { ...extensions, requestId } }] },
+        Number(extensions.retryAfter),
+      );
+      return { handled: true };
+    }
     if (req.headers.authorization !== undefined) {
       try {
         await this.checkCredentials(req.headers.authorization);
@@ -166,6 +182,7 @@ export class ClientLane {
           return { handled: true };
         }
         if (!(error instanceof AppError)) throw error;
+        await this.limits.failed(address);
         this.send(res, 401, requestId, { errors: [{ message: error.message, extensions: { code: error.code, requestId } }] });
         return { handled: true };
       }
@@ -181,8 +198,9 @@ export class ClientLane {
       payload.errors = result.errors.map((error) => this.format(error, requestId, badVariables));
     }
     if (result.data !== undefined) payload.data = result.data;
-    const retryAfter = retryAfterOf(payload.errors);
-    this.send(res, retryAfter !== undefined ? 503 : badVariables ? 400 : 200, requestId, payload, retryAfter);
+    if (payload.errors?.some((error) => error.extensions?.code === ErrorCode.UNAUTHENTICATED)) await this.limits.failed(address);
+    const retry = retryOf(payload.errors);
+    this.send(res, retry?.status ?? (badVariables ? 400 : 200), requestId, payload, retry?.retryAfter);
     return { handled: true };
   }
 

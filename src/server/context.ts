@@ -8,6 +8,8 @@ import type { Loaders } from './loaders';
 /** The context of one GraphQL operation: its principal, its own EntityManager fork, and its batch loaders. */
 export interface GraphQLContext extends Operation {
   loaders: Loaders;
+  /** The caller's address, which failed authentications are counted by. */
+  clientAddress?: string;
   /** Where subscriptions get their events. */
   streams: { alerts: AlertStream; usage: UsageStream; compliance: ComplianceStream };
 }

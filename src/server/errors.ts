@@ -27,14 +27,20 @@ export function asServiceUnavailable(error: unknown): AppError | undefined {
   return AppError.serviceUnavailable(why, retryAfter);
 }
 
-/** The `retryAfter` of the formatted errors that are SERVICE_UNAVAILABLE (the longest), or undefined when none is. */
-export function retryAfterOf(errors: readonly GraphQLFormattedError[] | undefined): number | undefined {
-  let longest: number | undefined;
+/**
+ * The HTTP status and `Retry-After` of an answer whose errors ask the caller to come back later: 429 when it is
+ * RATE_LIMITED, 503 when it is SERVICE_UNAVAILABLE (the longest wait); undefined when none does.
+ */
+export function retryOf(errors: readonly GraphQLFormattedError[] | undefined): { status: 429 | 503; retryAfter: number } | undefined {
+  let retry: { status: 429 | 503; retryAfter: number } | undefined;
   for (const error of errors ?? []) {
-    if (error.extensions?.code !== ErrorCode.SERVICE_UNAVAILABLE) continue;
-    longest = Math.max(longest ?? 0, Number(error.extensions.retryAfter ?? 1));
+    const code = error.extensions?.code;
+    if (code !== ErrorCode.SERVICE_UNAVAILABLE && code !== ErrorCode.RATE_LIMITED) continue;
+    const status = code === ErrorCode.RATE_LIMITED ? 429 : 503;
+    const retryAfter = Math.max(retry?.retryAfter ?? 0, Number(error.extensions?.retryAfter ?? 1));
+    retry = { status: retry?.status === 429 ? 429 : status, retryAfter };
   }
-  return longest;
+  return retry;
 }
 
 /** One log line for a call the database could not serve: what the driver said stays here, with the request id. */
@@ -140,10 +146,10 @@ export function requestLogging(logger: Logger): ApolloServerPlugin<GraphQLContex
             for (const error of response.body.singleResult.errors) {
               (error.extensions as Record<string, unknown>).requestId = contextValue.requestId;
             }
-            const retryAfter = retryAfterOf(response.body.singleResult.errors);
-            if (retryAfter !== undefined) {
-              response.http.status = 503;
-              response.http.headers.set('retry-after', String(retryAfter));
+            const retry = retryOf(response.body.singleResult.errors);
+            if (retry) {
+              response.http.status = retry.status;
+              response.http.headers.set('retry-after', String(retry.retryAfter));
             }
           }
         },

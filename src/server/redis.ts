@@ -63,6 +63,11 @@ export class RedisEventBus implements EventBus {
     this.subscriber.on('message', (channel: string, text: string) => this.receive(channel, text));
   }
 
+  /** A connection for plain commands (rate limits): it fails at once while Redis is away, never waits. */
+  get commands(): Redis {
+    return this.publisher;
+  }
+
   get connected(): boolean {
     return this.up === true;
   }

@@ -7,6 +7,7 @@ import { Principal } from '../auth/principal';
 import type { Logger } from '../logger';
 import type { GraphQLContext } from './context';
 import { asServiceUnavailable, formatError, isUnavailable, isUnexpected, logUnavailable } from './errors';
+import type { RateLimits } from './rate-limits';
 import type { RequestBounds } from './request-bounds';
 import { CLOSE_FORBIDDEN, type SocketGuard } from './socket-guard';
 import { SubscriptionLane } from './subscription-lane';
@@ -18,6 +19,8 @@ import { SubscriptionLane } from './subscription-lane';
 const TRY_AGAIN_LATER = 1013;
 const TOO_SLOW_REASON = 'subscriber too slow; resume from your last cursor';
 const UNAVAILABLE_REASON = 'service unavailable; connect again shortly';
+/** graphql-ws's close code for too many attempts, for an address that failed to authenticate too often. */
+const RATE_LIMITED = 4429;
 /** How many bytes may wait to be written to one socket, by default, before it is closed as too slow. */
 export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
 
@@ -32,6 +35,7 @@ export interface WebSocketOptions {
   /** Closes the sockets of revoked tokens. */
   guard?: SocketGuard;
   bounds?: RequestBounds;
+  limits?: RateLimits;
 }
 
 /** Logs a kind of line at most once an interval, saying how many were left out in between. */
@@ -104,6 +108,11 @@ export function serveWebSocket(http: Server, options: WebSocketOptions) {
       schema: options.schema,
       onConnect: async (ctx) => {
         const authorization = authorizationOf(ctx.connectionParams);
+        const address = ctx.extra.request.socket.remoteAddress;
+        if (options.limits?.refusalFor(address)) {
+          ctx.extra.socket.close(RATE_LIMITED, 'too many failed authentications; retry later');
+          return false;
+        }
         try {
           const principal = await options.authenticate(authorization);
           ctx.extra.authorization = authorization;
@@ -113,6 +122,8 @@ export function serveWebSocket(http: Server, options: WebSocketOptions) {
           if (asServiceUnavailable(error)) {
             logUnavailable(options.logger, randomUUID(), error, 'connection_init');
             ctx.extra.socket.close(TRY_AGAIN_LATER, UNAVAILABLE_REASON);
+          } else {
+            await options.limits?.failed(address);
           }
           return false; // graphql-ws closes the socket with 4403 Forbidden (unless it is closed already)
         }

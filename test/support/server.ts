@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe } from 'vitest';
-import { type Config, DEFAULT_DATABASE_LIMITS } from '../../src/config';
+import { type Config, DEFAULT_DATABASE_LIMITS, DEFAULT_RATE_LIMITS } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createLicenseServer, type LicenseServer } from '../../src/server/app';
 import { createTestDatabase, DATABASE_KINDS, type DatabaseKind, type TestDatabase } from './databases';
@@ -90,6 +90,8 @@ export async function startTestServer(kind: DatabaseKind, overrides: Partial<Con
     secretKey: Buffer.from(TEST_SECRET),
     secretKeySource: 'env',
     databaseLimits: DEFAULT_DATABASE_LIMITS,
+    // Tests send many wrong keys and tokens, and many calls with one token: only the rate-limit tests limit them.
+    rateLimits: { ...DEFAULT_RATE_LIMITS, authFailures: 1_000_000, tokenCallsPerMinute: 0 },
     redisChannelPrefix: 'license-manager:',
     leaseReaperIntervalMs: 60_000,
     expiryWatchIntervalMs: 86_400_000, // tests run the expiry watch's passes themselves

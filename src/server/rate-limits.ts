@@ -1,0 +1,72 @@
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateLimitConfig } from '../config';
+import { AppError } from '../errors';
+
+/**
+ * Responsible for rate limits (rate-limiter-flexible): failed authentications per client address, which is what
+ * stops guessing keys and tokens, and management calls per API token. Counted in Redis when it is configured, so
+ * that every instance counts the same calls; in process otherwise, and while Redis is away (the insurance limiter).
+ * An address over its limit is refused before anything is looked up, also for a right key, until its window ends;
+ * the refusal is checked in this process's memory (no round trip on the hot path), set by whichever failure
+ * found the limit reached.
+ */
+export class RateLimits {
+  private readonly failures: RateLimiterAbstract;
+  private readonly calls: RateLimiterAbstract | null;
+  /** Addresses refused, until when (epoch ms). */
+  private readonly blocked = new Map<string, number>();
+
+  constructor(
+    private readonly config: RateLimitConfig,
+    redis: Redis | null,
+    keyPrefix: string,
+  ) {
+    this.failures = limiter(redis, `${keyPrefix}auth-failures`, config.authFailures, config.authFailureWindowS);
+    this.calls = config.tokenCallsPerMinute > 0 ? limiter(redis, `${keyPrefix}token-calls`, config.tokenCallsPerMinute, 60) : null;
+  }
+
+  /** The refusal for an address that failed to authenticate too often, if it is refused now. */
+  refusalFor(address: string | undefined): AppError | undefined {
+    if (!address) return undefined;
+    const until = this.blocked.get(address);
+    if (until === undefined) return undefined;
+    const ms = until - Date.now();
+    if (ms <= 0) {
+      this.blocked.delete(address);
+      return undefined;
+    }
+    return AppError.rateLimited('Too many failed authentications from this address.', Math.ceil(ms / 1000));
+  }
+
+  /** Counts a failed authentication from an address; past the limit, the address is refused for the rest of the window. */
+  async failed(address: string | undefined): Promise<void> {
+    if (!address) return;
+    try {
+      await this.failures.consume(address);
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) this.blocked.set(address, Date.now() + rejection.msBeforeNext);
+    }
+  }
+
+  /** Counts a management call of a token; the refusal when it is past the limit. */
+  async tokenCall(tokenId: string): Promise<AppError | undefined> {
+    if (!this.calls) return undefined;
+    try {
+      await this.calls.consume(tokenId);
+      return undefined;
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) return undefined;
+      return AppError.rateLimited(
+        `This token made more than ${this.config.tokenCallsPerMinute} calls in a minute.`,
+        Math.ceil(rejection.msBeforeNext / 1000),
+      );
+    }
+  }
+}
+
+function limiter(redis: Redis | null, keyPrefix: string, points: number, duration: number): RateLimiterAbstract {
+  const memory = new RateLimiterMemory({ keyPrefix, points, duration });
+  if (!redis) return memory;
+  return new RateLimiterRedis({ storeClient: redis, keyPrefix, points, duration, rejectIfRedisNotReady: true, insuranceLimiter: memory });
+}
