@@ -9,7 +9,8 @@ import {
   text,
   warnIfChromiumMissing,
 } from './support/browser';
-import { organization, unique } from './support/factories';
+import { RecordUsageDocument } from './generated/graphql';
+import { licensed, organization, unique } from './support/factories';
 import { startTestServer, type TestServer } from './support/server';
 
 warnIfChromiumMissing();
@@ -79,6 +80,40 @@ describe.skipIf(!hasChromium)(hasChromium ? TITLE : `${TITLE} (${CHROMIUM_MISSIN
       const queryEditor = page.locator('.graphiql-query-editor .monaco-editor');
       await queryEditor.waitFor({ state: 'visible', timeout: 10_000 });
       await expect.poll(() => editorText(queryEditor)).toBe(QUERY);
+    } finally {
+      await close();
+    }
+  });
+
+  it('runs a subscription with the token from the headers editor and shows a live alert', async () => {
+    const server = t!;
+    const { key, licenseId } = await licensed(server, 'SUBSCRIPTION', { limits: { storageBytes: 1000 } });
+    const subscription = `subscription Alerts { alertRaised(filter: { licenseId: "${licenseId}" }) { licenseId threshold severity } }`;
+    const { page, outside, errors, close } = await browser!.open();
+    try {
+      await page.goto(server.url);
+      const queryEditor = page.locator('.graphiql-query-editor .monaco-editor');
+      await queryEditor.waitFor({ state: 'visible', timeout: 10_000 });
+      await page.locator('.graphiql-editor-tools button[data-name="headers"]').click();
+      const headersEditor = page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden) .monaco-editor');
+      const headers = JSON.stringify({ Authorization: `Bearer ${server.admin}` });
+      await replaceEditorText(headersEditor, headers);
+      await expect.poll(() => editorText(headersEditor)).toBe(headers);
+      await replaceEditorText(queryEditor, subscription);
+      await expect.poll(() => text(page.locator('.graphiql-tab-active'))).toBe('Alerts');
+      await page.locator('.graphiql-execute-button').click();
+
+      // Once the subscription is live, a usage report raises the alert it shows.
+      const result = page.locator('.graphiql-response .result-window');
+      await new Promise((r) => setTimeout(r, 1_000));
+      await server.ok(RecordUsageDocument, { key, metric: 'STORAGE_BYTES', value: 850 }, null);
+      await expect.poll(() => text(result), { timeout: 10_000 }).toContain('"threshold": 80');
+      const shown = await text(result);
+      expect(shown).toContain(licenseId);
+      expect(shown).not.toContain('"errors"');
+      await page.screenshot({ path: '/tmp/playground-subscription.png' });
+      expect(outside, 'requests to other origins').toEqual([]);
+      expect(errors, 'uncaught errors in the page').toEqual([]);
     } finally {
       await close();
     }
