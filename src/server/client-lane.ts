@@ -141,7 +141,8 @@ export class ClientLane {
       return { handled: true };
     }
     if (typeof body?.query !== 'string') return { handled: false, body };
-    const prepared = this.prepare(body.query);
+    const badText = this.bounds.checkText(body.query, body.variables);
+    const prepared: Prepared = badText ? { lane: false, refused: badText } : this.prepare(body.query);
     if ('refused' in prepared) {
       const requestId = requestIdFrom(req.headers['x-request-id']);
       const { http: _http, ...extensions } = prepared.refused.extensions as Record<string, unknown>;

@@ -56,6 +56,13 @@ const pageEstimator: ComplexityEstimator = ({ type, field, args, childComplexity
   return undefined;
 };
 
+function hasNul(value: unknown, depth: number): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (depth > 32 || value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.some((item) => hasNul(item, depth + 1));
+  return Object.entries(value).some(([key, item]) => key.includes('\u0000') || hasNul(item, depth + 1));
+}
+
 /**
  * Responsible for bounding what a request asks before any of it runs: its size in tokens when it is parsed, then
  * its depth, aliases and directives (GraphQL Armor's rules, run alone, before graphql-js's own validation, which
@@ -130,6 +137,17 @@ export class RequestBounds {
     );
   }
 
+  /**
+   * Text no database stores: the NUL character, in the document (as itself or as the escape `\u0000`) or in any
+   * variable. Refused where it enters, as BAD_USER_INPUT, rather than failing a statement later.
+   */
+  checkText(source: string, variables: unknown): AppError | undefined {
+    if (source.includes('\u0000') || /\\u0000/i.test(source) || hasNul(variables, 0)) {
+      return AppError.badInput('Text may not contain the NUL character (U+0000).');
+    }
+    return undefined;
+  }
+
   /** Every check on a parsed document, in order. */
   check(document: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string | null): AppError | undefined {
     return this.checkShape(document) ?? this.checkCost(document, variables, operationName);
@@ -145,7 +163,8 @@ export function boundsPlugin(bounds: RequestBounds): ApolloServerPlugin<GraphQLC
     async requestDidStart() {
       return {
         async didResolveOperation({ document, request }) {
-          const refused = bounds.check(document, request.variables, request.operationName);
+          const refused =
+            bounds.checkText(request.query ?? '', request.variables) ?? bounds.check(document, request.variables, request.operationName);
           if (refused) throw refused;
         },
       };

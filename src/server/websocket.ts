@@ -143,6 +143,8 @@ export function serveWebSocket(http: Server, options: WebSocketOptions) {
           return [error instanceof GraphQLError ? error : new GraphQLError('Internal server error', { originalError: error as Error })];
         }
         track(principal, socket);
+        const text = options.bounds?.checkText(payload.query, payload.variables);
+        if (text) return [text];
         const prepared = lane.prepare(payload.query);
         if ('errors' in prepared) return prepared.errors;
         const costly = options.bounds?.checkCost(prepared.document, payload.variables ?? undefined, payload.operationName);
