@@ -2,8 +2,12 @@ import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RATE_LIMITS } from '../src/config';
 import { OrganizationsDocument, ValidateLicenseDocument } from './generated/graphql';
+import { createTestDatabase, POSTGRES_URL, type TestDatabase } from './support/databases';
 import { licensed } from './support/factories';
+import { type Instance, instanceEnv, startInstance } from './support/processes';
 import { startTestServer, type TestServer } from './support/server';
+
+const REDIS_URL = process.env.TEST_REDIS_URL?.trim() || undefined;
 
 interface Answer {
   status: number;
@@ -84,5 +88,39 @@ describe('rate limits (the product defaults)', () => {
     // The set-up above made some calls with the same token within the minute.
     expect(codes.filter((c) => c === 'RATE_LIMITED').length).toBeGreaterThan(0);
     expect(codes.filter((c) => c !== undefined && c !== 'RATE_LIMITED')).toEqual([]);
+  });
+});
+
+describe.skipIf(!POSTGRES_URL || !REDIS_URL)('failed authentications counted across instances (TEST_DATABASE_URL, TEST_REDIS_URL)', () => {
+  let database: TestDatabase;
+  let instances: Instance[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase('postgresql');
+    if (database.config.driver !== 'postgresql') throw new Error('expected PostgreSQL');
+    // A prefix of its own, so that no other run's counts meet this one's.
+    const env = instanceEnv(database.config.url, REDIS_URL, { REDIS_CHANNEL_PREFIX: `rate-test-${process.pid}:` });
+    instances = [await startInstance(env), await startInstance(env)];
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all(instances.map((i) => i.stop()));
+    await database?.drop();
+  });
+
+  it('refuses on both instances an address that failed on them together past the limit', async () => {
+    const codes: (string | undefined)[] = [];
+    for (let i = 0; i < 30; i++) {
+      const instance = instances[i % 2]!;
+      const response = await fetch(instance.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer alm_${String(i).padStart(43, 'x')}` },
+        body: JSON.stringify({ query: '{ organizations { nodes { id } } }' }),
+      });
+      codes.push(((await response.json()) as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]?.extensions?.code);
+    }
+    // 20 failures allowed in all (10 on each instance), then each instance refuses at its next failure.
+    expect(codes.slice(0, 20).every((c) => c === 'UNAUTHENTICATED')).toBe(true);
+    expect(codes.slice(22)).toEqual(Array(8).fill('RATE_LIMITED'));
   });
 });
