@@ -1,7 +1,7 @@
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RATE_LIMITS } from '../src/config';
-import { OrganizationsDocument, ValidateLicenseDocument } from './generated/graphql';
+import { CheckoutSeatDocument, OrganizationsDocument, ValidateLicenseDocument } from './generated/graphql';
 import { createTestDatabase, POSTGRES_URL, type TestDatabase } from './support/databases';
 import { licensed } from './support/factories';
 import { type Instance, instanceEnv, startInstance } from './support/processes';
@@ -76,6 +76,44 @@ describe('rate limits (the product defaults)', () => {
     const { key } = await licensed(t, 'SUBSCRIPTION');
     const answers = await Promise.all(Array.from({ length: 1_000 }, () => validate(t, key)));
     expect(answers.filter((a) => a.valid !== true)).toEqual([]);
+  });
+
+  it('limits the client calls of a license key where its plan or the license sets a limit, and no other', async () => {
+    const limited = await licensed(t, 'CONCURRENT', {}, { clientCallsPerMinute: 10, limits: { concurrentSessions: 50 } });
+    const own = await licensed(t, 'SUBSCRIPTION', { organizationId: limited.organizationId, clientCallsPerMinute: 3 });
+    const free = await licensed(t, 'SUBSCRIPTION', { organizationId: limited.organizationId });
+    const checkout = async (i: number) => {
+      const response = await fetch(t.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: print(CheckoutSeatDocument), variables: { key: limited.key, fingerprint: `machine-${i}` } }),
+      });
+      const body = (await response.json()) as {
+        data?: { checkoutSeat?: { outcome: string } };
+        errors?: { extensions?: { code?: string } }[];
+      };
+      return {
+        status: response.status,
+        retryAfter: response.headers.get('retry-after'),
+        outcome: body.data?.checkoutSeat?.outcome ?? body.errors?.[0]?.extensions?.code,
+      };
+    };
+    // At once: a checkout that waits its turn authenticates its key twice, and counts once.
+    const checkouts = await Promise.all(Array.from({ length: 15 }, (_, i) => checkout(i)));
+    expect(checkouts.map((a) => a.outcome).sort()).toEqual([...Array(10).fill('GRANTED'), ...Array(5).fill('RATE_LIMITED')]);
+    for (const refused of checkouts.filter((a) => a.outcome === 'RATE_LIMITED')) {
+      expect([refused.status, Number(refused.retryAfter) > 0]).toEqual([429, true]);
+    }
+    const live = await t.server.db.read((sql) =>
+      sql.get<{ n: number }>('select count(*) as n from lease where license_id = ? and released_at is null', [limited.licenseId]),
+    );
+    expect(Number(live?.n)).toBe(10);
+
+    const ownAnswers = [];
+    for (let i = 0; i < 5; i++) ownAnswers.push((await validate(t, own.key)).code ?? 'VALID');
+    expect(ownAnswers).toEqual(['VALID', 'VALID', 'VALID', 'RATE_LIMITED', 'RATE_LIMITED']);
+    const freeAnswers = await Promise.all(Array.from({ length: 50 }, () => validate(t, free.key)));
+    expect(freeAnswers.every((a) => a.valid)).toBe(true);
   });
 
   it('limits management calls per token, with Retry-After', async () => {

@@ -21,6 +21,7 @@ import { Migration20261128120000_alert_rules } from '../../migrations/Migration2
 import { Migration20261128130000_usage_retention } from '../../migrations/Migration20261128130000_usage_retention';
 import { Migration20261128140000_compliance } from '../../migrations/Migration20261128140000_compliance';
 import { Migration20261128150000_license_migrations } from '../../migrations/Migration20261128150000_license_migrations';
+import { Migration20261128160000_client_rate_limits } from '../../migrations/Migration20261128160000_client_rate_limits';
 
 export const ENTITIES = [Organization, Product, Feature, Plan, License, Seat, Lease, ApiToken, AuditEvent, Alert];
 
@@ -36,6 +37,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261128130000_usage_retention', class: Migration20261128130000_usage_retention },
   { name: 'Migration20261128140000_compliance', class: Migration20261128140000_compliance },
   { name: 'Migration20261128150000_license_migrations', class: Migration20261128150000_license_migrations },
+  { name: 'Migration20261128160000_client_rate_limits', class: Migration20261128160000_client_rate_limits },
 ];
 
 /** Records, while asked to, the SQL statements the process runs, so that tests can assert what a request costs. */

@@ -66,7 +66,9 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
   const orm = await openMigrated(config, logger, queries);
   const db = openSqlGateway(orm, queries, config.database);
   const redis = config.redisUrl ? new RedisEventBus(config.redisUrl, logger) : null;
+  const limits = new RateLimits(config.rateLimits, redis?.commands ?? null, config.redisChannelPrefix);
   const services = createServices(config, db, {
+    clientCalls: limits,
     bus: redis ?? new LocalEventBus(),
     catchUpPollMs: redis ? CATCH_UP_POLL_MS : 0,
     logger,
@@ -97,7 +99,6 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
   };
 
   const bounds = new RequestBounds(schema);
-  const limits = new RateLimits(config.rateLimits, redis?.commands ?? null, config.redisChannelPrefix);
   const app = express();
   const lane = new ClientLane(
     schema,

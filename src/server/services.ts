@@ -12,7 +12,7 @@ import { ExpiryWatch } from '../modules/alert/expiry-watch';
 import { ThresholdWatch } from '../modules/alert/threshold-watch';
 import { AuditService } from '../modules/audit/audit.service';
 import { CatalogService } from '../modules/catalog/catalog.service';
-import { LicenseCredentials } from '../modules/license/license-credentials';
+import { type ClientCallLimiter, LicenseCredentials } from '../modules/license/license-credentials';
 import { LicenseService } from '../modules/license/license.service';
 import { ValidationService } from '../modules/license/validation.service';
 import { OrganizationService } from '../modules/organization/organization.service';
@@ -51,6 +51,8 @@ export interface ServiceDeps {
   channelPrefix: string;
   /** A fresh EntityManager, for work outside any request (subscriptions replaying). */
   fork: () => EntityManager;
+  /** Counts the client calls of licenses that have a limit on them. */
+  clientCalls?: ClientCallLimiter;
 }
 
 /** Calls for one license that may wait in one instance for their turn at its row lock. */
@@ -59,7 +61,7 @@ const MAX_WAITING_PER_LICENSE = 1_000;
 export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimits'>, db: SqlGateway, deps: ServiceDeps) {
   const digester = new SecretDigester(config.secretKey);
   const audit = new AuditService();
-  const credentials = new LicenseCredentials(digester);
+  const credentials = new LicenseCredentials(digester, deps.clientCalls);
   const catalog = new CatalogService(audit);
   const raised = new EventChannel(deps.bus, `${deps.channelPrefix}alert.raised`, reviveNotice(reviveAlert));
   const usageChanges = new EventChannel(deps.bus, `${deps.channelPrefix}usage.changed`, reviveUsageChange);

@@ -110,6 +110,8 @@ export type CreateOrganizationInput = {
 
 export type CreatePlanInput = {
   autoRenew?: boolean;
+  /** Client calls (validations, checkouts, usage reports…) one license key may make per minute; none by default. */
+  clientCallsPerMinute?: number | null | undefined;
   currency?: string;
   /** Keys of the product features the plan includes. */
   featureKeys?: Array<string>;
@@ -171,6 +173,8 @@ export type HeartbeatOutcome =
 /** A license from a plan; every field but the organization and plan overrides the plan. */
 export type IssueLicenseInput = {
   autoRenew?: boolean | null | undefined;
+  /** Client calls its key may make per minute; defaults to the plan's. */
+  clientCallsPerMinute?: number | null | undefined;
   /** Defaults to the start plus the plan's term. */
   expiresAt?: string | null | undefined;
   /** Feature keys entitled; defaults to the plan's features. */

@@ -161,6 +161,7 @@ export class CatalogService {
         overagePolicy: overage.policy,
         overagePercent: overage.percent,
         leaseTtlSeconds: input.leaseTtlSeconds,
+        clientCallsPerMinute: input.clientCallsPerMinute ?? null,
         pricePerSeatCents: input.pricePerSeatCents ?? null,
         pricePerPeriodCents: input.pricePerPeriodCents ?? null,
         currency: input.currency,

@@ -91,6 +91,9 @@ export class PlanNode {
   @Field(() => Int)
   leaseTtlSeconds!: number;
 
+  @Field(() => Int, { nullable: true, description: 'Client calls one license key may make per minute, by default; null for no limit.' })
+  clientCallsPerMinute!: number | null;
+
   @Field(() => Int, { nullable: true })
   pricePerSeatCents!: number | null;
 
@@ -116,6 +119,7 @@ export class PlanNode {
       limits: limitsOf(p),
       overage: overageOf(p),
       leaseTtlSeconds: p.leaseTtlSeconds,
+      clientCallsPerMinute: p.clientCallsPerMinute ?? null,
       pricePerSeatCents: p.pricePerSeatCents ?? null,
       pricePerPeriodCents: p.pricePerPeriodCents ?? null,
       currency: p.currency,
@@ -205,6 +209,14 @@ export class CreatePlanInput {
   @Min(1)
   @Max(7 * 86_400)
   leaseTtlSeconds: number = 600;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Client calls (validations, checkouts, usage reports…) one license key may make per minute; none by default.',
+  })
+  @Min(1)
+  @Max(100_000_000)
+  clientCallsPerMinute?: number | null;
 
   @Field(() => [String], { description: 'Keys of the product features the plan includes.' })
   @ArrayMaxSize(500)

@@ -53,6 +53,10 @@ export class Plan {
   @Property({ type: 'integer', nullable: true })
   overagePercent?: number | null;
 
+  /** Client calls one key may make per minute; null for no limit. */
+  @Property({ type: 'integer', nullable: true })
+  clientCallsPerMinute?: number | null;
+
   @Property({ type: 'integer' })
   leaseTtlSeconds: Opt<number> = 600;
 

@@ -25,6 +25,13 @@ export interface KeyedLicense {
   siteDomains: string[];
   siteCidrs: string[];
   keyHint: string;
+  clientCallsPerMinute: number | null;
+}
+
+/** Counts the client calls of a license that has a limit; the refusal when one is past it. */
+export interface ClientCallLimiter {
+  /** Counts a call of `requestId` (once however often the request authenticates). */
+  count(licenseId: string, perMinute: number, requestId: string): Promise<AppError | undefined>;
 }
 
 interface Row {
@@ -48,17 +55,22 @@ interface Row {
   site_domains: unknown;
   site_cidrs: unknown;
   key_hint: string;
+  client_calls_per_minute: number | null;
 }
 
 const COLUMNS = `id, organization_id, plan_id, product_id, type, status, starts_at, expires_at, grace_period_days, named_users,
-  concurrent_sessions, lease_ttl_seconds, storage_bytes, api_calls_per_period, api_call_period, overage_policy, overage_percent, site_domains, site_cidrs, key_hint`;
+  concurrent_sessions, lease_ttl_seconds, storage_bytes, api_calls_per_period, api_call_period, overage_policy, overage_percent, site_domains, site_cidrs, key_hint,
+  client_calls_per_minute`;
 
 /**
  * Responsible for license keys as credentials: client applications are authorized by the key alone, and reach
  * only its own license. Keys are looked up by their keyed digest; the key itself is never stored.
  */
 export class LicenseCredentials {
-  constructor(private readonly digester: SecretDigester) {}
+  constructor(
+    private readonly digester: SecretDigester,
+    private readonly limiter?: ClientCallLimiter,
+  ) {}
 
   /** The digest a key is stored under; a malformed key is refused before any lookup. */
   digestOf(key: string): string {
@@ -72,12 +84,19 @@ export class LicenseCredentials {
   }
 
   /**
-   * The license a key opens. With `forUpdate`, the row is locked until the transaction ends (PostgreSQL), so
+   * The license a key opens, counting the call of `requestId` against the license's limit on client calls, if it
+   * has one (RATE_LIMITED past it). With `forUpdate`, the row is locked until the transaction ends (PostgreSQL), so
    * that counting its seats and taking one cannot interleave with another caller doing the same.
    */
-  async authenticate(sql: SqlRunner, key: string, forUpdate = ''): Promise<KeyedLicense> {
+  async authenticate(sql: SqlRunner, key: string, forUpdate = '', requestId?: string): Promise<KeyedLicense> {
     const row = await sql.get<Row>(`select ${COLUMNS} from license where key_digest = ? ${forUpdate}`, [this.digestOf(key)]);
     if (!row) throw new AppError(ErrorCode.UNAUTHENTICATED, 'This license key is not recognized.');
+    // A license with a limit on its client calls counts this one (refused past it, before anything is done).
+    const perMinute = row.client_calls_per_minute === null ? null : Number(row.client_calls_per_minute);
+    if (perMinute && requestId && this.limiter) {
+      const refusal = await this.limiter.count(row.id, perMinute, requestId);
+      if (refusal) throw refusal;
+    }
     return {
       id: row.id,
       organizationId: row.organization_id,
@@ -99,6 +118,7 @@ export class LicenseCredentials {
       siteDomains: fromJson<string[]>(row.site_domains),
       siteCidrs: fromJson<string[]>(row.site_cidrs),
       keyHint: row.key_hint,
+      clientCallsPerMinute: perMinute,
     };
   }
 }

@@ -76,6 +76,10 @@ export class License {
   @Property({ type: 'integer', nullable: true })
   overagePercent?: number | null;
 
+  /** Client calls one key may make per minute; null for no limit. */
+  @Property({ type: 'integer', nullable: true })
+  clientCallsPerMinute?: number | null;
+
   @Property({ type: 'integer' })
   leaseTtlSeconds: Opt<number> = 600;
 

@@ -163,6 +163,7 @@ export class LicenseService {
         overagePolicy: overage?.policy ?? plan.overagePolicy,
         overagePercent: overage ? overage.percent : plan.overagePercent,
         leaseTtlSeconds: input.leaseTtlSeconds ?? plan.leaseTtlSeconds,
+        clientCallsPerMinute: input.clientCallsPerMinute ?? plan.clientCallsPerMinute ?? null,
         siteDomains: site.domains,
         siteCidrs: site.cidrs,
       });

@@ -74,6 +74,9 @@ export class LicenseNode {
   @Field(() => Int)
   leaseTtlSeconds!: number;
 
+  @Field(() => Int, { nullable: true, description: 'Client calls its key may make per minute; null for no limit.' })
+  clientCallsPerMinute!: number | null;
+
   @Field(() => SiteIdentifiersNode)
   site!: SiteIdentifiersNode;
 
@@ -104,6 +107,7 @@ export class LicenseNode {
       limits: limitsOf(l),
       overage: overageOf(l),
       leaseTtlSeconds: l.leaseTtlSeconds,
+      clientCallsPerMinute: l.clientCallsPerMinute ?? null,
       site: { domains: [...l.siteDomains], cidrs: [...l.siteCidrs] },
       createdAt: l.createdAt,
       updatedAt: l.updatedAt,
@@ -179,6 +183,11 @@ export class IssueLicenseInput {
   @Min(1)
   @Max(7 * 86_400)
   leaseTtlSeconds?: number | null;
+
+  @Field(() => Int, { nullable: true, description: "Client calls its key may make per minute; defaults to the plan's." })
+  @Min(1)
+  @Max(100_000_000)
+  clientCallsPerMinute?: number | null;
 
   @Field(() => [String], { nullable: true, description: "Feature keys entitled; defaults to the plan's features." })
   @ArrayMaxSize(500)

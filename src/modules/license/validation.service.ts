@@ -114,7 +114,7 @@ export class ValidationService {
   async validate(key: string, request: ValidationRequest, requestId: string, now = new Date()): Promise<ValidationResult> {
     checkClientArguments(request);
     const { license, checks, seat } = await this.db.read(async (sql) => {
-      const license = await this.credentials.authenticate(sql, key);
+      const license = await this.credentials.authenticate(sql, key, '', requestId);
       const { facts, seat } = await this.facts(sql, license, request, now);
       return { license, checks: evaluate(facts, request, now), seat };
     });
@@ -141,7 +141,7 @@ export class ValidationService {
     checkClientArguments({ feature });
     const request = { feature };
     const { license, checks } = await this.db.read(async (sql) => {
-      const license = await this.credentials.authenticate(sql, key);
+      const license = await this.credentials.authenticate(sql, key, '', requestId);
       const all = evaluate((await this.facts(sql, license, request, now)).facts, request, now);
       const checks = all.filter((c) =>
         [ValidationCheckKind.STATUS, ValidationCheckKind.TERM, ValidationCheckKind.FEATURE].includes(c.check),

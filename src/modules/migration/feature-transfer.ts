@@ -167,14 +167,17 @@ export class FeatureTransfer {
       }
       const id = newId(now.getTime());
       const key = generateLicenseKey();
-      const term = await sql.get<{ grace_period_days: number; auto_renew: number | boolean; lease_ttl_seconds: number }>(
-        'select grace_period_days, auto_renew, lease_ttl_seconds from license where id = ?',
-        [source.id],
-      );
+      const term = await sql.get<{
+        grace_period_days: number;
+        auto_renew: number | boolean;
+        lease_ttl_seconds: number;
+        client_calls_per_minute: number | null;
+      }>('select grace_period_days, auto_renew, lease_ttl_seconds, client_calls_per_minute from license where id = ?', [source.id]);
       await sql.run(
         `insert into license (id, organization_id, plan_id, product_id, key_digest, key_hint, type, status, starts_at, expires_at, grace_period_days,
-           term_days, auto_renew, api_call_period, overage_policy, overage_percent, lease_ttl_seconds, site_domains, site_cidrs, created_at, updated_at)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           term_days, auto_renew, api_call_period, overage_policy, overage_percent, lease_ttl_seconds, client_calls_per_minute, site_domains,
+           site_cidrs, created_at, updated_at)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
           id,
           source.organizationId,
@@ -194,6 +197,7 @@ export class FeatureTransfer {
           source.terms.overage.policy,
           source.terms.overage.percent,
           Number(term!.lease_ttl_seconds),
+          term!.client_calls_per_minute === null ? null : Number(term!.client_calls_per_minute),
           '[]',
           '[]',
           now,

@@ -261,7 +261,7 @@ export class LeaseLedger {
     clientTime: Date | null,
   ): Promise<CheckoutResult | null> {
     const now = call.now ?? new Date();
-    const license = await this.credentials.authenticate(sql, key);
+    const license = await this.credentials.authenticate(sql, key, '', call.requestId);
     if (license.type !== LicenseType.CONCURRENT || license.status !== LicenseStatus.ACTIVE || !withinTerm(license, now)) return null;
     const sessions = await this.sessionsOf(sql, license.id, fingerprint, now);
     const clock = clientTime ? clockCheck(clientTime, now, sessions.previousClock) : null;
@@ -279,7 +279,7 @@ export class LeaseLedger {
     clientTime: Date | null,
   ): Promise<CheckoutResult> {
     const now = call.now ?? new Date();
-    const license = await this.credentials.authenticate(sql, key, this.db.forUpdate);
+    const license = await this.credentials.authenticate(sql, key, this.db.forUpdate, call.requestId);
     if (license.type !== LicenseType.CONCURRENT) {
       throw AppError.unsupportedLicenseType('checkoutSeat', license.type, [LicenseType.CONCURRENT]);
     }
@@ -396,7 +396,7 @@ export class LeaseLedger {
   async heartbeat(key: string, leaseId: string, call: ClientCall, clientTime: Date | null = null): Promise<HeartbeatResult> {
     return this.db.write(async (sql) => {
       const now = call.now ?? new Date();
-      const license = await this.credentials.authenticate(sql, key);
+      const license = await this.credentials.authenticate(sql, key, '', call.requestId);
       const row = await this.leaseOf(sql, license, leaseId);
       const clock = clientTime ? clockCheck(clientTime, now, toDateOrNull(row.client_clock_at)) : null;
       const result = await this.keepAlive(sql, license, row, call, now, clientTime);
@@ -460,7 +460,7 @@ export class LeaseLedger {
       this.db.write(async (sql) => {
         const now = call.now ?? new Date();
         // Locked like a checkout's, so that the count observed after the release is the count at commit.
-        const license = await this.credentials.authenticate(sql, key, this.db.forUpdate);
+        const license = await this.credentials.authenticate(sql, key, this.db.forUpdate, call.requestId);
         const before = leaseNodeOf(await this.leaseOf(sql, license, leaseId));
         if (before.releasedAt) return { outcome: CheckinOutcome.ALREADY_RELEASED, lease: before };
         const lease = await this.release(sql, before, LeaseReleaseReason.CHECKED_IN, this.actorOf(license, before.fingerprint), call, now);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Actor } from '../../auth/principal';
 import type { RowTurns } from '../../db/row-turns';
 import type { SqlGateway, SqlRunner } from '../../db/sql';
@@ -67,7 +68,7 @@ export class UsageMeter {
     return this.turns.run(this.credentials.digestOf(key), () =>
       this.db.write(async (sql) => {
         // Locked (PostgreSQL) like a checkout: concurrent reports of one license are decided one after the other.
-        const license = await this.credentials.authenticate(sql, key, this.db.forUpdate);
+        const license = await this.credentials.authenticate(sql, key, this.db.forUpdate, requestId);
         const period = metric === UsageMetric.API_CALLS ? periodOf(license.apiCallPeriod, now) : null;
         const before = await this.current(sql, license, metric, now);
         const limit = limitOfMetric(license, metric);
@@ -158,7 +159,7 @@ export class UsageMeter {
   async checkQuota(key: string, metric: UsageMetric, amount: number, now = new Date()): Promise<Enforcement> {
     if (!Number.isSafeInteger(amount) || amount < 1) throw AppError.badInput('`amount` must be a whole number of at least 1.', 'amount');
     return this.db.read(async (sql) => {
-      const license = await this.credentials.authenticate(sql, key);
+      const license = await this.credentials.authenticate(sql, key, '', randomUUID());
       const terms = { limit: limitOfMetric(license, metric), policy: license.overagePolicy, percent: license.overagePercent };
       let current: number;
       if (metric === UsageMetric.ACTIVE_USERS) current = await this.seats.countLive(sql, license.id, now);
