@@ -1,3 +1,4 @@
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CHROMIUM_MISSING,
@@ -14,6 +15,15 @@ import { licensed, organization, unique } from './support/factories';
 import { startTestServer, type TestServer } from './support/server';
 
 warnIfChromiumMissing();
+
+/** Puts the token in the playground's Headers tab, as an administrator does. */
+async function sendToken(page: Page, token: string): Promise<void> {
+  await page.locator('.graphiql-editor-tools button[data-name="headers"]').click();
+  const headersEditor = page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden) .monaco-editor');
+  const headers = JSON.stringify({ Authorization: `Bearer ${token}` });
+  await replaceEditorText(headersEditor, headers);
+  await expect.poll(() => editorText(headersEditor)).toBe(headers);
+}
 
 const TITLE = 'the GraphiQL playground in headless Chromium, with no internet';
 const QUERY = 'query Organizations { organizations { nodes { id name } } }';
@@ -42,11 +52,7 @@ describe.skipIf(!hasChromium)(hasChromium ? TITLE : `${TITLE} (${CHROMIUM_MISSIN
       const queryEditor = page.locator('.graphiql-query-editor .monaco-editor');
       await queryEditor.waitFor({ state: 'visible', timeout: 10_000 });
 
-      await page.locator('.graphiql-editor-tools button[data-name="headers"]').click();
-      const headersEditor = page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden) .monaco-editor');
-      const headers = JSON.stringify({ Authorization: `Bearer ${server.admin}` });
-      await replaceEditorText(headersEditor, headers);
-      await expect.poll(() => editorText(headersEditor)).toBe(headers);
+      await sendToken(page, server.admin);
 
       await replaceEditorText(queryEditor, QUERY);
       await expect.poll(() => editorText(queryEditor)).toBe(QUERY);
@@ -94,11 +100,7 @@ describe.skipIf(!hasChromium)(hasChromium ? TITLE : `${TITLE} (${CHROMIUM_MISSIN
       await page.goto(server.url);
       const queryEditor = page.locator('.graphiql-query-editor .monaco-editor');
       await queryEditor.waitFor({ state: 'visible', timeout: 10_000 });
-      await page.locator('.graphiql-editor-tools button[data-name="headers"]').click();
-      const headersEditor = page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden) .monaco-editor');
-      const headers = JSON.stringify({ Authorization: `Bearer ${server.admin}` });
-      await replaceEditorText(headersEditor, headers);
-      await expect.poll(() => editorText(headersEditor)).toBe(headers);
+      await sendToken(page, server.admin);
       await replaceEditorText(queryEditor, subscription);
       await expect.poll(() => text(page.locator('.graphiql-tab-active'))).toBe('Alerts');
       await page.locator('.graphiql-execute-button').click();

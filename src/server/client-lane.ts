@@ -92,6 +92,8 @@ export class ClientLane {
     if (prepared) return prepared;
     prepared = { lane: false };
     try {
+      const badText = this.bounds.checkText(query, undefined);
+      if (badText) return this.remember(query, { lane: false, refused: badText });
       const document = this.bounds.parse(query);
       const refused = this.bounds.checkShape(document);
       if (refused) return this.remember(query, { lane: false, refused });
@@ -141,12 +143,13 @@ export class ClientLane {
       return { handled: true };
     }
     if (typeof body?.query !== 'string') return { handled: false, body };
-    const badText = this.bounds.checkText(body.query, body.variables);
-    const prepared: Prepared = badText ? { lane: false, refused: badText } : this.prepare(body.query);
-    if ('refused' in prepared) {
+    // The document's text is checked once with the rest of its preparation, the variables on every request.
+    const prepared = this.prepare(body.query);
+    const refused = 'refused' in prepared ? prepared.refused : this.bounds.checkText(null, body.variables);
+    if (refused) {
       const requestId = requestIdFrom(req.headers['x-request-id']);
-      const { http: _http, ...extensions } = prepared.refused.extensions as Record<string, unknown>;
-      this.send(res, 400, requestId, { errors: [{ message: prepared.refused.message, extensions: { ...extensions, requestId } }] });
+      const { http: _http, ...extensions } = refused.extensions as Record<string, unknown>;
+      this.send(res, 400, requestId, { errors: [{ message: refused.message, extensions: { ...extensions, requestId } }] });
       return { handled: true };
     }
     const variables = body.variables ?? undefined;

@@ -138,14 +138,13 @@ export class RequestBounds {
   }
 
   /**
-   * Text no database stores: the NUL character, in the document (as itself or as the escape `\u0000`) or in any
-   * variable. Refused where it enters, as BAD_USER_INPUT, rather than failing a statement later.
+   * Text no database stores: the NUL character, in the document (as itself or as the escape `\u0000`; null when the
+   * document was checked already) or in any variable. Refused where it enters, as BAD_USER_INPUT, rather than
+   * failing a statement later.
    */
-  checkText(source: string, variables: unknown): AppError | undefined {
-    if (source.includes('\u0000') || /\\u0000/i.test(source) || hasNul(variables, 0)) {
-      return AppError.badInput('Text may not contain the NUL character (U+0000).');
-    }
-    return undefined;
+  checkText(source: string | null, variables: unknown): AppError | undefined {
+    const inSource = source !== null && (source.includes('\u0000') || /\\u0000/i.test(source));
+    return inSource || hasNul(variables, 0) ? AppError.badInput('Text may not contain the NUL character (U+0000).') : undefined;
   }
 
   /** Every check on a parsed document, in order. */
