@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, it } from 'vitest';
 import {
+  ComplianceReportPageDocument,
   AcknowledgeViolationDocument,
   AssignSeatDocument,
   CheckFeatureDocument,
@@ -363,5 +364,27 @@ describeEachDatabase('compliance report', (server) => {
     expect((await report(t, org.id)).licenses).toEqual([expected]);
     const afterExpiry = await moment();
     expect((await report(t, org.id, afterExpiry)).licenses).toEqual([expected]);
+  });
+
+  it('answers the licenses of a report a page at a time, the summary counting them all', async () => {
+    const t = server();
+    const org = await organization(t);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await licensed(t, 'SUBSCRIPTION', { organizationId: org.id })).licenseId);
+    const page = async (first?: number, after?: string) =>
+      (await t.ok(ComplianceReportPageDocument, { organizationId: org.id, first, after })).complianceReport;
+    const all = await page();
+    expect(all.licenses.map((l) => l.licenseId)).toEqual(ids);
+    const first = await page(2);
+    expect([first.licenses.map((l) => l.licenseId), first.summary.licenses]).toEqual([ids.slice(0, 2), 5]);
+    expect((await page(2, ids[1])).licenses.map((l) => l.licenseId)).toEqual(ids.slice(2, 4));
+    expect((await page(2, ids[3])).licenses.map((l) => l.licenseId)).toEqual(ids.slice(4));
+    for (const [first, after] of [
+      [0, undefined],
+      [1_001, undefined],
+      [2, '01900000-0000-7000-8000-000000000000'],
+    ] as const) {
+      expect(await t.errorCode(ComplianceReportPageDocument, { organizationId: org.id, first, after })).toBe('BAD_USER_INPUT');
+    }
   });
 });

@@ -94,7 +94,7 @@ export class ComplianceReportService {
       return Object.assign(new ComplianceReport(), {
         organizationId,
         asOf: at,
-        licenses,
+        all: licenses,
         summary: {
           licenses: licenses.length,
           compliant: licenses.filter((l) => l.compliant).length,

@@ -1,6 +1,7 @@
 import { Length, Min } from 'class-validator';
 import { JSONObjectResolver, SafeIntResolver } from 'graphql-scalars';
-import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Arg, Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { AppError } from '../../errors';
 import { Connection } from '../../common/pagination';
 import { LicenseStatus, LicenseType, OveragePolicy } from '../license/license.enums';
 import { UsageMetric } from '../usage/usage.types';
@@ -392,7 +393,11 @@ export class ComplianceSummary {
   byKind!: KindCount[];
 }
 
-@ObjectType({ simpleResolvers: true, description: "An organization's compliance at one moment, license by license." })
+/** Licenses in one page of a compliance report, by default and at most. */
+export const REPORT_PAGE_SIZE = 200;
+export const MAX_REPORT_PAGE_SIZE = 1_000;
+
+@ObjectType({ description: "An organization's compliance at one moment, license by license." })
 export class ComplianceReport {
   @Field(() => ID)
   organizationId!: string;
@@ -400,8 +405,23 @@ export class ComplianceReport {
   @Field(() => Date)
   asOf!: Date;
 
-  @Field(() => [LicenseCompliance], { description: 'Every license issued by then, in the order issued.' })
-  licenses!: LicenseCompliance[];
+  /** Every license issued by then, in the order issued; a page of them is answered. */
+  all!: LicenseCompliance[];
+
+  @Field(() => [LicenseCompliance], {
+    description: `The licenses issued by then, in the order issued: ${REPORT_PAGE_SIZE} at a time unless \`first\` says otherwise (at most ${MAX_REPORT_PAGE_SIZE}), after the license \`after\` names. \`summary.licenses\` counts them all.`,
+  })
+  licenses(
+    @Arg('first', () => Int, { defaultValue: REPORT_PAGE_SIZE }) first: number,
+    @Arg('after', () => ID, { nullable: true }) after?: string | null,
+  ): LicenseCompliance[] {
+    if (!Number.isInteger(first) || first < 1 || first > MAX_REPORT_PAGE_SIZE) {
+      throw AppError.badInput(`\`first\` must be between 1 and ${MAX_REPORT_PAGE_SIZE}.`, 'first');
+    }
+    const start = after ? this.all.findIndex((l) => l.licenseId === after) + 1 : 0;
+    if (after && start === 0) throw AppError.badInput('`after` must be the id of a license of this report.', 'after');
+    return this.all.slice(start, start + first);
+  }
 
   @Field(() => ComplianceSummary)
   summary!: ComplianceSummary;
