@@ -96,8 +96,21 @@ export class RequestBounds {
     }
   }
 
+  /** What checkShape found for documents seen already (Apollo hands the same parsed document again for the same text). */
+  private readonly shapes = new WeakMap<DocumentNode, AppError | null>();
+
   /** The first bound of depth, aliases or directives the document passes, as the error to answer; undefined if none. */
   checkShape(document: DocumentNode): AppError | undefined {
+    let found = this.shapes.get(document);
+    if (found === undefined) {
+      found = this.shapeOf(document) ?? null;
+      this.shapes.set(document, found);
+    }
+    // A new error each time: the same one thrown for several requests could carry one's request id into another's.
+    return found ? new AppError(found.code, found.message, { ...found.extensions }) : undefined;
+  }
+
+  private shapeOf(document: DocumentNode): AppError | undefined {
     for (const { limit, rule } of this.shapeRules) {
       try {
         validate(this.schema, document, [rule]);
