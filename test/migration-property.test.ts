@@ -328,7 +328,7 @@ const sorted = (values: readonly string[]) => [...values].sort();
 /** A preview without what depends on the moment it was made. */
 const timeless = (p: Preview) => ({ ...p, effectiveAt: null, price: { ...p.price, prorationCents: null, remainingFraction: null } });
 
-function expectTermsOf(s: Snapshot, terms: Preview['to']): void {
+function expectTermsOf(s: Snapshot, { planName: _, ...terms }: Preview['to']): void {
   const { license } = s;
   expect({
     planId: license.planId,

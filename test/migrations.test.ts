@@ -657,6 +657,8 @@ describeEachDatabase('license migrations', (server) => {
     const annualUp = await issue(team.id, 365, 200, now);
     expect(await priceOf(annualUp, { limits: { namedUsers: 15 } }, now)).toEqual({
       currency: 'USD',
+      currencyBefore: 'USD',
+      currencyAfter: 'USD',
       termDays: 365,
       perPeriodBefore: 120_000,
       perPeriodAfter: 180_000,
@@ -671,6 +673,8 @@ describeEachDatabase('license migrations', (server) => {
     const annualDown = await issue(team.id, 365, 100, now);
     expect(await priceOf(annualDown, { planId: starter.id }, now)).toEqual({
       currency: 'USD',
+      currencyBefore: 'USD',
+      currencyAfter: 'USD',
       termDays: 365,
       perPeriodBefore: 120_000,
       perPeriodAfter: 75_000,
@@ -685,6 +689,8 @@ describeEachDatabase('license migrations', (server) => {
     const monthlyUp = await issue(sessions.id, 30, 15, now);
     expect(await priceOf(monthlyUp, { limits: { concurrentSessions: 15 } }, now)).toEqual({
       currency: 'USD',
+      currencyBefore: 'USD',
+      currencyAfter: 'USD',
       termDays: 30,
       perPeriodBefore: 20_985,
       perPeriodAfter: 28_980,
@@ -699,6 +705,8 @@ describeEachDatabase('license migrations', (server) => {
     const monthlyDown = await issue(sessions.id, 30, 11, now);
     expect(await priceOf(monthlyDown, { planId: lite.id }, now)).toEqual({
       currency: 'USD',
+      currencyBefore: 'USD',
+      currencyAfter: 'USD',
       termDays: 30,
       perPeriodBefore: 20_985,
       perPeriodAfter: 9_490,
@@ -719,6 +727,8 @@ describeEachDatabase('license migrations', (server) => {
     const atRenewal = await issue(team.id, 365, 200, now);
     expect(await priceOf(atRenewal, { limits: { namedUsers: 15 } }, now, MigrationEffective.AT_RENEWAL)).toEqual({
       currency: 'USD',
+      currencyBefore: 'USD',
+      currencyAfter: 'USD',
       termDays: 365,
       perPeriodBefore: 120_000,
       perPeriodAfter: 180_000,
@@ -731,14 +741,42 @@ describeEachDatabase('license migrations', (server) => {
     const [applied] = (await stateOf(t, atRenewal)).migrations;
     expect(applied).toMatchObject({ status: 'APPLIED', outcome: { price: { prorationCents: 0, remainingFraction: 0 } } });
 
-    // Another currency: no difference can be told.
+    // Another currency: each price in its own, and no difference can be told.
     const other = await issue(team.id, 365, 200, now);
     expect(await priceOf(other, { planId: euro.id }, now)).toMatchObject({
-      currency: 'EUR',
+      currencyBefore: 'USD',
+      currencyAfter: 'EUR',
       perPeriodBefore: 120_000,
       perPeriodAfter: 165_000,
       differencePerPeriod: null,
       prorationCents: null,
+    });
+
+    // The license's own term, not its plan's: a 30-day license on the annual Team plan, 20 days left, 10 → 11 seats:
+    //   12,000 × 20 / 30 = 8,000 ¢ (the plan's 365 days would make it 658 ¢).
+    const monthEnd = new Date(now.getTime() + 20 * DAY);
+    const { issueLicense: short } = await t.ok(IssueLicenseDocument, {
+      input: {
+        organizationId: org.id,
+        planId: team.id,
+        startsAt: new Date(monthEnd.getTime() - 30 * DAY).toISOString(),
+        expiresAt: monthEnd.toISOString(),
+      },
+    });
+    expect(await priceOf(short.license.id, { limits: { namedUsers: 11 } }, now)).toMatchObject({
+      termDays: 30,
+      prorationCents: 8_000,
+      remainingFraction: 20 / 30,
+    });
+
+    // Renewed ahead: 265 days of the term left and the next term paid, 630 days in all; 10 → 15 seats on Team:
+    //   60,000 × 630 / 365 = 103,561.64… → 103,562 ¢, more than one term's difference.
+    const ahead = await issue(team.id, 365, 265, now);
+    await t.ok(RenewLicenseDocument, { id: ahead, input: { termDays: 365 } });
+    expect(await priceOf(ahead, { limits: { namedUsers: 15 } }, now)).toMatchObject({
+      termDays: 365,
+      prorationCents: 103_562,
+      remainingFraction: 630 / 365,
     });
 
     // And over the API, the stored migration keeps the proration it was applied with.
@@ -1051,6 +1089,9 @@ describeEachDatabase('license migrations', (server) => {
     expect(delivered).toHaveLength(1);
     const [stored] = (await alertsOf(t, l.licenseId)).filter((a) => a.kind === 'LICENSE_MIGRATED');
     expect(delivered[0]).toMatchObject({ id: stored!.id, licenseId: l.licenseId, organizationId: l.organizationId, severity: 'INFO' });
-    expect(delivered[0]!.message).toMatch(/USER .* to CONCURRENT/);
+    // Plans by name, and what changed.
+    expect(delivered[0]!.message).toBe(
+      'The license migrated. Plan “USER plan” (USER) → plan “USER plan” (CONCURRENT): namedUsers 5 → none; concurrentSessions none → 7.',
+    );
   });
 });

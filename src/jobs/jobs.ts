@@ -9,13 +9,21 @@ const HOUR_MS = 3_600_000;
  * The periodic jobs of a server:
  * - the lease reaper ends leases whose heartbeats stopped, so that a crashed client's seat comes back by itself
  *   within its TTL plus one interval (checkouts also end their own license's dead leases first);
- * - the expiry watch reminds licenses nearing the end of their term, and marks them once they have ended;
+ * - the expiry watch renews the licenses that renew automatically and whose term ended, reminds licenses nearing the
+ *   end of their term, marks them once they have ended, and then applies the migrations that waited for a renewal
+ *   (automatic or not), in that order: a migration waiting for an automatic renewal is applied in the pass that renews;
  * - usage retention drops hourly usage buckets past their retention, every hour;
- * - the migration scheduler applies the migrations that waited for a renewal once the term is renewed (as often as
- *   the expiry watch looks at terms);
  * - the compliance scan evaluates every active license against its limits and terms (on PostgreSQL one instance at a
  *   time: the others skip their turn).
  */
+/** One pass of the expiry watch: renewals first, then notices and expiries, then the migrations renewals made due. */
+export async function expiryPass(services: Services, id: string, now = new Date()) {
+  const { renewed } = await services.autoRenewal.renewDue(id, now);
+  const { notices, expired } = await services.expiryWatch.scan(id, now);
+  const { applied, rejected } = await services.migrations.applyDue(id, now);
+  return { renewed, notices, expired, migrationsApplied: applied, migrationsRejected: rejected };
+}
+
 export function periodicJobs(
   config: Pick<Config, 'leaseReaperIntervalMs' | 'expiryWatchIntervalMs' | 'complianceScanIntervalMs'>,
   services: Services,
@@ -28,9 +36,8 @@ export function periodicJobs(
       async (id) => ({ leasesEnded: await services.leaseLedger.reap(id) }),
       logger,
     ),
-    new PeriodicJob('expiry-watch', config.expiryWatchIntervalMs, (id) => services.expiryWatch.scan(id), logger),
+    new PeriodicJob('expiry-watch', config.expiryWatchIntervalMs, (id) => expiryPass(services, id), logger),
     new PeriodicJob('usage-retention', HOUR_MS, async () => ({ bucketsDropped: await services.usageMeter.prune() }), logger),
-    new PeriodicJob('migration-scheduler', config.expiryWatchIntervalMs, (id) => services.migrations.applyDue(id), logger),
     new PeriodicJob(
       'compliance-scan',
       config.complianceScanIntervalMs,

@@ -36,6 +36,7 @@ import { ComplianceWatch } from '../modules/compliance/compliance-watch';
 import { RemediationService } from '../modules/compliance/remediation.service';
 import { reviveComplianceEvent, ViolationLog } from '../modules/compliance/violation-log';
 import { ViolationService } from '../modules/compliance/violation.service';
+import { AutoRenewal } from '../modules/license/auto-renewal';
 import { LicenseTermsStore } from '../modules/license/license-terms-store';
 import { FeatureTransfer } from '../modules/migration/feature-transfer';
 import { MigrationService } from '../modules/migration/migration.service';
@@ -98,6 +99,7 @@ export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimit
   );
   const termsStore = new LicenseTermsStore(db.forUpdate);
   const complianceScanner = new ComplianceScanner(db, violationLog);
+  const expiryWatch = new ExpiryWatch(db, alertLog, audit);
   return {
     audit,
     tokens: new TokenService(db, digester, audit, tokenRevocations),
@@ -114,7 +116,8 @@ export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimit
     usageStream: new UsageStream(usageChanges, usage, deps.fork),
     alerts,
     alertRules: new AlertRuleService(db, audit),
-    expiryWatch: new ExpiryWatch(db, alertLog, audit),
+    expiryWatch,
+    autoRenewal: new AutoRenewal(db, audit, (sql, renewal, now) => expiryWatch.renewed(sql, renewal, now)),
     alertStream: new AlertStream(liveAlerts, alerts, deps.fork),
     violations,
     complianceScanner,

@@ -14,6 +14,8 @@ export enum AlertKind {
   LICENSE_EXPIRED = 'LICENSE_EXPIRED',
   /** The license moved to another plan, other limits or another type. */
   LICENSE_MIGRATED = 'LICENSE_MIGRATED',
+  /** The license renewed automatically at the end of its term: `expiresAt` is the end of its new term. */
+  LICENSE_RENEWED = 'LICENSE_RENEWED',
 }
 
 export enum AlertSeverity {

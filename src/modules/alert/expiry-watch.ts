@@ -1,6 +1,7 @@
 import type { SqlGateway, SqlRunner } from '../../db/sql';
 import { lockRow, toDate } from '../../db/sql';
 import type { AuditService } from '../audit/audit.service';
+import type { Renewal } from '../license/auto-renewal';
 import { LicenseStatus } from '../license/license.enums';
 import type { AlertLog } from './alert-log';
 import { DEFAULT_EXPIRY_DAYS, EXPIRY, effectiveRule, type RuleRow } from './alert-rules';
@@ -12,6 +13,8 @@ const DAY_MS = 86_400_000;
 export interface Term {
   expiresAt: Date;
   gracePeriodDays: number;
+  /** It renews by itself at its end (reminders say so instead of asking for a renewal). */
+  autoRenew?: boolean;
 }
 
 /** A notice a license is due: `key` names it among the notices of one term, so that it is raised once. */
@@ -61,7 +64,7 @@ export function dueNotice(term: Term, daysBefore: readonly number[], now: Date):
     kind: AlertKind.EXPIRY_NOTICE,
     severity: severityBefore(days),
     daysBefore: days,
-    message: `The license's term ends in ${days} day${days === 1 ? '' : 's'}, ${on}: time to renew.`,
+    message: `The license's term ends in ${days} day${days === 1 ? '' : 's'}, ${on}: ${term.autoRenew ? 'it renews automatically then' : 'time to renew'}.`,
   };
 }
 
@@ -72,6 +75,7 @@ interface Candidate {
   status: LicenseStatus;
   expires_at: unknown;
   grace_period_days: number;
+  auto_renew: boolean | number;
 }
 
 /**
@@ -96,7 +100,7 @@ export class ExpiryWatch {
       return {
         rules,
         candidates: await sql.all<Candidate>(
-          `select id, organization_id, plan_id, status, expires_at, grace_period_days from license where ${live}`,
+          `select id, organization_id, plan_id, status, expires_at, grace_period_days, auto_renew from license where ${live}`,
           [horizon],
         ),
         noted: await sql.all<{ license_id: string; notice: string; term_ends_at: unknown }>(
@@ -108,7 +112,11 @@ export class ExpiryWatch {
     const already = new Set(noted.map((n) => `${n.license_id} ${n.notice} ${toDate(n.term_ends_at).getTime()}`));
     const done = { notices: 0, expired: 0 };
     for (const license of candidates) {
-      const term = { expiresAt: toDate(license.expires_at), gracePeriodDays: Number(license.grace_period_days) };
+      const term = {
+        expiresAt: toDate(license.expires_at),
+        gracePeriodDays: Number(license.grace_period_days),
+        autoRenew: Boolean(license.auto_renew),
+      };
       const rule = effectiveRule(rules, { licenseId: license.id, planId: license.plan_id }, EXPIRY);
       const notice = dueNotice(term, rule.levels, now);
       if (!notice || already.has(`${license.id} ${notice.key} ${term.expiresAt.getTime()}`)) continue;
@@ -117,6 +125,24 @@ export class ExpiryWatch {
       if (raised && notice.key === 'EXPIRED' && license.status === LicenseStatus.ACTIVE) done.expired++;
     }
     return done;
+  }
+
+  /** Tells that a license renewed automatically (in the renewal's transaction, which locked the license first). */
+  async renewed(sql: SqlRunner, renewal: Renewal, now: Date): Promise<void> {
+    const days = Math.round(renewal.term.lengthMs / DAY_MS);
+    const length = `${renewal.terms === 1 ? 'one term' : `${renewal.terms} terms`} of ${days} day${days === 1 ? '' : 's'}`;
+    await this.log.raise(
+      sql,
+      {
+        organizationId: renewal.organizationId,
+        licenseId: renewal.licenseId,
+        kind: AlertKind.LICENSE_RENEWED,
+        severity: AlertSeverity.INFO,
+        expiresAt: renewal.term.endsAt,
+        message: `The license renewed automatically for ${length}: its term ended ${renewal.previousEnd.toISOString()} and now ends ${renewal.term.endsAt.toISOString()}.`,
+      },
+      now,
+    );
   }
 
   /** Raises a notice unless it was raised already (by another pass or instance); returns whether it did. */

@@ -34,8 +34,11 @@ export interface TermedLicense {
   status: LicenseStatus;
   startsAt: Date;
   expiresAt: Date | null;
+  /** The start of the current term (null for licenses issued before it was kept: see `termOf`). */
+  termStartedAt: Date | null;
   termDays: number | null;
   terms: LicenseTerms;
+  planName: string;
   price: PlanPrice;
 }
 
@@ -48,7 +51,9 @@ interface Row {
   status: LicenseStatus;
   starts_at: unknown;
   expires_at: unknown;
+  term_started_at: unknown;
   term_days: number | string | null;
+  plan_name: string;
   named_users: number | string | null;
   concurrent_sessions: number | string | null;
   storage_bytes: number | string | null;
@@ -125,7 +130,8 @@ export class LicenseTermsStore {
 
   async read(sql: SqlRunner, licenseId: string, lock: boolean): Promise<TermedLicense | undefined> {
     const row = await sql.get<Row>(
-      `select l.id, l.organization_id, l.product_id, l.plan_id, l.type, l.status, l.starts_at, l.expires_at, l.term_days, l.named_users,
+      `select l.id, l.organization_id, l.product_id, l.plan_id, l.type, l.status, l.starts_at, l.expires_at, l.term_started_at, l.term_days,
+         l.named_users, p.name as plan_name,
          l.concurrent_sessions, l.storage_bytes, l.api_calls_per_period, l.api_call_period, l.overage_policy, l.overage_percent,
          l.site_domains, l.site_cidrs, p.price_per_seat_cents, p.price_per_period_cents, p.currency
          from license l join plan p on p.id = l.plan_id where l.id = ? ${lock ? this.forUpdate.replace('for update', 'for update of l') : ''}`,
@@ -143,16 +149,23 @@ export class LicenseTermsStore {
       status: row.status,
       startsAt: toDate(row.starts_at),
       expiresAt: toDateOrNull(row.expires_at),
+      termStartedAt: toDateOrNull(row.term_started_at),
       termDays: num(row.term_days),
       terms: termsOf(row, features, { domains: fromJson<string[]>(row.site_domains), cidrs: fromJson<string[]>(row.site_cidrs) }),
       price: priceOf(row),
+      planName: row.plan_name,
     };
   }
 
   /** A plan's terms and prices, to move a license to; undefined when there is no such plan. */
-  async plan(sql: SqlRunner, planId: string): Promise<{ productId: string; terms: LicenseTerms; price: PlanPrice } | undefined> {
-    const row = await sql.get<Omit<Row, 'id' | 'organization_id' | 'status' | 'starts_at' | 'expires_at' | 'site_domains' | 'site_cidrs'>>(
-      `select id as plan_id, product_id, license_type as type, term_days, named_users, concurrent_sessions, storage_bytes,
+  async plan(
+    sql: SqlRunner,
+    planId: string,
+  ): Promise<{ productId: string; name: string; terms: LicenseTerms; price: PlanPrice } | undefined> {
+    const row = await sql.get<
+      Omit<Row, 'id' | 'organization_id' | 'status' | 'starts_at' | 'expires_at' | 'term_started_at' | 'site_domains' | 'site_cidrs'>
+    >(
+      `select id as plan_id, name as plan_name, product_id, license_type as type, term_days, named_users, concurrent_sessions, storage_bytes,
          api_calls_per_period, api_call_period, overage_policy, overage_percent, price_per_seat_cents, price_per_period_cents, currency
          from plan where id = ?`,
       [planId],
@@ -164,6 +177,7 @@ export class LicenseTermsStore {
     );
     return {
       productId: row.product_id,
+      name: row.plan_name,
       terms: termsOf(row, features, { domains: [], cidrs: [] }),
       price: priceOf(row),
     };

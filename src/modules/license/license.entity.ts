@@ -45,6 +45,10 @@ export class License {
   @Property({ type: 'datetime', nullable: true })
   expiresAt?: Date | null;
 
+  /** Start of the current term: the license's start, then each renewal's; null for a perpetual license. */
+  @Property({ type: 'datetime', nullable: true })
+  termStartedAt?: Date | null;
+
   @Property({ type: 'integer' })
   gracePeriodDays: Opt<number> = 0;
 

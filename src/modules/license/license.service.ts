@@ -38,6 +38,7 @@ function snapshot(l: License) {
     planId: l.plan.id,
     startsAt: l.startsAt,
     expiresAt: l.expiresAt ?? null,
+    termStartedAt: l.termStartedAt ?? null,
     gracePeriodDays: l.gracePeriodDays,
     termDays: l.termDays ?? null,
     autoRenew: l.autoRenew,
@@ -152,6 +153,7 @@ export class LicenseService {
         status: LicenseStatus.ACTIVE,
         startsAt,
         expiresAt,
+        termStartedAt: expiresAt ? startsAt : null,
         termDays,
         gracePeriodDays: input.gracePeriodDays ?? plan.gracePeriodDays,
         autoRenew: input.autoRenew ?? plan.autoRenew,
@@ -274,19 +276,20 @@ export class LicenseService {
       // Giving a perpetual license an end would take access away, which is no renewal.
       if (!license.expiresAt) throw AppError.badInput('A perpetual license has no term to renew.', 'expiresAt');
       const currentEnd = license.expiresAt;
+      // A renewal continues the term; a license renewed after it lapsed starts its new term now.
+      const from = Math.max(currentEnd.getTime(), now.getTime());
       let expiresAt: Date;
       if (input.expiresAt) {
         expiresAt = input.expiresAt;
       } else {
         const days = input.termDays ?? license.termDays;
         if (!days) throw AppError.badInput('This license has no term length to renew by: give `termDays` or `expiresAt`.', 'termDays');
-        // A renewal continues the term; a license renewed after it lapsed starts its new term now.
-        const from = Math.max(currentEnd.getTime(), now.getTime());
         expiresAt = new Date(from + days * DAY_MS);
       }
       if (expiresAt <= now || expiresAt <= license.startsAt) throw AppError.badInput('A renewal must end in the future.', 'expiresAt');
       if (expiresAt <= currentEnd) throw AppError.badInput('A renewal must end after the current term.', 'expiresAt');
       license.expiresAt = expiresAt;
+      license.termStartedAt = new Date(from);
       if (license.status === LicenseStatus.EXPIRED) license.status = LicenseStatus.ACTIVE;
       return undefined;
     });

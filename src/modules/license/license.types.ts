@@ -4,6 +4,7 @@ import { Connection } from '../../common/pagination';
 import { LicenseLimits, LimitsInput, limitsOf, Overage, OverageInput, overageOf } from '../catalog/terms.types';
 import type { License } from './license.entity';
 import { LicenseStatus, LicenseType } from './license.enums';
+import { latestTerm } from './term';
 import { graceEndsAt } from './validation';
 
 @ObjectType({ simpleResolvers: true })
@@ -14,6 +15,12 @@ export class LicenseTerm {
   @Field(() => Date, { nullable: true, description: 'End of the current term; null for a perpetual license.' })
   expiresAt!: Date | null;
 
+  @Field(() => Date, {
+    nullable: true,
+    description: 'Start of the latest term (a renewal before the end starts its term where the one before ends); null when perpetual.',
+  })
+  termStartedAt!: Date | null;
+
   @Field(() => Int)
   gracePeriodDays!: number;
 
@@ -23,7 +30,9 @@ export class LicenseTerm {
   @Field(() => Int, { nullable: true, description: 'Length of one term; renewals extend by it.' })
   termDays!: number | null;
 
-  @Field(() => Boolean)
+  @Field(() => Boolean, {
+    description: 'Renewed at the end of each term by the expiry watch, by `termDays` (else the length of the latest term).',
+  })
   autoRenew!: boolean;
 }
 
@@ -99,6 +108,7 @@ export class LicenseNode {
       term: {
         startsAt: l.startsAt,
         expiresAt: l.expiresAt ?? null,
+        termStartedAt: latestTerm(l)?.startedAt ?? null,
         gracePeriodDays: l.gracePeriodDays,
         graceEndsAt: graceEndsAt(l.expiresAt ?? null, l.gracePeriodDays),
         termDays: l.termDays ?? null,

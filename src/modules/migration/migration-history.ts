@@ -27,11 +27,20 @@ export interface MigrationRow {
 export const MIGRATION_COLUMNS = `id, organization_id, license_id, status, effective, strategy, overage_until, target, from_terms, to_terms, due_term_ends_at,
   outcome, requested_at, requested_by, applied_at, applied_by, cancelled_at, cancelled_by, detail`;
 
+const reviveTerms = (terms: MigrationTerms): MigrationTerms => ({ ...terms, planName: terms.planName ?? null });
+
 /** A preview read back from JSON: its dates as strings. */
 function revivePreview(preview: MigrationPreview): MigrationPreview {
   const date = (value: Date | string | null) => (value === null ? null : new Date(value));
+  // Previews recorded before warnings, summaries, both currencies and plan names were kept.
+  const { price } = preview;
   return {
     ...preview,
+    warnings: preview.warnings ?? [],
+    summary: preview.summary ?? '',
+    from: reviveTerms(preview.from),
+    to: reviveTerms(preview.to),
+    price: { ...price, currencyBefore: price.currencyBefore ?? price.currency, currencyAfter: price.currencyAfter ?? price.currency },
     overageUntil: date(preview.overageUntil),
     effectiveAt: date(preview.effectiveAt),
     seatsReleased: preview.seatsReleased.map((s) => ({ ...s, lastActiveAt: new Date(s.lastActiveAt) })),
@@ -50,8 +59,8 @@ export function migrationNodeOf(row: MigrationRow): LicenseMigrationNode {
     effective: row.effective,
     strategy: row.strategy,
     overageUntil: toDateOrNull(row.overage_until),
-    from: fromJson<MigrationTerms>(row.from_terms),
-    to: row.to_terms === null ? null : fromJson<MigrationTerms>(row.to_terms),
+    from: reviveTerms(fromJson<MigrationTerms>(row.from_terms)),
+    to: row.to_terms === null ? null : reviveTerms(fromJson<MigrationTerms>(row.to_terms)),
     dueTermEndsAt: toDateOrNull(row.due_term_ends_at),
     requestedAt: toDate(row.requested_at),
     requestedBy: row.requested_by,

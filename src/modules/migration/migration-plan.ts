@@ -1,21 +1,43 @@
 import { LicenseLimits, Overage } from '../catalog/terms.types';
-import { ViolationKind, ViolationStatus } from '../compliance/compliance.enums';
-import { OVERAGE_KIND, overageSeverity } from '../compliance/enforcement';
+import { ViolationKind, ViolationSeverity, ViolationStatus } from '../compliance/compliance.enums';
+import { ceilingOf, OVERAGE_KIND, overageSeverity } from '../compliance/enforcement';
 import { LicenseType } from '../license/license.enums';
 import type { LicenseTerms, PlanPrice, TermedLicense } from '../license/license-terms-store';
+import { latestTerm } from '../license/term';
 import { limitOfMetric, UsageMetric } from '../usage/usage.types';
-import { ConflictStrategy, MigrationEffective, MigrationOutcome, SeatFate } from './migration.enums';
+import { ConflictStrategy, MigrationEffective, MigrationOutcome, MigrationWarningCode, SeatFate } from './migration.enums';
 import {
   LeaseChange,
   LimitChange,
   MigrationPreview,
   MigrationPrice,
   MigrationTerms,
+  MigrationWarning,
   PlannedViolation,
   SeatChange,
 } from './migration.types';
 
 const DAY_MS = 86_400_000;
+const SEVERITY_RANK: Record<ViolationSeverity, number> = {
+  [ViolationSeverity.LOW]: 1,
+  [ViolationSeverity.MEDIUM]: 2,
+  [ViolationSeverity.HIGH]: 3,
+  [ViolationSeverity.CRITICAL]: 4,
+};
+/** The metric only licenses of one type count: its limit means nothing on another type. */
+const TYPE_OF_METRIC: Partial<Record<UsageMetric, LicenseType>> = {
+  [UsageMetric.ACTIVE_USERS]: LicenseType.USER,
+  [UsageMetric.CONCURRENT_SESSIONS]: LicenseType.CONCURRENT,
+};
+const LIMIT_NAME: Record<UsageMetric, string> = {
+  [UsageMetric.ACTIVE_USERS]: 'namedUsers',
+  [UsageMetric.CONCURRENT_SESSIONS]: 'concurrentSessions',
+  [UsageMetric.STORAGE_BYTES]: 'storageBytes',
+  [UsageMetric.API_CALLS]: 'apiCallsPerPeriod',
+};
+
+/** Whether a limit of `metric` means anything on a license of `type`. */
+export const limitApplies = (metric: UsageMetric, type: LicenseType) => (TYPE_OF_METRIC[metric] ?? type) === type;
 
 /** A license as it is when a migration is planned: what it uses, and which of its violations are active. */
 export interface LicenseState {
@@ -28,7 +50,14 @@ export interface LicenseState {
   /** API calls in the current period. */
   apiCalls: number;
   /** Active violations (open, acknowledged or waived), with the subject ('' for overages). */
-  violations: { id: string; kind: ViolationKind; subject: string; status: ViolationStatus; deadline: Date | null }[];
+  violations: {
+    id: string;
+    kind: ViolationKind;
+    subject: string;
+    status: ViolationStatus;
+    severity: ViolationSeverity;
+    deadline: Date | null;
+  }[];
 }
 
 export interface MigrationRequest {
@@ -38,11 +67,14 @@ export interface MigrationRequest {
   effective: MigrationEffective;
   strategy: ConflictStrategy;
   overageUntil: Date | null;
+  /** The name of the plan the license is on after. */
+  toPlanName: string;
 }
 
-export function termsNode(terms: LicenseTerms): MigrationTerms {
+export function termsNode(terms: LicenseTerms, planName: string): MigrationTerms {
   return Object.assign(new MigrationTerms(), {
     planId: terms.planId,
+    planName,
     type: terms.type,
     limits: Object.assign(new LicenseLimits(), terms.limits),
     overage: Object.assign(new Overage(), terms.overage),
@@ -75,23 +107,26 @@ function price(license: TermedLicense, request: MigrationRequest, now: Date): Mi
   const after = pricePerPeriod(request.toPrice, request.to);
   const comparable = before !== null && after !== null && license.price.currency === request.toPrice.currency;
   const difference = comparable ? after - before : null;
+  const term = latestTerm(license);
   let remainingFraction: number | null = null;
   let prorationCents: number | null = null;
-  if (difference !== null && license.expiresAt && license.termDays) {
+  if (difference !== null && term) {
     if (request.effective === MigrationEffective.AT_RENEWAL) {
       remainingFraction = 0;
       prorationCents = 0;
     } else {
-      // Milliseconds of the current term left, of the term's length: what the change is worth until it renews.
-      const termMs = license.termDays * DAY_MS;
-      const remainingMs = Math.min(termMs, Math.max(0, license.expiresAt.getTime() - now.getTime()));
-      remainingFraction = remainingMs / termMs;
-      prorationCents = prorate(difference, remainingMs, termMs);
+      // What is left of the license's time, in terms of the length it actually has: a price per term pays for one, and
+      // a license renewed ahead has more than one left.
+      const remainingMs = Math.max(0, term.endsAt.getTime() - now.getTime());
+      remainingFraction = remainingMs / term.lengthMs;
+      prorationCents = prorate(difference, remainingMs, term.lengthMs);
     }
   }
   return Object.assign(new MigrationPrice(), {
     currency: request.toPrice.currency,
-    termDays: license.termDays,
+    currencyBefore: license.price.currency,
+    currencyAfter: request.toPrice.currency,
+    termDays: term ? Math.round(term.lengthMs / DAY_MS) : null,
     perPeriodBefore: before,
     perPeriodAfter: after,
     differencePerPeriod: difference,
@@ -192,13 +227,15 @@ export function planMigration(state: LicenseState, request: MigrationRequest, no
       if (limit === null || final[metric] <= limit) continue;
       const kind = OVERAGE_KIND[metric];
       const existing = state.violations.find((v) => v.kind === kind && v.subject === '');
+      const severity = overageSeverity(final[metric], limit);
       violationsOpened.push(
         Object.assign(new PlannedViolation(), {
           kind,
           metric,
           value: final[metric],
           limit,
-          severity: overageSeverity(final[metric], limit),
+          // Counted again, a violation keeps the highest severity it reached.
+          severity: existing && SEVERITY_RANK[existing.severity] > SEVERITY_RANK[severity] ? existing.severity : severity,
           // An open violation keeps the deadline it has unless this migration sets one.
           deadline: allowUntil ?? existing?.deadline ?? null,
           existingViolationId: existing?.id ?? null,
@@ -220,26 +257,127 @@ export function planMigration(state: LicenseState, request: MigrationRequest, no
           .map((v) => v.id)
       : [];
 
-  const applies = outcome === MigrationOutcome.APPLIED;
-  return Object.assign(new MigrationPreview(), {
+  const applies = outcome === MigrationOutcome.APPLIED || outcome === MigrationOutcome.SCHEDULED;
+  const warnings =
+    outcome === MigrationOutcome.REJECTED
+      ? []
+      : [...droppedLimits(from, to), ...overLimitKept(to, final, [...keptSeats].sort(byId), seatsAssigned)];
+  const preview = Object.assign(new MigrationPreview(), {
     licenseId: license.id,
     effective: request.effective,
     strategy,
     overageUntil: allowUntil,
     effectiveAt: request.effective === MigrationEffective.NOW ? now : license.expiresAt,
     outcome,
-    from: termsNode(from),
-    to: termsNode(to),
+    from: termsNode(from, license.planName),
+    to: termsNode(to, request.toPlanName),
     featuresGained: to.features.filter((f) => !from.features.includes(f)),
     featuresLost: from.features.filter((f) => !to.features.includes(f)),
     limits,
     conflicts,
-    seatsReleased: applies || outcome === MigrationOutcome.SCHEDULED ? seatsReleased : [],
-    seatsAssigned: applies || outcome === MigrationOutcome.SCHEDULED ? seatsAssigned : [],
-    leasesEnded: applies || outcome === MigrationOutcome.SCHEDULED ? leasesEnded : [],
+    seatsReleased: applies ? seatsReleased : [],
+    seatsAssigned: applies ? seatsAssigned : [],
+    leasesEnded: applies ? leasesEnded : [],
     violationsOpened,
     violationsResolved,
     alerts: [],
+    warnings,
     price: price(license, request, now),
   });
+  preview.summary = summarize(preview);
+  return preview;
+}
+
+const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+const warning = (code: MigrationWarningCode, metric: UsageMetric | null, message: string, userIds: string[] = []) =>
+  Object.assign(new MigrationWarning(), { code, metric, message, userIds });
+
+/** The limits a type change drops: those the new type does not count (named users off USER, sessions off CONCURRENT). */
+function droppedLimits(from: LicenseTerms, to: LicenseTerms): MigrationWarning[] {
+  if (from.type === to.type) return [];
+  return Object.values(UsageMetric)
+    .filter((metric) => !limitApplies(metric, to.type) && limitOf(from, metric) !== null)
+    .map((metric) =>
+      warning(
+        MigrationWarningCode.LIMIT_DROPPED,
+        metric,
+        `${LIMIT_NAME[metric]} (${limitOf(from, metric)}) is dropped: a ${to.type} license does not count ${metric}.`,
+      ),
+    );
+}
+
+/**
+ * What stays over a new limit (kept under ALLOW_OVERAGE_UNTIL; storage and API calls under any strategy) and what that
+ * does under the license's overage policy after: named users ranked past what the policy allows fail validation,
+ * and nothing more is taken (checkouts, storage, calls) until the license is back under what it allows.
+ */
+function overLimitKept(
+  to: LicenseTerms,
+  final: Record<UsageMetric, number>,
+  seatsByRank: readonly { userId: string }[],
+  assigned: readonly string[],
+): MigrationWarning[] {
+  const warnings: MigrationWarning[] = [];
+  for (const metric of Object.values(UsageMetric)) {
+    const limit = limitOf(to, metric);
+    if (limit === null || final[metric] <= limit) continue;
+    const ceiling = ceilingOf({ limit, policy: to.overage.policy, percent: to.overage.percent });
+    if (ceiling === null) continue;
+    const policy = `the ${to.overage.policy} overage policy${ceiling > limit ? ` (up to ${ceiling})` : ''}`;
+    if (metric === UsageMetric.ACTIVE_USERS) {
+      // Validation ranks seats in the order they were assigned (those a migration assigns come last).
+      const past = [...seatsByRank.map((s) => s.userId), ...assigned].slice(ceiling);
+      if (!past.length) continue;
+      warnings.push(
+        warning(
+          MigrationWarningCode.USERS_FAIL_VALIDATION,
+          metric,
+          `${past.join(', ')} keep${past.length === 1 ? 's' : ''} a seat past the ${limit} named users ${policy} allows: validation fails for them (USER_LIMIT_EXCEEDED) until seats are released or the limit raised.`,
+          past,
+        ),
+      );
+    } else if (final[metric] >= ceiling) {
+      const refused =
+        metric === UsageMetric.CONCURRENT_SESSIONS
+          ? `checkouts are refused until fewer than ${ceiling} sessions are live`
+          : metric === UsageMetric.STORAGE_BYTES
+            ? `reports adding storage are refused until it is under ${ceiling}`
+            : `API calls are refused until the period ends`;
+      warnings.push(
+        warning(
+          MigrationWarningCode.USAGE_REFUSED,
+          metric,
+          `${metric} stays at ${final[metric]}, over the new limit of ${limit}: under ${policy}, ${refused}.`,
+        ),
+      );
+    }
+  }
+  return warnings;
+}
+
+const limitText = (value: number | null) => (value === null ? 'none' : String(value));
+
+/** The change in words, naming plans by name: what the alert of an applied migration says. */
+export function summarize(p: MigrationPreview): string {
+  const { from, to } = p;
+  const plan = (t: MigrationTerms) => `plan “${t.planName}” (${t.type})`;
+  const same = from.planId === to.planId && from.type === to.type;
+  const head = same ? `Plan “${to.planName}” (${to.type}) kept` : `Plan “${from.planName}” (${from.type}) → ${plan(to)}`;
+  const changed: string[] = [];
+  for (const c of p.limits)
+    if (c.before !== c.after) changed.push(`${LIMIT_NAME[c.metric]} ${limitText(c.before)} → ${limitText(c.after)}`);
+  if (from.limits.apiCallPeriod !== to.limits.apiCallPeriod)
+    changed.push(`apiCallPeriod ${from.limits.apiCallPeriod} → ${to.limits.apiCallPeriod}`);
+  const overage = (o: MigrationTerms['overage']) => (o.policy === 'PERCENT' ? `PERCENT ${o.percent}%` : o.policy);
+  if (overage(from.overage) !== overage(to.overage)) changed.push(`overage ${overage(from.overage)} → ${overage(to.overage)}`);
+  if (p.featuresGained.length) changed.push(`features gained: ${p.featuresGained.join(', ')}`);
+  if (p.featuresLost.length) changed.push(`features lost: ${p.featuresLost.join(', ')}`);
+  const site = (t: MigrationTerms) => [...t.site.domains, ...t.site.cidrs].join(', ') || 'none';
+  if (site(from) !== site(to)) changed.push(`site ${site(from)} → ${site(to)}`);
+  const freed: string[] = [];
+  if (p.seatsReleased.length) freed.push(`${p.seatsReleased.length} seat(s) released (${p.seatsReleased.map((s) => s.userId).join(', ')})`);
+  if (p.seatsAssigned.length) freed.push(`${p.seatsAssigned.length} seat(s) assigned (${p.seatsAssigned.join(', ')})`);
+  if (p.leasesEnded.length) freed.push(`${p.leasesEnded.length} lease(s) ended`);
+  return `${head}${changed.length ? `: ${changed.join('; ')}` : ''}.${freed.length ? ` ${freed.join(', ')}.` : ''}`;
 }

@@ -41,8 +41,19 @@ export enum SeatFate {
   TYPE_CHANGE = 'TYPE_CHANGE',
 }
 
+/** Something a migration does that an administrator should know before applying it. */
+export enum MigrationWarningCode {
+  /** A type change drops a limit the new type does not count (named users off USER, sessions off CONCURRENT). */
+  LIMIT_DROPPED = 'LIMIT_DROPPED',
+  /** Named users kept past the new limit, beyond what the overage policy allows: their validations fail. */
+  USERS_FAIL_VALIDATION = 'USERS_FAIL_VALIDATION',
+  /** Usage kept over the new limit, at or past what the overage policy allows: more of it is refused. */
+  USAGE_REFUSED = 'USAGE_REFUSED',
+}
+
 registerEnumType(MigrationEffective, { name: 'MigrationEffective' });
 registerEnumType(ConflictStrategy, { name: 'ConflictStrategy' });
 registerEnumType(MigrationStatus, { name: 'MigrationStatus' });
 registerEnumType(MigrationOutcome, { name: 'MigrationOutcome' });
 registerEnumType(SeatFate, { name: 'SeatFate' });
+registerEnumType(MigrationWarningCode, { name: 'MigrationWarningCode' });

@@ -7,6 +7,9 @@ import { ConflictStrategy, MigrationEffective } from './migration.enums';
 import { MigrationService } from './migration.service';
 import { ConflictInput, LicenseMigrationNode, MigrateLicenseResult, MigrationPreview, MigrationTargetInput } from './migration.types';
 
+/** What a migration and its preview do with what is over the new limits unless told: the same for both. */
+const ON_CONFLICT = { defaultValue: Object.assign(new ConflictInput(), { strategy: ConflictStrategy.RELEASE_LEAST_ACTIVE }) };
+
 @Resolver(() => LicenseNode)
 export class MigrationResolver {
   constructor(
@@ -17,33 +20,27 @@ export class MigrationResolver {
 
   @Query(() => MigrationPreview, {
     description:
-      'What migrating a license would do, exactly: features gained and lost, limits before and after, the seats and leases freed (least active first), the violations and alerts, the price difference and proration. `onConflict` defaults to RELEASE_LEAST_ACTIVE.',
+      'What migrating a license would do, exactly: features gained and lost, limits before and after, the seats and leases freed (least active first), the violations and alerts, the price difference and proration, and warnings. `onConflict` defaults to RELEASE_LEAST_ACTIVE, as on migrateLicense.',
   })
   previewLicenseMigration(
     @Arg('licenseId', () => ID) licenseId: string,
     @Arg('target', () => MigrationTargetInput) target: MigrationTargetInput,
     @Arg('effective', () => MigrationEffective, { defaultValue: MigrationEffective.NOW }) effective: MigrationEffective,
-    @Arg('onConflict', () => ConflictInput, { nullable: true }) onConflict: ConflictInput | null,
+    @Arg('onConflict', () => ConflictInput, ON_CONFLICT) onConflict: ConflictInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<MigrationPreview> {
-    return this.migrationService.preview(
-      ctx,
-      licenseId,
-      target,
-      effective,
-      onConflict ?? { strategy: ConflictStrategy.RELEASE_LEAST_ACTIVE },
-    );
+    return this.migrationService.preview(ctx, licenseId, target, effective, onConflict);
   }
 
   @Mutation(() => MigrateLicenseResult, {
     description:
-      'Moves a license to another plan, other limits or another type, as its preview says, in one transaction; or, AT_RENEWAL, when its term is renewed. REJECT changes nothing if anything is over the new limits.',
+      'Moves a license to another plan, other limits or another type, as its preview says, in one transaction; or, AT_RENEWAL, when its term is renewed. REJECT changes nothing if anything is over the new limits; `onConflict` defaults to RELEASE_LEAST_ACTIVE, as on its preview.',
   })
   migrateLicense(
     @Arg('licenseId', () => ID) licenseId: string,
     @Arg('target', () => MigrationTargetInput) target: MigrationTargetInput,
     @Arg('effective', () => MigrationEffective, { defaultValue: MigrationEffective.NOW }) effective: MigrationEffective,
-    @Arg('onConflict', () => ConflictInput) onConflict: ConflictInput,
+    @Arg('onConflict', () => ConflictInput, ON_CONFLICT) onConflict: ConflictInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<MigrateLicenseResult> {
     return this.migrationService.migrate(ctx, licenseId, target, effective, onConflict);

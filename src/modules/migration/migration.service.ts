@@ -27,7 +27,7 @@ import type { UsageObserver } from '../usage/usage-signals';
 import { UsageMetric } from '../usage/usage.types';
 import { ConflictStrategy, MigrationEffective, MigrationOutcome, MigrationStatus } from './migration.enums';
 import { getMigration, insertMigration, MIGRATION_COLUMNS, type MigrationRow, migrationNodeOf } from './migration-history';
-import { type LicenseState, planMigration, termsNode } from './migration-plan';
+import { type LicenseState, limitApplies, planMigration } from './migration-plan';
 import {
   type ConflictInput,
   LicenseMigrationNode,
@@ -40,6 +40,12 @@ import {
 const SCHEDULER: Actor = { type: 'SYSTEM', id: null, label: 'migration scheduler' };
 
 const sameTerms = (a: LicenseTerms, b: LicenseTerms) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The limits only one type counts, each with its metric. */
+const TYPE_LIMITS = [
+  [UsageMetric.ACTIVE_USERS, 'namedUsers', LicenseType.USER],
+  [UsageMetric.CONCURRENT_SESSIONS, 'concurrentSessions', LicenseType.CONCURRENT],
+] as const;
 
 /**
  * Responsible for license migrations: moving a license to another plan, other limits or another type. The preview
@@ -75,6 +81,7 @@ export class MigrationService {
         kind: v.kind,
         subject: v.subject ?? '',
         status: v.status,
+        severity: v.severity,
         deadline: v.deadline,
       })),
     };
@@ -85,9 +92,10 @@ export class MigrationService {
     sql: SqlRunner,
     license: TermedLicense,
     target: MigrationTargetInput,
-  ): Promise<{ to: LicenseTerms; toPrice: PlanPrice }> {
+  ): Promise<{ to: LicenseTerms; toPrice: PlanPrice; toPlanName: string }> {
     let base: LicenseTerms = structuredClone(license.terms);
     let toPrice = license.price;
+    let toPlanName = license.planName;
     if (target.planId) {
       const plan = await this.store.plan(sql, target.planId);
       if (!plan) throw AppError.notFound('Plan', target.planId);
@@ -95,6 +103,7 @@ export class MigrationService {
         throw AppError.badInput("The plan is of another product than the license's.", 'target.planId');
       base = { ...plan.terms, site: license.terms.site };
       toPrice = plan.price;
+      toPlanName = plan.name;
     }
     const to = base;
     if (target.type) to.type = target.type;
@@ -111,11 +120,26 @@ export class MigrationService {
       to.features = keys;
     }
     if (target.site) to.site = checkSite(target.site);
-    if (to.type === LicenseType.USER && !to.limits.namedUsers) {
-      throw AppError.badInput('A USER license needs `limits.namedUsers` of at least 1.', 'target.limits.namedUsers');
+    // The limits of a metric the type does not count: refused when asked for, dropped when inherited (the preview warns).
+    for (const [metric, key, type] of TYPE_LIMITS) {
+      if (limitApplies(metric, to.type)) continue;
+      if (limits[key] !== undefined && limits[key] !== null) {
+        throw AppError.badInput(
+          `\`${key}\` applies to ${type} licenses only: a ${to.type} license does not count ${metric}.`,
+          `target.limits.${key}`,
+        );
+      }
+      to.limits[key] = null;
     }
-    if (to.type === LicenseType.CONCURRENT && !to.limits.concurrentSessions) {
-      throw AppError.badInput('A CONCURRENT license needs `limits.concurrentSessions` of at least 1.', 'target.limits.concurrentSessions');
+    for (const [, key, type] of TYPE_LIMITS) {
+      if (to.type !== type || to.limits[key]) continue;
+      const removed = limits[key] === null;
+      throw AppError.badInput(
+        removed
+          ? `\`${key}\` cannot be removed from a ${type} license: it is what the license counts. Give at least 1, or move to another type.`
+          : `A ${type} license needs \`limits.${key}\` of at least 1.`,
+        `target.limits.${key}`,
+      );
     }
     if (to.type === LicenseType.SITE && !to.site.domains.length && !to.site.cidrs.length) {
       throw AppError.badInput('A SITE license needs at least one domain or CIDR range: give `target.site`.', 'target.site');
@@ -126,7 +150,7 @@ export class MigrationService {
     if (to.type === LicenseType.FEATURE && !to.features.length)
       throw AppError.badInput('A FEATURE license needs at least one feature.', 'target.featureKeys');
     if (sameTerms(to, license.terms)) throw AppError.badInput('The target is the license as it is: nothing would change.', 'target');
-    return { to, toPrice };
+    return { to, toPrice, toPlanName };
   }
 
   private static conflict(input: ConflictInput, now: Date): { strategy: ConflictStrategy; until: Date | null } {
@@ -148,18 +172,14 @@ export class MigrationService {
     conflict: { strategy: ConflictStrategy; until: Date | null },
     now: Date,
   ): Promise<{ preview: MigrationPreview; to: LicenseTerms; state: LicenseState }> {
-    const { to, toPrice } = await this.target(sql, license, target);
+    const { to, toPrice, toPlanName } = await this.target(sql, license, target);
     const state = await this.state(sql, license, now);
     if (to.limits.apiCallPeriod !== license.terms.limits.apiCallPeriod) {
-      // Counted in the new period from now on: what the meter will read once the period changes.
-      state.apiCalls = await this.meter.current(
-        sql,
-        { id: license.id, apiCallPeriod: to.limits.apiCallPeriod },
-        UsageMetric.API_CALLS,
-        now,
-      );
+      // The calls of the new period so far, from the usage series: what the meter counts from once the period changes.
+      state.apiCalls = await this.meter.callsIn(sql, license.id, periodOf(to.limits.apiCallPeriod, now));
     }
-    const preview = planMigration(state, { to, toPrice, effective, strategy: conflict.strategy, overageUntil: conflict.until }, now);
+    const request = { to, toPrice, toPlanName, effective, strategy: conflict.strategy, overageUntil: conflict.until };
+    const preview = planMigration(state, request, now);
     if (preview.outcome !== MigrationOutcome.REJECTED) {
       for (const change of preview.limits) {
         if (change.after === null) continue;
@@ -213,16 +233,21 @@ export class MigrationService {
     const conflict = MigrationService.conflict(onConflict, now);
     return this.db.read(async (sql) => {
       const license = await this.readable(sql, op, licenseId, false);
-      this.checkEffective(license, effective);
+      await this.checkEffective(sql, license, effective);
       return (await this.plan(sql, license, target, effective, conflict, now)).preview;
     });
   }
 
-  private checkEffective(license: TermedLicense, effective: MigrationEffective): void {
+  /** Whether the license can migrate when asked: the preview refuses what the migration would, alike. */
+  private async checkEffective(sql: SqlRunner, license: TermedLicense, effective: MigrationEffective): Promise<void> {
     if (license.status === LicenseStatus.REVOKED) throw AppError.invalidTransition('license', license.status, 'migrate');
-    if (effective === MigrationEffective.AT_RENEWAL && !license.expiresAt) {
-      throw AppError.badInput('A perpetual license has no renewal to wait for: migrate it NOW.', 'effective');
-    }
+    if (effective !== MigrationEffective.AT_RENEWAL) return;
+    if (!license.expiresAt) throw AppError.badInput('A perpetual license has no renewal to wait for: migrate it NOW.', 'effective');
+    const waiting = await sql.get<{ id: string }>("select id from license_migration where license_id = ? and status = 'SCHEDULED'", [
+      license.id,
+    ]);
+    if (waiting)
+      throw AppError.conflict('A migration waits for this license’s renewal already: cancel it first.', { migrationId: waiting.id });
   }
 
   migrate(
@@ -239,7 +264,7 @@ export class MigrationService {
       // Locked like a checkout's: no seat or lease is taken between the plan and its application.
       const license = await this.readable(sql, op, licenseId, true);
       op.principal.requireObject(Permission.LICENSE_MANAGE, license.organizationId, 'License', licenseId);
-      this.checkEffective(license, effective);
+      await this.checkEffective(sql, license, effective);
       const { preview, to, state } = await this.plan(sql, license, target, effective, conflict, now);
       const actor = op.principal.requireActor();
       const result = (migration: LicenseMigrationNode | null) =>
@@ -250,15 +275,7 @@ export class MigrationService {
         id: newId(now.getTime()),
         status: preview.outcome === MigrationOutcome.SCHEDULED ? MigrationStatus.SCHEDULED : MigrationStatus.APPLIED,
       };
-      if (row.status === MigrationStatus.SCHEDULED) {
-        const waiting = await sql.get<{ id: string }>("select id from license_migration where license_id = ? and status = 'SCHEDULED'", [
-          license.id,
-        ]);
-        if (waiting)
-          throw AppError.conflict('A migration waits for this license’s renewal already: cancel it first.', { migrationId: waiting.id });
-      } else {
-        await this.execute(sql, state, preview, to, actor, op.requestId, now, row.id);
-      }
+      if (row.status === MigrationStatus.APPLIED) await this.execute(sql, state, preview, to, actor, op.requestId, now, row.id);
       const applied = row.status === MigrationStatus.APPLIED;
       await insertMigration(sql, {
         id: row.id,
@@ -269,7 +286,7 @@ export class MigrationService {
         strategy: conflict.strategy,
         overageUntil: conflict.until,
         target,
-        from: termsNode(license.terms),
+        from: preview.from,
         to: applied ? preview.to : null,
         dueTermEndsAt: applied ? null : license.expiresAt,
         outcome: applied ? preview : null,
@@ -321,6 +338,9 @@ export class MigrationService {
   ): Promise<void> {
     const { license } = state;
     await this.store.write(sql, license, to, now);
+    if (to.limits.apiCallPeriod !== license.terms.limits.apiCallPeriod) {
+      await this.meter.restartCounter(sql, license, to.limits.apiCallPeriod, state.apiCalls, now);
+    }
     await this.seats.releaseSeats(
       sql,
       plan.seatsReleased.map((s) => s.seatId),
@@ -386,7 +406,7 @@ export class MigrationService {
         licenseId: license.id,
         kind: AlertKind.LICENSE_MIGRATED,
         severity: AlertSeverity.INFO,
-        message: `The license moved from ${license.terms.type} (plan ${license.terms.planId}) to ${to.type} (plan ${to.planId}).`,
+        message: `The license migrated. ${plan.summary}`,
       },
       now,
     );

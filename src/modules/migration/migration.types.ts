@@ -7,7 +7,7 @@ import { ViolationKind, ViolationSeverity } from '../compliance/compliance.enums
 import { LicenseType } from '../license/license.enums';
 import { SiteIdentifiersNode, SiteInput } from '../license/license.types';
 import { UsageMetric } from '../usage/usage.types';
-import { ConflictStrategy, MigrationEffective, MigrationOutcome, MigrationStatus, SeatFate } from './migration.enums';
+import { ConflictStrategy, MigrationEffective, MigrationOutcome, MigrationStatus, MigrationWarningCode, SeatFate } from './migration.enums';
 
 @InputType({
   description:
@@ -21,7 +21,11 @@ export class MigrationTargetInput {
   @IsIn(Object.values(LicenseType))
   type?: LicenseType | null;
 
-  @Field(() => LimitsInput, { nullable: true, description: 'Each limit given replaces the one it would have; null removes it.' })
+  @Field(() => LimitsInput, {
+    nullable: true,
+    description:
+      'Each limit given replaces the one it would have; null removes it, except the one a USER (namedUsers) or CONCURRENT (concurrentSessions) license counts. Those two apply to their type only: on a type change the old one is dropped.',
+  })
   @ValidateNested()
   limits?: LimitsInput | null;
 
@@ -52,6 +56,9 @@ export class ConflictInput {
 export class MigrationTerms {
   @Field(() => ID)
   planId!: string;
+
+  @Field(() => String, { nullable: true, description: 'The name of the plan (null on migrations recorded before it was kept).' })
+  planName!: string | null;
 
   @Field(() => LicenseType)
   type!: LicenseType;
@@ -170,29 +177,60 @@ export class PlannedAlert {
   description: 'Prices per term from the plans, in minor units (cents), and the proration of a change now.',
 })
 export class MigrationPrice {
-  @Field(() => String)
+  @Field(() => String, { deprecationReason: 'Use currencyBefore and currencyAfter: this is currencyAfter.' })
   currency!: string;
 
-  @Field(() => Int, { nullable: true, description: 'The length of one term (the period the prices are for).' })
+  @Field(() => String, { description: 'The currency of perPeriodBefore: the plan the license is on.' })
+  currencyBefore!: string;
+
+  @Field(() => String, { description: 'The currency of perPeriodAfter, and of the difference and proration when there are.' })
+  currencyAfter!: string;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'The length of the license’s term, in days (rounded): the period the prices are for. Null when perpetual.',
+  })
   termDays!: number | null;
 
-  @Field(() => SafeIntResolver, { nullable: true, description: 'Per term: price per period + price per seat × seats (users or sessions).' })
+  @Field(() => SafeIntResolver, {
+    nullable: true,
+    description: 'Per term, in currencyBefore: price per period + price per seat × seats (users or sessions).',
+  })
   perPeriodBefore!: number | null;
 
-  @Field(() => SafeIntResolver, { nullable: true })
+  @Field(() => SafeIntResolver, { nullable: true, description: 'Per term, in currencyAfter.' })
   perPeriodAfter!: number | null;
 
-  @Field(() => SafeIntResolver, { nullable: true })
+  @Field(() => SafeIntResolver, { nullable: true, description: 'After − before; null when a price is missing or the currencies differ.' })
   differencePerPeriod!: number | null;
 
   @Field(() => SafeIntResolver, {
     nullable: true,
-    description: 'The difference for the rest of the current term (negative: a credit), rounded half away from zero; 0 at renewal.',
+    description:
+      'The difference for the rest of the license’s time (negative: a credit), the term’s length being one period, rounded half away from zero; 0 at renewal.',
   })
   prorationCents!: number | null;
 
-  @Field(() => Float, { nullable: true, description: 'The part of the term that remains when it takes effect.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'The time left when it takes effect, in terms: above 1 when the license was renewed ahead.',
+  })
   remainingFraction!: number | null;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'Something a migration does that an administrator should know before applying it.' })
+export class MigrationWarning {
+  @Field(() => MigrationWarningCode)
+  code!: MigrationWarningCode;
+
+  @Field(() => UsageMetric, { nullable: true })
+  metric!: UsageMetric | null;
+
+  @Field(() => String)
+  message!: string;
+
+  @Field(() => [String], { description: 'USERS_FAIL_VALIDATION: the named users whose validations will fail.' })
+  userIds!: string[];
 }
 
 @ObjectType({ simpleResolvers: true, description: 'Exactly what migrating a license would do: applying it does this and nothing else.' })
@@ -251,8 +289,14 @@ export class MigrationPreview {
   @Field(() => [PlannedAlert])
   alerts!: PlannedAlert[];
 
+  @Field(() => [MigrationWarning], { description: 'What applying it does that may surprise: limits dropped, usage refused after.' })
+  warnings!: MigrationWarning[];
+
   @Field(() => MigrationPrice)
   price!: MigrationPrice;
+
+  @Field(() => String, { description: 'The change in words, plans by name: what its LICENSE_MIGRATED alert says.' })
+  summary!: string;
 }
 
 @ObjectType('LicenseMigration', {

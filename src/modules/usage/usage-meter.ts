@@ -215,6 +215,35 @@ export class UsageMeter {
     return Number(row.value);
   }
 
+  /**
+   * The API calls a license made in a period so far, added up from its daily series (which keeps every call counted,
+   * whatever period the counter ran in): what the counter starts from when its period changes.
+   */
+  async callsIn(sql: SqlRunner, licenseId: string, period: { start: Date; end: Date }): Promise<number> {
+    const row = await sql.get<{ calls: number | string | null }>(
+      `select sum(value_sum) as calls from usage_sample
+        where license_id = ? and metric = ? and resolution = ? and bucket_start >= ? and bucket_start < ?`,
+      [licenseId, UsageMetric.API_CALLS, UsageResolution.DAY, period.start, period.end],
+    );
+    return Number(row?.calls ?? 0);
+  }
+
+  /** Starts the API call counter of a license in another period, at the calls already made in it (a migration). */
+  async restartCounter(
+    sql: SqlRunner,
+    license: { id: string; organizationId: string },
+    period: UsagePeriod,
+    calls: number,
+    now: Date,
+  ): Promise<void> {
+    await sql.run(
+      `insert into usage_meter (license_id, metric, organization_id, value, period_start, updated_at) values (?, ?, ?, ?, ?, ?)
+       on conflict (license_id, metric) do update set
+         value = excluded.value, period_start = excluded.period_start, updated_at = excluded.updated_at`,
+      [license.id, UsageMetric.API_CALLS, license.organizationId, calls, periodOf(period, now).start, now],
+    );
+  }
+
   /** Every metric of a license, reported and derived, read in a handful of statements. */
   async usageOf(
     license: Pick<KeyedLicense, 'id' | 'apiCallPeriod' | 'storageBytes' | 'apiCallsPerPeriod' | 'namedUsers' | 'concurrentSessions'>,
