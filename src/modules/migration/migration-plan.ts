@@ -293,9 +293,11 @@ const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id 
 const warning = (code: MigrationWarningCode, metric: UsageMetric | null, message: string, userIds: string[] = []) =>
   Object.assign(new MigrationWarning(), { code, metric, message, userIds });
 
-/** The limits a type change drops: those the new type does not count (named users off USER, sessions off CONCURRENT). */
+/**
+ * The limits a migration drops because the license's type after does not count them (named users off USER, sessions
+ * off CONCURRENT): the old type's on a type change, or ones a license was issued with on a type that ignores them.
+ */
 function droppedLimits(from: LicenseTerms, to: LicenseTerms): MigrationWarning[] {
-  if (from.type === to.type) return [];
   return Object.values(UsageMetric)
     .filter((metric) => !limitApplies(metric, to.type) && limitOf(from, metric) !== null)
     .map((metric) =>
