@@ -6,6 +6,7 @@ import {
   AssignSeatDocument,
   AuditLogDocument,
   CheckoutSeatDocument,
+  IssueLicenseDocument,
   LicenseDocument,
   LicenseMigrationsDocument,
   LicenseUsageDocument,
@@ -14,6 +15,7 @@ import {
   PreviewLicenseMigrationDocument,
   type PreviewLicenseMigrationQuery,
   RecordUsageDocument,
+  SetLicenseAutoRenewDocument,
   SuspendLicenseDocument,
   ValidateLicenseDocument,
   ViolationsDocument,
@@ -114,12 +116,23 @@ describeEachDatabase('license lifecycle: what is promised happens', (server) => 
     expect((await alertsOf(t, manual.licenseId)).map((a) => a.kind)).toContain('GRACE_PERIOD_STARTED');
   });
 
-  it('renews once for every term a stopped server missed, and never a suspended license', async () => {
+  it('renews once for every term a stopped server missed, never a suspended license or one turned off, and no perpetual one', async () => {
     const t = server();
     const startsAt = new Date(Math.floor(Date.now() / 1000) * 1000 - DAY + HOUR);
     const daily = await licensed(t, 'SUBSCRIPTION', { startsAt: startsAt.toISOString(), termDays: 1, autoRenew: true });
     const suspended = await licensed(t, 'SUBSCRIPTION', { startsAt: startsAt.toISOString(), termDays: 1, autoRenew: true });
     await t.ok(SuspendLicenseDocument, { id: suspended.licenseId, reason: 'unpaid' });
+    const cancelled = await licensed(t, 'SUBSCRIPTION', { startsAt: startsAt.toISOString(), termDays: 1, autoRenew: true });
+    const { setLicenseAutoRenew } = await t.ok(SetLicenseAutoRenewDocument, { id: cancelled.licenseId, autoRenew: false });
+    expect(setLicenseAutoRenew.term.autoRenew).toBe(false);
+    // A perpetual license has no term to renew: asking for it is refused, on issue and after.
+    const perpetual = await licensed(t, 'SITE', {}, { termDays: null });
+    const refused = await t.request(SetLicenseAutoRenewDocument, { id: perpetual.licenseId, autoRenew: true });
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'autoRenew' });
+    const issued = await t.request(IssueLicenseDocument, {
+      input: { organizationId: perpetual.organizationId, planId: perpetual.planId, autoRenew: true, site: { domains: ['example.com'] } },
+    });
+    expect(issued.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'autoRenew' });
     const end = startsAt.getTime() + DAY;
     // Three and a half days after the end: renewed once, for 4 terms, to the first end past now.
     const { renewed } = await expiryPass(t.server.services, 'missed', new Date(end + 3.5 * DAY));
@@ -130,7 +143,8 @@ describeEachDatabase('license lifecycle: what is promised happens', (server) => 
     });
     const [renewal] = (await auditOf(t, daily.licenseId)).filter((e) => e.action === 'license.renew');
     expect(renewal?.after).toMatchObject({ terms: 4 });
-    expect((await licenseOf(t, suspended.licenseId)).term.expiresAt).toBe(new Date(end).toISOString());
+    for (const other of [suspended, cancelled])
+      expect((await licenseOf(t, other.licenseId)).term.expiresAt).toBe(new Date(end).toISOString());
   });
 
   // ---------------------------------------------------------------------------------------------------------------

@@ -581,7 +581,9 @@ async function migrateOnce(t: TestServer, l: Licensed, spec: TargetSpec, plans: 
   const count = `${spec.effective} ${spec.strategy} ${preview.outcome}`;
   stats.set(count, (stats.get(count) ?? 0) + 1);
 
-  expect(preview.outcome).toBe(spec.effective === 'AT_RENEWAL' ? 'SCHEDULED' : preview.conflicts && spec.strategy === 'REJECT' ? 'REJECTED' : 'APPLIED');
+  expect(preview.outcome).toBe(
+    spec.effective === 'AT_RENEWAL' ? 'SCHEDULED' : preview.conflicts && spec.strategy === 'REJECT' ? 'REJECTED' : 'APPLIED',
+  );
   expect(result.outcome).toBe(preview.outcome);
   // A limit of a metric the type after does not count is dropped, and said so when the license had one.
   for (const change of preview.limits) {
@@ -656,23 +658,27 @@ function expectScheduled(before: Snapshot, after: Snapshot, preview: Preview, re
 }
 
 describeEachDatabase('license migrations: preview equals effect (property)', (server) => {
-  it('changes exactly what the preview lists, for generated licenses, state and targets, under every strategy', async () => {
-    const t = server();
-    const stats = new Map<string, number>();
-    let runs = 0;
-    await fc.assert(
-      fc.asyncProperty(caseArb, async (c) => {
-        runs++;
-        const { l, plans } = await setUp(t, c);
-        for (const spec of c.migrations) await migrateOnce(t, l, spec, plans, stats);
-      }),
-      { numRuns: RUNS, seed: SEED, examples: [[DEADLINE_KEPT]], interruptAfterTimeLimit: TIME_LIMIT_MS },
-    );
-    console.log(
-      `[${t.kind}] ${runs} cases; migrations (by effect, strategy and outcome, and applied ones by what they did): ${[...stats]
-        .sort()
-        .map(([k, n]) => `${k}: ${n}`)
-        .join(', ')}`,
-    );
-  }, TIME_LIMIT_MS + 30_000);
+  it(
+    'changes exactly what the preview lists, for generated licenses, state and targets, under every strategy',
+    async () => {
+      const t = server();
+      const stats = new Map<string, number>();
+      let runs = 0;
+      await fc.assert(
+        fc.asyncProperty(caseArb, async (c) => {
+          runs++;
+          const { l, plans } = await setUp(t, c);
+          for (const spec of c.migrations) await migrateOnce(t, l, spec, plans, stats);
+        }),
+        { numRuns: RUNS, seed: SEED, examples: [[DEADLINE_KEPT]], interruptAfterTimeLimit: TIME_LIMIT_MS },
+      );
+      console.log(
+        `[${t.kind}] ${runs} cases; migrations (by effect, strategy and outcome, and applied ones by what they did): ${[...stats]
+          .sort()
+          .map(([k, n]) => `${k}: ${n}`)
+          .join(', ')}`,
+      );
+    },
+    TIME_LIMIT_MS + 30_000,
+  );
 });

@@ -81,6 +81,18 @@ export class LicenseResolver {
     return LicenseNode.from(await this.licenseService.revoke(ctx, id, reason));
   }
 
+  @Mutation(() => LicenseNode, {
+    description:
+      'Turns automatic renewal on or off: an auto-renewing license is renewed by its term at the end of each term (off, it ends with its term).',
+  })
+  async setLicenseAutoRenew(
+    @Arg('id', () => ID) id: string,
+    @Arg('autoRenew', () => Boolean) autoRenew: boolean,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<LicenseNode> {
+    return LicenseNode.from(await this.licenseService.setAutoRenew(ctx, id, autoRenew));
+  }
+
   @Mutation(() => LicenseNode, { description: 'Extends the term by its length, or to a given end.' })
   async renewLicense(
     @Arg('id', () => ID) id: string,

@@ -135,6 +135,13 @@ export class LicenseService {
       if (type === LicenseType.SITE && !site.domains.length && !site.cidrs.length) {
         throw AppError.badInput('A SITE license needs at least one domain or CIDR range in `site`.', 'site');
       }
+      // Renewing needs a term: a perpetual license cannot renew, by itself or otherwise.
+      if (input.autoRenew && !expiresAt) {
+        throw AppError.badInput(
+          'A perpetual license has no term to renew: give `termDays` or `expiresAt`, or leave `autoRenew` off.',
+          'autoRenew',
+        );
+      }
       const features = input.featureKeys
         ? await this.catalog.resolveFeatures(em, plan.product.id, input.featureKeys, 'featureKeys')
         : plan.features.getItems();
@@ -156,7 +163,7 @@ export class LicenseService {
         termStartedAt: expiresAt ? startsAt : null,
         termDays,
         gracePeriodDays: input.gracePeriodDays ?? plan.gracePeriodDays,
-        autoRenew: input.autoRenew ?? plan.autoRenew,
+        autoRenew: expiresAt ? (input.autoRenew ?? plan.autoRenew) : false,
         namedUsers: namedUsers ?? null,
         concurrentSessions: concurrentSessions ?? null,
         storageBytes: limits.storageBytes !== undefined ? limits.storageBytes : plan.storageBytes,
@@ -265,6 +272,16 @@ export class LicenseService {
       if (from === null) throw AppError.badInput(`The license sets no ${limit} limit to raise.`, 'limit');
       if (to <= from) throw AppError.badInput(`The new ${limit} limit must be above the current ${from}.`, 'limit');
       license[limit] = to;
+      return undefined;
+    });
+  }
+
+  /** Turns automatic renewal on or off (off: the license ends with its term, like cancelling a subscription). */
+  setAutoRenew(op: Operation, id: string, autoRenew: boolean): Promise<License> {
+    return this.change(op, id, 'license.setAutoRenew', async (license) => {
+      if (license.status === LicenseStatus.REVOKED) throw AppError.invalidTransition('license', license.status, 'setAutoRenew');
+      if (autoRenew && !license.expiresAt) throw AppError.badInput('A perpetual license has no term to renew.', 'autoRenew');
+      license.autoRenew = autoRenew;
       return undefined;
     });
   }
