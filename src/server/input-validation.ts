@@ -24,8 +24,12 @@ const UNNAMED_ARGUMENT = 'input';
  */
 export const validateInput: ValidatorFn = (value, type, { info }) => {
   if (value === null || typeof value !== 'object') return;
+  const list = Array.isArray(value);
+  const failed = list ? value.map(errorsOf) : [errorsOf(value)];
+  if (failed.every((errors) => errors.length === 0)) return;
+  // Found only once something failed: arguments are checked on every call, and on every event of a subscription.
   const path = argumentPath(type, info);
-  const problems = Array.isArray(value) ? value.flatMap((item, index) => problemsOf(item, `${path}[${index}]`)) : problemsOf(value, path);
+  const problems = failed.flatMap((errors, index) => errors.flatMap((error) => problemsAt(error, list ? `${path}[${index}]` : path)));
   const [first] = problems;
   if (first) throw AppError.badInput(first.message, first.field, problems.length > 1 ? problems : undefined);
 };
@@ -42,9 +46,8 @@ function argumentPath(type: unknown, info: GraphQLResolveInfo): string {
   return !argument || argument.name === UNNAMED_ARGUMENT ? '' : argument.name;
 }
 
-function problemsOf(value: unknown, path: string): InputProblem[] {
-  if (value === null || typeof value !== 'object') return [];
-  return validateSync(value, OPTIONS).flatMap((error) => problemsAt(error, path));
+function errorsOf(value: unknown): ValidationError[] {
+  return value !== null && typeof value === 'object' ? validateSync(value, OPTIONS) : [];
 }
 
 /** The problems of one property and of what it contains, depth first, in the order of their declaration. */
