@@ -93,6 +93,13 @@ describeEachDatabase('every input error names its field', (server) => {
     expect(page.message).toBe('`first` must not be less than 1.');
     expect(page.extensions?.field).toBe('first');
 
+    // Of several arguments at fault, the first the field declares is answered.
+    const both = await refused(t, t.request(OrganizationsDocument, { filter: { nameContains: '' }, first: 0 }));
+    expect(both).toMatchObject({
+      message: '`filter.nameContains` must be longer than or equal to 1 characters.',
+      extensions: { field: 'filter.nameContains' },
+    });
+
     const { licenseId } = await licensed(t, 'USER');
     const seat = await refused(t, t.request(AssignSeatDocument, { licenseId, userId: 'u'.repeat(321) }));
     expect(seat.message).toBe('`userId` must be shorter than or equal to 320 characters.');
