@@ -37,6 +37,12 @@ export enum ErrorCode {
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 
+/** One problem of a call's input: the path of the value, and what is wrong with it. */
+export interface InputProblem {
+  field: string;
+  message: string;
+}
+
 /** Base class of the errors that reach clients as they are: a message and a stable code. */
 export class AppError extends GraphQLError {
   readonly code: ErrorCode;
@@ -59,8 +65,13 @@ export class AppError extends GraphQLError {
     return new AppError(ErrorCode.NOT_FOUND, `${entity} ${JSON.stringify(id)} was not found.`, { entity, id });
   }
 
-  static badInput(message: string, field?: string) {
-    return new AppError(ErrorCode.BAD_USER_INPUT, message, field ? { field } : {});
+  /**
+   * Input that is malformed or out of range: `field` is its path as the API names it, relative to the operation's
+   * `input` argument (`limits.namedUsers`) or starting with the argument's name (`target.limits.namedUsers`).
+   * `errors` lists every problem when there are several; the first is the message and the field.
+   */
+  static badInput(message: string, field?: string, errors?: readonly InputProblem[]) {
+    return new AppError(ErrorCode.BAD_USER_INPUT, message, { ...(field ? { field } : {}), ...(errors ? { errors } : {}) });
   }
 
   static conflict(message: string, details: Record<string, unknown> = {}) {

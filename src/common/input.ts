@@ -1,4 +1,11 @@
+import type { ValidatorFn } from 'type-graphql';
 import { AppError } from '../errors';
+
+/**
+ * The arguments of client operations: their service checks them (`checkClientArguments`, the key's format), so
+ * class-validator does not run on this hot path.
+ */
+export const CHECKED_BY_THE_SERVICE: { validateFn: ValidatorFn } = { validateFn: () => undefined };
 
 /** Longest accepted client arguments, matching their columns. */
 export const CLIENT_ARGUMENT_LENGTHS = { fingerprint: 200, user: 320, feature: 100, site: 320 } as const;

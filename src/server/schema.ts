@@ -13,6 +13,7 @@ import { LicenseClientResolver, LicenseResolver } from '../modules/license/licen
 import { OrganizationResolver } from '../modules/organization/organization.resolver';
 import { LeaseClientResolver, SeatResolver } from '../modules/seat/seat.resolver';
 import { UsageResolver } from '../modules/usage/usage.resolver';
+import { validateInput } from './input-validation';
 import type { Services } from './services';
 
 /** Resolvers are adapters: each is built with the one or two services it calls. */
@@ -66,7 +67,8 @@ export function buildAppSchema(services?: Services): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers: RESOLVERS as unknown as NonEmptyArray<Function>,
     container,
-    validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },
+    // Every argument is checked against its constraints, refused as BAD_USER_INPUT naming the value at fault.
+    validateFn: validateInput,
     // type-graphql insists on a PubSub; subscriptions here bring their own `subscribe` (the alert stream replays
     // stored alerts before going live, which a topic subscription cannot), so nothing is published on this one.
     pubSub: createPubSub(),

@@ -1,4 +1,5 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { CHECKED_BY_THE_SERVICE } from '../../common/input';
 import { PageArgs } from '../../common/pagination';
 import type { GraphQLContext } from '../../server/context';
 import { FeatureNode, PlanNode, ProductNode } from '../catalog/catalog.types';
@@ -147,7 +148,7 @@ export class LicenseClientResolver {
     description: 'Runs every check that applies and returns each with its code, not only the first failure.',
   })
   validateLicense(
-    @Args(() => ValidateLicenseArgs, { validate: false }) args: ValidateLicenseArgs,
+    @Args(() => ValidateLicenseArgs, CHECKED_BY_THE_SERVICE) args: ValidateLicenseArgs,
     @Ctx() ctx: GraphQLContext,
   ): Promise<ValidationResult> {
     const { key, ...request } = args;
@@ -158,7 +159,7 @@ export class LicenseClientResolver {
     description: "Whether a feature may be used now under the key's license; a denial is recorded as a violation.",
   })
   checkFeature(
-    @Args(() => CheckFeatureArgs, { validate: false }) args: CheckFeatureArgs,
+    @Args(() => CheckFeatureArgs, CHECKED_BY_THE_SERVICE) args: CheckFeatureArgs,
     @Ctx() ctx: GraphQLContext,
   ): Promise<FeatureCheckResult> {
     return this.validation.checkFeature(args.key, args.feature, ctx.requestId);

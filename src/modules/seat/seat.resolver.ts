@@ -1,5 +1,6 @@
 import { Length } from 'class-validator';
 import { Arg, Args, ArgsType, Ctx, Field, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { CHECKED_BY_THE_SERVICE } from '../../common/input';
 import { PageArgs } from '../../common/pagination';
 import type { GraphQLContext } from '../../server/context';
 import type { LeaseLedger } from './lease-ledger';
@@ -113,19 +114,22 @@ export class LeaseClientResolver {
       "Takes a concurrent seat for a machine; the same machine gets its live lease back. At the limit the license's overage policy decides, as for assignSeat (CONCURRENCY_OVERAGE).",
   })
   checkoutSeat(
-    @Args(() => CheckoutSeatArgs, { validate: false }) args: CheckoutSeatArgs,
+    @Args(() => CheckoutSeatArgs, CHECKED_BY_THE_SERVICE) args: CheckoutSeatArgs,
     @Ctx() ctx: GraphQLContext,
   ): Promise<CheckoutResult> {
     return this.leases.checkout(args.key, args.fingerprint, args.user ?? null, ctx, args.clientTime ?? null);
   }
 
   @Mutation(() => HeartbeatResult, { description: 'Keeps a lease alive for another TTL.' })
-  heartbeatSeat(@Args(() => HeartbeatArgs, { validate: false }) args: HeartbeatArgs, @Ctx() ctx: GraphQLContext): Promise<HeartbeatResult> {
+  heartbeatSeat(
+    @Args(() => HeartbeatArgs, CHECKED_BY_THE_SERVICE) args: HeartbeatArgs,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<HeartbeatResult> {
     return this.leases.heartbeat(args.key, args.leaseId, ctx, args.clientTime ?? null);
   }
 
   @Mutation(() => CheckinResult, { description: 'Gives a concurrent seat back.' })
-  checkinSeat(@Args(() => LeaseArgs, { validate: false }) args: LeaseArgs, @Ctx() ctx: GraphQLContext): Promise<CheckinResult> {
+  checkinSeat(@Args(() => LeaseArgs, CHECKED_BY_THE_SERVICE) args: LeaseArgs, @Ctx() ctx: GraphQLContext): Promise<CheckinResult> {
     return this.leases.checkin(args.key, args.leaseId, ctx);
   }
 }

@@ -1,5 +1,6 @@
 import { Arg, Args, ArgsType, Ctx, Field, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { SafeIntResolver } from 'graphql-scalars';
+import { CHECKED_BY_THE_SERVICE } from '../../common/input';
 import type { GraphQLContext } from '../../server/context';
 import { Enforcement } from '../compliance/compliance.types';
 import { RecordUsageResult } from './record-usage.types';
@@ -71,7 +72,7 @@ export class UsageResolver {
       "Reports usage by license key: STORAGE_BYTES as the current total (`value`) or a change (`amount`), API_CALLS as a count (`amount`). A change past the limit is decided by the license's overage policy: NONE denies it, PERCENT allows it up to its allowance and ALWAYS allows it, recording a violation; a total is recorded as it is, and a violation when it is over the limit.",
   })
   recordUsage(
-    @Args(() => RecordUsageArgs, { validate: false }) args: RecordUsageArgs,
+    @Args(() => RecordUsageArgs, CHECKED_BY_THE_SERVICE) args: RecordUsageArgs,
     @Ctx() ctx: GraphQLContext,
   ): Promise<RecordUsageResult> {
     return this.meter.record(args.key, args.metric, { value: args.value, amount: args.amount }, ctx.requestId);
@@ -81,7 +82,7 @@ export class UsageResolver {
     description:
       "Whether `amount` more of a metric would be allowed now under the key's license and its overage policy, asked before a write. It reserves nothing: the report of the write is decided again.",
   })
-  checkQuota(@Args(() => CheckQuotaArgs, { validate: false }) args: CheckQuotaArgs): Promise<Enforcement> {
+  checkQuota(@Args(() => CheckQuotaArgs, CHECKED_BY_THE_SERVICE) args: CheckQuotaArgs): Promise<Enforcement> {
     return this.meter.checkQuota(args.key, args.metric, args.amount);
   }
 
