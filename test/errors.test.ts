@@ -1,4 +1,7 @@
+import { print } from 'graphql';
+import { createClient } from 'graphql-ws';
 import { expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { OrganizationsDocument } from './generated/graphql';
 import { describeEachDatabase } from './support/server';
 
@@ -25,6 +28,37 @@ describeEachDatabase('errors', (server) => {
       });
     } finally {
       t.server.services.organizations.list = original;
+    }
+  });
+
+  it('masks an unexpected failure of a query over WebSocket alike, and gives coded errors their request id there too', async () => {
+    const t = server();
+    const client = createClient({
+      url: t.url.replace('http', 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${t.admin}` },
+    });
+    const run = (query: string) =>
+      new Promise<{ errors?: { message: string; extensions?: Record<string, unknown> }[] }>((resolve, reject) => {
+        let value: unknown;
+        client.subscribe({ query }, { next: (v) => (value = v), error: reject, complete: () => resolve(value as never) });
+      });
+    const original = t.server.services.organizations.list;
+    t.server.services.organizations.list = async () => {
+      throw new Error('disk quota exceeded at /var/lib/secret-path');
+    };
+    try {
+      const masked = await run(print(OrganizationsDocument));
+      expect(JSON.stringify(masked)).not.toContain('secret-path');
+      const [error] = masked.errors ?? [];
+      expect(error).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      const line = t.logs.map((l) => JSON.parse(l)).find((l) => l.requestId === error?.extensions?.requestId);
+      expect(line).toMatchObject({ msg: 'unexpected error', err: { message: expect.stringContaining('secret-path') } });
+      const coded = await run('{ license(id: "00000000-0000-7000-8000-000000000000") { id } }');
+      expect(coded.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    } finally {
+      t.server.services.organizations.list = original;
+      await client.dispose();
     }
   });
 

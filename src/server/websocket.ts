@@ -103,6 +103,17 @@ export function serveWebSocket(http: Server, options: WebSocketOptions) {
       );
     });
   });
+  const formatErrors = (errors: readonly GraphQLError[], requestId: string, operationName: string | null | undefined) => {
+    const unavailable = errors.find(isUnavailable);
+    if (unavailable) logUnavailable(options.logger, requestId, unavailable, operationName);
+    for (const error of errors) {
+      if (isUnexpected(error)) options.logger.error({ requestId, err: error.originalError ?? error }, 'unexpected error');
+    }
+    return errors.map((error) => {
+      const formatted = formatError(error.toJSON(), error);
+      return { ...formatted, extensions: { ...formatted.extensions, requestId } };
+    });
+  };
   return useServer<Record<string, unknown>, { authorization?: string }>(
     {
       schema: options.schema,
@@ -160,22 +171,14 @@ export function serveWebSocket(http: Server, options: WebSocketOptions) {
         };
       },
       subscribe: (args) => lane.subscribe(args),
-      // Errors of subscriptions are coded as over HTTP: masked when unexpected, SERVICE_UNAVAILABLE when the
-      // database could not serve them.
-      onError: (_ctx, _id, payload, errors) => {
-        const requestId = randomUUID();
-        const unavailable = errors.find(isUnavailable);
-        if (unavailable) logUnavailable(options.logger, requestId, unavailable, payload.operationName);
-        for (const error of errors) {
-          if (isUnexpected(error)) options.logger.error({ requestId, err: error.originalError ?? error }, 'unexpected error');
-        }
-        return errors.map((error) => {
-          const formatted = formatError(error.toJSON(), error);
-          return { ...formatted, extensions: { ...formatted.extensions, requestId } };
-        });
-      },
-      onNext: (ctx) => {
+      // Errors are coded as over HTTP, those refusing an operation as those of its results: masked when unexpected,
+      // SERVICE_UNAVAILABLE when the database could not serve them, each with the request id its log lines carry.
+      onError: (_ctx, _id, payload, errors) => formatErrors(errors, randomUUID(), payload.operationName),
+      onNext: (ctx, _id, payload, args, result) => {
         closeIfTooSlow(ctx.extra.socket, maxBufferedBytes);
+        if (!result.errors?.length) return;
+        const requestId = (args.contextValue as { requestId?: string } | undefined)?.requestId ?? randomUUID();
+        return { ...result, errors: formatErrors(result.errors, requestId, payload.operationName) };
       },
     },
     wss,
