@@ -1,6 +1,5 @@
 import { expect, it } from 'vitest';
 import { expiryPass } from '../src/jobs/jobs';
-import { periodOf } from '../src/modules/usage/usage-meter';
 import {
   AlertsDocument,
   AssignSeatDocument,
@@ -21,6 +20,7 @@ import {
   ViolationsDocument,
 } from './generated/graphql';
 import { licensed } from './support/factories';
+import { addPastCalls } from './support/usage-series';
 import { describeEachDatabase, type TestServer } from './support/server';
 
 /**
@@ -186,21 +186,7 @@ describeEachDatabase('license lifecycle: what is promised happens', (server) => 
     const l = await licensed(t, 'SUBSCRIPTION', { limits: { apiCallsPerPeriod: 100, apiCallPeriod: 'DAY' }, overage: { policy: 'NONE' } });
     await t.ok(RecordUsageDocument, { key: l.key, metric: 'API_CALLS', amount: 40 }, null);
     // Calls of other days of the series: 25 at the start of this month (today, on the 1st), 1,000 last month.
-    const now = new Date();
-    const month = periodOf('MONTH' as never, now);
-    await t.server.db.write(async (sql) => {
-      for (const [day, calls] of [
-        [month.start, 25],
-        [new Date(month.start.getTime() - DAY), 1000],
-      ] as const) {
-        await sql.run(
-          `insert into usage_sample (license_id, metric, resolution, bucket_start, organization_id, samples, value_sum, value_max, value_last)
-           values (?, 'API_CALLS', 'DAY', ?, ?, 1, ?, ?, ?)
-           on conflict (license_id, metric, resolution, bucket_start) do update set value_sum = usage_sample.value_sum + excluded.value_sum`,
-          [l.licenseId, day, l.organizationId, calls, calls, calls],
-        );
-      }
-    });
+    await addPastCalls(t, l, { monthStart: 25, lastMonth: 1000 });
     // A month of 30 calls: 65 made this month already, REJECT refuses, and says so.
     const monthly = (limit: number) => ({ limits: { apiCallsPerPeriod: limit, apiCallPeriod: 'MONTH' as const } });
     const { preview, result } = await previewThenMigrate(t, {

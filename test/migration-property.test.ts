@@ -25,10 +25,9 @@ import {
   type ViolationSeverity,
   WaiveViolationDocument,
 } from './generated/graphql';
-import { UsagePeriod as UsagePeriodEnum } from '../src/modules/license/license.enums';
 import { limitApplies } from '../src/modules/migration/migration-plan';
-import { periodOf } from '../src/modules/usage/usage-meter';
 import { type Licensed, licensed, plan } from './support/factories';
+import { addPastCalls } from './support/usage-series';
 import { describeEachDatabase, type TestServer } from './support/server';
 
 /**
@@ -305,24 +304,6 @@ async function setUp(t: TestServer, c: Case): Promise<{ l: Licensed; plans: Made
     if (open && state.violation === 'waive') await t.ok(WaiveViolationDocument, { input: { id: open.id, reason: 'accepted for now' } });
   }
   return { l, plans };
-}
-
-/** API calls of earlier days, written into the daily usage series as the meter would have. */
-async function addPastCalls(t: TestServer, l: Licensed, calls: { monthStart: number; lastMonth: number }): Promise<void> {
-  const monthStart = periodOf(UsagePeriodEnum.MONTH, new Date()).start;
-  await t.server.db.write(async (sql) => {
-    for (const [day, n] of [
-      [monthStart, calls.monthStart],
-      [new Date(monthStart.getTime() - DAY_MS), calls.lastMonth],
-    ] as const) {
-      await sql.run(
-        `insert into usage_sample (license_id, metric, resolution, bucket_start, organization_id, samples, value_sum, value_max, value_last)
-         values (?, 'API_CALLS', 'DAY', ?, ?, 1, ?, ?, ?)
-         on conflict (license_id, metric, resolution, bucket_start) do update set value_sum = usage_sample.value_sum + excluded.value_sum`,
-        [l.licenseId, day, l.organizationId, n, n, n],
-      );
-    }
-  });
 }
 
 async function snapshot(t: TestServer, l: Licensed): Promise<Snapshot> {
