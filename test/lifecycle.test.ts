@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { expiryPass } from '../src/jobs/jobs';
+import { expiryPass } from '../src/server/jobs';
 import {
   AlertsDocument,
   AssignSeatDocument,

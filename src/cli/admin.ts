@@ -5,7 +5,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { Principal } from '../auth/principal';
 import { Role } from '../auth/roles';
 import { SecretDigester } from '../auth/secrets';
-import { TokenService } from '../auth/token.service';
+import { TokenService } from '../modules/token/token.service';
 import { ConfigError, loadConfig } from '../config';
 import { openMigrated } from '../db/migrate';
 import { QueryCounter } from '../db/orm';

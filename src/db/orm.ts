@@ -4,7 +4,7 @@ import { MikroORM, type Options } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { type DatabaseConfig, DEFAULT_DATABASE_LIMITS, type DatabaseLimits } from '../config';
-import { ApiToken } from '../auth/api-token.entity';
+import { ApiToken } from '../modules/token/api-token.entity';
 import { Alert } from '../modules/alert/alert.entity';
 import { AuditEvent } from '../modules/audit/audit-event.entity';
 import { Feature } from '../modules/catalog/feature.entity';

@@ -16,7 +16,7 @@ import { openMigrated } from '../db/migrate';
 import { type Orm, QueryCounter } from '../db/orm';
 import { openSqlGateway, type SqlGateway } from '../db/sql';
 import { AppError, ErrorCode } from '../errors';
-import { periodicJobs } from '../jobs/jobs';
+import { periodicJobs } from './jobs';
 import type { Logger } from '../logger';
 import { type GraphQLContext, requestIdFrom } from './context';
 import { ClientLane } from './client-lane';

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { createPubSub } from '@graphql-yoga/subscription';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema, type ContainerType, type NonEmptyArray } from 'type-graphql';
-import { TokenResolver } from '../auth/token.resolver';
+import { TokenResolver } from '../modules/token/token.resolver';
 import { AlertRuleResolver } from '../modules/alert/alert-rule.resolver';
 import { AlertResolver } from '../modules/alert/alert.resolver';
 import { AuditResolver } from '../modules/audit/audit.resolver';

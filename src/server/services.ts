@@ -1,8 +1,8 @@
 import type { Config } from '../config';
 import type { SqlGateway } from '../db/sql';
 import { SecretDigester } from '../auth/secrets';
-import { reviveTokenRevoked } from '../auth/token-revocation';
-import { TokenService } from '../auth/token.service';
+import { reviveTokenRevoked } from '../modules/token/token-revocation';
+import { TokenService } from '../modules/token/token.service';
 import type { EntityManager } from '@mikro-orm/knex';
 import { AlertStream, reviveAlert } from '../modules/alert/alert-stream';
 import { AlertService } from '../modules/alert/alert.service';

@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import type { TokenRevoked } from '../auth/token-revocation';
+import type { TokenRevoked } from '../modules/token/token-revocation';
 import type { EventChannel } from '../common/event-channel';
 import type { Logger } from '../logger';
 

@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
-import { PageArgs } from '../common/pagination';
-import type { GraphQLContext } from '../server/context';
+import { PageArgs } from '../../common/pagination';
+import type { GraphQLContext } from '../../server/context';
 import type { TokenService } from './token.service';
 import { ApiTokenConnection, ApiTokenFilter, ApiTokenNode, CreateApiTokenInput, CreatedApiToken } from './token.types';
 

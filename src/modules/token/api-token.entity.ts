@@ -1,7 +1,7 @@
 import { Entity, Enum, ManyToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
-import { newId } from '../db/ids';
-import { Organization } from '../modules/organization/organization.entity';
-import { Role } from './roles';
+import { newId } from '../../db/ids';
+import { Organization } from '../organization/organization.entity';
+import { Role } from '../../auth/roles';
 
 /** An API token: a role, bound to one organization unless it is a platform admin's. Stored as a keyed digest. */
 @Entity({ tableName: 'api_token' })

@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import type { Services } from '../server/services';
+import type { Services } from './services';
 import { PeriodicJob } from './periodic-job';
 
 const HOUR_MS = 3_600_000;

@@ -1,8 +1,8 @@
 import { Length } from 'class-validator';
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
-import { Connection } from '../common/pagination';
+import { Connection } from '../../common/pagination';
 import type { ApiToken } from './api-token.entity';
-import { Role } from './roles';
+import { Role } from '../../auth/roles';
 
 @ObjectType('ApiToken', { simpleResolvers: true, description: 'An API token. Its secret is shown once, when created.' })
 export class ApiTokenNode {

@@ -1,17 +1,17 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/knex';
-import type { EventChannel } from '../common/event-channel';
-import type { Operation } from '../common/operation';
-import { findPage, type Page, type PageArgs } from '../common/pagination';
-import { AdvisoryLock } from '../db/advisory-locks';
-import type { SqlGateway } from '../db/sql';
-import { AppError } from '../errors';
-import type { AuditService } from '../modules/audit/audit.service';
-import { Organization } from '../modules/organization/organization.entity';
+import type { EventChannel } from '../../common/event-channel';
+import type { Operation } from '../../common/operation';
+import { findPage, type Page, type PageArgs } from '../../common/pagination';
+import { AdvisoryLock } from '../../db/advisory-locks';
+import type { SqlGateway } from '../../db/sql';
+import { AppError } from '../../errors';
+import type { AuditService } from '../audit/audit.service';
+import { Organization } from '../organization/organization.entity';
 import { ApiToken } from './api-token.entity';
-import { Principal } from './principal';
+import { Principal } from '../../auth/principal';
 import type { TokenRevoked } from './token-revocation';
-import { Permission, Role } from './roles';
-import { generateApiToken, hintOf, isWellFormedApiToken, type SecretDigester } from './secrets';
+import { Permission, Role } from '../../auth/roles';
+import { generateApiToken, hintOf, isWellFormedApiToken, type SecretDigester } from '../../auth/secrets';
 import type { ApiTokenFilter, CreateApiTokenInput } from './token.types';
 
 const snapshot = (t: ApiToken) => ({
