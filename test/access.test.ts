@@ -27,6 +27,7 @@ import {
   ProductsDocument,
   ReleaseSeatDocument,
   RenewLicenseDocument,
+  SetLicenseAutoRenewDocument,
   ResumeLicenseDocument,
   RevokeApiTokenDocument,
   RevokeLicenseDocument,
@@ -636,6 +637,14 @@ const ACCESS: Record<string, Attempt[]> = {
       refused(LICENSE_MANAGERS, 'NOT_FOUND'),
     ),
   ],
+  setLicenseAutoRenew: [
+    attempt(
+      "cannot turn another's license's automatic renewal on, which it is told does not exist",
+      SetLicenseAutoRenewDocument,
+      (w) => ({ id: w.b.concurrent.licenseId, autoRenew: true }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+  ],
   assignSeat: [
     attempt(
       "cannot assign a seat of another's license, which it is told does not exist",
@@ -1048,6 +1057,7 @@ const OWN_CHANGES: Record<string, OwnChange> = {
   resumeLicense: (t, c, token) => t.request(ResumeLicenseDocument, { id: c.suspended.licenseId }, token),
   revokeLicense: (t, c, token) => t.request(RevokeLicenseDocument, { id: c.user.licenseId }, token),
   renewLicense: (t, c, token) => t.request(RenewLicenseDocument, { id: c.concurrent.licenseId, input: { termDays: 30 } }, token),
+  setLicenseAutoRenew: (t, c, token) => t.request(SetLicenseAutoRenewDocument, { id: c.concurrent.licenseId, autoRenew: true }, token),
   assignSeat: (t, c, token) => t.request(AssignSeatDocument, { licenseId: c.user.licenseId, userId: unique('user') }, token),
   releaseSeat: (t, c, token) => t.request(ReleaseSeatDocument, { seatId: c.seatId }, token),
   acknowledgeAlert: (t, c, token) => t.request(AcknowledgeAlertDocument, { id: c.alertId }, token),
