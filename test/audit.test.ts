@@ -20,6 +20,7 @@ import {
   LicenseDocument,
   ReleaseSeatDocument,
   RenewLicenseDocument,
+  SetLicenseAutoRenewDocument,
   ResumeLicenseDocument,
   RevokeApiTokenDocument,
   RevokeLicenseDocument,
@@ -629,6 +630,41 @@ const AUDITED: Record<string, AuditCase> = {
         title: 'a license that does not exist',
         code: 'NOT_FOUND',
         attempt: (t, f, act) => act(() => t.request(RenewLicenseDocument, { id: randomUUID() }, f.orgAdmin.secret)),
+      },
+    ],
+  },
+  setLicenseAutoRenew: {
+    title: 'license.setAutoRenew, with automatic renewal before and after',
+    async perform(t, f, act) {
+      const { licenseId } = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId });
+      const { setLicenseAutoRenew } = await act(() =>
+        t.ok(SetLicenseAutoRenewDocument, { id: licenseId, autoRenew: true }, f.orgAdmin.secret),
+      );
+      expect(setLicenseAutoRenew.term.autoRenew).toBe(true);
+      return {
+        action: 'license.setAutoRenew',
+        objectType: 'License',
+        objectId: licenseId,
+        actor: byToken(f.orgAdmin),
+        organizationId: f.organizationId,
+        before: { status: 'ACTIVE', autoRenew: false },
+        after: { status: 'ACTIVE', autoRenew: true },
+      };
+    },
+    failures: [
+      {
+        title: 'a perpetual license',
+        code: 'BAD_USER_INPUT',
+        async attempt(t, f, act) {
+          const { licenseId } = await licensed(t, 'SITE', { organizationId: f.organizationId }, { termDays: null });
+          return act(() => t.request(SetLicenseAutoRenewDocument, { id: licenseId, autoRenew: true }, f.orgAdmin.secret));
+        },
+      },
+      {
+        title: 'a license that does not exist',
+        code: 'NOT_FOUND',
+        attempt: (t, f, act) =>
+          act(() => t.request(SetLicenseAutoRenewDocument, { id: randomUUID(), autoRenew: false }, f.orgAdmin.secret)),
       },
     ],
   },
