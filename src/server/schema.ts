@@ -11,7 +11,7 @@ import { MigrationResolver } from '../modules/migration/migration.resolver';
 import { PlanResolver, ProductResolver } from '../modules/catalog/catalog.resolver';
 import { LicenseClientResolver, LicenseResolver } from '../modules/license/license.resolver';
 import { OrganizationResolver } from '../modules/organization/organization.resolver';
-import { LeaseClientResolver, SeatResolver } from '../modules/seat/seat.resolver';
+import { LeaseClientResolver, LicenseSeatsResolver, SeatResolver } from '../modules/seat/seat.resolver';
 import { UsageResolver } from '../modules/usage/usage.resolver';
 import { validateInput } from './input-validation';
 import type { Services } from './services';
@@ -26,6 +26,7 @@ function resolverInstances(s: Services): object[] {
     new LicenseResolver(s.licenses),
     new LicenseClientResolver(s.validation),
     new SeatResolver(s.seats, s.seatLedger),
+    new LicenseSeatsResolver(),
     new LeaseClientResolver(s.leaseLedger),
     new AuditResolver(s.audit),
     new UsageResolver(s.usage, s.usageMeter),
@@ -44,6 +45,7 @@ const RESOLVERS = [
   LicenseResolver,
   LicenseClientResolver,
   SeatResolver,
+  LicenseSeatsResolver,
   LeaseClientResolver,
   AuditResolver,
   UsageResolver,

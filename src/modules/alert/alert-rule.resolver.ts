@@ -1,5 +1,5 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
-import type { GraphQLContext } from '../../server/context';
+import type { Operation } from '../../common/operation';
 import type { AlertRuleService } from './alert-rules';
 import { AlertRules, ExpiryNoticesInput, ThresholdRuleInput } from './alert-rule.types';
 
@@ -13,7 +13,7 @@ export class AlertRuleResolver {
   alertRules(
     @Arg('licenseId', () => ID, { nullable: true }) licenseId: string | null,
     @Arg('planId', () => ID, { nullable: true }) planId: string | null,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: Operation,
   ): Promise<AlertRules> {
     return this.rules.rules(ctx, { licenseId, planId });
   }
@@ -21,14 +21,14 @@ export class AlertRuleResolver {
   @Mutation(() => AlertRules, {
     description: "Sets the thresholds of a metric for a license or a plan; `thresholds: null` goes back to the plan's or the default.",
   })
-  setThresholdRule(@Arg('input', () => ThresholdRuleInput) input: ThresholdRuleInput, @Ctx() ctx: GraphQLContext): Promise<AlertRules> {
+  setThresholdRule(@Arg('input', () => ThresholdRuleInput) input: ThresholdRuleInput, @Ctx() ctx: Operation): Promise<AlertRules> {
     return this.rules.setThresholds(ctx, input);
   }
 
   @Mutation(() => AlertRules, {
     description: "Sets the expiry reminders of a license or a plan; `daysBefore: null` goes back to the plan's or the default.",
   })
-  setExpiryNotices(@Arg('input', () => ExpiryNoticesInput) input: ExpiryNoticesInput, @Ctx() ctx: GraphQLContext): Promise<AlertRules> {
+  setExpiryNotices(@Arg('input', () => ExpiryNoticesInput) input: ExpiryNoticesInput, @Ctx() ctx: Operation): Promise<AlertRules> {
     return this.rules.setExpiryNotices(ctx, input);
   }
 }

@@ -1,8 +1,12 @@
 import { Arg, Args, Ctx, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { PageArgs } from '../../common/pagination';
-import type { GraphQLContext } from '../../server/context';
+import type { Operation } from '../../common/operation';
+import type { AlertStream } from './alert-stream';
 import type { AlertService } from './alert.service';
 import { AlertConnection, AlertFilter, AlertNode } from './alert.types';
+
+/** What alertRaised needs of its operation: where alerts come from. */
+type AlertContext = Operation & { streams: { alerts: AlertStream } };
 
 @Resolver()
 export class AlertResolver {
@@ -12,7 +16,7 @@ export class AlertResolver {
   alerts(
     @Arg('filter', () => AlertFilter, { nullable: true }) filter: AlertFilter | null,
     @Args(() => PageArgs) page: PageArgs,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: AlertContext,
   ): Promise<AlertConnection> {
     return this.alertService.list(ctx, filter ?? {}, page);
   }
@@ -21,7 +25,7 @@ export class AlertResolver {
     description:
       'Alerts as they are raised. With `after` (the id of the last alert seen) it first replays every alert since, then goes live: nothing missed, nothing twice.',
     subscribe: ({ args, context }) => {
-      const ctx = context as GraphQLContext;
+      const ctx = context as AlertContext;
       return ctx.streams.alerts.subscribe(ctx.principal, (args.filter as AlertFilter | null) ?? {}, (args.after as string | null) ?? null);
     },
   })
@@ -34,7 +38,7 @@ export class AlertResolver {
   }
 
   @Mutation(() => AlertNode)
-  acknowledgeAlert(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<AlertNode> {
+  acknowledgeAlert(@Arg('id', () => ID) id: string, @Ctx() ctx: AlertContext): Promise<AlertNode> {
     return this.alertService.acknowledge(ctx, id);
   }
 }

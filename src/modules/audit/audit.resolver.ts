@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, Query, Resolver } from 'type-graphql';
 import { PageArgs } from '../../common/pagination';
-import type { GraphQLContext } from '../../server/context';
+import type { Operation } from '../../common/operation';
 import type { AuditService } from './audit.service';
 import { AuditEventConnection, AuditEventNode, AuditFilterInput } from './audit.types';
 
@@ -14,7 +14,7 @@ export class AuditResolver {
   async auditLog(
     @Arg('filter', () => AuditFilterInput, { nullable: true }) filter: AuditFilterInput | null,
     @Args(() => PageArgs) page: PageArgs,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: Operation,
   ): Promise<AuditEventConnection> {
     const result = await this.audit.list(ctx, filter ?? {}, page);
     return { nodes: result.nodes.map(AuditEventNode.from), pageInfo: result.pageInfo };

@@ -1,6 +1,7 @@
 import { Arg, Args, Ctx, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { PageArgs } from '../../common/pagination';
-import type { GraphQLContext } from '../../server/context';
+import type { Operation } from '../../common/operation';
+import type { ComplianceStream } from './compliance-stream';
 import type { ComplianceScanner } from './compliance-scanner';
 import type { ComplianceReportService } from './compliance-report';
 import {
@@ -19,6 +20,9 @@ import {
 import type { RemediationService } from './remediation.service';
 import type { ViolationService } from './violation.service';
 
+/** What complianceEvents needs of its operation: where compliance events come from. */
+type ComplianceContext = Operation & { streams: { compliance: ComplianceStream } };
+
 @Resolver()
 export class ComplianceResolver {
   constructor(
@@ -34,13 +38,13 @@ export class ComplianceResolver {
   violations(
     @Arg('filter', () => ViolationFilter, { nullable: true }) filter: ViolationFilter | null,
     @Args(() => PageArgs) page: PageArgs,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: ComplianceContext,
   ): Promise<ViolationConnection> {
     return this.violationService.list(ctx, filter ?? {}, page);
   }
 
   @Query(() => ViolationNode)
-  violation(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<ViolationNode> {
+  violation(@Arg('id', () => ID) id: string, @Ctx() ctx: ComplianceContext): Promise<ViolationNode> {
     return this.violationService.get(ctx, id);
   }
 
@@ -48,7 +52,7 @@ export class ComplianceResolver {
   complianceEventLog(
     @Arg('filter', () => ComplianceEventFilter, { nullable: true }) filter: ComplianceEventFilter | null,
     @Args(() => PageArgs) page: PageArgs,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: ComplianceContext,
   ): Promise<ComplianceEventConnection> {
     return this.violationService.events(ctx, filter ?? {}, page);
   }
@@ -60,13 +64,13 @@ export class ComplianceResolver {
   complianceReport(
     @Arg('organizationId', () => ID) organizationId: string,
     @Arg('asOf', () => Date, { nullable: true }) asOf: Date | null,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: ComplianceContext,
   ): Promise<ComplianceReport> {
     return this.reports.report(ctx, organizationId, asOf);
   }
 
   @Mutation(() => ViolationNode, { description: 'OPEN → ACKNOWLEDGED.' })
-  acknowledgeViolation(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<ViolationNode> {
+  acknowledgeViolation(@Arg('id', () => ID) id: string, @Ctx() ctx: ComplianceContext): Promise<ViolationNode> {
     return this.violationService.acknowledge(ctx, id);
   }
 
@@ -74,7 +78,7 @@ export class ComplianceResolver {
   resolveViolation(
     @Arg('id', () => ID) id: string,
     @Arg('reason', () => String) reason: string,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: ComplianceContext,
   ): Promise<ViolationNode> {
     return this.violationService.resolve(ctx, id, reason);
   }
@@ -82,7 +86,10 @@ export class ComplianceResolver {
   @Mutation(() => ViolationNode, {
     description: 'OPEN or ACKNOWLEDGED → WAIVED, with the reason and perhaps an end: then it opens again if its breach still holds.',
   })
-  waiveViolation(@Arg('input', () => WaiveViolationInput) input: WaiveViolationInput, @Ctx() ctx: GraphQLContext): Promise<ViolationNode> {
+  waiveViolation(
+    @Arg('input', () => WaiveViolationInput) input: WaiveViolationInput,
+    @Ctx() ctx: ComplianceContext,
+  ): Promise<ViolationNode> {
     return this.violationService.waive(ctx, input);
   }
 
@@ -92,7 +99,7 @@ export class ComplianceResolver {
   })
   remediateViolation(
     @Arg('input', () => RemediateViolationInput) input: RemediateViolationInput,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: ComplianceContext,
   ): Promise<RemediationResult> {
     return this.remediation.remediate(ctx, input);
   }
@@ -103,7 +110,7 @@ export class ComplianceResolver {
   })
   runComplianceCheck(
     @Arg('organizationId', () => ID, { nullable: true }) organizationId: string | null,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: ComplianceContext,
   ): Promise<ComplianceCheckResult> {
     return this.scanner.runCheck(ctx, organizationId);
   }
@@ -112,7 +119,7 @@ export class ComplianceResolver {
     description:
       'What happens to violations, as it happens: opened, updated, acknowledged, remediated, resolved, waived, reopened, escalated. With `after` (the id of the last event seen) it first replays every event since, then goes live: nothing missed, nothing twice.',
     subscribe: ({ args, context }) => {
-      const ctx = context as GraphQLContext;
+      const ctx = context as ComplianceContext;
       return ctx.streams.compliance.subscribe(
         ctx.principal,
         (args.filter as ComplianceEventFilter | null) ?? {},

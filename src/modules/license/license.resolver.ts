@@ -1,7 +1,7 @@
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { CHECKED_BY_THE_SERVICE } from '../../common/input';
 import { PageArgs } from '../../common/pagination';
-import type { GraphQLContext } from '../../server/context';
+import type { LicenseContext } from './license.loaders';
 import { FeatureNode, PlanNode, ProductNode } from '../catalog/catalog.types';
 import { OrganizationNode } from '../organization/organization.types';
 import type { LicenseService } from './license.service';
@@ -14,7 +14,7 @@ export class LicenseResolver {
   constructor(private readonly licenseService: LicenseService) {}
 
   @Query(() => LicenseNode)
-  async license(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<LicenseNode> {
+  async license(@Arg('id', () => ID) id: string, @Ctx() ctx: LicenseContext): Promise<LicenseNode> {
     return LicenseNode.from(await this.licenseService.get(ctx, id));
   }
 
@@ -22,39 +22,34 @@ export class LicenseResolver {
   async licenses(
     @Arg('filter', () => LicenseFilter, { nullable: true }) filter: LicenseFilter | null,
     @Args(() => PageArgs) page: PageArgs,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: LicenseContext,
   ): Promise<LicenseConnection> {
     const result = await this.licenseService.list(ctx, filter ?? {}, page);
     return { nodes: result.nodes.map(LicenseNode.from), pageInfo: result.pageInfo };
   }
 
   @FieldResolver(() => OrganizationNode)
-  async organization(@Root() license: LicenseNode, @Ctx() ctx: GraphQLContext): Promise<OrganizationNode> {
+  async organization(@Root() license: LicenseNode, @Ctx() ctx: LicenseContext): Promise<OrganizationNode> {
     return (await ctx.loaders.organization.load(license.organizationId))!;
   }
 
   @FieldResolver(() => PlanNode)
-  async plan(@Root() license: LicenseNode, @Ctx() ctx: GraphQLContext): Promise<PlanNode> {
+  async plan(@Root() license: LicenseNode, @Ctx() ctx: LicenseContext): Promise<PlanNode> {
     return (await ctx.loaders.plan.load(license.planId))!;
   }
 
   @FieldResolver(() => ProductNode)
-  async product(@Root() license: LicenseNode, @Ctx() ctx: GraphQLContext): Promise<ProductNode> {
+  async product(@Root() license: LicenseNode, @Ctx() ctx: LicenseContext): Promise<ProductNode> {
     return (await ctx.loaders.product.load(license.productId))!;
   }
 
   @FieldResolver(() => [FeatureNode], { description: 'Features the license entitles (core features of its product come with it).' })
-  features(@Root() license: LicenseNode, @Ctx() ctx: GraphQLContext): Promise<FeatureNode[]> {
+  features(@Root() license: LicenseNode, @Ctx() ctx: LicenseContext): Promise<FeatureNode[]> {
     return ctx.loaders.featuresOfLicense.load(license.id);
   }
 
-  @FieldResolver(() => Int, { description: 'Named seats assigned (USER) or live leases (CONCURRENT).' })
-  seatsInUse(@Root() license: LicenseNode, @Ctx() ctx: GraphQLContext): Promise<number> {
-    return ctx.loaders.seatsInUse.load(license.id);
-  }
-
   @Mutation(() => IssuedLicense, { description: 'Issues a license from a plan. The key in the answer is shown only this once.' })
-  async issueLicense(@Arg('input', () => IssueLicenseInput) input: IssueLicenseInput, @Ctx() ctx: GraphQLContext): Promise<IssuedLicense> {
+  async issueLicense(@Arg('input', () => IssueLicenseInput) input: IssueLicenseInput, @Ctx() ctx: LicenseContext): Promise<IssuedLicense> {
     const { license, key } = await this.licenseService.issue(ctx, input);
     return { license: LicenseNode.from(license), key };
   }
@@ -63,13 +58,13 @@ export class LicenseResolver {
   async suspendLicense(
     @Arg('id', () => ID) id: string,
     @Arg('reason', () => String, { nullable: true }) reason: string | null,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: LicenseContext,
   ): Promise<LicenseNode> {
     return LicenseNode.from(await this.licenseService.suspend(ctx, id, reason));
   }
 
   @Mutation(() => LicenseNode, { description: 'SUSPENDED → ACTIVE.' })
-  async resumeLicense(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<LicenseNode> {
+  async resumeLicense(@Arg('id', () => ID) id: string, @Ctx() ctx: LicenseContext): Promise<LicenseNode> {
     return LicenseNode.from(await this.licenseService.resume(ctx, id));
   }
 
@@ -77,7 +72,7 @@ export class LicenseResolver {
   async revokeLicense(
     @Arg('id', () => ID) id: string,
     @Arg('reason', () => String, { nullable: true }) reason: string | null,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: LicenseContext,
   ): Promise<LicenseNode> {
     return LicenseNode.from(await this.licenseService.revoke(ctx, id, reason));
   }
@@ -89,7 +84,7 @@ export class LicenseResolver {
   async setLicenseAutoRenew(
     @Arg('id', () => ID) id: string,
     @Arg('autoRenew', () => Boolean) autoRenew: boolean,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: LicenseContext,
   ): Promise<LicenseNode> {
     return LicenseNode.from(await this.licenseService.setAutoRenew(ctx, id, autoRenew));
   }
@@ -98,7 +93,7 @@ export class LicenseResolver {
   async renewLicense(
     @Arg('id', () => ID) id: string,
     @Arg('input', () => RenewLicenseInput, { nullable: true }) input: RenewLicenseInput | null,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: LicenseContext,
   ): Promise<LicenseNode> {
     return LicenseNode.from(await this.licenseService.renew(ctx, id, input ?? {}));
   }
@@ -149,7 +144,7 @@ export class LicenseClientResolver {
   })
   validateLicense(
     @Args(() => ValidateLicenseArgs, CHECKED_BY_THE_SERVICE) args: ValidateLicenseArgs,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: LicenseContext,
   ): Promise<ValidationResult> {
     const { key, ...request } = args;
     return this.validation.validate(key, request, ctx.requestId);
@@ -160,7 +155,7 @@ export class LicenseClientResolver {
   })
   checkFeature(
     @Args(() => CheckFeatureArgs, CHECKED_BY_THE_SERVICE) args: CheckFeatureArgs,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: LicenseContext,
   ): Promise<FeatureCheckResult> {
     return this.validation.checkFeature(args.key, args.feature, ctx.requestId);
   }

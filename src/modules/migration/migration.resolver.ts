@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { GraphQLContext } from '../../server/context';
+import type { MigrationContext } from './migration.loaders';
 import type { LicenseService } from '../license/license.service';
 import { IssuedLicense, LicenseNode } from '../license/license.types';
 import type { FeatureTransfer } from './feature-transfer';
@@ -27,7 +27,7 @@ export class MigrationResolver {
     @Arg('target', () => MigrationTargetInput) target: MigrationTargetInput,
     @Arg('effective', () => MigrationEffective, { defaultValue: MigrationEffective.NOW }) effective: MigrationEffective,
     @Arg('onConflict', () => ConflictInput, ON_CONFLICT) onConflict: ConflictInput,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: MigrationContext,
   ): Promise<MigrationPreview> {
     return this.migrationService.preview(ctx, licenseId, target, effective, onConflict);
   }
@@ -41,7 +41,7 @@ export class MigrationResolver {
     @Arg('target', () => MigrationTargetInput) target: MigrationTargetInput,
     @Arg('effective', () => MigrationEffective, { defaultValue: MigrationEffective.NOW }) effective: MigrationEffective,
     @Arg('onConflict', () => ConflictInput, ON_CONFLICT) onConflict: ConflictInput,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: MigrationContext,
   ): Promise<MigrateLicenseResult> {
     return this.migrationService.migrate(ctx, licenseId, target, effective, onConflict);
   }
@@ -53,7 +53,7 @@ export class MigrationResolver {
   async mergeFeatureLicense(
     @Arg('featureLicenseId', () => ID) featureLicenseId: string,
     @Arg('intoLicenseId', () => ID) intoLicenseId: string,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: MigrationContext,
   ): Promise<LicenseNode> {
     const merged = await this.transfer.merge(ctx, featureLicenseId, intoLicenseId);
     return LicenseNode.from(await this.licenses.get(ctx, merged.intoLicenseId));
@@ -66,26 +66,26 @@ export class MigrationResolver {
   async splitFeatureLicense(
     @Arg('licenseId', () => ID) licenseId: string,
     @Arg('featureKeys', () => [String]) featureKeys: string[],
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: MigrationContext,
   ): Promise<IssuedLicense> {
     const split = await this.transfer.split(ctx, licenseId, featureKeys);
     return { license: LicenseNode.from(await this.licenses.get(ctx, split.licenseId)), key: split.key };
   }
 
   @Mutation(() => LicenseMigrationNode, { description: 'Cancels a migration waiting for renewal.' })
-  cancelLicenseMigration(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<LicenseMigrationNode> {
+  cancelLicenseMigration(@Arg('id', () => ID) id: string, @Ctx() ctx: MigrationContext): Promise<LicenseMigrationNode> {
     return this.migrationService.cancel(ctx, id);
   }
 
   @FieldResolver(() => [LicenseMigrationNode], {
     description: 'Every migration of the license, oldest first: applied, waiting, cancelled.',
   })
-  migrations(@Root() license: LicenseNode, @Ctx() ctx: GraphQLContext): Promise<LicenseMigrationNode[]> {
+  migrations(@Root() license: LicenseNode, @Ctx() ctx: MigrationContext): Promise<LicenseMigrationNode[]> {
     return ctx.loaders.migrationsOfLicense.load(license.id);
   }
 
   @FieldResolver(() => LicenseMigrationNode, { nullable: true, description: 'The migration waiting for the renewal of the term, if any.' })
-  async scheduledMigration(@Root() license: LicenseNode, @Ctx() ctx: GraphQLContext): Promise<LicenseMigrationNode | null> {
+  async scheduledMigration(@Root() license: LicenseNode, @Ctx() ctx: MigrationContext): Promise<LicenseMigrationNode | null> {
     return MigrationService.waiting(await ctx.loaders.migrationsOfLicense.load(license.id));
   }
 }

@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { PageArgs } from '../../common/pagination';
-import type { GraphQLContext } from '../../server/context';
+import type { Operation } from '../../common/operation';
 import type { OrganizationService } from './organization.service';
 import {
   CreateOrganizationInput,
@@ -15,7 +15,7 @@ export class OrganizationResolver {
   constructor(private readonly organizationService: OrganizationService) {}
 
   @Query(() => OrganizationNode, { description: 'One organization the caller may see.' })
-  async organization(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<OrganizationNode> {
+  async organization(@Arg('id', () => ID) id: string, @Ctx() ctx: Operation): Promise<OrganizationNode> {
     return OrganizationNode.from(await this.organizationService.get(ctx, id));
   }
 
@@ -23,7 +23,7 @@ export class OrganizationResolver {
   async organizations(
     @Arg('filter', () => OrganizationFilter, { nullable: true }) filter: OrganizationFilter | null,
     @Args(() => PageArgs) page: PageArgs,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: Operation,
   ): Promise<OrganizationConnection> {
     const result = await this.organizationService.list(ctx, filter ?? {}, page);
     return { nodes: result.nodes.map(OrganizationNode.from), pageInfo: result.pageInfo };
@@ -32,7 +32,7 @@ export class OrganizationResolver {
   @Mutation(() => OrganizationNode)
   async createOrganization(
     @Arg('input', () => CreateOrganizationInput) input: CreateOrganizationInput,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: Operation,
   ): Promise<OrganizationNode> {
     return OrganizationNode.from(await this.organizationService.create(ctx, input));
   }
@@ -41,7 +41,7 @@ export class OrganizationResolver {
   async updateOrganization(
     @Arg('id', () => ID) id: string,
     @Arg('input', () => UpdateOrganizationInput) input: UpdateOrganizationInput,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: Operation,
   ): Promise<OrganizationNode> {
     return OrganizationNode.from(await this.organizationService.update(ctx, id, input));
   }

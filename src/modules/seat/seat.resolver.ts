@@ -1,9 +1,11 @@
 import { Length } from 'class-validator';
-import { Arg, Args, ArgsType, Ctx, Field, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { CHECKED_BY_THE_SERVICE } from '../../common/input';
 import { PageArgs } from '../../common/pagination';
-import type { GraphQLContext } from '../../server/context';
+import type { Operation } from '../../common/operation';
+import { LicenseNode } from '../license/license.types';
 import type { LeaseLedger } from './lease-ledger';
+import type { SeatContext } from './seat.loaders';
 import type { SeatLedger } from './seat-ledger';
 import type { SeatService } from './seat.service';
 import {
@@ -76,7 +78,7 @@ export class SeatResolver {
   listSeats(
     @Arg('filter', () => SeatFilter, { nullable: true }) filter: SeatFilter | null,
     @Args(() => PageArgs) page: PageArgs,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: Operation,
   ) {
     return this.seats.listSeats(ctx, filter ?? {}, page);
   }
@@ -85,7 +87,7 @@ export class SeatResolver {
   listLeases(
     @Arg('filter', () => LeaseFilter, { nullable: true }) filter: LeaseFilter | null,
     @Args(() => PageArgs) page: PageArgs,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: Operation,
   ) {
     return this.seats.listLeases(ctx, filter ?? {}, page);
   }
@@ -94,13 +96,22 @@ export class SeatResolver {
     description:
       "Gives a named user a seat of a USER license. At the limit the license's overage policy decides: NONE refuses (NO_SEAT_AVAILABLE), PERCENT allows up to its allowance and ALWAYS allows, recording a SEAT_OVERAGE violation.",
   })
-  assignSeat(@Args(() => AssignSeatArgs) args: AssignSeatArgs, @Ctx() ctx: GraphQLContext): Promise<AssignSeatResult> {
+  assignSeat(@Args(() => AssignSeatArgs) args: AssignSeatArgs, @Ctx() ctx: Operation): Promise<AssignSeatResult> {
     return this.seatLedger.assign(ctx, args.licenseId, args.userId);
   }
 
   @Mutation(() => ReleaseSeatResult)
-  releaseSeat(@Arg('seatId', () => ID) seatId: string, @Ctx() ctx: GraphQLContext): Promise<ReleaseSeatResult> {
+  releaseSeat(@Arg('seatId', () => ID) seatId: string, @Ctx() ctx: Operation): Promise<ReleaseSeatResult> {
     return this.seatLedger.release(ctx, seatId);
+  }
+}
+
+/** What a license says of its seats. */
+@Resolver(() => LicenseNode)
+export class LicenseSeatsResolver {
+  @FieldResolver(() => Int, { description: 'Named seats assigned (USER) or live leases (CONCURRENT).' })
+  seatsInUse(@Root() license: LicenseNode, @Ctx() ctx: SeatContext): Promise<number> {
+    return ctx.loaders.seatsInUse.load(license.id);
   }
 }
 
@@ -115,21 +126,18 @@ export class LeaseClientResolver {
   })
   checkoutSeat(
     @Args(() => CheckoutSeatArgs, CHECKED_BY_THE_SERVICE) args: CheckoutSeatArgs,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: Operation,
   ): Promise<CheckoutResult> {
     return this.leases.checkout(args.key, args.fingerprint, args.user ?? null, ctx, args.clientTime ?? null);
   }
 
   @Mutation(() => HeartbeatResult, { description: 'Keeps a lease alive for another TTL.' })
-  heartbeatSeat(
-    @Args(() => HeartbeatArgs, CHECKED_BY_THE_SERVICE) args: HeartbeatArgs,
-    @Ctx() ctx: GraphQLContext,
-  ): Promise<HeartbeatResult> {
+  heartbeatSeat(@Args(() => HeartbeatArgs, CHECKED_BY_THE_SERVICE) args: HeartbeatArgs, @Ctx() ctx: Operation): Promise<HeartbeatResult> {
     return this.leases.heartbeat(args.key, args.leaseId, ctx, args.clientTime ?? null);
   }
 
   @Mutation(() => CheckinResult, { description: 'Gives a concurrent seat back.' })
-  checkinSeat(@Args(() => LeaseArgs, CHECKED_BY_THE_SERVICE) args: LeaseArgs, @Ctx() ctx: GraphQLContext): Promise<CheckinResult> {
+  checkinSeat(@Args(() => LeaseArgs, CHECKED_BY_THE_SERVICE) args: LeaseArgs, @Ctx() ctx: Operation): Promise<CheckinResult> {
     return this.leases.checkin(args.key, args.leaseId, ctx);
   }
 }

@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { PageArgs } from '../../common/pagination';
-import type { GraphQLContext } from '../../server/context';
+import type { Operation } from '../../common/operation';
 import type { TokenService } from './token.service';
 import { ApiTokenConnection, ApiTokenFilter, ApiTokenNode, CreateApiTokenInput, CreatedApiToken } from './token.types';
 
@@ -12,7 +12,7 @@ export class TokenResolver {
   async apiTokens(
     @Arg('filter', () => ApiTokenFilter, { nullable: true }) filter: ApiTokenFilter | null,
     @Args(() => PageArgs) page: PageArgs,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: Operation,
   ): Promise<ApiTokenConnection> {
     const result = await this.tokens.list(ctx, filter ?? {}, page);
     return { nodes: result.nodes.map(ApiTokenNode.from), pageInfo: result.pageInfo };
@@ -21,14 +21,14 @@ export class TokenResolver {
   @Mutation(() => CreatedApiToken, { description: 'Creates an API token; its secret is in the answer only this once.' })
   async createApiToken(
     @Arg('input', () => CreateApiTokenInput) input: CreateApiTokenInput,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: Operation,
   ): Promise<CreatedApiToken> {
     const { token, secret } = await this.tokens.create(ctx, input);
     return { apiToken: ApiTokenNode.from(token), secret };
   }
 
   @Mutation(() => ApiTokenNode)
-  async revokeApiToken(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<ApiTokenNode> {
+  async revokeApiToken(@Arg('id', () => ID) id: string, @Ctx() ctx: Operation): Promise<ApiTokenNode> {
     return ApiTokenNode.from(await this.tokens.revoke(ctx, id));
   }
 }

@@ -1,12 +1,16 @@
 import { Arg, Args, ArgsType, Ctx, Field, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { SafeIntResolver } from 'graphql-scalars';
 import { CHECKED_BY_THE_SERVICE } from '../../common/input';
-import type { GraphQLContext } from '../../server/context';
+import type { Operation } from '../../common/operation';
+import type { UsageStream } from './usage-stream';
 import { Enforcement } from '../compliance/compliance.types';
 import { RecordUsageResult } from './record-usage.types';
 import type { UsageMeter } from './usage-meter';
 import type { UsageService } from './usage.service';
 import { LicenseUsageChange, MetricUsage, UsageBucket, UsageMetric, UsageResolution } from './usage.types';
+
+/** What licenseUsageChanged needs of its operation: where usage changes come from. */
+type UsageContext = Operation & { streams: { usage: UsageStream } };
 
 /** Checked by the service (key format, which field each metric takes): client operations skip class-validator. */
 @ArgsType()
@@ -49,7 +53,7 @@ export class UsageResolver {
   ) {}
 
   @Query(() => [MetricUsage], { description: 'Each metric of a license: current value, limit and utilization.' })
-  licenseUsage(@Arg('licenseId', () => ID) licenseId: string, @Ctx() ctx: GraphQLContext): Promise<MetricUsage[]> {
+  licenseUsage(@Arg('licenseId', () => ID) licenseId: string, @Ctx() ctx: UsageContext): Promise<MetricUsage[]> {
     return this.usage.licenseUsage(ctx, licenseId);
   }
 
@@ -62,7 +66,7 @@ export class UsageResolver {
     @Arg('resolution', () => UsageResolution, { defaultValue: UsageResolution.HOUR }) resolution: UsageResolution,
     @Arg('from', () => Date, { nullable: true, description: 'Defaults to 24 buckets before `to`.' }) from: Date | null,
     @Arg('to', () => Date, { nullable: true, description: 'Defaults to now.' }) to: Date | null,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: UsageContext,
   ): Promise<UsageBucket[]> {
     return this.usage.history(ctx, licenseId, { metric, resolution, from, to });
   }
@@ -73,7 +77,7 @@ export class UsageResolver {
   })
   recordUsage(
     @Args(() => RecordUsageArgs, CHECKED_BY_THE_SERVICE) args: RecordUsageArgs,
-    @Ctx() ctx: GraphQLContext,
+    @Ctx() ctx: UsageContext,
   ): Promise<RecordUsageResult> {
     return this.meter.record(args.key, args.metric, { value: args.value, amount: args.amount }, ctx.requestId);
   }
@@ -89,7 +93,7 @@ export class UsageResolver {
   @Subscription(() => LicenseUsageChange, {
     description: "A license's utilization, live: first every metric as it is, then each change as seats, leases and usage change.",
     subscribe: ({ args, context }) => {
-      const ctx = context as GraphQLContext;
+      const ctx = context as UsageContext;
       return ctx.streams.usage.subscribe(ctx.principal, args.licenseId as string);
     },
   })
