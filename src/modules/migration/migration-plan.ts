@@ -149,119 +149,19 @@ export function planMigration(state: LicenseState, request: MigrationRequest, no
   const { to, strategy } = request;
   const allowUntil = strategy === ConflictStrategy.ALLOW_OVERAGE_UNTIL ? request.overageUntil : null;
 
-  // Named users and sessions as the new type counts them, before anything is freed.
-  const seatsReleased: SeatChange[] = [];
-  const leasesEnded: LeaseChange[] = [];
-  let seatsAssigned: string[] = [];
-  const seat = (s: LicenseState['seats'][number], fate: SeatFate) =>
-    Object.assign(new SeatChange(), { seatId: s.id, userId: s.userId, lastActiveAt: s.lastActiveAt, fate });
-  const lease = (l: LicenseState['leases'][number], fate: SeatFate) =>
-    Object.assign(new LeaseChange(), {
-      leaseId: l.id,
-      fingerprint: l.fingerprint,
-      userId: l.userId,
-      lastHeartbeatAt: l.lastHeartbeatAt,
-      fate,
-    });
-
-  let keptSeats = to.type === LicenseType.USER ? [...state.seats] : [];
-  if (to.type !== LicenseType.USER) seatsReleased.push(...state.seats.map((s) => seat(s, SeatFate.TYPE_CHANGE)));
-  let keptLeases = to.type === LicenseType.CONCURRENT ? [...state.leases] : [];
-  if (to.type !== LicenseType.CONCURRENT) leasesEnded.push(...state.leases.map((l) => lease(l, SeatFate.TYPE_CHANGE)));
-  if (from.type === LicenseType.CONCURRENT && to.type === LicenseType.USER) {
-    const held = new Set(state.seats.map((s) => s.userId));
-    const users: string[] = [];
-    for (const l of [...state.leases].reverse()) if (l.userId && !held.has(l.userId) && !users.includes(l.userId)) users.push(l.userId);
-    seatsAssigned = users;
-  }
-
-  const used: Record<UsageMetric, number> = {
-    [UsageMetric.ACTIVE_USERS]: keptSeats.length + seatsAssigned.length,
-    [UsageMetric.CONCURRENT_SESSIONS]: keptLeases.length,
-    [UsageMetric.STORAGE_BYTES]: state.storage,
-    [UsageMetric.API_CALLS]: state.apiCalls,
-  };
-  const limits = Object.values(UsageMetric).map((metric) => {
-    const after = limitOf(to, metric);
-    return Object.assign(new LimitChange(), {
-      metric,
-      before: limitOf(from, metric),
-      after,
-      used: used[metric],
-      over: after === null ? 0 : Math.max(0, used[metric] - after),
-      usedAfter: used[metric],
-    });
-  });
-  const overOf = (metric: UsageMetric) => limits.find((l) => l.metric === metric)!.over;
+  const fates = typeChange(state, from, to);
+  const used = usageAfterTypeChange(state, fates);
+  const limits = Object.values(UsageMetric).map((metric) => limitChange(from, to, metric, used[metric]));
   const conflicts = limits.some((l) => l.over > 0);
-  // A migration at renewal waits whatever is over now: REJECT decides on what is over then.
-  const outcome =
-    request.effective === MigrationEffective.AT_RENEWAL
-      ? MigrationOutcome.SCHEDULED
-      : strategy === ConflictStrategy.REJECT && conflicts
-        ? MigrationOutcome.REJECTED
-        : MigrationOutcome.APPLIED;
-
-  const final = { ...used };
-  const violationsOpened: PlannedViolation[] = [];
+  const outcome = outcomeOf(request, conflicts);
+  let final = used;
+  let violationsOpened: PlannedViolation[] = [];
   if (outcome !== MigrationOutcome.REJECTED) {
-    if (strategy === ConflictStrategy.RELEASE_LEAST_ACTIVE) {
-      const usersOver = overOf(UsageMetric.ACTIVE_USERS);
-      // Users given seats from leases are the most recently active: those left out are the least.
-      const unassigned = Math.min(usersOver, seatsAssigned.length);
-      seatsAssigned = seatsAssigned.slice(0, seatsAssigned.length - unassigned);
-      const released = keptSeats.slice(0, usersOver - unassigned);
-      keptSeats = keptSeats.slice(released.length);
-      seatsReleased.push(...released.map((s) => seat(s, SeatFate.OVER_LIMIT)));
-      const ended = keptLeases.slice(0, overOf(UsageMetric.CONCURRENT_SESSIONS));
-      keptLeases = keptLeases.slice(ended.length);
-      leasesEnded.push(...ended.map((l) => lease(l, SeatFate.OVER_LIMIT)));
-      final[UsageMetric.ACTIVE_USERS] = keptSeats.length + seatsAssigned.length;
-      final[UsageMetric.CONCURRENT_SESSIONS] = keptLeases.length;
-      for (const change of limits) change.usedAfter = final[change.metric];
-    }
-    // What is still over (storage and API calls cannot be freed; everything under ALLOW_OVERAGE_UNTIL) is a violation;
+    if (strategy === ConflictStrategy.RELEASE_LEAST_ACTIVE) final = releaseOver(fates, limits, used);
     // REJECT never keeps anything over (at renewal it refuses then).
-    for (const metric of strategy === ConflictStrategy.REJECT ? [] : Object.values(UsageMetric)) {
-      const limit = limitOf(to, metric);
-      if (limit === null || final[metric] <= limit) continue;
-      const kind = OVERAGE_KIND[metric];
-      const existing = state.violations.find((v) => v.kind === kind && v.subject === '');
-      const severity = overageSeverity(final[metric], limit);
-      violationsOpened.push(
-        Object.assign(new PlannedViolation(), {
-          kind,
-          metric,
-          value: final[metric],
-          limit,
-          // Counted again, a violation keeps the highest severity it reached.
-          severity: existing && SEVERITY_RANK[existing.severity] > SEVERITY_RANK[severity] ? existing.severity : severity,
-          // An open violation keeps the deadline it has unless this migration sets one.
-          deadline: allowUntil ?? existing?.deadline ?? null,
-          existingViolationId: existing?.id ?? null,
-        }),
-      );
-    }
+    if (strategy !== ConflictStrategy.REJECT) violationsOpened = violationsOver(state, to, final, allowUntil);
   }
-  // Open overages that the new limits and what is freed clear, resolved at once (waived ones stay waived).
-  const violationsResolved =
-    outcome === MigrationOutcome.APPLIED
-      ? state.violations
-          .filter((v) => v.status === ViolationStatus.OPEN || v.status === ViolationStatus.ACKNOWLEDGED)
-          .filter((v) => {
-            const metric = Object.values(UsageMetric).find((m) => OVERAGE_KIND[m] === v.kind);
-            if (!metric) return false;
-            const limit = limitOf(to, metric);
-            return limit === null || final[metric] <= limit;
-          })
-          .map((v) => v.id)
-      : [];
-
-  const applies = outcome === MigrationOutcome.APPLIED || outcome === MigrationOutcome.SCHEDULED;
-  const warnings =
-    outcome === MigrationOutcome.REJECTED
-      ? []
-      : [...droppedLimits(from, to), ...overLimitKept(to, final, [...keptSeats].sort(byId), seatsAssigned)];
+  const listsFates = outcome !== MigrationOutcome.REJECTED;
   const preview = Object.assign(new MigrationPreview(), {
     licenseId: license.id,
     effective: request.effective,
@@ -275,17 +175,160 @@ export function planMigration(state: LicenseState, request: MigrationRequest, no
     featuresLost: from.features.filter((f) => !to.features.includes(f)),
     limits,
     conflicts,
-    seatsReleased: applies ? seatsReleased : [],
-    seatsAssigned: applies ? seatsAssigned : [],
-    leasesEnded: applies ? leasesEnded : [],
+    seatsReleased: listsFates ? fates.seatsReleased : [],
+    seatsAssigned: listsFates ? fates.seatsAssigned : [],
+    leasesEnded: listsFates ? fates.leasesEnded : [],
     violationsOpened,
-    violationsResolved,
+    violationsResolved: outcome === MigrationOutcome.APPLIED ? violationsCleared(state, to, final) : [],
     alerts: [],
-    warnings,
+    warnings: listsFates
+      ? [...droppedLimits(from, to), ...overLimitKept(to, final, [...fates.keptSeats].sort(byId), fates.seatsAssigned)]
+      : [],
     price: price(license, request, now),
   });
   preview.summary = summarize(preview);
   return preview;
+}
+
+/** What becomes of the license's named seats and leases: kept, released, ended, or given to the users of leases. */
+interface Fates {
+  keptSeats: LicenseState['seats'];
+  keptLeases: LicenseState['leases'];
+  seatsReleased: SeatChange[];
+  leasesEnded: LeaseChange[];
+  seatsAssigned: string[];
+}
+
+const seatChange = (s: LicenseState['seats'][number], fate: SeatFate) =>
+  Object.assign(new SeatChange(), { seatId: s.id, userId: s.userId, lastActiveAt: s.lastActiveAt, fate });
+
+const leaseChange = (l: LicenseState['leases'][number], fate: SeatFate) =>
+  Object.assign(new LeaseChange(), {
+    leaseId: l.id,
+    fingerprint: l.fingerprint,
+    userId: l.userId,
+    lastHeartbeatAt: l.lastHeartbeatAt,
+    fate,
+  });
+
+/** The seats and leases the new type has no place for, and (CONCURRENT → USER) the users of leases given seats. */
+function typeChange(state: LicenseState, from: LicenseTerms, to: LicenseTerms): Fates {
+  const toUser = to.type === LicenseType.USER;
+  const toConcurrent = to.type === LicenseType.CONCURRENT;
+  const seatsAssigned: string[] = [];
+  if (from.type === LicenseType.CONCURRENT && toUser) {
+    // Most recently active first: the leases come oldest heartbeat first.
+    const held = new Set(state.seats.map((s) => s.userId));
+    for (const l of [...state.leases].reverse()) {
+      if (l.userId && !held.has(l.userId) && !seatsAssigned.includes(l.userId)) seatsAssigned.push(l.userId);
+    }
+  }
+  return {
+    keptSeats: toUser ? [...state.seats] : [],
+    keptLeases: toConcurrent ? [...state.leases] : [],
+    seatsReleased: toUser ? [] : state.seats.map((s) => seatChange(s, SeatFate.TYPE_CHANGE)),
+    leasesEnded: toConcurrent ? [] : state.leases.map((l) => leaseChange(l, SeatFate.TYPE_CHANGE)),
+    seatsAssigned,
+  };
+}
+
+/** What the license uses, named users and sessions as the new type counts them, before anything is freed. */
+function usageAfterTypeChange(state: LicenseState, fates: Fates): Record<UsageMetric, number> {
+  return {
+    [UsageMetric.ACTIVE_USERS]: fates.keptSeats.length + fates.seatsAssigned.length,
+    [UsageMetric.CONCURRENT_SESSIONS]: fates.keptLeases.length,
+    [UsageMetric.STORAGE_BYTES]: state.storage,
+    [UsageMetric.API_CALLS]: state.apiCalls,
+  };
+}
+
+function limitChange(from: LicenseTerms, to: LicenseTerms, metric: UsageMetric, used: number): LimitChange {
+  const after = limitOf(to, metric);
+  return Object.assign(new LimitChange(), {
+    metric,
+    before: limitOf(from, metric),
+    after,
+    used,
+    over: after === null ? 0 : Math.max(0, used - after),
+    usedAfter: used,
+  });
+}
+
+/** A migration at renewal waits whatever is over now (REJECT decides on what is over then); REJECT refuses a conflict. */
+function outcomeOf(request: MigrationRequest, conflicts: boolean): MigrationOutcome {
+  if (request.effective === MigrationEffective.AT_RENEWAL) return MigrationOutcome.SCHEDULED;
+  return request.strategy === ConflictStrategy.REJECT && conflicts ? MigrationOutcome.REJECTED : MigrationOutcome.APPLIED;
+}
+
+/**
+ * RELEASE_LEAST_ACTIVE: frees the named users and sessions over the new limits, least active first (users of leases
+ * not given a seat first: they are the most recently active, so those left out are the least); returns what is used
+ * after, and sets it on the limit changes.
+ */
+function releaseOver(fates: Fates, limits: LimitChange[], used: Record<UsageMetric, number>): Record<UsageMetric, number> {
+  const overOf = (metric: UsageMetric) => limits.find((l) => l.metric === metric)!.over;
+  const usersOver = overOf(UsageMetric.ACTIVE_USERS);
+  const unassigned = Math.min(usersOver, fates.seatsAssigned.length);
+  fates.seatsAssigned = fates.seatsAssigned.slice(0, fates.seatsAssigned.length - unassigned);
+  const released = fates.keptSeats.slice(0, usersOver - unassigned);
+  fates.keptSeats = fates.keptSeats.slice(released.length);
+  fates.seatsReleased.push(...released.map((s) => seatChange(s, SeatFate.OVER_LIMIT)));
+  const ended = fates.keptLeases.slice(0, overOf(UsageMetric.CONCURRENT_SESSIONS));
+  fates.keptLeases = fates.keptLeases.slice(ended.length);
+  fates.leasesEnded.push(...ended.map((l) => leaseChange(l, SeatFate.OVER_LIMIT)));
+  const final = {
+    ...used,
+    [UsageMetric.ACTIVE_USERS]: fates.keptSeats.length + fates.seatsAssigned.length,
+    [UsageMetric.CONCURRENT_SESSIONS]: fates.keptLeases.length,
+  };
+  for (const change of limits) change.usedAfter = final[change.metric];
+  return final;
+}
+
+/**
+ * What is still over a new limit (storage and API calls cannot be freed; everything under ALLOW_OVERAGE_UNTIL): a
+ * violation each, or one more occurrence of the one open already, which keeps the highest severity it reached and
+ * its deadline unless this migration sets one.
+ */
+function violationsOver(
+  state: LicenseState,
+  to: LicenseTerms,
+  final: Record<UsageMetric, number>,
+  allowUntil: Date | null,
+): PlannedViolation[] {
+  const planned: PlannedViolation[] = [];
+  for (const metric of Object.values(UsageMetric)) {
+    const limit = limitOf(to, metric);
+    if (limit === null || final[metric] <= limit) continue;
+    const kind = OVERAGE_KIND[metric];
+    const existing = state.violations.find((v) => v.kind === kind && v.subject === '');
+    const severity = overageSeverity(final[metric], limit);
+    planned.push(
+      Object.assign(new PlannedViolation(), {
+        kind,
+        metric,
+        value: final[metric],
+        limit,
+        severity: existing && SEVERITY_RANK[existing.severity] > SEVERITY_RANK[severity] ? existing.severity : severity,
+        deadline: allowUntil ?? existing?.deadline ?? null,
+        existingViolationId: existing?.id ?? null,
+      }),
+    );
+  }
+  return planned;
+}
+
+/** The open overages the new limits and what is freed clear, resolved at once (waived ones stay waived). */
+function violationsCleared(state: LicenseState, to: LicenseTerms, final: Record<UsageMetric, number>): string[] {
+  return state.violations
+    .filter((v) => v.status === ViolationStatus.OPEN || v.status === ViolationStatus.ACKNOWLEDGED)
+    .filter((v) => {
+      const metric = Object.values(UsageMetric).find((m) => OVERAGE_KIND[m] === v.kind);
+      if (!metric) return false;
+      const limit = limitOf(to, metric);
+      return limit === null || final[metric] <= limit;
+    })
+    .map((v) => v.id);
 }
 
 const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
