@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -76,10 +76,76 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
     fork: () => orm.em.fork() as EntityManager,
   });
   const schema = await buildAppSchema(services);
+  const contextFor = contextMaker(orm, services);
+  const bounds = new RequestBounds(schema);
+  const app = express();
+  const lane = new ClientLane(
+    schema,
+    (requestId) => contextFor(Principal.anonymous(), requestId),
+    async (authorization) => void (await services.tokens.authenticate(authorization)),
+    logger,
+    config.maxBodyBytes,
+    bounds,
+    limits,
+  );
+  const http = createServer(routeRequests(app, lane, logger));
+  const guard = new SocketGuard(services.tokenRevocations, services.tokens, logger);
+  const wsServer = serveWebSocket(http, {
+    schema,
+    maxPayload: config.maxBodyBytes,
+    authenticate: (authorization) => services.tokens.authenticate(authorization),
+    contextFor,
+    logger,
+    guard,
+    bounds,
+    limits,
+  });
+  const apollo = createApollo({ schema, http, wsServer, bounds, limits, logger });
+  await apollo.start();
+  mountHttp(app, { config, db, redis, apollo, logger, limits, authenticate: (a) => services.tokens.authenticate(a), contextFor });
+  const jobs = periodicJobs(config, services, logger);
 
-  // The fork and the loaders are made on first use: client calls (validation, leases) run plain SQL and need
-  // neither, and they are the calls that come by the thousand.
-  const contextFor = (principal: Principal, requestId: string, clientAddress?: string): GraphQLContext => {
+  let closed = false;
+  let bootstrapToken: string | null = null;
+  return {
+    config,
+    orm,
+    db,
+    services,
+    schema,
+    http,
+    queries,
+    get bootstrapToken() {
+      return bootstrapToken;
+    },
+    async listen() {
+      await listenOn(http, config);
+      // Only a server that serves makes the first token: a start that failed to listen leaves none that nobody saw.
+      bootstrapToken = await services.tokens.bootstrap(orm.em.fork() as EntityManager);
+      for (const job of jobs) job.start();
+      return endpointOf(http, config);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all(jobs.map((job) => job.stop()));
+      guard.dispose();
+      await apollo.stop(); // drains HTTP, then closes every WebSocket (the drainServer hook below)
+      await db.close();
+      await orm.close(true);
+      await redis?.close();
+    },
+  };
+}
+
+type ContextFor = (principal: Principal, requestId: string, clientAddress?: string) => GraphQLContext;
+
+/**
+ * The context of each operation. The fork and the loaders are made on first use: client calls (validation, leases)
+ * run plain SQL and need neither, and they are the calls that come by the thousand.
+ */
+function contextMaker(orm: Orm, services: Services): ContextFor {
+  return (principal, requestId, clientAddress) => {
     let em: EntityManager | undefined;
     let loaders: GraphQLContext['loaders'] | undefined;
     return {
@@ -97,19 +163,11 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
       },
     };
   };
+}
 
-  const bounds = new RequestBounds(schema);
-  const app = express();
-  const lane = new ClientLane(
-    schema,
-    (requestId) => contextFor(Principal.anonymous(), requestId),
-    async (authorization) => void (await services.tokens.authenticate(authorization)),
-    logger,
-    config.maxBodyBytes,
-    bounds,
-    limits,
-  );
-  const http = createServer((req, res) => {
+/** Client calls go to the client lane; what it does not handle (and everything else) to express and Apollo. */
+function routeRequests(app: express.Express, lane: ClientLane, logger: Logger) {
+  return (req: IncomingMessage, res: ServerResponse) => {
     if (!ClientLane.mayHandle(req)) {
       app(req, res);
       return;
@@ -126,20 +184,19 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
         if (!res.headersSent) res.writeHead(500).end();
       },
     );
-  });
-  const guard = new SocketGuard(services.tokenRevocations, services.tokens, logger);
-  const wsServer = serveWebSocket(http, {
-    schema,
-    maxPayload: config.maxBodyBytes,
-    authenticate: (authorization) => services.tokens.authenticate(authorization),
-    contextFor,
-    logger,
-    guard,
-    bounds,
-    limits,
-  });
+  };
+}
 
-  const apollo = new ApolloServer<GraphQLContext>({
+function createApollo(parts: {
+  schema: GraphQLSchema;
+  http: Server;
+  wsServer: { dispose(): unknown };
+  bounds: RequestBounds;
+  limits: RateLimits;
+  logger: Logger;
+}): ApolloServer<GraphQLContext> {
+  const { schema, http, wsServer, bounds, limits, logger } = parts;
+  return new ApolloServer<GraphQLContext>({
     schema,
     formatError,
     introspection: true,
@@ -150,7 +207,7 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: http }),
-      // Apollo's landing page loads Sandbox from a CDN; the playground above is served instead.
+      // Apollo's landing page loads Sandbox from a CDN; the playground is served instead.
       ApolloServerPluginLandingPageDisabled(),
       // No response is cacheable (every answer depends on its credentials), and without this plugin Apollo does
       // not wrap every field resolver of the schema, which the client lane shares.
@@ -180,8 +237,23 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
       },
     ],
   });
-  await apollo.start();
+}
 
+/** Health, the playground, and GraphQL over HTTP (Apollo), with coded answers to bodies that are not GraphQL. */
+function mountHttp(
+  app: express.Express,
+  parts: {
+    config: Config;
+    db: SqlGateway;
+    redis: RedisEventBus | null;
+    apollo: ApolloServer<GraphQLContext>;
+    logger: Logger;
+    limits: RateLimits;
+    authenticate: (authorization: string | undefined) => Promise<Principal>;
+    contextFor: ContextFor;
+  },
+): void {
+  const { config, db, redis, apollo, logger, limits } = parts;
   app.disable('x-powered-by');
   serveHealth(app, { db, redis: redis ? () => redis.state : undefined });
   app.get('/graphql', (req, res, next) => {
@@ -206,14 +278,14 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
         if (limited) throw withRequestId(limited, requestId);
         let principal: Principal;
         try {
-          principal = await services.tokens.authenticate(req.header('authorization'));
+          principal = await parts.authenticate(req.header('authorization'));
         } catch (error) {
           if (error instanceof AppError && error.code === ErrorCode.UNAUTHENTICATED) await limits.failed(address);
           throw contextError(error, requestId, logger);
         }
         const busy = principal.actor?.type === 'API_TOKEN' && principal.actor.id ? await limits.tokenCall(principal.actor.id) : undefined;
         if (busy) throw withRequestId(busy, requestId);
-        return contextFor(principal, requestId, address);
+        return parts.contextFor(principal, requestId, address);
       },
     }),
   );
@@ -223,50 +295,24 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
     else if (error?.type === 'entity.parse.failed') sendRequestError(res, 400, BODY_NOT_JSON);
     else next(error);
   });
+}
 
-  const jobs = periodicJobs(config, services, logger);
+function listenOn(http: Server, config: Config): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    http.once('error', onError);
+    http.listen(config.port, config.host, () => {
+      http.off('error', onError);
+      resolve();
+    });
+  });
+}
 
-  let closed = false;
-  let bootstrapToken: string | null = null;
-  return {
-    config,
-    orm,
-    db,
-    services,
-    schema,
-    http,
-    queries,
-    get bootstrapToken() {
-      return bootstrapToken;
-    },
-    async listen() {
-      await new Promise<void>((resolve, reject) => {
-        const onError = (error: Error) => reject(error);
-        http.once('error', onError);
-        http.listen(config.port, config.host, () => {
-          http.off('error', onError);
-          resolve();
-        });
-      });
-      // Only a server that serves makes the first token: a start that failed to listen leaves none that nobody saw.
-      bootstrapToken = await services.tokens.bootstrap(orm.em.fork() as EntityManager);
-      for (const job of jobs) job.start();
-      const { port } = http.address() as AddressInfo;
-      // Bound to every interface, localhost reaches it; bound to one address, only that address does.
-      const host = !config.host || config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-      return `http://${host.includes(':') ? `[${host}]` : host}:${port}/graphql`;
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      await Promise.all(jobs.map((job) => job.stop()));
-      guard.dispose();
-      await apollo.stop(); // drains HTTP, then closes every WebSocket (the drainServer hook above)
-      await db.close();
-      await orm.close(true);
-      await redis?.close();
-    },
-  };
+/** The URL of the GraphQL endpoint: bound to every interface, localhost reaches it; bound to one address, only that. */
+function endpointOf(http: Server, config: Config): string {
+  const { port } = http.address() as AddressInfo;
+  const host = !config.host || config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}/graphql`;
 }
 
 /**
