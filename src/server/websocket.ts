@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -81,64 +81,16 @@ function headersOf(extensions: Record<string, unknown> | null | undefined): Reco
 export function serveWebSocket(http: Server, options: WebSocketOptions) {
   const maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
   const lane = new SubscriptionLane(options.schema, options.bounds);
-  const socketErrors = new ThrottledLog(options.logger, 1_000);
   const track = (principal: Principal, socket: WebSocket) => {
     if (principal.actor?.type === 'API_TOKEN' && principal.actor.id) options.guard?.track(principal.actor.id, socket);
   };
-  // The WebSocket server does not attach to the HTTP server itself, so that an HTTP listen error (a port in use)
-  // reaches main.ts rather than graphql-ws's error logger; upgrades to /graphql are handed over here.
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload });
-  http.on('upgrade', (request, socket, head) => {
-    if (new URL(request.url ?? '/', 'http://localhost').pathname !== '/graphql') {
-      socket.destroy();
-      return;
-    }
-    wss.handleUpgrade(request, socket, head, (client) => {
-      wss.emit('connection', client, request);
-      // graphql-ws prints a socket's errors (a message over the size limit, a malformed frame) as stack traces on
-      // stdout, unauthenticated: one JSON line instead, at most one a second. ws has closed the socket already.
-      client.removeAllListeners('error');
-      client.on('error', (error: Error & { code?: string }) =>
-        socketErrors.warn({ code: error.code, reason: error.message }, 'WebSocket closed on a bad message'),
-      );
-    });
-  });
-  const formatErrors = (errors: readonly GraphQLError[], requestId: string, operationName: string | null | undefined) => {
-    const unavailable = errors.find(isUnavailable);
-    if (unavailable) logUnavailable(options.logger, requestId, unavailable, operationName);
-    for (const error of errors) {
-      if (isUnexpected(error)) options.logger.error({ requestId, err: error.originalError ?? error }, 'unexpected error');
-    }
-    return errors.map((error) => {
-      const formatted = formatError(error.toJSON(), error);
-      return { ...formatted, extensions: { ...formatted.extensions, requestId } };
-    });
-  };
-  return useServer<Record<string, unknown>, { authorization?: string }>(
+  acceptUpgrades(http, wss, new ThrottledLog(options.logger, 1_000));
+  const formatErrors = errorFormatter(options.logger);
+  return useServer<Record<string, unknown>, Extra>(
     {
       schema: options.schema,
-      onConnect: async (ctx) => {
-        const authorization = authorizationOf(ctx.connectionParams);
-        const address = ctx.extra.request.socket.remoteAddress;
-        if (options.limits?.refusalFor(address)) {
-          ctx.extra.socket.close(RATE_LIMITED, 'too many failed authentications; retry later');
-          return false;
-        }
-        try {
-          const principal = await options.authenticate(authorization);
-          ctx.extra.authorization = authorization;
-          track(principal, ctx.extra.socket);
-          return true;
-        } catch (error) {
-          if (asServiceUnavailable(error)) {
-            logUnavailable(options.logger, randomUUID(), error, 'connection_init');
-            ctx.extra.socket.close(TRY_AGAIN_LATER, UNAVAILABLE_REASON);
-          } else {
-            await options.limits?.failed(address);
-          }
-          return false; // graphql-ws closes the socket with 4403 Forbidden (unless it is closed already)
-        }
-      },
+      onConnect: (ctx) => connect(ctx, options, track),
       // Every operation is authorized again when it comes, with the token it carries in `extensions.headers` (as
       // GraphiQL sends it) or else the socket's: a token revoked since connection_init closes the socket (4403).
       // Documents come parsed and validated from the lane's cache, with a context that tells the lane where the
@@ -183,6 +135,74 @@ export function serveWebSocket(http: Server, options: WebSocketOptions) {
     },
     wss,
   );
+}
+
+/** What graphql-ws keeps of each socket: the socket and request, and the token of its connection_init. */
+type Extra = { socket: WebSocket; request: IncomingMessage; authorization?: string };
+
+/**
+ * Hands upgrades to /graphql to the WebSocket server. It does not attach to the HTTP server itself, so that an HTTP
+ * listen error (a port in use) reaches main.ts rather than graphql-ws's error logger.
+ */
+function acceptUpgrades(http: Server, wss: WebSocketServer, socketErrors: ThrottledLog): void {
+  http.on('upgrade', (request, socket, head) => {
+    if (new URL(request.url ?? '/', 'http://localhost').pathname !== '/graphql') {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (client) => {
+      wss.emit('connection', client, request);
+      // graphql-ws prints a socket's errors (a message over the size limit, a malformed frame) as stack traces on
+      // stdout, unauthenticated: one JSON line instead, at most one a second. ws has closed the socket already.
+      client.removeAllListeners('error');
+      client.on('error', (error: Error & { code?: string }) =>
+        socketErrors.warn({ code: error.code, reason: error.message }, 'WebSocket closed on a bad message'),
+      );
+    });
+  });
+}
+
+/** Authenticates connection_init; a refusal closes the socket (4403, 4429 when rate limited, 1013 when unavailable). */
+async function connect(
+  ctx: { connectionParams?: Readonly<Record<string, unknown>>; extra: Extra },
+  options: WebSocketOptions,
+  track: (principal: Principal, socket: WebSocket) => void,
+): Promise<boolean> {
+  const authorization = authorizationOf(ctx.connectionParams);
+  const address = ctx.extra.request.socket.remoteAddress;
+  if (options.limits?.refusalFor(address)) {
+    ctx.extra.socket.close(RATE_LIMITED, 'too many failed authentications; retry later');
+    return false;
+  }
+  try {
+    const principal = await options.authenticate(authorization);
+    ctx.extra.authorization = authorization;
+    track(principal, ctx.extra.socket);
+    return true;
+  } catch (error) {
+    if (asServiceUnavailable(error)) {
+      logUnavailable(options.logger, randomUUID(), error, 'connection_init');
+      ctx.extra.socket.close(TRY_AGAIN_LATER, UNAVAILABLE_REASON);
+    } else {
+      await options.limits?.failed(address);
+    }
+    return false; // graphql-ws closes the socket with 4403 Forbidden (unless it is closed already)
+  }
+}
+
+/** Codes errors as over HTTP, logging the unexpected ones and those of an unavailable database under the request id. */
+function errorFormatter(logger: Logger) {
+  return (errors: readonly GraphQLError[], requestId: string, operationName: string | null | undefined) => {
+    const unavailable = errors.find(isUnavailable);
+    if (unavailable) logUnavailable(logger, requestId, unavailable, operationName);
+    for (const error of errors) {
+      if (isUnexpected(error)) logger.error({ requestId, err: error.originalError ?? error }, 'unexpected error');
+    }
+    return errors.map((error) => {
+      const formatted = formatError(error.toJSON(), error);
+      return { ...formatted, extensions: { ...formatted.extensions, requestId } };
+    });
+  };
 }
 
 /**
