@@ -165,45 +165,8 @@ export class FeatureTransfer {
       if (source.terms.type === LicenseType.FEATURE && !remaining.length) {
         throw AppError.badInput('A FEATURE license keeps at least one feature: split off fewer.', 'featureKeys');
       }
-      const id = newId(now.getTime());
       const key = generateLicenseKey();
-      const term = await sql.get<{
-        grace_period_days: number;
-        auto_renew: number | boolean;
-        lease_ttl_seconds: number;
-        client_calls_per_minute: number | null;
-      }>('select grace_period_days, auto_renew, lease_ttl_seconds, client_calls_per_minute from license where id = ?', [source.id]);
-      await sql.run(
-        `insert into license (id, organization_id, plan_id, product_id, key_digest, key_hint, type, status, starts_at, expires_at, grace_period_days,
-           term_days, auto_renew, api_call_period, overage_policy, overage_percent, lease_ttl_seconds, client_calls_per_minute, site_domains,
-           site_cidrs, created_at, updated_at)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [
-          id,
-          source.organizationId,
-          source.terms.planId,
-          source.productId,
-          this.digester.digest(key),
-          hintOf(key),
-          LicenseType.FEATURE,
-          // Split off a suspended license, the new one is suspended too: resuming is a decision of its own.
-          source.status,
-          source.startsAt,
-          source.expiresAt,
-          Number(term!.grace_period_days),
-          source.termDays,
-          Boolean(term!.auto_renew),
-          source.terms.limits.apiCallPeriod,
-          source.terms.overage.policy,
-          source.terms.overage.percent,
-          Number(term!.lease_ttl_seconds),
-          term!.client_calls_per_minute === null ? null : Number(term!.client_calls_per_minute),
-          '[]',
-          '[]',
-          now,
-          now,
-        ],
-      );
+      const id = await this.insertSplitLicense(sql, source, key, now);
       const newTerms: LicenseTerms = {
         ...structuredClone(source.terms),
         type: LicenseType.FEATURE,
@@ -243,5 +206,49 @@ export class FeatureTransfer {
       await this.moved(sql, source, sourceTerms, source.status, `Split ${keys.join(', ')} off into feature license ${id}.`, actor, op, now);
       return { licenseId: id, key };
     });
+  }
+
+  /** The row of a FEATURE license split off `source`: its organization, plan, term and client settings. */
+  private async insertSplitLicense(sql: SqlRunner, source: TermedLicense, key: string, now: Date): Promise<string> {
+    const id = newId(now.getTime());
+    const term = await sql.get<{
+      grace_period_days: number;
+      auto_renew: number | boolean;
+      lease_ttl_seconds: number;
+      client_calls_per_minute: number | null;
+    }>('select grace_period_days, auto_renew, lease_ttl_seconds, client_calls_per_minute from license where id = ?', [source.id]);
+    await sql.run(
+      `insert into license (id, organization_id, plan_id, product_id, key_digest, key_hint, type, status, starts_at, expires_at,
+         term_started_at, grace_period_days, term_days, auto_renew, api_call_period, overage_policy, overage_percent, lease_ttl_seconds,
+         client_calls_per_minute, site_domains, site_cidrs, created_at, updated_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        id,
+        source.organizationId,
+        source.terms.planId,
+        source.productId,
+        this.digester.digest(key),
+        hintOf(key),
+        LicenseType.FEATURE,
+        // Split off a suspended license, the new one is suspended too: resuming is a decision of its own.
+        source.status,
+        source.startsAt,
+        source.expiresAt,
+        source.termStartedAt,
+        Number(term!.grace_period_days),
+        source.termDays,
+        Boolean(term!.auto_renew),
+        source.terms.limits.apiCallPeriod,
+        source.terms.overage.policy,
+        source.terms.overage.percent,
+        Number(term!.lease_ttl_seconds),
+        term!.client_calls_per_minute === null ? null : Number(term!.client_calls_per_minute),
+        '[]',
+        '[]',
+        now,
+        now,
+      ],
+    );
+    return id;
   }
 }
