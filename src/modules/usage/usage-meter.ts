@@ -38,6 +38,9 @@ export interface LiveCount {
   countLive(sql: SqlRunner, licenseId: string, now: Date): Promise<number>;
 }
 
+/** The license a meter's rows belong to. */
+type MeteredLicense = { id: string; organizationId: string };
+
 export interface UsageReport {
   /** The gauge's total (STORAGE_BYTES). */
   value?: number | null;
@@ -87,35 +90,16 @@ export class UsageMeter {
             'amount' in change ? 'amount' : 'value',
           );
         }
-        await sql.run(
-          `insert into usage_meter (license_id, metric, organization_id, value, period_start, updated_at) values (?, ?, ?, ?, ?, ?)
-         on conflict (license_id, metric) do update set
-           value = excluded.value, period_start = excluded.period_start, updated_at = excluded.updated_at`,
-          [license.id, metric, license.organizationId, value, period?.start ?? null, now],
-        );
+        await this.writeMeter(sql, license, metric, value, period?.start ?? null, now);
         // The series adds up what a counter counted, and takes a gauge's totals.
-        const sample = 'amount' in change && metric === UsageMetric.API_CALLS ? change.amount : value;
-        for (const [resolution, size] of Object.entries(BUCKET_MS)) {
-          await sql.run(
-            `insert into usage_sample (license_id, metric, resolution, bucket_start, organization_id, samples, value_sum, value_max, value_last)
-           values (?, ?, ?, ?, ?, 1, ?, ?, ?)
-           on conflict (license_id, metric, resolution, bucket_start) do update set
-             samples = usage_sample.samples + 1,
-             value_sum = usage_sample.value_sum + excluded.value_sum,
-             value_max = case when excluded.value_max > usage_sample.value_max then excluded.value_max else usage_sample.value_max end,
-             value_last = excluded.value_last`,
-            [
-              license.id,
-              metric,
-              resolution,
-              new Date(Math.floor(now.getTime() / size) * size),
-              license.organizationId,
-              sample,
-              value,
-              value,
-            ],
-          );
-        }
+        await this.addSample(
+          sql,
+          license,
+          metric,
+          'amount' in change && metric === UsageMetric.API_CALLS ? change.amount : value,
+          value,
+          now,
+        );
         const usage = metricUsage(metric, value, limit, period ?? undefined);
         await this.observer.observe(
           sql,
@@ -229,19 +213,48 @@ export class UsageMeter {
   }
 
   /** Starts the API call counter of a license in another period, at the calls already made in it (a migration). */
-  async restartCounter(
+  restartCounter(sql: SqlRunner, license: MeteredLicense, period: UsagePeriod, calls: number, now: Date): Promise<void> {
+    return this.writeMeter(sql, license, UsageMetric.API_CALLS, calls, periodOf(period, now).start, now);
+  }
+
+  /** A metric's current value (and, for the counter, the start of the period it counts in). */
+  private async writeMeter(
     sql: SqlRunner,
-    license: { id: string; organizationId: string },
-    period: UsagePeriod,
-    calls: number,
+    license: MeteredLicense,
+    metric: UsageMetric,
+    value: number,
+    periodStart: Date | null,
     now: Date,
   ): Promise<void> {
     await sql.run(
       `insert into usage_meter (license_id, metric, organization_id, value, period_start, updated_at) values (?, ?, ?, ?, ?, ?)
        on conflict (license_id, metric) do update set
          value = excluded.value, period_start = excluded.period_start, updated_at = excluded.updated_at`,
-      [license.id, UsageMetric.API_CALLS, license.organizationId, calls, periodOf(period, now).start, now],
+      [license.id, metric, license.organizationId, value, periodStart, now],
     );
+  }
+
+  /** Adds a report to the hourly and daily buckets of the series: `sample` to their sum, `value` to their max and last. */
+  private async addSample(
+    sql: SqlRunner,
+    license: MeteredLicense,
+    metric: UsageMetric,
+    sample: number,
+    value: number,
+    now: Date,
+  ): Promise<void> {
+    for (const [resolution, size] of Object.entries(BUCKET_MS)) {
+      await sql.run(
+        `insert into usage_sample (license_id, metric, resolution, bucket_start, organization_id, samples, value_sum, value_max, value_last)
+         values (?, ?, ?, ?, ?, 1, ?, ?, ?)
+         on conflict (license_id, metric, resolution, bucket_start) do update set
+           samples = usage_sample.samples + 1,
+           value_sum = usage_sample.value_sum + excluded.value_sum,
+           value_max = case when excluded.value_max > usage_sample.value_max then excluded.value_max else usage_sample.value_max end,
+           value_last = excluded.value_last`,
+        [license.id, metric, resolution, new Date(Math.floor(now.getTime() / size) * size), license.organizationId, sample, value, value],
+      );
+    }
   }
 
   /** Every metric of a license, reported and derived, read in a handful of statements. */
