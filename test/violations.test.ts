@@ -538,10 +538,15 @@ describeEachDatabase('violations', (server) => {
 
     const live = (await t.ok(SeatsDocument, { filter: { licenseId: l.licenseId, live: true }, first: 10 })).seats.nodes;
     expect(live.map((s) => s.userId).sort()).toEqual([users[0], users[3], users[4]].sort());
+    // Released as inactive: not by an administrator's releaseSeat, not by a migration.
+    const released = (await t.ok(SeatsDocument, { filter: { licenseId: l.licenseId, live: false }, first: 10 })).seats.nodes;
+    expect(released.map((s) => [s.userId, s.releaseReason]).sort()).toEqual([users[1], users[2], users[5]].map((u) => [u, 'INACTIVE']));
 
     const releases = await audited(t, { organizationId: l.organizationId, action: 'seat.release' });
     expect(releases.map((e) => e.objectId)).toEqual([users[1]!, users[2]!, users[5]!].map((u) => seatIds.get(u)));
-    expect(releases.every((e) => e.actor.id === manager.id && e.after?.releasedAt !== null)).toBe(true);
+    expect(releases.every((e) => e.actor.id === manager.id && e.after?.releasedAt !== null && e.after?.releaseReason === 'INACTIVE')).toBe(
+      true,
+    );
     expect((await audited(t, { objectId: v!.id, action: 'violation.remediate' })).map((e) => e.actor.id)).toEqual([manager.id]);
   });
 
