@@ -463,8 +463,11 @@ describeEachDatabase('violations', (server) => {
     const t = server();
     const l = await licensed(t, 'CONCURRENT', { limits: { concurrentSessions: 2 }, overage: { policy: 'ALWAYS' } });
     const manager = await namedToken(t, 'LICENSE_MANAGER', l.organizationId);
+    const leaseIds: string[] = [];
     for (const fingerprint of ['a', 'b', 'c']) {
-      expect((await t.ok(CheckoutSeatDocument, { key: l.key, fingerprint }, null)).checkoutSeat.outcome).toBe('GRANTED');
+      const { checkoutSeat } = await t.ok(CheckoutSeatDocument, { key: l.key, fingerprint }, null);
+      expect(checkoutSeat.outcome).toBe('GRANTED');
+      leaseIds.push(checkoutSeat.lease!.id);
     }
     const [v] = await violationsOf(t, { licenseId: l.licenseId });
     expect(v).toMatchObject({ kind: 'CONCURRENCY_OVERAGE', status: 'OPEN', value: 3, limit: 2 });
@@ -476,9 +479,12 @@ describeEachDatabase('violations', (server) => {
         manager.secret,
       )
     ).remediateViolation;
-    expect(result).toMatchObject({ action: 'SUSPEND_LICENSE', licenseStatus: 'SUSPENDED', seatsReleased: [], leasesEnded: [] });
-    expect(result.summary).toContain('Suspended');
-    expect(result.summary).toContain('Over the licensed sessions again.');
+    // It answered `leasesEnded: []` once, though it ended all three.
+    expect(result).toMatchObject({ action: 'SUSPEND_LICENSE', licenseStatus: 'SUSPENDED', seatsReleased: [] });
+    expect([...result.leasesEnded].sort()).toEqual([...leaseIds].sort());
+    expect(result.summary).toBe(
+      'Suspended the license (it was ACTIVE); ended 3 live leases: a, b, c. Reason: Over the licensed sessions again.',
+    );
     expect(result.violation.remediations).toEqual([
       { action: 'SUSPEND_LICENSE', summary: result.summary, at: expect.any(String), by: manager.name },
     ]);
@@ -504,6 +510,21 @@ describeEachDatabase('violations', (server) => {
       actor: { type: 'API_TOKEN', id: manager.id },
       after: { remediations: 1, remediation: { action: 'SUSPEND_LICENSE', summary: result.summary, by: manager.name } },
     });
+  });
+
+  it('SUSPEND_LICENSE of a USER license says nothing of sessions, for it has none to end', async () => {
+    const t = server();
+    const l = await licensed(t, 'USER', { limits: { namedUsers: 1 }, overage: { policy: 'ALWAYS' } });
+    for (const userId of ['ada', 'grace']) await t.ok(AssignSeatDocument, { licenseId: l.licenseId, userId });
+    const [v] = await violationsOf(t, { licenseId: l.licenseId });
+    const result = (await t.ok(RemediateViolationDocument, { input: { violationId: v!.id, action: 'SUSPEND_LICENSE', reason: 'Unpaid.' } }))
+      .remediateViolation;
+    // It said "its live sessions ended" once.
+    expect(result).toMatchObject({ licenseStatus: 'SUSPENDED', seatsReleased: [], leasesEnded: [] });
+    expect(result.summary).toBe('Suspended the license (it was ACTIVE). Reason: Unpaid.');
+    expect(result.violation.remediations.map((r) => r.summary)).toEqual([result.summary]);
+    // Suspension keeps named seats.
+    expect((await t.ok(SeatsDocument, { filter: { licenseId: l.licenseId, live: true } })).seats.nodes).toHaveLength(2);
   });
 
   it('RELEASE_INACTIVE_SEATS releases the seats of the users inactive longest, which resolves the seat overage', async () => {

@@ -278,7 +278,7 @@ export class RemediationResult {
   @Field(() => [String], { description: 'The users whose seats were released.' })
   seatsReleased!: string[];
 
-  @Field(() => [ID], { description: 'The leases that were ended.' })
+  @Field(() => [ID], { description: 'The leases that were ended: by END_LEASES, or by SUSPEND_LICENSE (every live one).' })
   leasesEnded!: string[];
 
   @Field(() => SafeIntResolver, { nullable: true })

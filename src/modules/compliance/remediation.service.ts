@@ -2,7 +2,7 @@ import { Permission } from '../../auth/roles';
 import type { Operation } from '../../common/operation';
 import type { SqlGateway, SqlRunner } from '../../db/sql';
 import { AppError } from '../../errors';
-import type { LicenseService, RaisableLimit } from '../license/license.service';
+import type { EndedLease, LicenseService, RaisableLimit } from '../license/license.service';
 import type { LeaseLedger } from '../seat/lease-ledger';
 import type { SeatLedger } from '../seat/seat-ledger';
 import { LicenseStatus } from '../license/license.enums';
@@ -19,12 +19,21 @@ const LIMIT_OF: Partial<Record<ViolationKind, RaisableLimit>> = {
   [ViolationKind.API_OVERAGE]: 'apiCallsPerPeriod',
 };
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** What a suspension did: the sessions it ended are named, and a license without any says nothing of them. */
+function suspensionSummary(statusBefore: LicenseStatus, leases: readonly EndedLease[], reason: string): string {
+  const sessions =
+    leases.length > 0 ? `; ended ${plural(leases.length, 'live lease')}: ${leases.map((l) => l.fingerprint).join(', ')}` : '';
+  return `Suspended the license (it was ${statusBefore})${sessions}. Reason: ${reason}`;
+}
+
 /**
  * Responsible for remediation: the explicit actions an administrator takes from a violation. Each is done by the
  * module that owns what it changes (the license service suspends and raises limits, the seat ledgers release seats
  * and end leases), audited there, and noted on the violation with what it changed (audited as
  * `violation.remediate`), before the resolution it brings about: seats and leases in the very transaction that
- * frees them. Then the license is evaluated again, so that a violation whose cause the action cleared (a limit
+ * frees them, a suspension's ended sessions before they are counted again. Then the license is evaluated again, so that a violation whose cause the action cleared (a limit
  * raised) is resolved at once.
  */
 export class RemediationService {
@@ -73,16 +82,18 @@ export class RemediationService {
       const now = new Date();
       return this.log.remediated(sql, violation.id, { action: input.action, summary, at: now, by: actor.label }, actor, op.requestId, now);
     };
-    const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
     switch (input.action) {
       case RemediationAction.SUSPEND_LICENSE: {
         if (license.status !== LicenseStatus.ACTIVE) throw AppError.invalidTransition('license', license.status, 'suspend');
         const reason = input.reason ?? `Compliance: ${violation.kind} (violation ${violation.id}).`;
-        // Noted first: suspending ends the license's sessions, which may resolve the violation at once.
-        await this.db.write((sql) =>
-          note(sql, `Suspended the license (it was ${license.status}); its live sessions ended. Reason: ${reason}`),
-        );
-        result.licenseStatus = (await this.licenses.suspend(op, license.id, reason)).status;
+        // Read first: the suspension changes the license entity in place.
+        const statusBefore = license.status;
+        // Noted once the sessions it ended are known, before they are counted again (which may resolve the violation).
+        const suspended = await this.licenses.suspend(op, license.id, reason, (leases) => {
+          result.leasesEnded = leases.map((l) => l.id);
+          return this.db.write((sql) => note(sql, suspensionSummary(statusBefore, leases, reason)));
+        });
+        result.licenseStatus = suspended.status;
         break;
       }
       case RemediationAction.RELEASE_INACTIVE_SEATS: {

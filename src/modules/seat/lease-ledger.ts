@@ -6,6 +6,7 @@ import type { RowTurns } from '../../db/row-turns';
 import { lockRow, type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
 import { AppError } from '../../errors';
 import type { AuditService } from '../audit/audit.service';
+import type { EndedLease } from '../license/license.service';
 import type { KeyedLicense, LicenseCredentials } from '../license/license-credentials';
 import { Permission } from '../../auth/roles';
 import { checkBreaches, overageBreach } from '../compliance/breaches';
@@ -616,14 +617,20 @@ export class LeaseLedger {
   }
 
   /**
-   * Ends the live leases of a license inside the caller's ORM transaction (suspension, revocation); returns how
-   * many ended. Their audit events are the caller's license event, which names the count. Leases already past
-   * their expiry end as what they are, expired, at their expiry.
+   * Ends the live leases of a license inside the caller's ORM transaction (suspension, revocation), which holds the
+   * license's lock; returns those it ended, in the order checked out. Their audit events are the caller's license
+   * event, which names the count. Leases already past their expiry end as what they are, expired, at their expiry,
+   * and are not among those returned: they were no live sessions.
    */
-  async endAllOf(em: EntityManager, licenseId: string, reason: LeaseReleaseReason, now: Date): Promise<number> {
+  async endAllOf(em: EntityManager, licenseId: string, reason: LeaseReleaseReason, now: Date): Promise<EndedLease[]> {
     const dead = await em.find(Lease, { license: licenseId, releasedAt: null, expiresAt: { $lte: now } });
     for (const lease of dead) Object.assign(lease, { releasedAt: lease.expiresAt, releaseReason: LeaseReleaseReason.EXPIRED });
     await em.flush();
-    return em.nativeUpdate(Lease, { license: licenseId, releasedAt: null }, { releasedAt: now, releaseReason: reason });
+    const live = await em.find(Lease, { license: licenseId, releasedAt: null }, { fields: ['id', 'fingerprint'], orderBy: { id: 'asc' } });
+    const ended = live.map(({ id, fingerprint }) => ({ id, fingerprint }));
+    if (ended.length > 0) {
+      await em.nativeUpdate(Lease, { id: { $in: ended.map((l) => l.id) } }, { releasedAt: now, releaseReason: reason });
+    }
+    return ended;
   }
 }
