@@ -288,6 +288,62 @@ export class RemediationResult {
   limitAfter!: number | null;
 }
 
+@ObjectType({ simpleResolvers: true, description: 'A live named seat a remediation would release.' })
+export class RemediationSeat {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String)
+  userId!: string;
+
+  @Field(() => Date, { description: "When its user was last active (or the seat's assignment, if never)." })
+  lastActiveAt!: Date;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'A live lease a remediation would end.' })
+export class RemediationLease {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String)
+  fingerprint!: string;
+
+  @Field(() => String, { nullable: true })
+  userId!: string | null;
+
+  @Field(() => Date)
+  lastHeartbeatAt!: Date;
+}
+
+@ObjectType({
+  simpleResolvers: true,
+  description: 'What a remediation would change, worked out as the action works it out, changing nothing.',
+})
+export class RemediationPreview {
+  @Field(() => RemediationAction)
+  action!: RemediationAction;
+
+  @Field(() => ViolationNode, { description: 'The violation as it is now.' })
+  violation!: ViolationNode;
+
+  @Field(() => LicenseStatus, { description: "The license's status after the action (SUSPENDED for SUSPEND_LICENSE)." })
+  licenseStatus!: LicenseStatus;
+
+  @Field(() => [RemediationSeat], { description: 'The seats it would release: their users inactive longest first.' })
+  seatsToRelease!: RemediationSeat[];
+
+  @Field(() => [RemediationLease], {
+    description: 'The leases it would end: those with the oldest heartbeats (END_LEASES), or every live one (SUSPEND_LICENSE).',
+  })
+  leasesToEnd!: RemediationLease[];
+
+  @Field(() => SafeIntResolver, { nullable: true })
+  limitBefore!: number | null;
+
+  @Field(() => SafeIntResolver, { nullable: true, description: 'The limit after it: the new one for RAISE_LIMIT, else the same.' })
+  limitAfter!: number | null;
+}
+
 @ObjectType({ simpleResolvers: true, description: 'What one compliance scan did.' })
 export class ComplianceCheckResult {
   @Field(() => Boolean, { description: 'Another scan was running (on another instance): this one did nothing.' })

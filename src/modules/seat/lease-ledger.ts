@@ -499,8 +499,21 @@ export class LeaseLedger {
   }
 
   /**
-   * Ends `count` live leases of a license, those whose heartbeats are oldest first, for an administrator (remediating
-   * a concurrency overage); returns them ended. Each end is audited; the session count is observed once after.
+   * The live leases of a license, oldest heartbeat first; the first `count` of them, or all. Which leases a
+   * remediation ends, and which its preview names.
+   */
+  async oldestHeartbeats(sql: SqlRunner, licenseId: string, now: Date, count: number | null): Promise<LeaseNode[]> {
+    const rows = await sql.all<LeaseRow>(
+      `select ${LEASE_COLUMNS} from lease where license_id = ? and released_at is null and expires_at > ?
+        order by last_heartbeat_at, id${count === null ? '' : ' limit ?'}`,
+      count === null ? [licenseId, now] : [licenseId, now, count],
+    );
+    return rows.map(leaseNodeOf);
+  }
+
+  /**
+   * Ends `count` live leases of a license, those whose heartbeats are oldest first (see `oldestHeartbeats`), for an
+   * administrator (remediating a concurrency overage); returns them ended. Each end is audited; the session count is observed once after.
    * `first` runs in the same transaction before any ends, told which will (a remediation notes itself).
    */
   async endLeases(
@@ -517,15 +530,11 @@ export class LeaseLedger {
       ]);
       if (!license) throw AppError.notFound('License', licenseId);
       call.principal.requireObject(Permission.SEAT_MANAGE, license.organization_id, 'License', licenseId);
-      const rows = await sql.all<LeaseRow>(
-        `select ${LEASE_COLUMNS} from lease where license_id = ? and released_at is null and expires_at > ?
-          order by last_heartbeat_at, id limit ?`,
-        [licenseId, now, count],
-      );
+      const leases = await this.oldestHeartbeats(sql, licenseId, now, count);
       const actor = call.principal.requireActor();
-      await first(sql, rows.map(leaseNodeOf));
+      await first(sql, leases);
       const ended: LeaseNode[] = [];
-      for (const row of rows) ended.push(await this.release(sql, leaseNodeOf(row), LeaseReleaseReason.ENDED_BY_ADMIN, actor, call, now));
+      for (const lease of leases) ended.push(await this.release(sql, lease, LeaseReleaseReason.ENDED_BY_ADMIN, actor, call, now));
       await this.recountIn(sql, licenseId, now, call.requestId);
       return ended;
     });
@@ -537,14 +546,12 @@ export class LeaseLedger {
     licenseId: string,
     now: Date,
   ): Promise<{ id: string; fingerprint: string; userId: string | null; lastHeartbeatAt: Date }[]> {
-    const rows = await sql.all<LeaseRow>(
-      `select ${LEASE_COLUMNS} from lease where license_id = ? and released_at is null and expires_at > ? order by last_heartbeat_at, id`,
-      [licenseId, now],
-    );
-    return rows.map((row) => {
-      const lease = leaseNodeOf(row);
-      return { id: lease.id, fingerprint: lease.fingerprint, userId: lease.userId, lastHeartbeatAt: lease.lastHeartbeatAt };
-    });
+    return (await this.oldestHeartbeats(sql, licenseId, now, null)).map(({ id, fingerprint, userId, lastHeartbeatAt }) => ({
+      id,
+      fingerprint,
+      userId,
+      lastHeartbeatAt,
+    }));
   }
 
   /**
