@@ -7,6 +7,7 @@ import { LicenseStatus, LicenseType, OveragePolicy } from '../license/license.en
 import { UsageMetric } from '../usage/usage.types';
 import {
   ComplianceEventType,
+  ComplianceStatus,
   EnforcementCode,
   RemediationAction,
   ViolationKind,
@@ -387,6 +388,9 @@ export class LimitUtilization {
 
   @Field(() => Boolean)
   overLimit!: boolean;
+
+  @Field(() => Boolean, { description: 'Over its limit under a waived overage violation: no non-compliance then.' })
+  waived!: boolean;
 }
 
 @ObjectType({ simpleResolvers: true, description: 'One license in a compliance report.' })
@@ -406,8 +410,17 @@ export class LicenseCompliance {
   @Field(() => [ViolationNode], { description: 'Violations open or acknowledged at the time of the report.' })
   openViolations!: ViolationNode[];
 
-  @Field(() => Boolean, { description: 'Within every limit and without an open violation (a waived one does not count).' })
+  @Field(() => [ViolationNode], { description: 'Violations waived at the time of the report: listed apart, they make no non-compliance.' })
+  waivedViolations!: ViolationNode[];
+
+  @Field(() => Boolean, {
+    description:
+      'Without an open violation, and within every limit but those a waived overage covers: COMPLIANT or COMPLIANT_WITH_WAIVERS.',
+  })
   compliant!: boolean;
+
+  @Field(() => ComplianceStatus)
+  complianceStatus!: ComplianceStatus;
 }
 
 @ObjectType({ simpleResolvers: true })
@@ -436,11 +449,17 @@ export class ComplianceSummary {
   @Field(() => Int)
   compliant!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Of the compliant licenses, those compliant only because their active violations are waived.' })
+  compliantWithWaivers!: number;
+
+  @Field(() => Int, { description: '`licenses` is `compliant` + `nonCompliant`.' })
   nonCompliant!: number;
 
   @Field(() => Int)
   openViolations!: number;
+
+  @Field(() => Int, { description: 'Waived violations, not counted in `openViolations`, `bySeverity` or `byKind`.' })
+  waivedViolations!: number;
 
   @Field(() => [SeverityCount], { description: 'Open violations by severity, highest first; severities without any left out.' })
   bySeverity!: SeverityCount[];
