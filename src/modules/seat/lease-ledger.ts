@@ -513,8 +513,9 @@ export class LeaseLedger {
 
   /**
    * Ends `count` live leases of a license, those whose heartbeats are oldest first (see `oldestHeartbeats`), for an
-   * administrator (remediating a concurrency overage); returns them ended. Each end is audited; the session count is observed once after.
-   * `first` runs in the same transaction before any ends, told which will (a remediation notes itself).
+   * administrator (remediating a concurrency overage); returns them ended. Each end is audited; the session count is
+   * observed once after. `first` runs in the same transaction before any ends, told which will (a remediation notes
+   * itself).
    */
   async endLeases(
     call: ManagementCall,
