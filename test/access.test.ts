@@ -53,6 +53,7 @@ import {
   ResolveViolationDocument,
   WaiveViolationDocument,
   RemediateViolationDocument,
+  PreviewRemediationDocument,
   RunComplianceCheckDocument,
   PreviewLicenseMigrationDocument,
   MigrateLicenseDocument,
@@ -893,6 +894,14 @@ const ACCESS: Record<string, Attempt[]> = {
       RemediateViolationDocument,
       (w) => ({ input: { violationId: w.b.violationId, action: 'SUSPEND_LICENSE' as const, reason: 'intruder' } }),
       refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+  ],
+  previewRemediation: [
+    attempt(
+      "cannot preview a remediation of another's violation, which it is told does not exist (NOT_FOUND)",
+      PreviewRemediationDocument,
+      (w) => ({ input: { violationId: w.b.violationId, action: 'RAISE_LIMIT' as const, limit: 10 * STORAGE_LIMIT } }),
+      refused(EVERY_ROLE, 'NOT_FOUND'),
     ),
   ],
   runComplianceCheck: [

@@ -716,8 +716,8 @@ const AUDITED: Record<string, AuditCase> = {
         objectId: seat.id,
         actor: byToken(f.orgAdmin),
         organizationId: f.organizationId,
-        before: { licenseId, userId, releasedAt: null },
-        after: { licenseId, userId, releasedAt: releaseSeat.seat.releasedAt },
+        before: { licenseId, userId, releasedAt: null, releaseReason: null },
+        after: { licenseId, userId, releasedAt: releaseSeat.seat.releasedAt, releaseReason: 'RELEASED_BY_ADMIN' },
       };
     },
     failures: [
@@ -1693,8 +1693,13 @@ const AUDITED_ALSO: Record<string, AuditCase[]> = {
             action: 'seat.release',
             objectType: 'Seat',
             objectId: seat.id,
-            before: { licenseId: license.licenseId, userId: seat.userId, releasedAt: null },
-            after: { licenseId: license.licenseId, userId: seat.userId, releasedAt: migrateLicense.migration!.appliedAt },
+            before: { licenseId: license.licenseId, userId: seat.userId, releasedAt: null, releaseReason: null },
+            after: {
+              licenseId: license.licenseId,
+              userId: seat.userId,
+              releasedAt: migrateLicense.migration!.appliedAt,
+              releaseReason: 'LICENSE_MIGRATED',
+            },
           })),
           {
             ...common,

@@ -10,6 +10,7 @@ import {
   CheckoutSeatDocument,
   ComplianceReportDocument,
   type ComplianceReportQuery,
+  ComplianceReportWaiversDocument,
   LicenseDocument,
   RecordUsageDocument,
   ReleaseSeatDocument,
@@ -386,5 +387,74 @@ describeEachDatabase('compliance report', (server) => {
     ] as const) {
       expect(await t.errorCode(ComplianceReportPageDocument, { organizationId: org.id, first, after })).toBe('BAD_USER_INPUT');
     }
+  });
+
+  // A waived overage still over its limit counted as non-compliance once, and waived violations were not listed.
+  it('shows a license whose only active violations are waived as compliant with waivers, its waived violations apart', async () => {
+    const t = server();
+    const org = await organization(t);
+    // W: over its seat limit, the overage waived.
+    const w = await licensed(t, 'USER', { organizationId: org.id, limits: { namedUsers: 1 }, overage: { policy: 'ALWAYS' } });
+    for (const user of ['w1', 'w2']) await assignSeat(t, w.licenseId, user);
+    const [wOverage] = await violationsOf(t, w.licenseId);
+    // X: a waived storage overage beside an open feature violation: still non-compliant.
+    const x = await licensed(t, 'SUBSCRIPTION', { organizationId: org.id, limits: { storageBytes: 1000 } });
+    await t.ok(RecordUsageDocument, { key: x.key, metric: 'STORAGE_BYTES', value: 1500 }, null);
+    expect((await t.ok(CheckFeatureDocument, { key: x.key, feature: 'premium.sso' }, null)).checkFeature.allowed).toBe(false);
+    const [xStorage, xFeature] = await violationsOf(t, x.licenseId);
+    // Y: within its limits, nothing active.
+    const y = await licensed(t, 'USER', { organizationId: org.id, limits: { namedUsers: 5 } });
+    await assignSeat(t, y.licenseId, 'y1');
+
+    const waivers = async (asOf?: Date) =>
+      (await t.ok(ComplianceReportWaiversDocument, { organizationId: org.id, asOf: asOf?.toISOString() ?? null })).complianceReport;
+    const beforeWaivers = await waivers();
+    expect(beforeWaivers.licenses.map((l) => [l.complianceStatus, l.compliant])).toEqual([
+      ['NON_COMPLIANT', false],
+      ['NON_COMPLIANT', false],
+      ['COMPLIANT', true],
+    ]);
+    const beforeWaiving = await moment();
+    for (const v of [wOverage, xStorage]) await t.ok(WaiveViolationDocument, { input: { id: v!.id, reason: 'Agreed with the customer' } });
+
+    const expected = {
+      licenses: [
+        {
+          licenseId: w.licenseId,
+          compliant: true,
+          complianceStatus: 'COMPLIANT_WITH_WAIVERS',
+          utilization: [{ metric: 'ACTIVE_USERS', overLimit: true, waived: true }],
+          openViolations: [],
+          waivedViolations: [{ id: wOverage!.id, kind: 'SEAT_OVERAGE', status: 'WAIVED' }],
+        },
+        {
+          licenseId: x.licenseId,
+          compliant: false,
+          complianceStatus: 'NON_COMPLIANT',
+          utilization: [
+            { metric: 'STORAGE_BYTES', overLimit: true, waived: true },
+            { metric: 'API_CALLS', overLimit: false, waived: false },
+          ],
+          openViolations: [{ id: xFeature!.id, status: 'OPEN' }],
+          waivedViolations: [{ id: xStorage!.id, kind: 'STORAGE_OVERAGE', status: 'WAIVED' }],
+        },
+        {
+          licenseId: y.licenseId,
+          compliant: true,
+          complianceStatus: 'COMPLIANT',
+          utilization: [{ metric: 'ACTIVE_USERS', overLimit: false, waived: false }],
+          openViolations: [],
+          waivedViolations: [],
+        },
+      ],
+      // licenses = compliant + nonCompliant; of the compliant, one only by its waiver; waived violations counted apart.
+      summary: { licenses: 3, compliant: 2, compliantWithWaivers: 1, nonCompliant: 1, openViolations: 1, waivedViolations: 2 },
+    };
+    expect(await waivers()).toEqual(expected);
+    // The report of the open ones counts only the open one by severity and kind.
+    expect((await report(t, org.id)).summary).toMatchObject({ openViolations: 1, byKind: [{ kind: 'UNLICENSED_FEATURE', count: 1 }] });
+    // As of a moment after the waivers, the same; before them, as it was.
+    expect(await waivers(await moment())).toEqual(expected);
+    expect(await waivers(beforeWaiving)).toEqual(beforeWaivers);
   });
 });

@@ -7,6 +7,7 @@ import {
   HeartbeatSeatDocument,
   LeasesDocument,
   LicenseDocument,
+  MigrateLicenseDocument,
   ReleaseSeatDocument,
   SeatsDocument,
   SuspendLicenseDocument,
@@ -61,6 +62,51 @@ describeEachDatabase('named seats', (server) => {
     const seats = (await t.ok(SeatsDocument, { filter: { licenseId, live: true }, first: 200 })).seats.nodes;
     expect(seats).toHaveLength(20);
     expect((await t.ok(LicenseDocument, { id: licenseId })).license.seatsInUse).toBe(20);
+  });
+
+  // Before seats kept why they were released, `Seat` had neither `lastActiveAt` nor `releaseReason`.
+  it('says when each seat’s user was last active, and why a released seat was released', async () => {
+    const t = server();
+    const { licenseId, key } = await licensed(t, 'USER', { limits: { namedUsers: 3 } });
+    const ada = (await t.ok(AssignSeatDocument, { licenseId, userId: 'ada' })).assignSeat.seat!;
+    const grace = (await t.ok(AssignSeatDocument, { licenseId, userId: 'grace' })).assignSeat.seat!;
+    // Never active since assigned: the assignment is when its user was last active.
+    expect(ada).toMatchObject({ lastActiveAt: ada.assignedAt, releasedAt: null, releaseReason: null, live: true });
+    await sleep(5);
+    expect((await t.ok(ValidateLicenseDocument, { key, user: 'ada' }, null)).validateLicense.valid).toBe(true);
+    const live = (await t.ok(SeatsDocument, { filter: { licenseId } })).seats.nodes;
+    const adaNow = live.find((s) => s.id === ada.id)!;
+    expect(Date.parse(adaNow.lastActiveAt)).toBeGreaterThan(Date.parse(ada.assignedAt));
+    expect(live.find((s) => s.id === grace.id)).toMatchObject({ lastActiveAt: grace.assignedAt, releaseReason: null });
+
+    const released = (await t.ok(ReleaseSeatDocument, { seatId: grace.id })).releaseSeat.seat;
+    expect(released).toMatchObject({ live: false, releaseReason: 'RELEASED_BY_ADMIN', lastActiveAt: grace.assignedAt });
+    const [listed] = (await t.ok(SeatsDocument, { filter: { licenseId, live: false } })).seats.nodes;
+    expect(listed).toEqual(released);
+    expect((await t.ok(SeatsDocument, { filter: { licenseId, live: true } })).seats.nodes).toEqual([adaNow]);
+  });
+
+  it('marks the seats a migration to fewer users releases as LICENSE_MIGRATED, least active first as it previewed', async () => {
+    const t = server();
+    const { licenseId, key } = await licensed(t, 'USER', { limits: { namedUsers: 3 } });
+    for (const userId of ['ada', 'bob', 'cy']) await t.ok(AssignSeatDocument, { licenseId, userId });
+    await sleep(5);
+    expect((await t.ok(ValidateLicenseDocument, { key, user: 'ada' }, null)).validateLicense.valid).toBe(true);
+    const { migrateLicense } = await t.ok(MigrateLicenseDocument, {
+      licenseId,
+      target: { limits: { namedUsers: 1 } },
+      onConflict: { strategy: 'RELEASE_LEAST_ACTIVE' },
+    });
+    expect(migrateLicense.outcome).toBe('APPLIED');
+    const seats = (await t.ok(SeatsDocument, { filter: { licenseId } })).seats.nodes;
+    const released = seats.filter((s) => !s.live);
+    expect(released.map((s) => s.userId).sort()).toEqual(['bob', 'cy']);
+    expect(released.every((s) => s.releaseReason === 'LICENSE_MIGRATED')).toBe(true);
+    // The seat's lastActiveAt is the one the migration ordered its seats by.
+    expect(migrateLicense.preview.seatsReleased.map((s) => [s.seatId, s.lastActiveAt])).toEqual(
+      released.sort((a, b) => a.lastActiveAt.localeCompare(b.lastActiveAt) || a.id.localeCompare(b.id)).map((s) => [s.id, s.lastActiveAt]),
+    );
+    expect(seats.filter((s) => s.live)).toMatchObject([{ userId: 'ada', releaseReason: null }]);
   });
 
   it('refuses seats on licenses that have none', async () => {

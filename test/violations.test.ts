@@ -19,11 +19,13 @@ import {
   HeartbeatSeatDocument,
   LeasesDocument,
   LicenseDocument,
+  PreviewRemediationDocument,
   RecordUsageDocument,
   RemediateViolationDocument,
   ResolveViolationDocument,
   type Role,
   SeatsDocument,
+  SuspendLicenseDocument,
   ValidateLicenseDocument,
   ViolationDocument,
   type ViolationFilter,
@@ -463,8 +465,11 @@ describeEachDatabase('violations', (server) => {
     const t = server();
     const l = await licensed(t, 'CONCURRENT', { limits: { concurrentSessions: 2 }, overage: { policy: 'ALWAYS' } });
     const manager = await namedToken(t, 'LICENSE_MANAGER', l.organizationId);
+    const leaseIds: string[] = [];
     for (const fingerprint of ['a', 'b', 'c']) {
-      expect((await t.ok(CheckoutSeatDocument, { key: l.key, fingerprint }, null)).checkoutSeat.outcome).toBe('GRANTED');
+      const { checkoutSeat } = await t.ok(CheckoutSeatDocument, { key: l.key, fingerprint }, null);
+      expect(checkoutSeat.outcome).toBe('GRANTED');
+      leaseIds.push(checkoutSeat.lease!.id);
     }
     const [v] = await violationsOf(t, { licenseId: l.licenseId });
     expect(v).toMatchObject({ kind: 'CONCURRENCY_OVERAGE', status: 'OPEN', value: 3, limit: 2 });
@@ -476,9 +481,12 @@ describeEachDatabase('violations', (server) => {
         manager.secret,
       )
     ).remediateViolation;
-    expect(result).toMatchObject({ action: 'SUSPEND_LICENSE', licenseStatus: 'SUSPENDED', seatsReleased: [], leasesEnded: [] });
-    expect(result.summary).toContain('Suspended');
-    expect(result.summary).toContain('Over the licensed sessions again.');
+    // It answered `leasesEnded: []` once, though it ended all three.
+    expect(result).toMatchObject({ action: 'SUSPEND_LICENSE', licenseStatus: 'SUSPENDED', seatsReleased: [] });
+    expect([...result.leasesEnded].sort()).toEqual([...leaseIds].sort());
+    expect(result.summary).toBe(
+      'Suspended the license (it was ACTIVE); ended 3 live leases: a, b, c. Reason: Over the licensed sessions again.',
+    );
     expect(result.violation.remediations).toEqual([
       { action: 'SUSPEND_LICENSE', summary: result.summary, at: expect.any(String), by: manager.name },
     ]);
@@ -504,6 +512,21 @@ describeEachDatabase('violations', (server) => {
       actor: { type: 'API_TOKEN', id: manager.id },
       after: { remediations: 1, remediation: { action: 'SUSPEND_LICENSE', summary: result.summary, by: manager.name } },
     });
+  });
+
+  it('SUSPEND_LICENSE of a USER license says nothing of sessions, for it has none to end', async () => {
+    const t = server();
+    const l = await licensed(t, 'USER', { limits: { namedUsers: 1 }, overage: { policy: 'ALWAYS' } });
+    for (const userId of ['ada', 'grace']) await t.ok(AssignSeatDocument, { licenseId: l.licenseId, userId });
+    const [v] = await violationsOf(t, { licenseId: l.licenseId });
+    const result = (await t.ok(RemediateViolationDocument, { input: { violationId: v!.id, action: 'SUSPEND_LICENSE', reason: 'Unpaid.' } }))
+      .remediateViolation;
+    // It said "its live sessions ended" once.
+    expect(result).toMatchObject({ licenseStatus: 'SUSPENDED', seatsReleased: [], leasesEnded: [] });
+    expect(result.summary).toBe('Suspended the license (it was ACTIVE). Reason: Unpaid.');
+    expect(result.violation.remediations.map((r) => r.summary)).toEqual([result.summary]);
+    // Suspension keeps named seats.
+    expect((await t.ok(SeatsDocument, { filter: { licenseId: l.licenseId, live: true } })).seats.nodes).toHaveLength(2);
   });
 
   it('RELEASE_INACTIVE_SEATS releases the seats of the users inactive longest, which resolves the seat overage', async () => {
@@ -538,10 +561,15 @@ describeEachDatabase('violations', (server) => {
 
     const live = (await t.ok(SeatsDocument, { filter: { licenseId: l.licenseId, live: true }, first: 10 })).seats.nodes;
     expect(live.map((s) => s.userId).sort()).toEqual([users[0], users[3], users[4]].sort());
+    // Released as inactive: not by an administrator's releaseSeat, not by a migration.
+    const released = (await t.ok(SeatsDocument, { filter: { licenseId: l.licenseId, live: false }, first: 10 })).seats.nodes;
+    expect(released.map((s) => [s.userId, s.releaseReason]).sort()).toEqual([users[1], users[2], users[5]].map((u) => [u, 'INACTIVE']));
 
     const releases = await audited(t, { organizationId: l.organizationId, action: 'seat.release' });
     expect(releases.map((e) => e.objectId)).toEqual([users[1]!, users[2]!, users[5]!].map((u) => seatIds.get(u)));
-    expect(releases.every((e) => e.actor.id === manager.id && e.after?.releasedAt !== null)).toBe(true);
+    expect(releases.every((e) => e.actor.id === manager.id && e.after?.releasedAt !== null && e.after?.releaseReason === 'INACTIVE')).toBe(
+      true,
+    );
     expect((await audited(t, { objectId: v!.id, action: 'violation.remediate' })).map((e) => e.actor.id)).toEqual([manager.id]);
   });
 
@@ -681,5 +709,154 @@ describeEachDatabase('violations', (server) => {
     expect((await t.ok(LicenseDocument, { id: l.licenseId })).license).toMatchObject({ status: 'ACTIVE', limits: { storageBytes: 1000 } });
     expect(await audited(t, { organizationId: l.organizationId, action: 'violation.remediate' })).toEqual([]);
     expect(await audited(t, { organizationId: l.organizationId, action: 'license.raiseLimit' })).toEqual([]);
+  });
+
+  it('previewRemediation names the seats RELEASE_INACTIVE_SEATS then releases, changing nothing, for a reader', async () => {
+    const t = server();
+    const l = await licensed(t, 'USER', { limits: { namedUsers: 2 }, overage: { policy: 'ALWAYS' } });
+    const users = ['u0', 'u1', 'u2', 'u3', 'u4'];
+    for (const userId of users) await t.ok(AssignSeatDocument, { licenseId: l.licenseId, userId });
+    await sleep(5);
+    for (const user of ['u2', 'u0'])
+      expect((await t.ok(ValidateLicenseDocument, { key: l.key, user }, null)).validateLicense.valid).toBe(true);
+    const [v] = await violationsOf(t, { licenseId: l.licenseId });
+    const auditor = await issueToken(t, 'AUDITOR', l.organizationId);
+    const seatsBefore = (await t.ok(SeatsDocument, { filter: { licenseId: l.licenseId } })).seats.nodes;
+    const trailBefore = await audited(t, { organizationId: l.organizationId });
+
+    const input = { violationId: v!.id, action: 'RELEASE_INACTIVE_SEATS' as const };
+    const preview = (await t.ok(PreviewRemediationDocument, { input }, auditor.secret)).previewRemediation;
+    // Three over the limit of 2: the three users never active since assigned, in the order assigned.
+    expect(preview).toMatchObject({
+      action: 'RELEASE_INACTIVE_SEATS',
+      licenseStatus: 'ACTIVE',
+      leasesToEnd: [],
+      limitBefore: 2,
+      limitAfter: 2,
+    });
+    expect(preview.violation).toEqual(await violation(t, v!.id));
+    const byId = new Map(seatsBefore.map((s) => [s.id, s]));
+    expect(preview.seatsToRelease.map((s) => s.userId)).toEqual(['u1', 'u3', 'u4']);
+    for (const s of preview.seatsToRelease)
+      expect(byId.get(s.id)).toMatchObject({ userId: s.userId, lastActiveAt: s.lastActiveAt, live: true });
+    // A preview changes nothing: the same seats, the same audit trail, the same violation; asked again, the same answer.
+    expect((await t.ok(SeatsDocument, { filter: { licenseId: l.licenseId } })).seats.nodes).toEqual(seatsBefore);
+    expect(await audited(t, { organizationId: l.organizationId })).toEqual(trailBefore);
+    expect((await t.ok(PreviewRemediationDocument, { input })).previewRemediation).toEqual(preview);
+    // The auditor may look, not act.
+    expect(await t.errorCode(RemediateViolationDocument, { input }, auditor.secret)).toBe('FORBIDDEN');
+
+    const result = (await t.ok(RemediateViolationDocument, { input })).remediateViolation;
+    expect(result.seatsReleased).toEqual(preview.seatsToRelease.map((s) => s.userId));
+    const released = (await t.ok(SeatsDocument, { filter: { licenseId: l.licenseId, live: false } })).seats.nodes;
+    expect(released.map((s) => s.id).sort()).toEqual(preview.seatsToRelease.map((s) => s.id).sort());
+  });
+
+  it('previewRemediation names the leases END_LEASES and SUSPEND_LICENSE then end, and the limit RAISE_LIMIT sets', async () => {
+    const t = server();
+    const l = await licensed(t, 'CONCURRENT', { limits: { concurrentSessions: 2 }, overage: { policy: 'ALWAYS' } });
+    const lease: Record<string, string> = {};
+    for (const fingerprint of ['a', 'b', 'c', 'd', 'e']) {
+      lease[fingerprint] = (await t.ok(CheckoutSeatDocument, { key: l.key, fingerprint, user: `${fingerprint}@example.com` }, null))
+        .checkoutSeat.lease!.id;
+    }
+    await sleep(20);
+    for (const fingerprint of ['a', 'c']) await t.ok(HeartbeatSeatDocument, { key: l.key, leaseId: lease[fingerprint]! }, null);
+    const [v] = await violationsOf(t, { licenseId: l.licenseId });
+    const leasesBefore = (await t.ok(LeasesDocument, { filter: { licenseId: l.licenseId } })).leases.nodes;
+    const beat = new Map(leasesBefore.map((x) => [x.id, x.lastHeartbeatAt]));
+
+    const ending = { violationId: v!.id, action: 'END_LEASES' as const, count: 2 };
+    const endPreview = (await t.ok(PreviewRemediationDocument, { input: ending })).previewRemediation;
+    expect(endPreview.leasesToEnd).toEqual(
+      ['b', 'd'].map((f) => ({ id: lease[f], fingerprint: f, userId: `${f}@example.com`, lastHeartbeatAt: beat.get(lease[f]!) })),
+    );
+    expect(endPreview).toMatchObject({ licenseStatus: 'ACTIVE', seatsToRelease: [], limitBefore: 2, limitAfter: 2 });
+    expect((await t.ok(LeasesDocument, { filter: { licenseId: l.licenseId } })).leases.nodes).toEqual(leasesBefore);
+    const ended = (await t.ok(RemediateViolationDocument, { input: ending })).remediateViolation;
+    expect(ended.leasesEnded).toEqual(endPreview.leasesToEnd.map((x) => x.id));
+
+    const raising = { violationId: v!.id, action: 'RAISE_LIMIT' as const, limit: 5 };
+    expect((await t.ok(PreviewRemediationDocument, { input: raising })).previewRemediation).toMatchObject({
+      licenseStatus: 'ACTIVE',
+      limitBefore: 2,
+      limitAfter: 5,
+      seatsToRelease: [],
+      leasesToEnd: [],
+    });
+    expect((await t.ok(LicenseDocument, { id: l.licenseId })).license.limits.concurrentSessions).toBe(2);
+
+    const suspending = { violationId: v!.id, action: 'SUSPEND_LICENSE' as const };
+    const suspendPreview = (await t.ok(PreviewRemediationDocument, { input: suspending })).previewRemediation;
+    expect(suspendPreview).toMatchObject({ licenseStatus: 'SUSPENDED', limitBefore: 2, limitAfter: 2 });
+    expect(suspendPreview.leasesToEnd.map((x) => x.fingerprint).sort()).toEqual(['a', 'c', 'e']);
+    expect((await t.ok(LicenseDocument, { id: l.licenseId })).license.status).toBe('ACTIVE');
+    const suspended = (await t.ok(RemediateViolationDocument, { input: suspending })).remediateViolation;
+    expect(suspended.licenseStatus).toBe('SUSPENDED');
+    expect([...suspended.leasesEnded].sort()).toEqual(suspendPreview.leasesToEnd.map((x) => x.id).sort());
+  });
+
+  it('previewRemediation refuses what remediateViolation refuses, with the same code, message and field', async () => {
+    const t = server();
+    const bytes = await storageLicense(t);
+    await storage(t, bytes.key, 1500);
+    await t.ok(ValidateLicenseDocument, { key: bytes.key, feature: 'premium.sso' }, null);
+    const [overage, feature] = await violationsOf(t, { licenseId: bytes.licenseId });
+    const users = await licensed(t, 'USER', { limits: { namedUsers: 2 }, overage: { policy: 'ALWAYS' } });
+    for (const userId of ['ada', 'bob', 'cy']) await t.ok(AssignSeatDocument, { licenseId: users.licenseId, userId });
+    const [resolved] = await violationsOf(t, { licenseId: users.licenseId });
+    await t.ok(ResolveViolationDocument, { id: resolved!.id, reason: 'settled' });
+    const sessions = await licensed(t, 'CONCURRENT', { limits: { concurrentSessions: 1 }, overage: { policy: 'ALWAYS' } });
+    for (const fingerprint of ['a', 'b']) await t.ok(CheckoutSeatDocument, { key: sessions.key, fingerprint }, null);
+    const [concurrency] = await violationsOf(t, { licenseId: sessions.licenseId });
+    const suspendedLicense = await licensed(t, 'CONCURRENT', { limits: { concurrentSessions: 1 }, overage: { policy: 'ALWAYS' } });
+    for (const fingerprint of ['a', 'b']) await t.ok(CheckoutSeatDocument, { key: suspendedLicense.key, fingerprint }, null);
+    const [onSuspended] = await violationsOf(t, { licenseId: suspendedLicense.licenseId });
+    await t.ok(WaiveViolationDocument, { input: { id: onSuspended!.id, reason: 'Until the renewal.' } });
+    await t.ok(SuspendLicenseDocument, { id: suspendedLicense.licenseId });
+
+    const inputs = [
+      { violationId: '00000000-0000-0000-0000-000000000000', action: 'SUSPEND_LICENSE' as const },
+      { violationId: resolved!.id, action: 'RAISE_LIMIT' as const, limit: 5 },
+      { violationId: overage!.id, action: 'RELEASE_INACTIVE_SEATS' as const },
+      { violationId: overage!.id, action: 'END_LEASES' as const },
+      { violationId: feature!.id, action: 'RAISE_LIMIT' as const, limit: 5000 },
+      { violationId: overage!.id, action: 'RAISE_LIMIT' as const },
+      { violationId: overage!.id, action: 'RAISE_LIMIT' as const, limit: 800 },
+      { violationId: overage!.id, action: 'RAISE_LIMIT' as const, limit: 1000 },
+      { violationId: concurrency!.id, action: 'RELEASE_INACTIVE_SEATS' as const },
+      { violationId: onSuspended!.id, action: 'SUSPEND_LICENSE' as const },
+      { violationId: onSuspended!.id, action: 'END_LEASES' as const },
+    ];
+    const errorOf = (answer: { errors?: { message: string; extensions?: Record<string, unknown> }[] }) => {
+      const [error] = answer.errors ?? [];
+      return { code: error?.extensions?.code, message: error?.message, field: error?.extensions?.field ?? null };
+    };
+    const expected: string[] = [];
+    for (const input of inputs) {
+      const previewed = errorOf(await t.request(PreviewRemediationDocument, { input }));
+      const done = errorOf(await t.request(RemediateViolationDocument, { input }));
+      expect(previewed.code, JSON.stringify(input)).toBeDefined();
+      expect(previewed, JSON.stringify(input)).toEqual(done);
+      expected.push(`${previewed.code} ${previewed.field}`);
+    }
+    expect(expected).toEqual([
+      'NOT_FOUND null',
+      'INVALID_STATE_TRANSITION null',
+      'BAD_USER_INPUT action',
+      'BAD_USER_INPUT action',
+      'BAD_USER_INPUT action',
+      'BAD_USER_INPUT limit',
+      'BAD_USER_INPUT limit',
+      'BAD_USER_INPUT limit',
+      'BAD_USER_INPUT action',
+      'INVALID_STATE_TRANSITION null',
+      'BAD_USER_INPUT count',
+    ]);
+    // Nothing changed by any of them.
+    for (const v of [resolved, overage, feature, concurrency, onSuspended]) {
+      expect(await audited(t, { objectId: v!.id, action: 'violation.remediate' })).toEqual([]);
+    }
+    expect((await t.ok(LicenseDocument, { id: bytes.licenseId })).license.limits.storageBytes).toBe(1000);
   });
 });

@@ -22,6 +22,7 @@ import { Migration20261128130000_usage_retention } from '../../migrations/Migrat
 import { Migration20261128140000_compliance } from '../../migrations/Migration20261128140000_compliance';
 import { Migration20261128150000_license_migrations } from '../../migrations/Migration20261128150000_license_migrations';
 import { Migration20261128160000_client_rate_limits } from '../../migrations/Migration20261128160000_client_rate_limits';
+import { Migration20261206100000_seat_release_reason } from '../../migrations/Migration20261206100000_seat_release_reason';
 import { Migration20261206110000_license_term_start } from '../../migrations/Migration20261206110000_license_term_start';
 
 export const ENTITIES = [Organization, Product, Feature, Plan, License, Seat, Lease, ApiToken, AuditEvent, Alert];
@@ -39,6 +40,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261128140000_compliance', class: Migration20261128140000_compliance },
   { name: 'Migration20261128150000_license_migrations', class: Migration20261128150000_license_migrations },
   { name: 'Migration20261128160000_client_rate_limits', class: Migration20261128160000_client_rate_limits },
+  { name: 'Migration20261206100000_seat_release_reason', class: Migration20261206100000_seat_release_reason },
   { name: 'Migration20261206110000_license_term_start', class: Migration20261206110000_license_term_start },
 ];
 

@@ -5,9 +5,9 @@ import { AppError } from '../../errors';
 import { type LicenseStatus, type LicenseType, UsagePeriod } from '../license/license.enums';
 import { periodOf } from '../usage/usage-meter';
 import { type MetricLimits, UsageMetric } from '../usage/usage.types';
-import { OPEN_STATUSES, SEVERITY_RANK, ViolationKind, ViolationSeverity } from './compliance.enums';
+import { ComplianceStatus, OPEN_STATUSES, SEVERITY_RANK, ViolationKind, ViolationSeverity, ViolationStatus } from './compliance.enums';
 import { ComplianceReport, LicenseCompliance, LimitUtilization, type ViolationNode } from './compliance.types';
-import { ceilingOf } from './enforcement';
+import { ceilingOf, OVERAGE_KIND } from './enforcement';
 import { limitTerms, numberOrNull, TERM_COLUMNS, type TermRow, type Terms, termsOf } from './license-terms';
 import { reviveViolation } from './violation-log';
 
@@ -26,13 +26,29 @@ const OF_ORGANIZATION = 'select id from license where organization_id = ?';
 /** Tolerance for an `asOf` a little ahead of the server's clock. */
 const FUTURE_SLACK_MS = 60_000;
 
+/** A license's violations active at one moment: those that make it non-compliant, and those waived. */
+interface ActiveViolations {
+  open: ViolationNode[];
+  waived: ViolationNode[];
+}
+
+/**
+ * Non-compliant with an open violation, or over a limit that no waived overage covers; compliant with waivers when
+ * an active violation is waived (an administrator accepted it), plainly compliant otherwise.
+ */
+function statusOf(active: ActiveViolations, utilization: readonly LimitUtilization[]): ComplianceStatus {
+  if (active.open.length > 0 || utilization.some((u) => u.overLimit && !u.waived)) return ComplianceStatus.NON_COMPLIANT;
+  return active.waived.length > 0 ? ComplianceStatus.COMPLIANT_WITH_WAIVERS : ComplianceStatus.COMPLIANT;
+}
+
 /**
  * Responsible for the compliance report of an organization: per license its status, each limit against what it
- * uses, the violations open then, and whether it is compliant (within every limit, no open or acknowledged
- * violation; a waived one does not count), with a summary. As of now it reads the licenses and meters as they are;
- * as of a past moment it reads each license's terms from the audit log (every change of a license records them),
- * seats and leases from their assignment and release times, storage and API calls from the hourly usage series
- * (to the hour, within its 35-day retention, then daily), and violations from the compliance log.
+ * uses, the violations open then and those waived, and whether it is compliant (no open or acknowledged violation,
+ * within every limit but one whose overage is waived; compliant with waivers when a waiver is what makes it so),
+ * with a summary. As of now it reads the licenses and meters as they are; as of a past moment it reads each
+ * license's terms from the audit log (every change of a license records them), seats and leases from their
+ * assignment and release times, storage and API calls from the hourly usage series (to the hour, within its 35-day
+ * retention, then daily), and violations from the compliance log.
  */
 export class ComplianceReportService {
   constructor(private readonly db: SqlGateway) {}
@@ -54,11 +70,13 @@ export class ComplianceReportService {
       const termsAt = historical ? await this.termsAt(sql, organizationId, at) : new Map<string, TermsAt>();
       const terms = new Map(rows.map((row) => [row.id, termsAt.get(row.id) ?? { ...termsOf(row), status: row.status }]));
       const usage = await this.usageAt(sql, organizationId, terms, at, historical);
-      const violations = await this.openViolationsAt(sql, organizationId, at);
+      const violations = await this.activeViolationsAt(sql, organizationId, at);
       const licenses: LicenseCompliance[] = [];
       for (const row of rows) {
         const license = terms.get(row.id)!;
         const used = usage.get(row.id)!;
+        const active = violations.get(row.id) ?? { open: [], waived: [] };
+        const waivedKinds = new Set(active.waived.map((v) => v.kind));
         const utilization: LimitUtilization[] = [];
         for (const metric of Object.values(UsageMetric)) {
           const { limit } = limitTerms(license, metric);
@@ -72,18 +90,21 @@ export class ComplianceReportService {
               utilization: limit > 0 ? value / limit : null,
               ceiling: ceilingOf(limitTerms(license, metric)),
               overLimit: value > limit,
+              waived: value > limit && waivedKinds.has(OVERAGE_KIND[metric]),
             }),
           );
         }
-        const openViolations = violations.get(row.id) ?? [];
+        const complianceStatus = statusOf(active, utilization);
         licenses.push(
           Object.assign(new LicenseCompliance(), {
             licenseId: row.id,
             type: row.type,
             status: license.status,
             utilization,
-            openViolations,
-            compliant: openViolations.length === 0 && !utilization.some((u) => u.overLimit),
+            openViolations: active.open,
+            waivedViolations: active.waived,
+            compliant: complianceStatus !== ComplianceStatus.NON_COMPLIANT,
+            complianceStatus,
           }),
         );
       }
@@ -98,8 +119,10 @@ export class ComplianceReportService {
         summary: {
           licenses: licenses.length,
           compliant: licenses.filter((l) => l.compliant).length,
+          compliantWithWaivers: licenses.filter((l) => l.complianceStatus === ComplianceStatus.COMPLIANT_WITH_WAIVERS).length,
           nonCompliant: licenses.filter((l) => !l.compliant).length,
           openViolations: open.length,
+          waivedViolations: licenses.reduce((n, l) => n + l.waivedViolations.length, 0),
           bySeverity: count(severities, (v) => v.severity).map(({ key, count }) => ({ severity: key, count })),
           byKind: count(Object.values(ViolationKind), (v) => v.kind).map(({ key, count }) => ({ kind: key, count })),
         },
@@ -214,8 +237,11 @@ export class ComplianceReportService {
     return usage;
   }
 
-  /** The violations of an organization's licenses open or acknowledged at `at`, as the compliance log had them then. */
-  private async openViolationsAt(sql: SqlRunner, organizationId: string, at: Date): Promise<Map<string, ViolationNode[]>> {
+  /**
+   * The violations of an organization's licenses active at `at` (open or acknowledged, and waived), as the compliance
+   * log had them then.
+   */
+  private async activeViolationsAt(sql: SqlRunner, organizationId: string, at: Date): Promise<Map<string, ActiveViolations>> {
     const rows = await sql.all<{ license_id: string; violation: unknown }>(
       `select e.license_id, e.violation from compliance_event e
         where e.organization_id = ? and e.occurred_at <= ?
@@ -223,12 +249,15 @@ export class ComplianceReportService {
         order by e.violation_id`,
       [organizationId, at, at],
     );
-    const open = new Map<string, ViolationNode[]>();
+    const active = new Map<string, ActiveViolations>();
     for (const row of rows) {
       const violation = reviveViolation(fromJson<ViolationNode>(row.violation));
-      if (!(OPEN_STATUSES as readonly string[]).includes(violation.status)) continue;
-      open.set(row.license_id, [...(open.get(row.license_id) ?? []), violation]);
+      const isOpen = (OPEN_STATUSES as readonly string[]).includes(violation.status);
+      if (!isOpen && violation.status !== ViolationStatus.WAIVED) continue;
+      const found = active.get(row.license_id) ?? { open: [], waived: [] };
+      (isOpen ? found.open : found.waived).push(violation);
+      active.set(row.license_id, found);
     }
-    return open;
+    return active;
   }
 }

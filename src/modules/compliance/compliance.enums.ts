@@ -79,12 +79,23 @@ export enum RemediationAction {
   RAISE_LIMIT = 'RAISE_LIMIT',
 }
 
+/** Where a license stands in a compliance report. */
+export enum ComplianceStatus {
+  /** Within every limit, without an active violation. */
+  COMPLIANT = 'COMPLIANT',
+  /** Compliant only because its active violations are waived: over a limit at most where an overage is waived. */
+  COMPLIANT_WITH_WAIVERS = 'COMPLIANT_WITH_WAIVERS',
+  /** An open or acknowledged violation, or over a limit without a waiver. */
+  NON_COMPLIANT = 'NON_COMPLIANT',
+}
+
 registerEnumType(ViolationKind, { name: 'ViolationKind' });
 registerEnumType(ViolationStatus, { name: 'ViolationStatus' });
 registerEnumType(ViolationSeverity, { name: 'ViolationSeverity', description: 'LOW < MEDIUM < HIGH < CRITICAL.' });
 registerEnumType(ComplianceEventType, { name: 'ComplianceEventType' });
 registerEnumType(EnforcementCode, { name: 'EnforcementCode' });
 registerEnumType(RemediationAction, { name: 'RemediationAction' });
+registerEnumType(ComplianceStatus, { name: 'ComplianceStatus' });
 
 /** Statuses in which a violation is still being followed: a repeat of its breach counts on it. */
 export const ACTIVE_STATUSES = [ViolationStatus.OPEN, ViolationStatus.ACKNOWLEDGED, ViolationStatus.WAIVED] as const;

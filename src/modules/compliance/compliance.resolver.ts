@@ -11,6 +11,7 @@ import {
   ComplianceEventNode,
   ComplianceReport,
   RemediateViolationInput,
+  RemediationPreview,
   RemediationResult,
   ViolationConnection,
   ViolationFilter,
@@ -67,6 +68,17 @@ export class ComplianceResolver {
     @Ctx() ctx: ComplianceContext,
   ): Promise<ComplianceReport> {
     return this.reports.report(ctx, organizationId, asOf);
+  }
+
+  @Query(() => RemediationPreview, {
+    description:
+      'What `remediateViolation` would do with the same input, changing nothing: the seats it would release, the leases it would end, the limit before and after, the license status after; with the same errors. Needs only the right to read licenses.',
+  })
+  previewRemediation(
+    @Arg('input', () => RemediateViolationInput) input: RemediateViolationInput,
+    @Ctx() ctx: Operation,
+  ): Promise<RemediationPreview> {
+    return this.remediation.preview(ctx, input);
   }
 
   @Mutation(() => ViolationNode, { description: 'OPEN → ACKNOWLEDGED.' })

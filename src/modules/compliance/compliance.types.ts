@@ -7,6 +7,7 @@ import { LicenseStatus, LicenseType, OveragePolicy } from '../license/license.en
 import { UsageMetric } from '../usage/usage.types';
 import {
   ComplianceEventType,
+  ComplianceStatus,
   EnforcementCode,
   RemediationAction,
   ViolationKind,
@@ -278,13 +279,69 @@ export class RemediationResult {
   @Field(() => [String], { description: 'The users whose seats were released.' })
   seatsReleased!: string[];
 
-  @Field(() => [ID], { description: 'The leases that were ended.' })
+  @Field(() => [ID], { description: 'The leases that were ended: by END_LEASES, or by SUSPEND_LICENSE (every live one).' })
   leasesEnded!: string[];
 
   @Field(() => SafeIntResolver, { nullable: true })
   limitBefore!: number | null;
 
   @Field(() => SafeIntResolver, { nullable: true })
+  limitAfter!: number | null;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'A live named seat a remediation would release.' })
+export class RemediationSeat {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String)
+  userId!: string;
+
+  @Field(() => Date, { description: "When its user was last active (or the seat's assignment, if never)." })
+  lastActiveAt!: Date;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'A live lease a remediation would end.' })
+export class RemediationLease {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String)
+  fingerprint!: string;
+
+  @Field(() => String, { nullable: true })
+  userId!: string | null;
+
+  @Field(() => Date)
+  lastHeartbeatAt!: Date;
+}
+
+@ObjectType({
+  simpleResolvers: true,
+  description: 'What a remediation would change, worked out as the action works it out, changing nothing.',
+})
+export class RemediationPreview {
+  @Field(() => RemediationAction)
+  action!: RemediationAction;
+
+  @Field(() => ViolationNode, { description: 'The violation as it is now.' })
+  violation!: ViolationNode;
+
+  @Field(() => LicenseStatus, { description: "The license's status after the action (SUSPENDED for SUSPEND_LICENSE)." })
+  licenseStatus!: LicenseStatus;
+
+  @Field(() => [RemediationSeat], { description: 'The seats it would release: their users inactive longest first.' })
+  seatsToRelease!: RemediationSeat[];
+
+  @Field(() => [RemediationLease], {
+    description: 'The leases it would end: those with the oldest heartbeats (END_LEASES), or every live one (SUSPEND_LICENSE).',
+  })
+  leasesToEnd!: RemediationLease[];
+
+  @Field(() => SafeIntResolver, { nullable: true })
+  limitBefore!: number | null;
+
+  @Field(() => SafeIntResolver, { nullable: true, description: 'The limit after it: the new one for RAISE_LIMIT, else the same.' })
   limitAfter!: number | null;
 }
 
@@ -331,6 +388,9 @@ export class LimitUtilization {
 
   @Field(() => Boolean)
   overLimit!: boolean;
+
+  @Field(() => Boolean, { description: 'Over its limit under a waived overage violation: no non-compliance then.' })
+  waived!: boolean;
 }
 
 @ObjectType({ simpleResolvers: true, description: 'One license in a compliance report.' })
@@ -350,8 +410,17 @@ export class LicenseCompliance {
   @Field(() => [ViolationNode], { description: 'Violations open or acknowledged at the time of the report.' })
   openViolations!: ViolationNode[];
 
-  @Field(() => Boolean, { description: 'Within every limit and without an open violation (a waived one does not count).' })
+  @Field(() => [ViolationNode], { description: 'Violations waived at the time of the report: listed apart, they make no non-compliance.' })
+  waivedViolations!: ViolationNode[];
+
+  @Field(() => Boolean, {
+    description:
+      'Without an open violation, and within every limit but those a waived overage covers: COMPLIANT or COMPLIANT_WITH_WAIVERS.',
+  })
   compliant!: boolean;
+
+  @Field(() => ComplianceStatus)
+  complianceStatus!: ComplianceStatus;
 }
 
 @ObjectType({ simpleResolvers: true })
@@ -380,11 +449,17 @@ export class ComplianceSummary {
   @Field(() => Int)
   compliant!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Of the compliant licenses, those compliant only because their active violations are waived.' })
+  compliantWithWaivers!: number;
+
+  @Field(() => Int, { description: '`licenses` is `compliant` + `nonCompliant`.' })
   nonCompliant!: number;
 
   @Field(() => Int)
   openViolations!: number;
+
+  @Field(() => Int, { description: 'Waived violations, not counted in `openViolations`, `bySeverity` or `byKind`.' })
+  waivedViolations!: number;
 
   @Field(() => [SeverityCount], { description: 'Open violations by severity, highest first; severities without any left out.' })
   bySeverity!: SeverityCount[];

@@ -22,9 +22,16 @@ const REASON_MAX = 500;
 /** The limits of a license that remediation can raise. */
 export type RaisableLimit = 'namedUsers' | 'concurrentSessions' | 'storageBytes' | 'apiCallsPerPeriod';
 
+/** A live lease that ended with its license. */
+export interface EndedLease {
+  id: string;
+  fingerprint: string;
+}
+
 /** Ends the concurrent sessions of a license (the seat module's lease ledger). */
 export interface SessionTerminator {
-  endAllOf(em: EntityManager, licenseId: string, reason: LeaseReleaseReason, now: Date): Promise<number>;
+  /** Returns the live leases it ended. */
+  endAllOf(em: EntityManager, licenseId: string, reason: LeaseReleaseReason, now: Date): Promise<EndedLease[]>;
   /** Counts the license's live sessions again for usage and alerts, once the leases ended are committed. */
   recount(licenseId: string, requestId: string): Promise<void>;
 }
@@ -223,8 +230,12 @@ export class LicenseService {
     return trimmed;
   }
 
-  suspend(op: Operation, id: string, reason?: string | null): Promise<License> {
-    return this.deactivate(op, id, 'suspend', LicenseStatus.SUSPENDED, reason, (status) => status === LicenseStatus.ACTIVE);
+  /**
+   * `ended`, when given, is told the live leases that ended with the license, once that is committed and before their
+   * count is observed again (which may resolve an overage: a remediation notes itself first).
+   */
+  suspend(op: Operation, id: string, reason?: string | null, ended?: (leases: EndedLease[]) => Promise<unknown>): Promise<License> {
+    return this.deactivate(op, id, 'suspend', LicenseStatus.SUSPENDED, reason, (status) => status === LicenseStatus.ACTIVE, ended);
   }
 
   resume(op: Operation, id: string): Promise<License> {
@@ -251,17 +262,19 @@ export class LicenseService {
     status: LicenseStatus,
     reason: string | null | undefined,
     allowedFrom: (status: LicenseStatus) => boolean,
+    ended?: (leases: EndedLease[]) => Promise<unknown>,
   ): Promise<License> {
     const why = this.reason(reason);
-    let leasesEnded = 0;
+    let leasesEnded: EndedLease[] = [];
     const license = await this.change(op, id, `license.${verb}`, async (license, em, now) => {
       if (!allowedFrom(license.status)) throw AppError.invalidTransition('license', license.status, verb);
       license.status = status;
       license.statusReason = why;
       leasesEnded = await this.sessions.endAllOf(em, license.id, LeaseReleaseReason.LICENSE_INACTIVE, now);
-      return { leasesEnded };
+      return { leasesEnded: leasesEnded.length };
     });
-    if (leasesEnded > 0) await this.sessions.recount(license.id, op.requestId);
+    await ended?.(leasesEnded);
+    if (leasesEnded.length > 0) await this.sessions.recount(license.id, op.requestId);
     return license;
   }
 

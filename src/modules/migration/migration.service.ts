@@ -21,7 +21,7 @@ import {
 import { LicenseStatus, LicenseType } from '../license/license.enums';
 import type { LeaseLedger } from '../seat/lease-ledger';
 import type { SeatLedger } from '../seat/seat-ledger';
-import { LeaseReleaseReason } from '../seat/seat.enums';
+import { LeaseReleaseReason, SeatReleaseReason } from '../seat/seat.enums';
 import { periodOf, type UsageMeter } from '../usage/usage-meter';
 import type { UsageObserver } from '../usage/usage-signals';
 import { UsageMetric } from '../usage/usage.types';
@@ -344,6 +344,7 @@ export class MigrationService {
     await this.seats.releaseSeats(
       sql,
       plan.seatsReleased.map((s) => s.seatId),
+      SeatReleaseReason.LICENSE_MIGRATED,
       actor,
       requestId,
       now,

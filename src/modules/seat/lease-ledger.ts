@@ -6,6 +6,7 @@ import type { RowTurns } from '../../db/row-turns';
 import { lockRow, type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
 import { AppError } from '../../errors';
 import type { AuditService } from '../audit/audit.service';
+import type { EndedLease } from '../license/license.service';
 import type { KeyedLicense, LicenseCredentials } from '../license/license-credentials';
 import { Permission } from '../../auth/roles';
 import { checkBreaches, overageBreach } from '../compliance/breaches';
@@ -498,9 +499,23 @@ export class LeaseLedger {
   }
 
   /**
-   * Ends `count` live leases of a license, those whose heartbeats are oldest first, for an administrator (remediating
-   * a concurrency overage); returns them ended. Each end is audited; the session count is observed once after.
-   * `first` runs in the same transaction before any ends, told which will (a remediation notes itself).
+   * The live leases of a license, oldest heartbeat first; the first `count` of them, or all. Which leases a
+   * remediation ends, and which its preview names.
+   */
+  async oldestHeartbeats(sql: SqlRunner, licenseId: string, now: Date, count: number | null): Promise<LeaseNode[]> {
+    const rows = await sql.all<LeaseRow>(
+      `select ${LEASE_COLUMNS} from lease where license_id = ? and released_at is null and expires_at > ?
+        order by last_heartbeat_at, id${count === null ? '' : ' limit ?'}`,
+      count === null ? [licenseId, now] : [licenseId, now, count],
+    );
+    return rows.map(leaseNodeOf);
+  }
+
+  /**
+   * Ends `count` live leases of a license, those whose heartbeats are oldest first (see `oldestHeartbeats`), for an
+   * administrator (remediating a concurrency overage); returns them ended. Each end is audited; the session count is
+   * observed once after. `first` runs in the same transaction before any ends, told which will (a remediation notes
+   * itself).
    */
   async endLeases(
     call: ManagementCall,
@@ -516,15 +531,11 @@ export class LeaseLedger {
       ]);
       if (!license) throw AppError.notFound('License', licenseId);
       call.principal.requireObject(Permission.SEAT_MANAGE, license.organization_id, 'License', licenseId);
-      const rows = await sql.all<LeaseRow>(
-        `select ${LEASE_COLUMNS} from lease where license_id = ? and released_at is null and expires_at > ?
-          order by last_heartbeat_at, id limit ?`,
-        [licenseId, now, count],
-      );
+      const leases = await this.oldestHeartbeats(sql, licenseId, now, count);
       const actor = call.principal.requireActor();
-      await first(sql, rows.map(leaseNodeOf));
+      await first(sql, leases);
       const ended: LeaseNode[] = [];
-      for (const row of rows) ended.push(await this.release(sql, leaseNodeOf(row), LeaseReleaseReason.ENDED_BY_ADMIN, actor, call, now));
+      for (const lease of leases) ended.push(await this.release(sql, lease, LeaseReleaseReason.ENDED_BY_ADMIN, actor, call, now));
       await this.recountIn(sql, licenseId, now, call.requestId);
       return ended;
     });
@@ -536,14 +547,12 @@ export class LeaseLedger {
     licenseId: string,
     now: Date,
   ): Promise<{ id: string; fingerprint: string; userId: string | null; lastHeartbeatAt: Date }[]> {
-    const rows = await sql.all<LeaseRow>(
-      `select ${LEASE_COLUMNS} from lease where license_id = ? and released_at is null and expires_at > ? order by last_heartbeat_at, id`,
-      [licenseId, now],
-    );
-    return rows.map((row) => {
-      const lease = leaseNodeOf(row);
-      return { id: lease.id, fingerprint: lease.fingerprint, userId: lease.userId, lastHeartbeatAt: lease.lastHeartbeatAt };
-    });
+    return (await this.oldestHeartbeats(sql, licenseId, now, null)).map(({ id, fingerprint, userId, lastHeartbeatAt }) => ({
+      id,
+      fingerprint,
+      userId,
+      lastHeartbeatAt,
+    }));
   }
 
   /**
@@ -616,14 +625,20 @@ export class LeaseLedger {
   }
 
   /**
-   * Ends the live leases of a license inside the caller's ORM transaction (suspension, revocation); returns how
-   * many ended. Their audit events are the caller's license event, which names the count. Leases already past
-   * their expiry end as what they are, expired, at their expiry.
+   * Ends the live leases of a license inside the caller's ORM transaction (suspension, revocation), which holds the
+   * license's lock; returns those it ended, in the order checked out. Their audit events are the caller's license
+   * event, which names the count. Leases already past their expiry end as what they are, expired, at their expiry,
+   * and are not among those returned: they were no live sessions.
    */
-  async endAllOf(em: EntityManager, licenseId: string, reason: LeaseReleaseReason, now: Date): Promise<number> {
+  async endAllOf(em: EntityManager, licenseId: string, reason: LeaseReleaseReason, now: Date): Promise<EndedLease[]> {
     const dead = await em.find(Lease, { license: licenseId, releasedAt: null, expiresAt: { $lte: now } });
     for (const lease of dead) Object.assign(lease, { releasedAt: lease.expiresAt, releaseReason: LeaseReleaseReason.EXPIRED });
     await em.flush();
-    return em.nativeUpdate(Lease, { license: licenseId, releasedAt: null }, { releasedAt: now, releaseReason: reason });
+    const live = await em.find(Lease, { license: licenseId, releasedAt: null }, { fields: ['id', 'fingerprint'], orderBy: { id: 'asc' } });
+    const ended = live.map(({ id, fingerprint }) => ({ id, fingerprint }));
+    if (ended.length > 0) {
+      await em.nativeUpdate(Lease, { id: { $in: ended.map((l) => l.id) } }, { releasedAt: now, releaseReason: reason });
+    }
+    return ended;
   }
 }

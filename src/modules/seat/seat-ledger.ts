@@ -11,6 +11,7 @@ import type { HeldSeat } from '../license/validation.service';
 import { LicenseStatus, LicenseType, type OveragePolicy } from '../license/license.enums';
 import type { UsageObserver } from '../usage/usage-signals';
 import { UsageMetric } from '../usage/usage.types';
+import { SeatReleaseReason } from './seat.enums';
 import { AssignSeatOutcome, type AssignSeatResult, ReleaseSeatOutcome, type ReleaseSeatResult, SeatNode } from './seat.types';
 
 interface SeatRow {
@@ -19,10 +20,15 @@ interface SeatRow {
   organization_id: string;
   user_id: string;
   assigned_at: unknown;
+  last_active_at: unknown;
   released_at: unknown;
+  release_reason: SeatReleaseReason | null;
 }
 
-const SEAT_COLUMNS = 'id, license_id, organization_id, user_id, assigned_at, released_at';
+const SEAT_COLUMNS = 'id, license_id, organization_id, user_id, assigned_at, last_active_at, released_at, release_reason';
+
+/** Users inactive longest first; a user never active since assigned counts from the assignment. */
+const LEAST_ACTIVE_FIRST = 'order by coalesce(last_active_at, assigned_at), id';
 
 export function seatNodeOf(row: SeatRow): SeatNode {
   return Object.assign(new SeatNode(), {
@@ -31,11 +37,18 @@ export function seatNodeOf(row: SeatRow): SeatNode {
     organizationId: row.organization_id,
     userId: row.user_id,
     assignedAt: toDate(row.assigned_at),
+    lastActiveAt: toDate(row.last_active_at ?? row.assigned_at),
     releasedAt: toDateOrNull(row.released_at),
+    releaseReason: row.release_reason,
   });
 }
 
-const seatSnapshot = (seat: SeatNode) => ({ licenseId: seat.licenseId, userId: seat.userId, releasedAt: seat.releasedAt });
+const seatSnapshot = (seat: SeatNode) => ({
+  licenseId: seat.licenseId,
+  userId: seat.userId,
+  releasedAt: seat.releasedAt,
+  releaseReason: seat.releaseReason,
+});
 
 export interface ManagementCall {
   principal: Principal;
@@ -121,7 +134,9 @@ export class SeatLedger {
         organizationId: license.organization_id,
         userId: user,
         assignedAt: now,
+        lastActiveAt: now,
         releasedAt: null,
+        releaseReason: null,
       });
       await sql.run('insert into seat (id, license_id, organization_id, user_id, assigned_at) values (?, ?, ?, ?, ?)', [
         seat.id,
@@ -156,10 +171,16 @@ export class SeatLedger {
   }
 
   async release(call: ManagementCall, seatId: string): Promise<ReleaseSeatResult> {
-    return this.db.write(async (sql) => this.releaseIn(sql, call, seatId, new Date()));
+    return this.db.write(async (sql) => this.releaseIn(sql, call, seatId, SeatReleaseReason.RELEASED_BY_ADMIN, new Date()));
   }
 
-  private async releaseIn(sql: SqlRunner, call: ManagementCall, seatId: string, now: Date): Promise<ReleaseSeatResult> {
+  private async releaseIn(
+    sql: SqlRunner,
+    call: ManagementCall,
+    seatId: string,
+    reason: SeatReleaseReason,
+    now: Date,
+  ): Promise<ReleaseSeatResult> {
     call.principal.require(Permission.SEAT_MANAGE);
     // The seat with its license's plan and limit, which the usage observer needs once the seat is released.
     const row = await sql.get<SeatRow & { named_users: number | null; plan_id: string }>(
@@ -173,8 +194,8 @@ export class SeatLedger {
     if (before.releasedAt) return { outcome: ReleaseSeatOutcome.ALREADY_RELEASED, seat: before };
     // Locked like an assignment's, so that the count observed after the release is the count at commit.
     await lockRow(this.db, sql, 'license', row.license_id);
-    await sql.run('update seat set released_at = ? where id = ? and released_at is null', [now, seatId]);
-    const seat = Object.assign(seatNodeOf(row), { releasedAt: now });
+    await sql.run('update seat set released_at = ?, release_reason = ? where id = ? and released_at is null', [now, reason, seatId]);
+    const seat = Object.assign(seatNodeOf(row), { releasedAt: now, releaseReason: reason });
     const limit = row.named_users === null ? null : Number(row.named_users);
     await this.observeUsers(
       sql,
@@ -199,8 +220,20 @@ export class SeatLedger {
   }
 
   /**
-   * Releases the live seats of a license whose users were inactive longest (never active counts from the seat's
-   * assignment), `count` of them; returns them released. Each release is audited and observed one by one.
+   * The live seats of a license, their users inactive longest first (never active: since assigned); the first `count`
+   * of them, or all. Which seats a remediation releases, and which its preview names.
+   */
+  async leastActive(sql: SqlRunner, licenseId: string, count: number | null): Promise<SeatNode[]> {
+    const rows = await sql.all<SeatRow>(
+      `select ${SEAT_COLUMNS} from seat where license_id = ? and released_at is null ${LEAST_ACTIVE_FIRST}${count === null ? '' : ' limit ?'}`,
+      count === null ? [licenseId] : [licenseId, count],
+    );
+    return rows.map(seatNodeOf);
+  }
+
+  /**
+   * Releases the live seats of a license whose users were inactive longest, `count` of them (see `leastActive`);
+   * returns them released, as INACTIVE. Each release is audited and observed one by one.
    * `first` runs in the same transaction before any is released, told which will be (a remediation notes itself).
    */
   async releaseLeastActive(
@@ -212,39 +245,37 @@ export class SeatLedger {
     return this.db.write(async (sql) => {
       const now = new Date();
       await this.lockLicense(sql, call, licenseId);
-      const rows = await sql.all<SeatRow>(
-        `select ${SEAT_COLUMNS} from seat where license_id = ? and released_at is null
-          order by coalesce(last_active_at, assigned_at), id limit ?`,
-        [licenseId, count],
-      );
-      await first(sql, rows.map(seatNodeOf));
+      const seats = await this.leastActive(sql, licenseId, count);
+      await first(sql, seats);
       const released: SeatNode[] = [];
-      for (const { id } of rows) released.push((await this.releaseIn(sql, call, id, now)).seat);
+      for (const { id } of seats) released.push((await this.releaseIn(sql, call, id, SeatReleaseReason.INACTIVE, now)).seat);
       return released;
     });
   }
 
   /** The live seats of a license, their users least recently active first (never active: since assigned). */
   async liveSeats(sql: SqlRunner, licenseId: string): Promise<{ id: string; userId: string; lastActiveAt: Date }[]> {
-    const rows = await sql.all<{ id: string; user_id: string; active_at: unknown }>(
-      `select id, user_id, coalesce(last_active_at, assigned_at) as active_at from seat where license_id = ? and released_at is null
-        order by coalesce(last_active_at, assigned_at), id`,
-      [licenseId],
-    );
-    return rows.map((r) => ({ id: r.id, userId: r.user_id, lastActiveAt: toDate(r.active_at) }));
+    return (await this.leastActive(sql, licenseId, null)).map(({ id, userId, lastActiveAt }) => ({ id, userId, lastActiveAt }));
   }
 
   /**
-   * Releases seats inside the caller's transaction (a migration), each audited; the caller observes the new count
-   * once, against the license's new limit.
+   * Releases seats inside the caller's transaction (a migration), each audited with the reason; the caller observes
+   * the new count once, against the license's new limit.
    */
-  async releaseSeats(sql: SqlRunner, seatIds: readonly string[], actor: Actor, requestId: string, now: Date): Promise<void> {
+  async releaseSeats(
+    sql: SqlRunner,
+    seatIds: readonly string[],
+    reason: SeatReleaseReason,
+    actor: Actor,
+    requestId: string,
+    now: Date,
+  ): Promise<void> {
     for (const id of seatIds) {
       const row = await sql.get<SeatRow>(`select ${SEAT_COLUMNS} from seat where id = ? and released_at is null`, [id]);
       if (!row) continue;
-      await sql.run('update seat set released_at = ? where id = ?', [now, id]);
+      await sql.run('update seat set released_at = ?, release_reason = ? where id = ?', [now, reason, id]);
       const before = seatNodeOf(row);
-      const after = Object.assign(seatNodeOf(row), { releasedAt: now });
+      const after = Object.assign(seatNodeOf(row), { releasedAt: now, releaseReason: reason });
       await this.audit.recordSql(
         sql,
         actor,
@@ -281,7 +312,9 @@ export class SeatLedger {
         organizationId: license.organizationId,
         userId,
         assignedAt: now,
+        lastActiveAt: lastActiveAt ?? now,
         releasedAt: null,
+        releaseReason: null,
       });
       await sql.run('insert into seat (id, license_id, organization_id, user_id, assigned_at, last_active_at) values (?, ?, ?, ?, ?, ?)', [
         seat.id,

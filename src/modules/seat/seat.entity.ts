@@ -1,7 +1,8 @@
-import { Entity, ManyToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, Enum, ManyToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
 import { newId } from '../../db/ids';
 import { License } from '../license/license.entity';
 import { Organization } from '../organization/organization.entity';
+import { SeatReleaseReason } from './seat.enums';
 
 /** A named seat: one user's assignment on a USER license, live until released. */
 @Entity({ tableName: 'seat' })
@@ -25,6 +26,14 @@ export class Seat {
   @Property({ type: 'datetime', nullable: true })
   releasedAt?: Date | null;
 
+  @Enum({ items: () => SeatReleaseReason, type: 'string', nullable: true })
+  releaseReason?: SeatReleaseReason | null;
+
+  /** Never written: activity is kept in `lastActiveAt`. */
   @Property({ type: 'datetime', nullable: true })
   lastSeenAt?: Date | null;
+
+  /** When its user last validated with it; null when never since assigned. */
+  @Property({ type: 'datetime', nullable: true })
+  lastActiveAt?: Date | null;
 }

@@ -14,4 +14,15 @@ export enum LeaseReleaseReason {
   ENDED_BY_ADMIN = 'ENDED_BY_ADMIN',
 }
 
+/** Why a named seat was released. */
+export enum SeatReleaseReason {
+  /** An administrator released it. */
+  RELEASED_BY_ADMIN = 'RELEASED_BY_ADMIN',
+  /** A remediation of a seat overage released it: its user was inactive longest. */
+  INACTIVE = 'INACTIVE',
+  /** Its license moved to other terms: fewer named users, or a type without named seats. */
+  LICENSE_MIGRATED = 'LICENSE_MIGRATED',
+}
+
 registerEnumType(LeaseReleaseReason, { name: 'LeaseReleaseReason' });
+registerEnumType(SeatReleaseReason, { name: 'SeatReleaseReason' });

@@ -13,7 +13,9 @@ export const seatNodeFromEntity = (s: Seat): SeatNode =>
     organizationId: s.organization.id,
     userId: s.userId,
     assignedAt: s.assignedAt,
+    lastActiveAt: s.lastActiveAt ?? s.assignedAt,
     releasedAt: s.releasedAt ?? null,
+    releaseReason: s.releaseReason ?? null,
   });
 
 export const leaseNodeFromEntity = (l: Lease): LeaseNode =>

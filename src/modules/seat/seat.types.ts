@@ -3,7 +3,7 @@ import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-gr
 import { Connection } from '../../common/pagination';
 import { Enforcement } from '../compliance/compliance.types';
 import { ValidationCheck } from '../license/validation.types';
-import { LeaseReleaseReason } from './seat.enums';
+import { LeaseReleaseReason, SeatReleaseReason } from './seat.enums';
 
 @ObjectType('Seat', { simpleResolvers: true, description: 'A named user holding a seat of a USER license.' })
 export class SeatNode {
@@ -22,8 +22,19 @@ export class SeatNode {
   @Field(() => Date)
   assignedAt!: Date;
 
+  @Field(() => Date, {
+    description: 'When its user was last active with it (validated); its assignment when never since. Seats inactive longest go first.',
+  })
+  lastActiveAt!: Date;
+
   @Field(() => Date, { nullable: true })
   releasedAt!: Date | null;
+
+  @Field(() => SeatReleaseReason, {
+    nullable: true,
+    description: 'Why it was released; null while live (and for seats released before reasons were kept).',
+  })
+  releaseReason!: SeatReleaseReason | null;
 
   @Field(() => Boolean, { description: 'Not released.' })
   get live(): boolean {
