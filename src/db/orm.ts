@@ -9,8 +9,10 @@ import { Alert } from '../modules/alert/alert.entity';
 import { AuditEvent } from '../modules/audit/audit-event.entity';
 import { Feature } from '../modules/catalog/feature.entity';
 import { Plan } from '../modules/catalog/plan.entity';
+import { PlanFeature } from '../modules/catalog/plan-feature.entity';
 import { Product } from '../modules/catalog/product.entity';
 import { License } from '../modules/license/license.entity';
+import { LicenseFeature } from '../modules/license/license-feature.entity';
 import { Organization } from '../modules/organization/organization.entity';
 import { Lease } from '../modules/seat/lease.entity';
 import { Seat } from '../modules/seat/seat.entity';
@@ -24,7 +26,20 @@ import { Migration20261128150000_license_migrations } from '../../migrations/Mig
 import { Migration20261128160000_client_rate_limits } from '../../migrations/Migration20261128160000_client_rate_limits';
 import { Migration20261206110000_license_term_start } from '../../migrations/Migration20261206110000_license_term_start';
 
-export const ENTITIES = [Organization, Product, Feature, Plan, License, Seat, Lease, ApiToken, AuditEvent, Alert];
+export const ENTITIES = [
+  Organization,
+  Product,
+  Feature,
+  Plan,
+  PlanFeature,
+  License,
+  LicenseFeature,
+  Seat,
+  Lease,
+  ApiToken,
+  AuditEvent,
+  Alert,
+];
 
 /**
  * Migrations are listed here rather than discovered on disk, so that the same list runs from compiled code, under
