@@ -6,6 +6,8 @@ import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
  */
 @Entity({ tableName: 'audit_event' })
 @Index({ properties: ['organizationId', 'id'] })
+@Index({ properties: ['objectId'] })
+@Index({ properties: ['actorId'] })
 export class AuditEvent {
   /** A UUIDv7: ordering by id orders by time. */
   @PrimaryKey({ type: 'string', length: 36 })
@@ -41,6 +43,6 @@ export class AuditEvent {
   @Property({ type: 'string', length: 64, nullable: true })
   requestId?: string | null;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: 'datetime', length: 3 })
   occurredAt!: Date;
 }

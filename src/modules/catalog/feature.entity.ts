@@ -1,5 +1,6 @@
-import { Entity, Enum, ManyToOne, Opt, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Entity, ManyToOne, Opt, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { newId } from '../../db/ids';
+import { AS_MIGRATED } from '../../db/mapping';
 import { FeatureTier } from './catalog.enums';
 import { Product } from './product.entity';
 
@@ -10,7 +11,7 @@ export class Feature {
   @PrimaryKey({ type: 'string', length: 36 })
   id: Opt<string> = newId();
 
-  @ManyToOne(() => Product)
+  @ManyToOne(() => Product, AS_MIGRATED)
   product!: Product;
 
   @Property({ type: 'string', length: 100 })
@@ -19,9 +20,9 @@ export class Feature {
   @Property({ type: 'string', length: 200 })
   name!: string;
 
-  @Enum({ items: () => FeatureTier, type: 'string' })
+  @Property({ type: 'string', length: 16 })
   tier!: FeatureTier;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: 'datetime', length: 3 })
   createdAt: Opt<Date> = new Date();
 }

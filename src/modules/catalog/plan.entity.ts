@@ -1,7 +1,9 @@
-import { BigIntType, Collection, Entity, Enum, ManyToMany, ManyToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
+import { BigIntType, Collection, Entity, ManyToMany, ManyToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
 import { newId } from '../../db/ids';
+import { AS_MIGRATED } from '../../db/mapping';
 import { LicenseType, OveragePolicy, UsagePeriod } from '../license/license.enums';
 import { Feature } from './feature.entity';
+import { PlanFeature } from './plan-feature.entity';
 import { Product } from './product.entity';
 
 /** A license template: type, default limits and terms, included features and price. */
@@ -10,7 +12,7 @@ export class Plan {
   @PrimaryKey({ type: 'string', length: 36 })
   id: Opt<string> = newId();
 
-  @ManyToOne(() => Product)
+  @ManyToOne(() => Product, AS_MIGRATED)
   product!: Product;
 
   @Property({ type: 'string', length: 100, unique: true })
@@ -19,7 +21,7 @@ export class Plan {
   @Property({ type: 'string', length: 200 })
   name!: string;
 
-  @Enum({ items: () => LicenseType, type: 'string' })
+  @Property({ type: 'string', length: 16 })
   licenseType!: LicenseType;
 
   /** Length of one term in days; null for a perpetual license. */
@@ -44,10 +46,10 @@ export class Plan {
   @Property({ type: new BigIntType('number'), nullable: true })
   apiCallsPerPeriod?: number | null;
 
-  @Enum({ items: () => UsagePeriod, type: 'string' })
+  @Property({ type: 'string', length: 8 })
   apiCallPeriod: Opt<UsagePeriod> = UsagePeriod.MONTH;
 
-  @Enum({ items: () => OveragePolicy, type: 'string' })
+  @Property({ type: 'string', length: 16 })
   overagePolicy: Opt<OveragePolicy> = OveragePolicy.NONE;
 
   @Property({ type: 'integer', nullable: true })
@@ -71,12 +73,12 @@ export class Plan {
   @Property({ type: 'string', length: 3 })
   currency: Opt<string> = 'USD';
 
-  @ManyToMany({ entity: () => Feature, pivotTable: 'plan_feature', joinColumn: 'plan_id', inverseJoinColumn: 'feature_id' })
+  @ManyToMany({ entity: () => Feature, pivotEntity: () => PlanFeature, joinColumn: 'plan_id', inverseJoinColumn: 'feature_id' })
   features = new Collection<Feature>(this);
 
-  @Property({ type: 'datetime' })
+  @Property({ type: 'datetime', length: 3 })
   createdAt: Opt<Date> = new Date();
 
-  @Property({ type: 'datetime', onUpdate: () => new Date() })
+  @Property({ type: 'datetime', length: 3, onUpdate: () => new Date() })
   updatedAt: Opt<Date> = new Date();
 }

@@ -13,6 +13,6 @@ export class Product {
   @Property({ type: 'string', length: 200 })
   name!: string;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: 'datetime', length: 3 })
   createdAt: Opt<Date> = new Date();
 }

@@ -1,24 +1,27 @@
-import { BigIntType, Collection, Entity, Enum, ManyToMany, ManyToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
+import { BigIntType, Collection, Entity, Index, ManyToMany, ManyToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
 import { newId } from '../../db/ids';
+import { AS_MIGRATED } from '../../db/mapping';
 import { Feature } from '../catalog/feature.entity';
 import { Plan } from '../catalog/plan.entity';
 import { Product } from '../catalog/product.entity';
 import { Organization } from '../organization/organization.entity';
+import { LicenseFeature } from './license-feature.entity';
 import { LicenseStatus, LicenseType, OveragePolicy, UsagePeriod } from './license.enums';
 
 /** A license of one organization, issued from a plan, with its own limits, term and entitled features. */
 @Entity({ tableName: 'license' })
+@Index({ properties: ['organization', 'id'] })
 export class License {
   @PrimaryKey({ type: 'string', length: 36 })
   id: Opt<string> = newId();
 
-  @ManyToOne(() => Organization)
+  @ManyToOne(() => Organization, AS_MIGRATED)
   organization!: Organization;
 
-  @ManyToOne(() => Plan)
+  @ManyToOne(() => Plan, AS_MIGRATED)
   plan!: Plan;
 
-  @ManyToOne(() => Product)
+  @ManyToOne(() => Product, AS_MIGRATED)
   product!: Product;
 
   /** HMAC-SHA256 of the key under the server secret; the key itself is shown once and never stored. */
@@ -29,24 +32,25 @@ export class License {
   @Property({ type: 'string', length: 8 })
   keyHint!: string;
 
-  @Enum({ items: () => LicenseType, type: 'string' })
+  @Property({ type: 'string', length: 16 })
   type!: LicenseType;
 
-  @Enum({ items: () => LicenseStatus, type: 'string' })
-  status: Opt<LicenseStatus> = LicenseStatus.ACTIVE;
+  /** No default, as in the table: issuing a license states it. */
+  @Property({ type: 'string', length: 16 })
+  status!: LicenseStatus;
 
   @Property({ type: 'string', length: 500, nullable: true })
   statusReason?: string | null;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: 'datetime', length: 3 })
   startsAt!: Date;
 
   /** End of the current term; null for a perpetual license. */
-  @Property({ type: 'datetime', nullable: true })
+  @Property({ type: 'datetime', length: 3, nullable: true })
   expiresAt?: Date | null;
 
   /** Start of the current term: the license's start, then each renewal's; null for a perpetual license. */
-  @Property({ type: 'datetime', nullable: true })
+  @Property({ type: 'datetime', length: 3, nullable: true })
   termStartedAt?: Date | null;
 
   @Property({ type: 'integer' })
@@ -71,10 +75,10 @@ export class License {
   @Property({ type: new BigIntType('number'), nullable: true })
   apiCallsPerPeriod?: number | null;
 
-  @Enum({ items: () => UsagePeriod, type: 'string' })
+  @Property({ type: 'string', length: 8 })
   apiCallPeriod: Opt<UsagePeriod> = UsagePeriod.MONTH;
 
-  @Enum({ items: () => OveragePolicy, type: 'string' })
+  @Property({ type: 'string', length: 16 })
   overagePolicy: Opt<OveragePolicy> = OveragePolicy.NONE;
 
   @Property({ type: 'integer', nullable: true })
@@ -95,12 +99,12 @@ export class License {
   @Property({ type: 'json' })
   siteCidrs: Opt<string[]> = [];
 
-  @ManyToMany({ entity: () => Feature, pivotTable: 'license_feature', joinColumn: 'license_id', inverseJoinColumn: 'feature_id' })
+  @ManyToMany({ entity: () => Feature, pivotEntity: () => LicenseFeature, joinColumn: 'license_id', inverseJoinColumn: 'feature_id' })
   features = new Collection<Feature>(this);
 
-  @Property({ type: 'datetime' })
+  @Property({ type: 'datetime', length: 3 })
   createdAt: Opt<Date> = new Date();
 
-  @Property({ type: 'datetime', onUpdate: () => new Date() })
+  @Property({ type: 'datetime', length: 3, onUpdate: () => new Date() })
   updatedAt: Opt<Date> = new Date();
 }

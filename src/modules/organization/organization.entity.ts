@@ -10,9 +10,9 @@ export class Organization {
   @Property({ type: 'string', length: 200, unique: true })
   name!: string;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: 'datetime', length: 3 })
   createdAt: Opt<Date> = new Date();
 
-  @Property({ type: 'datetime', onUpdate: () => new Date() })
+  @Property({ type: 'datetime', length: 3, onUpdate: () => new Date() })
   updatedAt: Opt<Date> = new Date();
 }

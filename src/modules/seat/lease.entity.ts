@@ -1,5 +1,6 @@
-import { Entity, Enum, ManyToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, Index, ManyToOne, Opt, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { newId } from '../../db/ids';
+import { AS_MIGRATED } from '../../db/mapping';
 import { License } from '../license/license.entity';
 import { Organization } from '../organization/organization.entity';
 import { LeaseReleaseReason } from './seat.enums';
@@ -9,14 +10,21 @@ import { LeaseReleaseReason } from './seat.enums';
  * heartbeats stop and it expires. Written by the lease ledger's SQL; mapped here for queries and the schema.
  */
 @Entity({ tableName: 'lease' })
+@Index({ properties: ['license', 'releasedAt'] })
+@Index({ properties: ['releasedAt', 'expiresAt'] })
+// One live lease per fingerprint: a partial index, which MikroORM knows by its name and its SQL.
+@Unique({
+  name: 'lease_live_fingerprint_unique',
+  expression: 'create unique index lease_live_fingerprint_unique on lease (license_id, fingerprint) where released_at is null',
+})
 export class Lease {
   @PrimaryKey({ type: 'string', length: 36 })
   id: Opt<string> = newId();
 
-  @ManyToOne(() => License)
+  @ManyToOne(() => License, AS_MIGRATED)
   license!: License;
 
-  @ManyToOne(() => Organization)
+  @ManyToOne(() => Organization, AS_MIGRATED)
   organization!: Organization;
 
   @Property({ type: 'string', length: 200 })
@@ -25,18 +33,22 @@ export class Lease {
   @Property({ type: 'string', length: 320, nullable: true })
   userId?: string | null;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: 'datetime', length: 3 })
   checkedOutAt!: Date;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: 'datetime', length: 3 })
   lastHeartbeatAt!: Date;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: 'datetime', length: 3 })
   expiresAt!: Date;
 
-  @Property({ type: 'datetime', nullable: true })
+  @Property({ type: 'datetime', length: 3, nullable: true })
   releasedAt?: Date | null;
 
-  @Enum({ items: () => LeaseReleaseReason, type: 'string', nullable: true })
+  /** The client's clock at its last checkout or heartbeat: a clock that goes backwards is tampering. */
+  @Property({ type: 'datetime', length: 3, nullable: true })
+  clientClockAt?: Date | null;
+
+  @Property({ type: 'string', length: 20, nullable: true })
   releaseReason?: LeaseReleaseReason | null;
 }

@@ -1,39 +1,46 @@
-import { Entity, Enum, ManyToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, Index, ManyToOne, Opt, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { newId } from '../../db/ids';
+import { AS_MIGRATED } from '../../db/mapping';
 import { License } from '../license/license.entity';
 import { Organization } from '../organization/organization.entity';
 import { SeatReleaseReason } from './seat.enums';
 
 /** A named seat: one user's assignment on a USER license, live until released. */
 @Entity({ tableName: 'seat' })
+@Index({ properties: ['license', 'releasedAt'] })
+// One live seat per user: a partial index, which MikroORM knows by its name and its SQL.
+@Unique({
+  name: 'seat_live_user_unique',
+  expression: 'create unique index seat_live_user_unique on seat (license_id, user_id) where released_at is null',
+})
 export class Seat {
   @PrimaryKey({ type: 'string', length: 36 })
   id: Opt<string> = newId();
 
-  @ManyToOne(() => License)
+  @ManyToOne(() => License, AS_MIGRATED)
   license!: License;
 
-  @ManyToOne(() => Organization)
+  @ManyToOne(() => Organization, AS_MIGRATED)
   organization!: Organization;
 
   /** The named user: an e-mail address or a directory id. */
   @Property({ type: 'string', length: 320 })
   userId!: string;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: 'datetime', length: 3 })
   assignedAt: Opt<Date> = new Date();
 
-  @Property({ type: 'datetime', nullable: true })
+  @Property({ type: 'datetime', length: 3, nullable: true })
   releasedAt?: Date | null;
 
-  @Enum({ items: () => SeatReleaseReason, type: 'string', nullable: true })
+  /** Why it was released; null while live (and for seats released before reasons were kept). */
+  @Property({ type: 'string', length: 20, nullable: true })
   releaseReason?: SeatReleaseReason | null;
 
-  /** Never written: activity is kept in `lastActiveAt`. */
-  @Property({ type: 'datetime', nullable: true })
+  @Property({ type: 'datetime', length: 3, nullable: true })
   lastSeenAt?: Date | null;
 
-  /** When its user last validated with it; null when never since assigned. */
-  @Property({ type: 'datetime', nullable: true })
+  /** When the user last validated with the license: who a downgrade frees first. */
+  @Property({ type: 'datetime', length: 3, nullable: true })
   lastActiveAt?: Date | null;
 }

@@ -1,7 +1,8 @@
-import { Entity, Enum, ManyToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
-import { newId } from '../../db/ids';
-import { Organization } from '../organization/organization.entity';
+import { Entity, ManyToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
 import { Role } from '../../auth/roles';
+import { newId } from '../../db/ids';
+import { AS_MIGRATED } from '../../db/mapping';
+import { Organization } from '../organization/organization.entity';
 
 /** An API token: a role, bound to one organization unless it is a platform admin's. Stored as a keyed digest. */
 @Entity({ tableName: 'api_token' })
@@ -9,10 +10,10 @@ export class ApiToken {
   @PrimaryKey({ type: 'string', length: 36 })
   id: Opt<string> = newId();
 
-  @ManyToOne(() => Organization, { nullable: true })
+  @ManyToOne(() => Organization, { ...AS_MIGRATED, nullable: true })
   organization?: Organization | null;
 
-  @Enum({ items: () => Role, type: 'string' })
+  @Property({ type: 'string', length: 20 })
   role!: Role;
 
   @Property({ type: 'string', length: 200 })
@@ -24,9 +25,9 @@ export class ApiToken {
   @Property({ type: 'string', length: 8 })
   tokenHint!: string;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: 'datetime', length: 3 })
   createdAt: Opt<Date> = new Date();
 
-  @Property({ type: 'datetime', nullable: true })
+  @Property({ type: 'datetime', length: 3, nullable: true })
   revokedAt?: Date | null;
 }

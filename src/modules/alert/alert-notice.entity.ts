@@ -1,0 +1,28 @@
+import { Entity, ManyToOne, PrimaryKey, PrimaryKeyProp, Property } from '@mikro-orm/core';
+import { AS_MIGRATED } from '../../db/mapping';
+
+/**
+ * An expiry notice raised for a license's term, remembered so that it is raised once (also across restarts and
+ * instances), and again for the next term after a renewal. Written by the expiry watch's SQL.
+ */
+@Entity({ tableName: 'alert_notice' })
+export class AlertNotice {
+  [PrimaryKeyProp]?: ['licenseId', 'notice', 'termEndsAt'];
+
+  @ManyToOne('License', { ...AS_MIGRATED, primary: true, mapToPk: true, fieldName: 'license_id' })
+  licenseId!: string;
+
+  /** Which notice of the term (days before its end, or that it expired). */
+  @PrimaryKey({ type: 'string', length: 24 })
+  notice!: string;
+
+  @PrimaryKey({ type: 'datetime', length: 3 })
+  termEndsAt!: Date;
+
+  /** The alert it raised; a plain column, not a reference. */
+  @Property({ type: 'string', length: 36, nullable: true })
+  alertId?: string | null;
+
+  @Property({ type: 'datetime', length: 3 })
+  notedAt!: Date;
+}

@@ -1,0 +1,106 @@
+import { BigIntType, Entity, Index, ManyToOne, Opt, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { AS_MIGRATED } from '../../db/mapping';
+import { ViolationKind, ViolationSeverity, ViolationStatus } from './compliance.enums';
+
+/**
+ * One breach of one license, kept from detection to resolution: a breach that repeats while the violation is active
+ * (open, acknowledged or waived) counts another occurrence on it. Written by the violation log's SQL.
+ */
+@Entity({ tableName: 'violation' })
+@Index({ properties: ['organizationId', 'id'] })
+@Index({ properties: ['licenseId', 'id'] })
+@Index({ properties: ['status', 'id'] })
+// One active violation per license, kind and subject, also under concurrent writers: a partial index, which MikroORM
+// knows by its name and its SQL.
+@Unique({
+  name: 'violation_active_unique',
+  expression:
+    "create unique index violation_active_unique on violation (license_id, kind, subject) where status in ('OPEN', 'ACKNOWLEDGED', 'WAIVED')",
+})
+export class Violation {
+  /** A UUIDv7: ordering by id orders by the time it was first seen. */
+  @PrimaryKey({ type: 'string', length: 36 })
+  id!: string;
+
+  @ManyToOne('Organization', { ...AS_MIGRATED, mapToPk: true, fieldName: 'organization_id' })
+  organizationId!: string;
+
+  @ManyToOne('License', { ...AS_MIGRATED, mapToPk: true, fieldName: 'license_id' })
+  licenseId!: string;
+
+  @Property({ type: 'string', length: 24 })
+  kind!: ViolationKind;
+
+  /** What in the license it is about (a feature key, a site); empty when the kind says it all. */
+  @Property({ type: 'string', length: 200 })
+  subject: Opt<string> = '';
+
+  @Property({ type: 'string', length: 12 })
+  severity!: ViolationSeverity;
+
+  @Property({ type: 'string', length: 16 })
+  status!: ViolationStatus;
+
+  @Property({ type: new BigIntType('number') })
+  occurrences!: number;
+
+  @Property({ type: new BigIntType('number'), nullable: true })
+  value?: number | null;
+
+  @Property({ type: new BigIntType('number'), nullable: true })
+  peakValue?: number | null;
+
+  @Property({ type: new BigIntType('number'), nullable: true, fieldName: 'limit_value' })
+  limit?: number | null;
+
+  /** JSON text: what was observed. */
+  @Property({ type: 'text' })
+  evidence!: string;
+
+  @Property({ type: 'string', length: 500 })
+  detail!: string;
+
+  @Property({ type: 'datetime', length: 3 })
+  firstSeenAt!: Date;
+
+  @Property({ type: 'datetime', length: 3 })
+  lastSeenAt!: Date;
+
+  @Property({ type: 'datetime', length: 3, nullable: true })
+  acknowledgedAt?: Date | null;
+
+  @Property({ type: 'string', length: 200, nullable: true })
+  acknowledgedBy?: string | null;
+
+  @Property({ type: 'datetime', length: 3, nullable: true })
+  resolvedAt?: Date | null;
+
+  @Property({ type: 'string', length: 200, nullable: true })
+  resolvedBy?: string | null;
+
+  @Property({ type: 'string', length: 500, nullable: true })
+  resolution?: string | null;
+
+  @Property({ type: 'datetime', length: 3, nullable: true })
+  waivedAt?: Date | null;
+
+  @Property({ type: 'string', length: 200, nullable: true })
+  waivedBy?: string | null;
+
+  @Property({ type: 'string', length: 500, nullable: true })
+  waiverReason?: string | null;
+
+  @Property({ type: 'datetime', length: 3, nullable: true })
+  waivedUntil?: Date | null;
+
+  /** JSON text: the remediations applied, in order. */
+  @Property({ type: 'text' })
+  remediations!: string;
+
+  /** An overage a license migration allowed until this date resolves by then or escalates. */
+  @Property({ type: 'datetime', length: 3, nullable: true })
+  deadlineAt?: Date | null;
+
+  @Property({ type: 'datetime', length: 3 })
+  updatedAt!: Date;
+}

@@ -1,0 +1,80 @@
+import { Entity, Index, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { AS_MIGRATED } from '../../db/mapping';
+import { ConflictStrategy, MigrationEffective, MigrationStatus } from './migration.enums';
+
+/**
+ * A move of a license to another plan, other limits or another type: applied, or waiting for the renewal of its
+ * term, with what it moved from and to and what it released. Written by the migration history's SQL.
+ */
+@Entity({ tableName: 'license_migration' })
+@Index({ properties: ['licenseId', 'id'] })
+@Index({ properties: ['status', 'dueTermEndsAt'] })
+// At most one migration waits per license: a partial index, which MikroORM knows by its name and its SQL.
+@Unique({
+  name: 'license_migration_scheduled_unique',
+  expression: "create unique index license_migration_scheduled_unique on license_migration (license_id) where status = 'SCHEDULED'",
+})
+export class LicenseMigration {
+  @PrimaryKey({ type: 'string', length: 36 })
+  id!: string;
+
+  @ManyToOne('Organization', { ...AS_MIGRATED, mapToPk: true, fieldName: 'organization_id' })
+  organizationId!: string;
+
+  @ManyToOne('License', { ...AS_MIGRATED, mapToPk: true, fieldName: 'license_id' })
+  licenseId!: string;
+
+  @Property({ type: 'string', length: 16 })
+  status!: MigrationStatus;
+
+  @Property({ type: 'string', length: 16 })
+  effective!: MigrationEffective;
+
+  @Property({ type: 'string', length: 24 })
+  strategy!: ConflictStrategy;
+
+  /** With ALLOW_OVERAGE_UNTIL: the date the overage it kept must clear by. */
+  @Property({ type: 'datetime', length: 3, nullable: true })
+  overageUntil?: Date | null;
+
+  /** JSON text: what was asked for (a plan, limits, a type). */
+  @Property({ type: 'text' })
+  target!: string;
+
+  /** JSON text: the license's terms before. */
+  @Property({ type: 'text' })
+  fromTerms!: string;
+
+  /** JSON text: the license's terms after it, where known. */
+  @Property({ type: 'text', nullable: true })
+  toTerms?: string | null;
+
+  /** For AT_RENEWAL: the end of the term whose renewal applies it. */
+  @Property({ type: 'datetime', length: 3, nullable: true })
+  dueTermEndsAt?: Date | null;
+
+  /** JSON text: its preview as applied: what was gained, lost, released and what it cost. */
+  @Property({ type: 'text', nullable: true })
+  outcome?: string | null;
+
+  @Property({ type: 'datetime', length: 3 })
+  requestedAt!: Date;
+
+  @Property({ type: 'string', length: 200 })
+  requestedBy!: string;
+
+  @Property({ type: 'datetime', length: 3, nullable: true })
+  appliedAt?: Date | null;
+
+  @Property({ type: 'string', length: 200, nullable: true })
+  appliedBy?: string | null;
+
+  @Property({ type: 'datetime', length: 3, nullable: true })
+  cancelledAt?: Date | null;
+
+  @Property({ type: 'string', length: 200, nullable: true })
+  cancelledBy?: string | null;
+
+  @Property({ type: 'string', length: 500, nullable: true })
+  detail?: string | null;
+}
