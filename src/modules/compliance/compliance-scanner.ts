@@ -8,9 +8,16 @@ import { UsageMetric } from '../usage/usage.types';
 import { ACTIVE_STATUSES, ComplianceEventType, OPEN_STATUSES, ViolationKind, ViolationSeverity, ViolationStatus } from './compliance.enums';
 import { ComplianceCheckResult, type ViolationNode } from './compliance.types';
 import { AdvisoryLock } from '../../db/advisory-locks';
-import { ceilingOf, OVERAGE_KIND, overageSeverity } from './enforcement';
+import { ceilingOf, type LimitTerms, OVERAGE_KIND, overageSeverity } from './enforcement';
 import { limitTerms, TERM_COLUMNS, type TermRow, termsOf } from './license-terms';
-import { VIOLATION_COLUMNS, type ViolationLog, type ViolationRow, violationNodeOf } from './violation-log';
+import {
+  type Breach,
+  VIOLATION_COLUMNS,
+  type ViolationChange,
+  type ViolationLog,
+  type ViolationRow,
+  violationNodeOf,
+} from './violation-log';
 
 interface LicenseRow extends TermRow {
   id: string;
@@ -125,123 +132,83 @@ export class ComplianceScanner {
     actor: Actor,
     now: Date,
   ): Promise<void> {
+    const pass: Pass = { sql, result, requestId, actor, now };
     const terms = termsOf(license);
-    const apiPeriodStart = toDateOrNull(license.api_period_start);
-    const apiCurrent =
-      apiPeriodStart && apiPeriodStart.getTime() === periodOf(terms.apiCallPeriod, now).start.getTime()
-        ? Number(license.api_calls ?? 0)
-        : 0;
-    const used: Record<UsageMetric, number> = {
-      [UsageMetric.ACTIVE_USERS]: Number(license.seats),
-      [UsageMetric.CONCURRENT_SESSIONS]: Number(license.sessions),
-      [UsageMetric.STORAGE_BYTES]: Number(license.storage ?? 0),
-      [UsageMetric.API_CALLS]: apiCurrent,
-    };
-    const resolve = async (v: ViolationNode, resolution: string) => {
-      const from = v.status === ViolationStatus.WAIVED ? [ViolationStatus.WAIVED] : OPEN_STATUSES;
-      const done = await this.log.transition(
-        sql,
-        v.id,
-        from,
-        { status: ViolationStatus.RESOLVED, resolvedAt: now, resolvedBy: 'SYSTEM', resolution },
-        ComplianceEventType.RESOLVED,
-        actor,
-        requestId,
-        now,
-      );
-      if (done) result.violationsResolved++;
-    };
-    const reopen = async (v: ViolationNode) => {
-      const done = await this.log.transition(
-        sql,
-        v.id,
-        [ViolationStatus.WAIVED],
-        { status: ViolationStatus.OPEN },
-        ComplianceEventType.REOPENED,
-        actor,
-        requestId,
-        now,
-      );
-      if (done) result.violationsReopened++;
-    };
-    const waiverEnded = (v: ViolationNode) => v.status === ViolationStatus.WAIVED && v.waivedUntil !== null && v.waivedUntil <= now;
-    const open = (v: ViolationNode) => v.status === ViolationStatus.OPEN || v.status === ViolationStatus.ACKNOWLEDGED;
-
+    const used = usedOf(license, terms, now);
     for (const metric of Object.values(UsageMetric)) {
-      const value = used[metric];
-      const policy = limitTerms(terms, metric);
-      const { limit } = policy;
-      const kind = OVERAGE_KIND[metric];
-      const over = limit !== null && value > limit;
-      const current = violations.find((v) => v.kind === kind && v.subject === null);
-      if (!current && over) {
-        await this.log.record(
-          sql,
-          {
-            organizationId: license.organization_id,
-            licenseId: license.id,
-            kind,
-            severity: overageSeverity(value, limit),
-            value,
-            limit,
-            evidence: {
-              metric,
-              value,
-              limit,
-              ceiling: ceilingOf(policy),
-              policy: policy.policy,
-              overagePercent: policy.percent,
-              source: 'scan',
-            },
-            detail: `The compliance scan found ${metric} at ${value}, over its limit of ${limit}.`,
-          },
-          actor,
-          requestId,
-          now,
-        );
-        result.violationsOpened++;
-      } else if (current && !over && (open(current) || waiverEnded(current))) {
-        await resolve(
-          current,
-          limit === null ? `${metric} has no limit any more.` : `${metric} is back within its limit: ${value} of ${limit}.`,
-        );
-      } else if (current && over && waiverEnded(current)) {
-        await reopen(current);
-      } else if (current && over && open(current) && current.deadline && current.deadline <= now) {
-        const done = await this.log.transition(
-          sql,
-          current.id,
-          OPEN_STATUSES,
-          { status: current.status, severity: ViolationSeverity.CRITICAL, deadline: null },
-          ComplianceEventType.ESCALATED,
-          actor,
-          requestId,
-          now,
-        );
-        if (done) result.violationsEscalated++;
-      }
+      const current = violations.find((v) => v.kind === OVERAGE_KIND[metric] && v.subject === null);
+      await this.evaluateOverage(pass, license, limitTerms(terms, metric), metric, used[metric], current);
     }
+    for (const v of violations) await this.evaluateEvent(pass, license, v);
+  }
 
-    const expiresAt = toDateOrNull(license.expires_at);
-    for (const v of violations) {
-      if (v.kind === ViolationKind.EXPIRED_USE && (open(v) || waiverEnded(v)) && (!expiresAt || now < expiresAt)) {
-        await resolve(
-          v,
-          expiresAt ? `The license was renewed: its term ends ${expiresAt.toISOString()}.` : 'The license is perpetual now.',
-        );
-      } else if (
-        v.kind === ViolationKind.UNLICENSED_FEATURE &&
-        v.subject &&
-        (open(v) || waiverEnded(v)) &&
-        (await this.entitled(sql, license.id, v.subject))
-      ) {
-        await resolve(v, `The license entitles "${v.subject}" now.`);
-      } else if (waiverEnded(v) && !OVERAGE_KINDS.has(v.kind)) {
-        // Breaches that are events, not states (a clock, a site, use after expiry not yet renewed): the waiver's end
-        // puts them back before an administrator.
-        await reopen(v);
-      }
+  /** An overage: opened when over and none is active, resolved once back within, reopened or escalated when due. */
+  private async evaluateOverage(
+    pass: Pass,
+    license: LicenseRow,
+    policy: LimitTerms,
+    metric: UsageMetric,
+    value: number,
+    current: ViolationNode | undefined,
+  ): Promise<void> {
+    const { limit } = policy;
+    const over = limit !== null && value > limit;
+    if (!current && over) {
+      await this.log.record(pass.sql, scanBreach(license, metric, value, policy), pass.actor, pass.requestId, pass.now);
+      pass.result.violationsOpened++;
+    } else if (current && !over && (isOpen(current) || waiverEnded(current, pass.now))) {
+      const why = limit === null ? `${metric} has no limit any more.` : `${metric} is back within its limit: ${value} of ${limit}.`;
+      await this.resolve(pass, current, why);
+    } else if (current && over && waiverEnded(current, pass.now)) {
+      await this.reopen(pass, current);
+    } else if (current && over && isOpen(current) && current.deadline && current.deadline <= pass.now) {
+      await this.escalate(pass, current);
     }
+  }
+
+  /** A breach that is an event: resolved once its cause is gone (renewed, entitled), else reopened when its waiver ends. */
+  private async evaluateEvent(pass: Pass, license: LicenseRow, v: ViolationNode): Promise<void> {
+    const expiresAt = toDateOrNull(license.expires_at);
+    const active = isOpen(v) || waiverEnded(v, pass.now);
+    if (v.kind === ViolationKind.EXPIRED_USE && active && (!expiresAt || pass.now < expiresAt)) {
+      await this.resolve(
+        pass,
+        v,
+        expiresAt ? `The license was renewed: its term ends ${expiresAt.toISOString()}.` : 'The license is perpetual now.',
+      );
+    } else if (
+      v.kind === ViolationKind.UNLICENSED_FEATURE &&
+      v.subject &&
+      active &&
+      (await this.entitled(pass.sql, license.id, v.subject))
+    ) {
+      await this.resolve(pass, v, `The license entitles "${v.subject}" now.`);
+    } else if (waiverEnded(v, pass.now) && !OVERAGE_KINDS.has(v.kind)) {
+      // Breaches that are events, not states (a clock, a site, use after expiry not yet renewed): the waiver's end
+      // puts them back before an administrator.
+      await this.reopen(pass, v);
+    }
+  }
+
+  private async resolve(pass: Pass, v: ViolationNode, resolution: string): Promise<void> {
+    const from = v.status === ViolationStatus.WAIVED ? [ViolationStatus.WAIVED] : OPEN_STATUSES;
+    const change = { status: ViolationStatus.RESOLVED, resolvedAt: pass.now, resolvedBy: 'SYSTEM', resolution };
+    if (await this.transition(pass, v.id, from, change, ComplianceEventType.RESOLVED)) pass.result.violationsResolved++;
+  }
+
+  private async reopen(pass: Pass, v: ViolationNode): Promise<void> {
+    const change = { status: ViolationStatus.OPEN };
+    if (await this.transition(pass, v.id, [ViolationStatus.WAIVED], change, ComplianceEventType.REOPENED)) pass.result.violationsReopened++;
+  }
+
+  /** Still over at the deadline a migration allowed: CRITICAL, once (the deadline is spent). */
+  private async escalate(pass: Pass, v: ViolationNode): Promise<void> {
+    const change = { status: v.status, severity: ViolationSeverity.CRITICAL, deadline: null };
+    if (await this.transition(pass, v.id, OPEN_STATUSES, change, ComplianceEventType.ESCALATED)) pass.result.violationsEscalated++;
+  }
+
+  private transition(pass: Pass, id: string, from: readonly ViolationStatus[], change: ViolationChange, event: ComplianceEventType) {
+    return this.log.transition(pass.sql, id, from, change, event, pass.actor, pass.requestId, pass.now);
   }
 
   private async entitled(sql: SqlRunner, licenseId: string, featureKey: string): Promise<boolean> {
@@ -254,4 +221,52 @@ export class ComplianceScanner {
     );
     return row !== undefined && (row.tier === 'CORE' || Boolean(row.entitled));
   }
+}
+
+/** What one scan pass of one license writes with, and counts into. */
+interface Pass {
+  sql: SqlRunner;
+  result: ComplianceCheckResult;
+  requestId: string;
+  actor: Actor;
+  now: Date;
+}
+
+const isOpen = (v: ViolationNode) => v.status === ViolationStatus.OPEN || v.status === ViolationStatus.ACKNOWLEDGED;
+const waiverEnded = (v: ViolationNode, now: Date) => v.status === ViolationStatus.WAIVED && v.waivedUntil !== null && v.waivedUntil <= now;
+
+/** What a license uses, as the scan reads it: an API call counter of a past period reads 0. */
+function usedOf(license: LicenseRow, terms: ReturnType<typeof termsOf>, now: Date): Record<UsageMetric, number> {
+  const apiPeriodStart = toDateOrNull(license.api_period_start);
+  const apiCurrent =
+    apiPeriodStart && apiPeriodStart.getTime() === periodOf(terms.apiCallPeriod, now).start.getTime() ? Number(license.api_calls ?? 0) : 0;
+  return {
+    [UsageMetric.ACTIVE_USERS]: Number(license.seats),
+    [UsageMetric.CONCURRENT_SESSIONS]: Number(license.sessions),
+    [UsageMetric.STORAGE_BYTES]: Number(license.storage ?? 0),
+    [UsageMetric.API_CALLS]: apiCurrent,
+  };
+}
+
+/** The overage a scan found, with what it saw. */
+function scanBreach(license: LicenseRow, metric: UsageMetric, value: number, policy: LimitTerms): Breach {
+  const limit = policy.limit!;
+  return {
+    organizationId: license.organization_id,
+    licenseId: license.id,
+    kind: OVERAGE_KIND[metric],
+    severity: overageSeverity(value, limit),
+    value,
+    limit,
+    evidence: {
+      metric,
+      value,
+      limit,
+      ceiling: ceilingOf(policy),
+      policy: policy.policy,
+      overagePercent: policy.percent,
+      source: 'scan',
+    },
+    detail: `The compliance scan found ${metric} at ${value}, over its limit of ${limit}.`,
+  };
 }
