@@ -116,6 +116,17 @@ export interface ClientCall {
   now?: Date;
 }
 
+/** What a checkout takes a lease with: its new end, the client's clock, the sessions live before it, who and when. */
+interface Taking {
+  expiresAt: Date;
+  clientTime: Date | null;
+  seatsInUse: number;
+  clock: ValidationCheck | null;
+  actor: Actor;
+  call: ClientCall;
+  now: Date;
+}
+
 /**
  * Responsible for concurrent leases: checkout, heartbeat, checkin and expiry. Client applications call it on
  * every session, so it runs plain SQL in one short write transaction per call; the license row is locked
@@ -306,41 +317,64 @@ export class LeaseLedger {
     const existing = sessions.liveLeaseId
       ? await sql.get<LeaseRow>(`select ${LEASE_COLUMNS} from lease where id = ?`, [sessions.liveLeaseId])
       : undefined;
-    if (existing) {
-      await sql.run('update lease set expires_at = ?, last_heartbeat_at = ?, client_clock_at = coalesce(?, client_clock_at) where id = ?', [
-        expiresAt,
-        now,
-        clientTime,
-        existing.id,
-      ]);
-      const before = leaseNodeOf(existing);
-      const lease = Object.assign(leaseNodeOf(existing), { expiresAt, lastHeartbeatAt: now });
-      await this.audit.recordSql(
-        sql,
-        actor,
-        call.requestId,
-        {
-          organizationId: license.organizationId,
-          action: 'lease.checkout.reused',
-          objectType: 'Lease',
-          objectId: lease.id,
-          before: leaseSnapshot(before),
-          after: leaseSnapshot(lease),
-        },
-        now,
-      );
-      if (ended.length > 0) await this.observeSessions(sql, license, seatsInUse, now, call.requestId);
-      return {
-        outcome: CheckoutOutcome.GRANTED,
-        lease,
-        reused: true,
-        seatsInUse,
-        seatLimit: license.concurrentSessions ?? 0,
-        detail: 'The fingerprint holds this lease already; it was extended.',
-        enforcement: null,
-        clock,
-      };
-    }
+    const taking = { expiresAt, clientTime, seatsInUse, clock, actor, call, now };
+    if (existing) return this.extend(sql, license, existing, taking, ended.length > 0);
+    return this.grant(sql, license, fingerprint, userId, taking);
+  }
+
+  /** The same machine checking out again: its live lease, extended (the sessions counted again if dead ones ended). */
+  private async extend(
+    sql: SqlRunner,
+    license: KeyedLicense,
+    existing: LeaseRow,
+    taking: Taking,
+    endedDead: boolean,
+  ): Promise<CheckoutResult> {
+    const { expiresAt, clientTime, seatsInUse, clock, actor, call, now } = taking;
+    await sql.run('update lease set expires_at = ?, last_heartbeat_at = ?, client_clock_at = coalesce(?, client_clock_at) where id = ?', [
+      expiresAt,
+      now,
+      clientTime,
+      existing.id,
+    ]);
+    const before = leaseNodeOf(existing);
+    const lease = Object.assign(leaseNodeOf(existing), { expiresAt, lastHeartbeatAt: now });
+    await this.audit.recordSql(
+      sql,
+      actor,
+      call.requestId,
+      {
+        organizationId: license.organizationId,
+        action: 'lease.checkout.reused',
+        objectType: 'Lease',
+        objectId: lease.id,
+        before: leaseSnapshot(before),
+        after: leaseSnapshot(lease),
+      },
+      now,
+    );
+    if (endedDead) await this.observeSessions(sql, license, seatsInUse, now, call.requestId);
+    return {
+      outcome: CheckoutOutcome.GRANTED,
+      lease,
+      reused: true,
+      seatsInUse,
+      seatLimit: license.concurrentSessions ?? 0,
+      detail: 'The fingerprint holds this lease already; it was extended.',
+      enforcement: null,
+      clock,
+    };
+  }
+
+  /** A new lease, if the limit and the overage policy allow one more session (a breach past the limit is recorded). */
+  private async grant(
+    sql: SqlRunner,
+    license: KeyedLicense,
+    fingerprint: string,
+    userId: string | null,
+    taking: Taking,
+  ): Promise<CheckoutResult> {
+    const { expiresAt, clientTime, seatsInUse, clock, actor, call, now } = taking;
     const { enforcement, breach } = decide(UsageMetric.CONCURRENT_SESSIONS, termsOf(license), seatsInUse, 1);
     if (!enforcement.allowed) return noSeat(license, seatsInUse, enforcement, clock);
     const lease = Object.assign(new LeaseNode(), {
