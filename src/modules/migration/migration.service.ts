@@ -9,7 +9,7 @@ import { AlertKind, AlertSeverity } from '../alert/alert.types';
 import type { ThresholdWatch } from '../alert/threshold-watch';
 import type { AuditService } from '../audit/audit.service';
 import { checkOverage } from '../catalog/catalog.service';
-import type { ViolationLog } from '../compliance/violation-log';
+import type { Breach, ViolationLog } from '../compliance/violation-log';
 import { checkSite } from '../license/license.service';
 import {
   type LicenseTerms,
@@ -35,6 +35,7 @@ import {
   type MigrationPreview,
   type MigrationTargetInput,
   PlannedAlert,
+  type PlannedViolation,
 } from './migration.types';
 
 const SCHEDULER: Actor = { type: 'SYSTEM', id: null, label: 'migration scheduler' };
@@ -46,6 +47,29 @@ const TYPE_LIMITS = [
   [UsageMetric.ACTIVE_USERS, 'namedUsers', LicenseType.USER],
   [UsageMetric.CONCURRENT_SESSIONS, 'concurrentSessions', LicenseType.CONCURRENT],
 ] as const;
+
+/** The breach a planned violation records: over a limit the migration set, with the migration as evidence. */
+function overBreach(license: TermedLicense, plan: MigrationPreview, v: PlannedViolation, migrationId: string): Breach {
+  const until = v.deadline ? `, allowed until ${v.deadline.toISOString()}` : '';
+  return {
+    organizationId: license.organizationId,
+    licenseId: license.id,
+    kind: v.kind,
+    severity: v.severity,
+    value: v.value,
+    limit: v.limit,
+    deadline: v.deadline,
+    evidence: {
+      metric: v.metric,
+      value: v.value,
+      limit: v.limit,
+      migrationId,
+      strategy: plan.strategy,
+      deadline: v.deadline?.toISOString() ?? null,
+    },
+    detail: `Over the limit a migration set (${v.value} of ${v.limit})${until}.`,
+  };
+}
 
 /**
  * Responsible for license migrations: moving a license to another plan, other limits or another type. The preview
@@ -341,61 +365,9 @@ export class MigrationService {
     if (to.limits.apiCallPeriod !== license.terms.limits.apiCallPeriod) {
       await this.meter.restartCounter(sql, license, to.limits.apiCallPeriod, state.apiCalls, now);
     }
-    await this.seats.releaseSeats(
-      sql,
-      plan.seatsReleased.map((s) => s.seatId),
-      SeatReleaseReason.LICENSE_MIGRATED,
-      actor,
-      requestId,
-      now,
-    );
-    await this.leases.endIn(
-      sql,
-      plan.leasesEnded.map((l) => l.leaseId),
-      LeaseReleaseReason.LICENSE_MIGRATED,
-      actor,
-      requestId,
-      now,
-    );
-    // A user's last activity is its latest lease's last heartbeat.
-    const activeAt = (userId: string) =>
-      state.leases
-        .filter((l) => l.userId === userId)
-        .reduce<Date | null>((at, l) => (at && at > l.lastHeartbeatAt ? at : l.lastHeartbeatAt), null);
-    await this.seats.assignSeats(
-      sql,
-      license,
-      plan.seatsAssigned.map((userId) => ({ userId, lastActiveAt: activeAt(userId) })),
-      actor,
-      requestId,
-      now,
-    );
-    for (const v of plan.violationsOpened) {
-      await this.violations.record(
-        sql,
-        {
-          organizationId: license.organizationId,
-          licenseId: license.id,
-          kind: v.kind,
-          severity: v.severity,
-          value: v.value,
-          limit: v.limit,
-          deadline: v.deadline,
-          evidence: {
-            metric: v.metric,
-            value: v.value,
-            limit: v.limit,
-            migrationId,
-            strategy: plan.strategy,
-            deadline: v.deadline?.toISOString() ?? null,
-          },
-          detail: `Over the limit a migration set (${v.value} of ${v.limit})${v.deadline ? `, allowed until ${v.deadline.toISOString()}` : ''}.`,
-        },
-        actor,
-        requestId,
-        now,
-      );
-    }
+    await this.moveSeatsAndLeases(sql, state, plan, actor, requestId, now);
+    for (const v of plan.violationsOpened)
+      await this.violations.record(sql, overBreach(license, plan, v, migrationId), actor, requestId, now);
     // Utilization and compliance against the new limits, at once: threshold alerts, overages cleared, subscribers told.
     for (const change of plan.limits) {
       await this.usage.observe(sql, { ...this.observed(license, to, change.metric, change.usedAfter, change.after, now), requestId }, now);
@@ -411,6 +383,28 @@ export class MigrationService {
       },
       now,
     );
+  }
+
+  /** Releases and ends the seats and leases a plan lists, and gives the users of leases it lists their seats. */
+  private async moveSeatsAndLeases(
+    sql: SqlRunner,
+    state: LicenseState,
+    plan: MigrationPreview,
+    actor: Actor,
+    requestId: string,
+    now: Date,
+  ): Promise<void> {
+    const seatIds = plan.seatsReleased.map((s) => s.seatId);
+    await this.seats.releaseSeats(sql, seatIds, SeatReleaseReason.LICENSE_MIGRATED, actor, requestId, now);
+    const leaseIds = plan.leasesEnded.map((l) => l.leaseId);
+    await this.leases.endIn(sql, leaseIds, LeaseReleaseReason.LICENSE_MIGRATED, actor, requestId, now);
+    // A user's last activity is its latest lease's last heartbeat.
+    const activeAt = (userId: string) =>
+      state.leases
+        .filter((l) => l.userId === userId)
+        .reduce<Date | null>((at, l) => (at && at > l.lastHeartbeatAt ? at : l.lastHeartbeatAt), null);
+    const assigned = plan.seatsAssigned.map((userId) => ({ userId, lastActiveAt: activeAt(userId) }));
+    await this.seats.assignSeats(sql, state.license, assigned, actor, requestId, now);
   }
 
   /**
