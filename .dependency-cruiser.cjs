@@ -3,8 +3,9 @@
  * it, never one listed after it, so the areas form a graph without cycles. `npm run deps` checks it (CI runs it).
  *
  * - errors, config, logger: what everything may use.
- * - kernel: the licensing vocabulary and its pure rules (license types, metrics, terms, overage decisions).
- * - db: connections, transactions, ids. auth: principals, roles, secrets. common: operations, pagination, events.
+ * - db: connections, transactions, ids. auth: principals, roles, secrets.
+ * - kernel: the licensing vocabulary and its pure rules (license types, metrics, overage decisions, breaches).
+ * - common: operations, pagination, loaders, events.
  * - the modules, each above those it asks things of (a module below tells one above through a port it owns).
  * - server: the composition root, HTTP and WebSocket, jobs; cli and main start it.
  */
@@ -12,9 +13,9 @@ const FLOORS = [
   'errors',
   'config',
   'logger',
-  'kernel',
   'db',
   'auth',
+  'kernel',
   'common',
   'modules/audit',
   'modules/organization',

@@ -9,6 +9,7 @@ import { TokenService } from '../modules/token/token.service';
 import { ConfigError, loadConfig } from '../config';
 import { openMigrated } from '../db/migrate';
 import { QueryCounter } from '../db/orm';
+import { ENTITIES } from '../server/entities';
 import { openSqlGateway } from '../db/sql';
 import { AppError } from '../errors';
 import { createLogger } from '../logger';
@@ -46,7 +47,7 @@ async function createToken(args: string[]): Promise<void> {
   const logger = createLogger('warn');
   const queries = new QueryCounter();
   // A database never served yet is brought up to date first, as a server start would.
-  const orm = await openMigrated(config, logger, queries);
+  const orm = await openMigrated(config, ENTITIES, logger, queries);
   try {
     const db = openSqlGateway(orm, queries, config.database);
     try {

@@ -2,7 +2,7 @@ import type { EntityManager as SqlEntityManager } from '@mikro-orm/knex';
 import type { Config, DatabaseConfig } from '../config';
 import type { Logger } from '../logger';
 import { AdvisoryLock } from './advisory-locks';
-import { openOrm, type Orm, QueryCounter } from './orm';
+import { type Entities, openOrm, type Orm, QueryCounter } from './orm';
 import { tuneSqlite } from './sql';
 
 /** How often an instance waiting for another's migrations looks again. */
@@ -18,15 +18,16 @@ interface PgConnection {
  */
 export async function openMigrated(
   config: Pick<Config, 'database' | 'databaseLimits'>,
+  entities: Entities,
   logger: Logger,
   queries: QueryCounter,
 ): Promise<Orm> {
-  if (config.database.driver === 'postgresql') await migrate(config.database, logger);
-  const orm = await openOrm(config.database, queries, config.databaseLimits);
+  if (config.database.driver === 'postgresql') await migrate(config.database, entities, logger);
+  const orm = await openOrm(config.database, entities, queries, config.databaseLimits);
   if (config.database.driver === 'sqlite') {
     try {
       await tuneSqlite(orm);
-      await migrate(config.database, logger, orm);
+      await migrate(config.database, entities, logger, orm);
     } catch (error) {
       await orm.close(true);
       throw error;
@@ -42,14 +43,14 @@ export async function openMigrated(
  * without the statement timeout that serving connections have, so that a long schema change is not cut short. A
  * process that dies while migrating releases the lock with its connection; its transaction rolls back.
  */
-async function migrate(database: DatabaseConfig, logger: Logger, serving?: Orm): Promise<void> {
+async function migrate(database: DatabaseConfig, entities: Entities, logger: Logger, serving?: Orm): Promise<void> {
   if (database.driver === 'sqlite') {
     // One process owns an SQLite file: its own ORM migrates it, in one transaction.
     if (!serving) throw new Error('an SQLite database is migrated through the serving ORM');
     await serving.getMigrator().up();
     return;
   }
-  const orm = await openOrm(database, new QueryCounter(), undefined, 'migrations');
+  const orm = await openOrm(database, entities, new QueryCounter(), undefined, 'migrations');
   try {
     const client = (orm.em as unknown as SqlEntityManager).getConnection().getKnex().client as {
       acquireConnection(): Promise<PgConnection>;

@@ -4,26 +4,6 @@ import { MikroORM, type Options } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { type DatabaseConfig, DEFAULT_DATABASE_LIMITS, type DatabaseLimits } from '../config';
-import { ApiToken } from '../modules/token/api-token.entity';
-import { Alert } from '../modules/alert/alert.entity';
-import { AlertNotice } from '../modules/alert/alert-notice.entity';
-import { AlertRule } from '../modules/alert/alert-rule.entity';
-import { AlertThreshold } from '../modules/alert/alert-threshold.entity';
-import { AuditEvent } from '../modules/audit/audit-event.entity';
-import { Feature } from '../modules/catalog/feature.entity';
-import { Plan } from '../modules/catalog/plan.entity';
-import { PlanFeature } from '../modules/catalog/plan-feature.entity';
-import { Product } from '../modules/catalog/product.entity';
-import { ComplianceEvent } from '../modules/compliance/compliance-event.entity';
-import { Violation } from '../modules/compliance/violation.entity';
-import { License } from '../modules/license/license.entity';
-import { LicenseFeature } from '../modules/license/license-feature.entity';
-import { LicenseMigration } from '../modules/migration/license-migration.entity';
-import { Organization } from '../modules/organization/organization.entity';
-import { Lease } from '../modules/seat/lease.entity';
-import { Seat } from '../modules/seat/seat.entity';
-import { UsageMeterReading } from '../modules/usage/usage-meter-reading.entity';
-import { UsageSample } from '../modules/usage/usage-sample.entity';
 import { Migration20261128000000_licensing_core } from '../../migrations/Migration20261128000000_licensing_core';
 import { Migration20261128100000_usage } from '../../migrations/Migration20261128100000_usage';
 import { Migration20261128110000_alerts } from '../../migrations/Migration20261128110000_alerts';
@@ -34,30 +14,6 @@ import { Migration20261128150000_license_migrations } from '../../migrations/Mig
 import { Migration20261128160000_client_rate_limits } from '../../migrations/Migration20261128160000_client_rate_limits';
 import { Migration20261206100000_seat_release_reason } from '../../migrations/Migration20261206100000_seat_release_reason';
 import { Migration20261206110000_license_term_start } from '../../migrations/Migration20261206110000_license_term_start';
-
-/** One entity per table the migrations create; test/schema-mapping.test.ts holds them to the migrated tables. */
-export const ENTITIES = [
-  Organization,
-  Product,
-  Feature,
-  Plan,
-  PlanFeature,
-  License,
-  LicenseFeature,
-  Seat,
-  Lease,
-  ApiToken,
-  AuditEvent,
-  UsageMeterReading,
-  UsageSample,
-  Alert,
-  AlertThreshold,
-  AlertRule,
-  AlertNotice,
-  Violation,
-  ComplianceEvent,
-  LicenseMigration,
-];
 
 /**
  * Migrations are listed here rather than discovered on disk, so that the same list runs from compiled code, under
@@ -88,6 +44,9 @@ export class QueryCounter {
 
 export type Orm = MikroORM;
 
+/** The entities the ORM maps: every module's, listed by the server that composes them (src/server/entities.ts). */
+export type Entities = NonNullable<Options['entities']>;
+
 /**
  * Opens the ORM on the database. On PostgreSQL every statement has a timeout, a row lock a longest wait, and a call a
  * longest wait for a connection, so that a database frozen or overloaded gives coded answers rather than hung calls;
@@ -95,12 +54,13 @@ export type Orm = MikroORM;
  */
 export async function openOrm(
   database: DatabaseConfig,
+  entities: Entities,
   counter: QueryCounter,
   limits: DatabaseLimits = DEFAULT_DATABASE_LIMITS,
   purpose: 'serving' | 'migrations' = 'serving',
 ): Promise<MikroORM> {
   const common: Partial<Options> = {
-    entities: ENTITIES,
+    entities: [...entities],
     discovery: { disableDynamicFileAccess: true, requireEntitiesArray: true },
     extensions: [Migrator],
     migrations: { migrationsList: MIGRATIONS, transactional: true, allOrNothing: true, snapshot: false, silent: true },

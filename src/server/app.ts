@@ -14,6 +14,7 @@ import { Principal } from '../auth/principal';
 import type { Config } from '../config';
 import { openMigrated } from '../db/migrate';
 import { type Orm, QueryCounter } from '../db/orm';
+import { ENTITIES } from './entities';
 import { openSqlGateway, type SqlGateway } from '../db/sql';
 import { AppError, ErrorCode } from '../errors';
 import { periodicJobs } from './jobs';
@@ -63,7 +64,7 @@ export interface LicenseServer {
  */
 export async function createLicenseServer(config: Config, logger: Logger): Promise<LicenseServer> {
   const queries = new QueryCounter();
-  const orm = await openMigrated(config, logger, queries);
+  const orm = await openMigrated(config, ENTITIES, logger, queries);
   const db = openSqlGateway(orm, queries, config.database);
   const redis = config.redisUrl ? new RedisEventBus(config.redisUrl, logger) : null;
   const limits = new RateLimits(config.rateLimits, redis?.commands ?? null, config.redisChannelPrefix);

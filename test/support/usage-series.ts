@@ -1,4 +1,4 @@
-import { UsagePeriod } from '../../src/modules/license/license.enums';
+import { UsagePeriod } from '../../src/kernel/license.enums';
 import { periodOf } from '../../src/modules/usage/usage-meter';
 import type { Licensed } from './factories';
 import type { TestServer } from './server';

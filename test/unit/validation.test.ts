@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LicenseStatus, LicenseType, OveragePolicy } from '../../src/modules/license/license.enums';
+import { LicenseStatus, LicenseType, OveragePolicy } from '../../src/kernel/license.enums';
 import { clockCheck, evaluate, graceEndsAt, type LicenseFacts, verdict } from '../../src/modules/license/validation';
 import { CheckOutcome, type ValidationCheck, ValidationCheckKind, ValidationCode } from '../../src/modules/license/validation.types';
 

@@ -2,7 +2,7 @@ import type { SqlGateway, SqlRunner } from '../../db/sql';
 import { lockRow, toDate } from '../../db/sql';
 import type { AuditService } from '../audit/audit.service';
 import type { Renewal } from '../license/auto-renewal';
-import { LicenseStatus } from '../license/license.enums';
+import { LicenseStatus } from '../../kernel/license.enums';
 import type { AlertLog } from './alert-log';
 import { DEFAULT_EXPIRY_DAYS, EXPIRY, effectiveRule, type RuleRow } from './alert-rules';
 import { AlertKind, AlertSeverity } from './alert.types';

@@ -4,7 +4,7 @@ import type { Operation } from '../../common/operation';
 import { findPage, type Page, type PageArgs } from '../../common/pagination';
 import { AppError } from '../../errors';
 import type { AuditService } from '../audit/audit.service';
-import { OveragePolicy } from '../license/license.enums';
+import { OveragePolicy } from '../../kernel/license.enums';
 import type { CreatePlanInput, CreateProductInput, FeatureInput, PlanFilter } from './catalog.types';
 import { Feature } from './feature.entity';
 import { Plan } from './plan.entity';

@@ -1,7 +1,7 @@
 import { ArrayMaxSize, IsIn, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { Connection } from '../../common/pagination';
-import { LicenseType } from '../license/license.enums';
+import { LicenseType } from '../../kernel/license.enums';
 import { FeatureTier } from './catalog.enums';
 import type { Feature } from './feature.entity';
 import type { Plan } from './plan.entity';

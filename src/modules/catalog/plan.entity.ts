@@ -1,7 +1,7 @@
 import { BigIntType, Collection, Entity, ManyToMany, ManyToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
 import { newId } from '../../db/ids';
 import { AS_MIGRATED } from '../../db/mapping';
-import { LicenseType, OveragePolicy, UsagePeriod } from '../license/license.enums';
+import { LicenseType, OveragePolicy, UsagePeriod } from '../../kernel/license.enums';
 import { Feature } from './feature.entity';
 import { PlanFeature } from './plan-feature.entity';
 import { Product } from './product.entity';

@@ -1,7 +1,7 @@
 import { IsIn, Max, Min } from 'class-validator';
 import { SafeIntResolver } from 'graphql-scalars';
 import { Field, InputType, Int, ObjectType } from 'type-graphql';
-import { OveragePolicy, UsagePeriod } from '../license/license.enums';
+import { OveragePolicy, UsagePeriod } from '../../kernel/license.enums';
 
 /** The limits of a plan or license; a null limit does not apply. */
 @ObjectType({ simpleResolvers: true })

@@ -1,6 +1,6 @@
 import { Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
 import { AS_MIGRATED } from '../../db/mapping';
-import { ComplianceEventType } from './compliance.enums';
+import { ComplianceEventType } from '../../kernel/compliance.enums';
 
 /**
  * Something that happened to a violation, appended in commit order: the cursor `complianceEvents` subscribers resume

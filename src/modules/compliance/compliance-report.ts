@@ -2,12 +2,19 @@ import { Permission } from '../../auth/roles';
 import type { Operation } from '../../common/operation';
 import { fromJson, type SqlGateway, type SqlRunner, toDateOrNull } from '../../db/sql';
 import { AppError } from '../../errors';
-import { type LicenseStatus, type LicenseType, UsagePeriod } from '../license/license.enums';
+import { type LicenseStatus, type LicenseType, UsagePeriod } from '../../kernel/license.enums';
 import { periodOf } from '../usage/usage-meter';
 import { type MetricLimits, UsageMetric } from '../usage/usage.types';
-import { ComplianceStatus, OPEN_STATUSES, SEVERITY_RANK, ViolationKind, ViolationSeverity, ViolationStatus } from './compliance.enums';
+import {
+  ComplianceStatus,
+  OPEN_STATUSES,
+  SEVERITY_RANK,
+  ViolationKind,
+  ViolationSeverity,
+  ViolationStatus,
+} from '../../kernel/compliance.enums';
 import { ComplianceReport, LicenseCompliance, LimitUtilization, type ViolationNode } from './compliance.types';
-import { ceilingOf, OVERAGE_KIND } from './enforcement';
+import { ceilingOf, OVERAGE_KIND } from '../../kernel/enforcement';
 import { limitTerms, numberOrNull, TERM_COLUMNS, type TermRow, type Terms, termsOf } from './license-terms';
 import { reviveViolation } from './violation-log';
 

@@ -5,19 +5,20 @@ import type { SqlGateway, SqlRunner, SqlValue } from '../../db/sql';
 import { toDateOrNull } from '../../db/sql';
 import { periodOf } from '../usage/usage-meter';
 import { UsageMetric } from '../usage/usage.types';
-import { ACTIVE_STATUSES, ComplianceEventType, OPEN_STATUSES, ViolationKind, ViolationSeverity, ViolationStatus } from './compliance.enums';
+import {
+  ACTIVE_STATUSES,
+  ComplianceEventType,
+  OPEN_STATUSES,
+  ViolationKind,
+  ViolationSeverity,
+  ViolationStatus,
+} from '../../kernel/compliance.enums';
 import { ComplianceCheckResult, type ViolationNode } from './compliance.types';
 import { AdvisoryLock } from '../../db/advisory-locks';
-import { ceilingOf, type LimitTerms, OVERAGE_KIND, overageSeverity } from './enforcement';
+import { ceilingOf, type LimitTerms, OVERAGE_KIND, overageSeverity } from '../../kernel/enforcement';
 import { limitTerms, TERM_COLUMNS, type TermRow, termsOf } from './license-terms';
-import {
-  type Breach,
-  VIOLATION_COLUMNS,
-  type ViolationChange,
-  type ViolationLog,
-  type ViolationRow,
-  violationNodeOf,
-} from './violation-log';
+import type { Breach } from '../../kernel/breach';
+import { VIOLATION_COLUMNS, type ViolationChange, type ViolationLog, type ViolationRow, violationNodeOf } from './violation-log';
 
 interface LicenseRow extends TermRow {
   id: string;

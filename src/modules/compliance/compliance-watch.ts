@@ -1,7 +1,7 @@
 import type { Actor } from '../../auth/principal';
 import type { SqlRunner } from '../../db/sql';
 import type { Observed, UsageObserver } from '../usage/usage-signals';
-import { OVERAGE_KIND } from './enforcement';
+import { OVERAGE_KIND } from '../../kernel/enforcement';
 import type { ViolationLog } from './violation-log';
 
 const COMPLIANCE_ACTOR: Actor = { type: 'SYSTEM', id: null, label: 'compliance' };

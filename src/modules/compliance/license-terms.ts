@@ -1,6 +1,6 @@
-import type { OveragePolicy, UsagePeriod } from '../license/license.enums';
+import type { OveragePolicy, UsagePeriod } from '../../kernel/license.enums';
 import { limitOfMetric, type MetricLimits, type UsageMetric } from '../usage/usage.types';
-import type { LimitTerms } from './enforcement';
+import type { LimitTerms } from '../../kernel/enforcement';
 
 /** The columns of a license that say what it may use, as compliance reads them with plain SQL. */
 export const TERM_COLUMNS =

@@ -6,8 +6,8 @@ import type { License } from '../license/license.entity';
 import type { EndedLease, LicenseService, RaisableLimit } from '../license/license.service';
 import type { LeaseLedger } from '../seat/lease-ledger';
 import type { SeatLedger } from '../seat/seat-ledger';
-import { LicenseStatus } from '../license/license.enums';
-import { RemediationAction, ViolationKind, ViolationStatus } from './compliance.enums';
+import { LicenseStatus } from '../../kernel/license.enums';
+import { RemediationAction, ViolationKind, ViolationStatus } from '../../kernel/compliance.enums';
 import {
   RemediationLease,
   RemediationPreview,

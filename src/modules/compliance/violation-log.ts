@@ -1,4 +1,5 @@
 import type { Actor } from '../../auth/principal';
+import type { Breach, BreachRecorder } from '../../kernel/breach';
 import type { EventChannel } from '../../common/event-channel';
 import type { LogNotice } from '../../common/log-tail';
 import type { CommitOrderedIds } from '../../db/commit-order';
@@ -13,30 +14,8 @@ import {
   type ViolationKind,
   type ViolationSeverity,
   ViolationStatus,
-} from './compliance.enums';
+} from '../../kernel/compliance.enums';
 import { ComplianceEventNode, type Remediation, ViolationNode } from './compliance.types';
-
-/** A breach as an enforcement point or the scanner sees it. */
-export interface Breach {
-  organizationId: string;
-  licenseId: string;
-  kind: ViolationKind;
-  /** What it concerns within its kind (a feature key); empty for most. */
-  subject?: string;
-  severity: ViolationSeverity;
-  value?: number | null;
-  limit?: number | null;
-  /** The numbers and facts at detection. */
-  evidence: Record<string, unknown>;
-  detail: string;
-  /** By when it must clear, else it escalates (an overage a migration allowed until a date). */
-  deadline?: Date | null;
-}
-
-/** Records breaches inside the transaction of the request that made them (the seat module, usage, validation). */
-export interface BreachRecorder {
-  record(sql: SqlRunner, breach: Breach, actor: Actor, requestId: string | null, now: Date): Promise<ViolationNode>;
-}
 
 export interface ViolationRow {
   id: string;

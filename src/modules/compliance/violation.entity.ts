@@ -1,6 +1,6 @@
 import { BigIntType, Entity, Index, ManyToOne, Opt, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { AS_MIGRATED } from '../../db/mapping';
-import { ViolationKind, ViolationSeverity, ViolationStatus } from './compliance.enums';
+import { ViolationKind, ViolationSeverity, ViolationStatus } from '../../kernel/compliance.enums';
 
 /**
  * One breach of one license, kept from detection to resolution: a breach that repeats while the violation is active

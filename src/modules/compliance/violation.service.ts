@@ -3,7 +3,7 @@ import type { Operation } from '../../common/operation';
 import { decodeCursor, encodeCursor, type Page, type PageArgs } from '../../common/pagination';
 import { type SqlGateway, type SqlRunner, type SqlValue, toDate } from '../../db/sql';
 import { AppError } from '../../errors';
-import { ComplianceEventType, SEVERITY_RANK, ViolationSeverity, ViolationStatus } from './compliance.enums';
+import { ComplianceEventType, SEVERITY_RANK, ViolationSeverity, ViolationStatus } from '../../kernel/compliance.enums';
 import type { ComplianceEventFilter, ComplianceEventNode, ViolationFilter, ViolationNode, WaiveViolationInput } from './compliance.types';
 import { reviveComplianceEvent, VIOLATION_COLUMNS, type ViolationLog, violationNodeOf } from './violation-log';
 

@@ -2,7 +2,7 @@ import type { Actor } from '../../auth/principal';
 import type { SqlGateway, SqlRunner } from '../../db/sql';
 import { lockRow, toDate, toDateOrNull } from '../../db/sql';
 import type { AuditService } from '../audit/audit.service';
-import { LicenseStatus } from './license.enums';
+import { LicenseStatus } from '../../kernel/license.enums';
 import { renewedTerm, type Term } from './term';
 
 const RENEWER: Actor = { type: 'SYSTEM', id: null, label: 'automatic renewal' };

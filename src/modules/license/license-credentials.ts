@@ -1,7 +1,7 @@
 import { normalizeLicenseKey, type SecretDigester } from '../../auth/secrets';
 import { fromJson, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
 import { AppError, ErrorCode } from '../../errors';
-import type { LicenseStatus, LicenseType, OveragePolicy, UsagePeriod } from './license.enums';
+import type { LicenseStatus, LicenseType, OveragePolicy, UsagePeriod } from '../../kernel/license.enums';
 
 /** The columns of a license that client-facing operations need, read by its key in one statement. */
 export interface KeyedLicense {

@@ -1,6 +1,6 @@
 import type { SqlRunner } from '../../db/sql';
 import { fromJson, toDate, toDateOrNull } from '../../db/sql';
-import type { LicenseStatus, LicenseType, OveragePolicy, UsagePeriod } from './license.enums';
+import type { LicenseStatus, LicenseType, OveragePolicy, UsagePeriod } from '../../kernel/license.enums';
 
 /** What a license is allowed: the part of it that a migration moves. */
 export interface LicenseTerms {

@@ -6,7 +6,7 @@ import { Plan } from '../catalog/plan.entity';
 import { Product } from '../catalog/product.entity';
 import { Organization } from '../organization/organization.entity';
 import { LicenseFeature } from './license-feature.entity';
-import { LicenseStatus, LicenseType, OveragePolicy, UsagePeriod } from './license.enums';
+import { LicenseStatus, LicenseType, OveragePolicy, UsagePeriod } from '../../kernel/license.enums';
 
 /** A license of one organization, issued from a plan, with its own limits, term and entitled features. */
 @Entity({ tableName: 'license' })

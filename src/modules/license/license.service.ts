@@ -10,9 +10,8 @@ import { type CatalogService, checkOverage } from '../catalog/catalog.service';
 import type { Feature } from '../catalog/feature.entity';
 import { Plan } from '../catalog/plan.entity';
 import { Organization } from '../organization/organization.entity';
-import { LeaseReleaseReason } from '../seat/seat.enums';
 import { License } from './license.entity';
-import { LicenseStatus, LicenseType } from './license.enums';
+import { LicenseStatus, LicenseType } from '../../kernel/license.enums';
 import type { IssueLicenseInput, LicenseFilter, RenewLicenseInput, SiteInput } from './license.types';
 import { normalizeDomain, parseCidr } from './site';
 
@@ -30,8 +29,8 @@ export interface EndedLease {
 
 /** Ends the concurrent sessions of a license (the seat module's lease ledger). */
 export interface SessionTerminator {
-  /** Returns the live leases it ended. */
-  endAllOf(em: EntityManager, licenseId: string, reason: LeaseReleaseReason, now: Date): Promise<EndedLease[]>;
+  /** Ends the live leases of a license that was suspended or revoked; returns them. */
+  endAllOf(em: EntityManager, licenseId: string, now: Date): Promise<EndedLease[]>;
   /** Counts the license's live sessions again for usage and alerts, once the leases ended are committed. */
   recount(licenseId: string, requestId: string): Promise<void>;
 }
@@ -270,7 +269,7 @@ export class LicenseService {
       if (!allowedFrom(license.status)) throw AppError.invalidTransition('license', license.status, verb);
       license.status = status;
       license.statusReason = why;
-      leasesEnded = await this.sessions.endAllOf(em, license.id, LeaseReleaseReason.LICENSE_INACTIVE, now);
+      leasesEnded = await this.sessions.endAllOf(em, license.id, now);
       return { leasesEnded: leasesEnded.length };
     });
     await ended?.(leasesEnded);

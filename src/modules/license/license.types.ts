@@ -3,7 +3,7 @@ import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { Connection } from '../../common/pagination';
 import { LicenseLimits, LimitsInput, limitsOf, Overage, OverageInput, overageOf } from '../catalog/terms.types';
 import type { License } from './license.entity';
-import { LicenseStatus, LicenseType } from './license.enums';
+import { LicenseStatus, LicenseType } from '../../kernel/license.enums';
 import { latestTerm } from './term';
 import { graceEndsAt } from './validation';
 

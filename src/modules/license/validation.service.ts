@@ -1,10 +1,10 @@
 import type { Actor } from '../../auth/principal';
 import { checkClientArguments } from '../../common/input';
 import type { SqlGateway, SqlRunner } from '../../db/sql';
-import { checkBreaches, type Presented } from '../compliance/breaches';
-import type { BreachRecorder } from '../compliance/violation-log';
+import type { BreachRecorder } from '../../kernel/breach';
+import { checkBreaches, type Presented } from './validation-breaches';
 import type { KeyedLicense, LicenseCredentials } from './license-credentials';
-import { LicenseType } from './license.enums';
+import { LicenseType } from '../../kernel/license.enums';
 import { evaluate, graceEndsAt, type LicenseFacts, type ValidationRequest, verdict } from './validation';
 import { type FeatureCheckResult, type ValidationCheck, ValidationCheckKind, type ValidationResult } from './validation.types';
 

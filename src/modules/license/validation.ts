@@ -1,5 +1,5 @@
-import { ceilingOf, type LimitTerms } from '../compliance/enforcement';
-import { LicenseStatus, LicenseType } from './license.enums';
+import { ceilingOf, type LimitTerms } from '../../kernel/enforcement';
+import { LicenseStatus, LicenseType } from '../../kernel/license.enums';
 import { matchSite, type SiteIdentifiers } from './site';
 import { CheckOutcome, type ValidationCheck, ValidationCheckKind as Kind, ValidationCode as Code } from './validation.types';
 

@@ -1,5 +1,5 @@
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
-import { LicenseStatus, LicenseType } from './license.enums';
+import { LicenseStatus, LicenseType } from '../../kernel/license.enums';
 
 /** A check that validation runs. */
 export enum ValidationCheckKind {

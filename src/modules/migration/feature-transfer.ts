@@ -9,7 +9,7 @@ import type { AlertLog } from '../alert/alert-log';
 import { AlertKind, AlertSeverity } from '../alert/alert.types';
 import type { AuditService } from '../audit/audit.service';
 import { type LicenseTerms, type LicenseTermsStore, type TermedLicense, termsSnapshot } from '../license/license-terms-store';
-import { LicenseStatus, LicenseType } from '../license/license.enums';
+import { LicenseStatus, LicenseType } from '../../kernel/license.enums';
 import { ConflictStrategy, MigrationEffective, MigrationStatus } from './migration.enums';
 import { insertMigration } from './migration-history';
 import { termsNode } from './migration-plan';

@@ -1,7 +1,7 @@
 import { LicenseLimits, Overage } from '../catalog/terms.types';
-import { ViolationKind, ViolationSeverity, ViolationStatus } from '../compliance/compliance.enums';
-import { ceilingOf, OVERAGE_KIND, overageSeverity } from '../compliance/enforcement';
-import { LicenseType } from '../license/license.enums';
+import { ViolationKind, ViolationSeverity, ViolationStatus } from '../../kernel/compliance.enums';
+import { ceilingOf, OVERAGE_KIND, overageSeverity } from '../../kernel/enforcement';
+import { LicenseType } from '../../kernel/license.enums';
 import type { LicenseTerms, PlanPrice, TermedLicense } from '../license/license-terms-store';
 import { latestTerm } from '../license/term';
 import { limitOfMetric, UsageMetric } from '../usage/usage.types';

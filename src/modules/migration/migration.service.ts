@@ -9,7 +9,8 @@ import { AlertKind, AlertSeverity } from '../alert/alert.types';
 import type { ThresholdWatch } from '../alert/threshold-watch';
 import type { AuditService } from '../audit/audit.service';
 import { checkOverage } from '../catalog/catalog.service';
-import type { Breach, ViolationLog } from '../compliance/violation-log';
+import type { Breach } from '../../kernel/breach';
+import type { ViolationLog } from '../compliance/violation-log';
 import { checkSite } from '../license/license.service';
 import {
   type LicenseTerms,
@@ -18,7 +19,7 @@ import {
   type TermedLicense,
   termsSnapshot,
 } from '../license/license-terms-store';
-import { LicenseStatus, LicenseType } from '../license/license.enums';
+import { LicenseStatus, LicenseType } from '../../kernel/license.enums';
 import type { LeaseLedger } from '../seat/lease-ledger';
 import type { SeatLedger } from '../seat/seat-ledger';
 import { LeaseReleaseReason, SeatReleaseReason } from '../seat/seat.enums';

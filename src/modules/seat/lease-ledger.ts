@@ -9,10 +9,10 @@ import type { AuditService } from '../audit/audit.service';
 import type { EndedLease } from '../license/license.service';
 import type { KeyedLicense, LicenseCredentials } from '../license/license-credentials';
 import { Permission } from '../../auth/roles';
-import { checkBreaches, overageBreach } from '../compliance/breaches';
-import { decide } from '../compliance/enforcement';
-import type { BreachRecorder } from '../compliance/violation-log';
-import { LicenseStatus, LicenseType } from '../license/license.enums';
+import { type BreachRecorder, overageBreach } from '../../kernel/breach';
+import { checkBreaches } from '../license/validation-breaches';
+import { decide } from '../../kernel/enforcement';
+import { LicenseStatus, LicenseType } from '../../kernel/license.enums';
 import { clockCheck } from '../license/validation';
 import type { ValidationCheck } from '../license/validation.types';
 import type { ManagementCall } from './seat-ledger';
@@ -21,7 +21,7 @@ import { UsageMetric } from '../usage/usage.types';
 import { graceEndsAt } from '../license/validation';
 import { Lease } from './lease.entity';
 import { LeaseReleaseReason } from './seat.enums';
-import type { Enforcement } from '../compliance/compliance.types';
+import type { Enforcement } from '../../kernel/enforcement.types';
 import {
   CheckinOutcome,
   type CheckinResult,
@@ -664,7 +664,8 @@ export class LeaseLedger {
    * event, which names the count. Leases already past their expiry end as what they are, expired, at their expiry,
    * and are not among those returned: they were no live sessions.
    */
-  async endAllOf(em: EntityManager, licenseId: string, reason: LeaseReleaseReason, now: Date): Promise<EndedLease[]> {
+  async endAllOf(em: EntityManager, licenseId: string, now: Date): Promise<EndedLease[]> {
+    const reason = LeaseReleaseReason.LICENSE_INACTIVE;
     const dead = await em.find(Lease, { license: licenseId, releasedAt: null, expiresAt: { $lte: now } });
     for (const lease of dead) Object.assign(lease, { releasedAt: lease.expiresAt, releaseReason: LeaseReleaseReason.EXPIRED });
     await em.flush();

@@ -1,7 +1,7 @@
 import { Length } from 'class-validator';
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Connection } from '../../common/pagination';
-import { Enforcement } from '../compliance/compliance.types';
+import { Enforcement } from '../../kernel/enforcement.types';
 import { ValidationCheck } from '../license/validation.types';
 import { LeaseReleaseReason, SeatReleaseReason } from './seat.enums';
 

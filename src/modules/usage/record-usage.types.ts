@@ -1,5 +1,5 @@
 import { Field, ObjectType, registerEnumType } from 'type-graphql';
-import { Enforcement } from '../compliance/compliance.types';
+import { Enforcement } from '../../kernel/enforcement.types';
 import { MetricUsage } from './usage.types';
 
 export enum UsageOutcome {

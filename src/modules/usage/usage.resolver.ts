@@ -3,7 +3,7 @@ import { SafeIntResolver } from 'graphql-scalars';
 import { CHECKED_BY_THE_SERVICE } from '../../common/input';
 import type { Operation } from '../../common/operation';
 import type { UsageStream } from './usage-stream';
-import { Enforcement } from '../compliance/compliance.types';
+import { Enforcement } from '../../kernel/enforcement.types';
 import { RecordUsageResult } from './record-usage.types';
 import type { UsageMeter } from './usage-meter';
 import type { UsageService } from './usage.service';

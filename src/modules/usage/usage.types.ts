@@ -1,19 +1,9 @@
 import { SafeIntResolver } from 'graphql-scalars';
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { UsageMetric } from '../../kernel/metrics';
 
-/** What is metered per license. */
-export enum UsageMetric {
-  /** Named users holding a seat; derived from seats, not reported. */
-  ACTIVE_USERS = 'ACTIVE_USERS',
-  /** Live concurrent leases; derived from leases, not reported. */
-  CONCURRENT_SESSIONS = 'CONCURRENT_SESSIONS',
-  /** Bytes stored: a gauge, reported as the current total. */
-  STORAGE_BYTES = 'STORAGE_BYTES',
-  /** API calls: a counter within the license's period (a day or a month, from its start in UTC). */
-  API_CALLS = 'API_CALLS',
-}
-
-registerEnumType(UsageMetric, { name: 'UsageMetric' });
+// The metric vocabulary is the kernel's; the usage module's types carry it.
+export { limitOfMetric, type MetricLimits, UsageMetric } from '../../kernel/metrics';
 
 /** The width of a bucket of the usage time series. */
 export enum UsageResolution {
@@ -56,28 +46,6 @@ export class LicenseUsageChange {
 
   @Field(() => MetricUsage)
   usage!: MetricUsage;
-}
-
-/** The limits of a license or plan, by the names they carry there. */
-export interface MetricLimits {
-  namedUsers: number | null;
-  concurrentSessions: number | null;
-  storageBytes: number | null;
-  apiCallsPerPeriod: number | null;
-}
-
-/** The limit that applies to a metric: named users to active users, and so on. */
-export function limitOfMetric(limits: MetricLimits, metric: UsageMetric): number | null {
-  switch (metric) {
-    case UsageMetric.ACTIVE_USERS:
-      return limits.namedUsers;
-    case UsageMetric.CONCURRENT_SESSIONS:
-      return limits.concurrentSessions;
-    case UsageMetric.STORAGE_BYTES:
-      return limits.storageBytes;
-    case UsageMetric.API_CALLS:
-      return limits.apiCallsPerPeriod;
-  }
 }
 
 /** A metric's value against its limit, with its counting period where it has one. */

@@ -1,7 +1,7 @@
-import { OveragePolicy } from '../license/license.enums';
-import { UsageMetric } from '../usage/usage.types';
+import { OveragePolicy } from './license.enums';
+import { UsageMetric } from './metrics';
 import { EnforcementCode, ViolationKind, ViolationSeverity } from './compliance.enums';
-import { Enforcement } from './compliance.types';
+import { Enforcement } from './enforcement.types';
 
 /** A limit with the overage policy that decides what happens at it. */
 export interface LimitTerms {

@@ -1,38 +1,10 @@
-import { type ValidationCheck, ValidationCode } from '../license/validation.types';
-import { EnforcementCode, SEVERITY_RANK, ViolationKind, ViolationSeverity } from './compliance.enums';
-import type { Enforcement } from './compliance.types';
-import { OVERAGE_KIND, overageSeverity } from './enforcement';
-import type { Breach } from './violation-log';
+import type { Breach } from '../../kernel/breach';
+import { ViolationKind, ViolationSeverity } from '../../kernel/compliance.enums';
+import { type ValidationCheck, ValidationCode } from './validation.types';
 
 interface LicenseRef {
   id: string;
   organizationId: string;
-}
-
-/** The breach of a request that an enforcement point let go past the limit, or of a total reported past it. */
-export function overageBreach(license: LicenseRef, e: Enforcement): Breach {
-  const severity = overageSeverity(e.value, e.limit ?? 0);
-  return {
-    organizationId: license.organizationId,
-    licenseId: license.id,
-    kind: OVERAGE_KIND[e.metric],
-    // Past what the policy allows is at least HIGH, however small.
-    severity:
-      e.code === EnforcementCode.OVER_LIMIT_REPORTED && SEVERITY_RANK[severity] < SEVERITY_RANK.HIGH ? ViolationSeverity.HIGH : severity,
-    value: e.value,
-    limit: e.limit,
-    evidence: {
-      metric: e.metric,
-      value: e.value,
-      limit: e.limit,
-      ceiling: e.ceiling,
-      policy: e.policy,
-      overagePercent: e.overagePercent,
-      requested: e.requested,
-      code: e.code,
-    },
-    detail: e.detail,
-  };
 }
 
 /** What a client presented to validation, kept as evidence. */
