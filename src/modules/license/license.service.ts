@@ -70,6 +70,37 @@ export function checkSite(site: SiteInput | null | undefined): { domains: string
   return { domains: [...new Set(domains)], cidrs: [...new Set(cidrs)] };
 }
 
+/** What a license's type and term need, checked before it is issued. */
+function checkIssuable(t: {
+  type: LicenseType;
+  startsAt: Date;
+  expiresAt: Date | null;
+  namedUsers: number | null | undefined;
+  concurrentSessions: number | null | undefined;
+  site: { domains: string[]; cidrs: string[] };
+  autoRenew: boolean;
+}): void {
+  if (t.expiresAt && t.expiresAt <= t.startsAt) throw AppError.badInput('The license would end before it starts.', 'expiresAt');
+  if (t.type === LicenseType.SUBSCRIPTION && !t.expiresAt) {
+    throw AppError.badInput('A SUBSCRIPTION license needs a term: give `termDays` or `expiresAt`, or use a plan with a term.', 'termDays');
+  }
+  if (t.type === LicenseType.USER && !t.namedUsers)
+    throw AppError.badInput('A USER license needs `limits.namedUsers` of at least 1.', 'limits.namedUsers');
+  if (t.type === LicenseType.CONCURRENT && !t.concurrentSessions) {
+    throw AppError.badInput('A CONCURRENT license needs `limits.concurrentSessions` of at least 1.', 'limits.concurrentSessions');
+  }
+  if (t.type === LicenseType.SITE && !t.site.domains.length && !t.site.cidrs.length) {
+    throw AppError.badInput('A SITE license needs at least one domain or CIDR range in `site`.', 'site');
+  }
+  // Renewing needs a term: a perpetual license cannot renew, by itself or otherwise.
+  if (t.autoRenew && !t.expiresAt) {
+    throw AppError.badInput(
+      'A perpetual license has no term to renew: give `termDays` or `expiresAt`, or leave `autoRenew` off.',
+      'autoRenew',
+    );
+  }
+}
+
 /**
  * Responsible for the life of licenses: issuing them from plans, suspension, resumption, revocation and renewal,
  * and reading them. Talks to the catalog (plans and features), the lease ledger and the audit log.
@@ -126,28 +157,7 @@ export class LicenseService {
       const termDays = input.termDays ?? plan.termDays ?? null;
       const startsAt = input.startsAt ?? new Date();
       const expiresAt = input.expiresAt ?? (termDays ? new Date(startsAt.getTime() + termDays * DAY_MS) : null);
-      if (expiresAt && expiresAt <= startsAt) throw AppError.badInput('The license would end before it starts.', 'expiresAt');
-      if (type === LicenseType.SUBSCRIPTION && !expiresAt) {
-        throw AppError.badInput(
-          'A SUBSCRIPTION license needs a term: give `termDays` or `expiresAt`, or use a plan with a term.',
-          'termDays',
-        );
-      }
-      if (type === LicenseType.USER && !namedUsers)
-        throw AppError.badInput('A USER license needs `limits.namedUsers` of at least 1.', 'limits.namedUsers');
-      if (type === LicenseType.CONCURRENT && !concurrentSessions) {
-        throw AppError.badInput('A CONCURRENT license needs `limits.concurrentSessions` of at least 1.', 'limits.concurrentSessions');
-      }
-      if (type === LicenseType.SITE && !site.domains.length && !site.cidrs.length) {
-        throw AppError.badInput('A SITE license needs at least one domain or CIDR range in `site`.', 'site');
-      }
-      // Renewing needs a term: a perpetual license cannot renew, by itself or otherwise.
-      if (input.autoRenew && !expiresAt) {
-        throw AppError.badInput(
-          'A perpetual license has no term to renew: give `termDays` or `expiresAt`, or leave `autoRenew` off.',
-          'autoRenew',
-        );
-      }
+      checkIssuable({ type, startsAt, expiresAt, namedUsers, concurrentSessions, site, autoRenew: input.autoRenew ?? false });
       const features = input.featureKeys
         ? await this.catalog.resolveFeatures(em, plan.product.id, input.featureKeys, 'featureKeys')
         : plan.features.getItems();
