@@ -6,7 +6,7 @@ import type { LiveLog } from '../../common/log-tail';
 import { encodeCursor } from '../../common/pagination';
 import { isId } from '../../db/ids';
 import { AppError } from '../../errors';
-import type { AlertService } from './alert.service';
+import { type AlertService, alertSelection } from './alert.service';
 import { type AlertFilter, AlertNode } from './alert.types';
 
 const REPLAY_PAGE = 200;
@@ -36,13 +36,8 @@ export class AlertStream {
     principal.require(Permission.LICENSE_READ);
     const organizationId = principal.scopeOrganization(filter.organizationId);
     if (after !== null && !isId(after)) throw AppError.badInput('`after` must be the id of an alert.', 'after');
-    const visible = (a: AlertNode) =>
-      (filter.acknowledged == null || Boolean(a.acknowledgedAt) === filter.acknowledged) &&
-      (!organizationId || a.organizationId === organizationId) &&
-      (!filter.licenseId || a.licenseId === filter.licenseId) &&
-      (!filter.kind || a.kind === filter.kind) &&
-      (!filter.severity || a.severity === filter.severity);
-    return replayThenLive(this.raised, visible, after, async (cursor) => {
+    const { matches } = alertSelection(filter, organizationId);
+    return replayThenLive(this.raised, matches, after, async (cursor) => {
       const page = await this.alerts.list(
         { principal, requestId: 'alertRaised', em: this.fork() },
         { ...filter, organizationId },

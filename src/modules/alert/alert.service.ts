@@ -2,6 +2,7 @@ import type { EntityManager, FilterQuery } from '@mikro-orm/knex';
 import { Permission } from '../../auth/roles';
 import type { Operation } from '../../common/operation';
 import { findPage, type Page, type PageArgs } from '../../common/pagination';
+import { Selection, when } from '../../common/selection';
 import { AppError } from '../../errors';
 import type { AuditService } from '../audit/audit.service';
 import { Alert } from './alert.entity';
@@ -26,21 +27,31 @@ export const alertNodeOf = (a: Alert): AlertNode =>
     acknowledgedBy: a.acknowledgedBy ?? null,
   });
 
+/**
+ * The alerts a filter selects (within an organization, when the caller's rights are bound to one), defined once:
+ * the list and the replay of `alertRaised` query the stored ones with it, and the subscription tests live ones.
+ */
+export function alertSelection(filter: AlertFilter, organizationId: string | null): Selection<AlertNode, FilterQuery<Alert>> {
+  return new Selection<AlertNode, FilterQuery<Alert>>([
+    when(organizationId, (id) => ({ query: { organizationId: id }, test: (a) => a.organizationId === id })),
+    when(filter.licenseId, (id) => ({ query: { licenseId: id }, test: (a) => a.licenseId === id })),
+    when(filter.kind, (kind) => ({ query: { kind }, test: (a) => a.kind === kind })),
+    when(filter.severity, (severity) => ({ query: { severity }, test: (a) => a.severity === severity })),
+    when(filter.acknowledged, (acknowledged) => ({
+      query: { acknowledgedAt: acknowledged ? { $ne: null } : null },
+      test: (a) => (a.acknowledgedAt !== null) === acknowledged,
+    })),
+  ]);
+}
+
 /** Responsible for reading alerts and acknowledging them; the threshold and expiry watches raise them. Talks to the audit log. */
 export class AlertService {
   constructor(private readonly audit: AuditService) {}
 
   list(op: Operation, filter: AlertFilter, page: PageArgs): Promise<Page<AlertNode>> {
     op.principal.require(Permission.LICENSE_READ);
-    const organizationId = op.principal.scopeOrganization(filter.organizationId);
-    const where: FilterQuery<Alert> = {};
-    if (organizationId) where.organizationId = organizationId;
-    if (filter.licenseId) where.licenseId = filter.licenseId;
-    if (filter.kind) where.kind = filter.kind;
-    if (filter.severity) where.severity = filter.severity;
-    if (filter.acknowledged === true) where.acknowledgedAt = { $ne: null };
-    if (filter.acknowledged === false) where.acknowledgedAt = null;
-    return findPage(op.em, Alert, where, page, alertNodeOf);
+    const selection = alertSelection(filter, op.principal.scopeOrganization(filter.organizationId));
+    return findPage(op.em, Alert, Object.assign({}, ...selection.queries), page, alertNodeOf);
   }
 
   /** Every organization's alerts after the one with id `after`, oldest first: what the live stream hands on. */

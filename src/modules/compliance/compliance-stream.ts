@@ -7,7 +7,7 @@ import { replayThenLive } from '../../common/replay-stream';
 import { isId } from '../../db/ids';
 import { AppError } from '../../errors';
 import type { ComplianceEventFilter, ComplianceEventNode } from './compliance.types';
-import type { ViolationService } from './violation.service';
+import { eventSelection, type ViolationService } from './violation.service';
 
 const REPLAY_PAGE = 200;
 
@@ -27,13 +27,8 @@ export class ComplianceStream {
     principal.require(Permission.LICENSE_READ);
     const organizationId = principal.scopeOrganization(filter.organizationId);
     if (after !== null && !isId(after)) throw AppError.badInput('`after` must be the id of a compliance event.', 'after');
-    const visible = (e: ComplianceEventNode) =>
-      (!organizationId || e.organizationId === organizationId) &&
-      (!filter.licenseId || e.licenseId === filter.licenseId) &&
-      (!filter.violationId || e.violation.id === filter.violationId) &&
-      (!filter.kinds?.length || filter.kinds.includes(e.violation.kind)) &&
-      (!filter.types?.length || filter.types.includes(e.type));
-    return replayThenLive(this.events, visible, after, async (cursor) => {
+    const { matches } = eventSelection(filter, organizationId);
+    return replayThenLive(this.events, matches, after, async (cursor) => {
       const page = await this.violations.events(
         { principal, requestId: 'complianceEvents', em: this.fork() },
         { ...filter, organizationId },

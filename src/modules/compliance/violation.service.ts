@@ -1,6 +1,7 @@
 import { Permission } from '../../auth/roles';
 import type { Operation } from '../../common/operation';
 import { decodeCursor, encodeCursor, type Page, type PageArgs } from '../../common/pagination';
+import { Selection, when } from '../../common/selection';
 import { type SqlGateway, type SqlRunner, type SqlValue, toDate } from '../../db/sql';
 import { AppError } from '../../errors';
 import { ComplianceEventType, SEVERITY_RANK, ViolationSeverity, ViolationStatus } from '../../kernel/compliance.enums';
@@ -31,6 +32,30 @@ class Where {
   get sql(): string {
     return this.conditions.length ? `where ${this.conditions.join(' and ')}` : '';
   }
+}
+
+type Condition = { sql: string; params: SqlValue[] };
+const placeholders = (values: readonly unknown[]) => values.map(() => '?').join(', ');
+
+/**
+ * The compliance events a filter selects (within an organization, when the caller's rights are bound to one),
+ * defined once: the log and the replay of `complianceEvents` query the stored ones with it, and the subscription
+ * tests live ones.
+ */
+export function eventSelection(filter: ComplianceEventFilter, organizationId: string | null): Selection<ComplianceEventNode, Condition> {
+  return new Selection<ComplianceEventNode, Condition>([
+    when(organizationId, (id) => ({ query: { sql: 'organization_id = ?', params: [id] }, test: (e) => e.organizationId === id })),
+    when(filter.licenseId, (id) => ({ query: { sql: 'license_id = ?', params: [id] }, test: (e) => e.licenseId === id })),
+    when(filter.violationId, (id) => ({ query: { sql: 'violation_id = ?', params: [id] }, test: (e) => e.violation.id === id })),
+    when(filter.types, (types) => ({
+      query: { sql: `type in (${placeholders(types)})`, params: [...types] },
+      test: (e) => types.includes(e.type),
+    })),
+    when(filter.kinds, (kinds) => ({
+      query: { sql: `violation_id in (select id from violation where kind in (${placeholders(kinds)}))`, params: [...kinds] },
+      test: (e) => kinds.includes(e.violation.kind),
+    })),
+  ]);
 }
 
 /** One page of rows ordered by id, the first after the cursor. */
@@ -98,14 +123,9 @@ export class ViolationService {
   /** The compliance log: what happened to violations, oldest first. */
   events(op: Operation, filter: ComplianceEventFilter, page: PageArgs): Promise<Page<ComplianceEventNode>> {
     op.principal.require(Permission.LICENSE_READ);
-    const organizationId = op.principal.scopeOrganization(filter.organizationId);
     const where = new Where();
-    if (organizationId) where.add('organization_id = ?', organizationId);
-    if (filter.licenseId) where.add('license_id = ?', filter.licenseId);
-    if (filter.violationId) where.add('violation_id = ?', filter.violationId);
-    where.in('type', filter.types);
-    if (filter.kinds?.length) {
-      where.add(`violation_id in (select id from violation where kind in (${filter.kinds.map(() => '?').join(', ')}))`, ...filter.kinds);
+    for (const { sql, params } of eventSelection(filter, op.principal.scopeOrganization(filter.organizationId)).queries) {
+      where.add(sql, ...params);
     }
     return this.db.read((sql) =>
       pageOf<EventRow, ComplianceEventNode>(sql, `select ${EVENT_COLUMNS} from compliance_event`, where, page, eventOf),
