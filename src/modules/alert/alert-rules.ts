@@ -1,4 +1,5 @@
 import type { Principal } from '../../auth/principal';
+import { AuditAction } from '../audit/audit-actions';
 import { Permission } from '../../auth/roles';
 import type { SqlGateway, SqlRunner } from '../../db/sql';
 import { AppError } from '../../errors';
@@ -175,7 +176,7 @@ export class AlertRuleService {
         call.requestId,
         {
           organizationId: owner.organizationId,
-          action: rule ? 'alertRule.set' : 'alertRule.clear',
+          action: rule ? AuditAction.ALERT_RULE_SET : AuditAction.ALERT_RULE_CLEAR,
           objectType: owner.licenseId ? 'License' : 'Plan',
           objectId: ownerId,
           before: snapshot(previous) ?? { subject, inherited: true },

@@ -1,4 +1,5 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/knex';
+import { AuditAction } from '../audit/audit-actions';
 import { Permission } from '../../auth/roles';
 import type { Operation } from '../../common/operation';
 import { findPage, type Page, type PageArgs } from '../../common/pagination';
@@ -78,7 +79,7 @@ export class AlertService {
       alert.acknowledgedBy = actor.label;
       this.audit.record(em, actor, op.requestId, {
         organizationId: alert.organizationId,
-        action: 'alert.acknowledge',
+        action: AuditAction.ALERT_ACKNOWLEDGE,
         objectType: 'Alert',
         objectId: alert.id,
         before: { acknowledgedAt: null },

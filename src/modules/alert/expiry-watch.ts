@@ -1,4 +1,5 @@
 import type { SqlGateway, SqlRunner } from '../../db/sql';
+import { AuditAction } from '../audit/audit-actions';
 import { lockRow, toDate } from '../../db/sql';
 import type { AuditService } from '../audit/audit.service';
 import type { Renewal } from '../license/auto-renewal';
@@ -192,7 +193,7 @@ export class ExpiryWatch {
       requestId,
       {
         organizationId: license.organization_id,
-        action: 'license.expire',
+        action: AuditAction.LICENSE_EXPIRE,
         objectType: 'License',
         objectId: license.id,
         before: { status: LicenseStatus.ACTIVE },

@@ -5,12 +5,13 @@ import type { Operation } from '../../common/operation';
 import { findPage, type Page, type PageArgs } from '../../common/pagination';
 import { newId } from '../../db/ids';
 import type { SqlRunner } from '../../db/sql';
+import type { AuditAction } from './audit-actions';
 import { AuditEvent } from './audit-event.entity';
 
 /** One change to record: what was done to which object, with its state before and after. */
 export interface AuditEntry {
   organizationId: string | null;
-  action: string;
+  action: AuditAction;
   objectType: string;
   objectId: string;
   before?: object | null;

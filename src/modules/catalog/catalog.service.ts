@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/knex';
+import { AuditAction } from '../audit/audit-actions';
 import { Permission } from '../../auth/roles';
 import type { Operation } from '../../common/operation';
 import { findPage, type Page, type PageArgs } from '../../common/pagination';
@@ -97,7 +98,7 @@ export class CatalogService {
       const features = input.features.map((f) => em.create(Feature, { product, key: f.key, name: f.name.trim(), tier: f.tier }));
       this.audit.record(em, op.principal.requireActor(), op.requestId, {
         organizationId: null,
-        action: 'product.create',
+        action: AuditAction.PRODUCT_CREATE,
         objectType: 'Product',
         objectId: product.id,
         after: productSnapshot(product, features),
@@ -117,7 +118,7 @@ export class CatalogService {
       const feature = em.create(Feature, { product, key: input.key, name: input.name.trim(), tier: input.tier });
       this.audit.record(em, op.principal.requireActor(), op.requestId, {
         organizationId: null,
-        action: 'feature.create',
+        action: AuditAction.FEATURE_CREATE,
         objectType: 'Feature',
         objectId: feature.id,
         after: { id: feature.id, productId, key: feature.key, name: feature.name, tier: feature.tier },
@@ -169,7 +170,7 @@ export class CatalogService {
       plan.features.set(features);
       this.audit.record(em, op.principal.requireActor(), op.requestId, {
         organizationId: null,
-        action: 'plan.create',
+        action: AuditAction.PLAN_CREATE,
         objectType: 'Plan',
         objectId: plan.id,
         after: { ...input, id: plan.id },

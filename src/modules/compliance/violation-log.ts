@@ -1,4 +1,5 @@
 import type { Actor } from '../../auth/principal';
+import { AuditAction } from '../audit/audit-actions';
 import type { Breach, BreachRecorder } from '../../kernel/breach';
 import type { EventChannel } from '../../common/event-channel';
 import type { LogNotice } from '../../common/log-tail';
@@ -130,14 +131,14 @@ export interface ViolationChange {
 }
 
 /** The audit action of each event a violation goes through; occurrences (UPDATED) are in the compliance log only. */
-const AUDITED: Partial<Record<ComplianceEventType, string>> = {
-  [ComplianceEventType.OPENED]: 'violation.open',
-  [ComplianceEventType.ACKNOWLEDGED]: 'violation.acknowledge',
-  [ComplianceEventType.RESOLVED]: 'violation.resolve',
-  [ComplianceEventType.WAIVED]: 'violation.waive',
-  [ComplianceEventType.REOPENED]: 'violation.reopen',
-  [ComplianceEventType.REMEDIATED]: 'violation.remediate',
-  [ComplianceEventType.ESCALATED]: 'violation.escalate',
+const AUDITED: Partial<Record<ComplianceEventType, AuditAction>> = {
+  [ComplianceEventType.OPENED]: AuditAction.VIOLATION_OPEN,
+  [ComplianceEventType.ACKNOWLEDGED]: AuditAction.VIOLATION_ACKNOWLEDGE,
+  [ComplianceEventType.RESOLVED]: AuditAction.VIOLATION_RESOLVE,
+  [ComplianceEventType.WAIVED]: AuditAction.VIOLATION_WAIVE,
+  [ComplianceEventType.REOPENED]: AuditAction.VIOLATION_REOPEN,
+  [ComplianceEventType.REMEDIATED]: AuditAction.VIOLATION_REMEDIATE,
+  [ComplianceEventType.ESCALATED]: AuditAction.VIOLATION_ESCALATE,
 };
 
 /** What the audit log keeps of a violation. */

@@ -1,4 +1,5 @@
 import type { Actor } from '../../auth/principal';
+import { AuditAction } from '../audit/audit-actions';
 import type { SqlGateway, SqlRunner } from '../../db/sql';
 import { lockRow, toDate, toDateOrNull } from '../../db/sql';
 import type { AuditService } from '../audit/audit.service';
@@ -85,7 +86,7 @@ export class AutoRenewal {
       requestId,
       {
         organizationId: row.organization_id,
-        action: 'license.renew',
+        action: AuditAction.LICENSE_RENEW,
         objectType: 'License',
         objectId: id,
         before: { expiresAt, termStartedAt: dates.termStartedAt },

@@ -1,4 +1,5 @@
 import { type EntityManager, type FilterQuery, LockMode } from '@mikro-orm/knex';
+import { AuditAction } from '../audit/audit-actions';
 import { Permission } from '../../auth/roles';
 import { generateLicenseKey, hintOf, type SecretDigester } from '../../auth/secrets';
 import type { Operation } from '../../common/operation';
@@ -195,7 +196,7 @@ export class LicenseService {
       license.features.set(features);
       this.audit.record(em, op.principal.requireActor(), op.requestId, {
         organizationId: organization.id,
-        action: 'license.issue',
+        action: AuditAction.LICENSE_ISSUE,
         objectType: 'License',
         objectId: license.id,
         after: { ...snapshot(license), features: features.map((f) => f.key) },
@@ -211,7 +212,7 @@ export class LicenseService {
   private async change(
     op: Operation,
     id: string,
-    action: string,
+    action: AuditAction,
     change: (license: License, em: EntityManager, now: Date) => Promise<Record<string, unknown> | undefined>,
   ): Promise<License> {
     op.principal.require(Permission.LICENSE_MANAGE);
@@ -248,7 +249,7 @@ export class LicenseService {
   }
 
   resume(op: Operation, id: string): Promise<License> {
-    return this.change(op, id, 'license.resume', async (license) => {
+    return this.change(op, id, AuditAction.LICENSE_RESUME, async (license) => {
       if (license.status !== LicenseStatus.SUSPENDED) throw AppError.invalidTransition('license', license.status, 'resume');
       license.status = LicenseStatus.ACTIVE;
       license.statusReason = null;
@@ -275,7 +276,8 @@ export class LicenseService {
   ): Promise<License> {
     const why = this.reason(reason);
     let leasesEnded: EndedLease[] = [];
-    const license = await this.change(op, id, `license.${verb}`, async (license, em, now) => {
+    const action = verb === 'suspend' ? AuditAction.LICENSE_SUSPEND : AuditAction.LICENSE_REVOKE;
+    const license = await this.change(op, id, action, async (license, em, now) => {
       if (!allowedFrom(license.status)) throw AppError.invalidTransition('license', license.status, verb);
       license.status = status;
       license.statusReason = why;
@@ -289,7 +291,7 @@ export class LicenseService {
 
   /** Raises one limit of a license (remediating an overage); a lower or equal one is refused. */
   raiseLimit(op: Operation, id: string, limit: RaisableLimit, to: number): Promise<License> {
-    return this.change(op, id, 'license.raiseLimit', async (license) => {
+    return this.change(op, id, AuditAction.LICENSE_RAISE_LIMIT, async (license) => {
       const from = license[limit] ?? null;
       if (from === null) throw AppError.badInput(`The license sets no ${limit} limit to raise.`, 'limit');
       if (to <= from) throw AppError.badInput(`The new ${limit} limit must be above the current ${from}.`, 'limit');
@@ -300,7 +302,7 @@ export class LicenseService {
 
   /** Turns automatic renewal on or off (off: the license ends with its term, like cancelling a subscription). */
   setAutoRenew(op: Operation, id: string, autoRenew: boolean): Promise<License> {
-    return this.change(op, id, 'license.setAutoRenew', async (license) => {
+    return this.change(op, id, AuditAction.LICENSE_SET_AUTO_RENEW, async (license) => {
       if (license.status === LicenseStatus.REVOKED) throw AppError.invalidTransition('license', license.status, 'setAutoRenew');
       if (autoRenew && !license.expiresAt) throw AppError.badInput('A perpetual license has no term to renew.', 'autoRenew');
       license.autoRenew = autoRenew;
@@ -310,7 +312,7 @@ export class LicenseService {
 
   renew(op: Operation, id: string, input: RenewLicenseInput): Promise<License> {
     if (input.termDays && input.expiresAt) throw AppError.badInput('Give either `termDays` or `expiresAt`, not both.', 'expiresAt');
-    return this.change(op, id, 'license.renew', async (license, _em, now) => {
+    return this.change(op, id, AuditAction.LICENSE_RENEW, async (license, _em, now) => {
       if (license.status === LicenseStatus.REVOKED) throw AppError.invalidTransition('license', license.status, 'renew');
       // Giving a perpetual license an end would take access away, which is no renewal.
       if (!license.expiresAt) throw AppError.badInput('A perpetual license has no term to renew.', 'expiresAt');

@@ -1,4 +1,5 @@
 import type { Actor } from '../../auth/principal';
+import { AuditAction } from '../audit/audit-actions';
 import { Permission } from '../../auth/roles';
 import { generateLicenseKey, hintOf, type SecretDigester } from '../../auth/secrets';
 import type { Operation } from '../../common/operation';
@@ -74,7 +75,7 @@ export class FeatureTransfer {
       op.requestId,
       {
         organizationId: license.organizationId,
-        action: 'license.migrate',
+        action: AuditAction.LICENSE_MIGRATE,
         objectType: 'License',
         objectId: license.id,
         before: termsSnapshot(license.status, license.terms),
@@ -190,7 +191,7 @@ export class FeatureTransfer {
         op.requestId,
         {
           organizationId: source.organizationId,
-          action: 'license.issue',
+          action: AuditAction.LICENSE_ISSUE,
           objectType: 'License',
           objectId: id,
           after: {

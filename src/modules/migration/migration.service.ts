@@ -1,4 +1,5 @@
 import type { Actor } from '../../auth/principal';
+import { AuditAction } from '../audit/audit-actions';
 import { Permission } from '../../auth/roles';
 import type { Operation } from '../../common/operation';
 import { newId } from '../../db/ids';
@@ -326,7 +327,7 @@ export class MigrationService {
         row.status === MigrationStatus.APPLIED
           ? {
               organizationId: license.organizationId,
-              action: 'license.migrate',
+              action: AuditAction.LICENSE_MIGRATE,
               objectType: 'License',
               objectId: license.id,
               before: termsSnapshot(license.status, license.terms),
@@ -339,7 +340,7 @@ export class MigrationService {
             }
           : {
               organizationId: license.organizationId,
-              action: 'licenseMigration.schedule',
+              action: AuditAction.LICENSE_MIGRATION_SCHEDULE,
               objectType: 'LicenseMigration',
               objectId: row.id,
               after: { licenseId: license.id, dueTermEndsAt: license.expiresAt, strategy: conflict.strategy, to: preview.to },
@@ -449,7 +450,7 @@ export class MigrationService {
         op.requestId,
         {
           organizationId: current.organizationId,
-          action: 'licenseMigration.cancel',
+          action: AuditAction.LICENSE_MIGRATION_CANCEL,
           objectType: 'LicenseMigration',
           objectId: id,
           before: { status: current.status },
@@ -517,7 +518,7 @@ export class MigrationService {
           requestId,
           {
             organizationId: license.organizationId,
-            action: 'license.migrate',
+            action: AuditAction.LICENSE_MIGRATE,
             objectType: 'License',
             objectId: license.id,
             before: termsSnapshot(license.status, license.terms),
@@ -560,7 +561,7 @@ export class MigrationService {
         requestId,
         {
           organizationId: row.organization_id,
-          action: 'licenseMigration.reject',
+          action: AuditAction.LICENSE_MIGRATION_REJECT,
           objectType: 'LicenseMigration',
           objectId: row.id,
           before: { status: MigrationStatus.SCHEDULED },

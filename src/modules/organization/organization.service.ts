@@ -1,4 +1,5 @@
 import { type EntityManager, raw } from '@mikro-orm/knex';
+import { AuditAction } from '../audit/audit-actions';
 import { Permission } from '../../auth/roles';
 import type { Operation } from '../../common/operation';
 import { findPage, type Page, type PageArgs } from '../../common/pagination';
@@ -47,7 +48,7 @@ export class OrganizationService {
       const organization = em.create(Organization, { name });
       this.audit.record(em, op.principal.requireActor(), op.requestId, {
         organizationId: organization.id,
-        action: 'organization.create',
+        action: AuditAction.ORGANIZATION_CREATE,
         objectType: 'Organization',
         objectId: organization.id,
         after: snapshot(organization),
@@ -70,7 +71,7 @@ export class OrganizationService {
       organization.name = name;
       this.audit.record(em, op.principal.requireActor(), op.requestId, {
         organizationId: id,
-        action: 'organization.update',
+        action: AuditAction.ORGANIZATION_UPDATE,
         objectType: 'Organization',
         objectId: id,
         before,

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/knex';
+import { AuditAction } from '../audit/audit-actions';
 import type { Actor } from '../../auth/principal';
 import { checkClientArguments } from '../../common/input';
 import { newId } from '../../db/ids';
@@ -212,7 +213,7 @@ export class LeaseLedger {
         call.requestId,
         {
           organizationId: lease.organizationId,
-          action: 'lease.expire',
+          action: AuditAction.LEASE_EXPIRE,
           objectType: 'Lease',
           objectId: lease.id,
           before: { ...leaseSnapshot(lease), releasedAt: null, releaseReason: null },
@@ -345,7 +346,7 @@ export class LeaseLedger {
       call.requestId,
       {
         organizationId: license.organizationId,
-        action: 'lease.checkout.reused',
+        action: AuditAction.LEASE_CHECKOUT_REUSED,
         objectType: 'Lease',
         objectId: lease.id,
         before: leaseSnapshot(before),
@@ -400,7 +401,7 @@ export class LeaseLedger {
       call.requestId,
       {
         organizationId: license.organizationId,
-        action: 'lease.checkout',
+        action: AuditAction.LEASE_CHECKOUT,
         objectType: 'Lease',
         objectId: lease.id,
         after: leaseSnapshot(lease),
@@ -479,7 +480,7 @@ export class LeaseLedger {
       call.requestId,
       {
         organizationId: license.organizationId,
-        action: 'lease.heartbeat',
+        action: AuditAction.LEASE_HEARTBEAT,
         objectType: 'Lease',
         objectId: lease.id,
         before: leaseSnapshot(before),
@@ -521,7 +522,7 @@ export class LeaseLedger {
       call.requestId,
       {
         organizationId: lease.organizationId,
-        action: reason === LeaseReleaseReason.CHECKED_IN ? 'lease.checkin' : 'lease.end',
+        action: reason === LeaseReleaseReason.CHECKED_IN ? AuditAction.LEASE_CHECKIN : AuditAction.LEASE_END,
         objectType: 'Lease',
         objectId: lease.id,
         before: leaseSnapshot(before),

@@ -1,4 +1,5 @@
 import type { Actor, Principal } from '../../auth/principal';
+import { AuditAction } from '../audit/audit-actions';
 import { Permission } from '../../auth/roles';
 import { newId } from '../../db/ids';
 import { lockRow, type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
@@ -148,7 +149,13 @@ export class SeatLedger {
         sql,
         call.principal.requireActor(),
         call.requestId,
-        { organizationId: seat.organizationId, action: 'seat.assign', objectType: 'Seat', objectId: seat.id, after: seatSnapshot(seat) },
+        {
+          organizationId: seat.organizationId,
+          action: AuditAction.SEAT_ASSIGN,
+          objectType: 'Seat',
+          objectId: seat.id,
+          after: seatSnapshot(seat),
+        },
         now,
       );
       await this.observeUsers(
@@ -207,7 +214,7 @@ export class SeatLedger {
       call.requestId,
       {
         organizationId: seat.organizationId,
-        action: 'seat.release',
+        action: AuditAction.SEAT_RELEASE,
         objectType: 'Seat',
         objectId: seat.id,
         before: seatSnapshot(before),
@@ -281,7 +288,7 @@ export class SeatLedger {
         requestId,
         {
           organizationId: row.organization_id,
-          action: 'seat.release',
+          action: AuditAction.SEAT_RELEASE,
           objectType: 'Seat',
           objectId: id,
           before: seatSnapshot(before),
@@ -327,7 +334,13 @@ export class SeatLedger {
         sql,
         actor,
         requestId,
-        { organizationId: license.organizationId, action: 'seat.assign', objectType: 'Seat', objectId: seat.id, after: seatSnapshot(seat) },
+        {
+          organizationId: license.organizationId,
+          action: AuditAction.SEAT_ASSIGN,
+          objectType: 'Seat',
+          objectId: seat.id,
+          after: seatSnapshot(seat),
+        },
         now,
       );
     }

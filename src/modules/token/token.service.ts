@@ -1,4 +1,5 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/knex';
+import { AuditAction } from '../audit/audit-actions';
 import type { EventChannel } from '../../common/event-channel';
 import type { Operation } from '../../common/operation';
 import { findPage, type Page, type PageArgs } from '../../common/pagination';
@@ -68,7 +69,7 @@ export class TokenService {
       });
       this.audit.record(tx, { type: 'SYSTEM', id: null, label: 'bootstrap' }, null, {
         organizationId: null,
-        action: 'apiToken.create',
+        action: AuditAction.API_TOKEN_CREATE,
         objectType: 'ApiToken',
         objectId: token.id,
         after: snapshot(token),
@@ -102,7 +103,7 @@ export class TokenService {
       });
       this.audit.record(em, op.principal.requireActor(), op.requestId, {
         organizationId,
-        action: 'apiToken.create',
+        action: AuditAction.API_TOKEN_CREATE,
         objectType: 'ApiToken',
         objectId: token.id,
         after: snapshot(token),
@@ -122,7 +123,7 @@ export class TokenService {
       token.revokedAt = new Date();
       this.audit.record(em, op.principal.requireActor(), op.requestId, {
         organizationId: token.organization?.id ?? null,
-        action: 'apiToken.revoke',
+        action: AuditAction.API_TOKEN_REVOKE,
         objectType: 'ApiToken',
         objectId: token.id,
         before,

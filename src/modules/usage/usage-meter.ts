@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { AuditAction } from '../audit/audit-actions';
 import type { Actor } from '../../auth/principal';
 import type { RowTurns } from '../../db/row-turns';
 import type { SqlGateway, SqlRunner } from '../../db/sql';
@@ -121,7 +122,7 @@ export class UsageMeter {
           requestId,
           {
             organizationId: license.organizationId,
-            action: 'usage.record',
+            action: AuditAction.USAGE_RECORD,
             objectType: 'License',
             objectId: license.id,
             before: { metric, value: before },
