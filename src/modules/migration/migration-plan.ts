@@ -24,11 +24,11 @@ const SEVERITY_RANK: Record<ViolationSeverity, number> = {
   [ViolationSeverity.HIGH]: 3,
   [ViolationSeverity.CRITICAL]: 4,
 };
-/** The metric only licenses of one type count: its limit means nothing on another type. */
-const TYPE_OF_METRIC: Partial<Record<UsageMetric, LicenseType>> = {
-  [UsageMetric.ACTIVE_USERS]: LicenseType.USER,
-  [UsageMetric.CONCURRENT_SESSIONS]: LicenseType.CONCURRENT,
-};
+/** The limits only licenses of one type count, each with its metric: they mean nothing on another type. */
+export const TYPE_LIMITS = [
+  [UsageMetric.ACTIVE_USERS, 'namedUsers', LicenseType.USER],
+  [UsageMetric.CONCURRENT_SESSIONS, 'concurrentSessions', LicenseType.CONCURRENT],
+] as const;
 const LIMIT_NAME: Record<UsageMetric, string> = {
   [UsageMetric.ACTIVE_USERS]: 'namedUsers',
   [UsageMetric.CONCURRENT_SESSIONS]: 'concurrentSessions',
@@ -37,7 +37,7 @@ const LIMIT_NAME: Record<UsageMetric, string> = {
 };
 
 /** Whether a limit of `metric` means anything on a license of `type`. */
-export const limitApplies = (metric: UsageMetric, type: LicenseType) => (TYPE_OF_METRIC[metric] ?? type) === type;
+export const limitApplies = (metric: UsageMetric, type: LicenseType) => TYPE_LIMITS.every(([m, , t]) => m !== metric || t === type);
 
 /** A license as it is when a migration is planned: what it uses, and which of its violations are active. */
 export interface LicenseState {

@@ -29,7 +29,7 @@ import type { UsageObserver } from '../usage/usage-signals';
 import { UsageMetric } from '../usage/usage.types';
 import { ConflictStrategy, MigrationEffective, MigrationOutcome, MigrationStatus } from './migration.enums';
 import { getMigration, insertMigration, MIGRATION_COLUMNS, type MigrationRow, migrationNodeOf } from './migration-history';
-import { type LicenseState, limitApplies, planMigration } from './migration-plan';
+import { type LicenseState, limitApplies, planMigration, TYPE_LIMITS } from './migration-plan';
 import {
   type ConflictInput,
   LicenseMigrationNode,
@@ -43,12 +43,6 @@ import {
 const SCHEDULER: Actor = { type: 'SYSTEM', id: null, label: 'migration scheduler' };
 
 const sameTerms = (a: LicenseTerms, b: LicenseTerms) => JSON.stringify(a) === JSON.stringify(b);
-
-/** The limits only one type counts, each with its metric. */
-const TYPE_LIMITS = [
-  [UsageMetric.ACTIVE_USERS, 'namedUsers', LicenseType.USER],
-  [UsageMetric.CONCURRENT_SESSIONS, 'concurrentSessions', LicenseType.CONCURRENT],
-] as const;
 
 /** The breach a planned violation records: over a limit the migration set, with the migration as evidence. */
 function overBreach(license: TermedLicense, plan: MigrationPreview, v: PlannedViolation, migrationId: string): Breach {
