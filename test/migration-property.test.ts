@@ -25,7 +25,7 @@ import {
   type ViolationSeverity,
   WaiveViolationDocument,
 } from './generated/graphql';
-import { limitApplies } from '../src/modules/migration/migration-plan';
+import { limitApplies } from '../src/kernel/license-types';
 import { type Licensed, licensed, plan } from './support/factories';
 import { addPastCalls } from './support/usage-series';
 import { describeEachDatabase, type TestServer } from './support/server';

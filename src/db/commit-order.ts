@@ -1,6 +1,6 @@
 import { AdvisoryLock } from './advisory-locks';
 import { newId } from './ids';
-import type { SqlRunner } from './sql';
+import type { Tx } from './transaction';
 
 /** The millisecond a UUIDv7 was made in. */
 const timeOf = (id: string) => Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
@@ -26,18 +26,16 @@ export interface OrderedId {
  * write them, so the lock and the read cost little.
  */
 export class CommitOrderedIds {
-  constructor(private readonly commitOrdered: boolean) {}
-
   /**
    * Takes the lock until the transaction ends (again, if it holds it already). A transaction that will write a log
    * entry about rows it locks (a violation) takes it before those rows, so that two such transactions never wait
    * for each other the wrong way round.
    */
-  async lock(sql: SqlRunner): Promise<void> {
-    if (this.commitOrdered) await sql.get('select pg_advisory_xact_lock(?)', [AdvisoryLock.LOG_ORDER]);
+  lock(tx: Tx): Promise<void> {
+    return tx.advisoryLock(AdvisoryLock.LOG_ORDER);
   }
 
-  async next(sql: SqlRunner, log: CursorLog, now: Date): Promise<OrderedId> {
+  async next(sql: Tx, log: CursorLog, now: Date): Promise<OrderedId> {
     await this.lock(sql);
     const last = await sql.get<{ id: string }>(`select id from ${log} order by id desc limit 1`);
     const id = newId(now.getTime());

@@ -1,7 +1,8 @@
-import type { EntityManager as SqlEntityManager, Knex } from '@mikro-orm/knex';
+import type { EntityManager, EntityManager as SqlEntityManager, Knex } from '@mikro-orm/knex';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import type { DatabaseConfig } from '../config';
 import type { Orm, QueryCounter } from './orm';
+import { type Tx, transactionOver } from './transaction';
 
 export type SqlValue = string | number | boolean | null | Date;
 
@@ -31,30 +32,27 @@ class CommitHooks {
 const immediately = (fn: () => void) => fn();
 
 /**
- * Plain SQL beside the ORM, for the paths that client applications hit on every call (validation, checkout,
- * heartbeat, checkin), where an ORM lookup costs more than ten times a prepared statement. It shares the ORM's
- * connections, so its transactions and the ORM's never interleave.
+ * The server's one way to write, and its plain-SQL reads: prepared statements on the ORM's connections (its
+ * transactions and the ORM's never interleave), for the licensing rows that client applications reach on every call
+ * (validation, checkout, heartbeat, checkin), where an ORM lookup costs more than ten times a prepared statement, and
+ * for everything joined to their transactions. Modules that keep their rows through the ORM write in `withEntities`.
  */
 export interface SqlGateway {
   readonly dialect: 'sqlite' | 'postgresql';
   /** Reads committed data outside a transaction. */
   read<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T>;
-  /** A write transaction: `BEGIN IMMEDIATE` on SQLite, so that a read-then-write never fails with SQLITE_BUSY. */
-  write<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T>;
-  /** `for update` where the database has row locks (PostgreSQL); SQLite's write transaction already excludes. */
-  readonly forUpdate: string;
+  /**
+   * A write transaction (`BEGIN IMMEDIATE` on SQLite, so that a read-then-write never fails with SQLITE_BUSY), whose
+   * locks are taken through it in the order of `Lock`.
+   */
+  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * The same transaction for a module that keeps its rows through the ORM: `fn` gets the entity manager of an ORM
+   * transaction and a `Tx` over its connection, so that what it asks of other modules (the audit log, the lease
+   * ledger) joins it. The unit of work is flushed before the commit; `afterCommit` hooks run after it.
+   */
+  withEntities<T>(em: EntityManager, fn: (em: EntityManager, tx: Tx) => Promise<T>): Promise<T>;
   close(): Promise<void>;
-}
-
-/** Tables whose rows writers lock to count and change what hangs off them (a license's seats and leases). */
-type LockedTable = 'license';
-
-/**
- * Locks a row until the transaction ends, where the database has row locks (PostgreSQL); on SQLite the write
- * transaction already excludes every other writer, so nothing is read.
- */
-export async function lockRow(db: Pick<SqlGateway, 'forUpdate'>, sql: SqlRunner, table: LockedTable, id: string): Promise<void> {
-  if (db.forUpdate) await sql.get(`select id from ${table} where id = ? ${db.forUpdate}`, [id]);
 }
 
 /**
@@ -84,7 +82,6 @@ function knexOf(orm: Orm): Knex {
 
 class SqliteGateway implements SqlGateway {
   readonly dialect = 'sqlite' as const;
-  readonly forUpdate = '';
   private readonly statements = new Map<Database, Map<string, Statement>>();
 
   constructor(
@@ -154,12 +151,12 @@ class SqliteGateway implements SqlGateway {
     this.reader.close();
   }
 
-  write<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T> {
+  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.withConnection(async (db) => {
       this.statement(db, 'begin immediate').run();
       const hooks = new CommitHooks();
       try {
-        const result = await fn(this.runner(db, hooks.add));
+        const result = await fn(transactionOver(this.runner(db, hooks.add), this.dialect));
         this.statement(db, 'commit').run();
         hooks.run();
         return result;
@@ -169,11 +166,29 @@ class SqliteGateway implements SqlGateway {
       }
     });
   }
+
+  withEntities<T>(em: EntityManager, fn: (em: EntityManager, tx: Tx) => Promise<T>): Promise<T> {
+    // Inside the ORM's transaction the knex client hands out that transaction's connection: the same database handle.
+    return inEntityTransaction(em, async (em, trx, hooks) => {
+      const db = await (trx.client as unknown as { acquireConnection(): Promise<Database> }).acquireConnection();
+      return fn(em, transactionOver(this.runner(db, hooks.add), this.dialect));
+    });
+  }
+}
+
+/** Runs `fn` in an ORM transaction with its knex transaction, then the hooks it added once it has committed. */
+async function inEntityTransaction<T>(
+  em: EntityManager,
+  fn: (em: EntityManager, trx: Knex.Transaction, hooks: CommitHooks) => Promise<T>,
+): Promise<T> {
+  const hooks = new CommitHooks();
+  const result = await em.transactional((em) => fn(em, em.getTransactionContext<Knex.Transaction>()!, hooks));
+  hooks.run();
+  return result;
 }
 
 class PostgresGateway implements SqlGateway {
   readonly dialect = 'postgresql' as const;
-  readonly forUpdate = 'for update';
 
   constructor(
     private readonly knex: Knex,
@@ -201,11 +216,15 @@ class PostgresGateway implements SqlGateway {
     // the ORM owns the pool
   }
 
-  async write<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T> {
+  async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const hooks = new CommitHooks();
-    const result = await this.knex.transaction((trx) => fn(this.runner(trx, hooks.add)));
+    const result = await this.knex.transaction((trx) => fn(transactionOver(this.runner(trx, hooks.add), this.dialect)));
     hooks.run();
     return result;
+  }
+
+  withEntities<T>(em: EntityManager, fn: (em: EntityManager, tx: Tx) => Promise<T>): Promise<T> {
+    return inEntityTransaction(em, (em, trx, hooks) => fn(em, transactionOver(this.runner(trx, hooks.add), this.dialect)));
   }
 }
 

@@ -37,7 +37,7 @@ import { RemediationService } from '../modules/compliance/remediation.service';
 import { reviveComplianceEvent, ViolationLog } from '../modules/compliance/violation-log';
 import { ViolationService } from '../modules/compliance/violation.service';
 import { AutoRenewal } from '../modules/license/auto-renewal';
-import { LicenseTermsStore } from '../modules/license/license-terms-store';
+import { LicenseStore } from '../modules/license/license-store';
 import { FeatureTransfer } from '../modules/migration/feature-transfer';
 import { MigrationService } from '../modules/migration/migration.service';
 
@@ -63,22 +63,22 @@ export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimit
   const digester = new SecretDigester(config.secretKey);
   const audit = new AuditService();
   const credentials = new LicenseCredentials(digester, deps.clientCalls);
-  const catalog = new CatalogService(audit);
+  const catalog = new CatalogService(db, audit);
   const raised = new EventChannel(deps.bus, `${deps.channelPrefix}alert.raised`, reviveNotice(reviveAlert));
   const usageChanges = new EventChannel(deps.bus, `${deps.channelPrefix}usage.changed`, reviveUsageChange);
   const complianceEvents = new EventChannel(deps.bus, `${deps.channelPrefix}compliance.event`, reviveNotice(reviveComplianceEvent));
   const tokenRevocations = new EventChannel(deps.bus, `${deps.channelPrefix}token.revoked`, reviveTokenRevoked);
-  const ids = new CommitOrderedIds(db.dialect === 'postgresql');
+  const ids = new CommitOrderedIds();
   const alertLog = new AlertLog(raised, ids);
   const violationLog = new ViolationLog(complianceEvents, ids, audit);
   const thresholdWatch = new ThresholdWatch(alertLog);
   const signals = new UsageSignals([thresholdWatch, new ComplianceWatch(violationLog)], usageChanges);
-  const alerts = new AlertService(audit);
+  const alerts = new AlertService(db, audit);
   // A call waits for its turn at a license no longer than it would for a connection.
   const turns = new RowTurns({ maxWaiting: MAX_WAITING_PER_LICENSE, maxWaitMs: config.databaseLimits.poolTimeoutMs });
   const leaseLedger = new LeaseLedger(db, credentials, audit, signals, violationLog, turns);
   const seatLedger = new SeatLedger(db, audit, signals, violationLog);
-  const licenses = new LicenseService(audit, catalog, leaseLedger, digester, db.dialect === 'postgresql');
+  const licenses = new LicenseService(db, audit, catalog, leaseLedger, digester);
   const usageMeter = new UsageMeter(db, credentials, audit, seatLedger, leaseLedger, signals, violationLog, turns);
   const usage = new UsageService(licenses, usageMeter);
   const violations = new ViolationService(db, violationLog);
@@ -97,14 +97,14 @@ export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimit
     { lastId: () => violations.lastEventId(), after: (after, limit) => violations.eventsSince(after, limit) },
     tailOptions('compliance event'),
   );
-  const termsStore = new LicenseTermsStore(db.forUpdate);
   const complianceScanner = new ComplianceScanner(db, violationLog);
-  const expiryWatch = new ExpiryWatch(db, alertLog, audit);
+  const licenseStore = new LicenseStore();
+  const expiryWatch = new ExpiryWatch(db, alertLog, audit, licenseStore);
   return {
     audit,
     tokens: new TokenService(db, digester, audit, tokenRevocations),
     tokenRevocations,
-    organizations: new OrganizationService(audit),
+    organizations: new OrganizationService(db, audit),
     catalog,
     licenses,
     validation: new ValidationService(db, credentials, seatLedger, leaseLedger, violationLog),
@@ -124,10 +124,10 @@ export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimit
     remediation: new RemediationService(db, violationLog, licenses, seatLedger, leaseLedger, complianceScanner),
     complianceReports: new ComplianceReportService(db),
     complianceStream: new ComplianceStream(liveComplianceEvents, violations, deps.fork),
-    featureTransfer: new FeatureTransfer(db, termsStore, digester, alertLog, audit),
+    featureTransfer: new FeatureTransfer(db, licenseStore, digester, alertLog, audit),
     migrations: new MigrationService(
       db,
-      termsStore,
+      licenseStore,
       seatLedger,
       leaseLedger,
       usageMeter,

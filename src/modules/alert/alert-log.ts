@@ -1,7 +1,7 @@
 import type { EventChannel } from '../../common/event-channel';
+import type { Tx } from '../../db/transaction';
 import type { LogNotice } from '../../common/log-tail';
 import type { CommitOrderedIds } from '../../db/commit-order';
-import type { SqlRunner } from '../../db/sql';
 import { AlertNode } from './alert.types';
 
 /** What raising an alert says; the log adds its id, time and acknowledgement state. */
@@ -19,7 +19,7 @@ export class AlertLog {
     private readonly ids: CommitOrderedIds,
   ) {}
 
-  async raise(sql: SqlRunner, facts: AlertFacts, now: Date): Promise<AlertNode> {
+  async raise(sql: Tx, facts: AlertFacts, now: Date): Promise<AlertNode> {
     const { id, previousId } = await this.ids.next(sql, 'alert', now);
     const alert = Object.assign(new AlertNode(), {
       metric: null,

@@ -170,7 +170,7 @@ export class AlertRuleService {
       const previous = before
         ? { levels: parseLevels(before.levels), rearmMargin: before.rearm_margin === null ? null : Number(before.rearm_margin) }
         : null;
-      await this.audit.recordSql(
+      await this.audit.record(
         sql,
         actor,
         call.requestId,

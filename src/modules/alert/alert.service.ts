@@ -1,5 +1,6 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/knex';
-import { AuditAction } from '../audit/audit-actions';
+import type { SqlGateway } from '../../db/sql';
+import { AuditAction, type AuditEntry } from '../audit/audit-actions';
 import { Permission } from '../../auth/roles';
 import type { Operation } from '../../common/operation';
 import { findPage, type Page, type PageArgs } from '../../common/pagination';
@@ -47,7 +48,10 @@ export function alertSelection(filter: AlertFilter, organizationId: string | nul
 
 /** Responsible for reading alerts and acknowledging them; the threshold and expiry watches raise them. Talks to the audit log. */
 export class AlertService {
-  constructor(private readonly audit: AuditService) {}
+  constructor(
+    private readonly db: SqlGateway,
+    private readonly audit: AuditService,
+  ) {}
 
   list(op: Operation, filter: AlertFilter, page: PageArgs): Promise<Page<AlertNode>> {
     op.principal.require(Permission.LICENSE_READ);
@@ -69,23 +73,28 @@ export class AlertService {
 
   async acknowledge(op: Operation, id: string): Promise<AlertNode> {
     op.principal.require(Permission.LICENSE_MANAGE);
-    return op.em.transactional(async (em) => {
-      const alert = await em.findOne(Alert, { id });
+    await this.db.write(async (tx) => {
+      const alert = await tx.get<{ organization_id: string; acknowledged_at: unknown }>(
+        'select organization_id, acknowledged_at from alert where id = ?',
+        [id],
+      );
       if (!alert) throw AppError.notFound('Alert', id);
       const actor = op.principal.requireActor();
-      op.principal.requireObject(Permission.LICENSE_MANAGE, alert.organizationId, 'Alert', id);
-      if (alert.acknowledgedAt) throw AppError.invalidTransition('alert', 'acknowledged', 'acknowledge');
-      alert.acknowledgedAt = new Date();
-      alert.acknowledgedBy = actor.label;
-      this.audit.record(em, actor, op.requestId, {
-        organizationId: alert.organizationId,
+      op.principal.requireObject(Permission.LICENSE_MANAGE, alert.organization_id, 'Alert', id);
+      if (alert.acknowledged_at !== null) throw AppError.invalidTransition('alert', 'acknowledged', 'acknowledge');
+      const now = new Date();
+      await tx.run('update alert set acknowledged_at = ?, acknowledged_by = ? where id = ?', [now, actor.label, id]);
+      const entry: AuditEntry = {
+        organizationId: alert.organization_id,
         action: AuditAction.ALERT_ACKNOWLEDGE,
         objectType: 'Alert',
-        objectId: alert.id,
+        objectId: id,
         before: { acknowledgedAt: null },
-        after: { acknowledgedAt: alert.acknowledgedAt, acknowledgedBy: alert.acknowledgedBy },
-      });
-      return alertNodeOf(alert);
+        after: { acknowledgedAt: now, acknowledgedBy: actor.label },
+      };
+      await this.audit.record(tx, actor, op.requestId, entry, now);
     });
+    // Read as committed, by the one mapper of an alert.
+    return alertNodeOf(await op.em.fork().findOneOrFail(Alert, { id }));
   }
 }

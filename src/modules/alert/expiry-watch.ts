@@ -1,12 +1,14 @@
-import type { SqlGateway, SqlRunner } from '../../db/sql';
+import type { SqlGateway } from '../../db/sql';
+import type { LicenseStore } from '../license/license-store';
 import { AuditAction } from '../audit/audit-actions';
-import { lockRow, toDate } from '../../db/sql';
+import { toDate } from '../../db/sql';
 import type { AuditService } from '../audit/audit.service';
 import type { Renewal } from '../license/auto-renewal';
 import { LicenseStatus } from '../../kernel/license.enums';
 import type { AlertLog } from './alert-log';
 import { DEFAULT_EXPIRY_DAYS, EXPIRY, effectiveRule, type RuleRow } from './alert-rules';
 import { AlertKind, AlertSeverity } from './alert.types';
+import type { Tx } from '../../db/transaction';
 
 const DAY_MS = 86_400_000;
 
@@ -90,6 +92,7 @@ export class ExpiryWatch {
     private readonly db: SqlGateway,
     private readonly log: AlertLog,
     private readonly audit: AuditService,
+    private readonly licenses: LicenseStore,
   ) {}
 
   async scan(requestId: string, now = new Date()): Promise<{ notices: number; expired: number }> {
@@ -129,7 +132,7 @@ export class ExpiryWatch {
   }
 
   /** Tells that a license renewed automatically (in the renewal's transaction, which locked the license first). */
-  async renewed(sql: SqlRunner, renewal: Renewal, now: Date): Promise<void> {
+  async renewed(sql: Tx, renewal: Renewal, now: Date): Promise<void> {
     const days = Math.round(renewal.term.lengthMs / DAY_MS);
     const length = `${renewal.terms === 1 ? 'one term' : `${renewal.terms} terms`} of ${days} day${days === 1 ? '' : 's'}`;
     await this.log.raise(
@@ -147,9 +150,9 @@ export class ExpiryWatch {
   }
 
   /** Raises a notice unless it was raised already (by another pass or instance); returns whether it did. */
-  private async notify(sql: SqlRunner, license: Candidate, term: Term, notice: DueNotice, requestId: string, now: Date): Promise<boolean> {
+  private async notify(sql: Tx, license: Candidate, term: Term, notice: DueNotice, requestId: string, now: Date): Promise<boolean> {
     // The license row first, then the alert order (see AlertLog): the order every change raising an alert locks in.
-    await lockRow(this.db, sql, 'license', license.id);
+    await sql.lockLicense(license.id);
     const claimed = await sql.all<{ license_id: string }>(
       `insert into alert_notice (license_id, notice, term_ends_at, noted_at) values (?, ?, ?, ?)
        on conflict (license_id, notice, term_ends_at) do nothing returning license_id`,
@@ -179,15 +182,9 @@ export class ExpiryWatch {
     return true;
   }
 
-  private async expire(sql: SqlRunner, license: Candidate, requestId: string, now: Date): Promise<void> {
-    const changed = await sql.run('update license set status = ?, updated_at = ? where id = ? and status = ?', [
-      LicenseStatus.EXPIRED,
-      now,
-      license.id,
-      LicenseStatus.ACTIVE,
-    ]);
-    if (!changed) return;
-    await this.audit.recordSql(
+  private async expire(sql: Tx, license: Candidate, requestId: string, now: Date): Promise<void> {
+    if (!(await this.licenses.setStatus(sql, license.id, { from: LicenseStatus.ACTIVE, to: LicenseStatus.EXPIRED }, now))) return;
+    await this.audit.record(
       sql,
       { type: 'SYSTEM', id: null, label: 'expiry watch' },
       requestId,

@@ -1,4 +1,5 @@
 import type { SqlRunner } from '../../db/sql';
+import type { Tx } from '../../db/transaction';
 import type { Observed } from '../usage/usage-signals';
 import type { AlertLog } from './alert-log';
 import { effectiveRule, type RuleRow } from './alert-rules';
@@ -48,7 +49,7 @@ export class ThresholdWatch {
     return due;
   }
 
-  async observe(sql: SqlRunner, observed: Observed, now: Date): Promise<AlertNode[]> {
+  async observe(sql: Tx, observed: Observed, now: Date): Promise<AlertNode[]> {
     const due = await this.due(sql, observed);
     const raised: AlertNode[] = [];
     for (const threshold of due.raise) {
@@ -67,7 +68,7 @@ export class ThresholdWatch {
     );
   }
 
-  private raise(sql: SqlRunner, observed: Observed, threshold: number, now: Date): Promise<AlertNode> {
+  private raise(sql: Tx, observed: Observed, threshold: number, now: Date): Promise<AlertNode> {
     return this.log.raise(
       sql,
       {

@@ -42,3 +42,68 @@ export enum AuditAction {
   VIOLATION_REMEDIATE = 'violation.remediate',
   VIOLATION_ESCALATE = 'violation.escalate',
 }
+
+/** The kind of object each action changes: an event's `objectType` follows from its action. */
+interface ObjectOf {
+  [AuditAction.ALERT_ACKNOWLEDGE]: 'Alert';
+  // A rule belongs to the license or the plan it watches.
+  [AuditAction.ALERT_RULE_SET]: 'License' | 'Plan';
+  [AuditAction.ALERT_RULE_CLEAR]: 'License' | 'Plan';
+  [AuditAction.API_TOKEN_CREATE]: 'ApiToken';
+  [AuditAction.API_TOKEN_REVOKE]: 'ApiToken';
+  [AuditAction.FEATURE_CREATE]: 'Feature';
+  [AuditAction.LEASE_CHECKOUT]: 'Lease';
+  [AuditAction.LEASE_CHECKOUT_REUSED]: 'Lease';
+  [AuditAction.LEASE_EXPIRE]: 'Lease';
+  [AuditAction.LEASE_HEARTBEAT]: 'Lease';
+  [AuditAction.LEASE_CHECKIN]: 'Lease';
+  [AuditAction.LEASE_END]: 'Lease';
+  [AuditAction.LICENSE_EXPIRE]: 'License';
+  [AuditAction.LICENSE_ISSUE]: 'License';
+  [AuditAction.LICENSE_MIGRATE]: 'License';
+  [AuditAction.LICENSE_RENEW]: 'License';
+  [AuditAction.LICENSE_SUSPEND]: 'License';
+  [AuditAction.LICENSE_REVOKE]: 'License';
+  [AuditAction.LICENSE_RESUME]: 'License';
+  [AuditAction.LICENSE_RAISE_LIMIT]: 'License';
+  [AuditAction.LICENSE_SET_AUTO_RENEW]: 'License';
+  [AuditAction.LICENSE_MIGRATION_CANCEL]: 'LicenseMigration';
+  [AuditAction.LICENSE_MIGRATION_REJECT]: 'LicenseMigration';
+  [AuditAction.LICENSE_MIGRATION_SCHEDULE]: 'LicenseMigration';
+  [AuditAction.ORGANIZATION_CREATE]: 'Organization';
+  [AuditAction.ORGANIZATION_UPDATE]: 'Organization';
+  [AuditAction.PLAN_CREATE]: 'Plan';
+  [AuditAction.PRODUCT_CREATE]: 'Product';
+  [AuditAction.SEAT_ASSIGN]: 'Seat';
+  [AuditAction.SEAT_RELEASE]: 'Seat';
+  [AuditAction.USAGE_RECORD]: 'License';
+  [AuditAction.VIOLATION_OPEN]: 'Violation';
+  [AuditAction.VIOLATION_ACKNOWLEDGE]: 'Violation';
+  [AuditAction.VIOLATION_RESOLVE]: 'Violation';
+  [AuditAction.VIOLATION_WAIVE]: 'Violation';
+  [AuditAction.VIOLATION_REOPEN]: 'Violation';
+  [AuditAction.VIOLATION_REMEDIATE]: 'Violation';
+  [AuditAction.VIOLATION_ESCALATE]: 'Violation';
+}
+
+/** The kinds of object the audit log speaks of. */
+export type AuditedObject = ObjectOf[AuditAction];
+
+/** The actions that change an object of kind `T`. */
+export type ActionOn<T extends AuditedObject> = { [A in AuditAction]: T extends ObjectOf[A] ? A : never }[AuditAction];
+
+/**
+ * One change to record, keyed by its action: what was done to which object, with its state before and after. The
+ * union has one member an action (an action missing from `ObjectOf` does not compile), and the object's kind is the
+ * one the action changes.
+ */
+export type AuditEntry = {
+  [A in AuditAction]: {
+    action: A;
+    objectType: ObjectOf[A];
+    objectId: string;
+    organizationId: string | null;
+    before?: object | null;
+    after?: object | null;
+  };
+}[AuditAction];

@@ -1,22 +1,12 @@
-import type { EntityManager, FilterQuery } from '@mikro-orm/knex';
+import type { FilterQuery } from '@mikro-orm/knex';
 import type { Actor } from '../../auth/principal';
 import { Permission } from '../../auth/roles';
 import type { Operation } from '../../common/operation';
 import { findPage, type Page, type PageArgs } from '../../common/pagination';
 import { newId } from '../../db/ids';
-import type { SqlRunner } from '../../db/sql';
-import type { AuditAction } from './audit-actions';
+import type { Tx } from '../../db/transaction';
+import type { AuditEntry } from './audit-actions';
 import { AuditEvent } from './audit-event.entity';
-
-/** One change to record: what was done to which object, with its state before and after. */
-export interface AuditEntry {
-  organizationId: string | null;
-  action: AuditAction;
-  objectType: string;
-  objectId: string;
-  before?: object | null;
-  after?: object | null;
-}
 
 export interface AuditFilter {
   organizationId?: string | null;
@@ -30,7 +20,7 @@ export interface AuditFilter {
 
 /** Responsible for the audit log: records every change inside the transaction that makes it, and reads it back. */
 export class AuditService {
-  /** The event's columns, with `before` and `after` as JSON text (dates as ISO strings, like the ORM stores them). */
+  /** The event's columns, with `before` and `after` as JSON text (dates as ISO strings). */
   private row(actor: Actor, requestId: string | null, entry: AuditEntry, at: Date) {
     return {
       id: newId(at.getTime()),
@@ -48,17 +38,10 @@ export class AuditService {
     };
   }
 
-  /** Adds the event to the unit of work of `em`: it is written by the same flush, in the same transaction. */
-  record(em: EntityManager, actor: Actor, requestId: string | null, entry: AuditEntry): void {
-    const row = this.row(actor, requestId, entry, new Date());
-    const json = (text: string | null) => (text === null ? null : (JSON.parse(text) as Record<string, unknown>));
-    em.persist(em.create(AuditEvent, { ...row, before: json(row.before), after: json(row.after) }));
-  }
-
-  /** Writes the event with plain SQL, inside the caller's transaction. */
-  async recordSql(sql: SqlRunner, actor: Actor, requestId: string | null, entry: AuditEntry, at: Date): Promise<void> {
+  /** Writes the event inside the caller's transaction: it is stored if and only if the change it records is. */
+  async record(tx: Tx, actor: Actor, requestId: string | null, entry: AuditEntry, at: Date): Promise<void> {
     const row = this.row(actor, requestId, entry, at);
-    await sql.run(
+    await tx.run(
       `insert into audit_event (id, organization_id, actor_type, actor_id, actor_label, action, object_type, object_id, before, after, request_id, occurred_at)
        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [

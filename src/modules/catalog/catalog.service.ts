@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/knex';
+import type { SqlGateway } from '../../db/sql';
 import { AuditAction } from '../audit/audit-actions';
 import { Permission } from '../../auth/roles';
 import type { Operation } from '../../common/operation';
@@ -36,7 +37,10 @@ export function checkOverage(overage: OverageInput | null | undefined): { policy
  * vendor's: every authenticated caller reads it, platform admins change it. Talks to the audit log.
  */
 export class CatalogService {
-  constructor(private readonly audit: AuditService) {}
+  constructor(
+    private readonly db: SqlGateway,
+    private readonly audit: AuditService,
+  ) {}
 
   private requireRead(op: Operation): void {
     op.principal.requireActor();
@@ -92,37 +96,49 @@ export class CatalogService {
     const keys = input.features.map((f) => f.key);
     const duplicate = keys.find((k, i) => keys.indexOf(k) !== i);
     if (duplicate) throw AppError.badInput(`Feature key "${duplicate}" is given twice.`, 'features');
-    return op.em.transactional(async (em) => {
+    return this.db.withEntities(op.em, async (em, tx) => {
       if (await em.count(Product, { key: input.key })) throw AppError.conflict(`A product with key "${input.key}" exists already.`);
       const product = em.create(Product, { key: input.key, name: input.name.trim() });
       const features = input.features.map((f) => em.create(Feature, { product, key: f.key, name: f.name.trim(), tier: f.tier }));
-      this.audit.record(em, op.principal.requireActor(), op.requestId, {
-        organizationId: null,
-        action: AuditAction.PRODUCT_CREATE,
-        objectType: 'Product',
-        objectId: product.id,
-        after: productSnapshot(product, features),
-      });
+      await this.audit.record(
+        tx,
+        op.principal.requireActor(),
+        op.requestId,
+        {
+          organizationId: null,
+          action: AuditAction.PRODUCT_CREATE,
+          objectType: 'Product',
+          objectId: product.id,
+          after: productSnapshot(product, features),
+        },
+        new Date(),
+      );
       return product;
     });
   }
 
   async addFeature(op: Operation, productId: string, input: FeatureInput): Promise<Feature> {
     op.principal.require(Permission.CATALOG_MANAGE);
-    return op.em.transactional(async (em) => {
+    return this.db.withEntities(op.em, async (em, tx) => {
       const product = await em.findOne(Product, { id: productId });
       if (!product) throw AppError.notFound('Product', productId);
       if (await em.count(Feature, { product, key: input.key })) {
         throw AppError.conflict(`Product "${product.key}" has a feature "${input.key}" already.`);
       }
       const feature = em.create(Feature, { product, key: input.key, name: input.name.trim(), tier: input.tier });
-      this.audit.record(em, op.principal.requireActor(), op.requestId, {
-        organizationId: null,
-        action: AuditAction.FEATURE_CREATE,
-        objectType: 'Feature',
-        objectId: feature.id,
-        after: { id: feature.id, productId, key: feature.key, name: feature.name, tier: feature.tier },
-      });
+      await this.audit.record(
+        tx,
+        op.principal.requireActor(),
+        op.requestId,
+        {
+          organizationId: null,
+          action: AuditAction.FEATURE_CREATE,
+          objectType: 'Feature',
+          objectId: feature.id,
+          after: { id: feature.id, productId, key: feature.key, name: feature.name, tier: feature.tier },
+        },
+        new Date(),
+      );
       return feature;
     });
   }
@@ -140,7 +156,7 @@ export class CatalogService {
   async createPlan(op: Operation, input: CreatePlanInput): Promise<Plan> {
     op.principal.require(Permission.CATALOG_MANAGE);
     const overage = checkOverage(input.overage);
-    return op.em.transactional(async (em) => {
+    return this.db.withEntities(op.em, async (em, tx) => {
       const product = await em.findOne(Product, { id: input.productId });
       if (!product) throw AppError.notFound('Product', input.productId);
       if (await em.count(Plan, { key: input.key })) throw AppError.conflict(`A plan with key "${input.key}" exists already.`);
@@ -168,13 +184,19 @@ export class CatalogService {
         currency: input.currency,
       });
       plan.features.set(features);
-      this.audit.record(em, op.principal.requireActor(), op.requestId, {
-        organizationId: null,
-        action: AuditAction.PLAN_CREATE,
-        objectType: 'Plan',
-        objectId: plan.id,
-        after: { ...input, id: plan.id },
-      });
+      await this.audit.record(
+        tx,
+        op.principal.requireActor(),
+        op.requestId,
+        {
+          organizationId: null,
+          action: AuditAction.PLAN_CREATE,
+          objectType: 'Plan',
+          objectId: plan.id,
+          after: { ...input, id: plan.id },
+        },
+        new Date(),
+      );
       return plan;
     });
   }

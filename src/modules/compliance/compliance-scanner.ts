@@ -1,4 +1,5 @@
 import type { Actor } from '../../auth/principal';
+import type { Tx } from '../../db/transaction';
 import { Permission } from '../../auth/roles';
 import type { Operation } from '../../common/operation';
 import type { SqlGateway, SqlRunner, SqlValue } from '../../db/sql';
@@ -75,15 +76,9 @@ export class ComplianceScanner {
         violationsEscalated: 0,
         checkedAt: now,
       });
-      if (this.db.dialect === 'postgresql') {
-        // The evaluation of one license (after a remediation) waits its turn; a full scan skips it.
-        if (scope.licenseId) {
-          await sql.get('select pg_advisory_xact_lock(?)', [AdvisoryLock.COMPLIANCE_SCAN]);
-        } else {
-          const lock = await sql.get<{ locked: boolean }>('select pg_try_advisory_xact_lock(?) as locked', [AdvisoryLock.COMPLIANCE_SCAN]);
-          if (!lock?.locked) return Object.assign(result, { skipped: true });
-        }
-      }
+      // The evaluation of one license (after a remediation) waits its turn; a full scan skips it.
+      if (scope.licenseId) await sql.advisoryLock(AdvisoryLock.COMPLIANCE_SCAN);
+      else if (!(await sql.tryAdvisoryLock(AdvisoryLock.COMPLIANCE_SCAN))) return Object.assign(result, { skipped: true });
       const scoped = (column: string) => {
         const conditions: string[] = [];
         const params: SqlValue[] = [];
@@ -125,7 +120,7 @@ export class ComplianceScanner {
   }
 
   private async evaluate(
-    sql: SqlRunner,
+    sql: Tx,
     license: LicenseRow,
     violations: ViolationNode[],
     result: ComplianceCheckResult,
@@ -226,7 +221,7 @@ export class ComplianceScanner {
 
 /** What one scan pass of one license writes with, and counts into. */
 interface Pass {
-  sql: SqlRunner;
+  sql: Tx;
   result: ComplianceCheckResult;
   requestId: string;
   actor: Actor;

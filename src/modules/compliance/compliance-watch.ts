@@ -1,5 +1,5 @@
 import type { Actor } from '../../auth/principal';
-import type { SqlRunner } from '../../db/sql';
+import type { Tx } from '../../db/transaction';
 import type { Observed, UsageObserver } from '../usage/usage-signals';
 import { OVERAGE_KIND } from '../../kernel/enforcement';
 import type { ViolationLog } from './violation-log';
@@ -15,7 +15,7 @@ const COMPLIANCE_ACTOR: Actor = { type: 'SYSTEM', id: null, label: 'compliance' 
 export class ComplianceWatch implements UsageObserver {
   constructor(private readonly log: ViolationLog) {}
 
-  async observe(sql: SqlRunner, observed: Observed, now: Date): Promise<void> {
+  async observe(sql: Tx, observed: Observed, now: Date): Promise<void> {
     if (observed.limit !== null && observed.value > observed.limit) return;
     const why =
       observed.limit === null

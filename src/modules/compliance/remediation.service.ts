@@ -1,4 +1,5 @@
 import { Permission } from '../../auth/roles';
+import type { Tx } from '../../db/transaction';
 import type { Operation } from '../../common/operation';
 import type { SqlGateway, SqlRunner } from '../../db/sql';
 import { AppError } from '../../errors';
@@ -115,7 +116,7 @@ export class RemediationService {
       licenseStatus: license.status,
     });
     /** Notes the remediation on the violation, inside the transaction of the change (before what it resolves). */
-    const note = (sql: SqlRunner, summary: string) => {
+    const note = (sql: Tx, summary: string) => {
       result.summary = summary;
       const now = new Date();
       return this.log.remediated(sql, violation.id, { action: input.action, summary, at: now, by: actor.label }, actor, op.requestId, now);
@@ -159,7 +160,7 @@ export class RemediationService {
     }
     const now = new Date();
     await this.scanner.scan(op.requestId, now, { licenseId: license.id }, actor);
-    result.violation = (await this.db.read((sql) => this.log.get(sql, violation.id, '')))!;
+    result.violation = (await this.db.read((sql) => this.log.get(sql, violation.id)))!;
     return result;
   }
 
@@ -170,7 +171,7 @@ export class RemediationService {
    */
   private async plan(op: Operation, input: RemediateViolationInput, permission: Permission): Promise<Plan> {
     op.principal.require(permission);
-    const violation = await this.db.read((sql) => this.log.get(sql, input.violationId, ''));
+    const violation = await this.db.read((sql) => this.log.get(sql, input.violationId));
     if (!violation) throw AppError.notFound('Violation', input.violationId);
     op.principal.requireObject(permission, violation.organizationId, 'Violation', violation.id);
     if (violation.status === ViolationStatus.RESOLVED) throw AppError.invalidTransition('violation', violation.status, 'remediate');

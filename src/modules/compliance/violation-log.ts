@@ -1,5 +1,6 @@
 import type { Actor } from '../../auth/principal';
-import { AuditAction } from '../audit/audit-actions';
+import { Lock, type Tx } from '../../db/transaction';
+import { type ActionOn, AuditAction } from '../audit/audit-actions';
 import type { Breach, BreachRecorder } from '../../kernel/breach';
 import type { EventChannel } from '../../common/event-channel';
 import type { LogNotice } from '../../common/log-tail';
@@ -131,7 +132,7 @@ export interface ViolationChange {
 }
 
 /** The audit action of each event a violation goes through; occurrences (UPDATED) are in the compliance log only. */
-const AUDITED: Partial<Record<ComplianceEventType, AuditAction>> = {
+const AUDITED: Partial<Record<ComplianceEventType, ActionOn<'Violation'>>> = {
   [ComplianceEventType.OPENED]: AuditAction.VIOLATION_OPEN,
   [ComplianceEventType.ACKNOWLEDGED]: AuditAction.VIOLATION_ACKNOWLEDGE,
   [ComplianceEventType.RESOLVED]: AuditAction.VIOLATION_RESOLVE,
@@ -173,11 +174,11 @@ export class ViolationLog implements BreachRecorder {
    * Takes the compliance log's order lock (PostgreSQL): every transaction that changes a violation takes it before
    * it touches the violation's row, so that none waits for a row while holding the lock another one waits for.
    */
-  lock(sql: SqlRunner): Promise<void> {
+  lock(sql: Tx): Promise<void> {
     return this.ids.lock(sql);
   }
 
-  async record(sql: SqlRunner, breach: Breach, actor: Actor, requestId: string | null, now: Date): Promise<ViolationNode> {
+  async record(sql: Tx, breach: Breach, actor: Actor, requestId: string | null, now: Date): Promise<ViolationNode> {
     await this.lock(sql);
     const id = newId(now.getTime());
     const value = breach.value ?? null;
@@ -230,9 +231,17 @@ export class ViolationLog implements BreachRecorder {
     return rows.map(violationNodeOf);
   }
 
+  get(sql: SqlRunner, id: string): Promise<ViolationNode | undefined> {
+    return this.load(sql, id, '');
+  }
+
   /** The violation, locked until the transaction ends where the database has row locks. */
-  async get(sql: SqlRunner, id: string, forUpdate: string): Promise<ViolationNode | undefined> {
-    const row = await sql.get<ViolationRow>(`select ${VIOLATION_COLUMNS} from violation where id = ? ${forUpdate}`, [id]);
+  getForUpdate(tx: Tx, id: string): Promise<ViolationNode | undefined> {
+    return this.load(tx, id, tx.forUpdate(Lock.VIOLATION, id));
+  }
+
+  private async load(sql: SqlRunner, id: string, lock: string): Promise<ViolationNode | undefined> {
+    const row = await sql.get<ViolationRow>(`select ${VIOLATION_COLUMNS} from violation where id = ? ${lock}`, [id]);
     return row ? violationNodeOf(row) : undefined;
   }
 
@@ -241,7 +250,7 @@ export class ViolationLog implements BreachRecorder {
    * when it had moved on (a concurrent change won).
    */
   async transition(
-    sql: SqlRunner,
+    sql: Tx,
     id: string,
     from: readonly ViolationStatus[],
     change: ViolationChange,
@@ -279,7 +288,7 @@ export class ViolationLog implements BreachRecorder {
 
   /** Resolves the open (or acknowledged) violations of a license's kind whose cause cleared; returns them. */
   async resolveCleared(
-    sql: SqlRunner,
+    sql: Tx,
     licenseId: string,
     kind: ViolationKind,
     resolution: string,
@@ -310,7 +319,7 @@ export class ViolationLog implements BreachRecorder {
 
   /** Adds what an administrator did to the violation's remediations. */
   async remediated(
-    sql: SqlRunner,
+    sql: Tx,
     id: string,
     remediation: Remediation,
     actor: Actor,
@@ -319,7 +328,7 @@ export class ViolationLog implements BreachRecorder {
   ): Promise<ViolationNode> {
     // Under the lock, which every change of a violation takes first: its status cannot move before this commits.
     await this.lock(sql);
-    const current = await this.get(sql, id, '');
+    const current = await this.get(sql, id);
     if (!current) throw AppError.notFound('Violation', id);
     if (current.status === ViolationStatus.RESOLVED) throw AppError.invalidTransition('violation', current.status, 'remediate');
     const remediations = [...current.remediations, remediation];
@@ -333,7 +342,7 @@ export class ViolationLog implements BreachRecorder {
   }
 
   private async append(
-    sql: SqlRunner,
+    sql: Tx,
     type: ComplianceEventType,
     violation: ViolationNode,
     actor: Actor,
@@ -356,7 +365,7 @@ export class ViolationLog implements BreachRecorder {
     );
     const action = AUDITED[type];
     if (action) {
-      await this.audit.recordSql(
+      await this.audit.record(
         sql,
         actor,
         requestId,

@@ -7,6 +7,7 @@ import { AppError } from '../../errors';
 import { ComplianceEventType, SEVERITY_RANK, ViolationSeverity, ViolationStatus } from '../../kernel/compliance.enums';
 import type { ComplianceEventFilter, ComplianceEventNode, ViolationFilter, ViolationNode, WaiveViolationInput } from './compliance.types';
 import { reviveComplianceEvent, VIOLATION_COLUMNS, type ViolationLog, violationNodeOf } from './violation-log';
+import type { Tx } from '../../db/transaction';
 
 const REASON_MAX = 500;
 
@@ -115,7 +116,7 @@ export class ViolationService {
 
   async get(op: Operation, id: string): Promise<ViolationNode> {
     op.principal.require(Permission.LICENSE_READ);
-    const violation = await this.db.read((sql) => this.log.get(sql, id, ''));
+    const violation = await this.db.read((sql) => this.log.get(sql, id));
     if (!violation || !op.principal.mayAccessOrganization(violation.organizationId)) throw AppError.notFound('Violation', id);
     return violation;
   }
@@ -150,9 +151,9 @@ export class ViolationService {
   }
 
   /** Loads a violation for a change, locked, and checks the caller may change it. */
-  private async changing(sql: SqlRunner, op: Operation, id: string): Promise<ViolationNode> {
+  private async changing(sql: Tx, op: Operation, id: string): Promise<ViolationNode> {
     op.principal.require(Permission.LICENSE_MANAGE);
-    const violation = await this.log.get(sql, id, this.db.forUpdate);
+    const violation = await this.log.getForUpdate(sql, id);
     if (!violation) throw AppError.notFound('Violation', id);
     op.principal.requireObject(Permission.LICENSE_MANAGE, violation.organizationId, 'Violation', id);
     return violation;

@@ -1,10 +1,11 @@
 import type { Actor } from '../../auth/principal';
 import { AuditAction } from '../audit/audit-actions';
-import type { SqlGateway, SqlRunner } from '../../db/sql';
-import { lockRow, toDate, toDateOrNull } from '../../db/sql';
+import type { SqlGateway } from '../../db/sql';
+import { toDate, toDateOrNull } from '../../db/sql';
 import type { AuditService } from '../audit/audit.service';
 import { LicenseStatus } from '../../kernel/license.enums';
 import { renewedTerm, type Term } from './term';
+import type { Tx } from '../../db/transaction';
 
 const RENEWER: Actor = { type: 'SYSTEM', id: null, label: 'automatic renewal' };
 
@@ -19,7 +20,7 @@ export interface Renewal {
 }
 
 /** Tells whoever should know that a license renewed, inside the renewal's transaction (the alert log). */
-export type RenewalNotice = (sql: SqlRunner, renewal: Renewal, now: Date) => Promise<void>;
+export type RenewalNotice = (sql: Tx, renewal: Renewal, now: Date) => Promise<void>;
 
 interface Row {
   id: string;
@@ -57,8 +58,8 @@ export class AutoRenewal {
     return { renewed };
   }
 
-  private async renew(sql: SqlRunner, id: string, requestId: string, now: Date): Promise<boolean> {
-    await lockRow(this.db, sql, 'license', id);
+  private async renew(sql: Tx, id: string, requestId: string, now: Date): Promise<boolean> {
+    await sql.lockLicense(id);
     const row = await sql.get<Row>(
       'select id, organization_id, status, auto_renew, starts_at, expires_at, term_started_at, term_days from license where id = ?',
       [id],
@@ -80,7 +81,7 @@ export class AutoRenewal {
       now,
       id,
     ]);
-    await this.audit.recordSql(
+    await this.audit.record(
       sql,
       RENEWER,
       requestId,

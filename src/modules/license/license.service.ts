@@ -1,5 +1,7 @@
 import { type EntityManager, type FilterQuery, LockMode } from '@mikro-orm/knex';
-import { AuditAction } from '../audit/audit-actions';
+import type { SqlGateway } from '../../db/sql';
+import { Lock, type Tx } from '../../db/transaction';
+import { type ActionOn, AuditAction } from '../audit/audit-actions';
 import { Permission } from '../../auth/roles';
 import { generateLicenseKey, hintOf, type SecretDigester } from '../../auth/secrets';
 import type { Operation } from '../../common/operation';
@@ -12,7 +14,8 @@ import type { Feature } from '../catalog/feature.entity';
 import { Plan } from '../catalog/plan.entity';
 import { Organization } from '../organization/organization.entity';
 import { License } from './license.entity';
-import { LicenseStatus, LicenseType } from '../../kernel/license.enums';
+import { LicenseStatus, type LicenseType } from '../../kernel/license.enums';
+import { type TypeNeed, unmetNeed } from '../../kernel/license-types';
 import type { IssueLicenseInput, LicenseFilter, RenewLicenseInput, SiteInput } from './license.types';
 import { normalizeDomain, parseCidr } from './site';
 
@@ -31,7 +34,7 @@ export interface EndedLease {
 /** Ends the concurrent sessions of a license (the seat module's lease ledger). */
 export interface SessionTerminator {
   /** Ends the live leases of a license that was suspended or revoked; returns them. */
-  endAllOf(em: EntityManager, licenseId: string, now: Date): Promise<EndedLease[]>;
+  endAllOf(tx: Tx, licenseId: string, now: Date): Promise<EndedLease[]>;
   /** Counts the license's live sessions again for usage and alerts, once the leases ended are committed. */
   recount(licenseId: string, requestId: string): Promise<void>;
 }
@@ -71,6 +74,15 @@ export function checkSite(site: SiteInput | null | undefined): { domains: string
   return { domains: [...new Set(domains)], cidrs: [...new Set(cidrs)] };
 }
 
+/** Where issuing a license states what its type needs: the field to fix, and how. */
+const ISSUE_HINT: Record<TypeNeed, { field: string; hint: string }> = {
+  term: { field: 'termDays', hint: ': give `termDays` or `expiresAt`, or use a plan with a term.' },
+  namedUsers: { field: 'limits.namedUsers', hint: '.' },
+  concurrentSessions: { field: 'limits.concurrentSessions', hint: '.' },
+  site: { field: 'site', hint: ' in `site`.' },
+  features: { field: 'featureKeys', hint: '.' },
+};
+
 /** What a license's type and term need, checked before it is issued. */
 function checkIssuable(t: {
   type: LicenseType;
@@ -79,20 +91,12 @@ function checkIssuable(t: {
   namedUsers: number | null | undefined;
   concurrentSessions: number | null | undefined;
   site: { domains: string[]; cidrs: string[] };
+  features: number;
   autoRenew: boolean;
 }): void {
   if (t.expiresAt && t.expiresAt <= t.startsAt) throw AppError.badInput('The license would end before it starts.', 'expiresAt');
-  if (t.type === LicenseType.SUBSCRIPTION && !t.expiresAt) {
-    throw AppError.badInput('A SUBSCRIPTION license needs a term: give `termDays` or `expiresAt`, or use a plan with a term.', 'termDays');
-  }
-  if (t.type === LicenseType.USER && !t.namedUsers)
-    throw AppError.badInput('A USER license needs `limits.namedUsers` of at least 1.', 'limits.namedUsers');
-  if (t.type === LicenseType.CONCURRENT && !t.concurrentSessions) {
-    throw AppError.badInput('A CONCURRENT license needs `limits.concurrentSessions` of at least 1.', 'limits.concurrentSessions');
-  }
-  if (t.type === LicenseType.SITE && !t.site.domains.length && !t.site.cidrs.length) {
-    throw AppError.badInput('A SITE license needs at least one domain or CIDR range in `site`.', 'site');
-  }
+  const unmet = unmetNeed({ ...t, hasTerm: t.expiresAt !== null });
+  if (unmet) throw AppError.badInput(`${unmet.message}${ISSUE_HINT[unmet.need].hint}`, ISSUE_HINT[unmet.need].field);
   // Renewing needs a term: a perpetual license cannot renew, by itself or otherwise.
   if (t.autoRenew && !t.expiresAt) {
     throw AppError.badInput(
@@ -108,12 +112,11 @@ function checkIssuable(t: {
  */
 export class LicenseService {
   constructor(
+    private readonly db: SqlGateway,
     private readonly audit: AuditService,
     private readonly catalog: CatalogService,
     private readonly sessions: SessionTerminator,
     private readonly digester: SecretDigester,
-    /** Whether the database has row locks (PostgreSQL); SQLite's single writer already excludes. */
-    private readonly rowLocks: boolean,
   ) {}
 
   async get(op: Operation, id: string): Promise<License> {
@@ -145,7 +148,7 @@ export class LicenseService {
     op.principal.require(Permission.LICENSE_MANAGE, input.organizationId);
     const overage = input.overage ? checkOverage(input.overage) : null;
     const site = checkSite(input.site);
-    return op.em.transactional(async (em) => {
+    return this.db.withEntities(op.em, async (em, tx) => {
       const organization = await em.findOne(Organization, { id: input.organizationId });
       if (!organization) throw AppError.notFound('Organization', input.organizationId);
       const plan = await em.findOne(Plan, { id: input.planId }, { populate: ['features'] });
@@ -158,13 +161,11 @@ export class LicenseService {
       const termDays = input.termDays ?? plan.termDays ?? null;
       const startsAt = input.startsAt ?? new Date();
       const expiresAt = input.expiresAt ?? (termDays ? new Date(startsAt.getTime() + termDays * DAY_MS) : null);
-      checkIssuable({ type, startsAt, expiresAt, namedUsers, concurrentSessions, site, autoRenew: input.autoRenew ?? false });
       const features = input.featureKeys
         ? await this.catalog.resolveFeatures(em, plan.product.id, input.featureKeys, 'featureKeys')
         : plan.features.getItems();
-      if (type === LicenseType.FEATURE && !features.length) {
-        throw AppError.badInput('A FEATURE license needs at least one feature.', 'featureKeys');
-      }
+      const autoRenew = input.autoRenew ?? false;
+      checkIssuable({ type, startsAt, expiresAt, namedUsers, concurrentSessions, site, features: features.length, autoRenew });
 
       const key = generateLicenseKey();
       const license = em.create(License, {
@@ -194,13 +195,19 @@ export class LicenseService {
         siteCidrs: site.cidrs,
       });
       license.features.set(features);
-      this.audit.record(em, op.principal.requireActor(), op.requestId, {
-        organizationId: organization.id,
-        action: AuditAction.LICENSE_ISSUE,
-        objectType: 'License',
-        objectId: license.id,
-        after: { ...snapshot(license), features: features.map((f) => f.key) },
-      });
+      await this.audit.record(
+        tx,
+        op.principal.requireActor(),
+        op.requestId,
+        {
+          organizationId: organization.id,
+          action: AuditAction.LICENSE_ISSUE,
+          objectType: 'License',
+          objectId: license.id,
+          after: { ...snapshot(license), features: features.map((f) => f.key) },
+        },
+        new Date(),
+      );
       return { license, key };
     });
   }
@@ -212,24 +219,31 @@ export class LicenseService {
   private async change(
     op: Operation,
     id: string,
-    action: AuditAction,
-    change: (license: License, em: EntityManager, now: Date) => Promise<Record<string, unknown> | undefined>,
+    action: ActionOn<'License'>,
+    change: (license: License, tx: Tx, now: Date) => Promise<Record<string, unknown> | undefined>,
   ): Promise<License> {
     op.principal.require(Permission.LICENSE_MANAGE);
-    return op.em.transactional(async (em) => {
-      const license = await em.findOne(License, { id }, this.rowLocks ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {});
+    return this.db.withEntities(op.em, async (em, tx) => {
+      const lock = tx.forUpdate(Lock.LICENSE, id) ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {};
+      const license = await em.findOne(License, { id }, lock);
       if (!license) throw AppError.notFound('License', id);
       op.principal.requireObject(Permission.LICENSE_MANAGE, license.organization.id, 'License', id);
       const before = snapshot(license);
-      const extra = (await change(license, em, new Date())) ?? {};
-      this.audit.record(em, op.principal.requireActor(), op.requestId, {
-        organizationId: license.organization.id,
-        action,
-        objectType: 'License',
-        objectId: license.id,
-        before,
-        after: { ...snapshot(license), ...extra },
-      });
+      const extra = (await change(license, tx, new Date())) ?? {};
+      await this.audit.record(
+        tx,
+        op.principal.requireActor(),
+        op.requestId,
+        {
+          organizationId: license.organization.id,
+          action,
+          objectType: 'License',
+          objectId: license.id,
+          before,
+          after: { ...snapshot(license), ...extra },
+        },
+        new Date(),
+      );
       return license;
     });
   }
@@ -277,11 +291,11 @@ export class LicenseService {
     const why = this.reason(reason);
     let leasesEnded: EndedLease[] = [];
     const action = verb === 'suspend' ? AuditAction.LICENSE_SUSPEND : AuditAction.LICENSE_REVOKE;
-    const license = await this.change(op, id, action, async (license, em, now) => {
+    const license = await this.change(op, id, action, async (license, tx, now) => {
       if (!allowedFrom(license.status)) throw AppError.invalidTransition('license', license.status, verb);
       license.status = status;
       license.statusReason = why;
-      leasesEnded = await this.sessions.endAllOf(em, license.id, now);
+      leasesEnded = await this.sessions.endAllOf(tx, license.id, now);
       return { leasesEnded: leasesEnded.length };
     });
     await ended?.(leasesEnded);

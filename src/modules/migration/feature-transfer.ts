@@ -1,15 +1,16 @@
 import type { Actor } from '../../auth/principal';
+import type { Tx } from '../../db/transaction';
 import { AuditAction } from '../audit/audit-actions';
 import { Permission } from '../../auth/roles';
 import { generateLicenseKey, hintOf, type SecretDigester } from '../../auth/secrets';
 import type { Operation } from '../../common/operation';
 import { newId } from '../../db/ids';
-import type { SqlGateway, SqlRunner } from '../../db/sql';
+import type { SqlGateway } from '../../db/sql';
 import { AppError } from '../../errors';
 import type { AlertLog } from '../alert/alert-log';
 import { AlertKind, AlertSeverity } from '../alert/alert.types';
 import type { AuditService } from '../audit/audit.service';
-import { type LicenseTerms, type LicenseTermsStore, type TermedLicense, termsSnapshot } from '../license/license-terms-store';
+import { type LicenseTerms, type LicenseStore, type TermedLicense, termsSnapshot } from '../license/license-store';
 import { LicenseStatus, LicenseType } from '../../kernel/license.enums';
 import { ConflictStrategy, MigrationEffective, MigrationStatus } from './migration.enums';
 import { insertMigration } from './migration-history';
@@ -24,15 +25,15 @@ import { termsNode } from './migration-plan';
 export class FeatureTransfer {
   constructor(
     private readonly db: SqlGateway,
-    private readonly store: LicenseTermsStore,
+    private readonly store: LicenseStore,
     private readonly digester: SecretDigester,
     private readonly alerts: AlertLog,
     private readonly audit: AuditService,
   ) {}
 
-  private async changing(sql: SqlRunner, op: Operation, licenseId: string): Promise<TermedLicense> {
+  private async changing(sql: Tx, op: Operation, licenseId: string): Promise<TermedLicense> {
     op.principal.require(Permission.LICENSE_MANAGE);
-    const license = await this.store.read(sql, licenseId, true);
+    const license = await this.store.readForUpdate(sql, licenseId);
     if (!license) throw AppError.notFound('License', licenseId);
     op.principal.requireObject(Permission.LICENSE_MANAGE, license.organizationId, 'License', licenseId);
     if (license.status === LicenseStatus.REVOKED) throw AppError.invalidTransition('license', license.status, 'move features of');
@@ -41,7 +42,7 @@ export class FeatureTransfer {
 
   /** Keeps the move as an applied migration on the license, audits it, and tells subscribers. */
   private async moved(
-    sql: SqlRunner,
+    sql: Tx,
     license: TermedLicense,
     to: LicenseTerms,
     status: LicenseStatus,
@@ -69,7 +70,7 @@ export class FeatureTransfer {
       applied: { at: now, by: actor.label },
       detail,
     });
-    await this.audit.recordSql(
+    await this.audit.record(
       sql,
       actor,
       op.requestId,
@@ -118,12 +119,7 @@ export class FeatureTransfer {
       const gained = source.terms.features.filter((f) => !into.terms.features.includes(f));
       const intoTerms = { ...structuredClone(into.terms), features: [...into.terms.features, ...gained].sort() };
       await this.store.write(sql, into, intoTerms, now);
-      await sql.run('update license set status = ?, status_reason = ?, updated_at = ? where id = ?', [
-        LicenseStatus.REVOKED,
-        `Merged into license ${into.id}.`,
-        now,
-        source.id,
-      ]);
+      await this.store.setStatus(sql, source.id, { to: LicenseStatus.REVOKED, reason: `Merged into license ${into.id}.` }, now);
       const actor = op.principal.requireActor();
       await this.moved(
         sql,
@@ -167,7 +163,7 @@ export class FeatureTransfer {
         throw AppError.badInput('A FEATURE license keeps at least one feature: split off fewer.', 'featureKeys');
       }
       const key = generateLicenseKey();
-      const id = await this.insertSplitLicense(sql, source, key, now);
+      const id = await this.store.insertFeatureLicense(sql, source, { digest: this.digester.digest(key), hint: hintOf(key) }, now);
       const newTerms: LicenseTerms = {
         ...structuredClone(source.terms),
         type: LicenseType.FEATURE,
@@ -185,7 +181,7 @@ export class FeatureTransfer {
       const sourceTerms = { ...structuredClone(source.terms), features: remaining };
       await this.store.write(sql, source, sourceTerms, now);
       const actor = op.principal.requireActor();
-      await this.audit.recordSql(
+      await this.audit.record(
         sql,
         actor,
         op.requestId,
@@ -207,49 +203,5 @@ export class FeatureTransfer {
       await this.moved(sql, source, sourceTerms, source.status, `Split ${keys.join(', ')} off into feature license ${id}.`, actor, op, now);
       return { licenseId: id, key };
     });
-  }
-
-  /** The row of a FEATURE license split off `source`: its organization, plan, term and client settings. */
-  private async insertSplitLicense(sql: SqlRunner, source: TermedLicense, key: string, now: Date): Promise<string> {
-    const id = newId(now.getTime());
-    const term = await sql.get<{
-      grace_period_days: number;
-      auto_renew: number | boolean;
-      lease_ttl_seconds: number;
-      client_calls_per_minute: number | null;
-    }>('select grace_period_days, auto_renew, lease_ttl_seconds, client_calls_per_minute from license where id = ?', [source.id]);
-    await sql.run(
-      `insert into license (id, organization_id, plan_id, product_id, key_digest, key_hint, type, status, starts_at, expires_at,
-         term_started_at, grace_period_days, term_days, auto_renew, api_call_period, overage_policy, overage_percent, lease_ttl_seconds,
-         client_calls_per_minute, site_domains, site_cidrs, created_at, updated_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        id,
-        source.organizationId,
-        source.terms.planId,
-        source.productId,
-        this.digester.digest(key),
-        hintOf(key),
-        LicenseType.FEATURE,
-        // Split off a suspended license, the new one is suspended too: resuming is a decision of its own.
-        source.status,
-        source.startsAt,
-        source.expiresAt,
-        source.termStartedAt,
-        Number(term!.grace_period_days),
-        source.termDays,
-        Boolean(term!.auto_renew),
-        source.terms.limits.apiCallPeriod,
-        source.terms.overage.policy,
-        source.terms.overage.percent,
-        Number(term!.lease_ttl_seconds),
-        term!.client_calls_per_minute === null ? null : Number(term!.client_calls_per_minute),
-        '[]',
-        '[]',
-        now,
-        now,
-      ],
-    );
-    return id;
   }
 }

@@ -2,8 +2,9 @@ import { LicenseLimits, Overage } from '../catalog/terms.types';
 import { ViolationKind, ViolationSeverity, ViolationStatus } from '../../kernel/compliance.enums';
 import { ceilingOf, OVERAGE_KIND, overageSeverity } from '../../kernel/enforcement';
 import { LicenseType } from '../../kernel/license.enums';
-import type { LicenseTerms, PlanPrice, TermedLicense } from '../license/license-terms-store';
+import type { LicenseTerms, PlanPrice, TermedLicense } from '../license/license-store';
 import { latestTerm } from '../license/term';
+import { limitApplies } from '../../kernel/license-types';
 import { limitOfMetric, UsageMetric } from '../usage/usage.types';
 import { ConflictStrategy, MigrationEffective, MigrationOutcome, MigrationWarningCode, SeatFate } from './migration.enums';
 import {
@@ -24,20 +25,12 @@ const SEVERITY_RANK: Record<ViolationSeverity, number> = {
   [ViolationSeverity.HIGH]: 3,
   [ViolationSeverity.CRITICAL]: 4,
 };
-/** The limits only licenses of one type count, each with its metric: they mean nothing on another type. */
-export const TYPE_LIMITS = [
-  [UsageMetric.ACTIVE_USERS, 'namedUsers', LicenseType.USER],
-  [UsageMetric.CONCURRENT_SESSIONS, 'concurrentSessions', LicenseType.CONCURRENT],
-] as const;
 const LIMIT_NAME: Record<UsageMetric, string> = {
   [UsageMetric.ACTIVE_USERS]: 'namedUsers',
   [UsageMetric.CONCURRENT_SESSIONS]: 'concurrentSessions',
   [UsageMetric.STORAGE_BYTES]: 'storageBytes',
   [UsageMetric.API_CALLS]: 'apiCallsPerPeriod',
 };
-
-/** Whether a limit of `metric` means anything on a license of `type`. */
-export const limitApplies = (metric: UsageMetric, type: LicenseType) => TYPE_LIMITS.every(([m, , t]) => m !== metric || t === type);
 
 /** A license as it is when a migration is planned: what it uses, and which of its violations are active. */
 export interface LicenseState {

@@ -1,4 +1,5 @@
 import type { Actor } from '../../auth/principal';
+import { Lock, type Tx } from '../../db/transaction';
 import { AuditAction } from '../audit/audit-actions';
 import { Permission } from '../../auth/roles';
 import type { Operation } from '../../common/operation';
@@ -13,14 +14,8 @@ import { checkOverage } from '../catalog/catalog.service';
 import type { Breach } from '../../kernel/breach';
 import type { ViolationLog } from '../compliance/violation-log';
 import { checkSite } from '../license/license.service';
-import {
-  type LicenseTerms,
-  type LicenseTermsStore,
-  type PlanPrice,
-  type TermedLicense,
-  termsSnapshot,
-} from '../license/license-terms-store';
-import { LicenseStatus, LicenseType } from '../../kernel/license.enums';
+import { type LicenseTerms, type LicenseStore, type PlanPrice, type TermedLicense, termsSnapshot } from '../license/license-store';
+import { LicenseStatus } from '../../kernel/license.enums';
 import type { LeaseLedger } from '../seat/lease-ledger';
 import type { SeatLedger } from '../seat/seat-ledger';
 import { LeaseReleaseReason, SeatReleaseReason } from '../seat/seat.enums';
@@ -29,7 +24,8 @@ import type { UsageObserver } from '../usage/usage-signals';
 import { UsageMetric } from '../usage/usage.types';
 import { ConflictStrategy, MigrationEffective, MigrationOutcome, MigrationStatus } from './migration.enums';
 import { getMigration, insertMigration, MIGRATION_COLUMNS, type MigrationRow, migrationNodeOf } from './migration-history';
-import { type LicenseState, limitApplies, planMigration, TYPE_LIMITS } from './migration-plan';
+import { type LicenseState, planMigration } from './migration-plan';
+import { limitApplies, TYPE_LIMITS, type TypeNeed, unmetNeed } from '../../kernel/license-types';
 import {
   type ConflictInput,
   LicenseMigrationNode,
@@ -67,6 +63,27 @@ function overBreach(license: TermedLicense, plan: MigrationPreview, v: PlannedVi
   };
 }
 
+/** How a migration target that misses what its type needs is refused: said of the target, with the field to fix. */
+function targetRefusal(unmet: { need: TypeNeed; message: string }, limits: MigrationTargetInput['limits'] & object): AppError {
+  switch (unmet.need) {
+    case 'namedUsers':
+    case 'concurrentSessions': {
+      const type = TYPE_LIMITS.find(([, key]) => key === unmet.need)![2];
+      const message =
+        limits[unmet.need] === null
+          ? `\`${unmet.need}\` cannot be removed from a ${type} license: it is what the license counts. Give at least 1, or move to another type.`
+          : `${unmet.message}.`;
+      return AppError.badInput(message, `target.limits.${unmet.need}`);
+    }
+    case 'site':
+      return AppError.badInput(`${unmet.message}: give \`target.site\`.`, 'target.site');
+    case 'term':
+      return AppError.badInput(`${unmet.message}: this license is perpetual.`, 'target.type');
+    case 'features':
+      return AppError.badInput(`${unmet.message}.`, 'target.featureKeys');
+  }
+}
+
 /**
  * Responsible for license migrations: moving a license to another plan, other limits or another type. The preview
  * and the migration run the same plan (`planMigration`) against the license as it is, the migration inside the
@@ -77,7 +94,7 @@ function overBreach(license: TermedLicense, plan: MigrationPreview, v: PlannedVi
 export class MigrationService {
   constructor(
     private readonly db: SqlGateway,
-    private readonly store: LicenseTermsStore,
+    private readonly store: LicenseStore,
     private readonly seats: SeatLedger,
     private readonly leases: LeaseLedger,
     private readonly meter: UsageMeter,
@@ -151,24 +168,14 @@ export class MigrationService {
       }
       to.limits[key] = null;
     }
-    for (const [, key, type] of TYPE_LIMITS) {
-      if (to.type !== type || to.limits[key]) continue;
-      const removed = limits[key] === null;
-      throw AppError.badInput(
-        removed
-          ? `\`${key}\` cannot be removed from a ${type} license: it is what the license counts. Give at least 1, or move to another type.`
-          : `A ${type} license needs \`limits.${key}\` of at least 1.`,
-        `target.limits.${key}`,
-      );
-    }
-    if (to.type === LicenseType.SITE && !to.site.domains.length && !to.site.cidrs.length) {
-      throw AppError.badInput('A SITE license needs at least one domain or CIDR range: give `target.site`.', 'target.site');
-    }
-    if (to.type === LicenseType.SUBSCRIPTION && !license.expiresAt) {
-      throw AppError.badInput('A SUBSCRIPTION license needs a term: this license is perpetual.', 'target.type');
-    }
-    if (to.type === LicenseType.FEATURE && !to.features.length)
-      throw AppError.badInput('A FEATURE license needs at least one feature.', 'target.featureKeys');
+    const unmet = unmetNeed({
+      type: to.type,
+      hasTerm: license.expiresAt !== null,
+      ...to.limits,
+      site: to.site,
+      features: to.features.length,
+    });
+    if (unmet) throw targetRefusal(unmet, limits);
     if (sameTerms(to, license.terms)) throw AppError.badInput('The target is the license as it is: nothing would change.', 'target');
     return { to, toPrice, toPlanName };
   }
@@ -235,8 +242,9 @@ export class MigrationService {
     };
   }
 
-  private async readable(sql: SqlRunner, op: Operation, licenseId: string, lock: boolean): Promise<TermedLicense> {
-    const license = await this.store.read(sql, licenseId, lock);
+  /** The license, when the caller may see it; locked when read inside a write transaction. */
+  private async readable(sql: SqlRunner | Tx, op: Operation, licenseId: string): Promise<TermedLicense> {
+    const license = await ('forUpdate' in sql ? this.store.readForUpdate(sql, licenseId) : this.store.read(sql, licenseId));
     if (!license || !op.principal.mayAccessOrganization(license.organizationId)) throw AppError.notFound('License', licenseId);
     return license;
   }
@@ -252,7 +260,7 @@ export class MigrationService {
     op.principal.require(Permission.LICENSE_READ);
     const conflict = MigrationService.conflict(onConflict, now);
     return this.db.read(async (sql) => {
-      const license = await this.readable(sql, op, licenseId, false);
+      const license = await this.readable(sql, op, licenseId);
       await this.checkEffective(sql, license, effective);
       return (await this.plan(sql, license, target, effective, conflict, now)).preview;
     });
@@ -282,7 +290,7 @@ export class MigrationService {
     const conflict = MigrationService.conflict(onConflict, now);
     return this.db.write(async (sql) => {
       // Locked like a checkout's: no seat or lease is taken between the plan and its application.
-      const license = await this.readable(sql, op, licenseId, true);
+      const license = await this.readable(sql, op, licenseId);
       op.principal.requireObject(Permission.LICENSE_MANAGE, license.organizationId, 'License', licenseId);
       await this.checkEffective(sql, license, effective);
       const { preview, to, state } = await this.plan(sql, license, target, effective, conflict, now);
@@ -314,7 +322,7 @@ export class MigrationService {
         requestedBy: actor.label,
         applied: applied ? { at: now, by: actor.label } : null,
       });
-      await this.audit.recordSql(
+      await this.audit.record(
         sql,
         actor,
         op.requestId,
@@ -347,7 +355,7 @@ export class MigrationService {
 
   /** Applies a plan, in the transaction it was made in: exactly what it lists. */
   private async execute(
-    sql: SqlRunner,
+    sql: Tx,
     state: LicenseState,
     plan: MigrationPreview,
     to: LicenseTerms,
@@ -383,7 +391,7 @@ export class MigrationService {
 
   /** Releases and ends the seats and leases a plan lists, and gives the users of leases it lists their seats. */
   private async moveSeatsAndLeases(
-    sql: SqlRunner,
+    sql: Tx,
     state: LicenseState,
     plan: MigrationPreview,
     actor: Actor,
@@ -438,7 +446,7 @@ export class MigrationService {
         [now, actor.label, id],
       );
       if (!changed) throw AppError.invalidTransition('migration', current.status, 'cancel');
-      await this.audit.recordSql(
+      await this.audit.record(
         sql,
         actor,
         op.requestId,
@@ -470,10 +478,10 @@ export class MigrationService {
     const done = { applied: 0, rejected: 0 };
     for (const { id, license_id } of due) {
       const outcome = await this.db.write(async (sql) => {
-        const license = await this.store.read(sql, license_id, true);
+        const license = await this.store.readForUpdate(sql, license_id);
         // Locked (PostgreSQL) until this commits: a cancellation waits, then finds it applied.
         const row = await sql.get<MigrationRow>(
-          `select ${MIGRATION_COLUMNS} from license_migration where id = ? and status = 'SCHEDULED' ${this.db.forUpdate}`,
+          `select ${MIGRATION_COLUMNS} from license_migration where id = ? and status = 'SCHEDULED' ${sql.forUpdate(Lock.MIGRATION, id)}`,
           [id],
         );
         if (!license || !row) return null;
@@ -506,7 +514,7 @@ export class MigrationService {
         }
         await this.execute(sql, state, preview, to, SCHEDULER, requestId, now, row.id);
         await this.finish(sql, row, MigrationStatus.APPLIED, preview, null, now, requestId);
-        await this.audit.recordSql(
+        await this.audit.record(
           sql,
           SCHEDULER,
           requestId,
@@ -534,7 +542,7 @@ export class MigrationService {
   }
 
   private async finish(
-    sql: SqlRunner,
+    sql: Tx,
     row: MigrationRow,
     status: MigrationStatus,
     preview: MigrationPreview | null,
@@ -549,7 +557,7 @@ export class MigrationService {
     // Claimed above under its lock: anything else is a bug, and nothing of this application may commit.
     if (changed !== 1) throw new Error(`migration ${row.id} was no longer SCHEDULED when applied`);
     if (status === MigrationStatus.REJECTED) {
-      await this.audit.recordSql(
+      await this.audit.record(
         sql,
         SCHEDULER,
         requestId,

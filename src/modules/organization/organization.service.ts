@@ -1,4 +1,5 @@
 import { type EntityManager, raw } from '@mikro-orm/knex';
+import type { SqlGateway } from '../../db/sql';
 import { AuditAction } from '../audit/audit-actions';
 import { Permission } from '../../auth/roles';
 import type { Operation } from '../../common/operation';
@@ -12,7 +13,10 @@ const snapshot = (o: Organization) => ({ id: o.id, name: o.name });
 
 /** Responsible for customer accounts. Talks to the audit log. */
 export class OrganizationService {
-  constructor(private readonly audit: AuditService) {}
+  constructor(
+    private readonly db: SqlGateway,
+    private readonly audit: AuditService,
+  ) {}
 
   /** Loads an organization the caller may see, or fails as if it did not exist. */
   async get(op: Operation, id: string): Promise<Organization> {
@@ -43,16 +47,22 @@ export class OrganizationService {
     op.principal.require(Permission.ORGANIZATION_MANAGE);
     const name = input.name.trim();
     if (!name) throw AppError.badInput('An organization needs a name.', 'name');
-    return op.em.transactional(async (em) => {
+    return this.db.withEntities(op.em, async (em, tx) => {
       if (await em.count(Organization, { name })) throw AppError.conflict(`An organization named "${name}" exists already.`);
       const organization = em.create(Organization, { name });
-      this.audit.record(em, op.principal.requireActor(), op.requestId, {
-        organizationId: organization.id,
-        action: AuditAction.ORGANIZATION_CREATE,
-        objectType: 'Organization',
-        objectId: organization.id,
-        after: snapshot(organization),
-      });
+      await this.audit.record(
+        tx,
+        op.principal.requireActor(),
+        op.requestId,
+        {
+          organizationId: organization.id,
+          action: AuditAction.ORGANIZATION_CREATE,
+          objectType: 'Organization',
+          objectId: organization.id,
+          after: snapshot(organization),
+        },
+        new Date(),
+      );
       return organization;
     });
   }
@@ -61,7 +71,7 @@ export class OrganizationService {
     op.principal.require(Permission.ORGANIZATION_MANAGE, id);
     const name = input.name.trim();
     if (!name) throw AppError.badInput('An organization needs a name.', 'name');
-    return op.em.transactional(async (em) => {
+    return this.db.withEntities(op.em, async (em, tx) => {
       const organization = await em.findOne(Organization, { id });
       if (!organization) throw AppError.notFound('Organization', id);
       if (await em.count(Organization, { name, id: { $ne: id } })) {
@@ -69,14 +79,20 @@ export class OrganizationService {
       }
       const before = snapshot(organization);
       organization.name = name;
-      this.audit.record(em, op.principal.requireActor(), op.requestId, {
-        organizationId: id,
-        action: AuditAction.ORGANIZATION_UPDATE,
-        objectType: 'Organization',
-        objectId: id,
-        before,
-        after: snapshot(organization),
-      });
+      await this.audit.record(
+        tx,
+        op.principal.requireActor(),
+        op.requestId,
+        {
+          organizationId: id,
+          action: AuditAction.ORGANIZATION_UPDATE,
+          objectType: 'Organization',
+          objectId: id,
+          before,
+          after: snapshot(organization),
+        },
+        new Date(),
+      );
       return organization;
     });
   }

@@ -1,10 +1,10 @@
-import type { EntityManager } from '@mikro-orm/knex';
+import { Lock, type Tx } from '../../db/transaction';
 import { AuditAction } from '../audit/audit-actions';
 import type { Actor } from '../../auth/principal';
 import { checkClientArguments } from '../../common/input';
 import { newId } from '../../db/ids';
 import type { RowTurns } from '../../db/row-turns';
-import { lockRow, type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
+import { type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
 import { AppError } from '../../errors';
 import type { AuditService } from '../audit/audit.service';
 import type { EndedLease } from '../license/license.service';
@@ -20,7 +20,6 @@ import type { ManagementCall } from './seat-ledger';
 import type { UsageObserver } from '../usage/usage-signals';
 import { UsageMetric } from '../usage/usage.types';
 import { graceEndsAt } from '../license/validation';
-import { Lease } from './lease.entity';
 import { LeaseReleaseReason } from './seat.enums';
 import type { Enforcement } from '../../kernel/enforcement.types';
 import {
@@ -192,13 +191,7 @@ export class LeaseLedger {
   }
 
   /** Ends the leases of a license whose TTL ran out; returns them, as they are now. */
-  private async expireDead(
-    sql: SqlRunner,
-    licenseId: string | null,
-    now: Date,
-    call: ClientCall,
-    actor: Actor | null,
-  ): Promise<LeaseNode[]> {
+  private async expireDead(sql: Tx, licenseId: string | null, now: Date, call: ClientCall, actor: Actor | null): Promise<LeaseNode[]> {
     const rows = await sql.all<LeaseRow>(
       `update lease set released_at = ?, release_reason = ?
         where released_at is null and expires_at <= ? ${licenseId ? 'and license_id = ?' : ''}
@@ -207,7 +200,7 @@ export class LeaseLedger {
     );
     const leases = rows.map(leaseNodeOf);
     for (const lease of leases) {
-      await this.audit.recordSql(
+      await this.audit.record(
         sql,
         actor ?? { type: 'SYSTEM', id: null, label: 'lease reaper' },
         call.requestId,
@@ -284,7 +277,7 @@ export class LeaseLedger {
   }
 
   private async checkoutLocked(
-    sql: SqlRunner,
+    sql: Tx,
     key: string,
     fingerprint: string,
     userId: string | null,
@@ -292,7 +285,7 @@ export class LeaseLedger {
     clientTime: Date | null,
   ): Promise<CheckoutResult> {
     const now = call.now ?? new Date();
-    const license = await this.credentials.authenticate(sql, key, this.db.forUpdate, call.requestId);
+    const license = await this.credentials.authenticate(sql, key, sql.forUpdate(Lock.LICENSE), call.requestId);
     if (license.type !== LicenseType.CONCURRENT) {
       throw AppError.unsupportedLicenseType('checkoutSeat', license.type, [LicenseType.CONCURRENT]);
     }
@@ -324,13 +317,7 @@ export class LeaseLedger {
   }
 
   /** The same machine checking out again: its live lease, extended (the sessions counted again if dead ones ended). */
-  private async extend(
-    sql: SqlRunner,
-    license: KeyedLicense,
-    existing: LeaseRow,
-    taking: Taking,
-    endedDead: boolean,
-  ): Promise<CheckoutResult> {
+  private async extend(sql: Tx, license: KeyedLicense, existing: LeaseRow, taking: Taking, endedDead: boolean): Promise<CheckoutResult> {
     const { expiresAt, clientTime, seatsInUse, clock, actor, call, now } = taking;
     await sql.run('update lease set expires_at = ?, last_heartbeat_at = ?, client_clock_at = coalesce(?, client_clock_at) where id = ?', [
       expiresAt,
@@ -340,7 +327,7 @@ export class LeaseLedger {
     ]);
     const before = leaseNodeOf(existing);
     const lease = Object.assign(leaseNodeOf(existing), { expiresAt, lastHeartbeatAt: now });
-    await this.audit.recordSql(
+    await this.audit.record(
       sql,
       actor,
       call.requestId,
@@ -368,13 +355,7 @@ export class LeaseLedger {
   }
 
   /** A new lease, if the limit and the overage policy allow one more session (a breach past the limit is recorded). */
-  private async grant(
-    sql: SqlRunner,
-    license: KeyedLicense,
-    fingerprint: string,
-    userId: string | null,
-    taking: Taking,
-  ): Promise<CheckoutResult> {
+  private async grant(sql: Tx, license: KeyedLicense, fingerprint: string, userId: string | null, taking: Taking): Promise<CheckoutResult> {
     const { expiresAt, clientTime, seatsInUse, clock, actor, call, now } = taking;
     const { enforcement, breach } = decide(UsageMetric.CONCURRENT_SESSIONS, termsOf(license), seatsInUse, 1);
     if (!enforcement.allowed) return noSeat(license, seatsInUse, enforcement, clock);
@@ -395,7 +376,7 @@ export class LeaseLedger {
        values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [lease.id, license.id, license.organizationId, fingerprint, userId, now, now, expiresAt, clientTime],
     );
-    await this.audit.recordSql(
+    await this.audit.record(
       sql,
       actor,
       call.requestId,
@@ -443,7 +424,7 @@ export class LeaseLedger {
   }
 
   private async keepAlive(
-    sql: SqlRunner,
+    sql: Tx,
     license: KeyedLicense,
     row: LeaseRow,
     call: ClientCall,
@@ -454,14 +435,14 @@ export class LeaseLedger {
     const actor = this.actorOf(license, before.fingerprint);
     if (before.releasedAt) return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: before };
     if (before.expiresAt <= now) {
-      await lockRow(this.db, sql, 'license', license.id);
+      await sql.lockLicense(license.id);
       const [expired] = await this.expireDead(sql, license.id, now, call, actor);
       await this.observeSessions(sql, license, await this.countLive(sql, license.id, now), now, call.requestId);
       return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: expired ?? before };
     }
     if (license.status !== LicenseStatus.ACTIVE) {
       // A suspended or revoked license ends its sessions at their next heartbeat.
-      await lockRow(this.db, sql, 'license', license.id);
+      await sql.lockLicense(license.id);
       const ended = await this.release(sql, before, LeaseReleaseReason.LICENSE_INACTIVE, actor, call, now);
       await this.observeSessions(sql, license, await this.countLive(sql, license.id, now), now, call.requestId);
       return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: ended };
@@ -474,7 +455,7 @@ export class LeaseLedger {
       before.id,
     ]);
     const lease = Object.assign(leaseNodeOf(row), { expiresAt, lastHeartbeatAt: now });
-    await this.audit.recordSql(
+    await this.audit.record(
       sql,
       actor,
       call.requestId,
@@ -496,7 +477,7 @@ export class LeaseLedger {
       this.db.write(async (sql) => {
         const now = call.now ?? new Date();
         // Locked like a checkout's, so that the count observed after the release is the count at commit.
-        const license = await this.credentials.authenticate(sql, key, this.db.forUpdate, call.requestId);
+        const license = await this.credentials.authenticate(sql, key, sql.forUpdate(Lock.LICENSE), call.requestId);
         const before = leaseNodeOf(await this.leaseOf(sql, license, leaseId));
         if (before.releasedAt) return { outcome: CheckinOutcome.ALREADY_RELEASED, lease: before };
         const lease = await this.release(sql, before, LeaseReleaseReason.CHECKED_IN, this.actorOf(license, before.fingerprint), call, now);
@@ -507,7 +488,7 @@ export class LeaseLedger {
   }
 
   private async release(
-    sql: SqlRunner,
+    sql: Tx,
     before: LeaseNode,
     reason: LeaseReleaseReason,
     actor: Actor,
@@ -516,7 +497,7 @@ export class LeaseLedger {
   ): Promise<LeaseNode> {
     await sql.run('update lease set released_at = ?, release_reason = ? where id = ? and released_at is null', [now, reason, before.id]);
     const lease = Object.assign(new LeaseNode(), before, { releasedAt: now, releaseReason: reason });
-    await this.audit.recordSql(
+    await this.audit.record(
       sql,
       actor,
       call.requestId,
@@ -556,14 +537,15 @@ export class LeaseLedger {
     call: ManagementCall,
     licenseId: string,
     count: number,
-    first: (sql: SqlRunner, leases: LeaseNode[]) => Promise<unknown>,
+    first: (sql: Tx, leases: LeaseNode[]) => Promise<unknown>,
   ): Promise<LeaseNode[]> {
     call.principal.require(Permission.SEAT_MANAGE);
     return this.db.write(async (sql) => {
       const now = new Date();
-      const license = await sql.get<{ organization_id: string }>(`select organization_id from license where id = ? ${this.db.forUpdate}`, [
-        licenseId,
-      ]);
+      const license = await sql.get<{ organization_id: string }>(
+        `select organization_id from license where id = ? ${sql.forUpdate(Lock.LICENSE, licenseId)}`,
+        [licenseId],
+      );
       if (!license) throw AppError.notFound('License', licenseId);
       call.principal.requireObject(Permission.SEAT_MANAGE, license.organization_id, 'License', licenseId);
       const leases = await this.oldestHeartbeats(sql, licenseId, now, count);
@@ -594,14 +576,7 @@ export class LeaseLedger {
    * Ends leases inside the caller's transaction (a migration), each audited; the caller observes the new count once,
    * against the license's new limit.
    */
-  async endIn(
-    sql: SqlRunner,
-    leaseIds: readonly string[],
-    reason: LeaseReleaseReason,
-    actor: Actor,
-    requestId: string,
-    now: Date,
-  ): Promise<void> {
+  async endIn(sql: Tx, leaseIds: readonly string[], reason: LeaseReleaseReason, actor: Actor, requestId: string, now: Date): Promise<void> {
     for (const id of leaseIds) {
       const row = await sql.get<LeaseRow>(`select ${LEASE_COLUMNS} from lease where id = ? and released_at is null`, [id]);
       if (row) await this.release(sql, leaseNodeOf(row), reason, actor, { requestId }, now);
@@ -631,9 +606,9 @@ export class LeaseLedger {
     return this.db.write((sql) => this.recountIn(sql, licenseId, now, requestId));
   }
 
-  private async recountIn(sql: SqlRunner, licenseId: string, now: Date, requestId: string | null): Promise<void> {
+  private async recountIn(sql: Tx, licenseId: string, now: Date, requestId: string | null): Promise<void> {
     const license = await sql.get<{ organization_id: string; plan_id: string; concurrent_sessions: number | null }>(
-      `select organization_id, plan_id, concurrent_sessions from license where id = ? ${this.db.forUpdate}`,
+      `select organization_id, plan_id, concurrent_sessions from license where id = ? ${sql.forUpdate(Lock.LICENSE, licenseId)}`,
       [licenseId],
     );
     if (!license) return;
@@ -647,9 +622,10 @@ export class LeaseLedger {
     return this.db.write(async (sql) => {
       // The licenses whose leases it ends are locked first, in id order (as checkouts lock one), so that the counts
       // it observes are the counts at commit.
-      if (this.db.forUpdate) {
+      const lock = sql.forUpdate(Lock.LICENSE);
+      if (lock) {
         await sql.all(
-          `select id from license where id in (select license_id from lease where released_at is null and expires_at <= ?) order by id ${this.db.forUpdate}`,
+          `select id from license where id in (select license_id from lease where released_at is null and expires_at <= ?) order by id ${lock}`,
           [now],
         );
       }
@@ -660,20 +636,25 @@ export class LeaseLedger {
   }
 
   /**
-   * Ends the live leases of a license inside the caller's ORM transaction (suspension, revocation), which holds the
+   * Ends the live leases of a license inside the caller's transaction (suspension, revocation), which holds the
    * license's lock; returns those it ended, in the order checked out. Their audit events are the caller's license
    * event, which names the count. Leases already past their expiry end as what they are, expired, at their expiry,
    * and are not among those returned: they were no live sessions.
    */
-  async endAllOf(em: EntityManager, licenseId: string, now: Date): Promise<EndedLease[]> {
-    const reason = LeaseReleaseReason.LICENSE_INACTIVE;
-    const dead = await em.find(Lease, { license: licenseId, releasedAt: null, expiresAt: { $lte: now } });
-    for (const lease of dead) Object.assign(lease, { releasedAt: lease.expiresAt, releaseReason: LeaseReleaseReason.EXPIRED });
-    await em.flush();
-    const live = await em.find(Lease, { license: licenseId, releasedAt: null }, { fields: ['id', 'fingerprint'], orderBy: { id: 'asc' } });
-    const ended = live.map(({ id, fingerprint }) => ({ id, fingerprint }));
+  async endAllOf(tx: Tx, licenseId: string, now: Date): Promise<EndedLease[]> {
+    await tx.run(
+      'update lease set released_at = expires_at, release_reason = ? where license_id = ? and released_at is null and expires_at <= ?',
+      [LeaseReleaseReason.EXPIRED, licenseId, now],
+    );
+    const ended = await tx.all<EndedLease>('select id, fingerprint from lease where license_id = ? and released_at is null order by id', [
+      licenseId,
+    ]);
     if (ended.length > 0) {
-      await em.nativeUpdate(Lease, { id: { $in: ended.map((l) => l.id) } }, { releasedAt: now, releaseReason: reason });
+      await tx.run('update lease set released_at = ?, release_reason = ? where license_id = ? and released_at is null', [
+        now,
+        LeaseReleaseReason.LICENSE_INACTIVE,
+        licenseId,
+      ]);
     }
     return ended;
   }

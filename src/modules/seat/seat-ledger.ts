@@ -2,7 +2,7 @@ import type { Actor, Principal } from '../../auth/principal';
 import { AuditAction } from '../audit/audit-actions';
 import { Permission } from '../../auth/roles';
 import { newId } from '../../db/ids';
-import { lockRow, type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
+import { type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
 import { AppError } from '../../errors';
 import type { AuditService } from '../audit/audit.service';
 import { type BreachRecorder, overageBreach } from '../../kernel/breach';
@@ -13,6 +13,7 @@ import type { UsageObserver } from '../usage/usage-signals';
 import { UsageMetric } from '../usage/usage.types';
 import { SeatReleaseReason } from './seat.enums';
 import { AssignSeatOutcome, type AssignSeatResult, ReleaseSeatOutcome, type ReleaseSeatResult, SeatNode } from './seat.types';
+import { Lock, type Tx } from '../../db/transaction';
 
 interface SeatRow {
   id: string;
@@ -78,7 +79,7 @@ export class SeatLedger {
     await this.usage.observe(sql, { ...license, metric: UsageMetric.ACTIVE_USERS, value }, now);
   }
 
-  private async lockLicense(sql: SqlRunner, call: ManagementCall, licenseId: string) {
+  private async lockLicense(sql: Tx, call: ManagementCall, licenseId: string) {
     // The right first: a caller without it learns nothing of which licenses exist.
     call.principal.require(Permission.SEAT_MANAGE);
     const license = await sql.get<{
@@ -90,7 +91,7 @@ export class SeatLedger {
       overage_policy: OveragePolicy;
       overage_percent: number | null;
     }>(
-      `select organization_id, plan_id, type, status, named_users, overage_policy, overage_percent from license where id = ? ${this.db.forUpdate}`,
+      `select organization_id, plan_id, type, status, named_users, overage_policy, overage_percent from license where id = ? ${sql.forUpdate(Lock.LICENSE, licenseId)}`,
       [licenseId],
     );
     if (!license) throw AppError.notFound('License', licenseId);
@@ -145,7 +146,7 @@ export class SeatLedger {
         user,
         now,
       ]);
-      await this.audit.recordSql(
+      await this.audit.record(
         sql,
         call.principal.requireActor(),
         call.requestId,
@@ -180,13 +181,7 @@ export class SeatLedger {
     return this.db.write(async (sql) => this.releaseIn(sql, call, seatId, SeatReleaseReason.RELEASED_BY_ADMIN, new Date()));
   }
 
-  private async releaseIn(
-    sql: SqlRunner,
-    call: ManagementCall,
-    seatId: string,
-    reason: SeatReleaseReason,
-    now: Date,
-  ): Promise<ReleaseSeatResult> {
+  private async releaseIn(sql: Tx, call: ManagementCall, seatId: string, reason: SeatReleaseReason, now: Date): Promise<ReleaseSeatResult> {
     call.principal.require(Permission.SEAT_MANAGE);
     // The seat with its license's plan and limit, which the usage observer needs once the seat is released.
     const row = await sql.get<SeatRow & { named_users: number | null; plan_id: string }>(
@@ -199,7 +194,7 @@ export class SeatLedger {
     const before = seatNodeOf(row);
     if (before.releasedAt) return { outcome: ReleaseSeatOutcome.ALREADY_RELEASED, seat: before };
     // Locked like an assignment's, so that the count observed after the release is the count at commit.
-    await lockRow(this.db, sql, 'license', row.license_id);
+    await sql.lockLicense(row.license_id);
     await sql.run('update seat set released_at = ?, release_reason = ? where id = ? and released_at is null', [now, reason, seatId]);
     const seat = Object.assign(seatNodeOf(row), { releasedAt: now, releaseReason: reason });
     const limit = row.named_users === null ? null : Number(row.named_users);
@@ -208,7 +203,7 @@ export class SeatLedger {
       { licenseId: seat.licenseId, organizationId: seat.organizationId, planId: row.plan_id, limit, requestId: call.requestId },
       now,
     );
-    await this.audit.recordSql(
+    await this.audit.record(
       sql,
       call.principal.requireActor(),
       call.requestId,
@@ -246,7 +241,7 @@ export class SeatLedger {
     call: ManagementCall,
     licenseId: string,
     count: number,
-    first: (sql: SqlRunner, seats: SeatNode[]) => Promise<unknown>,
+    first: (sql: Tx, seats: SeatNode[]) => Promise<unknown>,
   ): Promise<SeatNode[]> {
     return this.db.write(async (sql) => {
       const now = new Date();
@@ -269,7 +264,7 @@ export class SeatLedger {
    * the new count once, against the license's new limit.
    */
   async releaseSeats(
-    sql: SqlRunner,
+    sql: Tx,
     seatIds: readonly string[],
     reason: SeatReleaseReason,
     actor: Actor,
@@ -282,7 +277,7 @@ export class SeatLedger {
       await sql.run('update seat set released_at = ?, release_reason = ? where id = ?', [now, reason, id]);
       const before = seatNodeOf(row);
       const after = Object.assign(seatNodeOf(row), { releasedAt: now, releaseReason: reason });
-      await this.audit.recordSql(
+      await this.audit.record(
         sql,
         actor,
         requestId,
@@ -304,7 +299,7 @@ export class SeatLedger {
    * was last active (so that the seats inactive longest are still known as such).
    */
   async assignSeats(
-    sql: SqlRunner,
+    sql: Tx,
     license: { id: string; organizationId: string },
     users: readonly { userId: string; lastActiveAt: Date | null }[],
     actor: Actor,
@@ -330,7 +325,7 @@ export class SeatLedger {
         now,
         lastActiveAt,
       ]);
-      await this.audit.recordSql(
+      await this.audit.record(
         sql,
         actor,
         requestId,

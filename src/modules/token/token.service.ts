@@ -56,24 +56,25 @@ export class TokenService {
    * turns under a lock, so that exactly one of them makes it.
    */
   async bootstrap(em: EntityManager): Promise<string | null> {
-    return em.transactional(async (tx) => {
-      if (this.db.dialect === 'postgresql') await tx.execute('select pg_advisory_xact_lock(?)', [AdvisoryLock.BOOTSTRAP]);
-      if (await tx.count(ApiToken, {})) return null;
+    return this.db.withEntities(em, async (em, tx) => {
+      await tx.advisoryLock(AdvisoryLock.BOOTSTRAP);
+      if (await em.count(ApiToken, {})) return null;
       const secret = generateApiToken();
-      const token = tx.create(ApiToken, {
+      const token = em.create(ApiToken, {
         name: 'bootstrap platform admin',
         role: Role.PLATFORM_ADMIN,
         organization: null,
         tokenDigest: this.digester.digest(secret),
         tokenHint: hintOf(secret),
       });
-      this.audit.record(tx, { type: 'SYSTEM', id: null, label: 'bootstrap' }, null, {
-        organizationId: null,
-        action: AuditAction.API_TOKEN_CREATE,
-        objectType: 'ApiToken',
-        objectId: token.id,
-        after: snapshot(token),
-      });
+      const system = { type: 'SYSTEM' as const, id: null, label: 'bootstrap' };
+      await this.audit.record(
+        tx,
+        system,
+        null,
+        { organizationId: null, action: AuditAction.API_TOKEN_CREATE, objectType: 'ApiToken', objectId: token.id, after: snapshot(token) },
+        new Date(),
+      );
       return secret;
     });
   }
@@ -90,7 +91,7 @@ export class TokenService {
     if (input.role === Role.PLATFORM_ADMIN && !op.principal.isPlatformAdmin) {
       throw AppError.forbidden('Only a platform admin may create a PLATFORM_ADMIN token.');
     }
-    return op.em.transactional(async (em) => {
+    return this.db.withEntities(op.em, async (em, tx) => {
       const organization = organizationId ? await em.findOne(Organization, { id: organizationId }) : null;
       if (organizationId && !organization) throw AppError.notFound('Organization', organizationId);
       const secret = generateApiToken();
@@ -101,34 +102,46 @@ export class TokenService {
         tokenDigest: this.digester.digest(secret),
         tokenHint: hintOf(secret),
       });
-      this.audit.record(em, op.principal.requireActor(), op.requestId, {
-        organizationId,
-        action: AuditAction.API_TOKEN_CREATE,
-        objectType: 'ApiToken',
-        objectId: token.id,
-        after: snapshot(token),
-      });
+      await this.audit.record(
+        tx,
+        op.principal.requireActor(),
+        op.requestId,
+        {
+          organizationId,
+          action: AuditAction.API_TOKEN_CREATE,
+          objectType: 'ApiToken',
+          objectId: token.id,
+          after: snapshot(token),
+        },
+        new Date(),
+      );
       return { token, secret };
     });
   }
 
   async revoke(op: Operation, id: string): Promise<ApiToken> {
     op.principal.require(Permission.TOKEN_MANAGE);
-    const revoked = await op.em.transactional(async (em) => {
+    const revoked = await this.db.withEntities(op.em, async (em, tx) => {
       const token = await em.findOne(ApiToken, { id });
       if (!token) throw AppError.notFound('ApiToken', id);
       op.principal.requireObject(Permission.TOKEN_MANAGE, token.organization?.id ?? null, 'ApiToken', id);
       if (token.revokedAt) throw AppError.invalidTransition('API token', 'revoked', 'revoke');
       const before = snapshot(token);
       token.revokedAt = new Date();
-      this.audit.record(em, op.principal.requireActor(), op.requestId, {
-        organizationId: token.organization?.id ?? null,
-        action: AuditAction.API_TOKEN_REVOKE,
-        objectType: 'ApiToken',
-        objectId: token.id,
-        before,
-        after: snapshot(token),
-      });
+      await this.audit.record(
+        tx,
+        op.principal.requireActor(),
+        op.requestId,
+        {
+          organizationId: token.organization?.id ?? null,
+          action: AuditAction.API_TOKEN_REVOKE,
+          objectType: 'ApiToken',
+          objectId: token.id,
+          before,
+          after: snapshot(token),
+        },
+        new Date(),
+      );
       return token;
     });
     this.revocations.publish({ tokenId: revoked.id });

@@ -14,6 +14,7 @@ import { decide, report as reportTotal } from '../../kernel/enforcement';
 import { RecordUsageResult, UsageOutcome } from './record-usage.types';
 import type { UsageObserver } from './usage-signals';
 import { limitOfMetric, type MetricUsage, metricUsage, UsageBucket, UsageMetric, UsageResolution } from './usage.types';
+import { Lock } from '../../db/transaction';
 
 /** The start and end of the period a counter runs in: a UTC day or calendar month. */
 export function periodOf(period: UsagePeriod, at: Date): { start: Date; end: Date } {
@@ -71,7 +72,7 @@ export class UsageMeter {
     return this.turns.run(this.credentials.digestOf(key), () =>
       this.db.write(async (sql) => {
         // Locked (PostgreSQL) like a checkout: concurrent reports of one license are decided one after the other.
-        const license = await this.credentials.authenticate(sql, key, this.db.forUpdate, requestId);
+        const license = await this.credentials.authenticate(sql, key, sql.forUpdate(Lock.LICENSE), requestId);
         const period = metric === UsageMetric.API_CALLS ? periodOf(license.apiCallPeriod, now) : null;
         const before = await this.current(sql, license, metric, now);
         const limit = limitOfMetric(license, metric);
@@ -116,7 +117,7 @@ export class UsageMeter {
           now,
         );
         const actor = this.actorOf(license);
-        await this.audit.recordSql(
+        await this.audit.record(
           sql,
           actor,
           requestId,

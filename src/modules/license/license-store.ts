@@ -1,6 +1,8 @@
 import type { SqlRunner } from '../../db/sql';
 import { fromJson, toDate, toDateOrNull } from '../../db/sql';
-import type { LicenseStatus, LicenseType, OveragePolicy, UsagePeriod } from '../../kernel/license.enums';
+import { Lock, type Tx } from '../../db/transaction';
+import { type LicenseStatus, LicenseType, type OveragePolicy, type UsagePeriod } from '../../kernel/license.enums';
+import { newId } from '../../db/ids';
 
 /** What a license is allowed: the part of it that a migration moves. */
 export interface LicenseTerms {
@@ -121,20 +123,28 @@ export function termsSnapshot(status: LicenseStatus, terms: LicenseTerms) {
 }
 
 /**
- * Responsible for reading and writing a license's terms with plain SQL, inside the caller's transaction: what a
- * migration moves (plan, type, limits, overage, features, site) and what it needs around them (term dates, the
- * plan's prices). The license module's own changes go through its service; this serves the migration module.
+ * Responsible for the license row in plain SQL, inside the caller's transaction: its terms (plan, type, limits,
+ * overage, features, site) with what a migration needs around them (term dates, the plan's prices), its status when a
+ * job or a transfer moves it, and a license split off another. The license module is the only writer of the license
+ * and license_feature tables: other modules change a license through this store or the license service.
  */
-export class LicenseTermsStore {
-  constructor(private readonly forUpdate: string) {}
+export class LicenseStore {
+  read(sql: SqlRunner, licenseId: string): Promise<TermedLicense | undefined> {
+    return this.load(sql, licenseId, '');
+  }
 
-  async read(sql: SqlRunner, licenseId: string, lock: boolean): Promise<TermedLicense | undefined> {
+  /** The license, its row locked until the transaction ends. */
+  readForUpdate(tx: Tx, licenseId: string): Promise<TermedLicense | undefined> {
+    return this.load(tx, licenseId, tx.forUpdate(Lock.LICENSE, licenseId).replace('for update', 'for update of l'));
+  }
+
+  private async load(sql: SqlRunner, licenseId: string, lock: string): Promise<TermedLicense | undefined> {
     const row = await sql.get<Row>(
       `select l.id, l.organization_id, l.product_id, l.plan_id, l.type, l.status, l.starts_at, l.expires_at, l.term_started_at, l.term_days,
          l.named_users, p.name as plan_name,
          l.concurrent_sessions, l.storage_bytes, l.api_calls_per_period, l.api_call_period, l.overage_policy, l.overage_percent,
          l.site_domains, l.site_cidrs, p.price_per_seat_cents, p.price_per_period_cents, p.currency
-         from license l join plan p on p.id = l.plan_id where l.id = ? ${lock ? this.forUpdate.replace('for update', 'for update of l') : ''}`,
+         from license l join plan p on p.id = l.plan_id where l.id = ? ${lock}`,
       [licenseId],
     );
     if (!row) return undefined;
@@ -224,5 +234,70 @@ export class LicenseTermsStore {
         [license.id, license.productId, ...terms.features],
       );
     }
+  }
+
+  /** Moves a license to `to` if it is still in `from` (any status when not given); returns whether it moved. */
+  async setStatus(
+    tx: Tx,
+    id: string,
+    change: { from?: LicenseStatus; to: LicenseStatus; reason?: string | null },
+    now: Date,
+  ): Promise<boolean> {
+    const reason = change.reason === undefined ? '' : ', status_reason = ?';
+    const params = [change.to, ...(change.reason === undefined ? [] : [change.reason]), now, id];
+    const from = change.from === undefined ? '' : ' and status = ?';
+    return (
+      (await tx.run(`update license set status = ?${reason}, updated_at = ? where id = ?${from}`, [
+        ...params,
+        ...(change.from === undefined ? [] : [change.from]),
+      ])) > 0
+    );
+  }
+
+  /**
+   * Inserts a FEATURE license split off `source`: its organization, plan, term, status and client settings, with no
+   * limits; its features are written with `write`. Returns its id.
+   */
+  async insertFeatureLicense(tx: Tx, source: TermedLicense, key: { digest: string; hint: string }, now: Date): Promise<string> {
+    const id = newId(now.getTime());
+    const term = await tx.get<{
+      grace_period_days: number;
+      auto_renew: number | boolean;
+      lease_ttl_seconds: number;
+      client_calls_per_minute: number | null;
+    }>('select grace_period_days, auto_renew, lease_ttl_seconds, client_calls_per_minute from license where id = ?', [source.id]);
+    await tx.run(
+      `insert into license (id, organization_id, plan_id, product_id, key_digest, key_hint, type, status, starts_at, expires_at,
+         term_started_at, grace_period_days, term_days, auto_renew, api_call_period, overage_policy, overage_percent, lease_ttl_seconds,
+         client_calls_per_minute, site_domains, site_cidrs, created_at, updated_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        id,
+        source.organizationId,
+        source.terms.planId,
+        source.productId,
+        key.digest,
+        key.hint,
+        LicenseType.FEATURE,
+        // Split off a suspended license, the new one is suspended too: resuming is a decision of its own.
+        source.status,
+        source.startsAt,
+        source.expiresAt,
+        source.termStartedAt,
+        Number(term!.grace_period_days),
+        source.termDays,
+        Boolean(term!.auto_renew),
+        source.terms.limits.apiCallPeriod,
+        source.terms.overage.policy,
+        source.terms.overage.percent,
+        Number(term!.lease_ttl_seconds),
+        term!.client_calls_per_minute === null ? null : Number(term!.client_calls_per_minute),
+        '[]',
+        '[]',
+        now,
+        now,
+      ],
+    );
+    return id;
   }
 }
