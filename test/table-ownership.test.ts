@@ -66,8 +66,9 @@ describe('who writes each table', () => {
     expect(foreign).toEqual([]);
   });
 
-  it('writes a license only from the license module, through its service and its store', () => {
-    const writers = [...new Set(writes.filter((w) => w.table === 'license').map((w) => w.path))].sort();
-    expect(writers).toEqual(['modules/license/auto-renewal.ts', 'modules/license/license-store.ts', 'modules/license/license.service.ts']);
+  it('writes a license and its features only through the license store', () => {
+    for (const table of ['license', 'license_feature']) {
+      expect([...new Set(writes.filter((w) => w.table === table).map((w) => w.path))]).toEqual(['modules/license/license-store.ts']);
+    }
   });
 });

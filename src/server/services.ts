@@ -78,7 +78,8 @@ export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimit
   const turns = new RowTurns({ maxWaiting: MAX_WAITING_PER_LICENSE, maxWaitMs: config.databaseLimits.poolTimeoutMs });
   const leaseLedger = new LeaseLedger(db, credentials, audit, signals, violationLog, turns);
   const seatLedger = new SeatLedger(db, audit, signals, violationLog);
-  const licenses = new LicenseService(db, audit, catalog, leaseLedger, digester);
+  const licenseStore = new LicenseStore();
+  const licenses = new LicenseService(db, licenseStore, audit, catalog, leaseLedger, digester);
   const usageMeter = new UsageMeter(db, credentials, audit, seatLedger, leaseLedger, signals, violationLog, turns);
   const usage = new UsageService(licenses, usageMeter);
   const violations = new ViolationService(db, violationLog);
@@ -98,7 +99,6 @@ export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimit
     tailOptions('compliance event'),
   );
   const complianceScanner = new ComplianceScanner(db, violationLog);
-  const licenseStore = new LicenseStore();
   const expiryWatch = new ExpiryWatch(db, alertLog, audit, licenseStore);
   return {
     audit,
@@ -117,7 +117,7 @@ export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimit
     alerts,
     alertRules: new AlertRuleService(db, audit),
     expiryWatch,
-    autoRenewal: new AutoRenewal(db, audit, (sql, renewal, now) => expiryWatch.renewed(sql, renewal, now)),
+    autoRenewal: new AutoRenewal(db, licenseStore, audit, (sql, renewal, now) => expiryWatch.renewed(sql, renewal, now)),
     alertStream: new AlertStream(liveAlerts, alerts, deps.fork),
     violations,
     complianceScanner,

@@ -1,4 +1,5 @@
 import type { Actor } from '../../auth/principal';
+import type { LicenseStore } from './license-store';
 import { AuditAction } from '../audit/audit-actions';
 import type { SqlGateway } from '../../db/sql';
 import { toDate, toDateOrNull } from '../../db/sql';
@@ -42,6 +43,7 @@ interface Row {
 export class AutoRenewal {
   constructor(
     private readonly db: SqlGateway,
+    private readonly store: LicenseStore,
     private readonly audit: AuditService,
     private readonly notice: RenewalNotice,
   ) {}
@@ -75,12 +77,7 @@ export class AutoRenewal {
     };
     const next = renewedTerm(dates, now);
     if (!next) return false;
-    await sql.run('update license set expires_at = ?, term_started_at = ?, updated_at = ? where id = ?', [
-      next.endsAt,
-      next.startedAt,
-      now,
-      id,
-    ]);
+    await this.store.update(sql, id, { expiresAt: next.endsAt, termStartedAt: next.startedAt }, now);
     await this.audit.record(
       sql,
       RENEWER,

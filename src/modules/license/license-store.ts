@@ -1,32 +1,9 @@
-import type { SqlRunner } from '../../db/sql';
+import type { SqlRunner, SqlValue } from '../../db/sql';
 import { fromJson, toDate, toDateOrNull } from '../../db/sql';
 import { Lock, type Tx } from '../../db/transaction';
+import type { LicenseTerms, PlanPrice } from '../../kernel/license-terms';
 import { type LicenseStatus, LicenseType, type OveragePolicy, type UsagePeriod } from '../../kernel/license.enums';
 import { newId } from '../../db/ids';
-
-/** What a license is allowed: the part of it that a migration moves. */
-export interface LicenseTerms {
-  planId: string;
-  type: LicenseType;
-  limits: {
-    namedUsers: number | null;
-    concurrentSessions: number | null;
-    storageBytes: number | null;
-    apiCallsPerPeriod: number | null;
-    apiCallPeriod: UsagePeriod;
-  };
-  overage: { policy: OveragePolicy; percent: number | null };
-  /** Entitled feature keys, sorted. */
-  features: string[];
-  site: { domains: string[]; cidrs: string[] };
-}
-
-/** A plan's prices, per term of the license. */
-export interface PlanPrice {
-  pricePerSeatCents: number | null;
-  pricePerPeriodCents: number | null;
-  currency: string;
-}
 
 /** A license as a migration reads it: its terms, its term dates and its plan's prices. */
 export interface TermedLicense {
@@ -122,6 +99,68 @@ export function termsSnapshot(status: LicenseStatus, terms: LicenseTerms) {
   };
 }
 
+/** A license's row, by the names the code gives its columns (less its id and times). */
+export interface LicenseRow {
+  organizationId: string;
+  planId: string;
+  productId: string;
+  keyDigest: string;
+  keyHint: string;
+  type: LicenseType;
+  status: LicenseStatus;
+  statusReason: string | null;
+  startsAt: Date;
+  expiresAt: Date | null;
+  termStartedAt: Date | null;
+  gracePeriodDays: number;
+  termDays: number | null;
+  autoRenew: boolean;
+  namedUsers: number | null;
+  concurrentSessions: number | null;
+  storageBytes: number | null;
+  apiCallsPerPeriod: number | null;
+  apiCallPeriod: UsagePeriod;
+  overagePolicy: OveragePolicy;
+  overagePercent: number | null;
+  leaseTtlSeconds: number;
+  clientCallsPerMinute: number | null;
+  siteDomains: string[];
+  siteCidrs: string[];
+}
+
+/** The column of each field of the row. */
+const COLUMN: Record<keyof LicenseRow, string> = {
+  organizationId: 'organization_id',
+  planId: 'plan_id',
+  productId: 'product_id',
+  keyDigest: 'key_digest',
+  keyHint: 'key_hint',
+  type: 'type',
+  status: 'status',
+  statusReason: 'status_reason',
+  startsAt: 'starts_at',
+  expiresAt: 'expires_at',
+  termStartedAt: 'term_started_at',
+  gracePeriodDays: 'grace_period_days',
+  termDays: 'term_days',
+  autoRenew: 'auto_renew',
+  namedUsers: 'named_users',
+  concurrentSessions: 'concurrent_sessions',
+  storageBytes: 'storage_bytes',
+  apiCallsPerPeriod: 'api_calls_per_period',
+  apiCallPeriod: 'api_call_period',
+  overagePolicy: 'overage_policy',
+  overagePercent: 'overage_percent',
+  leaseTtlSeconds: 'lease_ttl_seconds',
+  clientCallsPerMinute: 'client_calls_per_minute',
+  siteDomains: 'site_domains',
+  siteCidrs: 'site_cidrs',
+};
+
+/** A field's value as a statement binds it: lists as JSON text. */
+const sqlValue = (value: LicenseRow[keyof LicenseRow] | undefined): SqlValue =>
+  Array.isArray(value) ? JSON.stringify(value) : (value ?? null);
+
 /**
  * Responsible for the license row in plain SQL, inside the caller's transaction: its terms (plan, type, limits,
  * overage, features, site) with what a migration needs around them (term dates, the plan's prices), its status when a
@@ -205,99 +244,102 @@ export class LicenseStore {
   }
 
   /** Writes a license's new terms: its columns and its entitled features. */
-  async write(sql: SqlRunner, license: Pick<TermedLicense, 'id' | 'productId'>, terms: LicenseTerms, now: Date): Promise<void> {
-    await sql.run(
-      `update license set plan_id = ?, type = ?, named_users = ?, concurrent_sessions = ?, storage_bytes = ?, api_calls_per_period = ?,
-         api_call_period = ?, overage_policy = ?, overage_percent = ?, site_domains = ?, site_cidrs = ?, updated_at = ? where id = ?`,
-      [
-        terms.planId,
-        terms.type,
-        terms.limits.namedUsers,
-        terms.limits.concurrentSessions,
-        terms.limits.storageBytes,
-        terms.limits.apiCallsPerPeriod,
-        terms.limits.apiCallPeriod,
-        terms.overage.policy,
-        terms.overage.percent,
-        JSON.stringify(terms.site.domains),
-        JSON.stringify(terms.site.cidrs),
-        now,
-        license.id,
-      ],
-    );
-    await sql.run('delete from license_feature where license_id = ?', [license.id]);
-    if (terms.features.length) {
-      await sql.run(
-        `insert into license_feature (license_id, feature_id) select ?, id from feature where product_id = ? and key in (${terms.features
-          .map(() => '?')
-          .join(', ')})`,
-        [license.id, license.productId, ...terms.features],
-      );
-    }
+  async write(tx: Tx, license: Pick<TermedLicense, 'id' | 'productId'>, terms: LicenseTerms, now: Date): Promise<void> {
+    const { limits, overage, site } = terms;
+    const columns = {
+      ...limits,
+      overagePolicy: overage.policy,
+      overagePercent: overage.percent,
+      siteDomains: site.domains,
+      siteCidrs: site.cidrs,
+    };
+    await this.update(tx, license.id, { planId: terms.planId, type: terms.type, ...columns }, now);
+    await this.replaceFeatures(tx, license.id, license.productId, terms.features);
   }
 
-  /** Moves a license to `to` if it is still in `from` (any status when not given); returns whether it moved. */
-  async setStatus(
-    tx: Tx,
-    id: string,
-    change: { from?: LicenseStatus; to: LicenseStatus; reason?: string | null },
-    now: Date,
-  ): Promise<boolean> {
-    const reason = change.reason === undefined ? '' : ', status_reason = ?';
-    const params = [change.to, ...(change.reason === undefined ? [] : [change.reason]), now, id];
-    const from = change.from === undefined ? '' : ' and status = ?';
+  /** Inserts a license with its entitled features (keys of its product); returns its id. */
+  async insert(tx: Tx, row: LicenseRow, features: readonly string[], now: Date): Promise<string> {
+    const id = newId(now.getTime());
+    const names = Object.keys(COLUMN) as (keyof LicenseRow)[];
+    await tx.run(
+      `insert into license (id, ${names.map((n) => COLUMN[n]).join(', ')}, created_at, updated_at)
+       values (?, ${names.map(() => '?').join(', ')}, ?, ?)`,
+      [id, ...names.map((n) => sqlValue(row[n])), now, now],
+    );
+    await this.replaceFeatures(tx, id, row.productId, features);
+    return id;
+  }
+
+  /** Changes columns of a license. */
+  async update(tx: Tx, id: string, change: Partial<LicenseRow>, now: Date): Promise<void> {
+    const set = (Object.keys(change) as (keyof LicenseRow)[]).filter((n) => change[n] !== undefined);
+    await tx.run(
+      `update license set ${set.map((n) => `${COLUMN[n]} = ?`).join(', ')}${set.length ? ', ' : ''}updated_at = ? where id = ?`,
+      [...set.map((n) => sqlValue(change[n])), now, id],
+    );
+  }
+
+  private async replaceFeatures(tx: Tx, licenseId: string, productId: string, keys: readonly string[]): Promise<void> {
+    await tx.run('delete from license_feature where license_id = ?', [licenseId]);
+    if (!keys.length) return;
+    await tx.run(
+      `insert into license_feature (license_id, feature_id) select ?, id from feature where product_id = ? and key in (${keys.map(() => '?').join(', ')})`,
+      [licenseId, productId, ...keys],
+    );
+  }
+
+  /** Moves a license to `to` if it is still in `from`; returns whether it moved. */
+  async setStatus(tx: Tx, id: string, change: { from: LicenseStatus; to: LicenseStatus }, now: Date): Promise<boolean> {
     return (
-      (await tx.run(`update license set status = ?${reason}, updated_at = ? where id = ?${from}`, [
-        ...params,
-        ...(change.from === undefined ? [] : [change.from]),
-      ])) > 0
+      (await tx.run('update license set status = ?, updated_at = ? where id = ? and status = ?', [change.to, now, id, change.from])) > 0
     );
   }
 
   /**
    * Inserts a FEATURE license split off `source`: its organization, plan, term, status and client settings, with no
-   * limits; its features are written with `write`. Returns its id.
+   * limits, and `features`. Returns its id.
    */
-  async insertFeatureLicense(tx: Tx, source: TermedLicense, key: { digest: string; hint: string }, now: Date): Promise<string> {
-    const id = newId(now.getTime());
+  async insertFeatureLicense(
+    tx: Tx,
+    source: TermedLicense,
+    key: { digest: string; hint: string },
+    features: readonly string[],
+    now: Date,
+  ): Promise<string> {
     const term = await tx.get<{
       grace_period_days: number;
       auto_renew: number | boolean;
       lease_ttl_seconds: number;
       client_calls_per_minute: number | null;
     }>('select grace_period_days, auto_renew, lease_ttl_seconds, client_calls_per_minute from license where id = ?', [source.id]);
-    await tx.run(
-      `insert into license (id, organization_id, plan_id, product_id, key_digest, key_hint, type, status, starts_at, expires_at,
-         term_started_at, grace_period_days, term_days, auto_renew, api_call_period, overage_policy, overage_percent, lease_ttl_seconds,
-         client_calls_per_minute, site_domains, site_cidrs, created_at, updated_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        id,
-        source.organizationId,
-        source.terms.planId,
-        source.productId,
-        key.digest,
-        key.hint,
-        LicenseType.FEATURE,
-        // Split off a suspended license, the new one is suspended too: resuming is a decision of its own.
-        source.status,
-        source.startsAt,
-        source.expiresAt,
-        source.termStartedAt,
-        Number(term!.grace_period_days),
-        source.termDays,
-        Boolean(term!.auto_renew),
-        source.terms.limits.apiCallPeriod,
-        source.terms.overage.policy,
-        source.terms.overage.percent,
-        Number(term!.lease_ttl_seconds),
-        term!.client_calls_per_minute === null ? null : Number(term!.client_calls_per_minute),
-        '[]',
-        '[]',
-        now,
-        now,
-      ],
-    );
-    return id;
+    const row: LicenseRow = {
+      organizationId: source.organizationId,
+      planId: source.terms.planId,
+      productId: source.productId,
+      keyDigest: key.digest,
+      keyHint: key.hint,
+      type: LicenseType.FEATURE,
+      // Split off a suspended license, the new one is suspended too: resuming is a decision of its own.
+      status: source.status,
+      statusReason: null,
+      startsAt: source.startsAt,
+      expiresAt: source.expiresAt,
+      termStartedAt: source.termStartedAt,
+      gracePeriodDays: Number(term!.grace_period_days),
+      termDays: source.termDays,
+      autoRenew: Boolean(term!.auto_renew),
+      namedUsers: null,
+      concurrentSessions: null,
+      storageBytes: null,
+      apiCallsPerPeriod: null,
+      apiCallPeriod: source.terms.limits.apiCallPeriod,
+      overagePolicy: source.terms.overage.policy,
+      overagePercent: source.terms.overage.percent,
+      leaseTtlSeconds: Number(term!.lease_ttl_seconds),
+      clientCallsPerMinute: term!.client_calls_per_minute === null ? null : Number(term!.client_calls_per_minute),
+      siteDomains: [],
+      siteCidrs: [],
+    };
+    return this.insert(tx, row, features, now);
   }
 }

@@ -14,6 +14,7 @@ import type { Feature } from '../catalog/feature.entity';
 import { Plan } from '../catalog/plan.entity';
 import { Organization } from '../organization/organization.entity';
 import { License } from './license.entity';
+import type { LicenseRow, LicenseStore } from './license-store';
 import { LicenseStatus, type LicenseType } from '../../kernel/license.enums';
 import { type TypeNeed, unmetNeed } from '../../kernel/license-types';
 import type { IssueLicenseInput, LicenseFilter, RenewLicenseInput, SiteInput } from './license.types';
@@ -24,6 +25,12 @@ const REASON_MAX = 500;
 
 /** The limits of a license that remediation can raise. */
 export type RaisableLimit = 'namedUsers' | 'concurrentSessions' | 'storageBytes' | 'apiCallsPerPeriod';
+
+/** What a change of a license writes, and what its audit event notes beside the license's state. */
+interface LicenseChange {
+  set: Partial<LicenseRow>;
+  note?: Record<string, unknown>;
+}
 
 /** A live lease that ended with its license. */
 export interface EndedLease {
@@ -113,6 +120,7 @@ function checkIssuable(t: {
 export class LicenseService {
   constructor(
     private readonly db: SqlGateway,
+    private readonly store: LicenseStore,
     private readonly audit: AuditService,
     private readonly catalog: CatalogService,
     private readonly sessions: SessionTerminator,
@@ -168,14 +176,16 @@ export class LicenseService {
       checkIssuable({ type, startsAt, expiresAt, namedUsers, concurrentSessions, site, features: features.length, autoRenew });
 
       const key = generateLicenseKey();
-      const license = em.create(License, {
-        organization,
-        plan,
-        product: plan.product,
+      const now = new Date();
+      const row: LicenseRow = {
+        organizationId: organization.id,
+        planId: plan.id,
+        productId: plan.product.id,
         keyDigest: this.digester.digest(key),
         keyHint: hintOf(key),
         type,
         status: LicenseStatus.ACTIVE,
+        statusReason: null,
         startsAt,
         expiresAt,
         termStartedAt: expiresAt ? startsAt : null,
@@ -184,17 +194,24 @@ export class LicenseService {
         autoRenew: expiresAt ? (input.autoRenew ?? plan.autoRenew) : false,
         namedUsers: namedUsers ?? null,
         concurrentSessions: concurrentSessions ?? null,
-        storageBytes: limits.storageBytes !== undefined ? limits.storageBytes : plan.storageBytes,
-        apiCallsPerPeriod: limits.apiCallsPerPeriod !== undefined ? limits.apiCallsPerPeriod : plan.apiCallsPerPeriod,
+        storageBytes: (limits.storageBytes !== undefined ? limits.storageBytes : plan.storageBytes) ?? null,
+        apiCallsPerPeriod: (limits.apiCallsPerPeriod !== undefined ? limits.apiCallsPerPeriod : plan.apiCallsPerPeriod) ?? null,
         apiCallPeriod: limits.apiCallPeriod ?? plan.apiCallPeriod,
         overagePolicy: overage?.policy ?? plan.overagePolicy,
-        overagePercent: overage ? overage.percent : plan.overagePercent,
+        overagePercent: (overage ? overage.percent : plan.overagePercent) ?? null,
         leaseTtlSeconds: input.leaseTtlSeconds ?? plan.leaseTtlSeconds,
         clientCallsPerMinute: input.clientCallsPerMinute ?? plan.clientCallsPerMinute ?? null,
         siteDomains: site.domains,
         siteCidrs: site.cidrs,
+      };
+      const license = await em.findOneOrFail(License, {
+        id: await this.store.insert(
+          tx,
+          row,
+          features.map((f) => f.key),
+          now,
+        ),
       });
-      license.features.set(features);
       await this.audit.record(
         tx,
         op.principal.requireActor(),
@@ -206,7 +223,7 @@ export class LicenseService {
           objectId: license.id,
           after: { ...snapshot(license), features: features.map((f) => f.key) },
         },
-        new Date(),
+        now,
       );
       return { license, key };
     });
@@ -220,7 +237,7 @@ export class LicenseService {
     op: Operation,
     id: string,
     action: ActionOn<'License'>,
-    change: (license: License, tx: Tx, now: Date) => Promise<Record<string, unknown> | undefined>,
+    change: (license: Readonly<License>, tx: Tx, now: Date) => Promise<LicenseChange>,
   ): Promise<License> {
     op.principal.require(Permission.LICENSE_MANAGE);
     return this.db.withEntities(op.em, async (em, tx) => {
@@ -229,7 +246,11 @@ export class LicenseService {
       if (!license) throw AppError.notFound('License', id);
       op.principal.requireObject(Permission.LICENSE_MANAGE, license.organization.id, 'License', id);
       const before = snapshot(license);
-      const extra = (await change(license, tx, new Date())) ?? {};
+      const now = new Date();
+      const { set, note } = await change(license, tx, now);
+      await this.store.update(tx, id, set, now);
+      // The license as written: read again on the transaction's connection.
+      await em.refresh(license);
       await this.audit.record(
         tx,
         op.principal.requireActor(),
@@ -240,9 +261,9 @@ export class LicenseService {
           objectType: 'License',
           objectId: license.id,
           before,
-          after: { ...snapshot(license), ...extra },
+          after: { ...snapshot(license), ...note },
         },
-        new Date(),
+        now,
       );
       return license;
     });
@@ -265,9 +286,7 @@ export class LicenseService {
   resume(op: Operation, id: string): Promise<License> {
     return this.change(op, id, AuditAction.LICENSE_RESUME, async (license) => {
       if (license.status !== LicenseStatus.SUSPENDED) throw AppError.invalidTransition('license', license.status, 'resume');
-      license.status = LicenseStatus.ACTIVE;
-      license.statusReason = null;
-      return undefined;
+      return { set: { status: LicenseStatus.ACTIVE, statusReason: null } };
     });
   }
 
@@ -293,10 +312,8 @@ export class LicenseService {
     const action = verb === 'suspend' ? AuditAction.LICENSE_SUSPEND : AuditAction.LICENSE_REVOKE;
     const license = await this.change(op, id, action, async (license, tx, now) => {
       if (!allowedFrom(license.status)) throw AppError.invalidTransition('license', license.status, verb);
-      license.status = status;
-      license.statusReason = why;
       leasesEnded = await this.sessions.endAllOf(tx, license.id, now);
-      return { leasesEnded: leasesEnded.length };
+      return { set: { status, statusReason: why }, note: { leasesEnded: leasesEnded.length } };
     });
     await ended?.(leasesEnded);
     if (leasesEnded.length > 0) await this.sessions.recount(license.id, op.requestId);
@@ -309,8 +326,7 @@ export class LicenseService {
       const from = license[limit] ?? null;
       if (from === null) throw AppError.badInput(`The license sets no ${limit} limit to raise.`, 'limit');
       if (to <= from) throw AppError.badInput(`The new ${limit} limit must be above the current ${from}.`, 'limit');
-      license[limit] = to;
-      return undefined;
+      return { set: { [limit]: to } };
     });
   }
 
@@ -319,8 +335,7 @@ export class LicenseService {
     return this.change(op, id, AuditAction.LICENSE_SET_AUTO_RENEW, async (license) => {
       if (license.status === LicenseStatus.REVOKED) throw AppError.invalidTransition('license', license.status, 'setAutoRenew');
       if (autoRenew && !license.expiresAt) throw AppError.badInput('A perpetual license has no term to renew.', 'autoRenew');
-      license.autoRenew = autoRenew;
-      return undefined;
+      return { set: { autoRenew } };
     });
   }
 
@@ -343,10 +358,8 @@ export class LicenseService {
       }
       if (expiresAt <= now || expiresAt <= license.startsAt) throw AppError.badInput('A renewal must end in the future.', 'expiresAt');
       if (expiresAt <= currentEnd) throw AppError.badInput('A renewal must end after the current term.', 'expiresAt');
-      license.expiresAt = expiresAt;
-      license.termStartedAt = new Date(from);
-      if (license.status === LicenseStatus.EXPIRED) license.status = LicenseStatus.ACTIVE;
-      return undefined;
+      const status = license.status === LicenseStatus.EXPIRED ? LicenseStatus.ACTIVE : license.status;
+      return { set: { expiresAt, termStartedAt: new Date(from), status } };
     });
   }
 }

@@ -10,7 +10,8 @@ import { AppError } from '../../errors';
 import type { AlertLog } from '../alert/alert-log';
 import { AlertKind, AlertSeverity } from '../alert/alert.types';
 import type { AuditService } from '../audit/audit.service';
-import { type LicenseTerms, type LicenseStore, type TermedLicense, termsSnapshot } from '../license/license-store';
+import type { LicenseTerms } from '../../kernel/license-terms';
+import { type LicenseStore, type TermedLicense, termsSnapshot } from '../license/license-store';
 import { LicenseStatus, LicenseType } from '../../kernel/license.enums';
 import { ConflictStrategy, MigrationEffective, MigrationStatus } from './migration.enums';
 import { insertMigration } from './migration-history';
@@ -119,7 +120,7 @@ export class FeatureTransfer {
       const gained = source.terms.features.filter((f) => !into.terms.features.includes(f));
       const intoTerms = { ...structuredClone(into.terms), features: [...into.terms.features, ...gained].sort() };
       await this.store.write(sql, into, intoTerms, now);
-      await this.store.setStatus(sql, source.id, { to: LicenseStatus.REVOKED, reason: `Merged into license ${into.id}.` }, now);
+      await this.store.update(sql, source.id, { status: LicenseStatus.REVOKED, statusReason: `Merged into license ${into.id}.` }, now);
       const actor = op.principal.requireActor();
       await this.moved(
         sql,
@@ -163,7 +164,7 @@ export class FeatureTransfer {
         throw AppError.badInput('A FEATURE license keeps at least one feature: split off fewer.', 'featureKeys');
       }
       const key = generateLicenseKey();
-      const id = await this.store.insertFeatureLicense(sql, source, { digest: this.digester.digest(key), hint: hintOf(key) }, now);
+      const id = await this.store.insertFeatureLicense(sql, source, { digest: this.digester.digest(key), hint: hintOf(key) }, keys, now);
       const newTerms: LicenseTerms = {
         ...structuredClone(source.terms),
         type: LicenseType.FEATURE,
@@ -177,7 +178,6 @@ export class FeatureTransfer {
         features: keys,
         site: { domains: [], cidrs: [] },
       };
-      await this.store.write(sql, { id, productId: source.productId }, newTerms, now);
       const sourceTerms = { ...structuredClone(source.terms), features: remaining };
       await this.store.write(sql, source, sourceTerms, now);
       const actor = op.principal.requireActor();
