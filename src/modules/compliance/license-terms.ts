@@ -1,20 +1,9 @@
 import type { OveragePolicy, UsagePeriod } from '../../kernel/license.enums';
 import { limitOfMetric, type MetricLimits, type UsageMetric } from '../usage/usage.types';
 import type { LimitTerms } from '../../kernel/enforcement';
+import type { TermRow } from '../license/license-store';
 
-/** The columns of a license that say what it may use, as compliance reads them with plain SQL. */
-export const TERM_COLUMNS =
-  'named_users, concurrent_sessions, storage_bytes, api_calls_per_period, api_call_period, overage_policy, overage_percent';
-
-export interface TermRow {
-  named_users: number | string | null;
-  concurrent_sessions: number | string | null;
-  storage_bytes: number | string | null;
-  api_calls_per_period: number | string | null;
-  api_call_period: UsagePeriod;
-  overage_policy: OveragePolicy;
-  overage_percent: number | string | null;
-}
+export { TERM_COLUMNS, type TermRow } from '../license/license-store';
 
 /** A license's limits and overage policy. */
 export interface Terms {

@@ -21,7 +21,22 @@ export interface TermedLicense {
   price: PlanPrice;
 }
 
-interface Row {
+/** The columns of a license that say what it may use: its limits and overage policy, for readers of the row. */
+export const TERM_COLUMNS =
+  'named_users, concurrent_sessions, storage_bytes, api_calls_per_period, api_call_period, overage_policy, overage_percent';
+
+/** Those columns as a statement returns them (numbers of bigint columns come as text from PostgreSQL). */
+export interface TermRow {
+  named_users: number | string | null;
+  concurrent_sessions: number | string | null;
+  storage_bytes: number | string | null;
+  api_calls_per_period: number | string | null;
+  api_call_period: UsagePeriod;
+  overage_policy: OveragePolicy;
+  overage_percent: number | string | null;
+}
+
+interface Row extends TermRow {
   id: string;
   organization_id: string;
   product_id: string;
@@ -33,13 +48,6 @@ interface Row {
   term_started_at: unknown;
   term_days: number | string | null;
   plan_name: string;
-  named_users: number | string | null;
-  concurrent_sessions: number | string | null;
-  storage_bytes: number | string | null;
-  api_calls_per_period: number | string | null;
-  api_call_period: UsagePeriod;
-  overage_policy: OveragePolicy;
-  overage_percent: number | string | null;
   site_domains: unknown;
   site_cidrs: unknown;
   price_per_seat_cents: number | string | null;
