@@ -1,5 +1,5 @@
-import { BigIntType, Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
-import { AS_MIGRATED } from '../../db/mapping';
+import { BigIntType, Entity, Index, Property } from '@mikro-orm/core';
+import { LicenseRecord } from '../license/license-rows.entity';
 import { UsageMetric } from '../usage/usage.types';
 import { AlertKind, AlertSeverity } from './alert.types';
 
@@ -7,17 +7,7 @@ import { AlertKind, AlertSeverity } from './alert.types';
 @Entity({ tableName: 'alert' })
 @Index({ properties: ['organizationId', 'id'] })
 @Index({ properties: ['licenseId', 'id'] })
-export class Alert {
-  /** A UUIDv7: ordering by id orders by the time it was raised. */
-  @PrimaryKey({ type: 'string', length: 36 })
-  id!: string;
-
-  @ManyToOne('Organization', { ...AS_MIGRATED, mapToPk: true, fieldName: 'organization_id' })
-  organizationId!: string;
-
-  @ManyToOne('License', { ...AS_MIGRATED, mapToPk: true, fieldName: 'license_id' })
-  licenseId!: string;
-
+export class Alert extends LicenseRecord {
   @Property({ type: 'string', length: 20 })
   kind!: AlertKind;
 

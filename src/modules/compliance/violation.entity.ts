@@ -1,5 +1,5 @@
-import { BigIntType, Entity, Index, ManyToOne, Opt, PrimaryKey, Property, Unique } from '@mikro-orm/core';
-import { AS_MIGRATED } from '../../db/mapping';
+import { BigIntType, Entity, Index, Opt, Property, Unique } from '@mikro-orm/core';
+import { LicenseRecord } from '../license/license-rows.entity';
 import { ViolationKind, ViolationSeverity, ViolationStatus } from '../../kernel/compliance.enums';
 
 /**
@@ -17,17 +17,7 @@ import { ViolationKind, ViolationSeverity, ViolationStatus } from '../../kernel/
   expression:
     "create unique index violation_active_unique on violation (license_id, kind, subject) where status in ('OPEN', 'ACKNOWLEDGED', 'WAIVED')",
 })
-export class Violation {
-  /** A UUIDv7: ordering by id orders by the time it was first seen. */
-  @PrimaryKey({ type: 'string', length: 36 })
-  id!: string;
-
-  @ManyToOne('Organization', { ...AS_MIGRATED, mapToPk: true, fieldName: 'organization_id' })
-  organizationId!: string;
-
-  @ManyToOne('License', { ...AS_MIGRATED, mapToPk: true, fieldName: 'license_id' })
-  licenseId!: string;
-
+export class Violation extends LicenseRecord {
   @Property({ type: 'string', length: 24 })
   kind!: ViolationKind;
 

@@ -1,5 +1,5 @@
-import { Entity, Index, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/core';
-import { AS_MIGRATED } from '../../db/mapping';
+import { Entity, Index, Property, Unique } from '@mikro-orm/core';
+import { LicenseRecord } from '../license/license-rows.entity';
 import { ConflictStrategy, MigrationEffective, MigrationStatus } from './migration.enums';
 
 /**
@@ -14,16 +14,7 @@ import { ConflictStrategy, MigrationEffective, MigrationStatus } from './migrati
   name: 'license_migration_scheduled_unique',
   expression: "create unique index license_migration_scheduled_unique on license_migration (license_id) where status = 'SCHEDULED'",
 })
-export class LicenseMigration {
-  @PrimaryKey({ type: 'string', length: 36 })
-  id!: string;
-
-  @ManyToOne('Organization', { ...AS_MIGRATED, mapToPk: true, fieldName: 'organization_id' })
-  organizationId!: string;
-
-  @ManyToOne('License', { ...AS_MIGRATED, mapToPk: true, fieldName: 'license_id' })
-  licenseId!: string;
-
+export class LicenseMigration extends LicenseRecord {
   @Property({ type: 'string', length: 16 })
   status!: MigrationStatus;
 

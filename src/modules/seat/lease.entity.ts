@@ -1,8 +1,5 @@
-import { Entity, Index, ManyToOne, Opt, PrimaryKey, Property, Unique } from '@mikro-orm/core';
-import { newId } from '../../db/ids';
-import { AS_MIGRATED } from '../../db/mapping';
-import { License } from '../license/license.entity';
-import { Organization } from '../organization/organization.entity';
+import { Entity, Index, Property, Unique } from '@mikro-orm/core';
+import { LicenseHold } from './license-hold.entity';
 import { LeaseReleaseReason } from './seat.enums';
 
 /**
@@ -17,16 +14,7 @@ import { LeaseReleaseReason } from './seat.enums';
   name: 'lease_live_fingerprint_unique',
   expression: 'create unique index lease_live_fingerprint_unique on lease (license_id, fingerprint) where released_at is null',
 })
-export class Lease {
-  @PrimaryKey({ type: 'string', length: 36 })
-  id: Opt<string> = newId();
-
-  @ManyToOne(() => License, AS_MIGRATED)
-  license!: License;
-
-  @ManyToOne(() => Organization, AS_MIGRATED)
-  organization!: Organization;
-
+export class Lease extends LicenseHold<LeaseReleaseReason> {
   @Property({ type: 'string', length: 200 })
   fingerprint!: string;
 
@@ -42,13 +30,7 @@ export class Lease {
   @Property({ type: 'datetime', length: 3 })
   expiresAt!: Date;
 
-  @Property({ type: 'datetime', length: 3, nullable: true })
-  releasedAt?: Date | null;
-
   /** The client's clock at its last checkout or heartbeat: a clock that goes backwards is tampering. */
   @Property({ type: 'datetime', length: 3, nullable: true })
   clientClockAt?: Date | null;
-
-  @Property({ type: 'string', length: 20, nullable: true })
-  releaseReason?: LeaseReleaseReason | null;
 }
