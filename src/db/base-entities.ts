@@ -1,4 +1,5 @@
-import { type Opt, PrimaryKey, Property } from '@mikro-orm/core';
+import { type Opt, PrimaryKey } from '@mikro-orm/core';
+import { Timestamp } from './columns';
 import { newId } from './ids';
 
 /*
@@ -15,12 +16,12 @@ export abstract class IdentifiedEntity {
 
 /** A row that keeps when it was created. */
 export abstract class CreatedEntity extends IdentifiedEntity {
-  @Property({ type: 'datetime', length: 3 })
+  @Timestamp()
   createdAt: Opt<Date> = new Date();
 }
 
 /** A row that keeps when it was created and when it last changed. */
 export abstract class TimestampedEntity extends CreatedEntity {
-  @Property({ type: 'datetime', length: 3, onUpdate: () => new Date() })
+  @Timestamp({ onUpdate: () => new Date() })
   updatedAt: Opt<Date> = new Date();
 }

@@ -1,4 +1,5 @@
 import { Entity, PrimaryKey, PrimaryKeyProp, Property } from '@mikro-orm/core';
+import { Timestamp } from '../../db/columns';
 import { LicenseKeyedRow } from '../license/license-rows.entity';
 
 /**
@@ -20,6 +21,6 @@ export class AlertNotice extends LicenseKeyedRow {
   @Property({ type: 'string', length: 36, nullable: true })
   alertId?: string | null;
 
-  @Property({ type: 'datetime', length: 3 })
+  @Timestamp()
   notedAt!: Date;
 }

@@ -1,4 +1,5 @@
 import { BigIntType, Entity, Index, Property } from '@mikro-orm/core';
+import { Timestamp } from '../../db/columns';
 import { LicenseRecord } from '../license/license-rows.entity';
 import { UsageMetric } from '../usage/usage.types';
 import { AlertKind, AlertSeverity } from './alert.types';
@@ -29,16 +30,16 @@ export class Alert extends LicenseRecord {
   @Property({ type: 'integer', nullable: true })
   daysBefore?: number | null;
 
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   expiresAt?: Date | null;
 
   @Property({ type: 'string', length: 500 })
   message!: string;
 
-  @Property({ type: 'datetime', length: 3 })
+  @Timestamp()
   raisedAt!: Date;
 
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   acknowledgedAt?: Date | null;
 
   @Property({ type: 'string', length: 200, nullable: true })

@@ -1,4 +1,5 @@
 import { Entity, Index, ManyToOne, Property } from '@mikro-orm/core';
+import { Timestamp } from '../../db/columns';
 import { AS_MIGRATED } from '../../db/mapping';
 import { LicenseRecord } from '../license/license-rows.entity';
 import { ComplianceEventType } from '../../kernel/compliance.enums';
@@ -19,7 +20,7 @@ export class ComplianceEvent extends LicenseRecord {
   @Property({ type: 'string', length: 16 })
   type!: ComplianceEventType;
 
-  @Property({ type: 'datetime', length: 3 })
+  @Timestamp()
   occurredAt!: Date;
 
   /** JSON text: the violation as it stood after the event. */

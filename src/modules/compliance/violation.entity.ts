@@ -1,4 +1,5 @@
 import { BigIntType, Entity, Index, Opt, Property, Unique } from '@mikro-orm/core';
+import { Timestamp } from '../../db/columns';
 import { LicenseRecord } from '../license/license-rows.entity';
 import { ViolationKind, ViolationSeverity, ViolationStatus } from '../../kernel/compliance.enums';
 
@@ -50,19 +51,19 @@ export class Violation extends LicenseRecord {
   @Property({ type: 'string', length: 500 })
   detail!: string;
 
-  @Property({ type: 'datetime', length: 3 })
+  @Timestamp()
   firstSeenAt!: Date;
 
-  @Property({ type: 'datetime', length: 3 })
+  @Timestamp()
   lastSeenAt!: Date;
 
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   acknowledgedAt?: Date | null;
 
   @Property({ type: 'string', length: 200, nullable: true })
   acknowledgedBy?: string | null;
 
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   resolvedAt?: Date | null;
 
   @Property({ type: 'string', length: 200, nullable: true })
@@ -71,7 +72,7 @@ export class Violation extends LicenseRecord {
   @Property({ type: 'string', length: 500, nullable: true })
   resolution?: string | null;
 
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   waivedAt?: Date | null;
 
   @Property({ type: 'string', length: 200, nullable: true })
@@ -80,7 +81,7 @@ export class Violation extends LicenseRecord {
   @Property({ type: 'string', length: 500, nullable: true })
   waiverReason?: string | null;
 
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   waivedUntil?: Date | null;
 
   /** JSON text: the remediations applied, in order. */
@@ -88,9 +89,9 @@ export class Violation extends LicenseRecord {
   remediations!: string;
 
   /** An overage a license migration allowed until this date resolves by then or escalates. */
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   deadlineAt?: Date | null;
 
-  @Property({ type: 'datetime', length: 3 })
+  @Timestamp()
   updatedAt!: Date;
 }

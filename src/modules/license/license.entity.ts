@@ -1,4 +1,5 @@
 import { Collection, Entity, Index, ManyToMany, ManyToOne, Opt, Property } from '@mikro-orm/core';
+import { Timestamp } from '../../db/columns';
 import { AS_MIGRATED } from '../../db/mapping';
 import { Feature } from '../catalog/feature.entity';
 import { Plan } from '../catalog/plan.entity';
@@ -35,15 +36,15 @@ export class License extends ProductTerms {
   @Property({ type: 'string', length: 500, nullable: true })
   statusReason?: string | null;
 
-  @Property({ type: 'datetime', length: 3 })
+  @Timestamp()
   startsAt!: Date;
 
   /** End of the current term; null for a perpetual license. */
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   expiresAt?: Date | null;
 
   /** Start of the current term: the license's start, then each renewal's; null for a perpetual license. */
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   termStartedAt?: Date | null;
 
   /** E-mail domains of a SITE license (`example.com` also covers `eu.example.com`). */

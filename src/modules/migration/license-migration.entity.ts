@@ -1,4 +1,5 @@
 import { Entity, Index, Property, Unique } from '@mikro-orm/core';
+import { Timestamp } from '../../db/columns';
 import { LicenseRecord } from '../license/license-rows.entity';
 import { ConflictStrategy, MigrationEffective, MigrationStatus } from './migration.enums';
 
@@ -25,7 +26,7 @@ export class LicenseMigration extends LicenseRecord {
   strategy!: ConflictStrategy;
 
   /** With ALLOW_OVERAGE_UNTIL: the date the overage it kept must clear by. */
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   overageUntil?: Date | null;
 
   /** JSON text: what was asked for (a plan, limits, a type). */
@@ -41,26 +42,26 @@ export class LicenseMigration extends LicenseRecord {
   toTerms?: string | null;
 
   /** For AT_RENEWAL: the end of the term whose renewal applies it. */
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   dueTermEndsAt?: Date | null;
 
   /** JSON text: its preview as applied: what was gained, lost, released and what it cost. */
   @Property({ type: 'text', nullable: true })
   outcome?: string | null;
 
-  @Property({ type: 'datetime', length: 3 })
+  @Timestamp()
   requestedAt!: Date;
 
   @Property({ type: 'string', length: 200 })
   requestedBy!: string;
 
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   appliedAt?: Date | null;
 
   @Property({ type: 'string', length: 200, nullable: true })
   appliedBy?: string | null;
 
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   cancelledAt?: Date | null;
 
   @Property({ type: 'string', length: 200, nullable: true })

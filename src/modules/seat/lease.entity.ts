@@ -1,4 +1,5 @@
 import { Entity, Index, Property, Unique } from '@mikro-orm/core';
+import { Timestamp } from '../../db/columns';
 import { LicenseHold } from './license-hold.entity';
 import { LeaseReleaseReason } from './seat.enums';
 
@@ -21,16 +22,16 @@ export class Lease extends LicenseHold<LeaseReleaseReason> {
   @Property({ type: 'string', length: 320, nullable: true })
   userId?: string | null;
 
-  @Property({ type: 'datetime', length: 3 })
+  @Timestamp()
   checkedOutAt!: Date;
 
-  @Property({ type: 'datetime', length: 3 })
+  @Timestamp()
   lastHeartbeatAt!: Date;
 
-  @Property({ type: 'datetime', length: 3 })
+  @Timestamp()
   expiresAt!: Date;
 
   /** The client's clock at its last checkout or heartbeat: a clock that goes backwards is tampering. */
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   clientClockAt?: Date | null;
 }

@@ -1,4 +1,5 @@
 import { ManyToOne, Property } from '@mikro-orm/core';
+import { Timestamp } from '../../db/columns';
 import { IdentifiedEntity } from '../../db/base-entities';
 import { AS_MIGRATED } from '../../db/mapping';
 import { License } from '../license/license.entity';
@@ -15,7 +16,7 @@ export abstract class LicenseHold<ReleaseReason extends string> extends Identifi
   @ManyToOne(() => Organization, AS_MIGRATED)
   organization!: Organization;
 
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   releasedAt?: Date | null;
 
   /** Why it was released; null while live (and for seats released before reasons were kept). */

@@ -1,4 +1,5 @@
 import { Entity, Index, Opt, Property, Unique } from '@mikro-orm/core';
+import { Timestamp } from '../../db/columns';
 import { LicenseHold } from './license-hold.entity';
 import { SeatReleaseReason } from './seat.enums';
 
@@ -15,13 +16,13 @@ export class Seat extends LicenseHold<SeatReleaseReason> {
   @Property({ type: 'string', length: 320 })
   userId!: string;
 
-  @Property({ type: 'datetime', length: 3 })
+  @Timestamp()
   assignedAt: Opt<Date> = new Date();
 
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   lastSeenAt?: Date | null;
 
   /** When the user last validated with the license: who a downgrade frees first. */
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   lastActiveAt?: Date | null;
 }

@@ -1,4 +1,5 @@
 import { Entity, ManyToOne, Property } from '@mikro-orm/core';
+import { Timestamp } from '../../db/columns';
 import { Role } from '../../auth/roles';
 import { CreatedEntity } from '../../db/base-entities';
 import { AS_MIGRATED } from '../../db/mapping';
@@ -22,6 +23,6 @@ export class ApiToken extends CreatedEntity {
   @Property({ type: 'string', length: 8 })
   tokenHint!: string;
 
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   revokedAt?: Date | null;
 }

@@ -1,4 +1,5 @@
 import { BigIntType, Entity, ManyToOne, PrimaryKeyProp, Property } from '@mikro-orm/core';
+import { Timestamp } from '../../db/columns';
 import { AS_MIGRATED } from '../../db/mapping';
 import { LicenseMetricRow } from '../license/license-rows.entity';
 
@@ -17,9 +18,9 @@ export class UsageMeterReading extends LicenseMetricRow {
   value!: number;
 
   /** Start of the period a counter runs in; null for a gauge. */
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   periodStart?: Date | null;
 
-  @Property({ type: 'datetime', length: 3 })
+  @Timestamp()
   updatedAt!: Date;
 }
