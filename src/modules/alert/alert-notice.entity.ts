@@ -14,7 +14,7 @@ export class AlertNotice extends LicenseKeyedRow {
   @PrimaryKey({ type: 'string', length: 24 })
   notice!: string;
 
-  @PrimaryKey({ type: 'datetime', length: 3 })
+  @Timestamp({ primary: true })
   termEndsAt!: Date;
 
   /** The alert it raised; a plain column, not a reference. */

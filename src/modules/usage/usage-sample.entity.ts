@@ -1,4 +1,5 @@
 import { BigIntType, Entity, Index, PrimaryKey, PrimaryKeyProp, Property } from '@mikro-orm/core';
+import { Timestamp } from '../../db/columns';
 import { LicenseMetricRow } from '../license/license-rows.entity';
 import { UsageResolution } from './usage.types';
 
@@ -14,7 +15,7 @@ export class UsageSample extends LicenseMetricRow {
   @PrimaryKey({ type: 'string', length: 8 })
   resolution!: UsageResolution;
 
-  @PrimaryKey({ type: 'datetime', length: 3 })
+  @Timestamp({ primary: true })
   bucketStart!: Date;
 
   /** A plain column, not a reference: the series is kept by license, and read by organization. */
