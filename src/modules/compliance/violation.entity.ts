@@ -1,5 +1,6 @@
-import { BigIntType, Entity, Index, Opt, Property, Unique } from '@mikro-orm/core';
+import { BigIntType, Entity, Index, Opt, Property } from '@mikro-orm/core';
 import { Timestamp } from '../../db/columns';
+import { PartialUnique } from '../../db/indexes';
 import { LicenseRecord } from '../license/license-rows.entity';
 import { ViolationKind, ViolationSeverity, ViolationStatus } from '../../kernel/compliance.enums';
 
@@ -11,13 +12,8 @@ import { ViolationKind, ViolationSeverity, ViolationStatus } from '../../kernel/
 @Index({ properties: ['organizationId', 'id'] })
 @Index({ properties: ['licenseId', 'id'] })
 @Index({ properties: ['status', 'id'] })
-// One active violation per license, kind and subject, also under concurrent writers: a partial index, which MikroORM
-// knows by its name and its SQL.
-@Unique({
-  name: 'violation_active_unique',
-  expression:
-    "create unique index violation_active_unique on violation (license_id, kind, subject) where status in ('OPEN', 'ACKNOWLEDGED', 'WAIVED')",
-})
+// One active violation per license, kind and subject, also under concurrent writers.
+@PartialUnique('violation_active_unique', 'violation', ['license_id', 'kind', 'subject'], "status in ('OPEN', 'ACKNOWLEDGED', 'WAIVED')")
 export class Violation extends LicenseRecord {
   @Property({ type: 'string', length: 24 })
   kind!: ViolationKind;

@@ -1,5 +1,6 @@
-import { Entity, Index, Property, Unique } from '@mikro-orm/core';
+import { Entity, Index, Property } from '@mikro-orm/core';
 import { Timestamp } from '../../db/columns';
+import { PartialUnique } from '../../db/indexes';
 import { LicenseRecord } from '../license/license-rows.entity';
 import { ConflictStrategy, MigrationEffective, MigrationStatus } from './migration.enums';
 
@@ -10,11 +11,8 @@ import { ConflictStrategy, MigrationEffective, MigrationStatus } from './migrati
 @Entity({ tableName: 'license_migration' })
 @Index({ properties: ['licenseId', 'id'] })
 @Index({ properties: ['status', 'dueTermEndsAt'] })
-// At most one migration waits per license: a partial index, which MikroORM knows by its name and its SQL.
-@Unique({
-  name: 'license_migration_scheduled_unique',
-  expression: "create unique index license_migration_scheduled_unique on license_migration (license_id) where status = 'SCHEDULED'",
-})
+// At most one migration waits per license.
+@PartialUnique('license_migration_scheduled_unique', 'license_migration', ['license_id'], "status = 'SCHEDULED'")
 export class LicenseMigration extends LicenseRecord {
   @Property({ type: 'string', length: 16 })
   status!: MigrationStatus;

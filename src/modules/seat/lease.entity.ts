@@ -1,5 +1,6 @@
-import { Entity, Index, Property, Unique } from '@mikro-orm/core';
+import { Entity, Index, Property } from '@mikro-orm/core';
 import { Timestamp } from '../../db/columns';
+import { PartialUnique } from '../../db/indexes';
 import { LicenseHold } from './license-hold.entity';
 import { LeaseReleaseReason } from './seat.enums';
 
@@ -10,11 +11,8 @@ import { LeaseReleaseReason } from './seat.enums';
 @Entity({ tableName: 'lease' })
 @Index({ properties: ['license', 'releasedAt'] })
 @Index({ properties: ['releasedAt', 'expiresAt'] })
-// One live lease per fingerprint: a partial index, which MikroORM knows by its name and its SQL.
-@Unique({
-  name: 'lease_live_fingerprint_unique',
-  expression: 'create unique index lease_live_fingerprint_unique on lease (license_id, fingerprint) where released_at is null',
-})
+// One live lease per fingerprint.
+@PartialUnique('lease_live_fingerprint_unique', 'lease', ['license_id', 'fingerprint'], 'released_at is null')
 export class Lease extends LicenseHold<LeaseReleaseReason> {
   @Property({ type: 'string', length: 200 })
   fingerprint!: string;
