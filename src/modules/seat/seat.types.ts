@@ -1,21 +1,13 @@
 import { Length } from 'class-validator';
-import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Connection } from '../../common/pagination';
+import { LicenseRecordFilter, LicenseRecordNode } from '../license/license-record.types';
 import { Enforcement } from '../../kernel/enforcement.types';
 import { ValidationCheck } from '../license/validation.types';
 import { LeaseReleaseReason, SeatReleaseReason } from './seat.enums';
 
 @ObjectType('Seat', { simpleResolvers: true, description: 'A named user holding a seat of a USER license.' })
-export class SeatNode {
-  @Field(() => ID)
-  id!: string;
-
-  @Field(() => ID)
-  licenseId!: string;
-
-  @Field(() => ID)
-  organizationId!: string;
-
+export class SeatNode extends LicenseRecordNode {
   @Field(() => String)
   userId!: string;
 
@@ -43,16 +35,7 @@ export class SeatNode {
 }
 
 @ObjectType('Lease', { simpleResolvers: true, description: 'A concurrent session of a CONCURRENT license, kept alive by heartbeats.' })
-export class LeaseNode {
-  @Field(() => ID)
-  id!: string;
-
-  @Field(() => ID)
-  licenseId!: string;
-
-  @Field(() => ID)
-  organizationId!: string;
-
+export class LeaseNode extends LicenseRecordNode {
   @Field(() => String)
   fingerprint!: string;
 
@@ -210,13 +193,7 @@ export class CheckinResult {
 }
 
 @InputType()
-export class SeatFilter {
-  @Field(() => ID, { nullable: true })
-  organizationId?: string | null;
-
-  @Field(() => ID, { nullable: true })
-  licenseId?: string | null;
-
+export class SeatFilter extends LicenseRecordFilter {
   @Field(() => String, { nullable: true })
   @Length(1, 320)
   userId?: string | null;
@@ -226,13 +203,7 @@ export class SeatFilter {
 }
 
 @InputType()
-export class LeaseFilter {
-  @Field(() => ID, { nullable: true })
-  organizationId?: string | null;
-
-  @Field(() => ID, { nullable: true })
-  licenseId?: string | null;
-
+export class LeaseFilter extends LicenseRecordFilter {
   @Field(() => String, { nullable: true })
   @Length(1, 200)
   fingerprint?: string | null;
