@@ -1,5 +1,6 @@
 import { SafeIntResolver } from 'graphql-scalars';
-import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { registerEnums } from '../../kernel/register-enums';
 import { Connection } from '../../common/pagination';
 import { LicenseRecordFilter, LicenseRecordNode } from '../license/license-record.types';
 import { UsageMetric } from '../usage/usage.types';
@@ -25,8 +26,7 @@ export enum AlertSeverity {
   CRITICAL = 'CRITICAL',
 }
 
-registerEnumType(AlertKind, { name: 'AlertKind' });
-registerEnumType(AlertSeverity, { name: 'AlertSeverity' });
+registerEnums({ AlertKind, AlertSeverity });
 
 @ObjectType('Alert', { simpleResolvers: true, description: 'Something an integrator should know, raised once and kept.' })
 export class AlertNode extends LicenseRecordNode {

@@ -1,4 +1,5 @@
-import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, ObjectType } from 'type-graphql';
+import { registerEnums } from '../../kernel/register-enums';
 import { LicenseStatus, LicenseType } from '../../kernel/license.enums';
 
 /** A check that validation runs. */
@@ -57,9 +58,7 @@ export enum ValidationCode {
   CLOCK_TAMPERING = 'CLOCK_TAMPERING',
 }
 
-registerEnumType(ValidationCheckKind, { name: 'ValidationCheckKind' });
-registerEnumType(CheckOutcome, { name: 'CheckOutcome' });
-registerEnumType(ValidationCode, { name: 'ValidationCode' });
+registerEnums({ ValidationCheckKind, CheckOutcome, ValidationCode });
 
 @ObjectType({ simpleResolvers: true, description: 'One check that validation ran, with its outcome.' })
 export class ValidationCheck {

@@ -1,5 +1,6 @@
 import { Length } from 'class-validator';
-import { Field, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, InputType, Int, ObjectType } from 'type-graphql';
+import { registerEnums } from '../../kernel/register-enums';
 import { Connection } from '../../common/pagination';
 import { LicenseRecordFilter, LicenseRecordNode } from '../license/license-record.types';
 import { Enforcement } from '../../kernel/enforcement.types';
@@ -101,11 +102,7 @@ export enum CheckinOutcome {
   ALREADY_RELEASED = 'ALREADY_RELEASED',
 }
 
-registerEnumType(AssignSeatOutcome, { name: 'AssignSeatOutcome' });
-registerEnumType(ReleaseSeatOutcome, { name: 'ReleaseSeatOutcome' });
-registerEnumType(CheckoutOutcome, { name: 'CheckoutOutcome' });
-registerEnumType(HeartbeatOutcome, { name: 'HeartbeatOutcome' });
-registerEnumType(CheckinOutcome, { name: 'CheckinOutcome' });
+registerEnums({ AssignSeatOutcome, ReleaseSeatOutcome, CheckoutOutcome, HeartbeatOutcome, CheckinOutcome });
 
 @ObjectType({ simpleResolvers: true })
 export class AssignSeatResult {
