@@ -8,3 +8,11 @@ import { Property, type PropertyOptions } from '@mikro-orm/core';
 export function Timestamp<T extends object>(options: Omit<PropertyOptions<T>, 'type' | 'length'> = {}) {
   return Property<T>({ ...options, type: 'datetime', length: 3 });
 }
+
+/**
+ * A value of an enumeration, mapped as the migrations store every one (see `mapping.ts`): a string of the given
+ * length, with no check of its values, typed by the enum at the property. Further options add to it.
+ */
+export function EnumColumn<T extends object>(length: number, options: Omit<PropertyOptions<T>, 'type' | 'length'> = {}) {
+  return Property<T>({ ...options, type: 'string', length });
+}

@@ -1,5 +1,5 @@
 import { Entity, ManyToOne, PrimaryKey, PrimaryKeyProp, Property } from '@mikro-orm/core';
-import { Timestamp } from '../../db/columns';
+import { EnumColumn, Timestamp } from '../../db/columns';
 import { AS_MIGRATED } from '../../db/mapping';
 import type { RuleSubject } from './alert-rules';
 
@@ -15,7 +15,7 @@ export class AlertRule {
   @PrimaryKey({ type: 'string', length: 36 })
   ownerId!: string;
 
-  @PrimaryKey({ type: 'string', length: 24 })
+  @EnumColumn(24, { primary: true })
   subject!: RuleSubject;
 
   /** Set when the rule is a license's own. */

@@ -1,5 +1,5 @@
 import { BigIntType, Entity, Index, Property } from '@mikro-orm/core';
-import { Timestamp } from '../../db/columns';
+import { EnumColumn, Timestamp } from '../../db/columns';
 import { LicenseRecord } from '../license/license-rows.entity';
 import { UsageMetric } from '../usage/usage.types';
 import { AlertKind, AlertSeverity } from './alert.types';
@@ -9,13 +9,13 @@ import { AlertKind, AlertSeverity } from './alert.types';
 @Index({ properties: ['organizationId', 'id'] })
 @Index({ properties: ['licenseId', 'id'] })
 export class Alert extends LicenseRecord {
-  @Property({ type: 'string', length: 20 })
+  @EnumColumn(20)
   kind!: AlertKind;
 
-  @Property({ type: 'string', length: 12 })
+  @EnumColumn(12)
   severity!: AlertSeverity;
 
-  @Property({ type: 'string', length: 24, nullable: true })
+  @EnumColumn(24, { nullable: true })
   metric?: UsageMetric | null;
 
   @Property({ type: 'integer', nullable: true })

@@ -1,4 +1,5 @@
 import { Entity, ManyToOne, Property, Unique } from '@mikro-orm/core';
+import { EnumColumn } from '../../db/columns';
 import { CreatedEntity } from '../../db/base-entities';
 import { AS_MIGRATED } from '../../db/mapping';
 import { FeatureTier } from './catalog.enums';
@@ -17,6 +18,6 @@ export class Feature extends CreatedEntity {
   @Property({ type: 'string', length: 200 })
   name!: string;
 
-  @Property({ type: 'string', length: 16 })
+  @EnumColumn(16)
   tier!: FeatureTier;
 }

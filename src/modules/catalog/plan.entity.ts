@@ -1,4 +1,5 @@
 import { Collection, Entity, ManyToMany, Opt, Property } from '@mikro-orm/core';
+import { EnumColumn } from '../../db/columns';
 import { LicenseType } from '../../kernel/license.enums';
 import { Feature } from './feature.entity';
 import { PlanFeature } from './plan-feature.entity';
@@ -13,7 +14,7 @@ export class Plan extends ProductTerms {
   @Property({ type: 'string', length: 200 })
   name!: string;
 
-  @Property({ type: 'string', length: 16 })
+  @EnumColumn(16)
   licenseType!: LicenseType;
 
   /** Price of one seat per term, in minor units of `currency`. */

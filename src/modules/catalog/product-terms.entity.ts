@@ -1,4 +1,5 @@
 import { BigIntType, ManyToOne, Opt, Property } from '@mikro-orm/core';
+import { EnumColumn } from '../../db/columns';
 import { TimestampedEntity } from '../../db/base-entities';
 import { AS_MIGRATED } from '../../db/mapping';
 import { OveragePolicy, UsagePeriod } from '../../kernel/license.enums';
@@ -36,10 +37,10 @@ export abstract class ProductTerms extends TimestampedEntity implements TermColu
   @Property({ type: new BigIntType('number'), nullable: true })
   apiCallsPerPeriod?: number | null;
 
-  @Property({ type: 'string', length: 8 })
+  @EnumColumn(8)
   apiCallPeriod: Opt<UsagePeriod> = UsagePeriod.MONTH;
 
-  @Property({ type: 'string', length: 16 })
+  @EnumColumn(16)
   overagePolicy: Opt<OveragePolicy> = OveragePolicy.NONE;
 
   @Property({ type: 'integer', nullable: true })

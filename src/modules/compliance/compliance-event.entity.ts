@@ -1,5 +1,5 @@
 import { Entity, Index, ManyToOne, Property } from '@mikro-orm/core';
-import { Timestamp } from '../../db/columns';
+import { EnumColumn, Timestamp } from '../../db/columns';
 import { AS_MIGRATED } from '../../db/mapping';
 import { LicenseRecord } from '../license/license-rows.entity';
 import { ComplianceEventType } from '../../kernel/compliance.enums';
@@ -17,7 +17,7 @@ export class ComplianceEvent extends LicenseRecord {
   @ManyToOne('Violation', { ...AS_MIGRATED, mapToPk: true, fieldName: 'violation_id' })
   violationId!: string;
 
-  @Property({ type: 'string', length: 16 })
+  @EnumColumn(16)
   type!: ComplianceEventType;
 
   @Timestamp()

@@ -1,5 +1,5 @@
 import { BigIntType, Entity, Index, Opt, Property } from '@mikro-orm/core';
-import { Timestamp } from '../../db/columns';
+import { EnumColumn, Timestamp } from '../../db/columns';
 import { PartialUnique } from '../../db/indexes';
 import { LicenseRecord } from '../license/license-rows.entity';
 import { ViolationKind, ViolationSeverity, ViolationStatus } from '../../kernel/compliance.enums';
@@ -15,17 +15,17 @@ import { ViolationKind, ViolationSeverity, ViolationStatus } from '../../kernel/
 // One active violation per license, kind and subject, also under concurrent writers.
 @PartialUnique('violation_active_unique', 'violation', ['license_id', 'kind', 'subject'], "status in ('OPEN', 'ACKNOWLEDGED', 'WAIVED')")
 export class Violation extends LicenseRecord {
-  @Property({ type: 'string', length: 24 })
+  @EnumColumn(24)
   kind!: ViolationKind;
 
   /** What in the license it is about (a feature key, a site); empty when the kind says it all. */
   @Property({ type: 'string', length: 200 })
   subject: Opt<string> = '';
 
-  @Property({ type: 'string', length: 12 })
+  @EnumColumn(12)
   severity!: ViolationSeverity;
 
-  @Property({ type: 'string', length: 16 })
+  @EnumColumn(16)
   status!: ViolationStatus;
 
   @Property({ type: new BigIntType('number') })

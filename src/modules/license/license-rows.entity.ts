@@ -1,4 +1,5 @@
 import { ManyToOne, PrimaryKey } from '@mikro-orm/core';
+import { EnumColumn } from '../../db/columns';
 import { AS_MIGRATED } from '../../db/mapping';
 import type { UsageMetric } from '../../kernel/metrics';
 
@@ -30,6 +31,6 @@ export abstract class LicenseKeyedRow {
 
 /** A row about one metric of one license, keyed by both (then by whatever else the row has). */
 export abstract class LicenseMetricRow extends LicenseKeyedRow {
-  @PrimaryKey({ type: 'string', length: 24 })
+  @EnumColumn(24, { primary: true })
   metric!: UsageMetric;
 }

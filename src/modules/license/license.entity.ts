@@ -1,5 +1,5 @@
 import { Collection, Entity, Index, ManyToMany, ManyToOne, Opt, Property } from '@mikro-orm/core';
-import { Timestamp } from '../../db/columns';
+import { EnumColumn, Timestamp } from '../../db/columns';
 import { AS_MIGRATED } from '../../db/mapping';
 import { Feature } from '../catalog/feature.entity';
 import { Plan } from '../catalog/plan.entity';
@@ -26,11 +26,11 @@ export class License extends ProductTerms {
   @Property({ type: 'string', length: 8 })
   keyHint!: string;
 
-  @Property({ type: 'string', length: 16 })
+  @EnumColumn(16)
   type!: LicenseType;
 
   /** No default, as in the table: issuing a license states it. */
-  @Property({ type: 'string', length: 16 })
+  @EnumColumn(16)
   status!: LicenseStatus;
 
   @Property({ type: 'string', length: 500, nullable: true })

@@ -1,5 +1,5 @@
 import { Entity, Index, Property } from '@mikro-orm/core';
-import { Timestamp } from '../../db/columns';
+import { EnumColumn, Timestamp } from '../../db/columns';
 import { PartialUnique } from '../../db/indexes';
 import { LicenseRecord } from '../license/license-rows.entity';
 import { ConflictStrategy, MigrationEffective, MigrationStatus } from './migration.enums';
@@ -14,13 +14,13 @@ import { ConflictStrategy, MigrationEffective, MigrationStatus } from './migrati
 // At most one migration waits per license.
 @PartialUnique('license_migration_scheduled_unique', 'license_migration', ['license_id'], "status = 'SCHEDULED'")
 export class LicenseMigration extends LicenseRecord {
-  @Property({ type: 'string', length: 16 })
+  @EnumColumn(16)
   status!: MigrationStatus;
 
-  @Property({ type: 'string', length: 16 })
+  @EnumColumn(16)
   effective!: MigrationEffective;
 
-  @Property({ type: 'string', length: 24 })
+  @EnumColumn(24)
   strategy!: ConflictStrategy;
 
   /** With ALLOW_OVERAGE_UNTIL: the date the overage it kept must clear by. */

@@ -1,5 +1,5 @@
-import { ManyToOne, Property } from '@mikro-orm/core';
-import { Timestamp } from '../../db/columns';
+import { ManyToOne } from '@mikro-orm/core';
+import { EnumColumn, Timestamp } from '../../db/columns';
 import { IdentifiedEntity } from '../../db/base-entities';
 import { AS_MIGRATED } from '../../db/mapping';
 import { License } from '../license/license.entity';
@@ -20,6 +20,6 @@ export abstract class LicenseHold<ReleaseReason extends string> extends Identifi
   releasedAt?: Date | null;
 
   /** Why it was released; null while live (and for seats released before reasons were kept). */
-  @Property({ type: 'string', length: 20, nullable: true })
+  @EnumColumn(20, { nullable: true })
   releaseReason?: ReleaseReason | null;
 }

@@ -1,5 +1,5 @@
 import { Entity, ManyToOne, Property } from '@mikro-orm/core';
-import { Timestamp } from '../../db/columns';
+import { EnumColumn, Timestamp } from '../../db/columns';
 import { Role } from '../../auth/roles';
 import { CreatedEntity } from '../../db/base-entities';
 import { AS_MIGRATED } from '../../db/mapping';
@@ -11,7 +11,7 @@ export class ApiToken extends CreatedEntity {
   @ManyToOne(() => Organization, { ...AS_MIGRATED, nullable: true })
   organization?: Organization | null;
 
-  @Property({ type: 'string', length: 20 })
+  @EnumColumn(20)
   role!: Role;
 
   @Property({ type: 'string', length: 200 })

@@ -1,5 +1,5 @@
-import { BigIntType, Entity, Index, PrimaryKey, PrimaryKeyProp, Property } from '@mikro-orm/core';
-import { Timestamp } from '../../db/columns';
+import { BigIntType, Entity, Index, PrimaryKeyProp, Property } from '@mikro-orm/core';
+import { EnumColumn, Timestamp } from '../../db/columns';
 import { LicenseMetricRow } from '../license/license-rows.entity';
 import { UsageResolution } from './usage.types';
 
@@ -12,7 +12,7 @@ import { UsageResolution } from './usage.types';
 export class UsageSample extends LicenseMetricRow {
   [PrimaryKeyProp]?: ['licenseId', 'metric', 'resolution', 'bucketStart'];
 
-  @PrimaryKey({ type: 'string', length: 8 })
+  @EnumColumn(8, { primary: true })
   resolution!: UsageResolution;
 
   @Timestamp({ primary: true })
