@@ -104,19 +104,23 @@ export enum CheckinOutcome {
 
 registerEnums({ AssignSeatOutcome, ReleaseSeatOutcome, CheckoutOutcome, HeartbeatOutcome, CheckinOutcome });
 
+/** Where a license's seats stand after an assignment or a checkout: how many are in use, and its limit. */
 @ObjectType({ simpleResolvers: true })
-export class AssignSeatResult {
-  @Field(() => AssignSeatOutcome)
-  outcome!: AssignSeatOutcome;
-
-  @Field(() => SeatNode, { nullable: true })
-  seat!: SeatNode | null;
-
+abstract class SeatCount {
   @Field(() => Int)
   seatsInUse!: number;
 
   @Field(() => Int)
   seatLimit!: number;
+}
+
+@ObjectType({ simpleResolvers: true })
+export class AssignSeatResult extends SeatCount {
+  @Field(() => AssignSeatOutcome)
+  outcome!: AssignSeatOutcome;
+
+  @Field(() => SeatNode, { nullable: true })
+  seat!: SeatNode | null;
 
   @Field(() => Enforcement, {
     nullable: true,
@@ -135,7 +139,7 @@ export class ReleaseSeatResult {
 }
 
 @ObjectType({ simpleResolvers: true })
-export class CheckoutResult {
+export class CheckoutResult extends SeatCount {
   @Field(() => CheckoutOutcome)
   outcome!: CheckoutOutcome;
 
@@ -144,12 +148,6 @@ export class CheckoutResult {
 
   @Field(() => Boolean, { description: 'The fingerprint held a live lease already, and got it back extended.' })
   reused!: boolean;
-
-  @Field(() => Int)
-  seatsInUse!: number;
-
-  @Field(() => Int)
-  seatLimit!: number;
 
   @Field(() => String)
   detail!: string;
