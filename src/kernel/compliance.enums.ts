@@ -1,4 +1,5 @@
 import { registerEnumType } from 'type-graphql';
+import { registerEnums } from './register-enums';
 
 /** What a license was found doing outside its terms. */
 export enum ViolationKind {
@@ -89,13 +90,8 @@ export enum ComplianceStatus {
   NON_COMPLIANT = 'NON_COMPLIANT',
 }
 
-registerEnumType(ViolationKind, { name: 'ViolationKind' });
-registerEnumType(ViolationStatus, { name: 'ViolationStatus' });
+registerEnums({ ViolationKind, ViolationStatus, ComplianceEventType, EnforcementCode, RemediationAction, ComplianceStatus });
 registerEnumType(ViolationSeverity, { name: 'ViolationSeverity', description: 'LOW < MEDIUM < HIGH < CRITICAL.' });
-registerEnumType(ComplianceEventType, { name: 'ComplianceEventType' });
-registerEnumType(EnforcementCode, { name: 'EnforcementCode' });
-registerEnumType(RemediationAction, { name: 'RemediationAction' });
-registerEnumType(ComplianceStatus, { name: 'ComplianceStatus' });
 
 /** Statuses in which a violation is still being followed: a repeat of its breach counts on it. */
 export const ACTIVE_STATUSES = [ViolationStatus.OPEN, ViolationStatus.ACKNOWLEDGED, ViolationStatus.WAIVED] as const;

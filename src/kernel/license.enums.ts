@@ -1,4 +1,4 @@
-import { registerEnumType } from 'type-graphql';
+import { registerEnums } from './register-enums';
 
 /** The five ways AINexLayer is licensed. */
 export enum LicenseType {
@@ -37,7 +37,4 @@ export enum UsagePeriod {
   MONTH = 'MONTH',
 }
 
-registerEnumType(LicenseType, { name: 'LicenseType' });
-registerEnumType(LicenseStatus, { name: 'LicenseStatus' });
-registerEnumType(OveragePolicy, { name: 'OveragePolicy' });
-registerEnumType(UsagePeriod, { name: 'UsagePeriod' });
+registerEnums({ LicenseType, LicenseStatus, OveragePolicy, UsagePeriod });

@@ -1,4 +1,5 @@
 import { Entity, ManyToOne, PrimaryKey, PrimaryKeyProp, Property } from '@mikro-orm/core';
+import { EnumColumn, Timestamp } from '../../db/columns';
 import { AS_MIGRATED } from '../../db/mapping';
 import type { RuleSubject } from './alert-rules';
 
@@ -14,7 +15,7 @@ export class AlertRule {
   @PrimaryKey({ type: 'string', length: 36 })
   ownerId!: string;
 
-  @PrimaryKey({ type: 'string', length: 24 })
+  @EnumColumn(24, { primary: true })
   subject!: RuleSubject;
 
   /** Set when the rule is a license's own. */
@@ -33,7 +34,7 @@ export class AlertRule {
   @Property({ type: 'integer', nullable: true })
   rearmMargin?: number | null;
 
-  @Property({ type: 'datetime', length: 3 })
+  @Timestamp()
   updatedAt!: Date;
 
   @Property({ type: 'string', length: 200 })

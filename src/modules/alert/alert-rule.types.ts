@@ -49,14 +49,18 @@ export class AlertRules {
   expiry!: ExpiryNoticeRule;
 }
 
-@InputType({ description: "Sets a metric's thresholds for a license, or for a plan (the default of its licenses)." })
-export class ThresholdRuleInput {
+/** Whose rule an input sets: a license's own, or a plan's (the default of its licenses). */
+@InputType()
+abstract class RuleOwnerInput {
   @Field(() => ID, { nullable: true, description: 'The license; give this or `planId`.' })
   licenseId?: string | null;
 
   @Field(() => ID, { nullable: true, description: 'The plan; give this or `licenseId`.' })
   planId?: string | null;
+}
 
+@InputType({ description: "Sets a metric's thresholds for a license, or for a plan (the default of its licenses)." })
+export class ThresholdRuleInput extends RuleOwnerInput {
   @Field(() => UsageMetric)
   metric!: UsageMetric;
 
@@ -71,13 +75,7 @@ export class ThresholdRuleInput {
 }
 
 @InputType({ description: 'Sets the expiry reminders of a license, or of a plan (the default of its licenses).' })
-export class ExpiryNoticesInput {
-  @Field(() => ID, { nullable: true, description: 'The license; give this or `planId`.' })
-  licenseId?: string | null;
-
-  @Field(() => ID, { nullable: true, description: 'The plan; give this or `licenseId`.' })
-  planId?: string | null;
-
+export class ExpiryNoticesInput extends RuleOwnerInput {
   @Field(() => [Int], {
     nullable: true,
     description: 'Days before the term ends (1 to 3650, at most 10); empty for none; null to inherit from the plan or the default.',

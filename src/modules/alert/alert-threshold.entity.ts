@@ -1,23 +1,19 @@
-import { Entity, ManyToOne, PrimaryKey, PrimaryKeyProp, Property } from '@mikro-orm/core';
-import { AS_MIGRATED } from '../../db/mapping';
-import { UsageMetric } from '../usage/usage.types';
+import { Entity, PrimaryKey, PrimaryKeyProp, Property } from '@mikro-orm/core';
+import { LicenseMetricRow } from '../license/license-rows.entity';
 
 /**
  * Whether one threshold of one metric of a license is armed: it fires once on the way up, then re-arms only after
  * the metric falls back below it by the rule's margin. Written by the threshold watch's SQL.
  */
 @Entity({ tableName: 'alert_threshold' })
-export class AlertThreshold {
+export class AlertThreshold extends LicenseMetricRow {
   [PrimaryKeyProp]?: ['licenseId', 'metric', 'threshold'];
 
-  @ManyToOne('License', { ...AS_MIGRATED, primary: true, mapToPk: true, fieldName: 'license_id' })
-  licenseId!: string;
-
-  @PrimaryKey({ type: 'string', length: 24 })
-  metric!: UsageMetric;
-
-  /** In percent of the metric's limit. */
-  @PrimaryKey({ type: 'integer' })
+  /**
+   * In percent of the metric's limit. Not an autoincrement: MikroORM would take this entity's only own integer key for
+   * one, before it adds the keys of the base.
+   */
+  @PrimaryKey({ type: 'integer', autoincrement: false })
   threshold!: number;
 
   @Property({ type: 'boolean' })

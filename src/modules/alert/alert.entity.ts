@@ -1,5 +1,6 @@
-import { BigIntType, Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
-import { AS_MIGRATED } from '../../db/mapping';
+import { BigIntType, Entity, Index, Property } from '@mikro-orm/core';
+import { EnumColumn, Timestamp } from '../../db/columns';
+import { LicenseRecord } from '../license/license-rows.entity';
 import { UsageMetric } from '../usage/usage.types';
 import { AlertKind, AlertSeverity } from './alert.types';
 
@@ -7,24 +8,14 @@ import { AlertKind, AlertSeverity } from './alert.types';
 @Entity({ tableName: 'alert' })
 @Index({ properties: ['organizationId', 'id'] })
 @Index({ properties: ['licenseId', 'id'] })
-export class Alert {
-  /** A UUIDv7: ordering by id orders by the time it was raised. */
-  @PrimaryKey({ type: 'string', length: 36 })
-  id!: string;
-
-  @ManyToOne('Organization', { ...AS_MIGRATED, mapToPk: true, fieldName: 'organization_id' })
-  organizationId!: string;
-
-  @ManyToOne('License', { ...AS_MIGRATED, mapToPk: true, fieldName: 'license_id' })
-  licenseId!: string;
-
-  @Property({ type: 'string', length: 20 })
+export class Alert extends LicenseRecord {
+  @EnumColumn(20)
   kind!: AlertKind;
 
-  @Property({ type: 'string', length: 12 })
+  @EnumColumn(12)
   severity!: AlertSeverity;
 
-  @Property({ type: 'string', length: 24, nullable: true })
+  @EnumColumn(24, { nullable: true })
   metric?: UsageMetric | null;
 
   @Property({ type: 'integer', nullable: true })
@@ -39,16 +30,16 @@ export class Alert {
   @Property({ type: 'integer', nullable: true })
   daysBefore?: number | null;
 
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   expiresAt?: Date | null;
 
   @Property({ type: 'string', length: 500 })
   message!: string;
 
-  @Property({ type: 'datetime', length: 3 })
+  @Timestamp()
   raisedAt!: Date;
 
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   acknowledgedAt?: Date | null;
 
   @Property({ type: 'string', length: 200, nullable: true })

@@ -1,6 +1,8 @@
 import { SafeIntResolver } from 'graphql-scalars';
-import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { registerEnums } from '../../kernel/register-enums';
 import { Connection } from '../../common/pagination';
+import { LicenseRecordFilter, LicenseRecordNode } from '../license/license-record.types';
 import { UsageMetric } from '../usage/usage.types';
 
 export enum AlertKind {
@@ -24,19 +26,12 @@ export enum AlertSeverity {
   CRITICAL = 'CRITICAL',
 }
 
-registerEnumType(AlertKind, { name: 'AlertKind' });
-registerEnumType(AlertSeverity, { name: 'AlertSeverity' });
+registerEnums({ AlertKind, AlertSeverity });
 
 @ObjectType('Alert', { simpleResolvers: true, description: 'Something an integrator should know, raised once and kept.' })
-export class AlertNode {
+export class AlertNode extends LicenseRecordNode {
   @Field(() => ID, { description: 'Time-ordered: alerts after a cursor are the ones raised since.' })
-  id!: string;
-
-  @Field(() => ID)
-  organizationId!: string;
-
-  @Field(() => ID)
-  licenseId!: string;
+  override id!: string;
 
   @Field(() => AlertKind)
   kind!: AlertKind;
@@ -79,13 +74,7 @@ export class AlertNode {
 export class AlertConnection extends Connection(AlertNode) {}
 
 @InputType()
-export class AlertFilter {
-  @Field(() => ID, { nullable: true })
-  organizationId?: string | null;
-
-  @Field(() => ID, { nullable: true })
-  licenseId?: string | null;
-
+export class AlertFilter extends LicenseRecordFilter {
   @Field(() => AlertKind, { nullable: true })
   kind?: AlertKind | null;
 

@@ -1,4 +1,5 @@
 import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import { Timestamp } from '../../db/columns';
 
 /**
  * One change: who did what to which object, before and after, and when. Append-only; its organization and
@@ -43,6 +44,6 @@ export class AuditEvent {
   @Property({ type: 'string', length: 64, nullable: true })
   requestId?: string | null;
 
-  @Property({ type: 'datetime', length: 3 })
+  @Timestamp()
   occurredAt!: Date;
 }

@@ -11,8 +11,9 @@ import { LicenseLimits, LimitsInput, limitsOf, Overage, OverageInput, overageOf 
 const KEY = /^[a-z0-9][a-z0-9._-]*$/;
 const KEY_MESSAGE = 'must be lower-case letters, digits, ".", "_" or "-", starting with a letter or digit';
 
-@ObjectType('Product', { simpleResolvers: true, description: 'A product of the AINexLayer platform.' })
-export class ProductNode {
+/** What the catalog's types start with: a product, a feature and a plan each have a key and a name. */
+@ObjectType({ simpleResolvers: true })
+abstract class CatalogItemNode {
   @Field(() => ID)
   id!: string;
 
@@ -21,7 +22,10 @@ export class ProductNode {
 
   @Field(() => String)
   name!: string;
+}
 
+@ObjectType('Product', { simpleResolvers: true, description: 'A product of the AINexLayer platform.' })
+export class ProductNode extends CatalogItemNode {
   @Field(() => Date)
   createdAt!: Date;
 
@@ -31,17 +35,8 @@ export class ProductNode {
 }
 
 @ObjectType('Feature', { simpleResolvers: true, description: 'A capability of a product, CORE or PREMIUM.' })
-export class FeatureNode {
-  @Field(() => ID)
-  id!: string;
-
+export class FeatureNode extends CatalogItemNode {
   productId!: string;
-
-  @Field(() => String)
-  key!: string;
-
-  @Field(() => String)
-  name!: string;
 
   @Field(() => FeatureTier)
   tier!: FeatureTier;
@@ -58,17 +53,8 @@ export class FeatureNode {
 }
 
 @ObjectType('Plan', { simpleResolvers: true, description: 'A license template: type, limits, term, features and price.' })
-export class PlanNode {
-  @Field(() => ID)
-  id!: string;
-
+export class PlanNode extends CatalogItemNode {
   productId!: string;
-
-  @Field(() => String)
-  key!: string;
-
-  @Field(() => String)
-  name!: string;
 
   @Field(() => LicenseType)
   licenseType!: LicenseType;

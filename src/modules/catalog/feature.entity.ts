@@ -1,5 +1,6 @@
-import { Entity, ManyToOne, Opt, PrimaryKey, Property, Unique } from '@mikro-orm/core';
-import { newId } from '../../db/ids';
+import { Entity, ManyToOne, Property, Unique } from '@mikro-orm/core';
+import { EnumColumn } from '../../db/columns';
+import { CreatedEntity } from '../../db/base-entities';
 import { AS_MIGRATED } from '../../db/mapping';
 import { FeatureTier } from './catalog.enums';
 import { Product } from './product.entity';
@@ -7,10 +8,7 @@ import { Product } from './product.entity';
 /** A capability of a product, addressed by its key (`analytics.export`). */
 @Entity({ tableName: 'feature' })
 @Unique({ properties: ['product', 'key'] })
-export class Feature {
-  @PrimaryKey({ type: 'string', length: 36 })
-  id: Opt<string> = newId();
-
+export class Feature extends CreatedEntity {
   @ManyToOne(() => Product, AS_MIGRATED)
   product!: Product;
 
@@ -20,9 +18,6 @@ export class Feature {
   @Property({ type: 'string', length: 200 })
   name!: string;
 
-  @Property({ type: 'string', length: 16 })
+  @EnumColumn(16)
   tier!: FeatureTier;
-
-  @Property({ type: 'datetime', length: 3 })
-  createdAt: Opt<Date> = new Date();
 }

@@ -3,6 +3,7 @@ import { JSONObjectResolver, SafeIntResolver } from 'graphql-scalars';
 import { Arg, Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { AppError } from '../../errors';
 import { Connection } from '../../common/pagination';
+import { LicenseRecordFilter, LicenseRecordNode } from '../license/license-record.types';
 import { LicenseStatus, LicenseType } from '../../kernel/license.enums';
 import { UsageMetric } from '../usage/usage.types';
 import {
@@ -33,16 +34,7 @@ export class Remediation {
   simpleResolvers: true,
   description: 'A compliance breach of one license, followed from detection to resolution.',
 })
-export class ViolationNode {
-  @Field(() => ID)
-  id!: string;
-
-  @Field(() => ID)
-  organizationId!: string;
-
-  @Field(() => ID)
-  licenseId!: string;
-
+export class ViolationNode extends LicenseRecordNode {
   @Field(() => ViolationKind)
   kind!: ViolationKind;
 
@@ -126,15 +118,9 @@ export class ViolationConnection extends Connection(ViolationNode) {}
   simpleResolvers: true,
   description: 'Something that happened to a violation, with the violation as it was then.',
 })
-export class ComplianceEventNode {
+export class ComplianceEventNode extends LicenseRecordNode {
   @Field(() => ID, { description: 'Time-ordered, in commit order: the cursor to resume `complianceEvents` from.' })
-  id!: string;
-
-  @Field(() => ID)
-  organizationId!: string;
-
-  @Field(() => ID)
-  licenseId!: string;
+  override id!: string;
 
   @Field(() => ComplianceEventType)
   type!: ComplianceEventType;
@@ -150,13 +136,7 @@ export class ComplianceEventNode {
 export class ComplianceEventConnection extends Connection(ComplianceEventNode) {}
 
 @InputType()
-export class ViolationFilter {
-  @Field(() => ID, { nullable: true })
-  organizationId?: string | null;
-
-  @Field(() => ID, { nullable: true })
-  licenseId?: string | null;
-
+export class ViolationFilter extends LicenseRecordFilter {
   @Field(() => [ViolationKind], { nullable: true })
   kinds?: ViolationKind[] | null;
 
@@ -168,13 +148,7 @@ export class ViolationFilter {
 }
 
 @InputType()
-export class ComplianceEventFilter {
-  @Field(() => ID, { nullable: true })
-  organizationId?: string | null;
-
-  @Field(() => ID, { nullable: true })
-  licenseId?: string | null;
-
+export class ComplianceEventFilter extends LicenseRecordFilter {
   @Field(() => ID, { nullable: true })
   violationId?: string | null;
 

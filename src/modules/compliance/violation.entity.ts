@@ -1,5 +1,7 @@
-import { BigIntType, Entity, Index, ManyToOne, Opt, PrimaryKey, Property, Unique } from '@mikro-orm/core';
-import { AS_MIGRATED } from '../../db/mapping';
+import { BigIntType, Entity, Index, Opt, Property } from '@mikro-orm/core';
+import { EnumColumn, Timestamp } from '../../db/columns';
+import { PartialUnique } from '../../db/indexes';
+import { LicenseRecord } from '../license/license-rows.entity';
 import { ViolationKind, ViolationSeverity, ViolationStatus } from '../../kernel/compliance.enums';
 
 /**
@@ -10,35 +12,20 @@ import { ViolationKind, ViolationSeverity, ViolationStatus } from '../../kernel/
 @Index({ properties: ['organizationId', 'id'] })
 @Index({ properties: ['licenseId', 'id'] })
 @Index({ properties: ['status', 'id'] })
-// One active violation per license, kind and subject, also under concurrent writers: a partial index, which MikroORM
-// knows by its name and its SQL.
-@Unique({
-  name: 'violation_active_unique',
-  expression:
-    "create unique index violation_active_unique on violation (license_id, kind, subject) where status in ('OPEN', 'ACKNOWLEDGED', 'WAIVED')",
-})
-export class Violation {
-  /** A UUIDv7: ordering by id orders by the time it was first seen. */
-  @PrimaryKey({ type: 'string', length: 36 })
-  id!: string;
-
-  @ManyToOne('Organization', { ...AS_MIGRATED, mapToPk: true, fieldName: 'organization_id' })
-  organizationId!: string;
-
-  @ManyToOne('License', { ...AS_MIGRATED, mapToPk: true, fieldName: 'license_id' })
-  licenseId!: string;
-
-  @Property({ type: 'string', length: 24 })
+// One active violation per license, kind and subject, also under concurrent writers.
+@PartialUnique('violation_active_unique', 'violation', ['license_id', 'kind', 'subject'], "status in ('OPEN', 'ACKNOWLEDGED', 'WAIVED')")
+export class Violation extends LicenseRecord {
+  @EnumColumn(24)
   kind!: ViolationKind;
 
   /** What in the license it is about (a feature key, a site); empty when the kind says it all. */
   @Property({ type: 'string', length: 200 })
   subject: Opt<string> = '';
 
-  @Property({ type: 'string', length: 12 })
+  @EnumColumn(12)
   severity!: ViolationSeverity;
 
-  @Property({ type: 'string', length: 16 })
+  @EnumColumn(16)
   status!: ViolationStatus;
 
   @Property({ type: new BigIntType('number') })
@@ -60,19 +47,19 @@ export class Violation {
   @Property({ type: 'string', length: 500 })
   detail!: string;
 
-  @Property({ type: 'datetime', length: 3 })
+  @Timestamp()
   firstSeenAt!: Date;
 
-  @Property({ type: 'datetime', length: 3 })
+  @Timestamp()
   lastSeenAt!: Date;
 
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   acknowledgedAt?: Date | null;
 
   @Property({ type: 'string', length: 200, nullable: true })
   acknowledgedBy?: string | null;
 
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   resolvedAt?: Date | null;
 
   @Property({ type: 'string', length: 200, nullable: true })
@@ -81,7 +68,7 @@ export class Violation {
   @Property({ type: 'string', length: 500, nullable: true })
   resolution?: string | null;
 
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   waivedAt?: Date | null;
 
   @Property({ type: 'string', length: 200, nullable: true })
@@ -90,7 +77,7 @@ export class Violation {
   @Property({ type: 'string', length: 500, nullable: true })
   waiverReason?: string | null;
 
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   waivedUntil?: Date | null;
 
   /** JSON text: the remediations applied, in order. */
@@ -98,9 +85,9 @@ export class Violation {
   remediations!: string;
 
   /** An overage a license migration allowed until this date resolves by then or escalates. */
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   deadlineAt?: Date | null;
 
-  @Property({ type: 'datetime', length: 3 })
+  @Timestamp()
   updatedAt!: Date;
 }

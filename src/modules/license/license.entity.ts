@@ -1,28 +1,22 @@
-import { BigIntType, Collection, Entity, Index, ManyToMany, ManyToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
-import { newId } from '../../db/ids';
+import { Collection, Entity, Index, ManyToMany, ManyToOne, Opt, Property } from '@mikro-orm/core';
+import { EnumColumn, Timestamp } from '../../db/columns';
 import { AS_MIGRATED } from '../../db/mapping';
 import { Feature } from '../catalog/feature.entity';
 import { Plan } from '../catalog/plan.entity';
-import { Product } from '../catalog/product.entity';
+import { ProductTerms } from '../catalog/product-terms.entity';
 import { Organization } from '../organization/organization.entity';
 import { LicenseFeature } from './license-feature.entity';
-import { LicenseStatus, LicenseType, OveragePolicy, UsagePeriod } from '../../kernel/license.enums';
+import { LicenseStatus, LicenseType } from '../../kernel/license.enums';
 
 /** A license of one organization, issued from a plan, with its own limits, term and entitled features. */
 @Entity({ tableName: 'license' })
 @Index({ properties: ['organization', 'id'] })
-export class License {
-  @PrimaryKey({ type: 'string', length: 36 })
-  id: Opt<string> = newId();
-
+export class License extends ProductTerms {
   @ManyToOne(() => Organization, AS_MIGRATED)
   organization!: Organization;
 
   @ManyToOne(() => Plan, AS_MIGRATED)
   plan!: Plan;
-
-  @ManyToOne(() => Product, AS_MIGRATED)
-  product!: Product;
 
   /** HMAC-SHA256 of the key under the server secret; the key itself is shown once and never stored. */
   @Property({ type: 'string', length: 64, unique: true, hidden: true, lazy: true })
@@ -32,64 +26,26 @@ export class License {
   @Property({ type: 'string', length: 8 })
   keyHint!: string;
 
-  @Property({ type: 'string', length: 16 })
+  @EnumColumn(16)
   type!: LicenseType;
 
   /** No default, as in the table: issuing a license states it. */
-  @Property({ type: 'string', length: 16 })
+  @EnumColumn(16)
   status!: LicenseStatus;
 
   @Property({ type: 'string', length: 500, nullable: true })
   statusReason?: string | null;
 
-  @Property({ type: 'datetime', length: 3 })
+  @Timestamp()
   startsAt!: Date;
 
   /** End of the current term; null for a perpetual license. */
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   expiresAt?: Date | null;
 
   /** Start of the current term: the license's start, then each renewal's; null for a perpetual license. */
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   termStartedAt?: Date | null;
-
-  @Property({ type: 'integer' })
-  gracePeriodDays: Opt<number> = 0;
-
-  /** Length of one term, used by renewals; null for a perpetual license. */
-  @Property({ type: 'integer', nullable: true })
-  termDays?: number | null;
-
-  @Property({ type: 'boolean' })
-  autoRenew: Opt<boolean> = false;
-
-  @Property({ type: 'integer', nullable: true })
-  namedUsers?: number | null;
-
-  @Property({ type: 'integer', nullable: true })
-  concurrentSessions?: number | null;
-
-  @Property({ type: new BigIntType('number'), nullable: true })
-  storageBytes?: number | null;
-
-  @Property({ type: new BigIntType('number'), nullable: true })
-  apiCallsPerPeriod?: number | null;
-
-  @Property({ type: 'string', length: 8 })
-  apiCallPeriod: Opt<UsagePeriod> = UsagePeriod.MONTH;
-
-  @Property({ type: 'string', length: 16 })
-  overagePolicy: Opt<OveragePolicy> = OveragePolicy.NONE;
-
-  @Property({ type: 'integer', nullable: true })
-  overagePercent?: number | null;
-
-  /** Client calls one key may make per minute; null for no limit. */
-  @Property({ type: 'integer', nullable: true })
-  clientCallsPerMinute?: number | null;
-
-  @Property({ type: 'integer' })
-  leaseTtlSeconds: Opt<number> = 600;
 
   /** E-mail domains of a SITE license (`example.com` also covers `eu.example.com`). */
   @Property({ type: 'json' })
@@ -101,10 +57,4 @@ export class License {
 
   @ManyToMany({ entity: () => Feature, pivotEntity: () => LicenseFeature, joinColumn: 'license_id', inverseJoinColumn: 'feature_id' })
   features = new Collection<Feature>(this);
-
-  @Property({ type: 'datetime', length: 3 })
-  createdAt: Opt<Date> = new Date();
-
-  @Property({ type: 'datetime', length: 3, onUpdate: () => new Date() })
-  updatedAt: Opt<Date> = new Date();
 }

@@ -1,6 +1,7 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { CHECKED_BY_THE_SERVICE } from '../../common/input';
 import { PageArgs } from '../../common/pagination';
+import { LicenseKeyArgs } from './license-key.types';
 import type { LicenseContext } from './license.loaders';
 import { FeatureNode, PlanNode, ProductNode } from '../catalog/catalog.types';
 import { OrganizationNode } from '../organization/organization.types';
@@ -101,10 +102,7 @@ export class LicenseResolver {
 
 /** Checked by the service (lengths, key format): client operations skip class-validator. */
 @ArgsType()
-class ValidateLicenseArgs {
-  @Field(() => String)
-  key!: string;
-
+class ValidateLicenseArgs extends LicenseKeyArgs {
   @Field(() => String, { nullable: true, description: 'The machine; checked against its lease (CONCURRENT).' })
   fingerprint?: string | null;
 
@@ -126,10 +124,7 @@ class ValidateLicenseArgs {
 
 /** Checked by the service (lengths, key format): client operations skip class-validator. */
 @ArgsType()
-class CheckFeatureArgs {
-  @Field(() => String)
-  key!: string;
-
+class CheckFeatureArgs extends LicenseKeyArgs {
   @Field(() => String)
   feature!: string;
 }

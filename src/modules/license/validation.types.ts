@@ -1,4 +1,5 @@
-import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, ObjectType } from 'type-graphql';
+import { registerEnums } from '../../kernel/register-enums';
 import { LicenseStatus, LicenseType } from '../../kernel/license.enums';
 
 /** A check that validation runs. */
@@ -57,9 +58,7 @@ export enum ValidationCode {
   CLOCK_TAMPERING = 'CLOCK_TAMPERING',
 }
 
-registerEnumType(ValidationCheckKind, { name: 'ValidationCheckKind' });
-registerEnumType(CheckOutcome, { name: 'CheckOutcome' });
-registerEnumType(ValidationCode, { name: 'ValidationCode' });
+registerEnums({ ValidationCheckKind, CheckOutcome, ValidationCode });
 
 @ObjectType({ simpleResolvers: true, description: 'One check that validation ran, with its outcome.' })
 export class ValidationCheck {
@@ -94,16 +93,23 @@ export class ValidatedLicense {
   graceEndsAt!: Date | null;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'Every check validation ran, and the verdict.' })
-export class ValidationResult {
-  @Field(() => Boolean, { description: 'True when no check failed (warnings allowed).' })
-  valid!: boolean;
-
-  @Field(() => ValidationCode, { description: 'The first failure, else the first warning, else VALID.' })
+/** What a validation answers, of the whole license or of one feature: a code, and each check it ran. */
+@ObjectType({ simpleResolvers: true })
+abstract class CheckedResult {
+  @Field(() => ValidationCode)
   code!: ValidationCode;
 
   @Field(() => [ValidationCheck])
   checks!: ValidationCheck[];
+}
+
+@ObjectType({ simpleResolvers: true, description: 'Every check validation ran, and the verdict.' })
+export class ValidationResult extends CheckedResult {
+  @Field(() => Boolean, { description: 'True when no check failed (warnings allowed).' })
+  valid!: boolean;
+
+  @Field(() => ValidationCode, { description: 'The first failure, else the first warning, else VALID.' })
+  override code!: ValidationCode;
 
   @Field(() => ValidatedLicense)
   license!: ValidatedLicense;
@@ -113,16 +119,10 @@ export class ValidationResult {
 }
 
 @ObjectType({ simpleResolvers: true, description: 'Whether a feature may be used now under a license.' })
-export class FeatureCheckResult {
+export class FeatureCheckResult extends CheckedResult {
   @Field(() => Boolean)
   allowed!: boolean;
 
-  @Field(() => ValidationCode)
-  code!: ValidationCode;
-
   @Field(() => String)
   feature!: string;
-
-  @Field(() => [ValidationCheck])
-  checks!: ValidationCheck[];
 }

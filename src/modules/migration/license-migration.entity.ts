@@ -1,5 +1,7 @@
-import { Entity, Index, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/core';
-import { AS_MIGRATED } from '../../db/mapping';
+import { Entity, Index, Property } from '@mikro-orm/core';
+import { EnumColumn, Timestamp } from '../../db/columns';
+import { PartialUnique } from '../../db/indexes';
+import { LicenseRecord } from '../license/license-rows.entity';
 import { ConflictStrategy, MigrationEffective, MigrationStatus } from './migration.enums';
 
 /**
@@ -9,32 +11,20 @@ import { ConflictStrategy, MigrationEffective, MigrationStatus } from './migrati
 @Entity({ tableName: 'license_migration' })
 @Index({ properties: ['licenseId', 'id'] })
 @Index({ properties: ['status', 'dueTermEndsAt'] })
-// At most one migration waits per license: a partial index, which MikroORM knows by its name and its SQL.
-@Unique({
-  name: 'license_migration_scheduled_unique',
-  expression: "create unique index license_migration_scheduled_unique on license_migration (license_id) where status = 'SCHEDULED'",
-})
-export class LicenseMigration {
-  @PrimaryKey({ type: 'string', length: 36 })
-  id!: string;
-
-  @ManyToOne('Organization', { ...AS_MIGRATED, mapToPk: true, fieldName: 'organization_id' })
-  organizationId!: string;
-
-  @ManyToOne('License', { ...AS_MIGRATED, mapToPk: true, fieldName: 'license_id' })
-  licenseId!: string;
-
-  @Property({ type: 'string', length: 16 })
+// At most one migration waits per license.
+@PartialUnique('license_migration_scheduled_unique', 'license_migration', ['license_id'], "status = 'SCHEDULED'")
+export class LicenseMigration extends LicenseRecord {
+  @EnumColumn(16)
   status!: MigrationStatus;
 
-  @Property({ type: 'string', length: 16 })
+  @EnumColumn(16)
   effective!: MigrationEffective;
 
-  @Property({ type: 'string', length: 24 })
+  @EnumColumn(24)
   strategy!: ConflictStrategy;
 
   /** With ALLOW_OVERAGE_UNTIL: the date the overage it kept must clear by. */
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   overageUntil?: Date | null;
 
   /** JSON text: what was asked for (a plan, limits, a type). */
@@ -50,26 +40,26 @@ export class LicenseMigration {
   toTerms?: string | null;
 
   /** For AT_RENEWAL: the end of the term whose renewal applies it. */
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   dueTermEndsAt?: Date | null;
 
   /** JSON text: its preview as applied: what was gained, lost, released and what it cost. */
   @Property({ type: 'text', nullable: true })
   outcome?: string | null;
 
-  @Property({ type: 'datetime', length: 3 })
+  @Timestamp()
   requestedAt!: Date;
 
   @Property({ type: 'string', length: 200 })
   requestedBy!: string;
 
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   appliedAt?: Date | null;
 
   @Property({ type: 'string', length: 200, nullable: true })
   appliedBy?: string | null;
 
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   cancelledAt?: Date | null;
 
   @Property({ type: 'string', length: 200, nullable: true })

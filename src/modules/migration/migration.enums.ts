@@ -1,4 +1,4 @@
-import { registerEnumType } from 'type-graphql';
+import { registerEnums } from '../../kernel/register-enums';
 
 export enum MigrationEffective {
   /** At once. */
@@ -51,9 +51,4 @@ export enum MigrationWarningCode {
   USAGE_REFUSED = 'USAGE_REFUSED',
 }
 
-registerEnumType(MigrationEffective, { name: 'MigrationEffective' });
-registerEnumType(ConflictStrategy, { name: 'ConflictStrategy' });
-registerEnumType(MigrationStatus, { name: 'MigrationStatus' });
-registerEnumType(MigrationOutcome, { name: 'MigrationOutcome' });
-registerEnumType(SeatFate, { name: 'SeatFate' });
-registerEnumType(MigrationWarningCode, { name: 'MigrationWarningCode' });
+registerEnums({ MigrationEffective, ConflictStrategy, MigrationStatus, MigrationOutcome, SeatFate, MigrationWarningCode });

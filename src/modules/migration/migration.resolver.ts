@@ -1,4 +1,5 @@
-import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { ValidateNested } from 'class-validator';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { MigrationContext } from './migration.loaders';
 import type { LicenseService } from '../license/license.service';
 import { IssuedLicense, LicenseNode } from '../license/license.types';
@@ -7,8 +8,22 @@ import { ConflictStrategy, MigrationEffective } from './migration.enums';
 import { MigrationService } from './migration.service';
 import { ConflictInput, LicenseMigrationNode, MigrateLicenseResult, MigrationPreview, MigrationTargetInput } from './migration.types';
 
-/** What a migration and its preview do with what is over the new limits unless told: the same for both. */
-const ON_CONFLICT = { defaultValue: Object.assign(new ConflictInput(), { strategy: ConflictStrategy.RELEASE_LEAST_ACTIVE }) };
+/** What a migration and its preview are asked, with the same defaults: a preview is of exactly that migration. */
+@ArgsType()
+class MigrationArgs {
+  @Field(() => ID)
+  licenseId!: string;
+
+  @Field(() => MigrationTargetInput)
+  @ValidateNested()
+  target!: MigrationTargetInput;
+
+  @Field(() => MigrationEffective, { defaultValue: MigrationEffective.NOW })
+  effective!: MigrationEffective;
+
+  @Field(() => ConflictInput, { defaultValue: Object.assign(new ConflictInput(), { strategy: ConflictStrategy.RELEASE_LEAST_ACTIVE }) })
+  onConflict!: ConflictInput;
+}
 
 @Resolver(() => LicenseNode)
 export class MigrationResolver {
@@ -22,28 +37,16 @@ export class MigrationResolver {
     description:
       'What migrating a license would do, exactly: features gained and lost, limits before and after, the seats and leases freed (least active first), the violations and alerts, the price difference and proration, and warnings. `onConflict` defaults to RELEASE_LEAST_ACTIVE, as on migrateLicense.',
   })
-  previewLicenseMigration(
-    @Arg('licenseId', () => ID) licenseId: string,
-    @Arg('target', () => MigrationTargetInput) target: MigrationTargetInput,
-    @Arg('effective', () => MigrationEffective, { defaultValue: MigrationEffective.NOW }) effective: MigrationEffective,
-    @Arg('onConflict', () => ConflictInput, ON_CONFLICT) onConflict: ConflictInput,
-    @Ctx() ctx: MigrationContext,
-  ): Promise<MigrationPreview> {
-    return this.migrationService.preview(ctx, licenseId, target, effective, onConflict);
+  previewLicenseMigration(@Args(() => MigrationArgs) args: MigrationArgs, @Ctx() ctx: MigrationContext): Promise<MigrationPreview> {
+    return this.migrationService.preview(ctx, args.licenseId, args.target, args.effective, args.onConflict);
   }
 
   @Mutation(() => MigrateLicenseResult, {
     description:
       'Moves a license to another plan, other limits or another type, as its preview says, in one transaction; or, AT_RENEWAL, when its term is renewed. REJECT changes nothing if anything is over the new limits; `onConflict` defaults to RELEASE_LEAST_ACTIVE, as on its preview.',
   })
-  migrateLicense(
-    @Arg('licenseId', () => ID) licenseId: string,
-    @Arg('target', () => MigrationTargetInput) target: MigrationTargetInput,
-    @Arg('effective', () => MigrationEffective, { defaultValue: MigrationEffective.NOW }) effective: MigrationEffective,
-    @Arg('onConflict', () => ConflictInput, ON_CONFLICT) onConflict: ConflictInput,
-    @Ctx() ctx: MigrationContext,
-  ): Promise<MigrateLicenseResult> {
-    return this.migrationService.migrate(ctx, licenseId, target, effective, onConflict);
+  migrateLicense(@Args(() => MigrationArgs) args: MigrationArgs, @Ctx() ctx: MigrationContext): Promise<MigrateLicenseResult> {
+    return this.migrationService.migrate(ctx, args.licenseId, args.target, args.effective, args.onConflict);
   }
 
   @Mutation(() => LicenseNode, {

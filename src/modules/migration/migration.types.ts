@@ -5,6 +5,7 @@ import { AlertKind } from '../alert/alert.types';
 import { LicenseLimits, LimitsInput, Overage, OverageInput } from '../catalog/terms.types';
 import { ViolationKind, ViolationSeverity } from '../../kernel/compliance.enums';
 import { LicenseType } from '../../kernel/license.enums';
+import { LicenseRecordNode } from '../license/license-record.types';
 import { SiteIdentifiersNode, SiteInput } from '../license/license.types';
 import { UsageMetric } from '../usage/usage.types';
 import { ConflictStrategy, MigrationEffective, MigrationOutcome, MigrationStatus, MigrationWarningCode, SeatFate } from './migration.enums';
@@ -303,16 +304,7 @@ export class MigrationPreview {
   simpleResolvers: true,
   description: 'A migration of a license, applied, waiting for renewal, or cancelled.',
 })
-export class LicenseMigrationNode {
-  @Field(() => ID)
-  id!: string;
-
-  @Field(() => ID)
-  licenseId!: string;
-
-  @Field(() => ID)
-  organizationId!: string;
-
+export class LicenseMigrationNode extends LicenseRecordNode {
   @Field(() => MigrationStatus)
   status!: MigrationStatus;
 

@@ -30,19 +30,19 @@ export class OrganizationNode {
 @ObjectType({ simpleResolvers: true })
 export class OrganizationConnection extends Connection(OrganizationNode) {}
 
+/** What an organization is given when created, and when updated: its name, for now all there is to give. */
 @InputType()
-export class CreateOrganizationInput {
+abstract class OrganizationInput {
   @Field(() => String)
   @Length(1, 200)
   name!: string;
 }
 
 @InputType()
-export class UpdateOrganizationInput {
-  @Field(() => String)
-  @Length(1, 200)
-  name!: string;
-}
+export class CreateOrganizationInput extends OrganizationInput {}
+
+@InputType()
+export class UpdateOrganizationInput extends OrganizationInput {}
 
 @InputType()
 export class OrganizationFilter {

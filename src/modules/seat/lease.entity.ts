@@ -1,8 +1,7 @@
-import { Entity, Index, ManyToOne, Opt, PrimaryKey, Property, Unique } from '@mikro-orm/core';
-import { newId } from '../../db/ids';
-import { AS_MIGRATED } from '../../db/mapping';
-import { License } from '../license/license.entity';
-import { Organization } from '../organization/organization.entity';
+import { Entity, Index, Property } from '@mikro-orm/core';
+import { Timestamp } from '../../db/columns';
+import { PartialUnique } from '../../db/indexes';
+import { LicenseHold } from './license-hold.entity';
 import { LeaseReleaseReason } from './seat.enums';
 
 /**
@@ -12,43 +11,25 @@ import { LeaseReleaseReason } from './seat.enums';
 @Entity({ tableName: 'lease' })
 @Index({ properties: ['license', 'releasedAt'] })
 @Index({ properties: ['releasedAt', 'expiresAt'] })
-// One live lease per fingerprint: a partial index, which MikroORM knows by its name and its SQL.
-@Unique({
-  name: 'lease_live_fingerprint_unique',
-  expression: 'create unique index lease_live_fingerprint_unique on lease (license_id, fingerprint) where released_at is null',
-})
-export class Lease {
-  @PrimaryKey({ type: 'string', length: 36 })
-  id: Opt<string> = newId();
-
-  @ManyToOne(() => License, AS_MIGRATED)
-  license!: License;
-
-  @ManyToOne(() => Organization, AS_MIGRATED)
-  organization!: Organization;
-
+// One live lease per fingerprint.
+@PartialUnique('lease_live_fingerprint_unique', 'lease', ['license_id', 'fingerprint'], 'released_at is null')
+export class Lease extends LicenseHold<LeaseReleaseReason> {
   @Property({ type: 'string', length: 200 })
   fingerprint!: string;
 
   @Property({ type: 'string', length: 320, nullable: true })
   userId?: string | null;
 
-  @Property({ type: 'datetime', length: 3 })
+  @Timestamp()
   checkedOutAt!: Date;
 
-  @Property({ type: 'datetime', length: 3 })
+  @Timestamp()
   lastHeartbeatAt!: Date;
 
-  @Property({ type: 'datetime', length: 3 })
+  @Timestamp()
   expiresAt!: Date;
 
-  @Property({ type: 'datetime', length: 3, nullable: true })
-  releasedAt?: Date | null;
-
   /** The client's clock at its last checkout or heartbeat: a clock that goes backwards is tampering. */
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   clientClockAt?: Date | null;
-
-  @Property({ type: 'string', length: 20, nullable: true })
-  releaseReason?: LeaseReleaseReason | null;
 }

@@ -1,46 +1,26 @@
-import { Entity, Index, ManyToOne, Opt, PrimaryKey, Property, Unique } from '@mikro-orm/core';
-import { newId } from '../../db/ids';
-import { AS_MIGRATED } from '../../db/mapping';
-import { License } from '../license/license.entity';
-import { Organization } from '../organization/organization.entity';
+import { Entity, Index, Opt, Property } from '@mikro-orm/core';
+import { Timestamp } from '../../db/columns';
+import { PartialUnique } from '../../db/indexes';
+import { LicenseHold } from './license-hold.entity';
 import { SeatReleaseReason } from './seat.enums';
 
 /** A named seat: one user's assignment on a USER license, live until released. */
 @Entity({ tableName: 'seat' })
 @Index({ properties: ['license', 'releasedAt'] })
-// One live seat per user: a partial index, which MikroORM knows by its name and its SQL.
-@Unique({
-  name: 'seat_live_user_unique',
-  expression: 'create unique index seat_live_user_unique on seat (license_id, user_id) where released_at is null',
-})
-export class Seat {
-  @PrimaryKey({ type: 'string', length: 36 })
-  id: Opt<string> = newId();
-
-  @ManyToOne(() => License, AS_MIGRATED)
-  license!: License;
-
-  @ManyToOne(() => Organization, AS_MIGRATED)
-  organization!: Organization;
-
+// One live seat per user.
+@PartialUnique('seat_live_user_unique', 'seat', ['license_id', 'user_id'], 'released_at is null')
+export class Seat extends LicenseHold<SeatReleaseReason> {
   /** The named user: an e-mail address or a directory id. */
   @Property({ type: 'string', length: 320 })
   userId!: string;
 
-  @Property({ type: 'datetime', length: 3 })
+  @Timestamp()
   assignedAt: Opt<Date> = new Date();
 
-  @Property({ type: 'datetime', length: 3, nullable: true })
-  releasedAt?: Date | null;
-
-  /** Why it was released; null while live (and for seats released before reasons were kept). */
-  @Property({ type: 'string', length: 20, nullable: true })
-  releaseReason?: SeatReleaseReason | null;
-
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   lastSeenAt?: Date | null;
 
   /** When the user last validated with the license: who a downgrade frees first. */
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   lastActiveAt?: Date | null;
 }

@@ -1,4 +1,4 @@
-import { registerEnumType } from 'type-graphql';
+import { registerEnums } from '../../kernel/register-enums';
 
 /** Why a lease ended. */
 export enum LeaseReleaseReason {
@@ -24,5 +24,4 @@ export enum SeatReleaseReason {
   LICENSE_MIGRATED = 'LICENSE_MIGRATED',
 }
 
-registerEnumType(LeaseReleaseReason, { name: 'LeaseReleaseReason' });
-registerEnumType(SeatReleaseReason, { name: 'SeatReleaseReason' });
+registerEnums({ LeaseReleaseReason, SeatReleaseReason });

@@ -3,6 +3,7 @@ import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Quer
 import { CHECKED_BY_THE_SERVICE } from '../../common/input';
 import { PageArgs } from '../../common/pagination';
 import type { Operation } from '../../common/operation';
+import { LicenseKeyArgs } from '../license/license-key.types';
 import { LicenseNode } from '../license/license.types';
 import type { LeaseLedger } from './lease-ledger';
 import type { SeatContext } from './seat.loaders';
@@ -32,10 +33,7 @@ class AssignSeatArgs {
 
 /** Checked by the service (lengths, key format): client operations skip class-validator. */
 @ArgsType()
-class CheckoutSeatArgs {
-  @Field(() => String)
-  key!: string;
-
+class CheckoutSeatArgs extends LicenseKeyArgs {
   @Field(() => String, { description: 'A stable identifier of the machine or process.' })
   fingerprint!: string;
 
@@ -48,10 +46,7 @@ class CheckoutSeatArgs {
 
 /** Checked by the service (lengths, key format): client operations skip class-validator. */
 @ArgsType()
-class LeaseArgs {
-  @Field(() => String)
-  key!: string;
-
+class LeaseArgs extends LicenseKeyArgs {
   @Field(() => ID)
   leaseId!: string;
 }

@@ -1,21 +1,14 @@
 import { Length } from 'class-validator';
-import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, InputType, Int, ObjectType } from 'type-graphql';
+import { registerEnums } from '../../kernel/register-enums';
 import { Connection } from '../../common/pagination';
+import { LicenseRecordFilter, LicenseRecordNode } from '../license/license-record.types';
 import { Enforcement } from '../../kernel/enforcement.types';
 import { ValidationCheck } from '../license/validation.types';
 import { LeaseReleaseReason, SeatReleaseReason } from './seat.enums';
 
 @ObjectType('Seat', { simpleResolvers: true, description: 'A named user holding a seat of a USER license.' })
-export class SeatNode {
-  @Field(() => ID)
-  id!: string;
-
-  @Field(() => ID)
-  licenseId!: string;
-
-  @Field(() => ID)
-  organizationId!: string;
-
+export class SeatNode extends LicenseRecordNode {
   @Field(() => String)
   userId!: string;
 
@@ -43,16 +36,7 @@ export class SeatNode {
 }
 
 @ObjectType('Lease', { simpleResolvers: true, description: 'A concurrent session of a CONCURRENT license, kept alive by heartbeats.' })
-export class LeaseNode {
-  @Field(() => ID)
-  id!: string;
-
-  @Field(() => ID)
-  licenseId!: string;
-
-  @Field(() => ID)
-  organizationId!: string;
-
+export class LeaseNode extends LicenseRecordNode {
   @Field(() => String)
   fingerprint!: string;
 
@@ -118,25 +102,25 @@ export enum CheckinOutcome {
   ALREADY_RELEASED = 'ALREADY_RELEASED',
 }
 
-registerEnumType(AssignSeatOutcome, { name: 'AssignSeatOutcome' });
-registerEnumType(ReleaseSeatOutcome, { name: 'ReleaseSeatOutcome' });
-registerEnumType(CheckoutOutcome, { name: 'CheckoutOutcome' });
-registerEnumType(HeartbeatOutcome, { name: 'HeartbeatOutcome' });
-registerEnumType(CheckinOutcome, { name: 'CheckinOutcome' });
+registerEnums({ AssignSeatOutcome, ReleaseSeatOutcome, CheckoutOutcome, HeartbeatOutcome, CheckinOutcome });
 
+/** Where a license's seats stand after an assignment or a checkout: how many are in use, and its limit. */
 @ObjectType({ simpleResolvers: true })
-export class AssignSeatResult {
-  @Field(() => AssignSeatOutcome)
-  outcome!: AssignSeatOutcome;
-
-  @Field(() => SeatNode, { nullable: true })
-  seat!: SeatNode | null;
-
+abstract class SeatCount {
   @Field(() => Int)
   seatsInUse!: number;
 
   @Field(() => Int)
   seatLimit!: number;
+}
+
+@ObjectType({ simpleResolvers: true })
+export class AssignSeatResult extends SeatCount {
+  @Field(() => AssignSeatOutcome)
+  outcome!: AssignSeatOutcome;
+
+  @Field(() => SeatNode, { nullable: true })
+  seat!: SeatNode | null;
 
   @Field(() => Enforcement, {
     nullable: true,
@@ -155,7 +139,7 @@ export class ReleaseSeatResult {
 }
 
 @ObjectType({ simpleResolvers: true })
-export class CheckoutResult {
+export class CheckoutResult extends SeatCount {
   @Field(() => CheckoutOutcome)
   outcome!: CheckoutOutcome;
 
@@ -164,12 +148,6 @@ export class CheckoutResult {
 
   @Field(() => Boolean, { description: 'The fingerprint held a live lease already, and got it back extended.' })
   reused!: boolean;
-
-  @Field(() => Int)
-  seatsInUse!: number;
-
-  @Field(() => Int)
-  seatLimit!: number;
 
   @Field(() => String)
   detail!: string;
@@ -210,13 +188,7 @@ export class CheckinResult {
 }
 
 @InputType()
-export class SeatFilter {
-  @Field(() => ID, { nullable: true })
-  organizationId?: string | null;
-
-  @Field(() => ID, { nullable: true })
-  licenseId?: string | null;
-
+export class SeatFilter extends LicenseRecordFilter {
   @Field(() => String, { nullable: true })
   @Length(1, 320)
   userId?: string | null;
@@ -226,13 +198,7 @@ export class SeatFilter {
 }
 
 @InputType()
-export class LeaseFilter {
-  @Field(() => ID, { nullable: true })
-  organizationId?: string | null;
-
-  @Field(() => ID, { nullable: true })
-  licenseId?: string | null;
-
+export class LeaseFilter extends LicenseRecordFilter {
   @Field(() => String, { nullable: true })
   @Length(1, 200)
   fingerprint?: string | null;

@@ -1,19 +1,17 @@
-import { Entity, ManyToOne, Opt, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, ManyToOne, Property } from '@mikro-orm/core';
+import { EnumColumn, Timestamp } from '../../db/columns';
 import { Role } from '../../auth/roles';
-import { newId } from '../../db/ids';
+import { CreatedEntity } from '../../db/base-entities';
 import { AS_MIGRATED } from '../../db/mapping';
 import { Organization } from '../organization/organization.entity';
 
 /** An API token: a role, bound to one organization unless it is a platform admin's. Stored as a keyed digest. */
 @Entity({ tableName: 'api_token' })
-export class ApiToken {
-  @PrimaryKey({ type: 'string', length: 36 })
-  id: Opt<string> = newId();
-
+export class ApiToken extends CreatedEntity {
   @ManyToOne(() => Organization, { ...AS_MIGRATED, nullable: true })
   organization?: Organization | null;
 
-  @Property({ type: 'string', length: 20 })
+  @EnumColumn(20)
   role!: Role;
 
   @Property({ type: 'string', length: 200 })
@@ -25,9 +23,6 @@ export class ApiToken {
   @Property({ type: 'string', length: 8 })
   tokenHint!: string;
 
-  @Property({ type: 'datetime', length: 3 })
-  createdAt: Opt<Date> = new Date();
-
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   revokedAt?: Date | null;
 }

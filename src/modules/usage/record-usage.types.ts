@@ -1,4 +1,5 @@
-import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ObjectType } from 'type-graphql';
+import { registerEnums } from '../../kernel/register-enums';
 import { Enforcement } from '../../kernel/enforcement.types';
 import { MetricUsage } from './usage.types';
 
@@ -8,7 +9,7 @@ export enum UsageOutcome {
   DENIED = 'DENIED',
 }
 
-registerEnumType(UsageOutcome, { name: 'UsageOutcome' });
+registerEnums({ UsageOutcome });
 
 @ObjectType({ simpleResolvers: true, description: 'A usage report as the license took it: recorded, or denied at its limit.' })
 export class RecordUsageResult {

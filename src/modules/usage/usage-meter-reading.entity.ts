@@ -1,20 +1,15 @@
-import { BigIntType, Entity, ManyToOne, PrimaryKey, PrimaryKeyProp, Property } from '@mikro-orm/core';
+import { BigIntType, Entity, ManyToOne, PrimaryKeyProp, Property } from '@mikro-orm/core';
+import { Timestamp } from '../../db/columns';
 import { AS_MIGRATED } from '../../db/mapping';
-import { UsageMetric } from './usage.types';
+import { LicenseMetricRow } from '../license/license-rows.entity';
 
 /**
  * The current reading of one reported metric of a license: a gauge (storage), or a counter within its period (API
  * calls). Written by the SQL of the `UsageMeter` service, which has that name; hence this entity's.
  */
 @Entity({ tableName: 'usage_meter' })
-export class UsageMeterReading {
+export class UsageMeterReading extends LicenseMetricRow {
   [PrimaryKeyProp]?: ['licenseId', 'metric'];
-
-  @ManyToOne('License', { ...AS_MIGRATED, primary: true, mapToPk: true, fieldName: 'license_id' })
-  licenseId!: string;
-
-  @PrimaryKey({ type: 'string', length: 24 })
-  metric!: UsageMetric;
 
   @ManyToOne('Organization', { ...AS_MIGRATED, mapToPk: true, fieldName: 'organization_id' })
   organizationId!: string;
@@ -23,9 +18,9 @@ export class UsageMeterReading {
   value!: number;
 
   /** Start of the period a counter runs in; null for a gauge. */
-  @Property({ type: 'datetime', length: 3, nullable: true })
+  @Timestamp({ nullable: true })
   periodStart?: Date | null;
 
-  @Property({ type: 'datetime', length: 3 })
+  @Timestamp()
   updatedAt!: Date;
 }

@@ -1,6 +1,7 @@
-import { BigIntType, Entity, Index, ManyToOne, PrimaryKey, PrimaryKeyProp, Property } from '@mikro-orm/core';
-import { AS_MIGRATED } from '../../db/mapping';
-import { UsageMetric, UsageResolution } from './usage.types';
+import { BigIntType, Entity, Index, PrimaryKeyProp, Property } from '@mikro-orm/core';
+import { EnumColumn, Timestamp } from '../../db/columns';
+import { LicenseMetricRow } from '../license/license-rows.entity';
+import { UsageResolution } from './usage.types';
 
 /**
  * One bucket of the usage time series of a license's metric, hourly or daily: how many samples fell in it, their sum,
@@ -8,19 +9,13 @@ import { UsageMetric, UsageResolution } from './usage.types';
  */
 @Entity({ tableName: 'usage_sample' })
 @Index({ properties: ['resolution', 'bucketStart'] })
-export class UsageSample {
+export class UsageSample extends LicenseMetricRow {
   [PrimaryKeyProp]?: ['licenseId', 'metric', 'resolution', 'bucketStart'];
 
-  @ManyToOne('License', { ...AS_MIGRATED, primary: true, mapToPk: true, fieldName: 'license_id' })
-  licenseId!: string;
-
-  @PrimaryKey({ type: 'string', length: 24 })
-  metric!: UsageMetric;
-
-  @PrimaryKey({ type: 'string', length: 8 })
+  @EnumColumn(8, { primary: true })
   resolution!: UsageResolution;
 
-  @PrimaryKey({ type: 'datetime', length: 3 })
+  @Timestamp({ primary: true })
   bucketStart!: Date;
 
   /** A plain column, not a reference: the series is kept by license, and read by organization. */

@@ -8,19 +8,21 @@ import { RecordUsageResult } from './record-usage.types';
 import type { UsageMeter } from './usage-meter';
 import type { UsageService } from './usage.service';
 import { LicenseUsageChange, MetricUsage, UsageBucket, UsageMetric, UsageResolution } from './usage.types';
+import { LicenseKeyArgs } from '../license/license-key.types';
 
 /** What licenseUsageChanged needs of its operation: where usage changes come from. */
 type UsageContext = Operation & { streams: { usage: UsageStream } };
 
-/** Checked by the service (key format, which field each metric takes): client operations skip class-validator. */
+/** A metric of the key's license: what a usage report and a quota check are about. */
 @ArgsType()
-class RecordUsageArgs {
-  @Field(() => String)
-  key!: string;
-
+class MetricArgs extends LicenseKeyArgs {
   @Field(() => UsageMetric)
   metric!: UsageMetric;
+}
 
+/** Checked by the service (key format, which field each metric takes): client operations skip class-validator. */
+@ArgsType()
+class RecordUsageArgs extends MetricArgs {
   @Field(() => SafeIntResolver, { nullable: true, description: 'The current total of a gauge (STORAGE_BYTES).' })
   value?: number | null;
 
@@ -34,13 +36,7 @@ class RecordUsageArgs {
 
 /** Checked by the service (key format, amount): client operations skip class-validator. */
 @ArgsType()
-class CheckQuotaArgs {
-  @Field(() => String)
-  key!: string;
-
-  @Field(() => UsageMetric)
-  metric!: UsageMetric;
-
+class CheckQuotaArgs extends MetricArgs {
   @Field(() => SafeIntResolver, { description: 'How much more the client is about to use: bytes, calls, users or sessions.' })
   amount!: number;
 }

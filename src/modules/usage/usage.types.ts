@@ -1,5 +1,6 @@
 import { SafeIntResolver } from 'graphql-scalars';
-import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { registerEnums } from '../../kernel/register-enums';
 import { UsageMetric } from '../../kernel/metrics';
 
 // The metric vocabulary is the kernel's; the usage module's types carry it.
@@ -13,7 +14,7 @@ export enum UsageResolution {
   DAY = 'DAY',
 }
 
-registerEnumType(UsageResolution, { name: 'UsageResolution' });
+registerEnums({ UsageResolution });
 
 @ObjectType({ simpleResolvers: true, description: 'One metric of a license: its current value against its limit.' })
 export class MetricUsage {

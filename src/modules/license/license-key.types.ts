@@ -1,0 +1,11 @@
+import { ArgsType, Field } from 'type-graphql';
+
+/**
+ * What the arguments of every client operation start with: the license key that authorizes it. Their service checks
+ * them (lengths, key format): client operations skip class-validator (`CHECKED_BY_THE_SERVICE`).
+ */
+@ArgsType()
+export abstract class LicenseKeyArgs {
+  @Field(() => String)
+  key!: string;
+}
