@@ -8,6 +8,7 @@ import { AppError } from '../../errors';
 import type { AuditService } from '../audit/audit.service';
 import { Alert } from './alert.entity';
 import { type AlertFilter, AlertNode } from './alert.types';
+import type { Clock } from '../../common/clock';
 
 export const alertNodeOf = (a: Alert): AlertNode =>
   Object.assign(new AlertNode(), {
@@ -47,7 +48,10 @@ export function alertSelection(filter: AlertFilter, organizationId: string | nul
 
 /** Responsible for reading alerts and acknowledging them; the threshold and expiry watches raise them. Talks to the audit log. */
 export class AlertService {
-  constructor(private readonly audit: AuditService) {}
+  constructor(
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
 
   list(op: Operation, filter: AlertFilter, page: PageArgs): Promise<Page<AlertNode>> {
     op.principal.require(Permission.LICENSE_READ);
@@ -75,7 +79,7 @@ export class AlertService {
       const actor = op.principal.requireActor();
       op.principal.requireObject(Permission.LICENSE_MANAGE, alert.organizationId, 'Alert', id);
       if (alert.acknowledgedAt) throw AppError.invalidTransition('alert', 'acknowledged', 'acknowledge');
-      alert.acknowledgedAt = new Date();
+      alert.acknowledgedAt = this.clock.now();
       alert.acknowledgedBy = actor.label;
       this.audit.record(em, actor, op.requestId, {
         organizationId: alert.organizationId,

@@ -1,6 +1,7 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/knex';
 import type { Actor } from '../../auth/principal';
 import { Permission } from '../../auth/roles';
+import type { Clock } from '../../common/clock';
 import type { Operation } from '../../common/operation';
 import { findPage, type Page, type PageArgs } from '../../common/pagination';
 import { newId } from '../../db/ids';
@@ -30,6 +31,8 @@ export interface AuditFilter {
 
 /** Responsible for the audit log: records every change inside the transaction that makes it, and reads it back. */
 export class AuditService {
+  constructor(private readonly clock: Clock) {}
+
   /** The event's columns, with `before` and `after` as JSON text (dates as ISO strings, like the ORM stores them). */
   private row(actor: Actor, requestId: string | null, entry: AuditEntry, at: Date) {
     return {
@@ -50,7 +53,7 @@ export class AuditService {
 
   /** Adds the event to the unit of work of `em`: it is written by the same flush, in the same transaction. */
   record(em: EntityManager, actor: Actor, requestId: string | null, entry: AuditEntry): void {
-    const row = this.row(actor, requestId, entry, new Date());
+    const row = this.row(actor, requestId, entry, this.clock.now());
     const json = (text: string | null) => (text === null ? null : (JSON.parse(text) as Record<string, unknown>));
     em.persist(em.create(AuditEvent, { ...row, before: json(row.before), after: json(row.after) }));
   }

@@ -15,6 +15,7 @@ import { License } from './license.entity';
 import { LicenseStatus, LicenseType } from '../../kernel/license.enums';
 import type { IssueLicenseInput, LicenseFilter, RenewLicenseInput, SiteInput } from './license.types';
 import { normalizeDomain, parseCidr } from './site';
+import type { Clock } from '../../common/clock';
 
 const DAY_MS = 86_400_000;
 const REASON_MAX = 500;
@@ -114,6 +115,7 @@ export class LicenseService {
     private readonly digester: SecretDigester,
     /** Whether the database has row locks (PostgreSQL); SQLite's single writer already excludes. */
     private readonly rowLocks: boolean,
+    private readonly clock: Clock,
   ) {}
 
   async get(op: Operation, id: string): Promise<License> {
@@ -156,7 +158,7 @@ export class LicenseService {
       const namedUsers = limits.namedUsers !== undefined ? limits.namedUsers : plan.namedUsers;
       const concurrentSessions = limits.concurrentSessions !== undefined ? limits.concurrentSessions : plan.concurrentSessions;
       const termDays = input.termDays ?? plan.termDays ?? null;
-      const startsAt = input.startsAt ?? new Date();
+      const startsAt = input.startsAt ?? this.clock.now();
       const expiresAt = input.expiresAt ?? (termDays ? new Date(startsAt.getTime() + termDays * DAY_MS) : null);
       checkIssuable({ type, startsAt, expiresAt, namedUsers, concurrentSessions, site, autoRenew: input.autoRenew ?? false });
       const features = input.featureKeys
@@ -221,7 +223,7 @@ export class LicenseService {
       if (!license) throw AppError.notFound('License', id);
       op.principal.requireObject(Permission.LICENSE_MANAGE, license.organization.id, 'License', id);
       const before = snapshot(license);
-      const extra = (await change(license, em, new Date())) ?? {};
+      const extra = (await change(license, em, this.clock.now())) ?? {};
       this.audit.record(em, op.principal.requireActor(), op.requestId, {
         organizationId: license.organization.id,
         action,

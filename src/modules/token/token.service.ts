@@ -14,6 +14,7 @@ import type { TokenRevoked } from './token-revocation';
 import { Permission, Role } from '../../auth/roles';
 import { generateApiToken, hintOf, isWellFormedApiToken, type SecretDigester } from '../../auth/secrets';
 import type { ApiTokenFilter, CreateApiTokenInput } from './token.types';
+import type { Clock } from '../../common/clock';
 
 const snapshot = (t: ApiToken) => ({
   name: t.name,
@@ -31,6 +32,7 @@ export class TokenService {
     private readonly audit: AuditService,
     /** Told of each revocation once it commits, on every instance (open sockets of the token are closed). */
     private readonly revocations: Pick<EventChannel<TokenRevoked>, 'publish'>,
+    private readonly clock: Clock,
   ) {}
 
   /** The principal of an `Authorization` header; no header is anonymous, a bad one is refused. */
@@ -120,7 +122,7 @@ export class TokenService {
       op.principal.requireObject(Permission.TOKEN_MANAGE, token.organization?.id ?? null, 'ApiToken', id);
       if (token.revokedAt) throw AppError.invalidTransition('API token', 'revoked', 'revoke');
       const before = snapshot(token);
-      token.revokedAt = new Date();
+      token.revokedAt = this.clock.now();
       this.audit.record(em, op.principal.requireActor(), op.requestId, {
         organizationId: token.organization?.id ?? null,
         action: AuditAction.API_TOKEN_REVOKE,
