@@ -194,6 +194,7 @@ export class LicenseService {
         clientCallsPerMinute: input.clientCallsPerMinute ?? plan.clientCallsPerMinute ?? null,
         siteDomains: site.domains,
         siteCidrs: site.cidrs,
+        createdAt: this.clock.now(),
       });
       license.features.set(features);
       this.audit.record(em, op.principal.requireActor(), op.requestId, {
