@@ -96,8 +96,8 @@ export async function startTestServer(kind: DatabaseKind, overrides: Partial<Con
     // Tests send many wrong keys and tokens, and many calls with one token: only the rate-limit tests limit them.
     rateLimits: { ...DEFAULT_RATE_LIMITS, authFailures: 1_000_000, tokenCallsPerMinute: 0 },
     redisChannelPrefix: 'license-manager:',
-    leaseReaperIntervalMs: 60_000,
-    expiryWatchIntervalMs: 86_400_000, // tests run the expiry watch's passes themselves
+    leaseReaperIntervalMs: 3_600_000, // tests run the reaper's passes themselves, or move the clock
+    expiryWatchIntervalMs: 86_400_000, // and the expiry watch's passes
     complianceScanIntervalMs: 86_400_000, // and the compliance scans
     logLevel: 'info',
     maxBodyBytes: 256 * 1024,
