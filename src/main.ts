@@ -43,21 +43,23 @@ async function main(): Promise<void> {
   }
 
   const where = config.database.driver === 'sqlite' ? `SQLite ${config.database.path}` : 'PostgreSQL';
-  process.stdout.write(`AINexLayer License Manager serving ${url} (playground in a browser) on ${where}\n`);
-  if (server.bootstrapToken) {
-    process.stdout.write(
-      [
-        '',
-        'First start on an empty database: a platform-admin API token was created.',
-        'It is shown this once and never stored in plain text; keep it safe:',
-        '',
-        `  ${server.bootstrapToken}`,
-        '',
-        `Send it as "Authorization: Bearer <token>" to ${url}`,
-        '',
-      ].join('\n'),
-    );
-  }
+  const serving = `AINexLayer License Manager serving ${url} (playground in a browser) on ${where}\n`;
+  // In one write: whoever reads the line saying it serves finds the token with it.
+  process.stdout.write(
+    server.bootstrapToken
+      ? serving +
+          [
+            '',
+            'First start on an empty database: a platform-admin API token was created.',
+            'It is shown this once and never stored in plain text; keep it safe:',
+            '',
+            `  ${server.bootstrapToken}`,
+            '',
+            `Send it as "Authorization: Bearer <token>" to ${url}`,
+            '',
+          ].join('\n')
+      : serving,
+  );
 
   let stopping = false;
   const stop = (signal: string) => {

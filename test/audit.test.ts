@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AddFeatureDocument,
@@ -154,7 +153,7 @@ async function userLicense(t: TestServer, organizationId: string, users: string[
   const seats: { id: string; userId: string }[] = [];
   for (const userId of users) {
     seats.push((await t.ok(AssignSeatDocument, { licenseId: license.licenseId, userId })).assignSeat.seat!);
-    await sleep(5); // each seat active later than the one before
+    await t.clock.advance(5); // each seat active later than the one before
   }
   return { license, seats };
 }
@@ -777,7 +776,7 @@ const AUDITED: Record<string, AuditCase> = {
     title: 'lease.heartbeat by the license key, with the expiry before and after',
     async perform(t, f, act) {
       const { license, fingerprint, lease } = await concurrentWithLease(t, f);
-      await sleep(5); // a later expiry than the checkout's
+      await t.clock.advance(5); // a later expiry than the checkout's
       const { heartbeatSeat } = await act(() => t.ok(HeartbeatSeatDocument, { key: license.key, leaseId: lease.id }, null));
       expect(heartbeatSeat.lease.expiresAt > lease.expiresAt).toBe(true);
       return {
@@ -1835,9 +1834,9 @@ describeEachDatabase('audit log', (server) => {
     let endedAt = 0;
     const result = await perform(async (call) => {
       cursor = await endOfLog(t);
-      startedAt = Date.now();
+      startedAt = t.clock.now().getTime();
       const outcome = await call();
-      endedAt = Date.now();
+      endedAt = t.clock.now().getTime();
       return outcome;
     });
     if (!cursor) throw new Error('the audited call was not made through act()');
@@ -1994,14 +1993,14 @@ describeEachDatabase('audit log', (server) => {
       const license = await licensed(t, 'CONCURRENT', { organizationId: org });
       first = license.licenseId;
       key = license.key;
-      await sleep(5);
+      await t.clock.advance(5);
       await t.ok(SuspendLicenseDocument, { id: first }, admin.secret);
-      await sleep(5);
+      await t.clock.advance(5);
       await t.ok(ResumeLicenseDocument, { id: first }, manager.secret);
-      await sleep(5);
+      await t.clock.advance(5);
       second = (await t.ok(IssueLicenseDocument, { input: { organizationId: org, planId: license.planId } }, admin.secret)).issueLicense
         .license.id;
-      await sleep(5);
+      await t.clock.advance(5);
       await t.ok(CheckoutSeatDocument, { key, fingerprint: unique('machine') }, null);
       everything = await allEvents(t, { organizationId: org });
     });

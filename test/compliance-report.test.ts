@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, it } from 'vitest';
 import {
   ComplianceReportPageDocument,
@@ -28,10 +27,10 @@ const DAY = 86_400_000;
 type Report = ComplianceReportQuery['complianceReport'];
 
 /** A moment strictly between what happened before it and what happens after it. */
-async function moment(): Promise<Date> {
-  await sleep(25);
-  const at = new Date();
-  await sleep(25);
+async function moment(t: TestServer): Promise<Date> {
+  await t.clock.advance(25);
+  const at = t.clock.now();
+  await t.clock.advance(25);
   return at;
 }
 
@@ -57,7 +56,7 @@ describeEachDatabase('compliance report', (server) => {
   it('ACCEPTANCE: an organization with mixed licenses, license by license and in summary; now and as of a moment before changes', async () => {
     const t = server();
     const org = await organization(t);
-    const beforeAnyLicense = await moment();
+    const beforeAnyLicense = await moment(t);
 
     // A: a USER license within its limit.
     const a = await licensed(t, 'USER', { organizationId: org.id, limits: { namedUsers: 5 } });
@@ -65,7 +64,7 @@ describeEachDatabase('compliance report', (server) => {
     // B: a USER license over its limit under ALWAYS: SEAT_OVERAGE, HIGH at 3 of 2, CRITICAL at 4 of 2.
     const b = await licensed(t, 'USER', { organizationId: org.id, limits: { namedUsers: 2 }, overage: { policy: 'ALWAYS' } });
     const bSeats = [await assignSeat(t, b.licenseId, 'b1'), await assignSeat(t, b.licenseId, 'b2'), await assignSeat(t, b.licenseId, 'b3')];
-    const atThreeOfTwo = await moment();
+    const atThreeOfTwo = await moment(t);
     bSeats.push(await assignSeat(t, b.licenseId, 'b4'));
     // C: a CONCURRENT license at its limit; a third machine is refused, which is no violation.
     const c = await licensed(t, 'CONCURRENT', { organizationId: org.id, limits: { concurrentSessions: 2 } });
@@ -197,7 +196,7 @@ describeEachDatabase('compliance report', (server) => {
         ],
       },
     };
-    const requested = Date.now();
+    const requested = t.clock.now().getTime();
     const now = await report(t, org.id);
     expect(now).toEqual(before);
     expect(Math.abs(Date.parse(now.asOf) - requested)).toBeLessThan(5_000);
@@ -206,7 +205,7 @@ describeEachDatabase('compliance report', (server) => {
     expect(await report(t, org.id, undefined, auditor.secret)).toEqual(before);
 
     // Then things change.
-    const beforeChanges = await moment();
+    const beforeChanges = await moment(t);
     await assignSeat(t, a.licenseId, 'a4');
     for (const seatId of bSeats.slice(2)) await t.ok(ReleaseSeatDocument, { seatId });
     await t.ok(CheckinSeatDocument, { key: c.key, leaseId: cSecond }, null);
@@ -363,7 +362,7 @@ describeEachDatabase('compliance report', (server) => {
       openViolations: [],
     };
     expect((await report(t, org.id)).licenses).toEqual([expected]);
-    const afterExpiry = await moment();
+    const afterExpiry = await moment(t);
     expect((await report(t, org.id, afterExpiry)).licenses).toEqual([expected]);
   });
 
@@ -414,7 +413,7 @@ describeEachDatabase('compliance report', (server) => {
       ['NON_COMPLIANT', false],
       ['COMPLIANT', true],
     ]);
-    const beforeWaiving = await moment();
+    const beforeWaiving = await moment(t);
     for (const v of [wOverage, xStorage]) await t.ok(WaiveViolationDocument, { input: { id: v!.id, reason: 'Agreed with the customer' } });
 
     const expected = {
@@ -454,7 +453,7 @@ describeEachDatabase('compliance report', (server) => {
     // The report of the open ones counts only the open one by severity and kind.
     expect((await report(t, org.id)).summary).toMatchObject({ openViolations: 1, byKind: [{ kind: 'UNLICENSED_FEATURE', count: 1 }] });
     // As of a moment after the waivers, the same; before them, as it was.
-    expect(await waivers(await moment())).toEqual(expected);
+    expect(await waivers(await moment(t))).toEqual(expected);
     expect(await waivers(beforeWaiving)).toEqual(beforeWaivers);
   });
 });

@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import type { ScanScope } from '../src/modules/compliance/compliance-scanner';
 import { UsageMetric } from '../src/modules/usage/usage.types';
 import type { SqlValue } from '../src/db/sql';
@@ -588,7 +587,17 @@ describeEachDatabase('compliance scan', (server) => {
       const waiting = scan(t, { licenseId: first.licenseId }).finally(() => {
         settled = true;
       });
-      await sleep(300);
+      // Until its session waits for the other's (the activity view is a snapshot per transaction: cleared first).
+      await vi.waitFor(
+        async () => {
+          await other.query('select pg_stat_clear_snapshot()');
+          const { rows } = await other.query(
+            'select count(*) as n from pg_stat_activity where pg_backend_pid() = any(pg_blocking_pids(pid))',
+          );
+          expect(Number(rows[0].n)).toBeGreaterThan(0);
+        },
+        { timeout: 10_000, interval: 10 },
+      );
       expect(settled).toBe(false);
       await other.query('select pg_advisory_unlock($1)', [SCAN_LOCK]);
       expect(await waiting).toMatchObject(did(1, 0, 0, 1));

@@ -33,7 +33,7 @@ async function post(url: string, query: string, variables: unknown, token?: stri
   }
 }
 
-describe.skipIf(!canRunPostgres)('PostgreSQL stopped for 10 s under light load (a cluster of the test’s own)', () => {
+describe.skipIf(!canRunPostgres)('PostgreSQL stopped, then frozen, under light load (a cluster of the test’s own)', () => {
   let cluster: PostgresCluster;
   let instance: Instance;
   let url = '';
@@ -75,26 +75,47 @@ describe.skipIf(!canRunPostgres)('PostgreSQL stopped for 10 s under light load (
             ? await post(url, print(RecordUsageDocument), { key, metric: 'API_CALLS', amount: 1 })
             : await post(url, print(LicensesDocument), { first: 5 }, admin);
         answers.push({ operation, ...answer, at: Date.now() });
-        await sleep(100);
+        await sleep(100); // the pace of the light load
       }
     })();
     const probes = (async () => {
       while (running) {
         const response = await fetch(`${base}/readyz`).catch(() => null);
         readiness.push({ status: response?.status ?? 0, at: Date.now() });
-        await sleep(250);
+        await sleep(250); // the pace of the probes
       }
     })();
+    const isServed = (a: Answer) => a.status === 200 && !a.body?.errors;
+    const bothServedSince = (since: number) =>
+      (['recordUsage', 'licenses'] as const).every((operation) =>
+        answers.some((a) => a.operation === operation && a.at > since && isServed(a)),
+      );
 
-    await sleep(2_000);
+    await until(() => bothServedSince(0), 20_000, 'both kinds of call served before the outage');
     const stoppedAt = Date.now();
     await cluster.stop();
-    await sleep(10_000);
+    // Stopped until more than ten calls, of both kinds, were refused, and readiness said so.
+    await until(
+      () => {
+        const refusedSince = answers.filter((a) => a.at > stoppedAt && !isServed(a));
+        return (
+          refusedSince.length > 10 &&
+          (['recordUsage', 'licenses'] as const).every((operation) => refusedSince.some((a) => a.operation === operation)) &&
+          readiness.some((p) => p.at > stoppedAt && p.status === 503)
+        );
+      },
+      60_000,
+      'refusals of both kinds and readiness 503 while PostgreSQL is stopped',
+    );
     await cluster.start();
     const startedAt = Date.now();
     await until(async () => (await fetch(`${base}/readyz`)).status === 200, 30_000, 'readiness after the restart');
     const readyAfterMs = Date.now() - startedAt;
-    await sleep(3_000);
+    await until(
+      () => bothServedSince(startedAt) && readiness.at(-1)?.status === 200,
+      30_000,
+      'both kinds of call served, and the probes ready, after the restart',
+    );
     running = false;
     await Promise.all([load, probes]);
 
@@ -149,24 +170,45 @@ describe.skipIf(!canRunPostgres)('PostgreSQL stopped for 10 s under light load (
     const admin = instance.token!;
     const api = graphqlClient(url, admin);
     const { key } = await licensed(api, 'SUBSCRIPTION', { limits: { apiCallsPerPeriod: 1_000_000 } });
-    const answers: { status: number; ms: number; code?: unknown }[] = [];
+    const answers: { status: number; ms: number; code?: unknown; caller: number; started: number }[] = [];
     let running = true;
     // Four callers, one call at a time each.
+    const callers = 4;
     const load = Promise.all(
-      Array.from({ length: 4 }, async () => {
+      Array.from({ length: callers }, async (_, caller) => {
         while (running) {
           const started = Date.now();
           const answer = await post(url, print(RecordUsageDocument), { key, metric: 'API_CALLS', amount: 1 });
-          answers.push({ status: answer.status, ms: Date.now() - started, code: answer.body?.errors?.[0]?.extensions?.code });
-          await sleep(100);
+          answers.push({
+            status: answer.status,
+            ms: Date.now() - started,
+            code: answer.body?.errors?.[0]?.extensions?.code,
+            caller,
+            started,
+          });
+          await sleep(100); // the pace of the light load
         }
       }),
     );
-    await sleep(1_000);
+    const ofEach = (test: (mine: typeof answers) => boolean) =>
+      Array.from({ length: callers }, (_, caller) => answers.filter((a) => a.caller === caller)).every(test);
+    await until(() => ofEach((mine) => mine.some((a) => a.status === 200)), 20_000, 'every caller served before the freeze');
+    const frozenAt = Date.now();
     cluster.freeze();
-    await sleep(10_000);
+    // Frozen until every caller had two calls, begun while frozen, answered: a call that hung would hold its caller.
+    await until(
+      () => ofEach((mine) => mine.filter((a) => a.started > frozenAt && a.status !== 200).length >= 2),
+      60_000,
+      'two answers to every caller while PostgreSQL is frozen',
+    );
+    const frozenMs = Date.now() - frozenAt;
     cluster.thaw();
-    await sleep(3_000);
+    const thawedAt = Date.now();
+    await until(
+      () => ofEach((mine) => mine.some((a) => a.started > thawedAt && a.status === 200)),
+      30_000,
+      'every caller served after the thaw',
+    );
     running = false;
     await load;
     const slowest = Math.max(...answers.map((a) => a.ms));
@@ -174,9 +216,9 @@ describe.skipIf(!canRunPostgres)('PostgreSQL stopped for 10 s under light load (
     expect(refused.length).toBeGreaterThan(0);
     expect(new Set(refused.map((a) => `${a.status} ${a.code}`))).toEqual(new Set(['503 SERVICE_UNAVAILABLE']));
     // Bounded by the wait for a turn at the license (1 s), for a connection (1 s), and the statement timeout (1 s) with
-    // the client's margin (2 s): 5 s and scheduling, never by how long the database is frozen (10 s).
+    // the client's margin (2 s): 5 s and scheduling, never by how long the database is frozen (two answers a caller).
     expect(slowest).toBeLessThan(6_500);
     expect(answers.at(-1)?.status).toBe(200);
-    console.log(`Database frozen 10 s: ${answers.length} calls, ${refused.length} answered 503, slowest answer ${slowest} ms`);
+    console.log(`Database frozen ${frozenMs} ms: ${answers.length} calls, ${refused.length} answered 503, slowest answer ${slowest} ms`);
   }, 90_000);
 });

@@ -30,7 +30,6 @@ import { describeEachDatabase, type TestServer } from './support/server';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type Preview = PreviewLicenseMigrationQuery['previewLicenseMigration'];
 /** A preview without what depends on the moment it was made. */
@@ -213,7 +212,7 @@ describeEachDatabase('license lifecycle: what is promised happens', (server) => 
     const l = await licensed(t, 'USER', { limits: { namedUsers: 4 }, overage: { policy: 'NONE' } });
     for (const userId of ['ana', 'bob', 'cy', 'dee']) {
       await t.ok(AssignSeatDocument, { licenseId: l.licenseId, userId });
-      await pause(3);
+      await t.clock.advance(3);
     }
     const until = new Date(Date.now() + 7 * DAY).toISOString();
     const { preview } = await previewThenMigrate(t, {
@@ -268,7 +267,7 @@ describeEachDatabase('license lifecycle: what is promised happens', (server) => 
     const l = await licensed(t, 'USER', { limits: { namedUsers: 3 } });
     for (const userId of ['ana', 'bob', 'cy']) {
       await t.ok(AssignSeatDocument, { licenseId: l.licenseId, userId });
-      await pause(3);
+      await t.clock.advance(3);
     }
     const { preview, result } = await previewThenMigrate(t, { licenseId: l.licenseId, target: { limits: { namedUsers: 2 } } });
     expect(result.outcome).toBe('APPLIED');

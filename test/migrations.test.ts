@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { print } from 'graphql';
 import { Client as PgClient } from 'pg';
 import { type Client, createClient } from 'graphql-ws';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { Principal } from '../src/auth/principal';
 import type { Operation } from '../src/common/operation';
@@ -45,8 +45,6 @@ const op = (t: TestServer): Operation => ({
   requestId: 'test',
   em: t.server.orm.em.fork() as EntityManager,
 });
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Now, to the second, a minute ago: a fixed `now` for service calls that the term around it is built from. */
 const aMinuteAgo = () => new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
@@ -122,9 +120,9 @@ function subscribeAlerts(t: TestServer, licenseId: string) {
       complete: () => undefined,
     },
   );
+  /** Waits until `predicate` holds, or `ms` passed: what is missing, the test's expectations show. */
   const until = async (predicate: () => boolean, ms = 10_000) => {
-    const deadline = Date.now() + ms;
-    while (!predicate() && Date.now() < deadline) await pause(20);
+    await vi.waitFor(() => expect(predicate()).toBe(true), { timeout: ms, interval: 20 }).catch(() => undefined);
   };
   return { received, errors, until };
 }
@@ -344,7 +342,7 @@ describeEachDatabase('license migrations', (server) => {
       const l = await licensed(first, 'USER', { limits: { namedUsers: 8 } });
       for (const user of ['u1', 'u2', 'u3', 'u4', 'u5', 'u6']) {
         await first.ok(AssignSeatDocument, { licenseId: l.licenseId, userId: user });
-        await pause(3);
+        await first.clock.advance(3);
       }
       const target = { limits: { namedUsers: 5 } };
       const scheduled = await migrate(first, {
@@ -524,7 +522,7 @@ describeEachDatabase('license migrations', (server) => {
     const l = await licensed(t, 'USER', { limits: { namedUsers: 8 } });
     for (const user of ['a', 'b', 'c', 'd', 'e', 'f']) {
       await t.ok(AssignSeatDocument, { licenseId: l.licenseId, userId: user });
-      await pause(3);
+      await t.clock.advance(3);
     }
     const scheduled = await migrate(t, {
       licenseId: l.licenseId,
@@ -552,7 +550,6 @@ describeEachDatabase('license migrations', (server) => {
         await other.query('begin');
         await other.query('select id from seat where license_id = $1 and released_at is null for update', [l.licenseId]);
         const applying = migrations.applyDue('race');
-        const deadline = Date.now() + 10_000;
         // Whether a session waits for this one (the activity view is a snapshot per transaction: cleared first).
         const waiting = async () => {
           await other.query('select pg_stat_clear_snapshot()');
@@ -561,11 +558,21 @@ describeEachDatabase('license migrations', (server) => {
           );
           return Number(rows[0].n) > 0;
         };
-        while (!(await waiting()) && Date.now() < deadline) await pause(10);
+        // How many sessions of this database wait for a lock.
+        const blocked = async () => {
+          await other.query('select pg_stat_clear_snapshot()');
+          const { rows } = await other.query(
+            'select count(*) as n from pg_stat_activity where datname = current_database() and cardinality(pg_blocking_pids(pid)) > 0',
+          );
+          return Number(rows[0].n);
+        };
+        await vi.waitFor(async () => expect(await waiting()).toBe(true), { timeout: 10_000, interval: 10 }).catch(() => undefined);
         expect(await waiting(), 'the scheduler waits on the seats it releases').toBe(true);
         // The cancel comes while the scheduler applies: it must wait for it (the migration is locked), not slip in.
         const cancelling = cancelled(migrations.cancel(op(t), id));
-        await pause(200);
+        await vi
+          .waitFor(async () => expect(await blocked()).toBeGreaterThanOrEqual(2), { timeout: 10_000, interval: 10 })
+          .catch(() => undefined); // the outcome below says whether the cancel slipped in
         await other.query('rollback');
         await applying;
         cancel = await cancelling;
@@ -820,7 +827,7 @@ describeEachDatabase('license migrations', (server) => {
         if (from === 'USER') {
           for (const user of ['alice', 'bob', 'carol']) {
             await t.ok(AssignSeatDocument, { licenseId: l.licenseId, userId: user });
-            await pause(3);
+            await t.clock.advance(3);
           }
         }
         if (from === 'CONCURRENT') {
@@ -831,7 +838,7 @@ describeEachDatabase('license migrations', (server) => {
             ['m4', 'alice'],
           ] as const) {
             await t.ok(CheckoutSeatDocument, { key: l.key, fingerprint, user }, null);
-            await pause(3);
+            await t.clock.advance(3);
           }
         }
         const seatsBefore = (await seatsOf(t, l.licenseId)).filter((s) => s.live);
@@ -1075,8 +1082,8 @@ describeEachDatabase('license migrations', (server) => {
   it('delivers the LICENSE_MIGRATED alert to an alertRaised subscriber', async () => {
     const t = server();
     const l = await licensed(t, 'USER', { limits: { namedUsers: 5 } });
+    // Without a cursor, the subscription replays the license's stored alerts from the start: it needs no head start.
     const sub = subscribeAlerts(t, l.licenseId);
-    await pause(200); // subscribed
     const result = await migrate(t, {
       licenseId: l.licenseId,
       target: { type: 'CONCURRENT', limits: { concurrentSessions: 7 } },

@@ -136,23 +136,29 @@ describe.skipIf(!POSTGRES_URL || !canRunRedis)(
           const answer = await recordStorage(second.url, license.key, value);
           answers.push(answer);
           if (answer.ok) lastValue.set(license.licenseId, value);
-          await sleep(10);
+          await sleep(10); // the pace of the writer
         }
       })();
-      await sleep(2_000);
+      const redisStates = (instance: Instance) => logLines(instance).filter((line) => line.redis).length;
+      const storedMoreThan = async (count: number) => (await storedAlerts(apiFirst, org.id)).length > count;
+      // Alerts raised on the second instance reach the first one's subscriber through Redis.
+      await until(() => alerts.received.length >= 6, 20_000, 'alerts delivered through Redis');
       await redis.stop();
       const storedBeforeOutage = (await storedAlerts(apiFirst, org.id)).length;
-      await sleep(2_000);
+      await until(() => redisStates(first) === 2 && redisStates(second) === 2, 20_000, 'both instances to notice Redis is away');
+      await until(() => storedMoreThan(storedBeforeOutage + 5), 20_000, 'alerts stored while Redis is away');
       // A subscription opened while Redis is away, replaying from the start.
       const during = subscriber<Alert>(first.url, admin, print(AlertRaisedDocument), { filter: { organizationId: org.id } });
-      await sleep(3_000);
+      const storedAtSubscription = (await storedAlerts(apiFirst, org.id)).length;
+      await until(() => storedMoreThan(storedAtSubscription + 5), 20_000, 'alerts stored while the new subscription is open');
       const storedDuringOutage = (await storedAlerts(apiFirst, org.id)).length - storedBeforeOutage;
       await redis.start();
       const back = Date.now();
       const storedAtReturn = (await storedAlerts(apiFirst, org.id)).length;
       await until(() => alerts.received.length >= storedAtReturn, 10_000, 'the alerts stored while Redis was away');
       const caughtUpMs = Date.now() - back;
-      await sleep(2_000);
+      await until(() => redisStates(first) === 3 && redisStates(second) === 3, 20_000, 'both instances to reconnect to Redis');
+      await until(() => storedMoreThan(storedAtReturn + 5), 20_000, 'alerts stored after Redis is back');
       stopWriting = true;
       await writer;
 
@@ -239,18 +245,17 @@ describe.skipIf(!POSTGRES_URL || !canRunRedis)('alerts published out of commit o
       const { message } = JSON.parse(text) as { message: { entry: { id: string }; previousId: string | null } };
       carried.push({ id: message.entry.id, previousId: message.previousId });
     });
+    // Without a cursor, the subscription replays the organization's stored alerts from the start: none is missed.
     const live = subscriber<Alert>(third.url, admin, print(AlertRaisedDocument), { filter: { organizationId: org.id } });
-    await sleep(500);
 
-    // Each round: the late instance raises two alerts, and 50 ms later the prompt one raises two more.
+    // Each round: the late instance raises two alerts, and once they are committed the prompt one raises two more.
     const rounds = 12;
     for (let round = 0; round < rounds; round++) {
       const value = round % 2 === 0 ? 950 : 100;
-      const first = recordStorage(late.url, a.key, value);
-      await sleep(50);
-      const second = recordStorage(prompt.url, b.key, value);
-      expect(await first).toEqual({ ok: true });
-      expect(await second).toEqual({ ok: true });
+      const first = await recordStorage(late.url, a.key, value);
+      const second = await recordStorage(prompt.url, b.key, value);
+      expect(first).toEqual({ ok: true });
+      expect(second).toEqual({ ok: true });
     }
     const stored = await storedAlerts(api, org.id);
     expect(stored).toHaveLength(rounds * 2);

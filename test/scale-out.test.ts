@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { print } from 'graphql';
 import { createClient } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import {
   AlertRaisedDocument,
@@ -113,7 +113,8 @@ describe.skipIf(!POSTGRES_URL || !REDIS_URL)('two instances on PostgreSQL and Re
     const same = subscriber(first);
     const apart = subscriber(other);
     try {
-      await new Promise((r) => setTimeout(r, 500));
+      // Each usage subscription is live once its snapshot is in; the alert subscription replays what it missed.
+      await vi.waitFor(() => expect(same.usage.length >= 4 && apart.usage.length >= 4).toBe(true), { timeout: 10_000, interval: 20 });
       await fetch(secondUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, it } from 'vitest';
 import {
   AssignSeatDocument,
@@ -72,7 +71,7 @@ describeEachDatabase('named seats', (server) => {
     const grace = (await t.ok(AssignSeatDocument, { licenseId, userId: 'grace' })).assignSeat.seat!;
     // Never active since assigned: the assignment is when its user was last active.
     expect(ada).toMatchObject({ lastActiveAt: ada.assignedAt, releasedAt: null, releaseReason: null, live: true });
-    await sleep(5);
+    await t.clock.advance(5);
     expect((await t.ok(ValidateLicenseDocument, { key, user: 'ada' }, null)).validateLicense.valid).toBe(true);
     const live = (await t.ok(SeatsDocument, { filter: { licenseId } })).seats.nodes;
     const adaNow = live.find((s) => s.id === ada.id)!;
@@ -90,7 +89,7 @@ describeEachDatabase('named seats', (server) => {
     const t = server();
     const { licenseId, key } = await licensed(t, 'USER', { limits: { namedUsers: 3 } });
     for (const userId of ['ada', 'bob', 'cy']) await t.ok(AssignSeatDocument, { licenseId, userId });
-    await sleep(5);
+    await t.clock.advance(5);
     expect((await t.ok(ValidateLicenseDocument, { key, user: 'ada' }, null)).validateLicense.valid).toBe(true);
     const { migrateLicense } = await t.ok(MigrateLicenseDocument, {
       licenseId,
@@ -128,7 +127,7 @@ describeEachDatabase(
       expect(lease).toMatchObject({ fingerprint: 'host-1', userId: 'ada', live: true, releasedAt: null });
       expect(Date.parse(lease.expiresAt) - Date.parse(lease.checkedOutAt)).toBe(60_000);
 
-      await sleep(20);
+      await t.clock.advance(20);
       const beat = (await t.ok(HeartbeatSeatDocument, { key, leaseId: lease.id })).heartbeatSeat;
       expect(beat.outcome).toBe('EXTENDED');
       expect(Date.parse(beat.lease.expiresAt)).toBeGreaterThan(Date.parse(lease.expiresAt));
@@ -179,7 +178,7 @@ describeEachDatabase(
       const { key, licenseId } = await licensed(t, 'CONCURRENT', { leaseTtlSeconds: 1, limits: { concurrentSessions: 1 } });
       const lease = (await t.ok(CheckoutSeatDocument, { key, fingerprint: 'crashed-host' })).checkoutSeat.lease!;
       const deadline = Date.parse(lease.expiresAt) + 300; // TTL plus the reaper interval this suite runs with
-      await sleep(Math.max(0, deadline - Date.now()) + 150);
+      await t.clock.advance(Math.max(0, deadline - t.clock.now().getTime()) + 150);
       // Nobody acted: only the reaper can have ended it.
       const ended = (await t.ok(LeasesDocument, { filter: { licenseId }, first: 10 })).leases.nodes;
       expect(ended).toHaveLength(1);

@@ -15,9 +15,9 @@ describe.skipIf(!POSTGRES_URL)('instances starting together on an empty PostgreS
       const url = database.config.url;
       const runs = Array.from({ length: INSTANCES }, () => spawnInstance(instanceEnv(url, undefined, { LOG_LEVEL: 'info' })));
       try {
+        // The token, if any, is printed in the same write as the URL.
         const serving = (run: (typeof runs)[number]) => /serving \S+/.test(run.stdout());
         await until(() => runs.every((run) => serving(run) || !run.alive()), 60_000, 'every instance to serve or end');
-        await new Promise((r) => setTimeout(r, 200)); // the token is printed just after the URL
         const exits = runs.filter((run) => !run.alive()).map((run) => run.stderr().trim());
         expect(exits).toEqual([]);
         const printed = runs.flatMap((run) => run.stdout().match(/alm_[A-Za-z0-9_-]{43}/g) ?? []);

@@ -1,6 +1,6 @@
 import { print } from 'graphql';
 import { type Client, createClient } from 'graphql-ws';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { AlertRaisedDocument, type AlertRaisedSubscription, AlertsDocument, RecordUsageDocument } from './generated/graphql';
 import { issueToken, licensed } from './support/factories';
@@ -13,7 +13,10 @@ afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.dispose()));
 });
 
-/** A graphql-ws subscriber collecting the alerts it receives. */
+/**
+ * A graphql-ws subscriber collecting the alerts it receives. Without `after`, the subscription first replays the
+ * stored alerts of its filter from the start: the alerts raised next need not wait for it to be live.
+ */
 function subscribe(t: TestServer, token: string, variables: { filter?: { licenseId?: string }; after?: string | null } = {}) {
   const client = createClient({
     url: t.url.replace('http', 'ws'),
@@ -31,9 +34,9 @@ function subscribe(t: TestServer, token: string, variables: { filter?: { license
       complete: () => undefined,
     },
   );
+  /** Waits for `count` alerts, or `ms`: what is missing, the test's expectations show. */
   const until = async (count: number, ms = 10_000) => {
-    const deadline = Date.now() + ms;
-    while (received.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil(() => received.length >= count, ms);
     return received;
   };
   return { received, errors, until, stop, client };
@@ -47,22 +50,32 @@ async function cycles(t: TestServer, key: string, n: number) {
   }
 }
 
+/** Waits until `condition` holds, or `ms` passed: what is missing, the test's expectations show. */
+const waitUntil = (condition: () => boolean, ms = 10_000) =>
+  vi.waitFor(() => expect(condition()).toBe(true), { timeout: ms, interval: 20 }).catch(() => undefined);
+
 const storedAlerts = async (t: TestServer, licenseId: string) =>
   (await t.ok(AlertsDocument, { filter: { licenseId }, first: 200 })).alerts.nodes;
 
 it('closes subscribers cleanly (1001, going away) when the server shuts down, so that they resume elsewhere', async () => {
   const t = await startTestServer('sqlite');
+  let connected = false;
   const closed = new Promise<number>((resolve) => {
     const client = createClient({
       url: t.url.replace('http', 'ws'),
       webSocketImpl: WebSocket,
       connectionParams: { authorization: `Bearer ${t.admin}` },
       retryAttempts: 0,
-      on: { closed: (event) => resolve((event as { code: number }).code) },
+      on: {
+        connected: () => {
+          connected = true;
+        },
+        closed: (event) => resolve((event as { code: number }).code),
+      },
     });
     client.subscribe({ query: print(AlertRaisedDocument) }, { next: () => undefined, error: () => undefined, complete: () => undefined });
   });
-  await new Promise((r) => setTimeout(r, 300));
+  await vi.waitFor(() => expect(connected).toBe(true), { timeout: 10_000, interval: 10 });
   await t.close();
   expect(await closed).toBe(1001);
 });
@@ -72,7 +85,6 @@ describeEachDatabase('alert subscriptions', (server) => {
     const t = server();
     const { key, licenseId } = await licensed(t, 'SUBSCRIPTION', { limits: { storageBytes: 1000 } });
     const sub = subscribe(t, t.admin, { filter: { licenseId } });
-    await new Promise((r) => setTimeout(r, 200)); // subscribed
     await t.ok(RecordUsageDocument, { key, metric: 'STORAGE_BYTES', value: 850 }, null);
     expect((await sub.until(1)).map((a) => a.threshold)).toEqual([80]);
     expect(sub.errors).toEqual([]);
@@ -115,10 +127,9 @@ describeEachDatabase('alert subscriptions', (server) => {
     const theirs = await licensed(t, 'SUBSCRIPTION', { limits: { storageBytes: 1000 } });
     const integrator = await issueToken(t, 'INTEGRATOR', mine.organizationId);
     const sub = subscribe(t, integrator.secret);
-    await new Promise((r) => setTimeout(r, 200));
     await Promise.all([cycles(t, mine.key, 3), cycles(t, theirs.key, 3)]);
     const got = await sub.until(9);
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 200)); // a little longer: an alert of the other organization would show
     expect(got).toHaveLength(9);
     expect(new Set(sub.received.map((a) => a.organizationId))).toEqual(new Set([mine.organizationId]));
   });
@@ -147,13 +158,9 @@ describeEachDatabase('alert subscriptions', (server) => {
     const aliased = raw('subscription($filter: AlertFilter) { a: alertRaised(filter: $filter) { t: threshold } }', {
       filter: { licenseId },
     });
-    await new Promise((r) => setTimeout(r, 300));
     await cycles(t, key, 1);
-    const deadline = Date.now() + 10_000;
-    while ((narrow.length < 3 || wide.length < 3 || aliased.length < 3 || critical.length < 1) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    await new Promise((r) => setTimeout(r, 200));
+    await waitUntil(() => narrow.length >= 3 && wide.length >= 3 && aliased.length >= 3 && critical.length >= 1);
+    await new Promise((r) => setTimeout(r, 200)); // a little longer: an alert too many would show
     expect(narrow).toEqual([80, 90, 100].map((threshold) => ({ alertRaised: { threshold } })));
     expect(wide).toEqual([
       { alertRaised: { threshold: 80, severity: 'INFO', licenseId } },
@@ -169,13 +176,11 @@ describeEachDatabase('alert subscriptions', (server) => {
     const licenses = await Promise.all(Array.from({ length: 8 }, () => licensed(t, 'SUBSCRIPTION', { limits: { storageBytes: 1000 } })));
     // Every alert of the server, replayed then live; those of these licenses are the ones raised below.
     const sub = subscribe(t, t.admin);
-    await new Promise((r) => setTimeout(r, 300));
     await Promise.all(licenses.map((l) => cycles(t, l.key, 3)));
     const expected = 8 * 3 * 3;
     const ours = new Set(licenses.map((l) => l.licenseId));
     const mine = () => sub.received.filter((a) => ours.has(a.licenseId));
-    const deadline = Date.now() + 10_000;
-    while (mine().length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil(() => mine().length >= expected);
     const got = mine();
     const stored = (await Promise.all(licenses.map((l) => storedAlerts(t, l.licenseId)))).flat().sort((a, b) => (a.id < b.id ? -1 : 1));
     expect(stored).toHaveLength(expected);

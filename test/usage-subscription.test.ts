@@ -204,14 +204,15 @@ describeEachDatabase('licenseUsageChanged subscriptions', (server) => {
     const { key, licenseId } = await concurrent(t, 2);
     const sub = watch(t, licenseId);
     expect(await sub.ready()).toEqual(snapshot(NOTHING_USED, { sessions: 2 }));
-    const ledger = t.server.services.leaseLedger;
-    const start = Date.now();
+    const start = t.clock.now().getTime();
 
     // host-1's lease runs to start + 10 min; host-2's, taken 9 minutes later, to start + 19 min.
     const early = await checkout(t, key, 'host-1');
-    await ledger.checkout(key, 'host-2', null, { requestId: 'test', now: new Date(start + 9 * 60_000) });
+    t.clock.jumpTo(new Date(start + 9 * 60_000));
+    await checkout(t, key, 'host-2');
     // At start + 12 min host-1's heartbeat comes too late: its lease ends and host-2's alone is left.
-    const late = await ledger.heartbeat(key, early.lease!.id, { requestId: 'test', now: new Date(start + 12 * 60_000) });
+    t.clock.jumpTo(new Date(start + 12 * 60_000));
+    const late = (await t.ok(HeartbeatSeatDocument, { key, leaseId: early.lease!.id }, null)).heartbeatSeat;
     expect(late).toMatchObject({ outcome: 'LEASE_ENDED', lease: { releaseReason: 'EXPIRED' } });
 
     expect((await sub.settled(7)).slice(4)).toEqual([sessions(1, 2), sessions(2, 2), sessions(1, 2)]);
@@ -233,8 +234,11 @@ describeEachDatabase('licenseUsageChanged subscriptions', (server) => {
     await checkout(t, a.key, 'host-2');
     await checkout(t, b.key, 'host-1');
     // c's lease is taken 55 minutes from now: at the reaper's hour it has five minutes to go.
-    await t.server.services.leaseLedger.checkout(c.key, 'host-1', null, { requestId: 'test', now: new Date(Date.now() + 55 * 60_000) });
-    expect(await t.server.services.leaseLedger.reap('test', new Date(Date.now() + HOUR_MS))).toBeGreaterThanOrEqual(3);
+    const start = t.clock.now().getTime();
+    t.clock.jumpTo(new Date(start + 55 * 60_000));
+    await checkout(t, c.key, 'host-1');
+    t.clock.jumpTo(new Date(start + HOUR_MS));
+    expect(await t.server.services.leaseLedger.reap('test')).toBeGreaterThanOrEqual(3);
 
     expect((await onA.settled(7)).slice(4)).toEqual([sessions(1, 2), sessions(2, 2), sessions(0, 2)]);
     expect((await onB.settled(6)).slice(4)).toEqual([sessions(1, 4), sessions(0, 4)]);
@@ -366,14 +370,15 @@ describeEachDatabase('licenseUsageChanged subscriptions', (server) => {
     const { key, licenseId } = await concurrent(t, 2);
     const sub = watch(t, licenseId);
     expect(await sub.ready()).toEqual(snapshot(NOTHING_USED, { sessions: 2 }));
-    const ledger = t.server.services.leaseLedger;
-    const start = Date.now();
+    const start = t.clock.now().getTime();
 
     // host-1's lease runs to start + 10 min; host-2's, taken 9 minutes later, to start + 19 min.
     await checkout(t, key, 'host-1');
-    await ledger.checkout(key, 'host-2', null, { requestId: 'test', now: new Date(start + 9 * 60_000) });
+    t.clock.jumpTo(new Date(start + 9 * 60_000));
+    await checkout(t, key, 'host-2');
     // At start + 12 min host-2 checks out again: its lease is extended and host-1's, past its TTL, ends.
-    const again = await ledger.checkout(key, 'host-2', null, { requestId: 'test', now: new Date(start + 12 * 60_000) });
+    t.clock.jumpTo(new Date(start + 12 * 60_000));
+    const again = await checkout(t, key, 'host-2');
     expect(again).toMatchObject({ outcome: 'GRANTED', reused: true });
 
     expect((await sub.settled(7)).slice(4)).toEqual([sessions(1, 2), sessions(2, 2), sessions(1, 2)]);

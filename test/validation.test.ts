@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import {
   AddFeatureDocument,
@@ -38,7 +37,7 @@ describeEachDatabase('validation', (server) => {
     it('validates a SUBSCRIPTION within its term', async () => {
       const t = server();
       const { key, licenseId } = await licensed(t, 'SUBSCRIPTION');
-      const before = Date.now();
+      const before = t.clock.now().getTime();
       const result = await validate(t, { key });
       expect(result).toMatchObject({ valid: true, code: 'VALID', license: { id: licenseId, type: 'SUBSCRIPTION', status: 'ACTIVE' } });
       expect(summary(result.checks)).toEqual(['STATUS PASS ACTIVE', 'TERM PASS WITHIN_TERM']);
@@ -46,7 +45,7 @@ describeEachDatabase('validation', (server) => {
       expect(result.checks[1]!.detail).toContain(result.license.expiresAt!);
       expect(Date.parse(result.license.graceEndsAt!) - Date.parse(result.license.expiresAt!)).toBe(7 * DAY_MS);
       expect(Date.parse(result.validatedAt)).toBeGreaterThanOrEqual(before);
-      expect(Date.parse(result.validatedAt)).toBeLessThanOrEqual(Date.now());
+      expect(Date.parse(result.validatedAt)).toBeLessThanOrEqual(t.clock.now().getTime());
     });
 
     it('validates a USER license for a user holding a seat', async () => {
@@ -212,7 +211,7 @@ describeEachDatabase('validation', (server) => {
       const { key } = await licensed(t, 'CONCURRENT', { leaseTtlSeconds: 1 });
       const lease = (await t.ok(CheckoutSeatDocument, { key, fingerprint: 'host-1' }, null)).checkoutSeat.lease!;
       expect((await validate(t, { key, fingerprint: 'host-1' })).code).toBe('VALID');
-      await sleep(Date.parse(lease.expiresAt) - Date.now() + 50);
+      await t.clock.advanceTo(new Date(Date.parse(lease.expiresAt) + 50));
       expect((await validate(t, { key, fingerprint: 'host-1' })).code).toBe('NO_ACTIVE_LEASE');
     });
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { print } from 'graphql';
 import { type Client, createClient } from 'graphql-ws';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import {
   AcknowledgeViolationDocument,
@@ -46,7 +46,10 @@ afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.dispose()));
 });
 
-/** A graphql-ws subscriber to complianceEvents, collecting what it receives. */
+/**
+ * A graphql-ws subscriber to complianceEvents, collecting what it receives. Without `after`, the subscription first
+ * replays the stored events of its filter from the start: the events that follow need not wait for it to be live.
+ */
 function subscribe(t: TestServer, token: string, variables: { filter?: ComplianceEventFilter; after?: string | null } = {}) {
   const client = createClient({
     url: t.url.replace('http', 'ws'),
@@ -64,10 +67,9 @@ function subscribe(t: TestServer, token: string, variables: { filter?: Complianc
       complete: () => undefined,
     },
   );
-  /** Waits for `count` events, then a little longer, so that any extra one (a duplicate) shows too. */
+  /** Waits for `count` events (or `ms`), then a little longer, so that any extra one (a duplicate) shows too. */
   const until = async (count: number, ms = 15_000) => {
-    const deadline = Date.now() + ms;
-    while (received.length < count && Date.now() < deadline) await sleep(20);
+    await vi.waitFor(() => expect(received.length).toBeGreaterThanOrEqual(count), { timeout: ms, interval: 20 }).catch(() => undefined); // what is missing, the test's expectations show
     await sleep(250);
     return received;
   };
@@ -129,7 +131,6 @@ describeEachDatabase('violations', (server) => {
     const t = server();
     const l = await storageLicense(t);
     const sub = subscribe(t, t.admin, { filter: { licenseId: l.licenseId } });
-    await sleep(300); // subscribed before the first breach
 
     for (let i = 0; i < 100; i++) {
       const report = await storage(t, l.key, 1100);
@@ -172,7 +173,6 @@ describeEachDatabase('violations', (server) => {
     const l = await storageLicense(t);
     const filter = { licenseId: l.licenseId };
     const first = subscribe(t, t.admin, { filter });
-    await sleep(300);
     for (let i = 0; i < 5; i++) await storage(t, l.key, 1100);
     const seen = await first.until(5);
     expect(seen.map((e) => e.type)).toEqual(['OPENED', 'UPDATED', 'UPDATED', 'UPDATED', 'UPDATED']);
@@ -210,7 +210,6 @@ describeEachDatabase('violations', (server) => {
     const b = await storageLicense(t);
     const integrator = await issueToken(t, 'INTEGRATOR', a.organizationId);
     const mine = subscribe(t, integrator.secret);
-    await sleep(300);
     await Promise.all(
       [a, b].map(async (x) => {
         for (let i = 0; i < 10; i++) await storage(t, x.key, 1100 + i);
@@ -541,7 +540,7 @@ describeEachDatabase('violations', (server) => {
     expect(v).toMatchObject({ kind: 'SEAT_OVERAGE', status: 'OPEN', occurrences: 3, value: 6, limit: 3 });
 
     // Users 0, 3 and 4 use the product; 1, 2 and 5 never did since they got their seats.
-    await sleep(5);
+    await t.clock.advance(5);
     for (const user of [users[3]!, users[0]!, users[4]!]) {
       expect((await t.ok(ValidateLicenseDocument, { key: l.key, user }, null)).validateLicense.valid).toBe(true);
     }
@@ -585,7 +584,7 @@ describeEachDatabase('violations', (server) => {
     expect(v).toMatchObject({ kind: 'CONCURRENCY_OVERAGE', status: 'OPEN', occurrences: 2, value: 4, limit: 2 });
 
     // a and c beat later; b and d have the oldest heartbeats (d's newer than b's).
-    await sleep(20);
+    await t.clock.advance(20);
     for (const fingerprint of ['c', 'a']) {
       expect((await t.ok(HeartbeatSeatDocument, { key: l.key, leaseId: lease[fingerprint]! }, null)).heartbeatSeat.outcome).toBe(
         'EXTENDED',
@@ -716,7 +715,7 @@ describeEachDatabase('violations', (server) => {
     const l = await licensed(t, 'USER', { limits: { namedUsers: 2 }, overage: { policy: 'ALWAYS' } });
     const users = ['u0', 'u1', 'u2', 'u3', 'u4'];
     for (const userId of users) await t.ok(AssignSeatDocument, { licenseId: l.licenseId, userId });
-    await sleep(5);
+    await t.clock.advance(5);
     for (const user of ['u2', 'u0'])
       expect((await t.ok(ValidateLicenseDocument, { key: l.key, user }, null)).validateLicense.valid).toBe(true);
     const [v] = await violationsOf(t, { licenseId: l.licenseId });
@@ -760,7 +759,7 @@ describeEachDatabase('violations', (server) => {
       lease[fingerprint] = (await t.ok(CheckoutSeatDocument, { key: l.key, fingerprint, user: `${fingerprint}@example.com` }, null))
         .checkoutSeat.lease!.id;
     }
-    await sleep(20);
+    await t.clock.advance(20);
     for (const fingerprint of ['a', 'c']) await t.ok(HeartbeatSeatDocument, { key: l.key, leaseId: lease[fingerprint]! }, null);
     const [v] = await violationsOf(t, { licenseId: l.licenseId });
     const leasesBefore = (await t.ok(LeasesDocument, { filter: { licenseId: l.licenseId } })).leases.nodes;

@@ -5,6 +5,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { Principal } from '../auth/principal';
 import { Role } from '../auth/roles';
 import { SecretDigester } from '../auth/secrets';
+import { systemClock } from '../common/clock';
 import { TokenService } from '../modules/token/token.service';
 import { ConfigError, loadConfig } from '../config';
 import { openMigrated } from '../db/migrate';
@@ -53,7 +54,7 @@ async function createToken(args: string[]): Promise<void> {
     try {
       // Tokens are only made here; no instance needs telling.
       const noRevocations = { publish: () => undefined };
-      const tokens = new TokenService(db, new SecretDigester(config.secretKey), new AuditService(), noRevocations);
+      const tokens = new TokenService(db, new SecretDigester(config.secretKey), new AuditService(), noRevocations, systemClock);
       const operation = {
         principal: Principal.system('command line'),
         requestId: `admin-${randomUUID()}`,

@@ -29,6 +29,7 @@ import { createLoaders } from './loaders';
 import { playgroundPage } from './playground';
 import { buildAppSchema } from './schema';
 import { createServices, type Services } from './services';
+import { type Clock, systemClock } from '../common/clock';
 import { LocalEventBus } from '../common/event-bus';
 import { RedisEventBus } from './redis';
 import { SocketGuard } from './socket-guard';
@@ -60,14 +61,15 @@ export interface LicenseServer {
 
 /**
  * Builds the whole server: database and migrations, services, schema, HTTP (Apollo) and WebSocket (graphql-ws)
- * on one port and path, the playground, health, and the periodic jobs. Nothing listens until `listen()`.
+ * on one port and path, the playground, health, and the periodic jobs. Nothing listens until `listen()`. Services
+ * and jobs read the time from `clock`.
  */
-export async function createLicenseServer(config: Config, logger: Logger): Promise<LicenseServer> {
+export async function createLicenseServer(config: Config, logger: Logger, clock: Clock = systemClock): Promise<LicenseServer> {
   const queries = new QueryCounter();
   const orm = await openMigrated(config, ENTITIES, logger, queries);
   const db = openSqlGateway(orm, queries, config.database);
   const redis = config.redisUrl ? new RedisEventBus(config.redisUrl, logger) : null;
-  const limits = new RateLimits(config.rateLimits, redis?.commands ?? null, config.redisChannelPrefix);
+  const limits = new RateLimits(config.rateLimits, redis?.commands ?? null, config.redisChannelPrefix, clock);
   const services = createServices(config, db, {
     clientCalls: limits,
     bus: redis ?? new LocalEventBus(),
@@ -75,6 +77,7 @@ export async function createLicenseServer(config: Config, logger: Logger): Promi
     logger,
     channelPrefix: config.redisChannelPrefix,
     fork: () => orm.em.fork() as EntityManager,
+    clock,
   });
   const schema = await buildAppSchema(services);
   const contextFor = contextMaker(orm, services);

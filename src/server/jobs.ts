@@ -17,7 +17,7 @@ const HOUR_MS = 3_600_000;
  *   time: the others skip their turn).
  */
 /** One pass of the expiry watch: renewals first, then notices and expiries, then the migrations renewals made due. */
-export async function expiryPass(services: Services, id: string, now = new Date()) {
+export async function expiryPass(services: Services, id: string, now = services.clock.now()) {
   const { renewed } = await services.autoRenewal.renewDue(id, now);
   const { notices, expired } = await services.expiryWatch.scan(id, now);
   const { applied, rejected } = await services.migrations.applyDue(id, now);
@@ -35,9 +35,16 @@ export function periodicJobs(
       config.leaseReaperIntervalMs,
       async (id) => ({ leasesEnded: await services.leaseLedger.reap(id) }),
       logger,
+      services.clock,
     ),
-    new PeriodicJob('expiry-watch', config.expiryWatchIntervalMs, (id) => expiryPass(services, id), logger),
-    new PeriodicJob('usage-retention', HOUR_MS, async () => ({ bucketsDropped: await services.usageMeter.prune() }), logger),
+    new PeriodicJob('expiry-watch', config.expiryWatchIntervalMs, (id) => expiryPass(services, id), logger, services.clock),
+    new PeriodicJob(
+      'usage-retention',
+      HOUR_MS,
+      async () => ({ bucketsDropped: await services.usageMeter.prune() }),
+      logger,
+      services.clock,
+    ),
     new PeriodicJob(
       'compliance-scan',
       config.complianceScanIntervalMs,
@@ -46,6 +53,7 @@ export function periodicJobs(
         return { skipped: skipped ? 1 : 0, licensesChecked: skipped ? 0 : licensesChecked, ...changed };
       },
       logger,
+      services.clock,
     ),
   ];
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Clock } from '../common/clock';
 import type { Logger } from '../logger';
 
 /** One pass of a job: what it did, counted (logged when anything was done). */
@@ -11,7 +12,7 @@ export type JobPass = (requestId: string) => Promise<Record<string, number>>;
  * audit events carry.
  */
 export class PeriodicJob {
-  private timer: NodeJS.Timeout | undefined;
+  private cancel: (() => void) | undefined;
   private running: Promise<void> | undefined;
 
   constructor(
@@ -19,14 +20,15 @@ export class PeriodicJob {
     private readonly intervalMs: number,
     private readonly pass: JobPass,
     private readonly logger: Logger,
+    private readonly clock: Clock,
   ) {}
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
+    if (this.cancel) return;
+    this.cancel = this.clock.every(this.intervalMs, () => {
       if (!this.running) this.running = this.runOnce().finally(() => (this.running = undefined));
-    }, this.intervalMs);
-    this.timer.unref();
+      return this.running;
+    });
   }
 
   async runOnce(): Promise<void> {
@@ -39,8 +41,8 @@ export class PeriodicJob {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.cancel?.();
+    this.cancel = undefined;
     await this.running;
   }
 }

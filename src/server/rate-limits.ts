@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Clock } from '../common/clock';
 import type { RateLimitConfig } from '../config';
 import { AppError } from '../errors';
 import type { ClientCallLimiter } from '../modules/license/license-credentials';
@@ -27,6 +28,7 @@ export class RateLimits implements ClientCallLimiter {
     private readonly config: RateLimitConfig,
     redis: Redis | null,
     keyPrefix: string,
+    private readonly clock: Clock,
   ) {
     this.failures = limiter(redis, `${keyPrefix}auth-failures`, config.authFailures, config.authFailureWindowS);
     this.calls = config.tokenCallsPerMinute > 0 ? limiter(redis, `${keyPrefix}token-calls`, config.tokenCallsPerMinute, 60) : null;
@@ -64,7 +66,7 @@ export class RateLimits implements ClientCallLimiter {
     if (!address) return undefined;
     const until = this.blocked.get(address);
     if (until === undefined) return undefined;
-    const ms = until - Date.now();
+    const ms = until - this.clock.now().getTime();
     if (ms <= 0) {
       this.blocked.delete(address);
       return undefined;
@@ -78,7 +80,7 @@ export class RateLimits implements ClientCallLimiter {
     try {
       await this.failures.consume(address);
     } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) this.blocked.set(address, Date.now() + rejection.msBeforeNext);
+      if (rejection instanceof RateLimiterRes) this.blocked.set(address, this.clock.now().getTime() + rejection.msBeforeNext);
     }
   }
 

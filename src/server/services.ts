@@ -23,6 +23,7 @@ import { UsageMeter } from '../modules/usage/usage-meter';
 import { reviveUsageChange, UsageSignals } from '../modules/usage/usage-signals';
 import { UsageStream } from '../modules/usage/usage-stream';
 import { UsageService } from '../modules/usage/usage.service';
+import type { Clock } from '../common/clock';
 import type { EventBus } from '../common/event-bus';
 import { EventChannel } from '../common/event-channel';
 import { LogTail, type LogTailOptions, reviveNotice } from '../common/log-tail';
@@ -54,6 +55,17 @@ export interface ServiceDeps {
   fork: () => EntityManager;
   /** Counts the client calls of licenses that have a limit on them. */
   clientCalls?: ClientCallLimiter;
+  /** What every service and job reads the time from. */
+  clock: Clock;
+}
+
+/** How a live log reads what the bus missed, and says when it cannot. */
+function tailOptionsOf(deps: ServiceDeps, log: string): LogTailOptions {
+  return {
+    pollMs: deps.catchUpPollMs,
+    onReadFailure: (error) => deps.logger.warn({ err: error, log }, `cannot read the ${log} log to deliver it live; retrying every second`),
+    onReadRecovery: () => deps.logger.info({ log }, `reading the ${log} log again`),
+  };
 }
 
 /** Calls for one license that may wait in one instance for their turn at its row lock. */
@@ -61,9 +73,10 @@ const MAX_WAITING_PER_LICENSE = 1_000;
 
 export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimits'>, db: SqlGateway, deps: ServiceDeps) {
   const digester = new SecretDigester(config.secretKey);
+  const { clock } = deps;
   const audit = new AuditService();
   const credentials = new LicenseCredentials(digester, deps.clientCalls);
-  const catalog = new CatalogService(db, audit);
+  const catalog = new CatalogService(db, audit, clock);
   const raised = new EventChannel(deps.bus, `${deps.channelPrefix}alert.raised`, reviveNotice(reviveAlert));
   const usageChanges = new EventChannel(deps.bus, `${deps.channelPrefix}usage.changed`, reviveUsageChange);
   const complianceEvents = new EventChannel(deps.bus, `${deps.channelPrefix}compliance.event`, reviveNotice(reviveComplianceEvent));
@@ -73,21 +86,17 @@ export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimit
   const violationLog = new ViolationLog(complianceEvents, ids, audit);
   const thresholdWatch = new ThresholdWatch(alertLog);
   const signals = new UsageSignals([thresholdWatch, new ComplianceWatch(violationLog)], usageChanges);
-  const alerts = new AlertService(db, audit);
+  const alerts = new AlertService(db, audit, clock);
   // A call waits for its turn at a license no longer than it would for a connection.
   const turns = new RowTurns({ maxWaiting: MAX_WAITING_PER_LICENSE, maxWaitMs: config.databaseLimits.poolTimeoutMs });
-  const leaseLedger = new LeaseLedger(db, credentials, audit, signals, violationLog, turns);
-  const seatLedger = new SeatLedger(db, audit, signals, violationLog);
+  const leaseLedger = new LeaseLedger(db, credentials, audit, signals, violationLog, turns, clock);
+  const seatLedger = new SeatLedger(db, audit, signals, violationLog, clock);
   const licenseStore = new LicenseStore();
-  const licenses = new LicenseService(db, licenseStore, audit, catalog, leaseLedger, digester);
-  const usageMeter = new UsageMeter(db, credentials, audit, seatLedger, leaseLedger, signals, violationLog, turns);
-  const usage = new UsageService(licenses, usageMeter);
-  const violations = new ViolationService(db, violationLog);
-  const tailOptions = (log: string): LogTailOptions => ({
-    pollMs: deps.catchUpPollMs,
-    onReadFailure: (error) => deps.logger.warn({ err: error, log }, `cannot read the ${log} log to deliver it live; retrying every second`),
-    onReadRecovery: () => deps.logger.info({ log }, `reading the ${log} log again`),
-  });
+  const licenses = new LicenseService(db, licenseStore, audit, catalog, leaseLedger, digester, clock);
+  const usageMeter = new UsageMeter(db, credentials, audit, seatLedger, leaseLedger, signals, violationLog, turns, clock);
+  const usage = new UsageService(licenses, usageMeter, clock);
+  const violations = new ViolationService(db, violationLog, clock);
+  const tailOptions = (log: string) => tailOptionsOf(deps, log);
   const liveAlerts = new LogTail(
     raised,
     { lastId: () => alerts.lastId(deps.fork()), after: (after, limit) => alerts.since(deps.fork(), after, limit) },
@@ -98,33 +107,34 @@ export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimit
     { lastId: () => violations.lastEventId(), after: (after, limit) => violations.eventsSince(after, limit) },
     tailOptions('compliance event'),
   );
-  const complianceScanner = new ComplianceScanner(db, violationLog);
-  const expiryWatch = new ExpiryWatch(db, alertLog, audit, licenseStore);
+  const complianceScanner = new ComplianceScanner(db, violationLog, clock);
+  const expiryWatch = new ExpiryWatch(db, alertLog, audit, licenseStore, clock);
   return {
+    clock,
     audit,
-    tokens: new TokenService(db, digester, audit, tokenRevocations),
+    tokens: new TokenService(db, digester, audit, tokenRevocations, clock),
     tokenRevocations,
-    organizations: new OrganizationService(db, audit),
+    organizations: new OrganizationService(db, audit, clock),
     catalog,
     licenses,
-    validation: new ValidationService(db, credentials, seatLedger, leaseLedger, violationLog),
-    seats: new SeatService(),
+    validation: new ValidationService(db, credentials, seatLedger, leaseLedger, violationLog, clock),
+    seats: new SeatService(clock),
     seatLedger,
     leaseLedger,
     usageMeter,
     usage,
-    usageStream: new UsageStream(usageChanges, usage, deps.fork),
+    usageStream: new UsageStream(usageChanges, usage, deps.fork, clock),
     alerts,
-    alertRules: new AlertRuleService(db, audit),
+    alertRules: new AlertRuleService(db, audit, clock),
     expiryWatch,
-    autoRenewal: new AutoRenewal(db, licenseStore, audit, (sql, renewal, now) => expiryWatch.renewed(sql, renewal, now)),
+    autoRenewal: new AutoRenewal(db, licenseStore, audit, (sql, renewal, now) => expiryWatch.renewed(sql, renewal, now), clock),
     alertStream: new AlertStream(liveAlerts, alerts, deps.fork),
     violations,
     complianceScanner,
-    remediation: new RemediationService(db, violationLog, licenses, seatLedger, leaseLedger, complianceScanner),
-    complianceReports: new ComplianceReportService(db),
+    remediation: new RemediationService(db, violationLog, licenses, seatLedger, leaseLedger, complianceScanner, clock),
+    complianceReports: new ComplianceReportService(db, clock),
     complianceStream: new ComplianceStream(liveComplianceEvents, violations, deps.fork),
-    featureTransfer: new FeatureTransfer(db, licenseStore, digester, alertLog, audit),
+    featureTransfer: new FeatureTransfer(db, licenseStore, digester, alertLog, audit, clock),
     migrations: new MigrationService(
       db,
       licenseStore,
@@ -136,6 +146,7 @@ export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimit
       signals,
       alertLog,
       audit,
+      clock,
     ),
   };
 }

@@ -3,6 +3,7 @@ import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSyn
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { vi } from 'vitest';
 import { TEST_SECRET } from './server';
 
 const ROOT = resolve(__dirname, '../..');
@@ -11,11 +12,12 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /** Waits until `condition` holds, failing with `what` after `ms`. */
 export async function until(condition: () => boolean | Promise<boolean>, ms = 20_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
+  await vi.waitFor(
+    async () => {
+      if (!(await condition())) throw new Error(`timed out waiting for ${what}`);
+    },
+    { timeout: ms, interval: 25 },
+  );
 }
 
 export async function freePort(): Promise<number> {
@@ -80,7 +82,6 @@ export async function startInstance(env: Record<string, string>, ms = 60_000): P
   const url = serving();
   if (!url) throw new Error(`the instance did not start: ${run.stdout()}${run.stderr()}`);
   // The bootstrap token is printed after the URL, in the same write.
-  await sleep(50);
   const token = /(alm_[A-Za-z0-9_-]{43})/.exec(run.stdout())?.[1] ?? null;
   return { ...run, url, token };
 }

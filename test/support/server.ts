@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import { type Config, DEFAULT_DATABASE_LIMITS, DEFAULT_RATE_LIMITS } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createLicenseServer, type LicenseServer } from '../../src/server/app';
+import { TestClock } from './clock';
 import { createTestDatabase, DATABASE_KINDS, type DatabaseKind, type TestDatabase } from './databases';
 
 export interface GraphQLErrorBody {
@@ -23,6 +24,8 @@ export interface TestServer {
   kind: DatabaseKind;
   database: TestDatabase;
   server: LicenseServer;
+  /** The server's clock: a test moves it instead of waiting for time to pass. */
+  clock: TestClock;
   url: string;
   /** The bootstrap platform-admin token. */
   admin: string;
@@ -72,7 +75,7 @@ export function graphqlClient(url: string, admin: string): GraphQLApi {
 
 /**
  * A server on a fresh database of the kind; or, to restart one, on `restart`'s database (which stays its owner's
- * to drop) with its platform admin's token.
+ * to drop) with its platform admin's token and its clock.
  */
 export async function startTestServer(kind: DatabaseKind, overrides: Partial<Config> = {}, restart?: TestServer): Promise<TestServer> {
   const database = restart ? { ...restart.database, drop: async () => undefined } : await createTestDatabase(kind);
@@ -93,15 +96,16 @@ export async function startTestServer(kind: DatabaseKind, overrides: Partial<Con
     // Tests send many wrong keys and tokens, and many calls with one token: only the rate-limit tests limit them.
     rateLimits: { ...DEFAULT_RATE_LIMITS, authFailures: 1_000_000, tokenCallsPerMinute: 0 },
     redisChannelPrefix: 'license-manager:',
-    leaseReaperIntervalMs: 60_000,
-    expiryWatchIntervalMs: 86_400_000, // tests run the expiry watch's passes themselves
+    leaseReaperIntervalMs: 3_600_000, // tests run the reaper's passes themselves, or move the clock
+    expiryWatchIntervalMs: 86_400_000, // and the expiry watch's passes
     complianceScanIntervalMs: 86_400_000, // and the compliance scans
     logLevel: 'info',
     maxBodyBytes: 256 * 1024,
     production: false,
     ...overrides,
   };
-  const server = await createLicenseServer(config, createLogger(config.logLevel, sink));
+  const clock = restart?.clock ?? new TestClock();
+  const server = await createLicenseServer(config, createLogger(config.logLevel, sink), clock);
   const url = await server.listen();
   const admin = restart?.admin ?? server.bootstrapToken;
   if (!admin) throw new Error('a fresh database must yield a bootstrap token');
@@ -111,6 +115,7 @@ export async function startTestServer(kind: DatabaseKind, overrides: Partial<Con
     kind,
     database,
     server,
+    clock,
     ...api,
     logs,
     async close() {

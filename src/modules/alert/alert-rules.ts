@@ -13,6 +13,7 @@ import {
   ThresholdRule,
   type ThresholdRuleInput,
 } from './alert-rule.types';
+import type { Clock } from '../../common/clock';
 
 /** Thresholds in percent of a limit, where neither the license nor its plan sets any. */
 export const DEFAULT_THRESHOLDS: readonly number[] = [80, 90, 100];
@@ -107,6 +108,7 @@ export class AlertRuleService {
   constructor(
     private readonly db: SqlGateway,
     private readonly audit: AuditService,
+    private readonly clock: Clock,
   ) {}
 
   async rules(call: RuleCall, ref: OwnerRef): Promise<AlertRules> {
@@ -137,7 +139,7 @@ export class AlertRuleService {
     rule: { levels: number[]; rearmMargin: number | null } | null,
   ): Promise<AlertRules> {
     return this.db.write(async (sql) => {
-      const now = new Date();
+      const now = this.clock.now();
       const owner = await this.ownerOf(sql, call.principal, ref, 'write');
       const ownerId = owner.licenseId ?? owner.planId;
       const before = await sql.get<RuleRow>(

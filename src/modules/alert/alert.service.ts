@@ -9,6 +9,7 @@ import { AppError } from '../../errors';
 import type { AuditService } from '../audit/audit.service';
 import { Alert } from './alert.entity';
 import { type AlertFilter, AlertNode } from './alert.types';
+import type { Clock } from '../../common/clock';
 
 export const alertNodeOf = (a: Alert): AlertNode =>
   Object.assign(new AlertNode(), {
@@ -51,6 +52,7 @@ export class AlertService {
   constructor(
     private readonly db: SqlGateway,
     private readonly audit: AuditService,
+    private readonly clock: Clock,
   ) {}
 
   list(op: Operation, filter: AlertFilter, page: PageArgs): Promise<Page<AlertNode>> {
@@ -82,7 +84,7 @@ export class AlertService {
       const actor = op.principal.requireActor();
       op.principal.requireObject(Permission.LICENSE_MANAGE, alert.organization_id, 'Alert', id);
       if (alert.acknowledged_at !== null) throw AppError.invalidTransition('alert', 'acknowledged', 'acknowledge');
-      const now = new Date();
+      const now = this.clock.now();
       await tx.run('update alert set acknowledged_at = ?, acknowledged_by = ? where id = ?', [now, actor.label, id]);
       const entry: AuditEntry = {
         organizationId: alert.organization_id,

@@ -9,6 +9,7 @@ import type { AlertLog } from './alert-log';
 import { DEFAULT_EXPIRY_DAYS, EXPIRY, effectiveRule, type RuleRow } from './alert-rules';
 import { AlertKind, AlertSeverity } from './alert.types';
 import type { Tx } from '../../db/transaction';
+import type { Clock } from '../../common/clock';
 
 const DAY_MS = 86_400_000;
 
@@ -93,9 +94,10 @@ export class ExpiryWatch {
     private readonly log: AlertLog,
     private readonly audit: AuditService,
     private readonly licenses: LicenseStore,
+    private readonly clock: Clock,
   ) {}
 
-  async scan(requestId: string, now = new Date()): Promise<{ notices: number; expired: number }> {
+  async scan(requestId: string, now = this.clock.now()): Promise<{ notices: number; expired: number }> {
     const { rules, candidates, noted } = await this.db.read(async (sql) => {
       const rules = await sql.all<RuleRow>('select owner_id, subject, levels, rearm_margin from alert_rule where subject = ?', [EXPIRY]);
       const longest = Math.max(...DEFAULT_EXPIRY_DAYS, ...rules.flatMap((r) => r.levels.split(',').filter(Boolean).map(Number)));

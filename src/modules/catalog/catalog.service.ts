@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/knex';
+import type { Clock } from '../../common/clock';
 import type { SqlGateway } from '../../db/sql';
 import { AuditAction } from '../audit/audit-actions';
 import { Permission } from '../../auth/roles';
@@ -40,6 +41,7 @@ export class CatalogService {
   constructor(
     private readonly db: SqlGateway,
     private readonly audit: AuditService,
+    private readonly clock: Clock,
   ) {}
 
   private requireRead(op: Operation): void {
@@ -111,7 +113,7 @@ export class CatalogService {
           objectId: product.id,
           after: productSnapshot(product, features),
         },
-        new Date(),
+        this.clock.now(),
       );
       return product;
     });
@@ -137,7 +139,7 @@ export class CatalogService {
           objectId: feature.id,
           after: { id: feature.id, productId, key: feature.key, name: feature.name, tier: feature.tier },
         },
-        new Date(),
+        this.clock.now(),
       );
       return feature;
     });
@@ -195,7 +197,7 @@ export class CatalogService {
           objectId: plan.id,
           after: { ...input, id: plan.id },
         },
-        new Date(),
+        this.clock.now(),
       );
       return plan;
     });

@@ -17,6 +17,7 @@ import { ComplianceReport, LicenseCompliance, LimitUtilization, type ViolationNo
 import { ceilingOf, OVERAGE_KIND } from '../../kernel/enforcement';
 import { limitTerms, numberOrNull, TERM_COLUMNS, type TermRow, type Terms, termsOf } from './license-terms';
 import { reviveViolation } from './violation-log';
+import type { Clock } from '../../common/clock';
 
 interface LicenseRow extends TermRow {
   id: string;
@@ -58,11 +59,14 @@ function statusOf(active: ActiveViolations, utilization: readonly LimitUtilizati
  * retention, then daily), and violations from the compliance log.
  */
 export class ComplianceReportService {
-  constructor(private readonly db: SqlGateway) {}
+  constructor(
+    private readonly db: SqlGateway,
+    private readonly clock: Clock,
+  ) {}
 
   async report(op: Operation, organizationId: string, asOf: Date | null | undefined): Promise<ComplianceReport> {
     op.principal.require(Permission.LICENSE_READ, organizationId);
-    const now = new Date();
+    const now = this.clock.now();
     if (asOf && asOf.getTime() > now.getTime() + FUTURE_SLACK_MS) throw AppError.badInput('`asOf` must not be in the future.', 'asOf');
     const at = asOf ?? now;
     const historical = asOf !== null && asOf !== undefined;

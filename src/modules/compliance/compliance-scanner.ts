@@ -20,6 +20,7 @@ import { ceilingOf, type LimitTerms, OVERAGE_KIND, overageSeverity } from '../..
 import { limitTerms, TERM_COLUMNS, type TermRow, termsOf } from './license-terms';
 import type { Breach } from '../../kernel/breach';
 import { VIOLATION_COLUMNS, type ViolationChange, type ViolationLog, type ViolationRow, violationNodeOf } from './violation-log';
+import type { Clock } from '../../common/clock';
 
 interface LicenseRow extends TermRow {
   id: string;
@@ -56,16 +57,17 @@ export class ComplianceScanner {
   constructor(
     private readonly db: SqlGateway,
     private readonly log: ViolationLog,
+    private readonly clock: Clock,
   ) {}
 
   /** A scan on demand: of the caller's organization, or for a platform admin of every one (or the one named). */
   runCheck(op: Operation, organizationId: string | null): Promise<ComplianceCheckResult> {
     op.principal.require(Permission.LICENSE_MANAGE);
     const scoped = op.principal.scopeOrganization(organizationId);
-    return this.scan(op.requestId, new Date(), { organizationId: scoped }, op.principal.requireActor());
+    return this.scan(op.requestId, this.clock.now(), { organizationId: scoped }, op.principal.requireActor());
   }
 
-  scan(requestId: string, now = new Date(), scope: ScanScope = {}, actor: Actor = SCANNER_ACTOR): Promise<ComplianceCheckResult> {
+  scan(requestId: string, now = this.clock.now(), scope: ScanScope = {}, actor: Actor = SCANNER_ACTOR): Promise<ComplianceCheckResult> {
     return this.db.write(async (sql) => {
       const result = Object.assign(new ComplianceCheckResult(), {
         skipped: false,

@@ -19,6 +19,7 @@ import {
 } from './compliance.types';
 import type { ComplianceScanner } from './compliance-scanner';
 import type { ViolationLog } from './violation-log';
+import type { Clock } from '../../common/clock';
 
 /** The limit each overage is over. */
 const LIMIT_OF: Partial<Record<ViolationKind, RaisableLimit>> = {
@@ -65,6 +66,7 @@ export class RemediationService {
     private readonly seats: SeatLedger,
     private readonly leases: LeaseLedger,
     private readonly scanner: ComplianceScanner,
+    private readonly clock: Clock,
   ) {}
 
   /** What the action would change, answering the errors it would answer; changes nothing. */
@@ -80,7 +82,7 @@ export class RemediationService {
       limitAfter: limitBefore,
     });
     const leasesOf = async (count: number | null) =>
-      (await this.db.read((sql) => this.leases.oldestHeartbeats(sql, license.id, new Date(), count))).map(
+      (await this.db.read((sql) => this.leases.oldestHeartbeats(sql, license.id, this.clock.now(), count))).map(
         ({ id, fingerprint, userId, lastHeartbeatAt }) =>
           Object.assign(new RemediationLease(), { id, fingerprint, userId, lastHeartbeatAt }),
       );
@@ -118,7 +120,7 @@ export class RemediationService {
     /** Notes the remediation on the violation, inside the transaction of the change (before what it resolves). */
     const note = (sql: Tx, summary: string) => {
       result.summary = summary;
-      const now = new Date();
+      const now = this.clock.now();
       return this.log.remediated(sql, violation.id, { action: input.action, summary, at: now, by: actor.label }, actor, op.requestId, now);
     };
     switch (input.action) {
@@ -158,7 +160,7 @@ export class RemediationService {
         break;
       }
     }
-    const now = new Date();
+    const now = this.clock.now();
     await this.scanner.scan(op.requestId, now, { licenseId: license.id }, actor);
     result.violation = (await this.db.read((sql) => this.log.get(sql, violation.id)))!;
     return result;
@@ -200,7 +202,7 @@ export class RemediationService {
         break;
       case RemediationAction.END_LEASES:
         requireKind(ViolationKind.CONCURRENCY_OVERAGE);
-        plan.count = await overBy((sql) => this.leases.countLive(sql, license.id, new Date()));
+        plan.count = await overBy((sql) => this.leases.countLive(sql, license.id, this.clock.now()));
         break;
       case RemediationAction.RAISE_LIMIT:
         if (!limitName) throw AppError.badInput(`RAISE_LIMIT remedies an overage; this violation is ${violation.kind}.`, 'action');

@@ -8,6 +8,7 @@ import { ComplianceEventType, SEVERITY_RANK, ViolationSeverity, ViolationStatus 
 import type { ComplianceEventFilter, ComplianceEventNode, ViolationFilter, ViolationNode, WaiveViolationInput } from './compliance.types';
 import { reviveComplianceEvent, VIOLATION_COLUMNS, type ViolationLog, violationNodeOf } from './violation-log';
 import type { Tx } from '../../db/transaction';
+import type { Clock } from '../../common/clock';
 
 const REASON_MAX = 500;
 
@@ -95,6 +96,7 @@ export class ViolationService {
   constructor(
     private readonly db: SqlGateway,
     private readonly log: ViolationLog,
+    private readonly clock: Clock,
   ) {}
 
   list(op: Operation, filter: ViolationFilter, page: PageArgs): Promise<Page<ViolationNode>> {
@@ -168,7 +170,7 @@ export class ViolationService {
     event: ComplianceEventType,
   ): Promise<ViolationNode> {
     return this.db.write(async (sql) => {
-      const now = new Date();
+      const now = this.clock.now();
       await this.log.lock(sql);
       const current = await this.changing(sql, op, id);
       if (!from.includes(current.status)) throw AppError.invalidTransition('violation', current.status, verb);
@@ -205,7 +207,8 @@ export class ViolationService {
 
   waive(op: Operation, input: WaiveViolationInput): Promise<ViolationNode> {
     const why = reasonOf(input.reason, 'reason', true)!;
-    if (input.until && input.until.getTime() <= Date.now()) throw AppError.badInput('A waiver must end in the future.', 'until');
+    if (input.until && input.until.getTime() <= this.clock.now().getTime())
+      throw AppError.badInput('A waiver must end in the future.', 'until');
     return this.step(
       op,
       input.id,

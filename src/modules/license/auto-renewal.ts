@@ -7,6 +7,7 @@ import type { AuditService } from '../audit/audit.service';
 import { LicenseStatus } from '../../kernel/license.enums';
 import { renewedTerm, type Term } from './term';
 import type { Tx } from '../../db/transaction';
+import type { Clock } from '../../common/clock';
 
 const RENEWER: Actor = { type: 'SYSTEM', id: null, label: 'automatic renewal' };
 
@@ -46,9 +47,10 @@ export class AutoRenewal {
     private readonly store: LicenseStore,
     private readonly audit: AuditService,
     private readonly notice: RenewalNotice,
+    private readonly clock: Clock,
   ) {}
 
-  async renewDue(requestId: string, now = new Date()): Promise<{ renewed: number }> {
+  async renewDue(requestId: string, now = this.clock.now()): Promise<{ renewed: number }> {
     const due = await this.db.read((sql) =>
       sql.all<{ id: string }>(
         `select id from license where auto_renew and status = ? and expires_at is not null and expires_at <= ? order by expires_at, id`,

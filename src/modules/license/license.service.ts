@@ -19,6 +19,7 @@ import { LicenseStatus, type LicenseType } from '../../kernel/license.enums';
 import { type TypeNeed, unmetNeed } from '../../kernel/license-types';
 import type { IssueLicenseInput, LicenseFilter, RenewLicenseInput, SiteInput } from './license.types';
 import { normalizeDomain, parseCidr } from './site';
+import type { Clock } from '../../common/clock';
 
 const DAY_MS = 86_400_000;
 const REASON_MAX = 500;
@@ -125,6 +126,7 @@ export class LicenseService {
     private readonly catalog: CatalogService,
     private readonly sessions: SessionTerminator,
     private readonly digester: SecretDigester,
+    private readonly clock: Clock,
   ) {}
 
   async get(op: Operation, id: string): Promise<License> {
@@ -167,7 +169,7 @@ export class LicenseService {
       const namedUsers = limits.namedUsers !== undefined ? limits.namedUsers : plan.namedUsers;
       const concurrentSessions = limits.concurrentSessions !== undefined ? limits.concurrentSessions : plan.concurrentSessions;
       const termDays = input.termDays ?? plan.termDays ?? null;
-      const startsAt = input.startsAt ?? new Date();
+      const startsAt = input.startsAt ?? this.clock.now();
       const expiresAt = input.expiresAt ?? (termDays ? new Date(startsAt.getTime() + termDays * DAY_MS) : null);
       const features = input.featureKeys
         ? await this.catalog.resolveFeatures(em, plan.product.id, input.featureKeys, 'featureKeys')
@@ -176,7 +178,7 @@ export class LicenseService {
       checkIssuable({ type, startsAt, expiresAt, namedUsers, concurrentSessions, site, features: features.length, autoRenew });
 
       const key = generateLicenseKey();
-      const now = new Date();
+      const now = this.clock.now();
       const row: LicenseRow = {
         organizationId: organization.id,
         planId: plan.id,
@@ -246,7 +248,7 @@ export class LicenseService {
       if (!license) throw AppError.notFound('License', id);
       op.principal.requireObject(Permission.LICENSE_MANAGE, license.organization.id, 'License', id);
       const before = snapshot(license);
-      const now = new Date();
+      const now = this.clock.now();
       const { set, note } = await change(license, tx, now);
       await this.store.update(tx, id, set, now);
       // The license as written: read again on the transaction's connection.

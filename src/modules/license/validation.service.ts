@@ -7,6 +7,7 @@ import type { KeyedLicense, LicenseCredentials } from './license-credentials';
 import { LicenseType } from '../../kernel/license.enums';
 import { evaluate, graceEndsAt, type LicenseFacts, type ValidationRequest, verdict } from './validation';
 import { type FeatureCheckResult, type ValidationCheck, ValidationCheckKind, type ValidationResult } from './validation.types';
+import type { Clock } from '../../common/clock';
 
 /** A named user's live seat: where it stands among the license's live seats, and when its user was last active. */
 export interface HeldSeat {
@@ -42,6 +43,7 @@ export class ValidationService {
     private readonly seats: SeatPresence,
     private readonly leases: LeasePresence,
     private readonly breaches: BreachRecorder,
+    private readonly clock: Clock,
   ) {}
 
   private async facts(
@@ -111,7 +113,7 @@ export class ValidationService {
     });
   }
 
-  async validate(key: string, request: ValidationRequest, requestId: string, now = new Date()): Promise<ValidationResult> {
+  async validate(key: string, request: ValidationRequest, requestId: string, now = this.clock.now()): Promise<ValidationResult> {
     checkClientArguments(request);
     const { license, checks, seat } = await this.db.read(async (sql) => {
       const license = await this.credentials.authenticate(sql, key, '', requestId);
@@ -137,7 +139,7 @@ export class ValidationService {
    * Whether a feature may be used now: the license's status and term, and the feature's entitlement. A CORE feature
    * comes with any valid license of its product; a PREMIUM one only where entitled. Every denial is recorded.
    */
-  async checkFeature(key: string, feature: string, requestId: string, now = new Date()): Promise<FeatureCheckResult> {
+  async checkFeature(key: string, feature: string, requestId: string, now = this.clock.now()): Promise<FeatureCheckResult> {
     checkClientArguments({ feature });
     const request = { feature };
     const { license, checks } = await this.db.read(async (sql) => {

@@ -16,6 +16,7 @@ import { LicenseStatus, LicenseType } from '../../kernel/license.enums';
 import { ConflictStrategy, MigrationEffective, MigrationStatus } from './migration.enums';
 import { insertMigration } from './migration-history';
 import { termsNode } from './migration-plan';
+import type { Clock } from '../../common/clock';
 
 /**
  * Responsible for moving features between licenses of one organization and product: a FEATURE license merged into
@@ -30,6 +31,7 @@ export class FeatureTransfer {
     private readonly digester: SecretDigester,
     private readonly alerts: AlertLog,
     private readonly audit: AuditService,
+    private readonly clock: Clock,
   ) {}
 
   private async changing(sql: Tx, op: Operation, licenseId: string): Promise<TermedLicense> {
@@ -103,7 +105,7 @@ export class FeatureTransfer {
     op.principal.require(Permission.LICENSE_MANAGE);
     if (featureLicenseId === intoLicenseId) throw AppError.badInput('A license cannot be merged into itself.', 'intoLicenseId');
     return this.db.write(async (sql) => {
-      const now = new Date();
+      const now = this.clock.now();
       // Both rows locked in id order, as any two writers would.
       const [first, second] = [featureLicenseId, intoLicenseId].sort();
       const locked = new Map([
@@ -155,7 +157,7 @@ export class FeatureTransfer {
     const keys = [...new Set(featureKeys)].sort();
     if (!keys.length) throw AppError.badInput('Name the features to split off.', 'featureKeys');
     return this.db.write(async (sql) => {
-      const now = new Date();
+      const now = this.clock.now();
       const source = await this.changing(sql, op, licenseId);
       const missing = keys.filter((k) => !source.terms.features.includes(k));
       if (missing.length) throw AppError.badInput(`The license does not entitle: ${missing.join(', ')}.`, 'featureKeys');

@@ -36,6 +36,7 @@ import {
   PlannedAlert,
   type PlannedViolation,
 } from './migration.types';
+import type { Clock } from '../../common/clock';
 
 const SCHEDULER: Actor = { type: 'SYSTEM', id: null, label: 'migration scheduler' };
 
@@ -104,6 +105,7 @@ export class MigrationService {
     private readonly usage: UsageObserver,
     private readonly alerts: AlertLog,
     private readonly audit: AuditService,
+    private readonly clock: Clock,
   ) {}
 
   private async state(sql: SqlRunner, license: TermedLicense, now: Date): Promise<LicenseState> {
@@ -256,7 +258,7 @@ export class MigrationService {
     target: MigrationTargetInput,
     effective: MigrationEffective,
     onConflict: ConflictInput,
-    now = new Date(),
+    now = this.clock.now(),
   ): Promise<MigrationPreview> {
     op.principal.require(Permission.LICENSE_READ);
     const conflict = MigrationService.conflict(onConflict, now);
@@ -285,7 +287,7 @@ export class MigrationService {
     target: MigrationTargetInput,
     effective: MigrationEffective,
     onConflict: ConflictInput,
-    now = new Date(),
+    now = this.clock.now(),
   ): Promise<MigrateLicenseResult> {
     op.principal.require(Permission.LICENSE_MANAGE);
     const conflict = MigrationService.conflict(onConflict, now);
@@ -437,7 +439,7 @@ export class MigrationService {
   cancel(op: Operation, id: string): Promise<LicenseMigrationNode> {
     op.principal.require(Permission.LICENSE_MANAGE);
     return this.db.write(async (sql) => {
-      const now = new Date();
+      const now = this.clock.now();
       const current = await getMigration(sql, id);
       if (!current) throw AppError.notFound('LicenseMigration', id);
       op.principal.requireObject(Permission.LICENSE_MANAGE, current.organizationId, 'LicenseMigration', id);
@@ -469,7 +471,7 @@ export class MigrationService {
    * Applies the scheduled migrations whose license's term was renewed (it ends after the term they waited for):
    * each in its own transaction, claimed by its status, so exactly once, also across restarts and instances.
    */
-  async applyDue(requestId: string, now = new Date()): Promise<{ applied: number; rejected: number }> {
+  async applyDue(requestId: string, now = this.clock.now()): Promise<{ applied: number; rejected: number }> {
     const due = await this.db.read((sql) =>
       sql.all<{ id: string; license_id: string }>(
         `select m.id, m.license_id from license_migration m join license l on l.id = m.license_id

@@ -1,4 +1,5 @@
 import { type EntityManager, raw } from '@mikro-orm/knex';
+import type { Clock } from '../../common/clock';
 import type { SqlGateway } from '../../db/sql';
 import { AuditAction } from '../audit/audit-actions';
 import { Permission } from '../../auth/roles';
@@ -16,6 +17,7 @@ export class OrganizationService {
   constructor(
     private readonly db: SqlGateway,
     private readonly audit: AuditService,
+    private readonly clock: Clock,
   ) {}
 
   /** Loads an organization the caller may see, or fails as if it did not exist. */
@@ -61,7 +63,7 @@ export class OrganizationService {
           objectId: organization.id,
           after: snapshot(organization),
         },
-        new Date(),
+        this.clock.now(),
       );
       return organization;
     });
@@ -91,7 +93,7 @@ export class OrganizationService {
           before,
           after: snapshot(organization),
         },
-        new Date(),
+        this.clock.now(),
       );
       return organization;
     });

@@ -31,6 +31,7 @@ import {
   type HeartbeatResult,
   LeaseNode,
 } from './seat.types';
+import type { Clock } from '../../common/clock';
 
 interface LeaseRow {
   id: string;
@@ -140,6 +141,7 @@ export class LeaseLedger {
     private readonly usage: UsageObserver,
     private readonly breaches: BreachRecorder,
     private readonly turns: RowTurns,
+    private readonly clock: Clock,
   ) {}
 
   /** Records a clock the check found tampered with, inside the caller's transaction. */
@@ -266,7 +268,7 @@ export class LeaseLedger {
     call: ClientCall,
     clientTime: Date | null,
   ): Promise<CheckoutResult | null> {
-    const now = call.now ?? new Date();
+    const now = call.now ?? this.clock.now();
     const license = await this.credentials.authenticate(sql, key, '', call.requestId);
     if (license.type !== LicenseType.CONCURRENT || license.status !== LicenseStatus.ACTIVE || !withinTerm(license, now)) return null;
     const sessions = await this.sessionsOf(sql, license.id, fingerprint, now);
@@ -284,7 +286,7 @@ export class LeaseLedger {
     call: ClientCall,
     clientTime: Date | null,
   ): Promise<CheckoutResult> {
-    const now = call.now ?? new Date();
+    const now = call.now ?? this.clock.now();
     const license = await this.credentials.authenticate(sql, key, sql.forUpdate(Lock.LICENSE), call.requestId);
     if (license.type !== LicenseType.CONCURRENT) {
       throw AppError.unsupportedLicenseType('checkoutSeat', license.type, [LicenseType.CONCURRENT]);
@@ -412,7 +414,7 @@ export class LeaseLedger {
 
   async heartbeat(key: string, leaseId: string, call: ClientCall, clientTime: Date | null = null): Promise<HeartbeatResult> {
     return this.db.write(async (sql) => {
-      const now = call.now ?? new Date();
+      const now = call.now ?? this.clock.now();
       const license = await this.credentials.authenticate(sql, key, '', call.requestId);
       const row = await this.leaseOf(sql, license, leaseId);
       const clock = clientTime ? clockCheck(clientTime, now, toDateOrNull(row.client_clock_at)) : null;
@@ -475,7 +477,7 @@ export class LeaseLedger {
   async checkin(key: string, leaseId: string, call: ClientCall): Promise<CheckinResult> {
     return this.turns.run(this.credentials.digestOf(key), () =>
       this.db.write(async (sql) => {
-        const now = call.now ?? new Date();
+        const now = call.now ?? this.clock.now();
         // Locked like a checkout's, so that the count observed after the release is the count at commit.
         const license = await this.credentials.authenticate(sql, key, sql.forUpdate(Lock.LICENSE), call.requestId);
         const before = leaseNodeOf(await this.leaseOf(sql, license, leaseId));
@@ -541,7 +543,7 @@ export class LeaseLedger {
   ): Promise<LeaseNode[]> {
     call.principal.require(Permission.SEAT_MANAGE);
     return this.db.write(async (sql) => {
-      const now = new Date();
+      const now = this.clock.now();
       const license = await sql.get<{ organization_id: string }>(
         `select organization_id from license where id = ? ${sql.forUpdate(Lock.LICENSE, licenseId)}`,
         [licenseId],
@@ -602,7 +604,7 @@ export class LeaseLedger {
   }
 
   /** Counts a license's live sessions again and tells the usage observer: after leases ended elsewhere. */
-  recount(licenseId: string, requestId: string | null = null, now = new Date()): Promise<void> {
+  recount(licenseId: string, requestId: string | null = null, now = this.clock.now()): Promise<void> {
     return this.db.write((sql) => this.recountIn(sql, licenseId, now, requestId));
   }
 
@@ -618,7 +620,7 @@ export class LeaseLedger {
   }
 
   /** Ends every lease whose heartbeats stopped, in every license; the reaper job calls this. */
-  async reap(requestId: string, now = new Date()): Promise<number> {
+  async reap(requestId: string, now = this.clock.now()): Promise<number> {
     return this.db.write(async (sql) => {
       // The licenses whose leases it ends are locked first, in id order (as checkouts lock one), so that the counts
       // it observes are the counts at commit.

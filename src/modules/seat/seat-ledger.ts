@@ -14,6 +14,7 @@ import { UsageMetric } from '../usage/usage.types';
 import { SeatReleaseReason } from './seat.enums';
 import { AssignSeatOutcome, type AssignSeatResult, ReleaseSeatOutcome, type ReleaseSeatResult, SeatNode } from './seat.types';
 import { Lock, type Tx } from '../../db/transaction';
+import type { Clock } from '../../common/clock';
 
 interface SeatRow {
   id: string;
@@ -67,6 +68,7 @@ export class SeatLedger {
     private readonly audit: AuditService,
     private readonly usage: UsageObserver,
     private readonly breaches: BreachRecorder,
+    private readonly clock: Clock,
   ) {}
 
   /** Tells the usage observer how many named users a license has now. */
@@ -103,7 +105,7 @@ export class SeatLedger {
     const user = userId.trim();
     if (!user) throw AppError.badInput('A seat is assigned to a user: `userId` is empty.', 'userId');
     return this.db.write(async (sql) => {
-      const now = new Date();
+      const now = this.clock.now();
       const license = await this.lockLicense(sql, call, licenseId);
       if (license.type !== LicenseType.USER) throw AppError.unsupportedLicenseType('assignSeat', license.type, [LicenseType.USER]);
       if (license.status === LicenseStatus.REVOKED) throw AppError.invalidTransition('license', 'REVOKED', 'assign a seat on');
@@ -178,7 +180,7 @@ export class SeatLedger {
   }
 
   async release(call: ManagementCall, seatId: string): Promise<ReleaseSeatResult> {
-    return this.db.write(async (sql) => this.releaseIn(sql, call, seatId, SeatReleaseReason.RELEASED_BY_ADMIN, new Date()));
+    return this.db.write(async (sql) => this.releaseIn(sql, call, seatId, SeatReleaseReason.RELEASED_BY_ADMIN, this.clock.now()));
   }
 
   private async releaseIn(sql: Tx, call: ManagementCall, seatId: string, reason: SeatReleaseReason, now: Date): Promise<ReleaseSeatResult> {
@@ -244,7 +246,7 @@ export class SeatLedger {
     first: (sql: Tx, seats: SeatNode[]) => Promise<unknown>,
   ): Promise<SeatNode[]> {
     return this.db.write(async (sql) => {
-      const now = new Date();
+      const now = this.clock.now();
       await this.lockLicense(sql, call, licenseId);
       const seats = await this.leastActive(sql, licenseId, count);
       await first(sql, seats);

@@ -5,6 +5,7 @@ import { findPage, type Page, type PageArgs } from '../../common/pagination';
 import { Lease } from './lease.entity';
 import { Seat } from './seat.entity';
 import { LeaseNode, type LeaseFilter, type SeatFilter, SeatNode } from './seat.types';
+import type { Clock } from '../../common/clock';
 
 export const seatNodeFromEntity = (s: Seat): SeatNode =>
   Object.assign(new SeatNode(), {
@@ -34,6 +35,8 @@ export const leaseNodeFromEntity = (l: Lease): LeaseNode =>
 
 /** Responsible for reading seats and leases for management; the ledgers change them. */
 export class SeatService {
+  constructor(private readonly clock: Clock) {}
+
   listSeats(op: Operation, filter: SeatFilter, page: PageArgs): Promise<Page<SeatNode>> {
     op.principal.require(Permission.LICENSE_READ);
     const organizationId = op.principal.scopeOrganization(filter.organizationId);
@@ -53,7 +56,7 @@ export class SeatService {
     if (organizationId) where.organization = organizationId;
     if (filter.licenseId) where.license = filter.licenseId;
     if (filter.fingerprint) where.fingerprint = filter.fingerprint;
-    const now = new Date();
+    const now = this.clock.now();
     if (filter.live === true) Object.assign(where, { releasedAt: null, expiresAt: { $gt: now } });
     if (filter.live === false) where.$or = [{ releasedAt: { $ne: null } }, { expiresAt: { $lte: now } }];
     return findPage(op.em, Lease, where, page, leaseNodeFromEntity);
@@ -68,7 +71,7 @@ export class SeatService {
       `select license_id, count(*) as n from seat where released_at is null and license_id in (${marks}) group by license_id
        union all
        select license_id, count(*) as n from lease where released_at is null and expires_at > ? and license_id in (${marks}) group by license_id`,
-      [...ids, new Date(), ...ids],
+      [...ids, this.clock.now(), ...ids],
     );
     for (const row of rows) counts.set(row.license_id, (counts.get(row.license_id) ?? 0) + Number(row.n));
     return counts;

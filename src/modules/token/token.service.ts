@@ -14,6 +14,7 @@ import type { TokenRevoked } from './token-revocation';
 import { Permission, Role } from '../../auth/roles';
 import { generateApiToken, hintOf, isWellFormedApiToken, type SecretDigester } from '../../auth/secrets';
 import type { ApiTokenFilter, CreateApiTokenInput } from './token.types';
+import type { Clock } from '../../common/clock';
 
 const snapshot = (t: ApiToken) => ({
   name: t.name,
@@ -31,6 +32,7 @@ export class TokenService {
     private readonly audit: AuditService,
     /** Told of each revocation once it commits, on every instance (open sockets of the token are closed). */
     private readonly revocations: Pick<EventChannel<TokenRevoked>, 'publish'>,
+    private readonly clock: Clock,
   ) {}
 
   /** The principal of an `Authorization` header; no header is anonymous, a bad one is refused. */
@@ -73,7 +75,7 @@ export class TokenService {
         system,
         null,
         { organizationId: null, action: AuditAction.API_TOKEN_CREATE, objectType: 'ApiToken', objectId: token.id, after: snapshot(token) },
-        new Date(),
+        this.clock.now(),
       );
       return secret;
     });
@@ -113,7 +115,7 @@ export class TokenService {
           objectId: token.id,
           after: snapshot(token),
         },
-        new Date(),
+        this.clock.now(),
       );
       return { token, secret };
     });
@@ -127,7 +129,7 @@ export class TokenService {
       op.principal.requireObject(Permission.TOKEN_MANAGE, token.organization?.id ?? null, 'ApiToken', id);
       if (token.revokedAt) throw AppError.invalidTransition('API token', 'revoked', 'revoke');
       const before = snapshot(token);
-      token.revokedAt = new Date();
+      token.revokedAt = this.clock.now();
       await this.audit.record(
         tx,
         op.principal.requireActor(),
@@ -140,7 +142,7 @@ export class TokenService {
           before,
           after: snapshot(token),
         },
-        new Date(),
+        this.clock.now(),
       );
       return token;
     });

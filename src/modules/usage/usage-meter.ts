@@ -15,6 +15,7 @@ import { RecordUsageResult, UsageOutcome } from './record-usage.types';
 import type { UsageObserver } from './usage-signals';
 import { limitOfMetric, type MetricUsage, metricUsage, UsageBucket, UsageMetric, UsageResolution } from './usage.types';
 import { Lock } from '../../db/transaction';
+import type { Clock } from '../../common/clock';
 
 /** The start and end of the period a counter runs in: a UTC day or calendar month. */
 export function periodOf(period: UsagePeriod, at: Date): { start: Date; end: Date } {
@@ -64,9 +65,16 @@ export class UsageMeter {
     private readonly observer: UsageObserver,
     private readonly breaches: BreachRecorder,
     private readonly turns: RowTurns,
+    private readonly clock: Clock,
   ) {}
 
-  async record(key: string, metric: UsageMetric, report: UsageReport, requestId: string, now = new Date()): Promise<RecordUsageResult> {
+  async record(
+    key: string,
+    metric: UsageMetric,
+    report: UsageReport,
+    requestId: string,
+    now = this.clock.now(),
+  ): Promise<RecordUsageResult> {
     const change = UsageMeter.changeOf(metric, report);
     // One report at a time per license in this process waits for its lock (see RowTurns).
     return this.turns.run(this.credentials.digestOf(key), () =>
@@ -141,7 +149,7 @@ export class UsageMeter {
    * Whether `amount` more of a metric would be allowed now under the license's limit and overage policy: what a
    * client asks before a write. It reserves nothing; the report of the write is decided again, atomically.
    */
-  async checkQuota(key: string, metric: UsageMetric, amount: number, now = new Date()): Promise<Enforcement> {
+  async checkQuota(key: string, metric: UsageMetric, amount: number, now = this.clock.now()): Promise<Enforcement> {
     if (!Number.isSafeInteger(amount) || amount < 1) throw AppError.badInput('`amount` must be a whole number of at least 1.', 'amount');
     return this.db.read(async (sql) => {
       const license = await this.credentials.authenticate(sql, key, '', randomUUID());
@@ -261,7 +269,7 @@ export class UsageMeter {
   /** Every metric of a license, reported and derived, read in a handful of statements. */
   async usageOf(
     license: Pick<KeyedLicense, 'id' | 'apiCallPeriod' | 'storageBytes' | 'apiCallsPerPeriod' | 'namedUsers' | 'concurrentSessions'>,
-    now = new Date(),
+    now = this.clock.now(),
   ): Promise<MetricUsage[]> {
     return this.db.read(async (sql) => {
       return [
@@ -306,7 +314,7 @@ export class UsageMeter {
   }
 
   /** Drops the hourly buckets past their retention (the daily ones stay); returns how many. */
-  prune(now = new Date()): Promise<number> {
+  prune(now = this.clock.now()): Promise<number> {
     const before = new Date(Math.floor(now.getTime() / HOUR_MS) * HOUR_MS - HOURLY_RETENTION_DAYS * DAY_MS);
     return this.db.write((sql) =>
       sql.run('delete from usage_sample where resolution = ? and bucket_start < ?', [UsageResolution.HOUR, before]),

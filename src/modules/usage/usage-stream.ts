@@ -6,6 +6,7 @@ import { AppError } from '../../errors';
 import { usageChangeOf } from './usage-signals';
 import type { UsageService } from './usage.service';
 import type { LicenseUsageChange, MetricUsage } from './usage.types';
+import type { Clock } from '../../common/clock';
 
 /** Reads a license's usage as it is now; subscribers whose changes may have been lost read it again. */
 type UsageReader = (licenseId: string) => Promise<MetricUsage[]>;
@@ -19,7 +20,10 @@ class UsageSubscription {
   private snapshotting = 0;
   private readonly held: LicenseUsageChange[] = [];
 
-  constructor(readonly licenseId: string) {}
+  constructor(
+    readonly licenseId: string,
+    private readonly clock: Clock,
+  ) {}
 
   /** A change of the license, live. */
   change(change: LicenseUsageChange): void {
@@ -32,7 +36,7 @@ class UsageSubscription {
   async snapshot(read: Promise<MetricUsage[]>): Promise<void> {
     this.snapshotting += 1;
     try {
-      const now = new Date();
+      const now = this.clock.now();
       for (const usage of await read) this.deliver(usageChangeOf(this.licenseId, usage, now));
     } finally {
       this.snapshotting -= 1;
@@ -64,6 +68,7 @@ export class UsageStream {
     private readonly changes: EventChannel<LicenseUsageChange>,
     private readonly usage: UsageService,
     private readonly fork: () => EntityManager,
+    private readonly clock: Clock,
   ) {
     changes.onReconnect(() => this.resend());
   }
@@ -72,7 +77,7 @@ export class UsageStream {
     // Refused here, before anything is sent: a license of another organization is not found.
     const op = { principal, requestId: 'licenseUsageChanged', em: this.fork() };
     await this.usage.licenseUsage(op, licenseId);
-    const subscription = new UsageSubscription(licenseId);
+    const subscription = new UsageSubscription(licenseId, this.clock);
     // Listening starts before the snapshot is read, so no change falls between the two.
     const stop = this.changes.listen((change) => {
       if (change.licenseId === licenseId) subscription.change(change);

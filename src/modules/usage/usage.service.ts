@@ -3,6 +3,7 @@ import type { LicenseService } from '../license/license.service';
 import { AppError } from '../../errors';
 import { BUCKET_MS, type UsageMeter } from './usage-meter';
 import type { MetricUsage, UsageBucket, UsageMetric, UsageResolution } from './usage.types';
+import type { Clock } from '../../common/clock';
 
 /** The most buckets one history answers with. */
 export const MAX_BUCKETS = 1000;
@@ -21,6 +22,7 @@ export class UsageService {
   constructor(
     private readonly licenses: LicenseService,
     private readonly meter: UsageMeter,
+    private readonly clock: Clock,
   ) {}
 
   async licenseUsage(op: Operation, licenseId: string): Promise<MetricUsage[]> {
@@ -36,7 +38,7 @@ export class UsageService {
   }
 
   /** A metric's time series: its hourly or daily buckets between `from` and `to`. */
-  async history(op: Operation, licenseId: string, range: HistoryRange, now = new Date()): Promise<UsageBucket[]> {
+  async history(op: Operation, licenseId: string, range: HistoryRange, now = this.clock.now()): Promise<UsageBucket[]> {
     const size = BUCKET_MS[range.resolution];
     const to = range.to ?? now;
     const from = range.from ?? new Date(to.getTime() - 24 * size);
