@@ -172,20 +172,17 @@ export class AlertRuleService {
       const previous = before
         ? { levels: parseLevels(before.levels), rearmMargin: before.rearm_margin === null ? null : Number(before.rearm_margin) }
         : null;
-      await this.audit.record(
-        sql,
+      await this.audit.record(sql, {
         actor,
-        call.requestId,
-        {
-          organizationId: owner.organizationId,
-          action: rule ? AuditAction.ALERT_RULE_SET : AuditAction.ALERT_RULE_CLEAR,
-          objectType: owner.licenseId ? 'License' : 'Plan',
-          objectId: ownerId,
-          before: snapshot(previous) ?? { subject, inherited: true },
-          after: snapshot(rule) ?? { subject, inherited: true },
-        },
-        now,
-      );
+        requestId: call.requestId,
+        at: now,
+        organizationId: owner.organizationId,
+        action: rule ? AuditAction.ALERT_RULE_SET : AuditAction.ALERT_RULE_CLEAR,
+        objectType: owner.licenseId ? 'License' : 'Plan',
+        objectId: ownerId,
+        before: snapshot(previous) ?? { subject, inherited: true },
+        after: snapshot(rule) ?? { subject, inherited: true },
+      });
       return this.rulesOf(sql, owner);
     });
   }

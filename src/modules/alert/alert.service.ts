@@ -94,7 +94,7 @@ export class AlertService {
         before: { acknowledgedAt: null },
         after: { acknowledgedAt: now, acknowledgedBy: actor.label },
       };
-      await this.audit.record(tx, actor, op.requestId, entry, now);
+      await this.audit.record(tx, { ...entry, actor, requestId: op.requestId, at: now });
     });
     // Read as committed, by the one mapper of an alert.
     return alertNodeOf(await op.em.fork().findOneOrFail(Alert, { id }));

@@ -186,19 +186,16 @@ export class ExpiryWatch {
 
   private async expire(sql: Tx, license: Candidate, requestId: string, now: Date): Promise<void> {
     if (!(await this.licenses.setStatus(sql, license.id, { from: LicenseStatus.ACTIVE, to: LicenseStatus.EXPIRED }, now))) return;
-    await this.audit.record(
-      sql,
-      { type: 'SYSTEM', id: null, label: 'expiry watch' },
+    await this.audit.record(sql, {
+      actor: { type: 'SYSTEM', id: null, label: 'expiry watch' },
       requestId,
-      {
-        organizationId: license.organization_id,
-        action: AuditAction.LICENSE_EXPIRE,
-        objectType: 'License',
-        objectId: license.id,
-        before: { status: LicenseStatus.ACTIVE },
-        after: { status: LicenseStatus.EXPIRED },
-      },
-      now,
-    );
+      at: now,
+      organizationId: license.organization_id,
+      action: AuditAction.LICENSE_EXPIRE,
+      objectType: 'License',
+      objectId: license.id,
+      before: { status: LicenseStatus.ACTIVE },
+      after: { status: LicenseStatus.EXPIRED },
+    });
   }
 }

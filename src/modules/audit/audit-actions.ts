@@ -1,3 +1,5 @@
+import type { Actor } from '../../auth/principal';
+
 /**
  * Every action the audit log records, by the name its events carry (`object.verb`): the audit log's vocabulary,
  * in one place, so that an action is never misspelled and a reader finds every kind of change here.
@@ -107,3 +109,6 @@ export type AuditEntry = {
     after?: object | null;
   };
 }[AuditAction];
+
+/** A change as the audit log records it: the entry, who made it, in which request, and when. */
+export type AuditRecord = AuditEntry & { actor: Actor; requestId: string | null; at: Date };

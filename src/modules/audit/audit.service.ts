@@ -1,11 +1,10 @@
 import type { FilterQuery } from '@mikro-orm/knex';
-import type { Actor } from '../../auth/principal';
 import { Permission } from '../../auth/roles';
 import type { Operation } from '../../common/operation';
 import { findPage, type Page, type PageArgs } from '../../common/pagination';
 import { newId } from '../../db/ids';
 import type { Tx } from '../../db/transaction';
-import type { AuditEntry } from './audit-actions';
+import type { AuditRecord } from './audit-actions';
 import { AuditEvent } from './audit-event.entity';
 
 export interface AuditFilter {
@@ -20,43 +19,28 @@ export interface AuditFilter {
 
 /** Responsible for the audit log: records every change inside the transaction that makes it, and reads it back. */
 export class AuditService {
-  /** The event's columns, with `before` and `after` as JSON text (dates as ISO strings). */
-  private row(actor: Actor, requestId: string | null, entry: AuditEntry, at: Date) {
-    return {
-      id: newId(at.getTime()),
-      organizationId: entry.organizationId,
-      actorType: actor.type,
-      actorId: actor.id,
-      actorLabel: actor.label.slice(0, 200),
-      action: entry.action,
-      objectType: entry.objectType,
-      objectId: entry.objectId,
-      before: entry.before ? JSON.stringify(entry.before) : null,
-      after: entry.after ? JSON.stringify(entry.after) : null,
-      requestId,
-      occurredAt: at,
-    };
-  }
-
-  /** Writes the event inside the caller's transaction: it is stored if and only if the change it records is. */
-  async record(tx: Tx, actor: Actor, requestId: string | null, entry: AuditEntry, at: Date): Promise<void> {
-    const row = this.row(actor, requestId, entry, at);
+  /**
+   * Writes the event inside the caller's transaction: it is stored if and only if the change it records is. `before`
+   * and `after` are kept as JSON (dates as ISO strings).
+   */
+  async record(tx: Tx, event: AuditRecord): Promise<void> {
+    const json = (state: object | null | undefined) => (state ? JSON.stringify(state) : null);
     await tx.run(
       `insert into audit_event (id, organization_id, actor_type, actor_id, actor_label, action, object_type, object_id, before, after, request_id, occurred_at)
        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
-        row.id,
-        row.organizationId,
-        row.actorType,
-        row.actorId,
-        row.actorLabel,
-        row.action,
-        row.objectType,
-        row.objectId,
-        row.before,
-        row.after,
-        row.requestId,
-        at,
+        newId(event.at.getTime()),
+        event.organizationId,
+        event.actor.type,
+        event.actor.id,
+        event.actor.label.slice(0, 200),
+        event.action,
+        event.objectType,
+        event.objectId,
+        json(event.before),
+        json(event.after),
+        event.requestId,
+        event.at,
       ],
     );
   }

@@ -102,19 +102,16 @@ export class CatalogService {
       if (await em.count(Product, { key: input.key })) throw AppError.conflict(`A product with key "${input.key}" exists already.`);
       const product = em.create(Product, { key: input.key, name: input.name.trim() });
       const features = input.features.map((f) => em.create(Feature, { product, key: f.key, name: f.name.trim(), tier: f.tier }));
-      await this.audit.record(
-        tx,
-        op.principal.requireActor(),
-        op.requestId,
-        {
-          organizationId: null,
-          action: AuditAction.PRODUCT_CREATE,
-          objectType: 'Product',
-          objectId: product.id,
-          after: productSnapshot(product, features),
-        },
-        this.clock.now(),
-      );
+      await this.audit.record(tx, {
+        actor: op.principal.requireActor(),
+        requestId: op.requestId,
+        at: this.clock.now(),
+        organizationId: null,
+        action: AuditAction.PRODUCT_CREATE,
+        objectType: 'Product',
+        objectId: product.id,
+        after: productSnapshot(product, features),
+      });
       return product;
     });
   }
@@ -128,19 +125,16 @@ export class CatalogService {
         throw AppError.conflict(`Product "${product.key}" has a feature "${input.key}" already.`);
       }
       const feature = em.create(Feature, { product, key: input.key, name: input.name.trim(), tier: input.tier });
-      await this.audit.record(
-        tx,
-        op.principal.requireActor(),
-        op.requestId,
-        {
-          organizationId: null,
-          action: AuditAction.FEATURE_CREATE,
-          objectType: 'Feature',
-          objectId: feature.id,
-          after: { id: feature.id, productId, key: feature.key, name: feature.name, tier: feature.tier },
-        },
-        this.clock.now(),
-      );
+      await this.audit.record(tx, {
+        actor: op.principal.requireActor(),
+        requestId: op.requestId,
+        at: this.clock.now(),
+        organizationId: null,
+        action: AuditAction.FEATURE_CREATE,
+        objectType: 'Feature',
+        objectId: feature.id,
+        after: { id: feature.id, productId, key: feature.key, name: feature.name, tier: feature.tier },
+      });
       return feature;
     });
   }
@@ -186,19 +180,16 @@ export class CatalogService {
         currency: input.currency,
       });
       plan.features.set(features);
-      await this.audit.record(
-        tx,
-        op.principal.requireActor(),
-        op.requestId,
-        {
-          organizationId: null,
-          action: AuditAction.PLAN_CREATE,
-          objectType: 'Plan',
-          objectId: plan.id,
-          after: { ...input, id: plan.id },
-        },
-        this.clock.now(),
-      );
+      await this.audit.record(tx, {
+        actor: op.principal.requireActor(),
+        requestId: op.requestId,
+        at: this.clock.now(),
+        organizationId: null,
+        action: AuditAction.PLAN_CREATE,
+        objectType: 'Plan',
+        objectId: plan.id,
+        after: { ...input, id: plan.id },
+      });
       return plan;
     });
   }

@@ -365,19 +365,16 @@ export class ViolationLog implements BreachRecorder {
     );
     const action = AUDITED[type];
     if (action) {
-      await this.audit.record(
-        sql,
+      await this.audit.record(sql, {
         actor,
         requestId,
-        {
-          organizationId: violation.organizationId,
-          action,
-          objectType: 'Violation',
-          objectId: violation.id,
-          after: { ...snapshot(violation), ...extra },
-        },
-        now,
-      );
+        at: now,
+        organizationId: violation.organizationId,
+        action,
+        objectType: 'Violation',
+        objectId: violation.id,
+        after: { ...snapshot(violation), ...extra },
+      });
     }
     sql.afterCommit(() => this.events.publish({ entry: event, previousId }));
   }

@@ -80,20 +80,17 @@ export class AutoRenewal {
     const next = renewedTerm(dates, now);
     if (!next) return false;
     await this.store.update(sql, id, { expiresAt: next.endsAt, termStartedAt: next.startedAt }, now);
-    await this.audit.record(
-      sql,
-      RENEWER,
+    await this.audit.record(sql, {
+      actor: RENEWER,
       requestId,
-      {
-        organizationId: row.organization_id,
-        action: AuditAction.LICENSE_RENEW,
-        objectType: 'License',
-        objectId: id,
-        before: { expiresAt, termStartedAt: dates.termStartedAt },
-        after: { expiresAt: next.endsAt, termStartedAt: next.startedAt, automatic: true, terms: next.terms },
-      },
-      now,
-    );
+      at: now,
+      organizationId: row.organization_id,
+      action: AuditAction.LICENSE_RENEW,
+      objectType: 'License',
+      objectId: id,
+      before: { expiresAt, termStartedAt: dates.termStartedAt },
+      after: { expiresAt: next.endsAt, termStartedAt: next.startedAt, automatic: true, terms: next.terms },
+    });
     const { terms, ...term } = next;
     await this.notice(sql, { licenseId: id, organizationId: row.organization_id, previousEnd: expiresAt, term, terms }, now);
     return true;

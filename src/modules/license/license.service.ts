@@ -214,19 +214,16 @@ export class LicenseService {
           now,
         ),
       });
-      await this.audit.record(
-        tx,
-        op.principal.requireActor(),
-        op.requestId,
-        {
-          organizationId: organization.id,
-          action: AuditAction.LICENSE_ISSUE,
-          objectType: 'License',
-          objectId: license.id,
-          after: { ...snapshot(license), features: features.map((f) => f.key) },
-        },
-        now,
-      );
+      await this.audit.record(tx, {
+        actor: op.principal.requireActor(),
+        requestId: op.requestId,
+        at: now,
+        organizationId: organization.id,
+        action: AuditAction.LICENSE_ISSUE,
+        objectType: 'License',
+        objectId: license.id,
+        after: { ...snapshot(license), features: features.map((f) => f.key) },
+      });
       return { license, key };
     });
   }
@@ -253,20 +250,17 @@ export class LicenseService {
       await this.store.update(tx, id, set, now);
       // The license as written: read again on the transaction's connection.
       await em.refresh(license);
-      await this.audit.record(
-        tx,
-        op.principal.requireActor(),
-        op.requestId,
-        {
-          organizationId: license.organization.id,
-          action,
-          objectType: 'License',
-          objectId: license.id,
-          before,
-          after: { ...snapshot(license), ...note },
-        },
-        now,
-      );
+      await this.audit.record(tx, {
+        actor: op.principal.requireActor(),
+        requestId: op.requestId,
+        at: now,
+        organizationId: license.organization.id,
+        action,
+        objectType: 'License',
+        objectId: license.id,
+        before,
+        after: { ...snapshot(license), ...note },
+      });
       return license;
     });
   }

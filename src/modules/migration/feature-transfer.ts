@@ -73,20 +73,17 @@ export class FeatureTransfer {
       applied: { at: now, by: actor.label },
       detail,
     });
-    await this.audit.record(
-      sql,
+    await this.audit.record(sql, {
       actor,
-      op.requestId,
-      {
-        organizationId: license.organizationId,
-        action: AuditAction.LICENSE_MIGRATE,
-        objectType: 'License',
-        objectId: license.id,
-        before: termsSnapshot(license.status, license.terms),
-        after: { ...termsSnapshot(status, to), migrationId: id, detail },
-      },
-      now,
-    );
+      requestId: op.requestId,
+      at: now,
+      organizationId: license.organizationId,
+      action: AuditAction.LICENSE_MIGRATE,
+      objectType: 'License',
+      objectId: license.id,
+      before: termsSnapshot(license.status, license.terms),
+      after: { ...termsSnapshot(status, to), migrationId: id, detail },
+    });
     await this.alerts.raise(
       sql,
       {
@@ -183,25 +180,22 @@ export class FeatureTransfer {
       const sourceTerms = { ...structuredClone(source.terms), features: remaining };
       await this.store.write(sql, source, sourceTerms, now);
       const actor = op.principal.requireActor();
-      await this.audit.record(
-        sql,
+      await this.audit.record(sql, {
         actor,
-        op.requestId,
-        {
-          organizationId: source.organizationId,
-          action: AuditAction.LICENSE_ISSUE,
-          objectType: 'License',
-          objectId: id,
-          after: {
-            ...termsSnapshot(source.status, newTerms),
-            startsAt: source.startsAt,
-            expiresAt: source.expiresAt,
-            splitFrom: source.id,
-            keyHint: hintOf(key),
-          },
+        requestId: op.requestId,
+        at: now,
+        organizationId: source.organizationId,
+        action: AuditAction.LICENSE_ISSUE,
+        objectType: 'License',
+        objectId: id,
+        after: {
+          ...termsSnapshot(source.status, newTerms),
+          startsAt: source.startsAt,
+          expiresAt: source.expiresAt,
+          splitFrom: source.id,
+          keyHint: hintOf(key),
         },
-        now,
-      );
+      });
       await this.moved(sql, source, sourceTerms, source.status, `Split ${keys.join(', ')} off into feature license ${id}.`, actor, op, now);
       return { licenseId: id, key };
     });

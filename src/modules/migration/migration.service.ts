@@ -325,11 +325,8 @@ export class MigrationService {
         requestedBy: actor.label,
         applied: applied ? { at: now, by: actor.label } : null,
       });
-      await this.audit.record(
-        sql,
-        actor,
-        op.requestId,
-        row.status === MigrationStatus.APPLIED
+      await this.audit.record(sql, {
+        ...(row.status === MigrationStatus.APPLIED
           ? {
               organizationId: license.organizationId,
               action: AuditAction.LICENSE_MIGRATE,
@@ -349,9 +346,11 @@ export class MigrationService {
               objectType: 'LicenseMigration',
               objectId: row.id,
               after: { licenseId: license.id, dueTermEndsAt: license.expiresAt, strategy: conflict.strategy, to: preview.to },
-            },
-        now,
-      );
+            }),
+        actor,
+        requestId: op.requestId,
+        at: now,
+      });
       return result(await getMigration(sql, row.id));
     });
   }
@@ -449,20 +448,17 @@ export class MigrationService {
         [now, actor.label, id],
       );
       if (!changed) throw AppError.invalidTransition('migration', current.status, 'cancel');
-      await this.audit.record(
-        sql,
+      await this.audit.record(sql, {
         actor,
-        op.requestId,
-        {
-          organizationId: current.organizationId,
-          action: AuditAction.LICENSE_MIGRATION_CANCEL,
-          objectType: 'LicenseMigration',
-          objectId: id,
-          before: { status: current.status },
-          after: { status: MigrationStatus.CANCELLED },
-        },
-        now,
-      );
+        requestId: op.requestId,
+        at: now,
+        organizationId: current.organizationId,
+        action: AuditAction.LICENSE_MIGRATION_CANCEL,
+        objectType: 'LicenseMigration',
+        objectId: id,
+        before: { status: current.status },
+        after: { status: MigrationStatus.CANCELLED },
+      });
       return (await getMigration(sql, id))!;
     });
   }
@@ -517,25 +513,22 @@ export class MigrationService {
         }
         await this.execute(sql, state, preview, to, SCHEDULER, requestId, now, row.id);
         await this.finish(sql, row, MigrationStatus.APPLIED, preview, null, now, requestId);
-        await this.audit.record(
-          sql,
-          SCHEDULER,
+        await this.audit.record(sql, {
+          actor: SCHEDULER,
           requestId,
-          {
-            organizationId: license.organizationId,
-            action: AuditAction.LICENSE_MIGRATE,
-            objectType: 'License',
-            objectId: license.id,
-            before: termsSnapshot(license.status, license.terms),
-            after: {
-              ...termsSnapshot(license.status, to),
-              migrationId: row.id,
-              seatsReleased: preview.seatsReleased.length,
-              leasesEnded: preview.leasesEnded.length,
-            },
+          at: now,
+          organizationId: license.organizationId,
+          action: AuditAction.LICENSE_MIGRATE,
+          objectType: 'License',
+          objectId: license.id,
+          before: termsSnapshot(license.status, license.terms),
+          after: {
+            ...termsSnapshot(license.status, to),
+            migrationId: row.id,
+            seatsReleased: preview.seatsReleased.length,
+            leasesEnded: preview.leasesEnded.length,
           },
-          now,
-        );
+        });
         return MigrationStatus.APPLIED;
       });
       if (outcome === MigrationStatus.APPLIED) done.applied++;
@@ -560,20 +553,17 @@ export class MigrationService {
     // Claimed above under its lock: anything else is a bug, and nothing of this application may commit.
     if (changed !== 1) throw new Error(`migration ${row.id} was no longer SCHEDULED when applied`);
     if (status === MigrationStatus.REJECTED) {
-      await this.audit.record(
-        sql,
-        SCHEDULER,
+      await this.audit.record(sql, {
+        actor: SCHEDULER,
         requestId,
-        {
-          organizationId: row.organization_id,
-          action: AuditAction.LICENSE_MIGRATION_REJECT,
-          objectType: 'LicenseMigration',
-          objectId: row.id,
-          before: { status: MigrationStatus.SCHEDULED },
-          after: { status, detail },
-        },
-        now,
-      );
+        at: now,
+        organizationId: row.organization_id,
+        action: AuditAction.LICENSE_MIGRATION_REJECT,
+        objectType: 'LicenseMigration',
+        objectId: row.id,
+        before: { status: MigrationStatus.SCHEDULED },
+        after: { status, detail },
+      });
     }
   }
 }

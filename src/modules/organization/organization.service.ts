@@ -52,19 +52,16 @@ export class OrganizationService {
     return this.db.withEntities(op.em, async (em, tx) => {
       if (await em.count(Organization, { name })) throw AppError.conflict(`An organization named "${name}" exists already.`);
       const organization = em.create(Organization, { name });
-      await this.audit.record(
-        tx,
-        op.principal.requireActor(),
-        op.requestId,
-        {
-          organizationId: organization.id,
-          action: AuditAction.ORGANIZATION_CREATE,
-          objectType: 'Organization',
-          objectId: organization.id,
-          after: snapshot(organization),
-        },
-        this.clock.now(),
-      );
+      await this.audit.record(tx, {
+        actor: op.principal.requireActor(),
+        requestId: op.requestId,
+        at: this.clock.now(),
+        organizationId: organization.id,
+        action: AuditAction.ORGANIZATION_CREATE,
+        objectType: 'Organization',
+        objectId: organization.id,
+        after: snapshot(organization),
+      });
       return organization;
     });
   }
@@ -81,20 +78,17 @@ export class OrganizationService {
       }
       const before = snapshot(organization);
       organization.name = name;
-      await this.audit.record(
-        tx,
-        op.principal.requireActor(),
-        op.requestId,
-        {
-          organizationId: id,
-          action: AuditAction.ORGANIZATION_UPDATE,
-          objectType: 'Organization',
-          objectId: id,
-          before,
-          after: snapshot(organization),
-        },
-        this.clock.now(),
-      );
+      await this.audit.record(tx, {
+        actor: op.principal.requireActor(),
+        requestId: op.requestId,
+        at: this.clock.now(),
+        organizationId: id,
+        action: AuditAction.ORGANIZATION_UPDATE,
+        objectType: 'Organization',
+        objectId: id,
+        before,
+        after: snapshot(organization),
+      });
       return organization;
     });
   }

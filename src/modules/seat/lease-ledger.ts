@@ -202,20 +202,17 @@ export class LeaseLedger {
     );
     const leases = rows.map(leaseNodeOf);
     for (const lease of leases) {
-      await this.audit.record(
-        sql,
-        actor ?? { type: 'SYSTEM', id: null, label: 'lease reaper' },
-        call.requestId,
-        {
-          organizationId: lease.organizationId,
-          action: AuditAction.LEASE_EXPIRE,
-          objectType: 'Lease',
-          objectId: lease.id,
-          before: { ...leaseSnapshot(lease), releasedAt: null, releaseReason: null },
-          after: leaseSnapshot(lease),
-        },
-        now,
-      );
+      await this.audit.record(sql, {
+        actor: actor ?? { type: 'SYSTEM', id: null, label: 'lease reaper' },
+        requestId: call.requestId,
+        at: now,
+        organizationId: lease.organizationId,
+        action: AuditAction.LEASE_EXPIRE,
+        objectType: 'Lease',
+        objectId: lease.id,
+        before: { ...leaseSnapshot(lease), releasedAt: null, releaseReason: null },
+        after: leaseSnapshot(lease),
+      });
     }
     return leases;
   }
@@ -329,20 +326,17 @@ export class LeaseLedger {
     ]);
     const before = leaseNodeOf(existing);
     const lease = Object.assign(leaseNodeOf(existing), { expiresAt, lastHeartbeatAt: now });
-    await this.audit.record(
-      sql,
+    await this.audit.record(sql, {
       actor,
-      call.requestId,
-      {
-        organizationId: license.organizationId,
-        action: AuditAction.LEASE_CHECKOUT_REUSED,
-        objectType: 'Lease',
-        objectId: lease.id,
-        before: leaseSnapshot(before),
-        after: leaseSnapshot(lease),
-      },
-      now,
-    );
+      requestId: call.requestId,
+      at: now,
+      organizationId: license.organizationId,
+      action: AuditAction.LEASE_CHECKOUT_REUSED,
+      objectType: 'Lease',
+      objectId: lease.id,
+      before: leaseSnapshot(before),
+      after: leaseSnapshot(lease),
+    });
     if (endedDead) await this.observeSessions(sql, license, seatsInUse, now, call.requestId);
     return {
       outcome: CheckoutOutcome.GRANTED,
@@ -378,19 +372,16 @@ export class LeaseLedger {
        values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [lease.id, license.id, license.organizationId, fingerprint, userId, now, now, expiresAt, clientTime],
     );
-    await this.audit.record(
-      sql,
+    await this.audit.record(sql, {
       actor,
-      call.requestId,
-      {
-        organizationId: license.organizationId,
-        action: AuditAction.LEASE_CHECKOUT,
-        objectType: 'Lease',
-        objectId: lease.id,
-        after: leaseSnapshot(lease),
-      },
-      now,
-    );
+      requestId: call.requestId,
+      at: now,
+      organizationId: license.organizationId,
+      action: AuditAction.LEASE_CHECKOUT,
+      objectType: 'Lease',
+      objectId: lease.id,
+      after: leaseSnapshot(lease),
+    });
     await this.observeSessions(sql, license, seatsInUse + 1, now, call.requestId);
     if (breach) await this.breaches.record(sql, overageBreach(license, enforcement), actor, call.requestId, now);
     return {
@@ -457,20 +448,17 @@ export class LeaseLedger {
       before.id,
     ]);
     const lease = Object.assign(leaseNodeOf(row), { expiresAt, lastHeartbeatAt: now });
-    await this.audit.record(
-      sql,
+    await this.audit.record(sql, {
       actor,
-      call.requestId,
-      {
-        organizationId: license.organizationId,
-        action: AuditAction.LEASE_HEARTBEAT,
-        objectType: 'Lease',
-        objectId: lease.id,
-        before: leaseSnapshot(before),
-        after: leaseSnapshot(lease),
-      },
-      now,
-    );
+      requestId: call.requestId,
+      at: now,
+      organizationId: license.organizationId,
+      action: AuditAction.LEASE_HEARTBEAT,
+      objectType: 'Lease',
+      objectId: lease.id,
+      before: leaseSnapshot(before),
+      after: leaseSnapshot(lease),
+    });
     return { outcome: HeartbeatOutcome.EXTENDED, lease };
   }
 
@@ -499,20 +487,17 @@ export class LeaseLedger {
   ): Promise<LeaseNode> {
     await sql.run('update lease set released_at = ?, release_reason = ? where id = ? and released_at is null', [now, reason, before.id]);
     const lease = Object.assign(new LeaseNode(), before, { releasedAt: now, releaseReason: reason });
-    await this.audit.record(
-      sql,
+    await this.audit.record(sql, {
       actor,
-      call.requestId,
-      {
-        organizationId: lease.organizationId,
-        action: reason === LeaseReleaseReason.CHECKED_IN ? AuditAction.LEASE_CHECKIN : AuditAction.LEASE_END,
-        objectType: 'Lease',
-        objectId: lease.id,
-        before: leaseSnapshot(before),
-        after: leaseSnapshot(lease),
-      },
-      now,
-    );
+      requestId: call.requestId,
+      at: now,
+      organizationId: lease.organizationId,
+      action: reason === LeaseReleaseReason.CHECKED_IN ? AuditAction.LEASE_CHECKIN : AuditAction.LEASE_END,
+      objectType: 'Lease',
+      objectId: lease.id,
+      before: leaseSnapshot(before),
+      after: leaseSnapshot(lease),
+    });
     return lease;
   }
 

@@ -148,19 +148,16 @@ export class SeatLedger {
         user,
         now,
       ]);
-      await this.audit.record(
-        sql,
-        call.principal.requireActor(),
-        call.requestId,
-        {
-          organizationId: seat.organizationId,
-          action: AuditAction.SEAT_ASSIGN,
-          objectType: 'Seat',
-          objectId: seat.id,
-          after: seatSnapshot(seat),
-        },
-        now,
-      );
+      await this.audit.record(sql, {
+        actor: call.principal.requireActor(),
+        requestId: call.requestId,
+        at: now,
+        organizationId: seat.organizationId,
+        action: AuditAction.SEAT_ASSIGN,
+        objectType: 'Seat',
+        objectId: seat.id,
+        after: seatSnapshot(seat),
+      });
       await this.observeUsers(
         sql,
         { licenseId, organizationId: seat.organizationId, planId: license.plan_id, limit: seatLimit, requestId: call.requestId },
@@ -205,20 +202,17 @@ export class SeatLedger {
       { licenseId: seat.licenseId, organizationId: seat.organizationId, planId: row.plan_id, limit, requestId: call.requestId },
       now,
     );
-    await this.audit.record(
-      sql,
-      call.principal.requireActor(),
-      call.requestId,
-      {
-        organizationId: seat.organizationId,
-        action: AuditAction.SEAT_RELEASE,
-        objectType: 'Seat',
-        objectId: seat.id,
-        before: seatSnapshot(before),
-        after: seatSnapshot(seat),
-      },
-      now,
-    );
+    await this.audit.record(sql, {
+      actor: call.principal.requireActor(),
+      requestId: call.requestId,
+      at: now,
+      organizationId: seat.organizationId,
+      action: AuditAction.SEAT_RELEASE,
+      objectType: 'Seat',
+      objectId: seat.id,
+      before: seatSnapshot(before),
+      after: seatSnapshot(seat),
+    });
     return { outcome: ReleaseSeatOutcome.RELEASED, seat };
   }
 
@@ -279,20 +273,17 @@ export class SeatLedger {
       await sql.run('update seat set released_at = ?, release_reason = ? where id = ?', [now, reason, id]);
       const before = seatNodeOf(row);
       const after = Object.assign(seatNodeOf(row), { releasedAt: now, releaseReason: reason });
-      await this.audit.record(
-        sql,
+      await this.audit.record(sql, {
         actor,
         requestId,
-        {
-          organizationId: row.organization_id,
-          action: AuditAction.SEAT_RELEASE,
-          objectType: 'Seat',
-          objectId: id,
-          before: seatSnapshot(before),
-          after: seatSnapshot(after),
-        },
-        now,
-      );
+        at: now,
+        organizationId: row.organization_id,
+        action: AuditAction.SEAT_RELEASE,
+        objectType: 'Seat',
+        objectId: id,
+        before: seatSnapshot(before),
+        after: seatSnapshot(after),
+      });
     }
   }
 
@@ -327,19 +318,16 @@ export class SeatLedger {
         now,
         lastActiveAt,
       ]);
-      await this.audit.record(
-        sql,
+      await this.audit.record(sql, {
         actor,
         requestId,
-        {
-          organizationId: license.organizationId,
-          action: AuditAction.SEAT_ASSIGN,
-          objectType: 'Seat',
-          objectId: seat.id,
-          after: seatSnapshot(seat),
-        },
-        now,
-      );
+        at: now,
+        organizationId: license.organizationId,
+        action: AuditAction.SEAT_ASSIGN,
+        objectType: 'Seat',
+        objectId: seat.id,
+        after: seatSnapshot(seat),
+      });
     }
   }
 

@@ -70,13 +70,16 @@ export class TokenService {
         tokenHint: hintOf(secret),
       });
       const system = { type: 'SYSTEM' as const, id: null, label: 'bootstrap' };
-      await this.audit.record(
-        tx,
-        system,
-        null,
-        { organizationId: null, action: AuditAction.API_TOKEN_CREATE, objectType: 'ApiToken', objectId: token.id, after: snapshot(token) },
-        this.clock.now(),
-      );
+      await this.audit.record(tx, {
+        actor: system,
+        requestId: null,
+        at: this.clock.now(),
+        organizationId: null,
+        action: AuditAction.API_TOKEN_CREATE,
+        objectType: 'ApiToken',
+        objectId: token.id,
+        after: snapshot(token),
+      });
       return secret;
     });
   }
@@ -104,19 +107,16 @@ export class TokenService {
         tokenDigest: this.digester.digest(secret),
         tokenHint: hintOf(secret),
       });
-      await this.audit.record(
-        tx,
-        op.principal.requireActor(),
-        op.requestId,
-        {
-          organizationId,
-          action: AuditAction.API_TOKEN_CREATE,
-          objectType: 'ApiToken',
-          objectId: token.id,
-          after: snapshot(token),
-        },
-        this.clock.now(),
-      );
+      await this.audit.record(tx, {
+        actor: op.principal.requireActor(),
+        requestId: op.requestId,
+        at: this.clock.now(),
+        organizationId,
+        action: AuditAction.API_TOKEN_CREATE,
+        objectType: 'ApiToken',
+        objectId: token.id,
+        after: snapshot(token),
+      });
       return { token, secret };
     });
   }
@@ -130,20 +130,17 @@ export class TokenService {
       if (token.revokedAt) throw AppError.invalidTransition('API token', 'revoked', 'revoke');
       const before = snapshot(token);
       token.revokedAt = this.clock.now();
-      await this.audit.record(
-        tx,
-        op.principal.requireActor(),
-        op.requestId,
-        {
-          organizationId: token.organization?.id ?? null,
-          action: AuditAction.API_TOKEN_REVOKE,
-          objectType: 'ApiToken',
-          objectId: token.id,
-          before,
-          after: snapshot(token),
-        },
-        this.clock.now(),
-      );
+      await this.audit.record(tx, {
+        actor: op.principal.requireActor(),
+        requestId: op.requestId,
+        at: this.clock.now(),
+        organizationId: token.organization?.id ?? null,
+        action: AuditAction.API_TOKEN_REVOKE,
+        objectType: 'ApiToken',
+        objectId: token.id,
+        before,
+        after: snapshot(token),
+      });
       return token;
     });
     this.revocations.publish({ tokenId: revoked.id });

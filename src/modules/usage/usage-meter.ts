@@ -125,20 +125,17 @@ export class UsageMeter {
           now,
         );
         const actor = this.actorOf(license);
-        await this.audit.record(
-          sql,
+        await this.audit.record(sql, {
           actor,
           requestId,
-          {
-            organizationId: license.organizationId,
-            action: AuditAction.USAGE_RECORD,
-            objectType: 'License',
-            objectId: license.id,
-            before: { metric, value: before },
-            after: { metric, value, reported: 'total' in change ? change.total : change.amount },
-          },
-          now,
-        );
+          at: now,
+          organizationId: license.organizationId,
+          action: AuditAction.USAGE_RECORD,
+          objectType: 'License',
+          objectId: license.id,
+          before: { metric, value: before },
+          after: { metric, value, reported: 'total' in change ? change.total : change.amount },
+        });
         if (breach) await this.breaches.record(sql, overageBreach(license, enforcement), actor, requestId, now);
         return { outcome: UsageOutcome.RECORDED, usage, enforcement };
       }),
