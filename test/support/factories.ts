@@ -149,6 +149,20 @@ async function licensedInProcess(
   });
 }
 
+/** `count` more licenses of a seed's organization and plan, as the plan makes them, in one transaction (in process). */
+export async function moreLicenses(t: TestServer, seed: Licensed, count: number): Promise<{ licenseId: string; key: string }[]> {
+  const operation = await adminOperation(t);
+  return operation.em.transactional(async (em) => {
+    const issued: { licenseId: string; key: string }[] = [];
+    for (let i = 0; i < count; i++) {
+      const input = inputOf(LicenseInput, { organizationId: seed.organizationId, planId: seed.planId });
+      const { license, key } = await t.server.services.licenses.issue({ ...operation, em }, input);
+      issued.push({ licenseId: license.id, key });
+    }
+    return issued;
+  });
+}
+
 export interface IssuedToken {
   id: string;
   secret: string;
