@@ -7,7 +7,7 @@ import {
   MigrateLicenseDocument,
   RecordUsageDocument,
 } from './generated/graphql';
-import { licensed } from './support/factories';
+import { licensed, moreLicenses } from './support/factories';
 import { describeEachDatabase, type TestServer } from './support/server';
 
 /** The SQL statements one operation costs, counted at the connection. */
@@ -27,9 +27,7 @@ describeEachDatabase('the cost of lists', (server) => {
   it('lists 100 licenses with organization, plan, product, features and seats for as many queries as 5', async () => {
     const t = server();
     const seed = await licensed(t, 'USER');
-    for (let i = 0; i < 99; i++) {
-      await t.ok(IssueLicenseDocument, { input: { organizationId: seed.organizationId, planId: seed.planId } });
-    }
+    await moreLicenses(t, seed, 99);
     const filter = { organizationId: seed.organizationId };
 
     let five = 0;
@@ -52,11 +50,10 @@ describeEachDatabase('the cost of lists', (server) => {
   it('lists licenses with their migrations for as many queries for 40 as for 4', async () => {
     const t = server();
     const seed = await licensed(t, 'USER', { limits: { namedUsers: 5 } });
-    for (let i = 0; i < 39; i++) {
-      const { issueLicense } = await t.ok(IssueLicenseDocument, { input: { organizationId: seed.organizationId, planId: seed.planId } });
+    for (const [i, issued] of (await moreLicenses(t, seed, 39)).entries()) {
       if (i % 3 === 0) {
         await t.ok(MigrateLicenseDocument, {
-          licenseId: issueLicense.license.id,
+          licenseId: issued.licenseId,
           target: { limits: { namedUsers: 6 + i } },
           onConflict: { strategy: 'REJECT' },
         });
