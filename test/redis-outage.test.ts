@@ -260,7 +260,7 @@ describe.skipIf(!POSTGRES_URL || !canRunRedis)('alerts published out of commit o
     const stored = await storedAlerts(api, org.id);
     expect(stored).toHaveLength(rounds * 2);
     await until(() => live.received.length >= stored.length && carried.length >= stored.length, 4_000, 'every alert');
-    await sleep(500);
+    await sleep(500); // nothing more, nothing twice
 
     // Redis carried them out of commit order: some notice came before the one stored just before it.
     const outOfOrder = carried.filter((notice, i) => i > 0 && notice.previousId !== carried[i - 1]!.id && notice.previousId !== null);

@@ -59,17 +59,15 @@ export interface ServiceDeps {
   clock: Clock;
 }
 
-/** How a live log reads what the bus missed, and says when it cannot. */
-function tailOptionsOf(deps: ServiceDeps, log: string): LogTailOptions {
-  return {
-    pollMs: deps.catchUpPollMs,
-    onReadFailure: (error) => deps.logger.warn({ err: error, log }, `cannot read the ${log} log to deliver it live; retrying every second`),
-    onReadRecovery: () => deps.logger.info({ log }, `reading the ${log} log again`),
-  };
-}
-
 /** Calls for one license that may wait in one instance for their turn at its row lock. */
 const MAX_WAITING_PER_LICENSE = 1_000;
+
+/** How a stored log is read for live delivery, and what is logged when it cannot be. */
+const tailOptions = (deps: ServiceDeps, log: string): LogTailOptions => ({
+  pollMs: deps.catchUpPollMs,
+  onReadFailure: (error) => deps.logger.warn({ err: error, log }, `cannot read the ${log} log to deliver it live; retrying every second`),
+  onReadRecovery: () => deps.logger.info({ log }, `reading the ${log} log again`),
+});
 
 export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimits'>, db: SqlGateway, deps: ServiceDeps) {
   const digester = new SecretDigester(config.secretKey);
@@ -96,16 +94,15 @@ export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimit
   const usageMeter = new UsageMeter(db, credentials, audit, seatLedger, leaseLedger, signals, violationLog, turns, clock);
   const usage = new UsageService(licenses, usageMeter, clock);
   const violations = new ViolationService(db, violationLog, clock);
-  const tailOptions = (log: string) => tailOptionsOf(deps, log);
   const liveAlerts = new LogTail(
     raised,
     { lastId: () => alerts.lastId(deps.fork()), after: (after, limit) => alerts.since(deps.fork(), after, limit) },
-    tailOptions('alert'),
+    tailOptions(deps, 'alert'),
   );
   const liveComplianceEvents = new LogTail(
     complianceEvents,
     { lastId: () => violations.lastEventId(), after: (after, limit) => violations.eventsSince(after, limit) },
-    tailOptions('compliance event'),
+    tailOptions(deps, 'compliance event'),
   );
   const complianceScanner = new ComplianceScanner(db, violationLog, clock);
   const expiryWatch = new ExpiryWatch(db, alertLog, audit, licenseStore, clock);

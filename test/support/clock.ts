@@ -14,9 +14,9 @@ interface Timer {
 }
 
 /**
- * The clock of a test server: it runs with the machine's time, and a test moves it ahead to see what a later moment
- * brings (a lease run out, a window over, a job's next pass) without waiting for it. It never goes back, so that
- * what the server stores stays in the order it happened.
+ * The clock of a test server: it runs with the machine's time (unless a test freezes it), and a test moves it ahead
+ * to see what a later moment brings (a lease run out, a window over, a job's next pass) without waiting for it. It
+ * never goes back, so that what the server stores stays in the order it happened.
  *
  * `advance` and `advanceTo` are time passing: every timer fires at each of its moments in between, in order, and the
  * move waits for what each tick started. `jumpTo` is the clock set forward, as a machine's clock is corrected: the
@@ -24,10 +24,24 @@ interface Timer {
  */
 export class TestClock implements Clock {
   private offset = 0;
+  /** Where the clock stands while frozen. */
+  private frozenAt: number | undefined;
   private readonly timers = new Set<Timer>();
 
   now(): Date {
-    return new Date(Date.now() + this.offset);
+    return new Date(this.frozenAt ?? Date.now() + this.offset);
+  }
+
+  /** Stops the clock where it is: until `thaw`, only `advance` and `jumpTo` move it. */
+  freeze(): void {
+    this.frozenAt = this.now().getTime();
+  }
+
+  /** Lets the clock run with the machine's time again, from where it stands. */
+  thaw(): void {
+    if (this.frozenAt === undefined) return;
+    this.offset = this.frozenAt - Date.now();
+    this.frozenAt = undefined;
   }
 
   every(ms: number, tick: () => unknown): () => void {
@@ -67,12 +81,14 @@ export class TestClock implements Clock {
   jumpTo(at: Date): void {
     const skipped = at.getTime() - this.now().getTime();
     if (skipped <= 0) return;
-    this.offset += skipped;
+    if (this.frozenAt === undefined) this.offset += skipped;
+    else this.frozenAt += skipped;
     for (const timer of this.timers) timer.due += skipped;
   }
 
   private moveTo(at: number): void {
-    this.offset = Math.max(this.offset, at - Date.now());
+    if (this.frozenAt === undefined) this.offset = Math.max(this.offset, at - Date.now());
+    else this.frozenAt = Math.max(this.frozenAt, at);
   }
 
   /** Sets the machine's timer for the timer's next moment, as the clock runs by itself. */
