@@ -106,6 +106,10 @@ export async function startTestServer(kind: DatabaseKind, overrides: Partial<Con
   };
   const clock = restart?.clock ?? new TestClock();
   const server = await createLicenseServer(config, createLogger(config.logLevel, sink), clock);
+  // The test's client pools its sockets to the server; a socket the server drops after its keep-alive timeout (5 s)
+  // just as a burst of requests takes it from the pool answers ECONNRESET, a race a busy machine loses now and then.
+  // Idle sockets are left for the client to close.
+  server.http.keepAliveTimeout = 0;
   const url = await server.listen();
   const admin = restart?.admin ?? server.bootstrapToken;
   if (!admin) throw new Error('a fresh database must yield a bootstrap token');
