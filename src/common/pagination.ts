@@ -71,6 +71,15 @@ export async function findPage<E extends { id: string }, T>(
     orderBy: { id: 'asc' } as never,
     limit: page.first + 1,
   });
+  return pageFrom(rows, page, toNode);
+}
+
+/**
+ * The page of rows read for `page`: rows ordered by id after its cursor, at most one more than it asks for (which
+ * says that more follow). Every connection of the schema pages this way, whether it reads through the ORM
+ * (`findPage`) or in plain SQL.
+ */
+export function pageFrom<R extends { id: string }, T>(rows: readonly R[], page: PageArgs, toNode: (row: R) => T): Page<T> {
   const hasNextPage = rows.length > page.first;
   const slice = hasNextPage ? rows.slice(0, page.first) : rows;
   const last = slice[slice.length - 1];

@@ -1,6 +1,6 @@
 import { Permission } from '../../auth/roles';
 import type { Operation } from '../../common/operation';
-import { decodeCursor, encodeCursor, type Page, type PageArgs } from '../../common/pagination';
+import { decodeCursor, type Page, type PageArgs, pageFrom } from '../../common/pagination';
 import { Selection, when } from '../../common/selection';
 import { type SqlGateway, type SqlRunner, type SqlValue, toDate } from '../../db/sql';
 import { AppError } from '../../errors';
@@ -60,7 +60,7 @@ export function eventSelection(filter: ComplianceEventFilter, organizationId: st
   ]);
 }
 
-/** One page of rows ordered by id, the first after the cursor. */
+/** One page of rows in plain SQL, ordered by id, the first after the cursor. */
 async function pageOf<R extends { id: string }, T>(
   sql: SqlRunner,
   select: string,
@@ -69,11 +69,7 @@ async function pageOf<R extends { id: string }, T>(
   toNode: (row: R) => T,
 ): Promise<Page<T>> {
   if (page.after) where.add('id > ?', decodeCursor(page.after));
-  const rows = await sql.all<R>(`${select} ${where.sql} order by id limit ?`, [...where.params, page.first + 1]);
-  const hasNextPage = rows.length > page.first;
-  const slice = hasNextPage ? rows.slice(0, page.first) : rows;
-  const last = slice[slice.length - 1];
-  return { nodes: slice.map(toNode), pageInfo: { hasNextPage, endCursor: last ? encodeCursor(last.id) : null } };
+  return pageFrom(await sql.all<R>(`${select} ${where.sql} order by id limit ?`, [...where.params, page.first + 1]), page, toNode);
 }
 
 function reasonOf(reason: string | null | undefined, field: string, required: boolean): string | undefined {

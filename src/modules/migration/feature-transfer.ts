@@ -14,7 +14,7 @@ import type { LicenseTerms } from '../../kernel/license-terms';
 import { type LicenseStore, type TermedLicense, termsSnapshot } from '../license/license-store';
 import { LicenseStatus, LicenseType } from '../../kernel/license.enums';
 import { ConflictStrategy, MigrationEffective, MigrationStatus } from './migration.enums';
-import { insertMigration } from './migration-history';
+import { insertMigration, migratedEvent } from './migration-history';
 import { termsNode } from './migration-plan';
 import type { Clock } from '../../common/clock';
 
@@ -73,17 +73,10 @@ export class FeatureTransfer {
       applied: { at: now, by: actor.label },
       detail,
     });
-    await this.audit.record(sql, {
-      actor,
-      requestId: op.requestId,
-      at: now,
-      organizationId: license.organizationId,
-      action: AuditAction.LICENSE_MIGRATE,
-      objectType: 'License',
-      objectId: license.id,
-      before: termsSnapshot(license.status, license.terms),
-      after: { ...termsSnapshot(status, to), migrationId: id, detail },
-    });
+    await this.audit.record(
+      sql,
+      migratedEvent(license, { status, terms: to, migrationId: id, details: { detail } }, { actor, requestId: op.requestId, at: now }),
+    );
     await this.alerts.raise(
       sql,
       {

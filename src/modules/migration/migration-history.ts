@@ -1,4 +1,9 @@
+import type { Actor } from '../../auth/principal';
 import { fromJson, type SqlRunner, type SqlValue, toDate, toDateOrNull } from '../../db/sql';
+import type { LicenseStatus } from '../../kernel/license.enums';
+import type { LicenseTerms } from '../../kernel/license-terms';
+import { AuditAction, type AuditRecord } from '../audit/audit-actions';
+import { type TermedLicense, termsSnapshot } from '../license/license-store';
 import type { ConflictStrategy, MigrationEffective, MigrationStatus } from './migration.enums';
 import { LicenseMigrationNode, type MigrationPreview, type MigrationTerms } from './migration.types';
 
@@ -125,4 +130,24 @@ export async function insertMigration(sql: SqlRunner, m: MigrationRecord): Promi
 export async function getMigration(sql: SqlRunner, id: string): Promise<LicenseMigrationNode | null> {
   const row = await sql.get<MigrationRow>(`select ${MIGRATION_COLUMNS} from license_migration where id = ?`, [id]);
   return row ? migrationNodeOf(row) : null;
+}
+
+/**
+ * The audit record of an applied migration, however it was applied (at once, at renewal, or by moving features): the
+ * license's terms before and after, and the migration that did it.
+ */
+export function migratedEvent(
+  license: TermedLicense,
+  after: { status: LicenseStatus; terms: LicenseTerms; migrationId: string; details: object },
+  by: { actor: Actor; requestId: string | null; at: Date },
+): AuditRecord {
+  return {
+    ...by,
+    organizationId: license.organizationId,
+    action: AuditAction.LICENSE_MIGRATE,
+    objectType: 'License',
+    objectId: license.id,
+    before: termsSnapshot(license.status, license.terms),
+    after: { ...termsSnapshot(after.status, after.terms), migrationId: after.migrationId, ...after.details },
+  };
 }

@@ -15,7 +15,7 @@ import type { Breach } from '../../kernel/breach';
 import type { ViolationLog } from '../compliance/violation-log';
 import { checkSite } from '../license/license.service';
 import type { LicenseTerms, PlanPrice } from '../../kernel/license-terms';
-import { type LicenseStore, type TermedLicense, termsSnapshot } from '../license/license-store';
+import type { LicenseStore, TermedLicense } from '../license/license-store';
 import { LicenseStatus } from '../../kernel/license.enums';
 import type { LeaseLedger } from '../seat/lease-ledger';
 import type { SeatLedger } from '../seat/seat-ledger';
@@ -24,7 +24,7 @@ import { periodOf, type UsageMeter } from '../usage/usage-meter';
 import type { UsageObserver } from '../usage/usage-signals';
 import { UsageMetric } from '../usage/usage.types';
 import { ConflictStrategy, MigrationEffective, MigrationOutcome, MigrationStatus } from './migration.enums';
-import { getMigration, insertMigration, MIGRATION_COLUMNS, type MigrationRow, migrationNodeOf } from './migration-history';
+import { getMigration, insertMigration, MIGRATION_COLUMNS, type MigrationRow, migratedEvent, migrationNodeOf } from './migration-history';
 import { type LicenseState, planMigration } from './migration-plan';
 import { limitApplies, TYPE_LIMITS, type TypeNeed, unmetNeed } from '../../kernel/license-types';
 import {
@@ -85,6 +85,9 @@ function targetRefusal(unmet: { need: TypeNeed; message: string }, limits: Migra
       return AppError.badInput(`${unmet.message}.`, 'target.featureKeys');
   }
 }
+
+/** What an applied plan released and ended, as its audit record counts it. */
+const releasedBy = (plan: MigrationPreview) => ({ seatsReleased: plan.seatsReleased.length, leasesEnded: plan.leasesEnded.length });
 
 /**
  * Responsible for license migrations: moving a license to another plan, other limits or another type. The preview
@@ -325,32 +328,20 @@ export class MigrationService {
         requestedBy: actor.label,
         applied: applied ? { at: now, by: actor.label } : null,
       });
-      await this.audit.record(sql, {
-        ...(row.status === MigrationStatus.APPLIED
-          ? {
-              organizationId: license.organizationId,
-              action: AuditAction.LICENSE_MIGRATE,
-              objectType: 'License',
-              objectId: license.id,
-              before: termsSnapshot(license.status, license.terms),
-              after: {
-                ...termsSnapshot(license.status, to),
-                migrationId: row.id,
-                seatsReleased: preview.seatsReleased.length,
-                leasesEnded: preview.leasesEnded.length,
-              },
-            }
+      const by = { actor, requestId: op.requestId, at: now };
+      await this.audit.record(
+        sql,
+        applied
+          ? migratedEvent(license, { status: license.status, terms: to, migrationId: row.id, details: releasedBy(preview) }, by)
           : {
+              ...by,
               organizationId: license.organizationId,
               action: AuditAction.LICENSE_MIGRATION_SCHEDULE,
               objectType: 'LicenseMigration',
               objectId: row.id,
               after: { licenseId: license.id, dueTermEndsAt: license.expiresAt, strategy: conflict.strategy, to: preview.to },
-            }),
-        actor,
-        requestId: op.requestId,
-        at: now,
-      });
+            },
+      );
       return result(await getMigration(sql, row.id));
     });
   }
@@ -513,22 +504,14 @@ export class MigrationService {
         }
         await this.execute(sql, state, preview, to, SCHEDULER, requestId, now, row.id);
         await this.finish(sql, row, MigrationStatus.APPLIED, preview, null, now, requestId);
-        await this.audit.record(sql, {
-          actor: SCHEDULER,
-          requestId,
-          at: now,
-          organizationId: license.organizationId,
-          action: AuditAction.LICENSE_MIGRATE,
-          objectType: 'License',
-          objectId: license.id,
-          before: termsSnapshot(license.status, license.terms),
-          after: {
-            ...termsSnapshot(license.status, to),
-            migrationId: row.id,
-            seatsReleased: preview.seatsReleased.length,
-            leasesEnded: preview.leasesEnded.length,
-          },
-        });
+        await this.audit.record(
+          sql,
+          migratedEvent(
+            license,
+            { status: license.status, terms: to, migrationId: row.id, details: releasedBy(preview) },
+            { actor: SCHEDULER, requestId, at: now },
+          ),
+        );
         return MigrationStatus.APPLIED;
       });
       if (outcome === MigrationStatus.APPLIED) done.applied++;
