@@ -27,6 +27,7 @@ const FLOORS = [
   'modules/compliance',
   'modules/alert',
   'modules/migration',
+  'modules/report',
   'server',
   'cli',
   'main',

@@ -100,11 +100,21 @@ export async function seedConcurrentLicense(
   return { ...license, feature: 'copilot' };
 }
 
-/** A SUBSCRIPTION license with a storage limit: usage reported against it raises threshold alerts. */
-export function seedStorageLicense(url: string, token: string, storageBytes: number): Promise<SeededLicense> {
-  return seedLicense(url, token, {
+/**
+ * A SUBSCRIPTION license with a storage limit: usage reported against it raises threshold alerts, each crossing a new
+ * one (its rule counts no repeats on an open alert), so that every round of a benchmark delivers an alert.
+ */
+export async function seedStorageLicense(url: string, token: string, storageBytes: number): Promise<SeededLicense> {
+  const license = await seedLicense(url, token, {
     organization: 'Bench Storage',
     product: { key: 'vault', name: 'Vault' },
     plan: { key: 'storage', name: 'Storage', licenseType: 'SUBSCRIPTION', limits: { storageBytes } },
   });
+  await graphql(
+    url,
+    'mutation($input: ThresholdRuleInput!) { setThresholdRule(input: $input) { licenseId } }',
+    { input: { licenseId: license.licenseId, metric: 'STORAGE_BYTES', thresholds: [80, 90, 100], repeatIntervalMinutes: 0 } },
+    token,
+  );
+  return license;
 }

@@ -61,11 +61,15 @@ import {
   LicenseMigrationsDocument,
   MergeFeatureLicenseDocument,
   SplitFeatureLicenseDocument,
+  UsageReportDocument,
 } from './generated/graphql';
 import { type Licensed, licensed, organization, unique, issueToken, type IssuedToken } from './support/factories';
 import { describeEachDatabase, type GraphQLResponse, type TestServer } from './support/server';
 
 type OrgRole = Exclude<Role, 'PLATFORM_ADMIN'>;
+
+/** The window of a usage report: the week up to now. */
+const lastWeek = () => ({ from: new Date(Date.now() - 7 * 86_400_000).toISOString(), to: new Date().toISOString() });
 const ORG_ROLES: readonly OrgRole[] = ['ORG_ADMIN', 'LICENSE_MANAGER', 'AUDITOR', 'INTEGRATOR'];
 
 /** Who may do what within their own organization, as the roles are documented. */
@@ -856,6 +860,34 @@ const ACCESS: Record<string, Attempt[]> = {
       ComplianceReportDocument,
       (w) => ({ organizationId: w.b.organizationId }),
       refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+  ],
+  usageReport: [
+    attempt(
+      "reports on its own organization's licenses",
+      UsageReportDocument,
+      (w) => ({ filter: { organizationId: w.a.organizationId }, ...lastWeek() }),
+      answered(EVERY_ROLE, (d, w) => {
+        expect(d.usageReport.licenses.map((l) => l.licenseId).sort()).toEqual(licenseIdsOf(w.a).sort());
+      }),
+    ),
+    attempt(
+      "cannot report on another organization's licenses (FORBIDDEN)",
+      UsageReportDocument,
+      (w) => ({ filter: { organizationId: w.b.organizationId }, ...lastWeek() }),
+      refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+    attempt(
+      'finds no license of another by its id (NOT_FOUND)',
+      UsageReportDocument,
+      (w) => ({ filter: { licenseIds: [w.a.concurrent.licenseId, w.b.concurrent.licenseId] }, ...lastWeek() }),
+      refused(EVERY_ROLE, 'NOT_FOUND'),
+    ),
+    attempt(
+      "reports on none of another's licenses of a product",
+      UsageReportDocument,
+      (w) => ({ filter: { productId: w.b.concurrent.productId }, ...lastWeek() }),
+      answered(EVERY_ROLE, (d) => expect(d.usageReport.licenses).toEqual([])),
     ),
   ],
   acknowledgeViolation: [

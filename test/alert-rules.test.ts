@@ -62,7 +62,9 @@ describeEachDatabase('alert rules', (server) => {
   it("raises alerts at a license's own thresholds and re-arms them by its own margin", async () => {
     const t = server();
     const { key, licenseId } = await licensed(t, 'SUBSCRIPTION', { limits: { storageBytes: 1000 } });
-    await t.ok(SetThresholdRuleDocument, { input: { licenseId, metric: 'STORAGE_BYTES', thresholds: [50], rearmMargin: 20 } });
+    await t.ok(SetThresholdRuleDocument, {
+      input: { licenseId, metric: 'STORAGE_BYTES', thresholds: [50], rearmMargin: 20, repeatIntervalMinutes: 0 },
+    });
     // 350 is above 50 - 20 %: no re-arm; 250 is below it, so 600 fires again. 80/90/100 % are not thresholds here.
     for (const value of [600, 350, 1000, 250, 600]) await storage(t, key, value);
     expect((await alertsOf(t, licenseId)).map((a) => [a.threshold, a.severity, a.value])).toEqual([
@@ -97,6 +99,9 @@ describeEachDatabase('alert rules', (server) => {
       [{ licenseId, metric, thresholds: [80], rearmMargin: 51 }, 'rearmMargin'],
       [{ licenseId, metric, thresholds: [80], rearmMargin: -1 }, 'rearmMargin'],
       [{ licenseId, metric, thresholds: null, rearmMargin: 10 }, 'rearmMargin'],
+      [{ licenseId, metric, thresholds: [80], repeatIntervalMinutes: -1 }, 'repeatIntervalMinutes'],
+      [{ licenseId, metric, thresholds: [80], repeatIntervalMinutes: 1441 }, 'repeatIntervalMinutes'],
+      [{ licenseId, metric, thresholds: null, repeatIntervalMinutes: 0 }, 'repeatIntervalMinutes'],
       [{ metric, thresholds: [80] }, 'licenseId'],
       [{ licenseId, planId, metric, thresholds: [80] }, 'licenseId'],
     ];

@@ -1,18 +1,28 @@
 import { expect, it } from 'vitest';
 import {
   AcknowledgeAlertDocument,
+  AlertRepeatsDocument,
   AlertsDocument,
   AssignSeatDocument,
   CheckinSeatDocument,
   CheckoutSeatDocument,
   RecordUsageDocument,
   ReleaseSeatDocument,
+  SetThresholdRuleDocument,
+  type UsageMetric,
 } from './generated/graphql';
 import { issueToken, licensed } from './support/factories';
 import { describeEachDatabase, type TestServer } from './support/server';
 
 const alertsOf = async (t: TestServer, licenseId: string) =>
   (await t.ok(AlertsDocument, { filter: { licenseId }, first: 200 })).alerts.nodes;
+
+/** A little more than the default repeat interval (15 minutes) of an open alert. */
+const REPEAT_MS = 16 * 60_000;
+
+/** Sets a license's rule of a metric so that every crossing raises an alert: the default thresholds, repeats not counted. */
+const everyCrossingRaises = (t: TestServer, licenseId: string, metric: UsageMetric) =>
+  t.ok(SetThresholdRuleDocument, { input: { licenseId, metric, thresholds: [80, 90, 100], repeatIntervalMinutes: 0 } });
 
 describeEachDatabase('threshold alerts', (server) => {
   it('raises exactly one alert for each of 80, 90 and 100 % as usage crosses them', async () => {
@@ -43,7 +53,10 @@ describeEachDatabase('threshold alerts', (server) => {
   it('fires a threshold again only after usage fell back below it by the margin', async () => {
     const t = server();
     const { key, licenseId } = await licensed(t, 'SUBSCRIPTION', { limits: { storageBytes: 1000 } });
-    for (const value of [820, 760, 830, 740, 810]) await t.ok(RecordUsageDocument, { key, metric: 'STORAGE_BYTES', value }, null);
+    for (const value of [820, 760, 830, 740]) await t.ok(RecordUsageDocument, { key, metric: 'STORAGE_BYTES', value }, null);
+    // Past the repeat interval of the first alert, a crossing raises a new one.
+    await t.clock.advance(REPEAT_MS);
+    await t.ok(RecordUsageDocument, { key, metric: 'STORAGE_BYTES', value: 810 }, null);
     // 760 is within the 5-point margin (no re-arm); 740 is below it, so 810 fires again.
     expect((await alertsOf(t, licenseId)).map((a) => a.value)).toEqual([820, 810]);
   });
@@ -51,6 +64,7 @@ describeEachDatabase('threshold alerts', (server) => {
   it('watches named users and concurrent sessions as seats and leases change', async () => {
     const t = server();
     const user = await licensed(t, 'USER', { limits: { namedUsers: 5 } });
+    await everyCrossingRaises(t, user.licenseId, 'ACTIVE_USERS');
     const seatIds: string[] = [];
     for (const name of ['a', 'b', 'c', 'd']) {
       seatIds.push((await t.ok(AssignSeatDocument, { licenseId: user.licenseId, userId: name })).assignSeat.seat!.id);
@@ -65,12 +79,14 @@ describeEachDatabase('threshold alerts', (server) => {
     ]);
 
     const concurrent = await licensed(t, 'CONCURRENT', { limits: { concurrentSessions: 2 } });
+    await everyCrossingRaises(t, concurrent.licenseId, 'CONCURRENT_SESSIONS');
     const first = (await t.ok(CheckoutSeatDocument, { key: concurrent.key, fingerprint: 'one' }, null)).checkoutSeat.lease!;
     await t.ok(CheckoutSeatDocument, { key: concurrent.key, fingerprint: 'two' }, null);
     await t.ok(CheckinSeatDocument, { key: concurrent.key, leaseId: first.id }, null);
     await t.ok(CheckoutSeatDocument, { key: concurrent.key, fingerprint: 'three' }, null);
-    // 50 % → 100 % (80, 90, 100 fire) → 50 % (all re-arm) → 100 % (all fire again)
-    expect((await alertsOf(t, concurrent.licenseId)).map((a) => a.threshold)).toEqual([80, 90, 100, 80, 90, 100]);
+    // 50 % → 100 % (80, 90, 100 fire) → 50 % → 100 %: one session is a whole session below 100 %, which re-arms and fires
+    // again, but less than one below 80 and 90 % (1.6 and 1.8 sessions), which stay as they were.
+    expect((await alertsOf(t, concurrent.licenseId)).map((a) => a.threshold)).toEqual([80, 90, 100, 100]);
   });
 
   it('lets a license manager acknowledge an alert once, and nobody of another organization', async () => {
@@ -92,5 +108,73 @@ describeEachDatabase('threshold alerts', (server) => {
     // An integrator of another organization lists none of these alerts.
     const theirs = (await t.ok(AlertsDocument, { first: 200 }, integrator.secret)).alerts.nodes;
     expect(theirs.some((a) => a.licenseId === licenseId)).toBe(false);
+  });
+  it('counts a 10 → 9 → 10 swing, a thousand times on a 10-seat license, on one alert per threshold', async () => {
+    const t = server();
+    const { key, licenseId } = await licensed(t, 'CONCURRENT', { limits: { concurrentSessions: 10 } });
+    const { leaseLedger } = t.server.services;
+    const call = () => ({ requestId: `swing-${Math.random()}` });
+    let last = '';
+    for (let i = 0; i < 10; i++) last = (await leaseLedger.checkout(key, `machine-${i}`, null, call())).lease!.id;
+    for (let swing = 0; swing < 1000; swing++) {
+      await leaseLedger.checkin(key, last, call());
+      last = (await leaseLedger.checkout(key, `machine-9-${swing}`, null, call())).lease!.id;
+    }
+    const repeated = async () => (await t.ok(AlertRepeatsDocument, { filter: { licenseId } })).alerts.nodes;
+    const alerts = await repeated();
+    expect(alerts.map((a) => [a.threshold, a.value, a.repeats])).toEqual([
+      [80, 8, 0],
+      [90, 9, 0],
+      [100, 10, 1000],
+    ]);
+    expect(alerts[2]!.lastRepeatedAt).not.toBeNull();
+    expect(alerts[0]!.lastRepeatedAt).toBeNull();
+
+    // Acknowledged, the alert is closed: the next crossing raises a new one.
+    await t.ok(AcknowledgeAlertDocument, { id: alerts[2]!.id });
+    await leaseLedger.checkin(key, last, call());
+    last = (await leaseLedger.checkout(key, 'after-acknowledgement', null, call())).lease!.id;
+    expect((await repeated()).map((a) => [a.threshold, a.repeats])).toEqual([
+      [80, 0],
+      [90, 0],
+      [100, 1000],
+      [100, 0],
+    ]);
+  });
+
+  it('raises a new alert once the open one is older than the repeat interval, and takes the interval from the rule', async () => {
+    const t = server();
+    const { key, licenseId } = await licensed(t, 'SUBSCRIPTION', { limits: { storageBytes: 1000 } });
+    await t.ok(SetThresholdRuleDocument, { input: { licenseId, metric: 'STORAGE_BYTES', thresholds: [80], repeatIntervalMinutes: 60 } });
+    const swing = async () => {
+      await t.ok(RecordUsageDocument, { key, metric: 'STORAGE_BYTES', value: 700 }, null);
+      await t.ok(RecordUsageDocument, { key, metric: 'STORAGE_BYTES', value: 850 }, null);
+    };
+    await swing();
+    await t.clock.advance(59 * 60_000);
+    await swing(); // 59 minutes after the alert: a repeat
+    await t.clock.advance(2 * 60_000);
+    await swing(); // 61 minutes after it: a new alert
+    await swing();
+    const alerts = (await t.ok(AlertRepeatsDocument, { filter: { licenseId } })).alerts.nodes;
+    expect(alerts.map((a) => [a.threshold, a.value, a.repeats])).toEqual([
+      [80, 850, 1],
+      [80, 850, 1],
+    ]);
+  });
+
+  it('re-arms a threshold only a whole unit below it, however small the margin', async () => {
+    const t = server();
+    const { key, licenseId } = await licensed(t, 'SUBSCRIPTION', { limits: { storageBytes: 10 } });
+    // 95 % of 10 is 9.5: 10 reaches it; 9 is below it, but by less than a unit; 8 is a unit below.
+    await t.ok(SetThresholdRuleDocument, {
+      input: { licenseId, metric: 'STORAGE_BYTES', thresholds: [95], rearmMargin: 0, repeatIntervalMinutes: 0 },
+    });
+    for (const value of [10, 9, 10, 9, 10, 8, 10]) await t.ok(RecordUsageDocument, { key, metric: 'STORAGE_BYTES', value }, null);
+    const alerts = (await t.ok(AlertRepeatsDocument, { filter: { licenseId } })).alerts.nodes;
+    expect(alerts.map((a) => [a.threshold, a.value, a.repeats])).toEqual([
+      [95, 10, 0],
+      [95, 10, 0],
+    ]);
   });
 });

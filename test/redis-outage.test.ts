@@ -13,7 +13,7 @@ import {
   RecordUsageDocument,
 } from './generated/graphql';
 import { createTestDatabase, POSTGRES_URL, type TestDatabase } from './support/databases';
-import { licensed, organization } from './support/factories';
+import { alertingLicense, organization } from './support/factories';
 import { canRunRedis, delayingProxy, type Instance, instanceEnv, RedisServer, sleep, startInstance, until } from './support/processes';
 import { type GraphQLApi, graphqlClient } from './support/server';
 
@@ -111,8 +111,7 @@ describe.skipIf(!POSTGRES_URL || !canRunRedis)(
       const apiFirst = graphqlClient(first.url, admin);
       const org = await organization(apiFirst);
       const licenses = [];
-      for (let i = 0; i < 6; i++)
-        licenses.push(await licensed(apiFirst, 'SUBSCRIPTION', { organizationId: org.id, limits: { storageBytes: 1000 } }));
+      for (let i = 0; i < 6; i++) licenses.push(await alertingLicense(apiFirst, { organizationId: org.id }));
 
       const alerts = subscriber<Alert>(first.url, admin, print(AlertRaisedDocument), { filter: { organizationId: org.id } });
       const usage = subscriber<LicenseUsageChangedSubscription['licenseUsageChanged']>(
@@ -234,8 +233,8 @@ describe.skipIf(!POSTGRES_URL || !canRunRedis)('alerts published out of commit o
   it('delivers to a subscriber on a third instance every alert raised on two others at once, in stored order', async () => {
     const api = graphqlClient(third.url, admin);
     const org = await organization(api);
-    const a = await licensed(api, 'SUBSCRIPTION', { organizationId: org.id, limits: { storageBytes: 1000 } });
-    const b = await licensed(api, 'SUBSCRIPTION', { organizationId: org.id, limits: { storageBytes: 1000 } });
+    const a = await alertingLicense(api, { organizationId: org.id });
+    const b = await alertingLicense(api, { organizationId: org.id });
 
     // What Redis itself carries, in the order it carries it.
     const watcher = new Redis(redis.url);

@@ -17,7 +17,7 @@ import { Principal } from '../src/auth/principal';
 import { createLogger } from '../src/logger';
 import type { GraphQLContext } from '../src/server/context';
 import { serveWebSocket } from '../src/server/websocket';
-import { licensed } from './support/factories';
+import { alertingLicense } from './support/factories';
 import { type GraphQLErrorBody, startTestServer, type TestServer } from './support/server';
 
 type Alert = AlertRaisedSubscription['alertRaised'];
@@ -152,7 +152,7 @@ async function rawClient(url: string, token: string): Promise<RawClient> {
 
 it('keeps a subscriber current while another one’s socket stops reading, and gives the stalled one everything, in order, once it reads again', async () => {
   const t = await server();
-  const { key, licenseId } = await licensed(t, 'SUBSCRIPTION', { limits: { storageBytes: 1000 } });
+  const { key, licenseId } = await alertingLicense(t);
   const reading = readingSubscriber(t, { filter: { licenseId } });
   const stalled = await rawClient(t.url, t.admin);
   stalled.subscribe('alerts', print(AlertRaisedDocument), { filter: { licenseId } });
@@ -190,7 +190,7 @@ function expectCutOff(stalled: RawClient, id: string, stored: string[], atLeast:
 
 it('cuts off a subscriber that falls more than 1,024 alerts behind, live or replaying: it gets what was waiting, then an error naming its cursor, and resumes from it missing nothing', async () => {
   const t = await server();
-  const { key, licenseId } = await licensed(t, 'SUBSCRIPTION', { limits: { storageBytes: 1000 } });
+  const { key, licenseId } = await alertingLicense(t);
   const reading = readingSubscriber(t, { filter: { licenseId } });
   // One socket watching through many subscriptions fills the kernel's buffers (a few MB on loopback) within a few
   // hundred alerts; then up to 1,024 more wait in the server for each subscription, and the next one cuts it off.

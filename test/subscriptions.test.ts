@@ -3,7 +3,7 @@ import { type Client, createClient } from 'graphql-ws';
 import { afterEach, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { AlertRaisedDocument, type AlertRaisedSubscription, AlertsDocument, RecordUsageDocument } from './generated/graphql';
-import { issueToken, licensed } from './support/factories';
+import { alertingLicense, issueToken } from './support/factories';
 import { describeEachDatabase, startTestServer, type TestServer } from './support/server';
 
 type Alert = AlertRaisedSubscription['alertRaised'];
@@ -83,7 +83,7 @@ it('closes subscribers cleanly (1001, going away) when the server shuts down, so
 describeEachDatabase('alert subscriptions', (server) => {
   it('delivers an alert to a subscriber the moment it is raised', async () => {
     const t = server();
-    const { key, licenseId } = await licensed(t, 'SUBSCRIPTION', { limits: { storageBytes: 1000 } });
+    const { key, licenseId } = await alertingLicense(t);
     const sub = subscribe(t, t.admin, { filter: { licenseId } });
     await t.ok(RecordUsageDocument, { key, metric: 'STORAGE_BYTES', value: 850 }, null);
     expect((await sub.until(1)).map((a) => a.threshold)).toEqual([80]);
@@ -92,7 +92,7 @@ describeEachDatabase('alert subscriptions', (server) => {
 
   it('gives a subscriber back from an absence every alert it missed, in order, once each', async () => {
     const t = server();
-    const { key, licenseId } = await licensed(t, 'SUBSCRIPTION', { limits: { storageBytes: 1000 } });
+    const { key, licenseId } = await alertingLicense(t);
     await cycles(t, key, 1);
     const first = subscribe(t, t.admin, { filter: { licenseId } });
     const seen = await first.until(3);
@@ -112,7 +112,7 @@ describeEachDatabase('alert subscriptions', (server) => {
 
   it('loses and repeats nothing while alerts are raised during the replay', async () => {
     const t = server();
-    const { key, licenseId } = await licensed(t, 'SUBSCRIPTION', { limits: { storageBytes: 1000 } });
+    const { key, licenseId } = await alertingLicense(t);
     await cycles(t, key, 10);
     const raising = cycles(t, key, 10);
     const sub = subscribe(t, t.admin, { filter: { licenseId }, after: null });
@@ -123,8 +123,8 @@ describeEachDatabase('alert subscriptions', (server) => {
 
   it('shows an organization’s integrator none of another organization’s alerts, raised at the same time', async () => {
     const t = server();
-    const mine = await licensed(t, 'SUBSCRIPTION', { limits: { storageBytes: 1000 } });
-    const theirs = await licensed(t, 'SUBSCRIPTION', { limits: { storageBytes: 1000 } });
+    const mine = await alertingLicense(t);
+    const theirs = await alertingLicense(t);
     const integrator = await issueToken(t, 'INTEGRATOR', mine.organizationId);
     const sub = subscribe(t, integrator.secret);
     await Promise.all([cycles(t, mine.key, 3), cycles(t, theirs.key, 3)]);
@@ -136,7 +136,7 @@ describeEachDatabase('alert subscriptions', (server) => {
 
   it('gives each subscriber the selection it asked for, when several ask different ones of the same alert', async () => {
     const t = server();
-    const { key, licenseId } = await licensed(t, 'SUBSCRIPTION', { limits: { storageBytes: 1000 } });
+    const { key, licenseId } = await alertingLicense(t);
     // Raw graphql-ws subscribers with their own documents: the shared execution must key on document and variables.
     const raw = (query: string, variables: Record<string, unknown>) => {
       const client = createClient({
@@ -173,7 +173,7 @@ describeEachDatabase('alert subscriptions', (server) => {
 
   it('gives a live subscriber every alert of many licenses raising them at once, in the order they are stored', async () => {
     const t = server();
-    const licenses = await Promise.all(Array.from({ length: 8 }, () => licensed(t, 'SUBSCRIPTION', { limits: { storageBytes: 1000 } })));
+    const licenses = await Promise.all(Array.from({ length: 8 }, () => alertingLicense(t)));
     // Every alert of the server, replayed then live; those of these licenses are the ones raised below.
     const sub = subscribe(t, t.admin);
     await Promise.all(licenses.map((l) => cycles(t, l.key, 3)));

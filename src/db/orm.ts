@@ -14,6 +14,8 @@ import { Migration20261128150000_license_migrations } from '../../migrations/Mig
 import { Migration20261128160000_client_rate_limits } from '../../migrations/Migration20261128160000_client_rate_limits';
 import { Migration20261206100000_seat_release_reason } from '../../migrations/Migration20261206100000_seat_release_reason';
 import { Migration20261206110000_license_term_start } from '../../migrations/Migration20261206110000_license_term_start';
+import { Migration20261206120000_alert_repeats } from '../../migrations/Migration20261206120000_alert_repeats';
+import { Migration20261206130000_demand_facts } from '../../migrations/Migration20261206130000_demand_facts';
 
 /**
  * Migrations are listed here rather than discovered on disk, so that the same list runs from compiled code, under
@@ -30,6 +32,8 @@ export const MIGRATIONS = [
   { name: 'Migration20261128160000_client_rate_limits', class: Migration20261128160000_client_rate_limits },
   { name: 'Migration20261206100000_seat_release_reason', class: Migration20261206100000_seat_release_reason },
   { name: 'Migration20261206110000_license_term_start', class: Migration20261206110000_license_term_start },
+  { name: 'Migration20261206120000_alert_repeats', class: Migration20261206120000_alert_repeats },
+  { name: 'Migration20261206130000_demand_facts', class: Migration20261206130000_demand_facts },
 ];
 
 /** Records, while asked to, the SQL statements the process runs, so that tests can assert what a request costs. */

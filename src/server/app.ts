@@ -135,6 +135,8 @@ export async function createLicenseServer(config: Config, logger: Logger, clock:
       await Promise.all(jobs.map((job) => job.stop()));
       guard.dispose();
       await apollo.stop(); // drains HTTP, then closes every WebSocket (the drainServer hook below)
+      // What the requests drained told the demand log, written before the database closes.
+      await services.demand.flush({ all: true });
       await db.close();
       await orm.close(true);
       await redis?.close();

@@ -18,6 +18,7 @@ import { Lease } from '../modules/seat/lease.entity';
 import { Seat } from '../modules/seat/seat.entity';
 import { UsageMeterReading } from '../modules/usage/usage-meter-reading.entity';
 import { UsageSample } from '../modules/usage/usage-sample.entity';
+import { FeatureUseDay, UsageDenial, UsageDenialClient } from '../modules/usage/demand.entity';
 
 /** One entity per table the migrations create; test/schema-mapping.test.ts holds them to the migrated tables. */
 export const ENTITIES = [
@@ -34,6 +35,9 @@ export const ENTITIES = [
   AuditEvent,
   UsageMeterReading,
   UsageSample,
+  UsageDenial,
+  UsageDenialClient,
+  FeatureUseDay,
   Alert,
   AlertThreshold,
   AlertRule,

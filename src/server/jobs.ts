@@ -2,8 +2,11 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { Services } from './services';
 import { PeriodicJob } from './periodic-job';
+import { hourlyRetentionStart } from '../modules/usage/usage-meter';
 
 const HOUR_MS = 3_600_000;
+/** How often the demand facts told since the last flush are written. */
+const DEMAND_FLUSH_MS = 1_000;
 
 /**
  * The periodic jobs of a server:
@@ -12,7 +15,8 @@ const HOUR_MS = 3_600_000;
  * - the expiry watch renews the licenses that renew automatically and whose term ended, reminds licenses nearing the
  *   end of their term, marks them once they have ended, and then applies the migrations that waited for a renewal
  *   (automatic or not), in that order: a migration waiting for an automatic renewal is applied in the pass that renews;
- * - usage retention drops hourly usage buckets past their retention, every hour;
+ * - usage retention drops hourly usage and denial buckets past their retention, every hour;
+ * - the demand log writes the denials and feature uses told since its last flush, every second (and at shutdown);
  * - the compliance scan evaluates every active license against its limits and terms (on PostgreSQL one instance at a
  *   time: the others skip their turn).
  */
@@ -41,7 +45,21 @@ export function periodicJobs(
     new PeriodicJob(
       'usage-retention',
       HOUR_MS,
-      async () => ({ bucketsDropped: await services.usageMeter.prune() }),
+      async () => {
+        const now = services.clock.now();
+        const bucketsDropped = await services.usageMeter.prune(now);
+        return { bucketsDropped, denialBucketsDropped: await services.demand.prune(hourlyRetentionStart(now)) };
+      },
+      logger,
+      services.clock,
+    ),
+    new PeriodicJob(
+      'demand-facts',
+      DEMAND_FLUSH_MS,
+      async () => {
+        await services.demand.flush();
+        return {}; // facts, not changes worth a log line each second
+      },
       logger,
       services.clock,
     ),

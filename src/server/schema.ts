@@ -13,6 +13,7 @@ import { LicenseClientResolver, LicenseResolver } from '../modules/license/licen
 import { OrganizationResolver } from '../modules/organization/organization.resolver';
 import { LeaseClientResolver, LicenseSeatsResolver, SeatResolver } from '../modules/seat/seat.resolver';
 import { UsageResolver } from '../modules/usage/usage.resolver';
+import { UsageReportResolver } from '../modules/report/usage-report.resolver';
 import { validateInput } from './input-validation';
 import type { Services } from './services';
 
@@ -34,6 +35,7 @@ function resolverInstances(s: Services): object[] {
     new AlertRuleResolver(s.alertRules),
     new ComplianceResolver(s.violations, s.remediation, s.complianceScanner, s.complianceReports),
     new MigrationResolver(s.migrations, s.featureTransfer, s.licenses),
+    new UsageReportResolver(s.usageReports),
   ];
 }
 
@@ -53,6 +55,7 @@ const RESOLVERS = [
   AlertRuleResolver,
   ComplianceResolver,
   MigrationResolver,
+  UsageReportResolver,
 ] as const;
 
 /**

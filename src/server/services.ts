@@ -16,11 +16,13 @@ import { type ClientCallLimiter, LicenseCredentials } from '../modules/license/l
 import { LicenseService } from '../modules/license/license.service';
 import { ValidationService } from '../modules/license/validation.service';
 import { OrganizationService } from '../modules/organization/organization.service';
-import { LeaseLedger } from '../modules/seat/lease-ledger';
-import { SeatLedger } from '../modules/seat/seat-ledger';
+import { LEASE_GRANTS, LeaseLedger } from '../modules/seat/lease-ledger';
+import { SEAT_GRANTS, SeatLedger } from '../modules/seat/seat-ledger';
 import { SeatService } from '../modules/seat/seat.service';
-import { UsageMeter } from '../modules/usage/usage-meter';
+import { PeakWatch, UsageMeter } from '../modules/usage/usage-meter';
 import { reviveUsageChange, UsageSignals } from '../modules/usage/usage-signals';
+import { DemandLog } from '../modules/usage/demand-log';
+import { UsageReportService } from '../modules/report/usage-report';
 import { UsageStream } from '../modules/usage/usage-stream';
 import { UsageService } from '../modules/usage/usage.service';
 import type { Clock } from '../common/clock';
@@ -69,29 +71,37 @@ const tailOptions = (deps: ServiceDeps, log: string): LogTailOptions => ({
   onReadRecovery: () => deps.logger.info({ log }, `reading the ${log} log again`),
 });
 
+/** The channels events cross instances on: raised alerts, usage changes, compliance events, revoked tokens. */
+function channelsOf(deps: ServiceDeps) {
+  return {
+    raised: new EventChannel(deps.bus, `${deps.channelPrefix}alert.raised`, reviveNotice(reviveAlert)),
+    usageChanges: new EventChannel(deps.bus, `${deps.channelPrefix}usage.changed`, reviveUsageChange),
+    complianceEvents: new EventChannel(deps.bus, `${deps.channelPrefix}compliance.event`, reviveNotice(reviveComplianceEvent)),
+    tokenRevocations: new EventChannel(deps.bus, `${deps.channelPrefix}token.revoked`, reviveTokenRevoked),
+  };
+}
+
 export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimits'>, db: SqlGateway, deps: ServiceDeps) {
   const digester = new SecretDigester(config.secretKey);
   const { clock } = deps;
   const audit = new AuditService();
   const credentials = new LicenseCredentials(digester, deps.clientCalls);
   const catalog = new CatalogService(db, audit, clock);
-  const raised = new EventChannel(deps.bus, `${deps.channelPrefix}alert.raised`, reviveNotice(reviveAlert));
-  const usageChanges = new EventChannel(deps.bus, `${deps.channelPrefix}usage.changed`, reviveUsageChange);
-  const complianceEvents = new EventChannel(deps.bus, `${deps.channelPrefix}compliance.event`, reviveNotice(reviveComplianceEvent));
-  const tokenRevocations = new EventChannel(deps.bus, `${deps.channelPrefix}token.revoked`, reviveTokenRevoked);
+  const { raised, usageChanges, complianceEvents, tokenRevocations } = channelsOf(deps);
   const ids = new CommitOrderedIds();
   const alertLog = new AlertLog(raised, ids);
   const violationLog = new ViolationLog(complianceEvents, ids, audit);
   const thresholdWatch = new ThresholdWatch(alertLog);
-  const signals = new UsageSignals([thresholdWatch, new ComplianceWatch(violationLog)], usageChanges);
+  const signals = new UsageSignals([new PeakWatch(), thresholdWatch, new ComplianceWatch(violationLog)], usageChanges);
+  const demand = new DemandLog(db, { CONCURRENT_SESSIONS: LEASE_GRANTS, ACTIVE_USERS: SEAT_GRANTS }, clock, deps.logger);
   const alerts = new AlertService(db, audit, clock);
   // A call waits for its turn at a license no longer than it would for a connection.
   const turns = new RowTurns({ maxWaiting: MAX_WAITING_PER_LICENSE, maxWaitMs: config.databaseLimits.poolTimeoutMs });
-  const leaseLedger = new LeaseLedger(db, credentials, audit, signals, violationLog, turns, clock);
-  const seatLedger = new SeatLedger(db, audit, signals, violationLog, clock);
+  const leaseLedger = new LeaseLedger(db, credentials, audit, signals, violationLog, turns, demand, clock);
+  const seatLedger = new SeatLedger(db, audit, signals, violationLog, demand, clock);
   const licenseStore = new LicenseStore();
   const licenses = new LicenseService(db, licenseStore, audit, catalog, leaseLedger, digester, clock);
-  const usageMeter = new UsageMeter(db, credentials, audit, seatLedger, leaseLedger, signals, violationLog, turns, clock);
+  const usageMeter = new UsageMeter(db, credentials, audit, seatLedger, leaseLedger, signals, violationLog, turns, demand, clock);
   const usage = new UsageService(licenses, usageMeter, clock);
   const violations = new ViolationService(db, violationLog, clock);
   const liveAlerts = new LogTail(
@@ -114,11 +124,12 @@ export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimit
     organizations: new OrganizationService(db, audit, clock),
     catalog,
     licenses,
-    validation: new ValidationService(db, credentials, seatLedger, leaseLedger, violationLog, clock),
+    validation: new ValidationService(db, credentials, seatLedger, leaseLedger, violationLog, demand, clock),
     seats: new SeatService(clock),
     seatLedger,
     leaseLedger,
     usageMeter,
+    demand,
     usage,
     usageStream: new UsageStream(usageChanges, usage, deps.fork, clock),
     alerts,
@@ -130,6 +141,7 @@ export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimit
     complianceScanner,
     remediation: new RemediationService(db, violationLog, licenses, seatLedger, leaseLedger, complianceScanner, clock),
     complianceReports: new ComplianceReportService(db, clock),
+    usageReports: new UsageReportService(db, clock),
     complianceStream: new ComplianceStream(liveComplianceEvents, violations, deps.fork),
     featureTransfer: new FeatureTransfer(db, licenseStore, digester, alertLog, audit, clock),
     migrations: new MigrationService(

@@ -12,6 +12,7 @@ import {
   CreateProductDocument,
   type IssueLicenseInput,
   IssueLicenseDocument,
+  SetThresholdRuleDocument,
   type LicenseType,
   type Role,
 } from '../generated/graphql';
@@ -176,4 +177,16 @@ export async function issueToken(t: GraphQLApi, role: Role, organizationId: stri
     by,
   );
   return { id: createApiToken.apiToken.id, secret: createApiToken.secret };
+}
+
+/**
+ * A SUBSCRIPTION license of 1,000 storage bytes whose storage raises an alert at each crossing of 80, 90 and 100 %
+ * (its rule counts no repeats on an open alert): what the tests of alert delivery drive up and down.
+ */
+export async function alertingLicense(t: GraphQLApi, license: Partial<IssueLicenseInput> = {}): Promise<Licensed> {
+  const issued = await licensed(t, 'SUBSCRIPTION', { limits: { storageBytes: 1000 }, ...license });
+  await t.ok(SetThresholdRuleDocument, {
+    input: { licenseId: issued.licenseId, metric: 'STORAGE_BYTES', thresholds: [80, 90, 100], repeatIntervalMinutes: 0 },
+  });
+  return issued;
 }

@@ -31,6 +31,8 @@ export class AlertLog {
       ...facts,
       id,
       raisedAt: now,
+      repeats: 0,
+      lastRepeatedAt: null,
       acknowledgedAt: null,
       acknowledgedBy: null,
     });
@@ -55,5 +57,10 @@ export class AlertLog {
     );
     sql.afterCommit(() => this.raised.publish({ entry: alert, previousId }));
     return alert;
+  }
+
+  /** Counts one more repeat on an alert: its threshold crossed again while it was open. Nobody is told. */
+  async repeat(sql: Tx, alertId: string, now: Date): Promise<void> {
+    await sql.run('update alert set repeats = repeats + 1, last_repeated_at = ? where id = ?', [now, alertId]);
   }
 }

@@ -34,6 +34,10 @@ export class AlertRule {
   @Property({ type: 'integer', nullable: true })
   rearmMargin?: number | null;
 
+  /** How long a threshold's open alert counts its repeats instead of a new alert being raised; null: the default. */
+  @Property({ type: 'integer', nullable: true })
+  repeatMinutes?: number | null;
+
   @Timestamp()
   updatedAt!: Date;
 

@@ -21,6 +21,12 @@ export class ThresholdRule {
   @Field(() => Int, { description: 'How many points below a threshold the metric must fall before that threshold fires again.' })
   rearmMargin!: number;
 
+  @Field(() => Int, {
+    description:
+      'Minutes after an alert is raised during which its threshold, crossed again, counts on the open alert (`repeats`) instead of raising a new one; 0 raises one each time.',
+  })
+  repeatIntervalMinutes!: number;
+
   @Field(() => RuleSource)
   source!: RuleSource;
 }
@@ -72,6 +78,12 @@ export class ThresholdRuleInput extends RuleOwnerInput {
 
   @Field(() => Int, { nullable: true, description: 'Points below a threshold that re-arm it (0 to 50); 5 when omitted.' })
   rearmMargin?: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Minutes an open alert counts the repeats of its threshold (0 to 1440; 0 raises a new alert each time); 15 when omitted.',
+  })
+  repeatIntervalMinutes?: number | null;
 }
 
 @InputType({ description: 'Sets the expiry reminders of a license, or of a plan (the default of its licenses).' })

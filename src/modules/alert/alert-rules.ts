@@ -19,6 +19,12 @@ import type { Clock } from '../../common/clock';
 export const DEFAULT_THRESHOLDS: readonly number[] = [80, 90, 100];
 /** How far below a threshold a metric must fall before that threshold fires again, unless a rule says otherwise. */
 export const DEFAULT_REARM_MARGIN = 5;
+/**
+ * For how long a threshold's open alert counts the threshold's repeats (crossed again after re-arming) instead of a
+ * new alert being raised, unless a rule says otherwise: a metric swinging around a threshold raises one alert in
+ * this time, not one a swing.
+ */
+export const DEFAULT_REPEAT_MINUTES = 15;
 /** Days before a term ends that a license is reminded of it, where neither the license nor its plan says. */
 export const DEFAULT_EXPIRY_DAYS: readonly number[] = [90, 30, 7, 1];
 /** The subject of the expiry rule, beside the usage metrics. */
@@ -32,11 +38,13 @@ export interface RuleRow {
   subject: string;
   levels: string;
   rearm_margin: number | string | null;
+  repeat_minutes: number | string | null;
 }
 
 export interface EffectiveRule {
   levels: number[];
   rearmMargin: number;
+  repeatMinutes: number;
   source: RuleSource;
 }
 
@@ -46,6 +54,25 @@ const LIMITS = {
 } as const;
 
 const parseLevels = (levels: string): number[] => (levels === '' ? [] : levels.split(',').map(Number));
+
+/** The longest repeat interval a rule may set: a day. */
+const MAX_REPEAT_MINUTES = 1440;
+
+export const RULE_COLUMNS = 'owner_id, subject, levels, rearm_margin, repeat_minutes';
+
+/** A rule as stored: null margins and intervals take the defaults. */
+interface StoredRule {
+  levels: number[];
+  rearmMargin: number | null;
+  repeatMinutes: number | null;
+}
+
+const orNull = (value: number | string | null) => (value === null ? null : Number(value));
+const storedRule = (row: RuleRow): StoredRule => ({
+  levels: parseLevels(row.levels),
+  rearmMargin: orNull(row.rearm_margin),
+  repeatMinutes: orNull(row.repeat_minutes),
+});
 
 /**
  * The rule of a subject for a license (or a plan) from the rows of its own and its plan's rules: the license's
@@ -59,14 +86,16 @@ export function effectiveRule(
   const own = owner.licenseId ? rows.find((r) => r.owner_id === owner.licenseId && r.subject === subject) : undefined;
   const row = own ?? rows.find((r) => r.owner_id === owner.planId && r.subject === subject);
   if (row) {
+    const stored = storedRule(row);
     return {
-      levels: parseLevels(row.levels),
-      rearmMargin: row.rearm_margin === null ? DEFAULT_REARM_MARGIN : Number(row.rearm_margin),
+      levels: stored.levels,
+      rearmMargin: stored.rearmMargin ?? DEFAULT_REARM_MARGIN,
+      repeatMinutes: stored.repeatMinutes ?? DEFAULT_REPEAT_MINUTES,
       source: own ? RuleSource.LICENSE : RuleSource.PLAN,
     };
   }
   const levels = subject === EXPIRY ? DEFAULT_EXPIRY_DAYS : DEFAULT_THRESHOLDS;
-  return { levels: [...levels], rearmMargin: DEFAULT_REARM_MARGIN, source: RuleSource.DEFAULT };
+  return { levels: [...levels], rearmMargin: DEFAULT_REARM_MARGIN, repeatMinutes: DEFAULT_REPEAT_MINUTES, source: RuleSource.DEFAULT };
 }
 
 /** Whole numbers in range, no repeats, not too many: checked before anything is written. */
@@ -121,38 +150,42 @@ export class AlertRuleService {
     if (!Number.isInteger(margin) || margin < 0 || margin > 50) {
       throw AppError.badInput('`rearmMargin` is a whole number of points from 0 to 50.', 'rearmMargin');
     }
-    if (levels === null && input.rearmMargin != null) {
-      throw AppError.badInput('`rearmMargin` belongs to thresholds: give `thresholds` too, or neither to inherit.', 'rearmMargin');
+    const repeat = input.repeatIntervalMinutes ?? null;
+    if (repeat !== null && (!Number.isInteger(repeat) || repeat < 0 || repeat > MAX_REPEAT_MINUTES)) {
+      throw AppError.badInput(
+        `\`repeatIntervalMinutes\` is a whole number of minutes from 0 to ${MAX_REPEAT_MINUTES}.`,
+        'repeatIntervalMinutes',
+      );
     }
-    return this.set(call, input, input.metric, levels === null ? null : { levels, rearmMargin: margin });
+    for (const field of ['rearmMargin', 'repeatIntervalMinutes'] as const) {
+      if (levels === null && input[field] != null) {
+        throw AppError.badInput(`\`${field}\` belongs to thresholds: give \`thresholds\` too, or neither to inherit.`, field);
+      }
+    }
+    return this.set(call, input, input.metric, levels === null ? null : { levels, rearmMargin: margin, repeatMinutes: repeat });
   }
 
   setExpiryNotices(call: RuleCall, input: ExpiryNoticesInput): Promise<AlertRules> {
     const levels = input.daysBefore == null ? null : checkLevels('daysBefore', input.daysBefore).sort((a, b) => b - a);
-    return this.set(call, input, EXPIRY, levels === null ? null : { levels, rearmMargin: null });
+    return this.set(call, input, EXPIRY, levels === null ? null : { levels, rearmMargin: null, repeatMinutes: null });
   }
 
-  private set(
-    call: RuleCall,
-    ref: OwnerRef,
-    subject: RuleSubject,
-    rule: { levels: number[]; rearmMargin: number | null } | null,
-  ): Promise<AlertRules> {
+  private set(call: RuleCall, ref: OwnerRef, subject: RuleSubject, rule: StoredRule | null): Promise<AlertRules> {
     return this.db.write(async (sql) => {
       const now = this.clock.now();
       const owner = await this.ownerOf(sql, call.principal, ref, 'write');
       const ownerId = owner.licenseId ?? owner.planId;
-      const before = await sql.get<RuleRow>(
-        'select owner_id, subject, levels, rearm_margin from alert_rule where owner_id = ? and subject = ?',
-        [ownerId, subject],
-      );
+      const before = await sql.get<RuleRow>(`select ${RULE_COLUMNS} from alert_rule where owner_id = ? and subject = ?`, [
+        ownerId,
+        subject,
+      ]);
       const actor = call.principal.requireActor();
       if (rule) {
         await sql.run(
-          `insert into alert_rule (owner_id, subject, license_id, plan_id, levels, rearm_margin, updated_at, updated_by)
-           values (?, ?, ?, ?, ?, ?, ?, ?)
-           on conflict (owner_id, subject) do update set
-             levels = excluded.levels, rearm_margin = excluded.rearm_margin, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+          `insert into alert_rule (owner_id, subject, license_id, plan_id, levels, rearm_margin, repeat_minutes, updated_at, updated_by)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+           on conflict (owner_id, subject) do update set levels = excluded.levels, rearm_margin = excluded.rearm_margin,
+             repeat_minutes = excluded.repeat_minutes, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
           [
             ownerId,
             subject,
@@ -160,6 +193,7 @@ export class AlertRuleService {
             owner.licenseId ? null : owner.planId,
             rule.levels.join(','),
             rule.rearmMargin,
+            rule.repeatMinutes,
             now,
             actor.label,
           ],
@@ -167,11 +201,13 @@ export class AlertRuleService {
       } else {
         await sql.run('delete from alert_rule where owner_id = ? and subject = ?', [ownerId, subject]);
       }
-      const snapshot = (r: { levels: number[]; rearmMargin: number | null } | null) =>
-        r && { subject, levels: r.levels, ...(r.rearmMargin === null ? {} : { rearmMargin: r.rearmMargin }) };
-      const previous = before
-        ? { levels: parseLevels(before.levels), rearmMargin: before.rearm_margin === null ? null : Number(before.rearm_margin) }
-        : null;
+      const snapshot = (r: StoredRule | null) =>
+        r && {
+          subject,
+          levels: r.levels,
+          ...(r.rearmMargin === null ? {} : { rearmMargin: r.rearmMargin }),
+          ...(r.repeatMinutes === null ? {} : { repeatIntervalMinutes: r.repeatMinutes }),
+        };
       await this.audit.record(sql, {
         actor,
         requestId: call.requestId,
@@ -180,7 +216,7 @@ export class AlertRuleService {
         action: rule ? AuditAction.ALERT_RULE_SET : AuditAction.ALERT_RULE_CLEAR,
         objectType: owner.licenseId ? 'License' : 'Plan',
         objectId: ownerId,
-        before: snapshot(previous) ?? { subject, inherited: true },
+        before: snapshot(before ? storedRule(before) : null) ?? { subject, inherited: true },
         after: snapshot(rule) ?? { subject, inherited: true },
       });
       return this.rulesOf(sql, owner);
@@ -189,13 +225,19 @@ export class AlertRuleService {
 
   /** Every rule as it applies to the owner: one per metric, and the expiry reminders. */
   private async rulesOf(sql: SqlRunner, owner: Owner): Promise<AlertRules> {
-    const rows = await sql.all<RuleRow>('select owner_id, subject, levels, rearm_margin from alert_rule where owner_id in (?, ?)', [
+    const rows = await sql.all<RuleRow>(`select ${RULE_COLUMNS} from alert_rule where owner_id in (?, ?)`, [
       owner.licenseId ?? owner.planId,
       owner.planId,
     ]);
     const thresholds = Object.values(UsageMetric).map((metric) => {
       const rule = effectiveRule(rows, owner, metric);
-      return Object.assign(new ThresholdRule(), { metric, thresholds: rule.levels, rearmMargin: rule.rearmMargin, source: rule.source });
+      return Object.assign(new ThresholdRule(), {
+        metric,
+        thresholds: rule.levels,
+        rearmMargin: rule.rearmMargin,
+        repeatIntervalMinutes: rule.repeatMinutes,
+        source: rule.source,
+      });
     });
     const expiry = effectiveRule(rows, owner, EXPIRY);
     return Object.assign(new AlertRules(), {

@@ -18,6 +18,9 @@ export function reviveAlert(alert: AlertNode): AlertNode {
     raisedAt: new Date(alert.raisedAt),
     acknowledgedAt: date(alert.acknowledgedAt),
     expiresAt: date(alert.expiresAt),
+    // An instance of an earlier version publishes alerts without repeats.
+    repeats: alert.repeats ?? 0,
+    lastRepeatedAt: date(alert.lastRepeatedAt ?? null),
   });
 }
 

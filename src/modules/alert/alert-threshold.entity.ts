@@ -18,4 +18,8 @@ export class AlertThreshold extends LicenseMetricRow {
 
   @Property({ type: 'boolean' })
   armed!: boolean;
+
+  /** The alert it last raised, which counts its repeats while open. */
+  @Property({ type: 'string', length: 36, nullable: true })
+  alertId?: string | null;
 }

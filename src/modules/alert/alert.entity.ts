@@ -39,6 +39,13 @@ export class Alert extends LicenseRecord {
   @Timestamp()
   raisedAt!: Date;
 
+  /** How many times its threshold was crossed again while it was open, within the rule's repeat interval. */
+  @Property({ type: 'integer', default: 0 })
+  repeats!: number;
+
+  @Timestamp({ nullable: true })
+  lastRepeatedAt?: Date | null;
+
   @Timestamp({ nullable: true })
   acknowledgedAt?: Date | null;
 

@@ -26,6 +26,8 @@ export const alertNodeOf = (a: Alert): AlertNode =>
     expiresAt: a.expiresAt ?? null,
     message: a.message,
     raisedAt: a.raisedAt,
+    repeats: a.repeats,
+    lastRepeatedAt: a.lastRepeatedAt ?? null,
     acknowledgedAt: a.acknowledgedAt ?? null,
     acknowledgedBy: a.acknowledgedBy ?? null,
   });

@@ -63,6 +63,15 @@ export class AlertNode extends LicenseRecordNode {
   @Field(() => Date)
   raisedAt!: Date;
 
+  @Field(() => Int, {
+    description:
+      "THRESHOLD: how many times its threshold was crossed again while this alert was open (unacknowledged, within the rule's `repeatIntervalMinutes` of `raisedAt`), counted here instead of raising new alerts.",
+  })
+  repeats!: number;
+
+  @Field(() => Date, { nullable: true, description: 'When its threshold was last crossed again; null when it never was.' })
+  lastRepeatedAt!: Date | null;
+
   @Field(() => Date, { nullable: true })
   acknowledgedAt!: Date | null;
 

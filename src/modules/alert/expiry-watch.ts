@@ -6,7 +6,7 @@ import type { AuditService } from '../audit/audit.service';
 import type { Renewal } from '../license/auto-renewal';
 import { LicenseStatus } from '../../kernel/license.enums';
 import type { AlertLog } from './alert-log';
-import { DEFAULT_EXPIRY_DAYS, EXPIRY, effectiveRule, type RuleRow } from './alert-rules';
+import { DEFAULT_EXPIRY_DAYS, EXPIRY, effectiveRule, RULE_COLUMNS, type RuleRow } from './alert-rules';
 import { AlertKind, AlertSeverity } from './alert.types';
 import type { Tx } from '../../db/transaction';
 import type { Clock } from '../../common/clock';
@@ -99,7 +99,7 @@ export class ExpiryWatch {
 
   async scan(requestId: string, now = this.clock.now()): Promise<{ notices: number; expired: number }> {
     const { rules, candidates, noted } = await this.db.read(async (sql) => {
-      const rules = await sql.all<RuleRow>('select owner_id, subject, levels, rearm_margin from alert_rule where subject = ?', [EXPIRY]);
+      const rules = await sql.all<RuleRow>(`select ${RULE_COLUMNS} from alert_rule where subject = ?`, [EXPIRY]);
       const longest = Math.max(...DEFAULT_EXPIRY_DAYS, ...rules.flatMap((r) => r.levels.split(',').filter(Boolean).map(Number)));
       const live = `status in ('${LicenseStatus.ACTIVE}', '${LicenseStatus.SUSPENDED}') and expires_at is not null and expires_at <= ?`;
       const horizon = new Date(now.getTime() + longest * DAY_MS);

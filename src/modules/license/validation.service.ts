@@ -2,11 +2,18 @@ import type { Actor } from '../../auth/principal';
 import { checkClientArguments } from '../../common/input';
 import type { SqlGateway, SqlRunner } from '../../db/sql';
 import type { BreachRecorder } from '../../kernel/breach';
+import type { DemandRecorder } from '../../kernel/demand';
 import { checkBreaches, type Presented } from './validation-breaches';
 import type { KeyedLicense, LicenseCredentials } from './license-credentials';
 import { LicenseType } from '../../kernel/license.enums';
 import { evaluate, graceEndsAt, type LicenseFacts, type ValidationRequest, verdict } from './validation';
-import { type FeatureCheckResult, type ValidationCheck, ValidationCheckKind, type ValidationResult } from './validation.types';
+import {
+  CheckOutcome,
+  type FeatureCheckResult,
+  type ValidationCheck,
+  ValidationCheckKind,
+  type ValidationResult,
+} from './validation.types';
 import type { Clock } from '../../common/clock';
 
 /** A named user's live seat: where it stands among the license's live seats, and when its user was last active. */
@@ -43,8 +50,23 @@ export class ValidationService {
     private readonly seats: SeatPresence,
     private readonly leases: LeasePresence,
     private readonly breaches: BreachRecorder,
+    private readonly demand: DemandRecorder,
     private readonly clock: Clock,
   ) {}
+
+  /** Tells the demand log of the feature a request named: used, or refused by the FEATURE check. */
+  private featureNamed(license: KeyedLicense, request: ValidationRequest, checks: readonly ValidationCheck[], now: Date): void {
+    const check = request.feature ? checks.find((c) => c.check === ValidationCheckKind.FEATURE) : undefined;
+    if (!check || !request.feature) return;
+    this.demand.used({
+      licenseId: license.id,
+      organizationId: license.organizationId,
+      feature: request.feature.slice(0, 100),
+      allowed: check.outcome !== CheckOutcome.FAIL,
+      client: request.fingerprint ?? request.user ?? null,
+      at: now,
+    });
+  }
 
   private async facts(
     sql: SqlRunner,
@@ -120,6 +142,7 @@ export class ValidationService {
       const { facts, seat } = await this.facts(sql, license, request, now);
       return { license, checks: evaluate(facts, request, now), seat };
     });
+    this.featureNamed(license, request, checks, now);
     await this.recordOutcome(license, request, checks, seat, requestId, now);
     return {
       ...verdict(checks),
@@ -150,6 +173,7 @@ export class ValidationService {
       );
       return { license, checks };
     });
+    this.featureNamed(license, request, checks, now);
     await this.recordOutcome(license, request, checks, null, requestId, now);
     const { valid, code } = verdict(checks);
     return { allowed: valid, code, feature, checks };

@@ -216,7 +216,7 @@ export class MigrationService {
     if (preview.outcome !== MigrationOutcome.REJECTED) {
       for (const change of preview.limits) {
         if (change.after === null) continue;
-        const due = await this.thresholds.due(sql, this.observed(license, to, change.metric, change.usedAfter, change.after, now));
+        const due = await this.thresholds.due(sql, this.observed(license, to, change.metric, change.usedAfter, change.after, now), now);
         for (const threshold of due.raise) {
           preview.alerts.push(
             Object.assign(new PlannedAlert(), {

@@ -11,6 +11,8 @@ import type { EndedLease } from '../license/license.service';
 import type { KeyedLicense, LicenseCredentials } from '../license/license-credentials';
 import { Permission } from '../../auth/roles';
 import { type BreachRecorder, overageBreach } from '../../kernel/breach';
+import type { DemandRecorder } from '../../kernel/demand';
+import type { GrantLookup } from '../usage/demand-log';
 import { checkBreaches } from '../license/validation-breaches';
 import { decide } from '../../kernel/enforcement';
 import { LicenseStatus, LicenseType } from '../../kernel/license.enums';
@@ -107,10 +109,16 @@ function refusal(
   return { outcome, lease: null, reused: false, seatsInUse, seatLimit: license.concurrentSessions ?? 0, detail, enforcement, clock };
 }
 
-function noSeat(license: KeyedLicense, seatsInUse: number, enforcement: Enforcement, clock: ValidationCheck | null): CheckoutResult {
-  const detail = `All ${license.concurrentSessions ?? 0} concurrent seats are in use. ${enforcement.detail}`;
-  return refusal(license, CheckoutOutcome.NO_SEAT_AVAILABLE, seatsInUse, detail, enforcement, clock);
-}
+/** New leases by fingerprint: a checkout refused and then granted to the same machine was a retry. */
+export const LEASE_GRANTS: GrantLookup = {
+  async grantsSince(sql, licenseId, clients, since) {
+    const rows = await sql.all<{ fingerprint: string; checked_out_at: unknown }>(
+      `select fingerprint, checked_out_at from lease where license_id = ? and checked_out_at > ? and fingerprint in (${clients.map(() => '?').join(', ')})`,
+      [licenseId, since, ...clients],
+    );
+    return rows.map((r) => ({ client: r.fingerprint, at: toDate(r.checked_out_at) }));
+  },
+};
 
 export interface ClientCall {
   requestId: string;
@@ -141,8 +149,29 @@ export class LeaseLedger {
     private readonly usage: UsageObserver,
     private readonly breaches: BreachRecorder,
     private readonly turns: RowTurns,
+    private readonly demand: DemandRecorder,
     private readonly clock: Clock,
   ) {}
+
+  /** A checkout refused for want of a seat: nothing is written, but the demand log is told who went without. */
+  private noSeat(
+    license: KeyedLicense,
+    fingerprint: string,
+    seatsInUse: number,
+    enforcement: Enforcement,
+    clock: ValidationCheck | null,
+    now: Date,
+  ): CheckoutResult {
+    this.demand.denied({
+      licenseId: license.id,
+      organizationId: license.organizationId,
+      subject: UsageMetric.CONCURRENT_SESSIONS,
+      client: fingerprint,
+      at: now,
+    });
+    const detail = `All ${license.concurrentSessions ?? 0} concurrent seats are in use. ${enforcement.detail}`;
+    return refusal(license, CheckoutOutcome.NO_SEAT_AVAILABLE, seatsInUse, detail, enforcement, clock);
+  }
 
   /** Records a clock the check found tampered with, inside the caller's transaction. */
   private async recordClock(
@@ -272,7 +301,7 @@ export class LeaseLedger {
     const clock = clientTime ? clockCheck(clientTime, now, sessions.previousClock) : null;
     if (sessions.liveLeaseId || (clock && checkBreaches(license, { clientTime, fingerprint }, [clock], now).length > 0)) return null;
     const { enforcement } = decide(UsageMetric.CONCURRENT_SESSIONS, termsOf(license), sessions.live, 1);
-    return enforcement.allowed ? null : noSeat(license, sessions.live, enforcement, clock);
+    return enforcement.allowed ? null : this.noSeat(license, fingerprint, sessions.live, enforcement, clock, now);
   }
 
   private async checkoutLocked(
@@ -354,7 +383,7 @@ export class LeaseLedger {
   private async grant(sql: Tx, license: KeyedLicense, fingerprint: string, userId: string | null, taking: Taking): Promise<CheckoutResult> {
     const { expiresAt, clientTime, seatsInUse, clock, actor, call, now } = taking;
     const { enforcement, breach } = decide(UsageMetric.CONCURRENT_SESSIONS, termsOf(license), seatsInUse, 1);
-    if (!enforcement.allowed) return noSeat(license, seatsInUse, enforcement, clock);
+    if (!enforcement.allowed) return this.noSeat(license, fingerprint, seatsInUse, enforcement, clock, now);
     const lease = Object.assign(new LeaseNode(), {
       id: newId(now.getTime()),
       licenseId: license.id,

@@ -6,6 +6,8 @@ import { type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/
 import { AppError } from '../../errors';
 import type { AuditService } from '../audit/audit.service';
 import { type BreachRecorder, overageBreach } from '../../kernel/breach';
+import type { DemandRecorder } from '../../kernel/demand';
+import type { GrantLookup } from '../usage/demand-log';
 import { decide } from '../../kernel/enforcement';
 import type { HeldSeat } from '../license/validation.service';
 import { LicenseStatus, LicenseType, type OveragePolicy } from '../../kernel/license.enums';
@@ -57,6 +59,17 @@ export interface ManagementCall {
   requestId: string;
 }
 
+/** Seats assigned by user: an assignment refused and then made for the same user was a retry. */
+export const SEAT_GRANTS: GrantLookup = {
+  async grantsSince(sql, licenseId, clients, since) {
+    const rows = await sql.all<{ user_id: string; assigned_at: unknown }>(
+      `select user_id, assigned_at from seat where license_id = ? and assigned_at > ? and user_id in (${clients.map(() => '?').join(', ')})`,
+      [licenseId, since, ...clients],
+    );
+    return rows.map((r) => ({ client: r.user_id, at: toDate(r.assigned_at) }));
+  },
+};
+
 /**
  * Responsible for named seats of USER licenses: assignment and release. Like the lease ledger it counts and
  * assigns inside one write transaction with the license row locked, so that concurrent assignments can never
@@ -68,6 +81,7 @@ export class SeatLedger {
     private readonly audit: AuditService,
     private readonly usage: UsageObserver,
     private readonly breaches: BreachRecorder,
+    private readonly demand: DemandRecorder,
     private readonly clock: Clock,
   ) {}
 
@@ -101,6 +115,18 @@ export class SeatLedger {
     return license;
   }
 
+  /** The user's live seat of a license, if any, and how many live seats the license has. */
+  private async seatsHeld(sql: SqlRunner, licenseId: string, user: string): Promise<{ existing: SeatRow | undefined; seatsInUse: number }> {
+    const existing = await sql.get<SeatRow>(
+      `select ${SEAT_COLUMNS} from seat where license_id = ? and user_id = ? and released_at is null`,
+      [licenseId, user],
+    );
+    const count = await sql.get<{ n: number | string }>('select count(*) as n from seat where license_id = ? and released_at is null', [
+      licenseId,
+    ]);
+    return { existing, seatsInUse: Number(count?.n ?? 0) };
+  }
+
   async assign(call: ManagementCall, licenseId: string, userId: string): Promise<AssignSeatResult> {
     const user = userId.trim();
     if (!user) throw AppError.badInput('A seat is assigned to a user: `userId` is empty.', 'userId');
@@ -110,14 +136,7 @@ export class SeatLedger {
       if (license.type !== LicenseType.USER) throw AppError.unsupportedLicenseType('assignSeat', license.type, [LicenseType.USER]);
       if (license.status === LicenseStatus.REVOKED) throw AppError.invalidTransition('license', 'REVOKED', 'assign a seat on');
       const seatLimit = Number(license.named_users ?? 0);
-      const existing = await sql.get<SeatRow>(
-        `select ${SEAT_COLUMNS} from seat where license_id = ? and user_id = ? and released_at is null`,
-        [licenseId, user],
-      );
-      const count = await sql.get<{ n: number | string }>('select count(*) as n from seat where license_id = ? and released_at is null', [
-        licenseId,
-      ]);
-      const seatsInUse = Number(count?.n ?? 0);
+      const { existing, seatsInUse } = await this.seatsHeld(sql, licenseId, user);
       if (existing) {
         return { outcome: AssignSeatOutcome.ALREADY_ASSIGNED, seat: seatNodeOf(existing), seatsInUse, seatLimit, enforcement: null };
       }
@@ -129,6 +148,13 @@ export class SeatLedger {
       const { enforcement, breach } = decide(UsageMetric.ACTIVE_USERS, terms, seatsInUse, 1);
       // A refusal changes nothing and writes nothing (see LeaseLedger.checkout).
       if (!enforcement.allowed) {
+        this.demand.denied({
+          licenseId,
+          organizationId: license.organization_id,
+          subject: UsageMetric.ACTIVE_USERS,
+          client: user,
+          at: now,
+        });
         return { outcome: AssignSeatOutcome.NO_SEAT_AVAILABLE, seat: null, seatsInUse, seatLimit, enforcement };
       }
       const seat = Object.assign(new SeatNode(), {

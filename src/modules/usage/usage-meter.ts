@@ -10,9 +10,10 @@ import type { KeyedLicense, LicenseCredentials } from '../license/license-creden
 import { UsagePeriod } from '../../kernel/license.enums';
 import { type BreachRecorder, overageBreach } from '../../kernel/breach';
 import type { Enforcement } from '../../kernel/enforcement.types';
+import type { DemandRecorder } from '../../kernel/demand';
 import { decide, report as reportTotal } from '../../kernel/enforcement';
 import { RecordUsageResult, UsageOutcome } from './record-usage.types';
-import type { UsageObserver } from './usage-signals';
+import type { Observed, UsageObserver } from './usage-signals';
 import { limitOfMetric, type MetricUsage, metricUsage, UsageBucket, UsageMetric, UsageResolution } from './usage.types';
 import { Lock } from '../../db/transaction';
 import type { Clock } from '../../common/clock';
@@ -40,6 +41,9 @@ export interface LiveCount {
   countLive(sql: SqlRunner, licenseId: string, now: Date): Promise<number>;
 }
 
+/** The oldest hourly bucket kept at `now`: those before it are dropped (usage samples and denials alike). */
+export const hourlyRetentionStart = (now: Date) => new Date(Math.floor(now.getTime() / HOUR_MS) * HOUR_MS - HOURLY_RETENTION_DAYS * DAY_MS);
+
 /** The license a meter's rows belong to. */
 type MeteredLicense = { id: string; organizationId: string };
 
@@ -48,6 +52,48 @@ export interface UsageReport {
   value?: number | null;
   /** How many to add to the counter (API_CALLS; 1 when not given), or to the gauge (STORAGE_BYTES; negative to remove). */
   amount?: number | null;
+}
+
+/**
+ * Adds a sample to the hourly and daily buckets of a license's series of a metric: `sample` to their sum, `value` to
+ * their max and last. Reported metrics add each report; derived ones (seats, sessions) each change of their count,
+ * so that a bucket's max is the peak within it, raised in the transaction of the grant that reached it.
+ */
+export async function addSample(
+  sql: SqlRunner,
+  license: MeteredLicense,
+  metric: UsageMetric,
+  sample: number,
+  value: number,
+  now: Date,
+): Promise<void> {
+  for (const [resolution, size] of Object.entries(BUCKET_MS)) {
+    await sql.run(
+      `insert into usage_sample (license_id, metric, resolution, bucket_start, organization_id, samples, value_sum, value_max, value_last)
+       values (?, ?, ?, ?, ?, 1, ?, ?, ?)
+       on conflict (license_id, metric, resolution, bucket_start) do update set
+         samples = usage_sample.samples + 1,
+         value_sum = usage_sample.value_sum + excluded.value_sum,
+         value_max = case when excluded.value_max > usage_sample.value_max then excluded.value_max else usage_sample.value_max end,
+         value_last = excluded.value_last`,
+      [license.id, metric, resolution, new Date(Math.floor(now.getTime() / size) * size), license.organizationId, sample, value, value],
+    );
+  }
+}
+
+/** Told each change of a license's seats and sessions: adds it to their series, so that reports know each hour's peak. */
+export class PeakWatch implements UsageObserver {
+  async observe(sql: SqlRunner, observed: Observed, now: Date): Promise<void> {
+    if (observed.metric !== UsageMetric.ACTIVE_USERS && observed.metric !== UsageMetric.CONCURRENT_SESSIONS) return;
+    await addSample(
+      sql,
+      { id: observed.licenseId, organizationId: observed.organizationId },
+      observed.metric,
+      observed.value,
+      observed.value,
+      now,
+    );
+  }
 }
 
 /**
@@ -65,6 +111,7 @@ export class UsageMeter {
     private readonly observer: UsageObserver,
     private readonly breaches: BreachRecorder,
     private readonly turns: RowTurns,
+    private readonly demand: DemandRecorder,
     private readonly clock: Clock,
   ) {}
 
@@ -89,6 +136,7 @@ export class UsageMeter {
           'total' in change ? reportTotal(metric, terms, before, change.total) : decide(metric, terms, before, change.amount);
         // A denial changes nothing and writes nothing, like a refused checkout.
         if (!enforcement.allowed) {
+          this.demand.denied({ licenseId: license.id, organizationId: license.organizationId, subject: metric, client: null, at: now });
           return { outcome: UsageOutcome.DENIED, usage: metricUsage(metric, before, limit, period ?? undefined), enforcement };
         }
         const value = enforcement.value;
@@ -101,14 +149,7 @@ export class UsageMeter {
         }
         await this.writeMeter(sql, license, metric, value, period?.start ?? null, now);
         // The series adds up what a counter counted, and takes a gauge's totals.
-        await this.addSample(
-          sql,
-          license,
-          metric,
-          'amount' in change && metric === UsageMetric.API_CALLS ? change.amount : value,
-          value,
-          now,
-        );
+        await addSample(sql, license, metric, 'amount' in change && metric === UsageMetric.API_CALLS ? change.amount : value, value, now);
         const usage = metricUsage(metric, value, limit, period ?? undefined);
         await this.observer.observe(
           sql,
@@ -240,29 +281,6 @@ export class UsageMeter {
     );
   }
 
-  /** Adds a report to the hourly and daily buckets of the series: `sample` to their sum, `value` to their max and last. */
-  private async addSample(
-    sql: SqlRunner,
-    license: MeteredLicense,
-    metric: UsageMetric,
-    sample: number,
-    value: number,
-    now: Date,
-  ): Promise<void> {
-    for (const [resolution, size] of Object.entries(BUCKET_MS)) {
-      await sql.run(
-        `insert into usage_sample (license_id, metric, resolution, bucket_start, organization_id, samples, value_sum, value_max, value_last)
-         values (?, ?, ?, ?, ?, 1, ?, ?, ?)
-         on conflict (license_id, metric, resolution, bucket_start) do update set
-           samples = usage_sample.samples + 1,
-           value_sum = usage_sample.value_sum + excluded.value_sum,
-           value_max = case when excluded.value_max > usage_sample.value_max then excluded.value_max else usage_sample.value_max end,
-           value_last = excluded.value_last`,
-        [license.id, metric, resolution, new Date(Math.floor(now.getTime() / size) * size), license.organizationId, sample, value, value],
-      );
-    }
-  }
-
   /** Every metric of a license, reported and derived, read in a handful of statements. */
   async usageOf(
     license: Pick<KeyedLicense, 'id' | 'apiCallPeriod' | 'storageBytes' | 'apiCallsPerPeriod' | 'namedUsers' | 'concurrentSessions'>,
@@ -312,7 +330,7 @@ export class UsageMeter {
 
   /** Drops the hourly buckets past their retention (the daily ones stay); returns how many. */
   prune(now = this.clock.now()): Promise<number> {
-    const before = new Date(Math.floor(now.getTime() / HOUR_MS) * HOUR_MS - HOURLY_RETENTION_DAYS * DAY_MS);
+    const before = hourlyRetentionStart(now);
     return this.db.write((sql) =>
       sql.run('delete from usage_sample where resolution = ? and bucket_start < ?', [UsageResolution.HOUR, before]),
     );

@@ -1,0 +1,26 @@
+import { Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import type { Operation } from '../../common/operation';
+import type { UsageReportService } from './usage-report';
+import { usageReportCsv } from './usage-report-csv';
+import { UsageReport, UsageReportArgs } from './usage-report.types';
+
+@Resolver(() => UsageReport)
+export class UsageReportResolver {
+  constructor(private readonly reports: UsageReportService) {}
+
+  @Query(() => UsageReport, {
+    description:
+      'Usage over a window, per license and in total: each metric’s average, peak, 95th percentile of daily peaks, utilization, time over thresholds, denials and unmet demand; features’ uses and last use; named seats by recent activity. Needs LICENSE_READ.',
+  })
+  usageReport(@Args(() => UsageReportArgs) args: UsageReportArgs, @Ctx() op: Operation): Promise<UsageReport> {
+    return this.reports.report(op, args);
+  }
+
+  @FieldResolver(() => String, {
+    description:
+      'The same report as CSV for spreadsheets: a row per license and metric (METRIC), feature (FEATURE) and seat summary (SEATS), then a row per metric of the totals (TOTAL).',
+  })
+  csv(@Root() report: UsageReport): string {
+    return usageReportCsv(report);
+  }
+}

@@ -1,0 +1,437 @@
+import { Permission } from '../../auth/roles';
+import type { Clock } from '../../common/clock';
+import type { Operation } from '../../common/operation';
+import { type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
+import { AppError } from '../../errors';
+import type { LicenseStatus, LicenseType } from '../../kernel/license.enums';
+import { limitOfMetric, UsageMetric } from '../../kernel/metrics';
+import { effectiveRule, RULE_COLUMNS, type RuleRow } from '../alert/alert-rules';
+import type { FeatureTier } from '../catalog/catalog.enums';
+import { BUCKET_MS, hourlyRetentionStart } from '../usage/usage-meter';
+import { UsageResolution } from '../usage/usage.types';
+import {
+  FeatureUsageSummary,
+  LicenseUsageReport,
+  MetricUsageSummary,
+  SeatActivitySummary,
+  ThresholdTime,
+  UsagePoint,
+  UsageReport,
+  type UsageReportArgs,
+  type UsageReportFilter,
+} from './usage-report.types';
+
+/** The most licenses one report covers: a larger set is narrowed by its filter. */
+export const MAX_REPORT_LICENSES = 1_000;
+/** The longest window of a daily report. */
+const MAX_DAYS = 400;
+const DAY_MS = BUCKET_MS[UsageResolution.DAY];
+/** Tolerance for a `to` a little ahead of the server's clock. */
+const FUTURE_SLACK_MS = 60_000;
+const ACTIVITY_DAYS = [30, 60, 90] as const;
+/** Gauges carry their last value through buckets without a change; the counter counts what was made in each. */
+const COUNTER = UsageMetric.API_CALLS;
+
+interface LicenseRow {
+  id: string;
+  organization_id: string;
+  product_id: string;
+  plan_id: string;
+  plan_name: string;
+  type: LicenseType;
+  status: LicenseStatus;
+  named_users: unknown;
+  concurrent_sessions: unknown;
+  storage_bytes: unknown;
+  api_calls_per_period: unknown;
+}
+
+interface SampleRow {
+  license_id: string;
+  metric: UsageMetric;
+  resolution: UsageResolution;
+  bucket_start: unknown;
+  samples: unknown;
+  value_sum: unknown;
+  value_max: unknown;
+  value_last: unknown;
+}
+
+/** A bucket of a series as stored. */
+interface Bucket {
+  samples: number;
+  sum: number;
+  max: number;
+  last: number;
+}
+
+/** The window of a report: its buckets, and the days its daily peaks are taken over. */
+interface Window {
+  from: Date;
+  to: Date;
+  resolution: UsageResolution;
+  starts: number[];
+  days: number[];
+}
+
+const num = (value: unknown) => (value === null || value === undefined ? 0 : Number(value));
+const numOrNull = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+const floorTo = (at: number, size: number) => Math.floor(at / size) * size;
+const key = (...parts: (string | number)[]) => parts.join('\u0000');
+const placeholders = (values: readonly unknown[]) => values.map(() => '?').join(', ');
+
+/** The nearest-rank percentile of values (0 when there are none). */
+export function percentile(values: readonly number[], p: number): number {
+  if (!values.length) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+function windowOf(args: UsageReportArgs, now: Date): Window {
+  const size = BUCKET_MS[args.resolution];
+  const from = floorTo(args.from.getTime(), size);
+  const to = args.to.getTime();
+  if (to > now.getTime() + FUTURE_SLACK_MS) throw AppError.badInput('`to` must not be in the future.', 'to');
+  if (to <= from) throw AppError.badInput('`to` must come after `from`.', 'to');
+  if (to - from > MAX_DAYS * DAY_MS) throw AppError.badInput(`A report covers at most ${MAX_DAYS} days.`, 'from');
+  if (args.resolution === UsageResolution.HOUR && from < hourlyRetentionStart(now).getTime()) {
+    throw AppError.badInput('Hourly figures are kept 35 days: ask for DAY, or a later `from`.', 'from');
+  }
+  const starts: number[] = [];
+  for (let at = from; at < to; at += size) starts.push(at);
+  const days: number[] = [];
+  for (let at = floorTo(from, DAY_MS); at < to; at += DAY_MS) days.push(at);
+  return { from: new Date(from), to: new Date(to), resolution: args.resolution, starts, days };
+}
+
+/**
+ * Responsible for usage reports: for each license of an organization, a product or a list, and for all of them, each
+ * metric's average, peak, 95th percentile of daily peaks, utilization, time over the thresholds of its alert rule,
+ * denials and the demand left unmet, with its series; its features' uses and last use; its named seats by how recently
+ * they were active. Each kind of fact is read once for every license of the report, so that the number of statements
+ * does not grow with the number of licenses.
+ */
+export class UsageReportService {
+  constructor(
+    private readonly db: SqlGateway,
+    private readonly clock: Clock,
+  ) {}
+
+  async report(op: Operation, args: UsageReportArgs): Promise<UsageReport> {
+    op.principal.require(Permission.LICENSE_READ);
+    const window = windowOf(args, this.clock.now());
+    return this.db.read(async (sql) => {
+      const licenses = await this.licensesOf(sql, op, args.filter);
+      const facts = await this.factsOf(sql, licenses, window);
+      const reports = licenses.map((license) => this.licenseReport(license, facts, window));
+      return Object.assign(new UsageReport(), {
+        from: window.from,
+        to: window.to,
+        resolution: window.resolution,
+        licenses: reports,
+        totals: Object.values(UsageMetric).map((metric) => totalOf(metric, reports)),
+      });
+    });
+  }
+
+  /** The licenses a filter names that the caller may read, by id. */
+  private async licensesOf(sql: SqlRunner, op: Operation, filter: UsageReportFilter): Promise<LicenseRow[]> {
+    const given = [filter.organizationId, filter.productId, filter.licenseIds].filter((v) => v !== null && v !== undefined);
+    if (given.length !== 1) throw AppError.badInput('Give one of `organizationId`, `productId` and `licenseIds`.', 'filter');
+    const select = `select l.id, l.organization_id, l.product_id, l.plan_id, p.name as plan_name, l.type, l.status, l.named_users,
+      l.concurrent_sessions, l.storage_bytes, l.api_calls_per_period from license l join plan p on p.id = l.plan_id`;
+    let rows: LicenseRow[];
+    if (filter.organizationId) {
+      op.principal.require(Permission.LICENSE_READ, filter.organizationId);
+      if (!(await sql.get('select id from organization where id = ?', [filter.organizationId]))) {
+        throw AppError.notFound('Organization', filter.organizationId);
+      }
+      rows = await sql.all<LicenseRow>(`${select} where l.organization_id = ? order by l.id limit ?`, [
+        filter.organizationId,
+        MAX_REPORT_LICENSES + 1,
+      ]);
+    } else if (filter.productId) {
+      const scope = op.principal.scopeOrganization(null);
+      rows = await sql.all<LicenseRow>(
+        `${select} where l.product_id = ? ${scope ? 'and l.organization_id = ?' : ''} order by l.id limit ?`,
+        scope ? [filter.productId, scope, MAX_REPORT_LICENSES + 1] : [filter.productId, MAX_REPORT_LICENSES + 1],
+      );
+    } else {
+      const ids = [...new Set(filter.licenseIds)];
+      if (!ids.length || ids.length > MAX_REPORT_LICENSES) {
+        throw AppError.badInput(`Name from 1 to ${MAX_REPORT_LICENSES} licenses.`, 'licenseIds');
+      }
+      rows = await sql.all<LicenseRow>(`${select} where l.id in (${placeholders(ids)}) order by l.id`, ids);
+      const readable = new Set(rows.filter((r) => op.principal.mayAccessOrganization(r.organization_id)).map((r) => r.id));
+      const missing = ids.find((id) => !readable.has(id));
+      if (missing) throw AppError.notFound('License', missing);
+    }
+    if (rows.length > MAX_REPORT_LICENSES) {
+      throw AppError.badInput(`The filter covers more than ${MAX_REPORT_LICENSES} licenses: name them with \`licenseIds\`.`, 'filter');
+    }
+    return rows;
+  }
+
+  /** Every fact the report needs, for all its licenses at once: a fixed number of statements. */
+  private async factsOf(sql: SqlRunner, licenses: LicenseRow[], window: Window) {
+    const ids = licenses.map((l) => l.id);
+    const facts = new ReportFacts();
+    if (!ids.length) return facts;
+    const inIds = `license_id in (${placeholders(ids)})`;
+    const from = window.from;
+    const dayFrom = new Date(window.days[0]!);
+    const samples = await sql.all<SampleRow>(
+      `select license_id, metric, resolution, bucket_start, samples, value_sum, value_max, value_last from usage_sample
+        where ${inIds} and ((resolution = ? and bucket_start >= ? and bucket_start < ?) or (resolution = ? and bucket_start >= ? and bucket_start < ?))`,
+      [...ids, window.resolution, from, window.to, UsageResolution.DAY, dayFrom, window.to],
+    );
+    for (const row of samples) facts.addSample(row);
+    // A gauge's value before the window: what buckets without a change carry.
+    const before = await sql.all<SampleRow>(
+      `select s.license_id, s.metric, s.resolution, s.bucket_start, s.samples, s.value_sum, s.value_max, s.value_last
+         from usage_sample s join (
+           select license_id, metric, resolution, max(bucket_start) as bucket_start from usage_sample
+            where ${inIds} and metric <> ? and ((resolution = ? and bucket_start < ?) or (resolution = ? and bucket_start < ?))
+            group by license_id, metric, resolution
+         ) m on m.license_id = s.license_id and m.metric = s.metric and m.resolution = s.resolution and m.bucket_start = s.bucket_start`,
+      [...ids, COUNTER, window.resolution, from, UsageResolution.DAY, dayFrom],
+    );
+    for (const row of before) facts.carry.set(key(row.license_id, row.metric, row.resolution), num(row.value_last));
+    const denials = await sql.all<{ license_id: string; subject: string; bucket_start: unknown; denials: unknown; retries: unknown }>(
+      `select license_id, subject, bucket_start, denials, retries from usage_denial
+        where ${inIds} and subject <> 'FEATURE' and resolution = ? and bucket_start >= ? and bucket_start < ?`,
+      [...ids, window.resolution, from, window.to],
+    );
+    for (const d of denials) {
+      facts.denials.set(key(d.license_id, d.subject, toDate(d.bucket_start).getTime()), {
+        denials: num(d.denials),
+        retries: num(d.retries),
+      });
+    }
+    const clients = await sql.all<{ license_id: string; subject: string; n: unknown }>(
+      `select license_id, subject, count(*) as n from usage_denial_client
+        where ${inIds} and subject <> 'FEATURE' and day >= ? and day < ? and denials > retries group by license_id, subject`,
+      [...ids, dayFrom, window.to],
+    );
+    for (const c of clients) facts.clientsRefused.set(key(c.license_id, c.subject), num(c.n));
+    await this.readFeatures(sql, ids, inIds, window, facts);
+    await this.readSeats(sql, licenses, inIds, window, facts);
+    const rules = await sql.all<RuleRow>(
+      `select ${RULE_COLUMNS} from alert_rule where owner_id in (${placeholders(ids)}, ${placeholders(ids)})`,
+      [...ids, ...licenses.map((l) => l.plan_id)],
+    );
+    facts.rules.push(...rules);
+    return facts;
+  }
+
+  /** The features each license entitles, and those its clients named, with their uses in the window and last use before its end. */
+  private async readFeatures(sql: SqlRunner, ids: string[], inIds: string, window: Window, facts: ReportFacts): Promise<void> {
+    const entitled = await sql.all<{ license_id: string; key: string; tier: FeatureTier }>(
+      `select lf.license_id, f.key, f.tier from license_feature lf join feature f on f.id = lf.feature_id where lf.${inIds}`,
+      ids,
+    );
+    for (const e of entitled) facts.feature(e.license_id, e.key, e.tier).entitled = true;
+    const dayFrom = new Date(window.days[0]!);
+    const uses = await sql.all<{
+      license_id: string;
+      feature_key: string;
+      tier: FeatureTier | null;
+      uses: unknown;
+      denials: unknown;
+      last_used_at: unknown;
+    }>(
+      `select u.license_id, u.feature_key, f.tier,
+              sum(case when u.day >= ? then u.uses else 0 end) as uses, sum(case when u.day >= ? then u.denials else 0 end) as denials,
+              max(u.last_used_at) as last_used_at
+         from feature_use u join license l on l.id = u.license_id left join feature f on f.product_id = l.product_id and f.key = u.feature_key
+        where u.${inIds} and u.day < ? group by u.license_id, u.feature_key, f.tier`,
+      [dayFrom, dayFrom, ...ids, window.to],
+    );
+    for (const u of uses) {
+      // A key the product does not have was refused as unknown: it is no feature of the license to report.
+      if (!u.tier) continue;
+      Object.assign(facts.feature(u.license_id, u.feature_key, u.tier), {
+        uses: num(u.uses),
+        denials: num(u.denials),
+        lastUsedAt: toDateOrNull(u.last_used_at),
+      });
+    }
+  }
+
+  /** The live seats of the USER licenses at the end of the window, by how recently their users were active. */
+  private async readSeats(sql: SqlRunner, licenses: LicenseRow[], inIds: string, window: Window, facts: ReportFacts): Promise<void> {
+    if (!licenses.some((l) => l.type === 'USER')) return;
+    const since = ACTIVITY_DAYS.map((days) => new Date(window.to.getTime() - days * DAY_MS));
+    const rows = await sql.all<{ license_id: string; assigned: unknown; a30: unknown; a60: unknown; a90: unknown }>(
+      `select license_id, count(*) as assigned,
+              sum(case when coalesce(last_active_at, assigned_at) >= ? then 1 else 0 end) as a30,
+              sum(case when coalesce(last_active_at, assigned_at) >= ? then 1 else 0 end) as a60,
+              sum(case when coalesce(last_active_at, assigned_at) >= ? then 1 else 0 end) as a90
+         from seat where ${inIds} and assigned_at < ? and (released_at is null or released_at >= ?) group by license_id`,
+      [...since, ...licenses.map((l) => l.id), window.to, window.to],
+    );
+    for (const r of rows) {
+      facts.seats.set(
+        r.license_id,
+        Object.assign(new SeatActivitySummary(), {
+          assigned: num(r.assigned),
+          activeWithin30Days: num(r.a30),
+          activeWithin60Days: num(r.a60),
+          activeWithin90Days: num(r.a90),
+        }),
+      );
+    }
+  }
+
+  private licenseReport(license: LicenseRow, facts: ReportFacts, window: Window): LicenseUsageReport {
+    const limits = {
+      namedUsers: numOrNull(license.named_users),
+      concurrentSessions: numOrNull(license.concurrent_sessions),
+      storageBytes: numOrNull(license.storage_bytes),
+      apiCallsPerPeriod: numOrNull(license.api_calls_per_period),
+    };
+    const metrics = Object.values(UsageMetric).map((metric) => {
+      const rule = effectiveRule(facts.rules, { licenseId: license.id, planId: license.plan_id }, metric);
+      return metricSummary(license.id, metric, limitOfMetric(limits, metric), rule.levels, facts, window);
+    });
+    const features = [...(facts.features.get(license.id)?.values() ?? [])].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const seats =
+      license.type === 'USER'
+        ? (facts.seats.get(license.id) ??
+          Object.assign(new SeatActivitySummary(), { assigned: 0, activeWithin30Days: 0, activeWithin60Days: 0, activeWithin90Days: 0 }))
+        : null;
+    return Object.assign(new LicenseUsageReport(), {
+      licenseId: license.id,
+      organizationId: license.organization_id,
+      productId: license.product_id,
+      planName: license.plan_name,
+      type: license.type,
+      status: license.status,
+      metrics,
+      features,
+      seats,
+    });
+  }
+}
+
+/** The facts of a report's licenses, read once for all of them. */
+class ReportFacts {
+  readonly samples = new Map<string, Bucket>();
+  /** A gauge's last value before the window, by license, metric and resolution. */
+  readonly carry = new Map<string, number>();
+  readonly denials = new Map<string, { denials: number; retries: number }>();
+  readonly clientsRefused = new Map<string, number>();
+  readonly features = new Map<string, Map<string, FeatureUsageSummary>>();
+  readonly seats = new Map<string, SeatActivitySummary>();
+  readonly rules: RuleRow[] = [];
+
+  addSample(row: SampleRow): void {
+    this.samples.set(key(row.license_id, row.metric, row.resolution, toDate(row.bucket_start).getTime()), {
+      samples: num(row.samples),
+      sum: num(row.value_sum),
+      max: num(row.value_max),
+      last: num(row.value_last),
+    });
+  }
+
+  feature(licenseId: string, featureKey: string, tier: FeatureTier): FeatureUsageSummary {
+    const features = this.features.get(licenseId) ?? new Map<string, FeatureUsageSummary>();
+    this.features.set(licenseId, features);
+    const existing = features.get(featureKey);
+    if (existing) return existing;
+    const summary = Object.assign(new FeatureUsageSummary(), {
+      key: featureKey,
+      tier,
+      entitled: false,
+      uses: 0,
+      denials: 0,
+      lastUsedAt: null,
+    });
+    features.set(featureKey, summary);
+    return summary;
+  }
+
+  /**
+   * A series of a metric over bucket starts: each bucket's average and peak, and the highest count of its period
+   * (API_CALLS). A gauge's bucket without a change carries the last value before it.
+   */
+  series(licenseId: string, metric: UsageMetric, resolution: UsageResolution, starts: readonly number[]) {
+    let carried = this.carry.get(key(licenseId, metric, resolution)) ?? 0;
+    return starts.map((start) => {
+      const bucket = this.samples.get(key(licenseId, metric, resolution, start));
+      if (metric === COUNTER) return { start, average: bucket?.sum ?? 0, peak: bucket?.sum ?? 0, count: bucket?.max ?? 0 };
+      if (!bucket) return { start, average: carried, peak: carried, count: carried };
+      carried = bucket.last;
+      return { start, average: bucket.sum / bucket.samples, peak: bucket.max, count: bucket.max };
+    });
+  }
+}
+
+function metricSummary(
+  licenseId: string,
+  metric: UsageMetric,
+  limit: number | null,
+  thresholds: readonly number[],
+  facts: ReportFacts,
+  window: Window,
+): MetricUsageSummary {
+  const series = facts.series(licenseId, metric, window.resolution, window.starts);
+  const daily = facts.series(licenseId, metric, UsageResolution.DAY, window.days);
+  const points = series.map(({ start, average, peak }) => {
+    const denied = facts.denials.get(key(licenseId, metric, start));
+    return Object.assign(new UsagePoint(), { start: new Date(start), average, peak, denials: denied?.denials ?? 0 });
+  });
+  let denials = 0;
+  let retries = 0;
+  for (const { start } of series) {
+    const denied = facts.denials.get(key(licenseId, metric, start));
+    denials += denied?.denials ?? 0;
+    retries += denied?.retries ?? 0;
+  }
+  const peak = Math.max(0, ...series.map((p) => p.peak));
+  const highest = Math.max(0, ...series.map((p) => p.count));
+  return Object.assign(new MetricUsageSummary(), {
+    metric,
+    limit,
+    average: series.length ? series.reduce((sum, p) => sum + p.average, 0) / series.length : 0,
+    peak,
+    p95DailyPeak: percentile(
+      daily.map((d) => d.peak),
+      95,
+    ),
+    utilization: limit ? (metric === COUNTER ? highest : peak) / limit : null,
+    overThresholds: limit
+      ? thresholds.map((threshold) =>
+          Object.assign(new ThresholdTime(), { threshold, buckets: series.filter((p) => p.count * 100 >= threshold * limit).length }),
+        )
+      : [],
+    denials,
+    retries,
+    unmetDemand: denials - retries,
+    clientsRefused: facts.clientsRefused.get(key(licenseId, metric)) ?? 0,
+    series: points,
+  });
+}
+
+/** A metric over every license of a report: the licenses' figures added up. */
+function totalOf(metric: UsageMetric, reports: readonly LicenseUsageReport[]): MetricUsageSummary {
+  const of = reports.map((r) => r.metrics.find((m) => m.metric === metric)!);
+  const add = (pick: (m: MetricUsageSummary) => number) => of.reduce((sum, m) => sum + pick(m), 0);
+  const limited = of.filter((m) => m.limit !== null);
+  const limit = limited.length ? limited.reduce((sum, m) => sum + (m.limit ?? 0), 0) : null;
+  const used = limited.reduce((sum, m) => sum + (m.utilization ?? 0) * (m.limit ?? 0), 0);
+  return Object.assign(new MetricUsageSummary(), {
+    metric,
+    limit,
+    average: add((m) => m.average),
+    peak: add((m) => m.peak),
+    p95DailyPeak: add((m) => m.p95DailyPeak),
+    utilization: limit ? used / limit : null,
+    overThresholds: [],
+    denials: add((m) => m.denials),
+    retries: add((m) => m.retries),
+    unmetDemand: add((m) => m.unmetDemand),
+    clientsRefused: add((m) => m.clientsRefused),
+    series: [],
+  });
+}

@@ -1,0 +1,258 @@
+import type { Clock } from '../../common/clock';
+import type { SqlGateway, SqlRunner } from '../../db/sql';
+import type { Tx } from '../../db/transaction';
+import type { DemandRecorder, DemandSubject, Denial, FeatureUse } from '../../kernel/demand';
+import type { Logger } from '../../logger';
+import { BUCKET_MS } from './usage-meter';
+import { UsageResolution } from './usage.types';
+
+/** A denial followed this soon by a grant to the same client was a retry, not demand the license did not meet. */
+export const RETRY_WINDOW_MS = 60_000;
+/** Denials and uses kept in memory at most: past this, a flush is due at once. */
+const MAX_PENDING = 20_000;
+const DAY_MS = BUCKET_MS[UsageResolution.DAY];
+const HOUR_MS = BUCKET_MS[UsageResolution.HOUR];
+
+/** Grants to clients, by who was granted (a fingerprint, a user) and when: what tells a retry from unmet demand. */
+export interface GrantLookup {
+  grantsSince(sql: SqlRunner, licenseId: string, clients: readonly string[], since: Date): Promise<{ client: string; at: Date }[]>;
+}
+
+/** A client's denials of one subject within an hour, not yet written. */
+interface PendingDenial {
+  licenseId: string;
+  organizationId: string;
+  subject: DemandSubject;
+  feature: string;
+  client: string;
+  hour: number;
+  count: number;
+  last: Date;
+  retried: boolean;
+}
+
+/** A feature's uses by a license within a day, not yet written. */
+interface PendingUse {
+  licenseId: string;
+  organizationId: string;
+  feature: string;
+  day: number;
+  uses: number;
+  denials: number;
+  /** The last allowed use; null while every one was refused. */
+  last: Date | null;
+}
+
+const floorTo = (at: Date, size: number) => Math.floor(at.getTime() / size) * size;
+
+/**
+ * Responsible for the demand facts: denials (by what refused them, with the clients refused) and feature uses, told
+ * by the seat ledgers, the usage meter and validation, which must not wait for them. They are added up in memory and
+ * written in one transaction per flush (a periodic job, and shutdown), so that a burst of refused checkouts, read
+ * without a lock, stays read-only. A denial is written once its retry window has passed: a grant to the same client
+ * within a minute of the client's last denial in that hour makes all of them retries. Were the database away, a
+ * flush keeps what it could not write for the next one; a crash loses at most what a flush had not written yet.
+ */
+export class DemandLog implements DemandRecorder {
+  private denials = new Map<string, PendingDenial>();
+  private uses = new Map<string, PendingUse>();
+  private flushing: Promise<number> | undefined;
+
+  constructor(
+    private readonly db: SqlGateway,
+    private readonly grants: Partial<Record<DemandSubject, GrantLookup>>,
+    private readonly clock: Clock,
+    private readonly logger?: Pick<Logger, 'error'>,
+  ) {}
+
+  denied(denial: Denial): void {
+    const hour = floorTo(denial.at, HOUR_MS);
+    const feature = denial.feature ?? '';
+    const client = denial.client?.slice(0, 200) ?? '';
+    const key = `${denial.licenseId}\u0000${denial.subject}\u0000${feature}\u0000${client}\u0000${hour}`;
+    const pending = this.denials.get(key);
+    if (pending) {
+      pending.count++;
+      if (denial.at > pending.last) pending.last = denial.at;
+    } else {
+      this.denials.set(key, { ...denial, feature, client, hour, count: 1, last: denial.at, retried: false });
+    }
+    if (feature) this.use({ ...denial, feature, allowed: false });
+    this.flushWhenFull();
+  }
+
+  used(use: FeatureUse): void {
+    if (use.allowed) this.use(use);
+    // A refused use is told as a denial, which counts it.
+    else this.denied({ ...use, subject: 'FEATURE', client: use.client ?? null });
+  }
+
+  private use(use: FeatureUse): void {
+    const day = floorTo(use.at, DAY_MS);
+    const key = `${use.licenseId}\u0000${use.feature}\u0000${day}`;
+    const pending = this.uses.get(key) ?? { ...use, day, uses: 0, denials: 0, last: null };
+    if (!use.allowed) pending.denials++;
+    else {
+      pending.uses++;
+      if (!pending.last || use.at > pending.last) pending.last = use.at;
+    }
+    this.uses.set(key, pending);
+    this.flushWhenFull();
+  }
+
+  private flushWhenFull(): void {
+    if (this.denials.size + this.uses.size >= MAX_PENDING && !this.flushing) void this.flush();
+  }
+
+  /**
+   * Writes the feature uses and the denials whose retry window has passed (all of them when `all`, at shutdown);
+   * returns how many rows it wrote. One flush at a time: a flush asked for while one runs waits for it.
+   */
+  async flush(options: { all?: boolean; now?: Date } = {}): Promise<number> {
+    while (this.flushing) await this.flushing;
+    this.flushing = this.write(options.now ?? this.clock.now(), options.all ?? false).finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async write(now: Date, all: boolean): Promise<number> {
+    const settledBy = now.getTime() - RETRY_WINDOW_MS;
+    const denials = [...this.denials].filter(([, d]) => all || d.last.getTime() <= settledBy);
+    const uses = [...this.uses];
+    if (!denials.length && !uses.length) return 0;
+    for (const [key] of denials) this.denials.delete(key);
+    this.uses = new Map();
+    try {
+      return await this.db.write(async (tx) => {
+        await this.markRetries(
+          tx,
+          denials.map(([, d]) => d),
+        );
+        return (
+          (await this.writeDenials(
+            tx,
+            denials.map(([, d]) => d),
+          )) +
+          (await this.writeUses(
+            tx,
+            uses.map(([, u]) => u),
+          ))
+        );
+      });
+    } catch (error) {
+      // Kept for the next flush: nothing told is lost while the database is away.
+      for (const [key, d] of denials) {
+        this.merge(this.denials, key, d, (into) => {
+          into.count += d.count;
+        });
+      }
+      for (const [key, u] of uses) {
+        this.merge(this.uses, key, u, (into) => {
+          into.uses += u.uses;
+          into.denials += u.denials;
+        });
+      }
+      this.logger?.error({ err: error }, 'demand facts not written; kept for the next flush');
+      return 0;
+    }
+  }
+
+  private merge<T extends { last: Date | null }>(map: Map<string, T>, key: string, value: T, add: (into: T) => void): void {
+    const into = map.get(key);
+    if (!into) {
+      map.set(key, value);
+      return;
+    }
+    add(into);
+    if (value.last && (!into.last || value.last > into.last)) into.last = value.last;
+  }
+
+  /** Marks the denials that a grant to the same client followed within the retry window: one look-up a license and subject. */
+  private async markRetries(sql: SqlRunner, denials: PendingDenial[]): Promise<void> {
+    const groups = new Map<string, PendingDenial[]>();
+    for (const d of denials) {
+      if (!d.client || !this.grants[d.subject]) continue;
+      const key = `${d.licenseId}\u0000${d.subject}`;
+      groups.set(key, [...(groups.get(key) ?? []), d]);
+    }
+    for (const group of groups.values()) {
+      const { licenseId, subject } = group[0]!;
+      const since = new Date(Math.min(...group.map((d) => d.last.getTime())));
+      const grants = await this.grants[subject]!.grantsSince(sql, licenseId, [...new Set(group.map((d) => d.client))], since);
+      for (const d of group) {
+        d.retried = grants.some((g) => g.client === d.client && g.at > d.last && g.at.getTime() <= d.last.getTime() + RETRY_WINDOW_MS);
+      }
+    }
+  }
+
+  private async writeDenials(sql: Tx, denials: PendingDenial[]): Promise<number> {
+    // Added up by bucket first: one statement a bucket, not a client.
+    const buckets = new Map<string, { d: PendingDenial; resolution: UsageResolution; start: number; denials: number; retries: number }>();
+    for (const d of denials) {
+      for (const [resolution, start] of [
+        [UsageResolution.HOUR, d.hour],
+        [UsageResolution.DAY, Math.floor(d.hour / DAY_MS) * DAY_MS],
+      ] as const) {
+        const key = `${d.licenseId}\u0000${d.subject}\u0000${d.feature}\u0000${resolution}\u0000${start}`;
+        const bucket = buckets.get(key) ?? { d, resolution, start, denials: 0, retries: 0 };
+        bucket.denials += d.count;
+        if (d.retried) bucket.retries += d.count;
+        buckets.set(key, bucket);
+      }
+    }
+    for (const { d, resolution, start, denials: count, retries } of buckets.values()) {
+      await sql.run(
+        `insert into usage_denial (license_id, subject, feature_key, resolution, bucket_start, organization_id, denials, retries)
+         values (?, ?, ?, ?, ?, ?, ?, ?)
+         on conflict (license_id, subject, feature_key, resolution, bucket_start) do update set
+           denials = usage_denial.denials + excluded.denials, retries = usage_denial.retries + excluded.retries`,
+        [d.licenseId, d.subject, d.feature, resolution, new Date(start), d.organizationId, count, retries],
+      );
+    }
+    let rows = buckets.size;
+    for (const d of denials) {
+      if (!d.client) continue;
+      rows++;
+      await sql.run(
+        `insert into usage_denial_client (license_id, subject, feature_key, day, client, organization_id, denials, retries, last_denied_at)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         on conflict (license_id, subject, feature_key, day, client) do update set
+           denials = usage_denial_client.denials + excluded.denials, retries = usage_denial_client.retries + excluded.retries,
+           last_denied_at = case when excluded.last_denied_at > usage_denial_client.last_denied_at
+             then excluded.last_denied_at else usage_denial_client.last_denied_at end`,
+        [
+          d.licenseId,
+          d.subject,
+          d.feature,
+          new Date(Math.floor(d.hour / DAY_MS) * DAY_MS),
+          d.client,
+          d.organizationId,
+          d.count,
+          d.retried ? d.count : 0,
+          d.last,
+        ],
+      );
+    }
+    return rows;
+  }
+
+  private async writeUses(sql: Tx, uses: PendingUse[]): Promise<number> {
+    for (const u of uses) {
+      await sql.run(
+        `insert into feature_use (license_id, feature_key, day, organization_id, uses, denials, last_used_at) values (?, ?, ?, ?, ?, ?, ?)
+         on conflict (license_id, feature_key, day) do update set
+           uses = feature_use.uses + excluded.uses, denials = feature_use.denials + excluded.denials,
+           last_used_at = case when feature_use.last_used_at is null or excluded.last_used_at > feature_use.last_used_at
+             then coalesce(excluded.last_used_at, feature_use.last_used_at) else feature_use.last_used_at end`,
+        [u.licenseId, u.feature, new Date(u.day), u.organizationId, u.uses, u.denials, u.last],
+      );
+    }
+    return uses.length;
+  }
+
+  /** Drops the hourly denial buckets past the usage series' retention (the daily ones stay); returns how many. */
+  prune(before: Date): Promise<number> {
+    return this.db.write((sql) =>
+      sql.run('delete from usage_denial where resolution = ? and bucket_start < ?', [UsageResolution.HOUR, before]),
+    );
+  }
+}

@@ -1,0 +1,431 @@
+import { expect, it } from 'vitest';
+import { newId } from '../src/db/ids';
+import {
+  CheckinSeatDocument,
+  CheckoutSeatDocument,
+  RecordUsageDocument,
+  UsageReportCsvDocument,
+  UsageReportDocument,
+  ValidateLicenseDocument,
+} from './generated/graphql';
+import { issueToken, type Licensed, licensed, moreLicenses } from './support/factories';
+import { describeEachDatabase, type TestServer } from './support/server';
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+
+/** Midnight (UTC) of the server's today: the end of the hand-built histories' windows. */
+const midnight = (t: TestServer) => Math.floor(t.clock.now().getTime() / DAY) * DAY;
+
+type Sample = { day: number; samples: number; sum: number; max: number; last: number };
+
+/** Writes daily buckets of a license's usage series, as the meter and the ledgers would have. */
+async function samples(t: TestServer, l: Licensed, metric: string, rows: Sample[]): Promise<void> {
+  await t.server.db.write(async (sql) => {
+    for (const r of rows) {
+      await sql.run(
+        `insert into usage_sample (license_id, metric, resolution, bucket_start, organization_id, samples, value_sum, value_max, value_last)
+         values (?, ?, 'DAY', ?, ?, ?, ?, ?, ?)`,
+        [l.licenseId, metric, new Date(r.day), l.organizationId, r.samples, r.sum, r.max, r.last],
+      );
+    }
+  });
+}
+
+async function denials(t: TestServer, l: Licensed, subject: string, rows: { day: number; denials: number; retries: number }[]) {
+  await t.server.db.write(async (sql) => {
+    for (const r of rows) {
+      await sql.run(
+        `insert into usage_denial (license_id, subject, feature_key, resolution, bucket_start, organization_id, denials, retries)
+         values (?, ?, '', 'DAY', ?, ?, ?, ?)`,
+        [l.licenseId, subject, new Date(r.day), l.organizationId, r.denials, r.retries],
+      );
+    }
+  });
+}
+
+async function deniedClients(
+  t: TestServer,
+  l: Licensed,
+  subject: string,
+  rows: { day: number; client: string; denials: number; retries: number }[],
+) {
+  await t.server.db.write(async (sql) => {
+    for (const r of rows) {
+      await sql.run(
+        `insert into usage_denial_client (license_id, subject, feature_key, day, client, organization_id, denials, retries, last_denied_at)
+         values (?, ?, '', ?, ?, ?, ?, ?, ?)`,
+        [l.licenseId, subject, new Date(r.day), r.client, l.organizationId, r.denials, r.retries, new Date(r.day + HOUR)],
+      );
+    }
+  });
+}
+
+async function featureUses(
+  t: TestServer,
+  l: Licensed,
+  rows: { feature: string; day: number; uses: number; denials: number; last: number | null }[],
+) {
+  await t.server.db.write(async (sql) => {
+    for (const r of rows) {
+      await sql.run(
+        'insert into feature_use (license_id, feature_key, day, organization_id, uses, denials, last_used_at) values (?, ?, ?, ?, ?, ?, ?)',
+        [l.licenseId, r.feature, new Date(r.day), l.organizationId, r.uses, r.denials, r.last === null ? null : new Date(r.last)],
+      );
+    }
+  });
+}
+
+async function seats(t: TestServer, l: Licensed, rows: { user: string; assigned: number; active: number | null; released?: number }[]) {
+  await t.server.db.write(async (sql) => {
+    for (const r of rows) {
+      await sql.run(
+        'insert into seat (id, license_id, organization_id, user_id, assigned_at, last_active_at, released_at) values (?, ?, ?, ?, ?, ?, ?)',
+        [
+          newId(r.assigned),
+          l.licenseId,
+          l.organizationId,
+          r.user,
+          new Date(r.assigned),
+          r.active === null ? null : new Date(r.active),
+          r.released === undefined ? null : new Date(r.released),
+        ],
+      );
+    }
+  });
+}
+
+const none = (metric: string, limit: number | null) => ({
+  metric,
+  limit,
+  average: 0,
+  peak: 0,
+  p95DailyPeak: 0,
+  utilization: limit === null ? null : 0,
+  overThresholds: limit === null ? [] : [80, 90, 100].map((threshold) => ({ threshold, buckets: 0 })),
+  denials: 0,
+  retries: 0,
+  unmetDemand: 0,
+  clientsRefused: 0,
+});
+
+describeEachDatabase('usage reports', (server) => {
+  it('reports 120 days of hand-built history field by field: averages, peaks, p95 of daily peaks, thresholds, denials, features, seats', async () => {
+    const t = server();
+    const T = midnight(t);
+    const day = (n: number) => T - n * DAY;
+    const a = await licensed(t, 'SUBSCRIPTION', { limits: { storageBytes: 1000, apiCallsPerPeriod: 1000 } });
+    const b = await licensed(t, 'CONCURRENT', { organizationId: a.organizationId, limits: { concurrentSessions: 10 } });
+    const c = await licensed(t, 'USER', { organizationId: a.organizationId, limits: { namedUsers: 5 } });
+
+    // A's storage: 100 before the window, 100 then 200 on its first day, 900 on day 60, 500 from day 61 on.
+    await samples(t, a, 'STORAGE_BYTES', [
+      { day: day(130), samples: 1, sum: 100, max: 100, last: 100 },
+      { day: day(120), samples: 2, sum: 300, max: 200, last: 200 },
+      { day: day(60), samples: 1, sum: 900, max: 900, last: 900 },
+      { day: day(59), samples: 1, sum: 500, max: 500, last: 500 },
+    ]);
+    // A's API calls: 300 ten days ago, 600 more the next day (the month's counter then at 900).
+    await samples(t, a, 'API_CALLS', [
+      { day: day(10), samples: 3, sum: 300, max: 300, last: 300 },
+      { day: day(9), samples: 6, sum: 600, max: 900, last: 900 },
+    ]);
+    await denials(t, a, 'STORAGE_BYTES', [{ day: day(60), denials: 3, retries: 0 }]);
+    await featureUses(t, a, [
+      { feature: 'premium.analytics', day: day(5), uses: 7, denials: 0, last: day(5) + 10 * HOUR },
+      { feature: 'premium.sso', day: day(3), uses: 0, denials: 2, last: null },
+      { feature: 'core.inference', day: day(200), uses: 4, denials: 0, last: day(200) + HOUR },
+      { feature: 'no.such.feature', day: day(2), uses: 0, denials: 1, last: null },
+    ]);
+    // B's sessions: none for 20 days, 10 at most on day 100 (8 at its end), 4 at most on day 30 (2 at its end).
+    await samples(t, b, 'CONCURRENT_SESSIONS', [
+      { day: day(100), samples: 4, sum: 20, max: 10, last: 8 },
+      { day: day(30), samples: 2, sum: 6, max: 4, last: 2 },
+    ]);
+    await denials(t, b, 'CONCURRENT_SESSIONS', [
+      { day: day(100), denials: 5, retries: 2 },
+      { day: day(30), denials: 1, retries: 0 },
+    ]);
+    await deniedClients(t, b, 'CONCURRENT_SESSIONS', [
+      { day: day(100), client: 'm1', denials: 3, retries: 0 },
+      { day: day(100), client: 'm2', denials: 2, retries: 2 },
+      { day: day(30), client: 'm1', denials: 1, retries: 0 },
+    ]);
+    // C's seats at the window's end: s4 was released before it.
+    await seats(t, c, [
+      { user: 's1', assigned: day(200), active: day(10) },
+      { user: 's2', assigned: day(200), active: day(45) },
+      { user: 's3', assigned: day(100), active: null },
+      { user: 's4', assigned: day(20), active: day(6), released: day(5) },
+      { user: 's5', assigned: day(150), active: day(80) },
+    ]);
+
+    const { usageReport } = await t.ok(UsageReportDocument, {
+      filter: { organizationId: a.organizationId },
+      from: new Date(day(120)).toISOString(),
+      to: new Date(T).toISOString(),
+    });
+    expect(usageReport.from).toBe(new Date(day(120)).toISOString());
+    expect(usageReport.resolution).toBe('DAY');
+    const [ra, rb, rc] = [a, b, c].map((l) => usageReport.licenses.find((r) => r.licenseId === l.licenseId)!);
+    const withoutSeries = (r: typeof ra) => r!.metrics.map(({ series: _, ...m }) => m);
+
+    // Days: 1 at 150 on average (peak 200), 59 carrying 200, 900, 500, and 58 carrying 500.
+    expect(withoutSeries(ra)).toEqual([
+      none('ACTIVE_USERS', null),
+      none('CONCURRENT_SESSIONS', null),
+      {
+        metric: 'STORAGE_BYTES',
+        limit: 1000,
+        average: (150 + 59 * 200 + 900 + 500 + 58 * 500) / 120,
+        peak: 900,
+        p95DailyPeak: 500,
+        utilization: 0.9,
+        overThresholds: [
+          { threshold: 80, buckets: 1 },
+          { threshold: 90, buckets: 1 },
+          { threshold: 100, buckets: 0 },
+        ],
+        denials: 3,
+        retries: 0,
+        unmetDemand: 3,
+        clientsRefused: 0,
+      },
+      {
+        metric: 'API_CALLS',
+        limit: 1000,
+        average: 900 / 120,
+        peak: 600,
+        p95DailyPeak: 0,
+        utilization: 0.9,
+        overThresholds: [
+          { threshold: 80, buckets: 1 },
+          { threshold: 90, buckets: 1 },
+          { threshold: 100, buckets: 0 },
+        ],
+        denials: 0,
+        retries: 0,
+        unmetDemand: 0,
+        clientsRefused: 0,
+      },
+    ]);
+    const storage = ra!.metrics[2]!.series;
+    expect(storage).toHaveLength(120);
+    expect(storage.slice(0, 2)).toEqual([
+      { start: new Date(day(120)).toISOString(), average: 150, peak: 200, denials: 0 },
+      { start: new Date(day(119)).toISOString(), average: 200, peak: 200, denials: 0 },
+    ]);
+    expect(storage.slice(59, 62)).toEqual([
+      { start: new Date(day(61)).toISOString(), average: 200, peak: 200, denials: 0 },
+      { start: new Date(day(60)).toISOString(), average: 900, peak: 900, denials: 3 },
+      { start: new Date(day(59)).toISOString(), average: 500, peak: 500, denials: 0 },
+    ]);
+    expect(ra!.features).toEqual([
+      { key: 'core.inference', tier: 'CORE', entitled: false, uses: 0, denials: 0, lastUsedAt: new Date(day(200) + HOUR).toISOString() },
+      {
+        key: 'premium.analytics',
+        tier: 'PREMIUM',
+        entitled: true,
+        uses: 7,
+        denials: 0,
+        lastUsedAt: new Date(day(5) + 10 * HOUR).toISOString(),
+      },
+      { key: 'premium.sso', tier: 'PREMIUM', entitled: false, uses: 0, denials: 2, lastUsedAt: null },
+    ]);
+    expect(ra!.seats).toBeNull();
+
+    // Days: 20 at 0, 10 (mean 5), 69 carrying 8, 4 (mean 3), 29 carrying 2.
+    expect(withoutSeries(rb)[1]).toEqual({
+      metric: 'CONCURRENT_SESSIONS',
+      limit: 10,
+      average: (5 + 69 * 8 + 3 + 29 * 2) / 120,
+      peak: 10,
+      p95DailyPeak: 8,
+      utilization: 1,
+      overThresholds: [
+        { threshold: 80, buckets: 70 },
+        { threshold: 90, buckets: 1 },
+        { threshold: 100, buckets: 1 },
+      ],
+      denials: 6,
+      retries: 2,
+      unmetDemand: 4,
+      clientsRefused: 2,
+    });
+    expect(rb!.metrics[1]!.series[20]).toEqual({ start: new Date(day(100)).toISOString(), average: 5, peak: 10, denials: 5 });
+
+    expect(rc!.seats).toEqual({ assigned: 4, activeWithin30Days: 1, activeWithin60Days: 2, activeWithin90Days: 3 });
+    expect(withoutSeries(rc)[0]).toEqual(none('ACTIVE_USERS', 5));
+
+    expect(usageReport.totals).toEqual([
+      { ...none('ACTIVE_USERS', 5), overThresholds: [] },
+      { ...withoutSeries(rb)[1], overThresholds: [] },
+      { ...withoutSeries(ra)[2], overThresholds: [] },
+      { ...withoutSeries(ra)[3], overThresholds: [] },
+    ]);
+  });
+
+  it('gives the same report as CSV', async () => {
+    const t = server();
+    const T = midnight(t);
+    const c = await licensed(t, 'USER', { limits: { namedUsers: 4 } });
+    await samples(t, c, 'ACTIVE_USERS', [
+      { day: T - 3 * DAY, samples: 2, sum: 5, max: 3, last: 2 },
+      { day: T - DAY, samples: 1, sum: 4, max: 4, last: 4 },
+    ]);
+    await denials(t, c, 'ACTIVE_USERS', [{ day: T - DAY, denials: 2, retries: 1 }]);
+    await deniedClients(t, c, 'ACTIVE_USERS', [
+      { day: T - DAY, client: 'eve', denials: 1, retries: 0 },
+      { day: T - DAY, client: 'bob', denials: 1, retries: 1 },
+    ]);
+    await seats(t, c, [{ user: 'ana', assigned: T - 40 * DAY, active: T - 2 * DAY }]);
+    const { usageReport } = await t.ok(UsageReportCsvDocument, {
+      filter: { licenseIds: [c.licenseId] },
+      from: new Date(T - 4 * DAY).toISOString(),
+      to: new Date(T).toISOString(),
+    });
+    const of = `${c.licenseId},${c.organizationId},USER plan,USER`;
+    // Days: 0, 2.5 (peak 3), 2 carried, 4: average 8.5 / 4, peaks 0, 3, 2, 4.
+    expect(usageReport.csv).toBe(
+      [
+        'section,license_id,organization_id,plan,type,metric,feature,tier,entitled,limit,average,peak,p95_daily_peak,utilization,over_thresholds,denials,retries,unmet_demand,clients_refused,uses,last_used_at,assigned,active_30d,active_60d,active_90d',
+        `METRIC,${of},ACTIVE_USERS,,,,4,2.125,4,4,1,80:1;90:1;100:1,2,1,1,1,,,,,,`,
+        `METRIC,${of},CONCURRENT_SESSIONS,,,,,0,0,0,,,0,0,0,0,,,,,,`,
+        `METRIC,${of},STORAGE_BYTES,,,,,0,0,0,,,0,0,0,0,,,,,,`,
+        `METRIC,${of},API_CALLS,,,,,0,0,0,,,0,0,0,0,,,,,,`,
+        `FEATURE,${of},,premium.analytics,PREMIUM,true,,,,,,,0,,,,0,,,,,`,
+        `SEATS,${of},,,,,,,,,,,,,,,,,1,1,1,1`,
+        'TOTAL,,,,,ACTIVE_USERS,,,,4,2.125,4,4,1,,2,1,1,1,,,,,,',
+        'TOTAL,,,,,CONCURRENT_SESSIONS,,,,,0,0,0,,,0,0,0,0,,,,,,',
+        'TOTAL,,,,,STORAGE_BYTES,,,,,0,0,0,,,0,0,0,0,,,,,,',
+        'TOTAL,,,,,API_CALLS,,,,,0,0,0,,,0,0,0,0,,,,,,',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('counts denials where they happen, tells retries from unmet demand, and raises each hour’s peak with the grant', async () => {
+    const t = server();
+    const start = t.clock.now().getTime();
+    const l = await licensed(t, 'CONCURRENT', { limits: { concurrentSessions: 1 } });
+    const checkout = (fingerprint: string) => t.ok(CheckoutSeatDocument, { key: l.key, fingerprint }, null);
+    const lease = (await checkout('m1')).checkoutSeat.lease!;
+    expect((await checkout('m2')).checkoutSeat.outcome).toBe('NO_SEAT_AVAILABLE');
+    expect((await checkout('m3')).checkoutSeat.outcome).toBe('NO_SEAT_AVAILABLE');
+    await t.ok(CheckinSeatDocument, { key: l.key, leaseId: lease.id }, null);
+    // m2 tried again within the minute and got its seat: a retry. m3 never did.
+    expect((await checkout('m2')).checkoutSeat.outcome).toBe('GRANTED');
+    await t.ok(ValidateLicenseDocument, { key: l.key, fingerprint: 'm2', feature: 'premium.analytics' }, null);
+    await t.ok(ValidateLicenseDocument, { key: l.key, fingerprint: 'm2', feature: 'premium.analytics' }, null);
+    await t.ok(ValidateLicenseDocument, { key: l.key, fingerprint: 'm3', feature: 'premium.sso' }, null);
+
+    const report = async () =>
+      (
+        await t.ok(UsageReportDocument, {
+          filter: { licenseIds: [l.licenseId] },
+          from: new Date(start - 2 * HOUR).toISOString(),
+          to: t.clock.now().toISOString(),
+          resolution: 'HOUR',
+        })
+      ).usageReport.licenses[0]!;
+    // Until the minute after the last denial has passed, no denial is written: a grant may still make it a retry.
+    await t.server.services.demand.flush();
+    expect((await report()).metrics[1]).toMatchObject({ metric: 'CONCURRENT_SESSIONS', peak: 1, denials: 0 });
+    await t.clock.advance(61_000);
+    await t.server.services.demand.flush();
+    const r = await report();
+    expect(r.metrics[1]).toMatchObject({
+      metric: 'CONCURRENT_SESSIONS',
+      peak: 1,
+      denials: 2,
+      retries: 1,
+      unmetDemand: 1,
+      clientsRefused: 1,
+    });
+    expect(r.features.map((f) => [f.key, f.entitled, f.uses, f.denials])).toEqual([
+      ['premium.analytics', true, 2, 0],
+      ['premium.sso', false, 0, 1],
+    ]);
+
+    // API calls refused past the limit are denials too (no client: none is refused by name).
+    const s = await licensed(t, 'SUBSCRIPTION', { limits: { apiCallsPerPeriod: 100 } });
+    await t.ok(RecordUsageDocument, { key: s.key, metric: 'API_CALLS', amount: 50 }, null);
+    expect((await t.ok(RecordUsageDocument, { key: s.key, metric: 'API_CALLS', amount: 500 }, null)).recordUsage.outcome).toBe('DENIED');
+    await t.clock.advance(61_000);
+    await t.server.services.demand.flush();
+    const calls = (
+      await t.ok(UsageReportDocument, {
+        filter: { licenseIds: [s.licenseId] },
+        from: new Date(start - 2 * HOUR).toISOString(),
+        to: t.clock.now().toISOString(),
+        resolution: 'HOUR',
+      })
+    ).usageReport.licenses[0]!.metrics[3]!;
+    expect(calls).toMatchObject({ metric: 'API_CALLS', peak: 50, utilization: 0.5, denials: 1, unmetDemand: 1, clientsRefused: 0 });
+  });
+
+  it('reads as many statements for 30 licenses as for one', async () => {
+    const t = server();
+    const seed = await licensed(t, 'USER');
+    const counter = t.server.queries;
+    const statements = async (licenseIds: string[]) => {
+      counter.statements.length = 0;
+      counter.recording = true;
+      try {
+        const to = new Date(midnight(t));
+        await t.ok(UsageReportDocument, {
+          filter: { licenseIds },
+          from: new Date(to.getTime() - 90 * DAY).toISOString(),
+          to: to.toISOString(),
+        });
+      } finally {
+        counter.recording = false;
+      }
+      return counter.statements.length;
+    };
+    const more = await moreLicenses(t, seed, 29);
+    const one = await statements([seed.licenseId]);
+    expect(await statements([seed.licenseId, ...more.map((l) => l.licenseId)])).toBe(one);
+  });
+
+  it('refuses what it cannot answer, and licenses the caller may not read', async () => {
+    const t = server();
+    const l = await licensed(t, 'SUBSCRIPTION');
+    const other = await licensed(t, 'SUBSCRIPTION');
+    const now = t.clock.now().getTime();
+    const iso = (at: number) => new Date(at).toISOString();
+    const window = { from: iso(now - 10 * DAY), to: iso(now) };
+    const code = async (variables: object, token?: string) => {
+      const response = await t.request(UsageReportDocument, variables as never, token);
+      return [response.errors?.[0]?.extensions?.code, response.errors?.[0]?.extensions?.field];
+    };
+    expect(await code({ filter: {}, ...window })).toEqual(['BAD_USER_INPUT', 'filter']);
+    expect(await code({ filter: { organizationId: l.organizationId, licenseIds: [l.licenseId] }, ...window })).toEqual([
+      'BAD_USER_INPUT',
+      'filter',
+    ]);
+    expect(await code({ filter: { licenseIds: [l.licenseId] }, from: iso(now), to: iso(now - DAY) })).toEqual(['BAD_USER_INPUT', 'to']);
+    expect(await code({ filter: { licenseIds: [l.licenseId] }, from: iso(now - DAY), to: iso(now + 10 * DAY) })).toEqual([
+      'BAD_USER_INPUT',
+      'to',
+    ]);
+    expect(await code({ filter: { licenseIds: [l.licenseId] }, from: iso(now - 500 * DAY), to: iso(now) })).toEqual([
+      'BAD_USER_INPUT',
+      'from',
+    ]);
+    expect(await code({ filter: { licenseIds: [l.licenseId] }, from: iso(now - 40 * DAY), to: iso(now), resolution: 'HOUR' })).toEqual([
+      'BAD_USER_INPUT',
+      'from',
+    ]);
+    const auditor = await issueToken(t, 'AUDITOR', l.organizationId);
+    expect(await code({ filter: { licenseIds: [l.licenseId, other.licenseId] }, ...window }, auditor.secret)).toEqual([
+      'NOT_FOUND',
+      undefined,
+    ]);
+    expect(await code({ filter: { organizationId: other.organizationId }, ...window }, auditor.secret)).toEqual(['FORBIDDEN', undefined]);
+    const own = await t.ok(UsageReportDocument, { filter: { productId: other.productId }, ...window }, auditor.secret);
+    expect(own.usageReport.licenses).toEqual([]);
+    const mine = await t.ok(UsageReportDocument, { filter: { licenseIds: [l.licenseId] }, ...window }, auditor.secret);
+    expect(mine.usageReport.licenses.map((r) => r.licenseId)).toEqual([l.licenseId]);
+  });
+});
