@@ -62,11 +62,19 @@ import {
   MergeFeatureLicenseDocument,
   SplitFeatureLicenseDocument,
   UsageReportDocument,
+  RecommendationsDocument,
+  PreviewRecommendationDocument,
+  ApplyRecommendationDocument,
+  DismissRecommendationDocument,
 } from './generated/graphql';
 import { type Licensed, licensed, organization, unique, issueToken, type IssuedToken } from './support/factories';
 import { describeEachDatabase, type GraphQLResponse, type TestServer } from './support/server';
 
 type OrgRole = Exclude<Role, 'PLATFORM_ADMIN'>;
+
+/** An id of the shape of a recommendation of a license (its id, then a digest): whether one is made or not. */
+const recommendationIdFor = (licenseId: string) =>
+  Buffer.concat([Buffer.from(licenseId.replaceAll('-', ''), 'hex'), Buffer.alloc(11)]).toString('base64url');
 
 /** The window of a usage report: the week up to now. */
 const lastWeek = () => ({ from: new Date(Date.now() - 7 * 86_400_000).toISOString(), to: new Date().toISOString() });
@@ -890,6 +898,46 @@ const ACCESS: Record<string, Attempt[]> = {
       answered(EVERY_ROLE, (d) => expect(d.usageReport.licenses).toEqual([])),
     ),
   ],
+  recommendations: [
+    attempt(
+      "lists its own organization's recommendations",
+      RecommendationsDocument,
+      (w) => ({ organizationId: w.a.organizationId }),
+      answered(EVERY_ROLE, (d, w) => {
+        for (const r of d.recommendations) expect(r.organizationId).toBe(w.a.organizationId);
+      }),
+    ),
+    attempt(
+      "cannot list another organization's recommendations (FORBIDDEN)",
+      RecommendationsDocument,
+      (w) => ({ organizationId: w.b.organizationId }),
+      refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+  ],
+  previewRecommendation: [
+    attempt(
+      "finds no recommendation for another's license (NOT_FOUND)",
+      PreviewRecommendationDocument,
+      (w) => ({ id: recommendationIdFor(w.b.user.licenseId) }),
+      refused(EVERY_ROLE, 'NOT_FOUND'),
+    ),
+  ],
+  applyRecommendation: [
+    attempt(
+      "cannot apply a recommendation for another's license, which it is told does not exist (NOT_FOUND)",
+      ApplyRecommendationDocument,
+      (w) => ({ id: recommendationIdFor(w.b.user.licenseId) }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+  ],
+  dismissRecommendation: [
+    attempt(
+      "cannot dismiss a recommendation for another's license, which it is told does not exist (NOT_FOUND)",
+      DismissRecommendationDocument,
+      (w) => ({ id: recommendationIdFor(w.b.user.licenseId), reason: 'not ours' }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+  ],
   acknowledgeViolation: [
     attempt(
       "cannot acknowledge another's violation, which it is told does not exist (NOT_FOUND)",
@@ -1102,6 +1150,9 @@ const OWN_CHANGES: Record<string, OwnChange> = {
   assignSeat: (t, c, token) => t.request(AssignSeatDocument, { licenseId: c.user.licenseId, userId: unique('user') }, token),
   releaseSeat: (t, c, token) => t.request(ReleaseSeatDocument, { seatId: c.seatId }, token),
   acknowledgeAlert: (t, c, token) => t.request(AcknowledgeAlertDocument, { id: c.alertId }, token),
+  applyRecommendation: (t, c, token) => t.request(ApplyRecommendationDocument, { id: recommendationIdFor(c.user.licenseId) }, token),
+  dismissRecommendation: (t, c, token) =>
+    t.request(DismissRecommendationDocument, { id: recommendationIdFor(c.user.licenseId), reason: 'not now' }, token),
   setThresholdRule: (t, c, token) =>
     t.request(
       SetThresholdRuleDocument,

@@ -39,9 +39,13 @@ import {
   LicenseMigrationsDocument,
   MergeFeatureLicenseDocument,
   SplitFeatureLicenseDocument,
+  RecommendationsDocument,
+  ApplyRecommendationDocument,
+  DismissRecommendationDocument,
 } from './generated/graphql';
 import { licensed, organization, plan, product, unique, issueToken, type IssuedToken } from './support/factories';
 import { describeEachDatabase, type GraphQLResponse, type TestServer } from './support/server';
+import { seats } from './support/usage-history';
 
 type AuditEvent = AuditLogQuery['auditLog']['nodes'][number];
 
@@ -156,6 +160,19 @@ async function userLicense(t: TestServer, organizationId: string, users: string[
     await t.clock.advance(5); // each seat active later than the one before
   }
   return { license, seats };
+}
+
+/** A USER license with one active seat and one unused for 100 days, and the RECLAIM_INACTIVE_SEATS made of it. */
+async function reclaimable(t: TestServer, f: Fixture) {
+  const { license } = await userLicense(t, f.organizationId, ['ada@example.com']);
+  const now = t.clock.now().getTime();
+  await seats(t, license, [{ user: 'bob@example.com', assigned: now - 100 * 86_400_000, active: null }]);
+  const { recommendations } = await t.ok(RecommendationsDocument, {
+    organizationId: f.organizationId,
+    filter: { kinds: ['RECLAIM_INACTIVE_SEATS'], licenseIds: [license.licenseId] },
+  });
+  expect(recommendations).toHaveLength(1);
+  return { license, id: recommendations[0]!.id };
 }
 
 /** A migration of a USER license of the organization, waiting for the renewal of its term. */
@@ -1594,6 +1611,83 @@ const AUDITED: Record<string, AuditCase> = {
           const { organizationId } = await unresolvedBreach(t);
           const auditor = await issueToken(t, 'AUDITOR', organizationId);
           return act(() => t.request(RunComplianceCheckDocument, {}, auditor.secret));
+        },
+      },
+    ],
+  },
+  applyRecommendation: {
+    title: 'license.migrate naming the recommendation it applied, with what it released',
+    async perform(t, f, act) {
+      const { license, id } = await reclaimable(t, f);
+      const { applyRecommendation } = await act(() => t.ok(ApplyRecommendationDocument, { id }, f.orgAdmin.secret));
+      expect(applyRecommendation.outcome).toBe('APPLIED');
+      const [released] = applyRecommendation.preview.seatsReleased;
+      expect(released?.userId).toBe('bob@example.com');
+      const terms = { status: 'ACTIVE', type: 'USER', planId: license.planId, features: ['premium.analytics'] };
+      const common = { actor: byToken(f.orgAdmin), organizationId: f.organizationId };
+      const seatOf = { licenseId: license.licenseId, userId: 'bob@example.com' };
+      return [
+        {
+          ...common,
+          action: 'seat.release',
+          objectType: 'Seat',
+          objectId: released!.seatId,
+          before: { ...seatOf, releasedAt: null, releaseReason: null },
+          after: { ...seatOf, releaseReason: 'LICENSE_MIGRATED' },
+        },
+        {
+          action: 'license.migrate',
+          objectType: 'License',
+          objectId: license.licenseId,
+          actor: byToken(f.orgAdmin),
+          organizationId: f.organizationId,
+          before: { ...terms, limits: { namedUsers: 5 } },
+          after: {
+            ...terms,
+            limits: { namedUsers: 1 },
+            migrationId: applyRecommendation.migration!.id,
+            seatsReleased: 1,
+            leasesEnded: 0,
+            recommendationId: id,
+          },
+          secrets: [license.key],
+        },
+      ];
+    },
+    failures: [
+      {
+        title: 'a recommendation that is not (or no longer) made',
+        code: 'NOT_FOUND',
+        async attempt(t, f, act) {
+          const { id } = await reclaimable(t, f);
+          const stale = `${id.slice(0, 30)}AAAAAA`;
+          return act(() => t.request(ApplyRecommendationDocument, { id: stale }, f.orgAdmin.secret));
+        },
+      },
+    ],
+  },
+  dismissRecommendation: {
+    title: 'recommendation.dismiss with the kind, the license and why',
+    async perform(t, f, act) {
+      const { license, id } = await reclaimable(t, f);
+      await act(() => t.ok(DismissRecommendationDocument, { id, reason: 'seasonal staff' }, f.orgAdmin.secret));
+      return {
+        action: 'recommendation.dismiss',
+        objectType: 'Recommendation',
+        objectId: id,
+        actor: byToken(f.orgAdmin),
+        organizationId: f.organizationId,
+        before: null,
+        after: { kind: 'RECLAIM_INACTIVE_SEATS', licenseId: license.licenseId, reason: 'seasonal staff', until: null },
+      };
+    },
+    failures: [
+      {
+        title: 'no reason',
+        code: 'BAD_USER_INPUT',
+        async attempt(t, f, act) {
+          const { id } = await reclaimable(t, f);
+          return act(() => t.request(DismissRecommendationDocument, { id, reason: '  ' }, f.orgAdmin.secret));
         },
       },
     ],

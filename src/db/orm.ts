@@ -16,6 +16,7 @@ import { Migration20261206100000_seat_release_reason } from '../../migrations/Mi
 import { Migration20261206110000_license_term_start } from '../../migrations/Migration20261206110000_license_term_start';
 import { Migration20261206120000_alert_repeats } from '../../migrations/Migration20261206120000_alert_repeats';
 import { Migration20261206130000_demand_facts } from '../../migrations/Migration20261206130000_demand_facts';
+import { Migration20261206140000_recommendation_dismissals } from '../../migrations/Migration20261206140000_recommendation_dismissals';
 
 /**
  * Migrations are listed here rather than discovered on disk, so that the same list runs from compiled code, under
@@ -34,6 +35,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261206110000_license_term_start', class: Migration20261206110000_license_term_start },
   { name: 'Migration20261206120000_alert_repeats', class: Migration20261206120000_alert_repeats },
   { name: 'Migration20261206130000_demand_facts', class: Migration20261206130000_demand_facts },
+  { name: 'Migration20261206140000_recommendation_dismissals', class: Migration20261206140000_recommendation_dismissals },
 ];
 
 /** Records, while asked to, the SQL statements the process runs, so that tests can assert what a request costs. */

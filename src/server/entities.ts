@@ -19,6 +19,7 @@ import { Seat } from '../modules/seat/seat.entity';
 import { UsageMeterReading } from '../modules/usage/usage-meter-reading.entity';
 import { UsageSample } from '../modules/usage/usage-sample.entity';
 import { FeatureUseDay, UsageDenial, UsageDenialClient } from '../modules/usage/demand.entity';
+import { RecommendationDismissal } from '../modules/report/recommendation-dismissal.entity';
 
 /** One entity per table the migrations create; test/schema-mapping.test.ts holds them to the migrated tables. */
 export const ENTITIES = [
@@ -45,4 +46,5 @@ export const ENTITIES = [
   Violation,
   ComplianceEvent,
   LicenseMigration,
+  RecommendationDismissal,
 ];

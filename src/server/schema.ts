@@ -14,6 +14,7 @@ import { OrganizationResolver } from '../modules/organization/organization.resol
 import { LeaseClientResolver, LicenseSeatsResolver, SeatResolver } from '../modules/seat/seat.resolver';
 import { UsageResolver } from '../modules/usage/usage.resolver';
 import { UsageReportResolver } from '../modules/report/usage-report.resolver';
+import { RecommendationResolver } from '../modules/report/recommendation.resolver';
 import { validateInput } from './input-validation';
 import type { Services } from './services';
 
@@ -36,6 +37,7 @@ function resolverInstances(s: Services): object[] {
     new ComplianceResolver(s.violations, s.remediation, s.complianceScanner, s.complianceReports),
     new MigrationResolver(s.migrations, s.featureTransfer, s.licenses),
     new UsageReportResolver(s.usageReports),
+    new RecommendationResolver(s.recommendations),
   ];
 }
 
@@ -56,6 +58,7 @@ const RESOLVERS = [
   ComplianceResolver,
   MigrationResolver,
   UsageReportResolver,
+  RecommendationResolver,
 ] as const;
 
 /**

@@ -23,6 +23,7 @@ import { PeakWatch, UsageMeter } from '../modules/usage/usage-meter';
 import { reviveUsageChange, UsageSignals } from '../modules/usage/usage-signals';
 import { DemandLog } from '../modules/usage/demand-log';
 import { UsageReportService } from '../modules/report/usage-report';
+import { RecommendationService } from '../modules/report/recommendations';
 import { UsageStream } from '../modules/usage/usage-stream';
 import { UsageService } from '../modules/usage/usage.service';
 import type { Clock } from '../common/clock';
@@ -81,7 +82,7 @@ function channelsOf(deps: ServiceDeps) {
   };
 }
 
-export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimits'>, db: SqlGateway, deps: ServiceDeps) {
+function licensingServices(config: Pick<Config, 'secretKey' | 'databaseLimits'>, db: SqlGateway, deps: ServiceDeps) {
   const digester = new SecretDigester(config.secretKey);
   const { clock } = deps;
   const audit = new AuditService();
@@ -141,7 +142,6 @@ export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimit
     complianceScanner,
     remediation: new RemediationService(db, violationLog, licenses, seatLedger, leaseLedger, complianceScanner, clock),
     complianceReports: new ComplianceReportService(db, clock),
-    usageReports: new UsageReportService(db, clock),
     complianceStream: new ComplianceStream(liveComplianceEvents, violations, deps.fork),
     featureTransfer: new FeatureTransfer(db, licenseStore, digester, alertLog, audit, clock),
     migrations: new MigrationService(
@@ -158,6 +158,14 @@ export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimit
       clock,
     ),
   };
+}
+
+/** Every service of a server: the licensing ones, and the reports and recommendations drawn from them. */
+export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimits'>, db: SqlGateway, deps: ServiceDeps) {
+  const services = licensingServices(config, db, deps);
+  const usageReports = new UsageReportService(db, deps.clock);
+  const recommendations = new RecommendationService(db, usageReports, services.migrations, services.audit, deps.clock);
+  return { ...services, usageReports, recommendations };
 }
 
 export type Services = ReturnType<typeof createServices>;

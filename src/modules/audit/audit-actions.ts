@@ -33,6 +33,7 @@ export enum AuditAction {
   ORGANIZATION_UPDATE = 'organization.update',
   PLAN_CREATE = 'plan.create',
   PRODUCT_CREATE = 'product.create',
+  RECOMMENDATION_DISMISS = 'recommendation.dismiss',
   SEAT_ASSIGN = 'seat.assign',
   SEAT_RELEASE = 'seat.release',
   USAGE_RECORD = 'usage.record',
@@ -76,6 +77,7 @@ interface ObjectOf {
   [AuditAction.ORGANIZATION_UPDATE]: 'Organization';
   [AuditAction.PLAN_CREATE]: 'Plan';
   [AuditAction.PRODUCT_CREATE]: 'Product';
+  [AuditAction.RECOMMENDATION_DISMISS]: 'Recommendation';
   [AuditAction.SEAT_ASSIGN]: 'Seat';
   [AuditAction.SEAT_RELEASE]: 'Seat';
   [AuditAction.USAGE_RECORD]: 'License';

@@ -284,6 +284,7 @@ export class MigrationService {
       throw AppError.conflict('A migration waits for this license’s renewal already: cancel it first.', { migrationId: waiting.id });
   }
 
+  /** Applies a migration as its preview says; `origin` names what proposed it (a recommendation), for the audit log. */
   migrate(
     op: Operation,
     licenseId: string,
@@ -291,6 +292,7 @@ export class MigrationService {
     effective: MigrationEffective,
     onConflict: ConflictInput,
     now = this.clock.now(),
+    origin: { recommendationId?: string } = {},
   ): Promise<MigrateLicenseResult> {
     op.principal.require(Permission.LICENSE_MANAGE);
     const conflict = MigrationService.conflict(onConflict, now);
@@ -332,14 +334,18 @@ export class MigrationService {
       await this.audit.record(
         sql,
         applied
-          ? migratedEvent(license, { status: license.status, terms: to, migrationId: row.id, details: releasedBy(preview) }, by)
+          ? migratedEvent(
+              license,
+              { status: license.status, terms: to, migrationId: row.id, details: { ...releasedBy(preview), ...origin } },
+              by,
+            )
           : {
               ...by,
               organizationId: license.organizationId,
               action: AuditAction.LICENSE_MIGRATION_SCHEDULE,
               objectType: 'LicenseMigration',
               objectId: row.id,
-              after: { licenseId: license.id, dueTermEndsAt: license.expiresAt, strategy: conflict.strategy, to: preview.to },
+              after: { licenseId: license.id, dueTermEndsAt: license.expiresAt, strategy: conflict.strategy, to: preview.to, ...origin },
             },
       );
       return result(await getMigration(sql, row.id));

@@ -8,7 +8,7 @@ import { UsageResolution } from './usage.types';
 
 /** A denial followed this soon by a grant to the same client was a retry, not demand the license did not meet. */
 export const RETRY_WINDOW_MS = 60_000;
-/** Denials and uses kept in memory at most: past this, a flush is due at once. */
+/** Denials and uses kept in memory at most: past this, all of them are written at once. */
 const MAX_PENDING = 20_000;
 const DAY_MS = BUCKET_MS[UsageResolution.DAY];
 const HOUR_MS = BUCKET_MS[UsageResolution.HOUR];
@@ -100,8 +100,9 @@ export class DemandLog implements DemandRecorder {
     this.flushWhenFull();
   }
 
+  /** Past MAX_PENDING, everything is written at once: a retry that comes later is then counted as unmet demand. */
   private flushWhenFull(): void {
-    if (this.denials.size + this.uses.size >= MAX_PENDING && !this.flushing) void this.flush();
+    if (this.denials.size + this.uses.size >= MAX_PENDING && !this.flushing) void this.flush({ all: true });
   }
 
   /**

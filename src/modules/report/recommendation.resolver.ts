@@ -1,0 +1,48 @@
+import { Arg, Args, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import type { Operation } from '../../common/operation';
+import { MigrateLicenseResult, MigrationPreview } from '../migration/migration.types';
+import { ApplyRecommendationArgs, DismissRecommendationArgs, RecommendationFilter, RecommendationNode } from './recommendation.types';
+import type { RecommendationService } from './recommendations';
+
+@Resolver()
+export class RecommendationResolver {
+  constructor(private readonly service: RecommendationService) {}
+
+  @Query(() => [RecommendationNode], {
+    description:
+      'What the last 90 days of an organization’s licenses argue for: seats to reclaim, limits to lower or raise, premium features unused; each with its evidence, the migration it proposes and what it does to the yearly cost. Dismissed ones are left out unless asked for.',
+  })
+  recommendations(
+    @Arg('organizationId', () => ID) organizationId: string,
+    @Arg('filter', () => RecommendationFilter, { nullable: true }) filter: RecommendationFilter | null,
+    @Ctx() op: Operation,
+  ): Promise<RecommendationNode[]> {
+    return this.service.list(op, organizationId, filter);
+  }
+
+  @Query(() => MigrationPreview, { description: 'The exact preview of the migration a recommendation proposes, as it stands now.' })
+  previewRecommendation(@Arg('id', () => ID) id: string, @Ctx() op: Operation): Promise<MigrationPreview> {
+    return this.service.preview(op, id);
+  }
+
+  @Mutation(() => MigrateLicenseResult, {
+    description:
+      'Applies a recommendation through migrateLicense, exactly as previewRecommendation shows it; audited with the recommendation’s id. NOT_FOUND once its evidence changed (it has a new id then).',
+  })
+  applyRecommendation(
+    @Args(() => ApplyRecommendationArgs) args: ApplyRecommendationArgs,
+    @Ctx() op: Operation,
+  ): Promise<MigrateLicenseResult> {
+    return this.service.apply(op, args.id, args.onConflict);
+  }
+
+  @Mutation(() => RecommendationNode, {
+    description: 'Hides a recommendation until `until`, or until its evidence changes; audited.',
+  })
+  dismissRecommendation(
+    @Args(() => DismissRecommendationArgs) args: DismissRecommendationArgs,
+    @Ctx() op: Operation,
+  ): Promise<RecommendationNode> {
+    return this.service.dismiss(op, args.id, args.reason, args.until);
+  }
+}

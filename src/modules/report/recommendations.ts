@@ -1,0 +1,399 @@
+import { createHash } from 'node:crypto';
+import { Permission } from '../../auth/roles';
+import type { Clock } from '../../common/clock';
+import type { Operation } from '../../common/operation';
+import { isId } from '../../db/ids';
+import { type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
+import { AppError } from '../../errors';
+import { LicenseStatus, LicenseType } from '../../kernel/license.enums';
+import { UsageMetric } from '../../kernel/metrics';
+import { AuditAction } from '../audit/audit-actions';
+import type { AuditService } from '../audit/audit.service';
+import { LimitsInput } from '../catalog/terms.types';
+import { ConflictStrategy, MigrationEffective, MigrationOutcome } from '../migration/migration.enums';
+import type { MigrationService } from '../migration/migration.service';
+import { ConflictInput, type MigrateLicenseResult, type MigrationPreview, MigrationTargetInput } from '../migration/migration.types';
+import { UsageResolution } from '../usage/usage.types';
+import {
+  RecommendationEvidence,
+  type RecommendationFilter,
+  RecommendationKind,
+  RecommendationNode,
+  RecommendationTarget,
+} from './recommendation.types';
+import { percentile, type UsageReportService } from './usage-report';
+import type { LicenseUsageReport, MetricUsageSummary } from './usage-report.types';
+
+const DAY_MS = 86_400_000;
+const REASON_MAX = 500;
+
+/** The windows and thresholds recommendations are made with. */
+export const RECOMMENDATION_DEFAULTS = {
+  /** The use right-sizing looks at. */
+  windowDays: 90,
+  /** A named seat whose user was not active this long is inactive (a seat younger than this is not). */
+  inactiveDays: 30,
+  /** A premium feature unused this long is unused. */
+  unusedFeatureDays: 60,
+  /** Above the 95th percentile of daily peaks, in percent of it (at least one unit). */
+  bufferPercent: 10,
+  /** More than this share of the window's days with demand left unmet argues for a higher limit. */
+  unmetDayShare: 0.1,
+} as const;
+
+/** The limit each right-sized metric has, by the name a migration target gives it. */
+const LIMIT_OF: Partial<Record<UsageMetric, keyof Pick<LimitsInput, 'namedUsers' | 'concurrentSessions' | 'storageBytes'>>> = {
+  [UsageMetric.ACTIVE_USERS]: 'namedUsers',
+  [UsageMetric.CONCURRENT_SESSIONS]: 'concurrentSessions',
+  [UsageMetric.STORAGE_BYTES]: 'storageBytes',
+};
+
+/** The metrics whose denials name their clients: their unmet demand is counted in clients. */
+const CLIENT_METRICS: readonly UsageMetric[] = [UsageMetric.ACTIVE_USERS, UsageMetric.CONCURRENT_SESSIONS];
+
+/** A recommendation before its preview: what argues for it, and the migration it proposes. */
+interface Candidate {
+  kind: RecommendationKind;
+  license: LicenseFacts;
+  summary: string;
+  evidence: Record<string, number>;
+  /** The evidence its id rests on: the numbers that make it, not those that drift from day to day. */
+  decisive: Record<string, number | string>;
+  target: MigrationTargetInput;
+}
+
+interface LicenseFacts {
+  id: string;
+  organizationId: string;
+  type: LicenseType;
+  startsAt: Date;
+  features: { key: string; premium: boolean; lastUsedAt: Date | null }[];
+  assignedSeats: number;
+  inactiveSeats: number;
+  /** Distinct clients left without, per metric and day. */
+  unmetClients: Map<string, number>;
+}
+
+/**
+ * A recommendation's id: its license's id (16 bytes) and 11 bytes of a digest of what makes it (the same data, the
+ * same id), as 36 characters of base64url, opaque to clients as a cursor is.
+ */
+function recommendationId(kind: RecommendationKind, licenseId: string, decisive: object, target: MigrationTargetInput): string {
+  const digest = createHash('sha256')
+    .update(JSON.stringify([kind, licenseId, decisive, target]))
+    .digest()
+    .subarray(0, 11);
+  return Buffer.concat([Buffer.from(licenseId.replaceAll('-', ''), 'hex'), digest]).toString('base64url');
+}
+
+/** The license a recommendation id names; null when it is no id this server made. */
+function licenseOfId(id: string): string | null {
+  if (!/^[A-Za-z0-9_-]{36}$/.test(id)) return null;
+  const hex = Buffer.from(id, 'base64url').subarray(0, 16).toString('hex');
+  const licenseId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return isId(licenseId) ? licenseId : null;
+}
+
+const limitsTarget = (limits: Partial<LimitsInput>) =>
+  Object.assign(new MigrationTargetInput(), { limits: Object.assign(new LimitsInput(), limits) });
+
+/**
+ * Responsible for recommendations: what the use of an organization's licenses over a window argues for (seats to
+ * reclaim, limits to lower or raise, premium features nobody uses), each with its evidence in numbers, the migration
+ * it proposes and, from that migration's exact preview, what it does to the yearly cost. A recommendation can be
+ * previewed, applied (through the migration, audited as coming from it) or dismissed.
+ */
+export class RecommendationService {
+  constructor(
+    private readonly db: SqlGateway,
+    private readonly reports: UsageReportService,
+    private readonly migrations: MigrationService,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  async list(op: Operation, organizationId: string, filter: RecommendationFilter | null): Promise<RecommendationNode[]> {
+    op.principal.require(Permission.LICENSE_READ, organizationId);
+    const now = this.clock.now();
+    const all = await this.recommend(op, organizationId, now);
+    const dismissed = filter?.includeDismissed ? new Set<string>() : await this.dismissed(organizationId, now);
+    return all
+      .filter(
+        ({ node }) =>
+          !dismissed.has(node.id) &&
+          (!filter?.kinds?.length || filter.kinds.includes(node.kind)) &&
+          (!filter?.licenseIds?.length || filter.licenseIds.includes(node.licenseId)),
+      )
+      .map(({ node }) => node);
+  }
+
+  /** The migration preview of a recommendation as it stands now. */
+  async preview(op: Operation, id: string): Promise<MigrationPreview> {
+    return (await this.find(op, id)).preview;
+  }
+
+  /** Applies a recommendation through its migration, as its preview says; the audit log names the recommendation. */
+  async apply(op: Operation, id: string, onConflict: ConflictInput | null | undefined): Promise<MigrateLicenseResult> {
+    op.principal.require(Permission.LICENSE_MANAGE);
+    const { node, target } = await this.find(op, id);
+    const conflict = onConflict ?? Object.assign(new ConflictInput(), { strategy: ConflictStrategy.RELEASE_LEAST_ACTIVE });
+    return this.migrations.migrate(op, node.licenseId, target, node.target.effective, conflict, this.clock.now(), { recommendationId: id });
+  }
+
+  /** Hides a recommendation until `until`, or for as long as its evidence stays the same (its id changes with it). */
+  async dismiss(op: Operation, id: string, reason: string, until: Date | null | undefined): Promise<RecommendationNode> {
+    op.principal.require(Permission.LICENSE_MANAGE);
+    const why = reason.trim();
+    if (!why) throw AppError.badInput('Give a reason: `reason` is empty.', 'reason');
+    if (why.length > REASON_MAX) throw AppError.badInput(`A reason is at most ${REASON_MAX} characters.`, 'reason');
+    const now = this.clock.now();
+    if (until && until <= now) throw AppError.badInput('`until` must be in the future.', 'until');
+    const { node } = await this.find(op, id);
+    op.principal.requireObject(Permission.LICENSE_MANAGE, node.organizationId, 'Recommendation', id);
+    const actor = op.principal.requireActor();
+    await this.db.write(async (tx) => {
+      await tx.run(
+        `insert into recommendation_dismissal (id, organization_id, license_id, kind, reason, until, dismissed_at, dismissed_by)
+         values (?, ?, ?, ?, ?, ?, ?, ?)
+         on conflict (id) do update set reason = excluded.reason, until = excluded.until, dismissed_at = excluded.dismissed_at,
+           dismissed_by = excluded.dismissed_by`,
+        [id, node.organizationId, node.licenseId, node.kind, why, until ?? null, now, actor.label],
+      );
+      await this.audit.record(tx, {
+        actor,
+        requestId: op.requestId,
+        at: now,
+        organizationId: node.organizationId,
+        action: AuditAction.RECOMMENDATION_DISMISS,
+        objectType: 'Recommendation',
+        objectId: id,
+        after: { kind: node.kind, licenseId: node.licenseId, reason: why, until: until ?? null },
+      });
+    });
+    return node;
+  }
+
+  /** A recommendation of a license the caller may read, as it stands now; NOT_FOUND once its evidence changed. */
+  private async find(op: Operation, id: string) {
+    op.principal.require(Permission.LICENSE_READ);
+    const licenseId = licenseOfId(id);
+    const license =
+      licenseId &&
+      (await this.db.read((sql) => sql.get<{ organization_id: string }>('select organization_id from license where id = ?', [licenseId])));
+    if (!licenseId || !license || !op.principal.mayAccessOrganization(license.organization_id))
+      throw AppError.notFound('Recommendation', id);
+    const found = (await this.recommend(op, license.organization_id, this.clock.now(), [licenseId])).find((r) => r.node.id === id);
+    if (!found) throw AppError.notFound('Recommendation', id);
+    return found;
+  }
+
+  private async dismissed(organizationId: string, now: Date): Promise<Set<string>> {
+    const rows = await this.db.read((sql) =>
+      sql.all<{ id: string; until: unknown }>('select id, until from recommendation_dismissal where organization_id = ?', [organizationId]),
+    );
+    return new Set(rows.filter((r) => !r.until || toDate(r.until) > now).map((r) => r.id));
+  }
+
+  /** Every recommendation of an organization (or of some of its licenses) now, each with its preview. */
+  private async recommend(op: Operation, organizationId: string, now: Date, licenseIds?: string[]) {
+    const from = new Date(Math.floor((now.getTime() - RECOMMENDATION_DEFAULTS.windowDays * DAY_MS) / DAY_MS) * DAY_MS);
+    const windowDays = Math.round((now.getTime() - from.getTime()) / DAY_MS);
+    const filter = licenseIds ? { licenseIds } : { organizationId };
+    const report = await this.reports.report(op, { filter, from, to: now, resolution: UsageResolution.DAY });
+    const facts = await this.db.read((sql) => this.factsOf(sql, organizationId, from, now));
+    const candidates: Candidate[] = [];
+    for (const usage of report.licenses) {
+      const license = facts.get(usage.licenseId);
+      if (!license) continue;
+      candidates.push(...this.candidatesOf(license, usage, from, now));
+    }
+    const recommendations = [];
+    for (const candidate of candidates) {
+      const conflict = Object.assign(new ConflictInput(), { strategy: ConflictStrategy.RELEASE_LEAST_ACTIVE });
+      const preview = await this.migrations.preview(op, candidate.license.id, candidate.target, MigrationEffective.NOW, conflict, now);
+      if (preview.outcome === MigrationOutcome.REJECTED) continue;
+      recommendations.push({ node: this.nodeOf(candidate, preview, windowDays), target: candidate.target, preview });
+    }
+    return recommendations;
+  }
+
+  private nodeOf(candidate: Candidate, preview: MigrationPreview, windowDays: number): RecommendationNode {
+    const { price } = preview;
+    const yearly =
+      price.differencePerPeriod !== null && price.termDays ? Math.round((price.differencePerPeriod * 365) / price.termDays) : null;
+    return Object.assign(new RecommendationNode(), {
+      id: recommendationId(candidate.kind, candidate.license.id, candidate.decisive, candidate.target),
+      kind: candidate.kind,
+      organizationId: candidate.license.organizationId,
+      licenseId: candidate.license.id,
+      summary: candidate.summary,
+      windowDays,
+      evidence: Object.entries(candidate.evidence).map(([name, value]) => Object.assign(new RecommendationEvidence(), { name, value })),
+      target: Object.assign(new RecommendationTarget(), {
+        limits: candidate.target.limits ? preview.to.limits : null,
+        featureKeys: candidate.target.featureKeys ? preview.to.features : null,
+        effective: MigrationEffective.NOW,
+      }),
+      yearlyCostChangeCents: yearly,
+      currency: yearly === null ? null : price.currencyAfter,
+    });
+  }
+
+  /** What a license's use argues for. */
+  private candidatesOf(license: LicenseFacts, usage: LicenseUsageReport, from: Date, now: Date): Candidate[] {
+    const found: Candidate[] = [];
+    const fullWindow = license.startsAt <= from;
+    for (const m of usage.metrics) {
+      const limitName = LIMIT_OF[m.metric];
+      if (!limitName || m.limit === null || !fullWindow) continue;
+      if (m.metric === UsageMetric.ACTIVE_USERS && license.type !== LicenseType.USER) continue;
+      if (m.metric === UsageMetric.CONCURRENT_SESSIONS && license.type !== LicenseType.CONCURRENT) continue;
+      const down = this.rightSizeDown(license, m, limitName);
+      if (down) found.push(down);
+      const up = this.rightSizeUp(license, m, limitName, usage);
+      if (up) found.push(up);
+    }
+    const reclaim = this.reclaim(license);
+    if (reclaim) found.push(reclaim);
+    found.push(...this.unusedFeatures(license, now));
+    return found;
+  }
+
+  /** RIGHT_SIZE_DOWN: the 95th percentile of daily peaks plus a buffer is below the limit, and nothing was left unmet. */
+  private rightSizeDown(license: LicenseFacts, m: MetricUsageSummary, limitName: keyof LimitsInput): Candidate | null {
+    const { bufferPercent } = RECOMMENDATION_DEFAULTS;
+    const p95 = Math.ceil(m.p95DailyPeak);
+    const buffer = Math.max(1, Math.ceil((p95 * bufferPercent) / 100));
+    const target = p95 + buffer;
+    if (m.limit === null || target >= m.limit || m.unmetDemand > 0) return null;
+    return {
+      kind: RecommendationKind.RIGHT_SIZE_DOWN,
+      license,
+      summary: `${m.metric}: the 95th percentile of daily peaks was ${p95} of ${m.limit}, and nothing was refused; ${target} (${buffer} above it) would do.`,
+      evidence: { limit: m.limit, p95DailyPeak: p95, buffer, peak: m.peak, average: m.average, unmetDemand: m.unmetDemand },
+      decisive: { metric: m.metric, limit: m.limit, p95DailyPeak: p95 },
+      target: limitsTarget({ [limitName]: target }),
+    };
+  }
+
+  /**
+   * RIGHT_SIZE_UP: demand was left unmet on more than a set share of days; the limit that would have met 95 % of the
+   * days' demand (each day's peak plus the clients it left without).
+   */
+  private rightSizeUp(
+    license: LicenseFacts,
+    m: MetricUsageSummary,
+    limitName: keyof LimitsInput,
+    usage: LicenseUsageReport,
+  ): Candidate | null {
+    if (m.limit === null || !CLIENT_METRICS.includes(m.metric)) return null;
+    const days = m.series.length;
+    const demand = m.series.map((p) => p.peak + (license.unmetClients.get(`${m.metric}\u0000${p.start.getTime()}`) ?? 0));
+    const unmetDays = m.series.filter((p) => (license.unmetClients.get(`${m.metric}\u0000${p.start.getTime()}`) ?? 0) > 0).length;
+    if (!days || unmetDays / days <= RECOMMENDATION_DEFAULTS.unmetDayShare) return null;
+    const target = percentile(demand, 95);
+    if (target <= m.limit) return null;
+    return {
+      kind: RecommendationKind.RIGHT_SIZE_UP,
+      license,
+      summary: `${m.metric}: demand went unmet on ${unmetDays} of ${days} days at a limit of ${m.limit}; ${target} would have met it on 95 % of days.`,
+      evidence: {
+        limit: m.limit,
+        daysWithUnmetDemand: unmetDays,
+        days,
+        unmetDemand: m.unmetDemand,
+        clientsRefused: m.clientsRefused,
+        p95DailyDemand: target,
+      },
+      decisive: { metric: m.metric, limit: m.limit, target, unmetDays, licenseType: usage.type },
+      target: limitsTarget({ [limitName]: target }),
+    };
+  }
+
+  /** RECLAIM_INACTIVE_SEATS: named seats whose users were not active for the window; the limit of the active ones. */
+  private reclaim(license: LicenseFacts): Candidate | null {
+    if (license.type !== LicenseType.USER || license.inactiveSeats === 0) return null;
+    const { inactiveDays } = RECOMMENDATION_DEFAULTS;
+    const active = Math.max(1, license.assignedSeats - license.inactiveSeats);
+    return {
+      kind: RecommendationKind.RECLAIM_INACTIVE_SEATS,
+      license,
+      summary: `${license.inactiveSeats} of ${license.assignedSeats} named seats were not used for ${inactiveDays} days: release them, and keep ${active}.`,
+      evidence: { assignedSeats: license.assignedSeats, inactiveSeats: license.inactiveSeats, inactiveDays },
+      decisive: { assignedSeats: license.assignedSeats, inactiveSeats: license.inactiveSeats },
+      target: limitsTarget({ namedUsers: active }),
+    };
+  }
+
+  /** UNUSED_PREMIUM_FEATURE: an entitled premium feature nobody used for the window (on a license at least that old). */
+  private unusedFeatures(license: LicenseFacts, now: Date): Candidate[] {
+    const { unusedFeatureDays } = RECOMMENDATION_DEFAULTS;
+    const since = now.getTime() - unusedFeatureDays * DAY_MS;
+    if (license.startsAt.getTime() > since) return [];
+    const keys = license.features.map((f) => f.key);
+    // A FEATURE license is its features: the last one is not dropped.
+    if (license.type === LicenseType.FEATURE && keys.length < 2) return [];
+    return license.features
+      .filter((f) => f.premium && (!f.lastUsedAt || f.lastUsedAt.getTime() < since))
+      .map((f) => ({
+        kind: RecommendationKind.UNUSED_PREMIUM_FEATURE,
+        license,
+        summary: `The premium feature ${f.key} was not used for ${unusedFeatureDays} days${f.lastUsedAt ? ` (last on ${f.lastUsedAt.toISOString().slice(0, 10)})` : ' (never)'}: drop it.`,
+        evidence: {
+          unusedDays: unusedFeatureDays,
+          daysSinceLastUse: f.lastUsedAt ? Math.floor((now.getTime() - f.lastUsedAt.getTime()) / DAY_MS) : -1,
+        },
+        decisive: { feature: f.key },
+        target: Object.assign(new MigrationTargetInput(), { featureKeys: keys.filter((k) => k !== f.key) }),
+      }));
+  }
+
+  /** What recommendations need beyond the usage report: the active licenses, their seats, unmet clients by day, features. */
+  private async factsOf(sql: SqlRunner, organizationId: string, from: Date, now: Date): Promise<Map<string, LicenseFacts>> {
+    const licenses = await sql.all<{ id: string; type: LicenseType; starts_at: unknown }>(
+      'select id, type, starts_at from license where organization_id = ? and status = ? order by id',
+      [organizationId, LicenseStatus.ACTIVE],
+    );
+    const facts = new Map<string, LicenseFacts>(
+      licenses.map((l) => [
+        l.id,
+        {
+          id: l.id,
+          organizationId,
+          type: l.type,
+          startsAt: toDate(l.starts_at),
+          features: [],
+          assignedSeats: 0,
+          inactiveSeats: 0,
+          unmetClients: new Map(),
+        },
+      ]),
+    );
+    const inactiveSince = new Date(now.getTime() - RECOMMENDATION_DEFAULTS.inactiveDays * DAY_MS);
+    const seats = await sql.all<{ license_id: string; assigned: unknown; inactive: unknown }>(
+      `select s.license_id, count(*) as assigned, sum(case when coalesce(s.last_active_at, s.assigned_at) <= ? then 1 else 0 end) as inactive
+         from seat s join license l on l.id = s.license_id where l.organization_id = ? and s.released_at is null group by s.license_id`,
+      [inactiveSince, organizationId],
+    );
+    for (const s of seats) {
+      const f = facts.get(s.license_id);
+      if (f) Object.assign(f, { assignedSeats: Number(s.assigned), inactiveSeats: Number(s.inactive ?? 0) });
+    }
+    const unmet = await sql.all<{ license_id: string; subject: string; day: unknown; n: unknown }>(
+      `select c.license_id, c.subject, c.day, count(*) as n from usage_denial_client c join license l on l.id = c.license_id
+        where l.organization_id = ? and c.day >= ? and c.denials > c.retries group by c.license_id, c.subject, c.day`,
+      [organizationId, from],
+    );
+    for (const u of unmet) facts.get(u.license_id)?.unmetClients.set(`${u.subject}\u0000${toDate(u.day).getTime()}`, Number(u.n));
+    const features = await sql.all<{ license_id: string; key: string; tier: string; last_used_at: unknown }>(
+      `select lf.license_id, f.key, f.tier, (select max(u.last_used_at) from feature_use u where u.license_id = lf.license_id and u.feature_key = f.key) as last_used_at
+         from license_feature lf join feature f on f.id = lf.feature_id join license l on l.id = lf.license_id
+        where l.organization_id = ? order by f.key`,
+      [organizationId],
+    );
+    for (const f of features) {
+      facts.get(f.license_id)?.features.push({ key: f.key, premium: f.tier === 'PREMIUM', lastUsedAt: toDateOrNull(f.last_used_at) });
+    }
+    return facts;
+  }
+}

@@ -1,0 +1,232 @@
+import fc from 'fast-check';
+import { expect, it } from 'vitest';
+import {
+  ApplyRecommendationDocument,
+  AuditLogDocument,
+  DismissRecommendationDocument,
+  PreviewRecommendationDocument,
+  RecommendationsDocument,
+  type RecommendationKind,
+  SeatsDocument,
+} from './generated/graphql';
+import { type Licensed, licensed, organization } from './support/factories';
+import { describeEachDatabase, type TestServer } from './support/server';
+import { deniedClients, samples, seats } from './support/usage-history';
+import { featureUses } from './support/usage-history';
+
+const DAY = 86_400_000;
+
+/** Today's midnight (UTC) on the server's clock, and the midnight `n` days before it. */
+const days = (t: TestServer) => {
+  const today = Math.floor(t.clock.now().getTime() / DAY) * DAY;
+  return (n: number) => today - n * DAY;
+};
+
+/** A license that has been active for longer than the 90 days recommendations look at, priced per seat. */
+async function oldLicense(t: TestServer, type: 'USER' | 'CONCURRENT' | 'SUBSCRIPTION', limits: object, organizationId?: string) {
+  return licensed(
+    t,
+    type,
+    { startsAt: new Date(t.clock.now().getTime() - 120 * DAY).toISOString(), limits, ...(organizationId ? { organizationId } : {}) },
+    { pricePerSeatCents: 1_000, pricePerPeriodCents: 5_000, currency: 'EUR' },
+  );
+}
+
+/**
+ * Daily peaks, one a day up to today, as single samples: 91 of them fill the window recommendations look at (the 90
+ * days before today's, and today's).
+ */
+const dailyPeaks = (t: TestServer, l: Licensed, metric: string, peaks: number[]) => {
+  const day = days(t);
+  return samples(
+    t,
+    l,
+    metric,
+    peaks.map((peak, i) => ({ day: day(peaks.length - 1 - i), samples: 1, sum: peak, max: peak, last: peak })),
+  );
+};
+
+const recommendations = async (t: TestServer, organizationId: string, kinds?: RecommendationKind[]) =>
+  (await t.ok(RecommendationsDocument, { organizationId, filter: kinds ? { kinds } : null })).recommendations;
+
+describeEachDatabase('recommendations', (server) => {
+  it('proposes RIGHT_SIZE_DOWN to the p95 of daily peaks plus its buffer, with the yearly saving, and not one unit inside the buffer', async () => {
+    const t = server();
+    const org = await organization(t);
+    // 91 days of 5 sessions, but 9 on 4 of them: the p95 (nearest rank, 87th of 91) is 5; the buffer 1; the target 6.
+    const peaks = Array.from({ length: 91 }, (_, i) => (i % 23 === 0 ? 9 : 5));
+    const wide = await oldLicense(t, 'CONCURRENT', { concurrentSessions: 20 }, org.id);
+    await dailyPeaks(t, wide, 'CONCURRENT_SESSIONS', peaks);
+    // At 6 already: the target is not below the limit.
+    const tight = await oldLicense(t, 'CONCURRENT', { concurrentSessions: 6 }, org.id);
+    await dailyPeaks(t, tight, 'CONCURRENT_SESSIONS', peaks);
+    // Below the limit, but demand was refused: no RIGHT_SIZE_DOWN.
+    const refused = await oldLicense(t, 'CONCURRENT', { concurrentSessions: 20 }, org.id);
+    await dailyPeaks(t, refused, 'CONCURRENT_SESSIONS', peaks);
+    await deniedClients(t, refused, 'CONCURRENT_SESSIONS', [{ day: days(t)(3), client: 'm1', denials: 1, retries: 0 }]);
+    await t.server.db.write((sql) =>
+      sql.run(
+        "insert into usage_denial (license_id, subject, feature_key, resolution, bucket_start, organization_id, denials, retries) values (?, 'CONCURRENT_SESSIONS', '', 'DAY', ?, ?, 1, 0)",
+        [refused.licenseId, new Date(days(t)(3)), org.id],
+      ),
+    );
+
+    const found = await recommendations(t, org.id, ['RIGHT_SIZE_DOWN']);
+    expect(found.map((r) => r.licenseId)).toEqual([wide.licenseId]);
+    const [r] = found;
+    expect(r).toMatchObject({
+      kind: 'RIGHT_SIZE_DOWN',
+      organizationId: org.id,
+      target: { limits: { concurrentSessions: 6 }, featureKeys: null, effective: 'NOW' },
+      // 14 seats fewer at 10.00 a seat per 365-day term.
+      yearlyCostChangeCents: -14_000,
+      currency: 'EUR',
+    });
+    expect(Object.fromEntries(r!.evidence.map((e) => [e.name, e.value]))).toMatchObject({
+      limit: 20,
+      p95DailyPeak: 5,
+      buffer: 1,
+      peak: 9,
+      unmetDemand: 0,
+    });
+    // The same data, the same id.
+    expect((await recommendations(t, org.id, ['RIGHT_SIZE_DOWN']))[0]!.id).toBe(r!.id);
+  });
+
+  it('proposes RIGHT_SIZE_UP when demand went unmet on more than a tenth of the days, and not for retries', async () => {
+    const t = server();
+    const org = await organization(t);
+    const day = days(t);
+    const peaks = Array.from({ length: 91 }, () => 4);
+    const short = await oldLicense(t, 'CONCURRENT', { concurrentSessions: 4 }, org.id);
+    await dailyPeaks(t, short, 'CONCURRENT_SESSIONS', peaks);
+    // 10 of 91 days with 2 clients left without, 2 more with 1: 12 days (13 %); demand 6 on 10 days, 5 on 2, 4 on 79.
+    const refusals = [
+      ...Array.from({ length: 10 }, (_, i) => [
+        { day: day(2 + i), client: 'a', denials: 2, retries: 0 },
+        { day: day(2 + i), client: 'b', denials: 1, retries: 0 },
+      ]).flat(),
+      { day: day(40), client: 'a', denials: 1, retries: 0 },
+      { day: day(41), client: 'a', denials: 1, retries: 0 },
+    ];
+    await deniedClients(t, short, 'CONCURRENT_SESSIONS', refusals);
+    // The same refusals, every one a retry that a grant met: no demand went unmet.
+    const retried = await oldLicense(t, 'CONCURRENT', { concurrentSessions: 4 }, org.id);
+    await dailyPeaks(t, retried, 'CONCURRENT_SESSIONS', peaks);
+    await deniedClients(
+      t,
+      retried,
+      'CONCURRENT_SESSIONS',
+      refusals.map((r) => ({ ...r, retries: r.denials })),
+    );
+    const found = await recommendations(t, org.id, ['RIGHT_SIZE_UP']);
+    expect(found.map((r) => r.licenseId)).toEqual([short.licenseId]);
+    // p95 of the days' demand (nearest rank, the 87th of 91 ascending: 79 fours, 2 fives, 10 sixes): 6.
+    expect(found[0]).toMatchObject({ target: { limits: { concurrentSessions: 6 } }, yearlyCostChangeCents: 2_000 });
+    expect(Object.fromEntries(found[0]!.evidence.map((e) => [e.name, e.value]))).toMatchObject({
+      daysWithUnmetDemand: 12,
+      days: 91,
+      p95DailyDemand: 6,
+    });
+  });
+
+  it('proposes RECLAIM_INACTIVE_SEATS for seats unused 30 days, not 29, nor for seats younger than that', async () => {
+    const t = server();
+    const org = await organization(t);
+    const now = t.clock.now().getTime();
+    const team = await oldLicense(t, 'USER', { namedUsers: 10 }, org.id);
+    await seats(t, team, [
+      { user: 'ana', assigned: now - 100 * DAY, active: now - 2 * DAY },
+      { user: 'bob', assigned: now - 100 * DAY, active: now - 31 * DAY },
+      { user: 'cy', assigned: now - 100 * DAY, active: null },
+      { user: 'dee', assigned: now - 100 * DAY, active: now - 29 * DAY },
+      { user: 'eve', assigned: now - 10 * DAY, active: null },
+    ]);
+    const found = await recommendations(t, org.id, ['RECLAIM_INACTIVE_SEATS']);
+    expect(found).toHaveLength(1);
+    expect(Object.fromEntries(found[0]!.evidence.map((e) => [e.name, e.value]))).toEqual({
+      assignedSeats: 5,
+      inactiveSeats: 2,
+      inactiveDays: 30,
+    });
+    // Keeps the 3 active users: 7 seats fewer.
+    expect(found[0]).toMatchObject({ target: { limits: { namedUsers: 3 } }, yearlyCostChangeCents: -7_000 });
+
+    // Its preview releases exactly bob and cy; applying it does what the preview showed, audited with its id.
+    const preview = (await t.ok(PreviewRecommendationDocument, { id: found[0]!.id })).previewRecommendation;
+    expect(preview.seatsReleased.map((s) => s.userId).sort()).toEqual(['bob', 'cy']);
+    const applied = (await t.ok(ApplyRecommendationDocument, { id: found[0]!.id })).applyRecommendation;
+    expect(applied.outcome).toBe(preview.outcome);
+    expect(applied.preview.to).toEqual(preview.to);
+    expect(applied.preview.seatsReleased).toEqual(preview.seatsReleased);
+    const live = (await t.ok(SeatsDocument, { filter: { licenseId: team.licenseId } })).seats.nodes
+      .filter((s) => !s.releasedAt)
+      .map((s) => s.userId);
+    expect(live.sort()).toEqual(['ana', 'dee', 'eve']);
+    const audit = (await t.ok(AuditLogDocument, { filter: { objectId: team.licenseId, action: 'license.migrate' } })).auditLog.nodes;
+    expect(audit[0]?.after).toMatchObject({ recommendationId: found[0]!.id });
+    // Applied, its evidence changed: it is gone, and its id is no longer found.
+    expect(await recommendations(t, org.id, ['RECLAIM_INACTIVE_SEATS'])).toEqual([]);
+    expect(await t.errorCode(ApplyRecommendationDocument, { id: found[0]!.id })).toBe('NOT_FOUND');
+  });
+
+  it('proposes UNUSED_PREMIUM_FEATURE for an entitled premium feature unused 60 days, not 59', async () => {
+    const t = server();
+    const org = await organization(t);
+    const now = t.clock.now().getTime();
+    const unused = await oldLicense(t, 'SUBSCRIPTION', {}, org.id);
+    await featureUses(t, unused, [{ feature: 'premium.analytics', day: now - 70 * DAY, uses: 3, denials: 0, last: now - 61 * DAY }]);
+    const used = await oldLicense(t, 'SUBSCRIPTION', {}, org.id);
+    await featureUses(t, used, [{ feature: 'premium.analytics', day: now - 60 * DAY, uses: 3, denials: 0, last: now - 59 * DAY }]);
+    const found = await recommendations(t, org.id, ['UNUSED_PREMIUM_FEATURE']);
+    expect(found.map((r) => r.licenseId)).toEqual([unused.licenseId]);
+    expect(found[0]).toMatchObject({ target: { limits: null, featureKeys: [] }, yearlyCostChangeCents: 0 });
+  });
+
+  it('hides a dismissed recommendation until its date or until its evidence changes', async () => {
+    const t = server();
+    const org = await organization(t);
+    const now = t.clock.now().getTime();
+    const team = await oldLicense(t, 'USER', { namedUsers: 10 }, org.id);
+    await seats(t, team, [{ user: 'bob', assigned: now - 100 * DAY, active: now - 40 * DAY }]);
+    const [r] = await recommendations(t, org.id, ['RECLAIM_INACTIVE_SEATS']);
+    expect(await t.errorCode(DismissRecommendationDocument, { id: r!.id, reason: ' ' })).toBe('BAD_USER_INPUT');
+    await t.ok(DismissRecommendationDocument, { id: r!.id, reason: 'bob is on leave' });
+    expect(await recommendations(t, org.id, ['RECLAIM_INACTIVE_SEATS'])).toEqual([]);
+    const all = (
+      await t.ok(RecommendationsDocument, { organizationId: org.id, filter: { includeDismissed: true, kinds: ['RECLAIM_INACTIVE_SEATS'] } })
+    ).recommendations;
+    expect(all.map((x) => x.id)).toEqual([r!.id]);
+    // Another inactive seat is new evidence: a new recommendation, shown.
+    await seats(t, team, [{ user: 'cy', assigned: now - 100 * DAY, active: null }]);
+    const [again] = await recommendations(t, org.id, ['RECLAIM_INACTIVE_SEATS']);
+    expect(again!.id).not.toBe(r!.id);
+    // Dismissed until tomorrow, it is back the day after.
+    await t.ok(DismissRecommendationDocument, { id: again!.id, reason: 'later', until: new Date(now + DAY).toISOString() });
+    expect(await recommendations(t, org.id, ['RECLAIM_INACTIVE_SEATS'])).toEqual([]);
+    await t.clock.jumpTo(new Date(now + DAY + 60_000));
+    expect((await recommendations(t, org.id, ['RECLAIM_INACTIVE_SEATS'])).map((x) => x.id)).toEqual([again!.id]);
+  });
+
+  it('never proposes a RIGHT_SIZE_DOWN target below the p95 of daily peaks plus its buffer', async () => {
+    const t = server();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 91, maxLength: 91 }),
+        fc.integer({ min: 1, max: 60 }),
+        async (peaks, limit) => {
+          const org = await organization(t);
+          const l = await oldLicense(t, 'CONCURRENT', { concurrentSessions: limit }, org.id);
+          await dailyPeaks(t, l, 'CONCURRENT_SESSIONS', peaks);
+          const sorted = [...peaks].sort((a, b) => a - b);
+          const p95 = sorted[Math.ceil(0.95 * sorted.length) - 1]!;
+          const floor = p95 + Math.max(1, Math.ceil(p95 / 10));
+          const found = await recommendations(t, org.id, ['RIGHT_SIZE_DOWN']);
+          for (const r of found) expect(r.target.limits!.concurrentSessions).toBeGreaterThanOrEqual(floor);
+          expect(found.length).toBe(floor < limit ? 1 : 0);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+});
