@@ -11,6 +11,9 @@ export async function graphql<T>(url: string, query: string, variables: Record<s
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ query, variables }),
+  }).catch((error: Error) => {
+    // undici says only "fetch failed": what failed is its cause.
+    throw new Error(`${error.message}: ${String((error.cause as Error | undefined)?.message ?? error.cause)}`);
   });
   const body = (await response.json()) as GraphQLResponse<T>;
   if (!response.ok || body.errors?.length || !body.data) {

@@ -79,6 +79,8 @@ const numOrNull = (value: unknown) => (value === null || value === undefined ? n
 const floorTo = (at: number, size: number) => Math.floor(at / size) * size;
 const key = (...parts: (string | number)[]) => parts.join('\u0000');
 const placeholders = (values: readonly unknown[]) => values.map(() => '?').join(', ');
+/** A stored time as epoch ms: SQLite keeps numbers, PostgreSQL gives text or dates. */
+const epochOf = (value: unknown) => (typeof value === 'number' ? value : toDate(value).getTime());
 
 /** The nearest-rank percentile of values (0 when there are none). */
 export function percentile(values: readonly number[], p: number): number {
@@ -180,38 +182,49 @@ export class UsageReportService {
     const inIds = `license_id in (${placeholders(ids)})`;
     const from = window.from;
     const dayFrom = new Date(window.days[0]!);
+    // Each statement leads with the primary key (license, metric, resolution, bucket): an `or` of resolutions, or no
+    // metric, would let the database walk the (resolution, bucket) index across every license instead.
+    const metrics = Object.values(UsageMetric);
+    const byKey = `license_id in (${placeholders(ids)}) and metric in (${placeholders(metrics)})`;
+    const resolutions = window.resolution === UsageResolution.DAY ? [window.resolution] : [window.resolution, UsageResolution.DAY];
+    const starts = (resolution: UsageResolution) => (resolution === UsageResolution.DAY ? dayFrom : from);
     const samples = await sql.all<SampleRow>(
-      `select license_id, metric, resolution, bucket_start, samples, value_sum, value_max, value_last from usage_sample
-        where ${inIds} and ((resolution = ? and bucket_start >= ? and bucket_start < ?) or (resolution = ? and bucket_start >= ? and bucket_start < ?))`,
-      [...ids, window.resolution, from, window.to, UsageResolution.DAY, dayFrom, window.to],
+      resolutions
+        .map(
+          () => `select license_id, metric, resolution, bucket_start, samples, value_sum, value_max, value_last from usage_sample
+                  where ${byKey} and resolution = ? and bucket_start >= ? and bucket_start < ?`,
+        )
+        .join(' union all '),
+      resolutions.flatMap((resolution) => [...ids, ...metrics, resolution, starts(resolution), window.to]),
     );
     for (const row of samples) facts.addSample(row);
     // A gauge's value before the window: what buckets without a change carry.
+    const gauges = metrics.filter((m) => m !== COUNTER);
+    const gaugeKey = `license_id in (${placeholders(ids)}) and metric in (${placeholders(gauges)})`;
     const before = await sql.all<SampleRow>(
-      `select s.license_id, s.metric, s.resolution, s.bucket_start, s.samples, s.value_sum, s.value_max, s.value_last
-         from usage_sample s join (
-           select license_id, metric, resolution, max(bucket_start) as bucket_start from usage_sample
-            where ${inIds} and metric <> ? and ((resolution = ? and bucket_start < ?) or (resolution = ? and bucket_start < ?))
-            group by license_id, metric, resolution
-         ) m on m.license_id = s.license_id and m.metric = s.metric and m.resolution = s.resolution and m.bucket_start = s.bucket_start`,
-      [...ids, COUNTER, window.resolution, from, UsageResolution.DAY, dayFrom],
+      resolutions
+        .map(
+          () => `select s.license_id, s.metric, s.resolution, s.bucket_start, s.samples, s.value_sum, s.value_max, s.value_last
+                   from usage_sample s join (
+                     select license_id, metric, resolution, max(bucket_start) as bucket_start from usage_sample
+                      where ${gaugeKey} and resolution = ? and bucket_start < ? group by license_id, metric, resolution
+                   ) m on m.license_id = s.license_id and m.metric = s.metric and m.resolution = s.resolution and m.bucket_start = s.bucket_start`,
+        )
+        .join(' union all '),
+      resolutions.flatMap((resolution) => [...ids, ...gauges, resolution, starts(resolution)]),
     );
     for (const row of before) facts.carry.set(key(row.license_id, row.metric, row.resolution), num(row.value_last));
     const denials = await sql.all<{ license_id: string; subject: string; bucket_start: unknown; denials: unknown; retries: unknown }>(
       `select license_id, subject, bucket_start, denials, retries from usage_denial
-        where ${inIds} and subject <> 'FEATURE' and resolution = ? and bucket_start >= ? and bucket_start < ?`,
-      [...ids, window.resolution, from, window.to],
+        where ${inIds} and subject in (${placeholders(metrics)}) and feature_key = '' and resolution = ? and bucket_start >= ? and bucket_start < ?`,
+      [...ids, ...metrics, window.resolution, from, window.to],
     );
-    for (const d of denials) {
-      facts.denials.set(key(d.license_id, d.subject, toDate(d.bucket_start).getTime()), {
-        denials: num(d.denials),
-        retries: num(d.retries),
-      });
-    }
+    for (const d of denials) facts.addDenials(d.license_id, d.subject, epochOf(d.bucket_start), num(d.denials), num(d.retries));
     const clients = await sql.all<{ license_id: string; subject: string; n: unknown }>(
       `select license_id, subject, count(*) as n from usage_denial_client
-        where ${inIds} and subject <> 'FEATURE' and day >= ? and day < ? and denials > retries group by license_id, subject`,
-      [...ids, dayFrom, window.to],
+        where ${inIds} and subject in (${placeholders(metrics)}) and feature_key = '' and day >= ? and day < ? and denials > retries
+        group by license_id, subject`,
+      [...ids, ...metrics, dayFrom, window.to],
     );
     for (const c of clients) facts.clientsRefused.set(key(c.license_id, c.subject), num(c.n));
     await this.readFeatures(sql, ids, inIds, window, facts);
@@ -316,22 +329,34 @@ export class UsageReportService {
 
 /** The facts of a report's licenses, read once for all of them. */
 class ReportFacts {
-  readonly samples = new Map<string, Bucket>();
+  /** Buckets by license, metric and resolution, then by start (epoch ms). */
+  readonly samples = new Map<string, Map<number, Bucket>>();
   /** A gauge's last value before the window, by license, metric and resolution. */
   readonly carry = new Map<string, number>();
-  readonly denials = new Map<string, { denials: number; retries: number }>();
+  /** Denials in the window's buckets, by license and metric, then by start (epoch ms). */
+  readonly denials = new Map<string, Map<number, { denials: number; retries: number }>>();
   readonly clientsRefused = new Map<string, number>();
   readonly features = new Map<string, Map<string, FeatureUsageSummary>>();
   readonly seats = new Map<string, SeatActivitySummary>();
   readonly rules: RuleRow[] = [];
 
   addSample(row: SampleRow): void {
-    this.samples.set(key(row.license_id, row.metric, row.resolution, toDate(row.bucket_start).getTime()), {
+    const series = key(row.license_id, row.metric, row.resolution);
+    const buckets = this.samples.get(series) ?? new Map<number, Bucket>();
+    this.samples.set(series, buckets);
+    buckets.set(epochOf(row.bucket_start), {
       samples: num(row.samples),
       sum: num(row.value_sum),
       max: num(row.value_max),
       last: num(row.value_last),
     });
+  }
+
+  addDenials(licenseId: string, metric: string, start: number, denials: number, retries: number): void {
+    const series = key(licenseId, metric);
+    const buckets = this.denials.get(series) ?? new Map<number, { denials: number; retries: number }>();
+    this.denials.set(series, buckets);
+    buckets.set(start, { denials, retries });
   }
 
   feature(licenseId: string, featureKey: string, tier: FeatureTier): FeatureUsageSummary {
@@ -357,8 +382,9 @@ class ReportFacts {
    */
   series(licenseId: string, metric: UsageMetric, resolution: UsageResolution, starts: readonly number[]) {
     let carried = this.carry.get(key(licenseId, metric, resolution)) ?? 0;
+    const buckets = this.samples.get(key(licenseId, metric, resolution));
     return starts.map((start) => {
-      const bucket = this.samples.get(key(licenseId, metric, resolution, start));
+      const bucket = buckets?.get(start);
       if (metric === COUNTER) return { start, average: bucket?.sum ?? 0, peak: bucket?.sum ?? 0, count: bucket?.max ?? 0 };
       if (!bucket) return { start, average: carried, peak: carried, count: carried };
       carried = bucket.last;
@@ -377,23 +403,24 @@ function metricSummary(
 ): MetricUsageSummary {
   const series = facts.series(licenseId, metric, window.resolution, window.starts);
   const daily = facts.series(licenseId, metric, UsageResolution.DAY, window.days);
-  const points = series.map(({ start, average, peak }) => {
-    const denied = facts.denials.get(key(licenseId, metric, start));
-    return Object.assign(new UsagePoint(), { start: new Date(start), average, peak, denials: denied?.denials ?? 0 });
-  });
+  const denied = facts.denials.get(key(licenseId, metric));
   let denials = 0;
   let retries = 0;
-  for (const { start } of series) {
-    const denied = facts.denials.get(key(licenseId, metric, start));
-    denials += denied?.denials ?? 0;
-    retries += denied?.retries ?? 0;
+  let sum = 0;
+  let peak = 0;
+  let highest = 0;
+  for (const p of series) {
+    const d = denied?.get(p.start);
+    denials += d?.denials ?? 0;
+    retries += d?.retries ?? 0;
+    sum += p.average;
+    if (p.peak > peak) peak = p.peak;
+    if (p.count > highest) highest = p.count;
   }
-  const peak = Math.max(0, ...series.map((p) => p.peak));
-  const highest = Math.max(0, ...series.map((p) => p.count));
-  return Object.assign(new MetricUsageSummary(), {
+  const summary = Object.assign(new MetricUsageSummary(), {
     metric,
     limit,
-    average: series.length ? series.reduce((sum, p) => sum + p.average, 0) / series.length : 0,
+    average: series.length ? sum / series.length : 0,
     peak,
     p95DailyPeak: percentile(
       daily.map((d) => d.peak),
@@ -409,8 +436,19 @@ function metricSummary(
     retries,
     unmetDemand: denials - retries,
     clientsRefused: facts.clientsRefused.get(key(licenseId, metric)) ?? 0,
-    series: points,
   });
+  // The points are made when asked for: a report of many licenses is mostly read for its figures.
+  let points: UsagePoint[] | undefined;
+  Object.defineProperty(summary, 'series', {
+    enumerable: true,
+    get: () => {
+      points ??= series.map(({ start, average, peak }) =>
+        Object.assign(new UsagePoint(), { start: new Date(start), average, peak, denials: denied?.get(start)?.denials ?? 0 }),
+      );
+      return points;
+    },
+  });
+  return summary;
 }
 
 /** A metric over every license of a report: the licenses' figures added up. */
