@@ -63,6 +63,7 @@ import {
   SplitFeatureLicenseDocument,
   UsageReportDocument,
   RecommendationsDocument,
+  RenewalsDocument,
   PreviewRecommendationDocument,
   ApplyRecommendationDocument,
   DismissRecommendationDocument,
@@ -910,6 +911,22 @@ const ACCESS: Record<string, Attempt[]> = {
     attempt(
       "cannot list another organization's recommendations (FORBIDDEN)",
       RecommendationsDocument,
+      (w) => ({ organizationId: w.b.organizationId }),
+      refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+  ],
+  renewals: [
+    attempt(
+      "lists its own organization's renewals",
+      RenewalsDocument,
+      (w) => ({ organizationId: w.a.organizationId, withinDays: 730 }),
+      answered(EVERY_ROLE, (d, w) => {
+        expect(d.renewals.map((r) => r.licenseId).every((id) => licenseIdsOf(w.a).includes(id))).toBe(true);
+      }),
+    ),
+    attempt(
+      "cannot list another organization's renewals (FORBIDDEN)",
+      RenewalsDocument,
       (w) => ({ organizationId: w.b.organizationId }),
       refused(NO_ROLE, 'FORBIDDEN'),
     ),

@@ -177,4 +177,33 @@ describeEachDatabase('threshold alerts', (server) => {
       [95, 10, 0],
     ]);
   });
+  it('raises one DENIALS alert an hour when a limit turns away ten requests that no grant met', async () => {
+    const t = server();
+    const hour = 3_600_000;
+    // At a minute past an hour, the clock held: every denial falls in one hour.
+    await t.clock.jumpTo(new Date(Math.ceil(t.clock.now().getTime() / hour) * hour + 60_000));
+    t.clock.freeze();
+    try {
+      const { key, licenseId } = await licensed(t, 'CONCURRENT', { limits: { concurrentSessions: 1 } });
+      const checkout = (fingerprint: string) => t.ok(CheckoutSeatDocument, { key, fingerprint }, null);
+      await checkout('holder');
+      const settle = async () => {
+        await t.clock.advance(61_000);
+        await t.server.services.demand.flush();
+      };
+      for (let i = 0; i < 9; i++) expect((await checkout(`turned-away-${i}`)).checkoutSeat.outcome).toBe('NO_SEAT_AVAILABLE');
+      await settle();
+      const denialsAlerts = async () => (await alertsOf(t, licenseId)).filter((a) => a.kind === 'DENIALS');
+      expect(await denialsAlerts()).toEqual([]); // nine: not yet
+      await checkout('turned-away-9');
+      await settle();
+      const [alert] = await denialsAlerts();
+      expect(alert).toMatchObject({ kind: 'DENIALS', severity: 'WARNING', metric: 'CONCURRENT_SESSIONS', value: 10 });
+      for (let i = 10; i < 25; i++) await checkout(`turned-away-${i}`);
+      await settle();
+      expect(await denialsAlerts()).toHaveLength(1); // once an hour
+    } finally {
+      t.clock.thaw();
+    }
+  });
 });

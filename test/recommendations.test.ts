@@ -7,9 +7,10 @@ import {
   PreviewRecommendationDocument,
   RecommendationsDocument,
   type RecommendationKind,
+  RenewalsDocument,
   SeatsDocument,
 } from './generated/graphql';
-import { type Licensed, licensed, organization } from './support/factories';
+import { type Licensed, licensed, organization, plan } from './support/factories';
 import { describeEachDatabase, type TestServer } from './support/server';
 import { deniedClients, samples, seats } from './support/usage-history';
 import { featureUses } from './support/usage-history';
@@ -228,5 +229,91 @@ describeEachDatabase('recommendations', (server) => {
       ),
       { numRuns: 25 },
     );
+  });
+  it('proposes CHEAPER_PLAN: the cheapest plan of the product that covers the use and every feature used', async () => {
+    const t = server();
+    const org = await organization(t);
+    const day = days(t);
+    const l = await oldLicense(t, 'CONCURRENT', { concurrentSessions: 20 }, org.id);
+    await dailyPeaks(
+      t,
+      l,
+      'CONCURRENT_SESSIONS',
+      Array.from({ length: 91 }, () => 5),
+    );
+    await featureUses(t, l, [{ feature: 'premium.analytics', day: day(3), uses: 2, denials: 0, last: day(3) + 1000 }]);
+    const priced = (
+      concurrentSessions: number,
+      pricePerSeatCents: number,
+      pricePerPeriodCents: number,
+      featureKeys = ['premium.analytics'],
+    ) =>
+      plan(t, l.productId, 'CONCURRENT', {
+        limits: { concurrentSessions },
+        pricePerSeatCents,
+        pricePerPeriodCents,
+        currency: 'EUR',
+        featureKeys,
+      });
+    await priced(8, 1_000, 3_000); // covers 6 for 11,000 a year
+    const best = await priced(10, 500, 2_000); // covers 6 for 7,000 a year
+    await priced(5, 100, 100); // does not cover 5 + 1
+    await priced(10, 100, 100, []); // lacks premium.analytics, which was used
+    const found = await recommendations(t, org.id, ['CHEAPER_PLAN']);
+    expect(found).toHaveLength(1);
+    // The license costs 5,000 + 20 × 1,000 = 25,000 a 365-day term; the plan 2,000 + 10 × 500 = 7,000.
+    expect(found[0]).toMatchObject({
+      licenseId: l.licenseId,
+      target: { planId: best.id, limits: { concurrentSessions: 10 }, featureKeys: ['premium.analytics'], effective: 'NOW' },
+      yearlyCostChangeCents: -18_000,
+    });
+    expect(Object.fromEntries(found[0]!.evidence.map((e) => [e.name, e.value]))).toMatchObject({ neededCONCURRENT_SESSIONS: 6 });
+  });
+
+  it('lists renewals ending within the window with their yearly cost, and proposes RENEWAL_RIGHT_SIZE for them', async () => {
+    const t = server();
+    const org = await organization(t);
+    const now = t.clock.now().getTime();
+    // A 365-day term that ends in 30 days.
+    const ending = await licensed(
+      t,
+      'CONCURRENT',
+      {
+        organizationId: org.id,
+        startsAt: new Date(now - 335 * DAY).toISOString(),
+        expiresAt: new Date(now + 30 * DAY).toISOString(),
+        limits: { concurrentSessions: 20 },
+      },
+      { pricePerSeatCents: 1_000, pricePerPeriodCents: 5_000, currency: 'EUR' },
+    );
+    await dailyPeaks(
+      t,
+      ending,
+      'CONCURRENT_SESSIONS',
+      Array.from({ length: 91 }, () => 5),
+    );
+    const smaller = await plan(t, ending.productId, 'CONCURRENT', {
+      limits: { concurrentSessions: 10 },
+      pricePerSeatCents: 500,
+      pricePerPeriodCents: 2_000,
+      currency: 'EUR',
+    });
+    const later = await oldLicense(t, 'CONCURRENT', { concurrentSessions: 20 }, org.id); // ends in 245 days
+    const { renewals } = await t.ok(RenewalsDocument, { organizationId: org.id, withinDays: 60 });
+    expect(renewals.map((r) => r.licenseId)).toEqual([ending.licenseId]);
+    expect(renewals[0]).toMatchObject({ autoRenew: false, yearlyCostCents: 25_000, currency: 'EUR' });
+    expect(renewals[0]!.utilization.find((m) => m.metric === 'CONCURRENT_SESSIONS')).toMatchObject({ peak: 5, p95DailyPeak: 5, limit: 20 });
+    const renewal = renewals[0]!.recommendations.find((r) => r.kind === 'RENEWAL_RIGHT_SIZE');
+    expect(renewal).toMatchObject({ target: { planId: smaller.id, effective: 'AT_RENEWAL' }, yearlyCostChangeCents: -18_000 });
+    expect(renewals[0]!.recommendations.some((r) => r.kind === 'CHEAPER_PLAN')).toBe(false);
+    // Within a year, the other one too; a window out of bounds is refused.
+    expect((await t.ok(RenewalsDocument, { organizationId: org.id, withinDays: 365 })).renewals.map((r) => r.licenseId)).toEqual([
+      ending.licenseId,
+      later.licenseId,
+    ]);
+    expect(await t.errorCode(RenewalsDocument, { organizationId: org.id, withinDays: 0 })).toBe('BAD_USER_INPUT');
+    // Applied, it waits for the renewal.
+    const applied = (await t.ok(ApplyRecommendationDocument, { id: renewal!.id })).applyRecommendation;
+    expect(applied.outcome).toBe('SCHEDULED');
   });
 });

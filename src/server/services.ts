@@ -10,6 +10,7 @@ import { AlertLog } from '../modules/alert/alert-log';
 import { AlertRuleService } from '../modules/alert/alert-rules';
 import { ExpiryWatch } from '../modules/alert/expiry-watch';
 import { ThresholdWatch } from '../modules/alert/threshold-watch';
+import { DenialWatch } from '../modules/alert/denial-watch';
 import { AuditService } from '../modules/audit/audit.service';
 import { CatalogService } from '../modules/catalog/catalog.service';
 import { type ClientCallLimiter, LicenseCredentials } from '../modules/license/license-credentials';
@@ -94,7 +95,8 @@ function licensingServices(config: Pick<Config, 'secretKey' | 'databaseLimits'>,
   const violationLog = new ViolationLog(complianceEvents, ids, audit);
   const thresholdWatch = new ThresholdWatch(alertLog);
   const signals = new UsageSignals([new PeakWatch(), thresholdWatch, new ComplianceWatch(violationLog)], usageChanges);
-  const demand = new DemandLog(db, { CONCURRENT_SESSIONS: LEASE_GRANTS, ACTIVE_USERS: SEAT_GRANTS }, clock, deps.logger);
+  const grants = { CONCURRENT_SESSIONS: LEASE_GRANTS, ACTIVE_USERS: SEAT_GRANTS };
+  const demand = new DemandLog(db, grants, clock, deps.logger, new DenialWatch(alertLog));
   const alerts = new AlertService(db, audit, clock);
   // A call waits for its turn at a license no longer than it would for a connection.
   const turns = new RowTurns({ maxWaiting: MAX_WAITING_PER_LICENSE, maxWaitMs: config.databaseLimits.poolTimeoutMs });

@@ -18,6 +18,11 @@ export enum AlertKind {
   LICENSE_MIGRATED = 'LICENSE_MIGRATED',
   /** The license renewed automatically at the end of its term: `expiresAt` is the end of its new term. */
   LICENSE_RENEWED = 'LICENSE_RENEWED',
+  /**
+   * A limit refused demand that no grant met within a minute, at least DENIALS_PER_HOUR times within an hour: `value`
+   * counts them. Once an hour per license and metric.
+   */
+  DENIALS = 'DENIALS',
 }
 
 export enum AlertSeverity {

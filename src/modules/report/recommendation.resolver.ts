@@ -1,7 +1,13 @@
-import { Arg, Args, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import type { Operation } from '../../common/operation';
 import { MigrateLicenseResult, MigrationPreview } from '../migration/migration.types';
-import { ApplyRecommendationArgs, DismissRecommendationArgs, RecommendationFilter, RecommendationNode } from './recommendation.types';
+import {
+  ApplyRecommendationArgs,
+  DismissRecommendationArgs,
+  RecommendationFilter,
+  RecommendationNode,
+  RenewalNode,
+} from './recommendation.types';
 import type { RecommendationService } from './recommendations';
 
 @Resolver()
@@ -18,6 +24,18 @@ export class RecommendationResolver {
     @Ctx() op: Operation,
   ): Promise<RecommendationNode[]> {
     return this.service.list(op, organizationId, filter);
+  }
+
+  @Query(() => [RenewalNode], {
+    description:
+      'The active licenses whose term ends within `withinDays` (90 by default), soonest first: yearly cost, use over the last 90 days, and recommendations, RENEWAL_RIGHT_SIZE among them.',
+  })
+  renewals(
+    @Arg('organizationId', () => ID) organizationId: string,
+    @Arg('withinDays', () => Int, { defaultValue: 90 }) withinDays: number,
+    @Ctx() op: Operation,
+  ): Promise<RenewalNode[]> {
+    return this.service.renewals(op, organizationId, withinDays);
   }
 
   @Query(() => MigrationPreview, { description: 'The exact preview of the migration a recommendation proposes, as it stands now.' })

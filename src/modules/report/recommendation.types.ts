@@ -2,8 +2,10 @@ import { SafeIntResolver } from 'graphql-scalars';
 import { ArgsType, Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { registerEnums } from '../../kernel/register-enums';
 import { LicenseLimits } from '../catalog/terms.types';
+import { LicenseType } from '../../kernel/license.enums';
 import { MigrationEffective } from '../migration/migration.enums';
 import { ConflictInput } from '../migration/migration.types';
+import { MetricUsageSummary } from './usage-report.types';
 
 export enum RecommendationKind {
   /** Named seats whose users were not active for the window: release them and stop paying for them. */
@@ -14,6 +16,10 @@ export enum RecommendationKind {
   RIGHT_SIZE_UP = 'RIGHT_SIZE_UP',
   /** An entitled premium feature nobody used for the window. */
   UNUSED_PREMIUM_FEATURE = 'UNUSED_PREMIUM_FEATURE',
+  /** A plan of the same product and type that covers what was used (and every feature used) for less. */
+  CHEAPER_PLAN = 'CHEAPER_PLAN',
+  /** Like CHEAPER_PLAN, for a license whose term ends within 60 days: proposed for its renewal (AT_RENEWAL). */
+  RENEWAL_RIGHT_SIZE = 'RENEWAL_RIGHT_SIZE',
 }
 
 registerEnums({ RecommendationKind });
@@ -29,6 +35,9 @@ export class RecommendationEvidence {
 
 @ObjectType({ simpleResolvers: true, description: 'The migration a recommendation proposes: what changes, and when.' })
 export class RecommendationTarget {
+  @Field(() => ID, { nullable: true, description: 'The plan to move to; null when the license stays on its plan.' })
+  planId!: string | null;
+
   @Field(() => LicenseLimits, { nullable: true, description: 'The limits after; null when they stay.' })
   limits!: LicenseLimits | null;
 
@@ -110,4 +119,44 @@ export class DismissRecommendationArgs {
 
   @Field(() => Date, { nullable: true, description: 'Until when; for as long as its evidence stays the same when omitted.' })
   until?: Date | null;
+}
+
+@ObjectType('Renewal', {
+  simpleResolvers: true,
+  description: 'A license whose term ends soon: what it costs, how it was used, and what to change.',
+})
+export class RenewalNode {
+  @Field(() => ID)
+  licenseId!: string;
+
+  @Field(() => ID)
+  organizationId!: string;
+
+  @Field(() => String)
+  planName!: string;
+
+  @Field(() => LicenseType)
+  type!: LicenseType;
+
+  @Field(() => Date)
+  expiresAt!: Date;
+
+  @Field(() => Boolean, { description: 'Whether it renews by itself at the end of its term.' })
+  autoRenew!: boolean;
+
+  @Field(() => SafeIntResolver, {
+    nullable: true,
+    description:
+      'What a year of it costs at its plan’s prices (per term, times the terms in 365 days), in minor units; null without prices.',
+  })
+  yearlyCostCents!: number | null;
+
+  @Field(() => String, { nullable: true })
+  currency!: string | null;
+
+  @Field(() => [MetricUsageSummary], { description: 'Its metrics over the last 90 days, as usageReport gives them.' })
+  utilization!: MetricUsageSummary[];
+
+  @Field(() => [RecommendationNode], { description: 'What its use argues for, RENEWAL_RIGHT_SIZE among them.' })
+  recommendations!: RecommendationNode[];
 }

@@ -20,6 +20,7 @@ import {
   RecommendationKind,
   RecommendationNode,
   RecommendationTarget,
+  RenewalNode,
 } from './recommendation.types';
 import { percentile, type UsageReportService } from './usage-report';
 import type { LicenseUsageReport, MetricUsageSummary } from './usage-report.types';
@@ -39,7 +40,18 @@ export const RECOMMENDATION_DEFAULTS = {
   bufferPercent: 10,
   /** More than this share of the window's days with demand left unmet argues for a higher limit. */
   unmetDayShare: 0.1,
+  /** A license whose term ends this soon is right-sized for its renewal. */
+  renewalDays: 60,
 } as const;
+
+/** A plan a license could move to: its type, limits and features. */
+interface PlanFacts {
+  id: string;
+  productId: string;
+  type: LicenseType;
+  limits: Record<keyof Pick<LimitsInput, 'namedUsers' | 'concurrentSessions' | 'storageBytes' | 'apiCallsPerPeriod'>, number | null>;
+  features: Set<string>;
+}
 
 /** The limit each right-sized metric has, by the name a migration target gives it. */
 const LIMIT_OF: Partial<Record<UsageMetric, keyof Pick<LimitsInput, 'namedUsers' | 'concurrentSessions' | 'storageBytes'>>> = {
@@ -47,6 +59,34 @@ const LIMIT_OF: Partial<Record<UsageMetric, keyof Pick<LimitsInput, 'namedUsers'
   [UsageMetric.CONCURRENT_SESSIONS]: 'concurrentSessions',
   [UsageMetric.STORAGE_BYTES]: 'storageBytes',
 };
+
+/** Every metric's limit, by the name a plan and a migration target give it. */
+const LIMIT_NAME: Record<UsageMetric, keyof PlanFacts['limits']> = {
+  [UsageMetric.ACTIVE_USERS]: 'namedUsers',
+  [UsageMetric.CONCURRENT_SESSIONS]: 'concurrentSessions',
+  [UsageMetric.STORAGE_BYTES]: 'storageBytes',
+  [UsageMetric.API_CALLS]: 'apiCallsPerPeriod',
+};
+
+/** What a limit must allow for what was used: the p95 of daily peaks plus the buffer; for API calls, the highest count. */
+function need(m: MetricUsageSummary): number | null {
+  if (m.metric === UsageMetric.API_CALLS) return m.limit !== null && m.utilization !== null ? Math.round(m.utilization * m.limit) : null;
+  const p95 = Math.ceil(m.p95DailyPeak);
+  return p95 + Math.max(1, Math.ceil((p95 * RECOMMENDATION_DEFAULTS.bufferPercent) / 100));
+}
+
+/** Of the plans proposed for a license, the one that saves most, and only if it saves. */
+function cheapestPlans<R extends { node: RecommendationNode }>(recommendations: R[]): R[] {
+  const planKinds = [RecommendationKind.CHEAPER_PLAN, RecommendationKind.RENEWAL_RIGHT_SIZE];
+  const best = new Map<string, R>();
+  for (const r of recommendations) {
+    const { kind, licenseId, yearlyCostChangeCents: change } = r.node;
+    if (!planKinds.includes(kind) || change === null || change >= 0) continue;
+    const current = best.get(licenseId);
+    if (!current || change < (current.node.yearlyCostChangeCents ?? 0)) best.set(licenseId, r);
+  }
+  return recommendations.filter((r) => !planKinds.includes(r.node.kind) || best.get(r.node.licenseId) === r);
+}
 
 /** The metrics whose denials name their clients: their unmet demand is counted in clients. */
 const CLIENT_METRICS: readonly UsageMetric[] = [UsageMetric.ACTIVE_USERS, UsageMetric.CONCURRENT_SESSIONS];
@@ -60,13 +100,19 @@ interface Candidate {
   /** The evidence its id rests on: the numbers that make it, not those that drift from day to day. */
   decisive: Record<string, number | string>;
   target: MigrationTargetInput;
+  effective: MigrationEffective;
 }
 
 interface LicenseFacts {
   id: string;
   organizationId: string;
   type: LicenseType;
+  productId: string;
+  planId: string;
   startsAt: Date;
+  expiresAt: Date | null;
+  /** Features named and allowed within the window: a plan without one of them is no plan for the license. */
+  featuresUsed: Set<string>;
   features: { key: string; premium: boolean; lastUsedAt: Date | null }[];
   assignedSeats: number;
   inactiveSeats: number;
@@ -92,6 +138,47 @@ function licenseOfId(id: string): string | null {
   const hex = Buffer.from(id, 'base64url').subarray(0, 16).toString('hex');
   const licenseId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   return isId(licenseId) ? licenseId : null;
+}
+
+/** The start of the window recommendations look at: midnight (UTC) of the day `windowDays` before now's. */
+const windowStart = (now: Date) => new Date(Math.floor((now.getTime() - RECOMMENDATION_DEFAULTS.windowDays * DAY_MS) / DAY_MS) * DAY_MS);
+
+/** The longest renewal window asked for: two years. */
+const MAX_RENEWAL_DAYS = 730;
+
+interface RenewalRow {
+  id: string;
+  organization_id: string;
+  type: LicenseType;
+  expires_at: unknown;
+  auto_renew: unknown;
+  starts_at: unknown;
+  term_started_at: unknown;
+  term_days: unknown;
+  named_users: unknown;
+  concurrent_sessions: unknown;
+  plan_name: string;
+  plan_term_days: unknown;
+  price_per_seat_cents: unknown;
+  price_per_period_cents: unknown;
+  currency: string;
+}
+
+/**
+ * A year of a license at its plan's prices: a term's price (per period, plus per seat for each named user or session
+ * allowed) times the terms in 365 days, the term being the license's `termDays`, its plan's, or its current term.
+ */
+function yearlyCostOf(row: RenewalRow): { yearlyCostCents: number | null; currency: string | null } {
+  const perSeat = row.price_per_seat_cents === null ? null : Number(row.price_per_seat_cents);
+  const perPeriod = row.price_per_period_cents === null ? null : Number(row.price_per_period_cents);
+  if (perSeat === null && perPeriod === null) return { yearlyCostCents: null, currency: null };
+  const seats = row.type === LicenseType.USER ? row.named_users : row.type === LicenseType.CONCURRENT ? row.concurrent_sessions : 0;
+  const term = (perPeriod ?? 0) + (perSeat ?? 0) * Number(seats ?? 0);
+  const started = toDate(row.term_started_at ?? row.starts_at).getTime();
+  const termDays = Number(row.term_days ?? row.plan_term_days ?? 0) || Math.round((toDate(row.expires_at).getTime() - started) / DAY_MS);
+  return termDays > 0
+    ? { yearlyCostCents: Math.round((term * 365) / termDays), currency: row.currency }
+    : { yearlyCostCents: null, currency: null };
 }
 
 const limitsTarget = (limits: Partial<LimitsInput>) =>
@@ -125,6 +212,45 @@ export class RecommendationService {
           (!filter?.licenseIds?.length || filter.licenseIds.includes(node.licenseId)),
       )
       .map(({ node }) => node);
+  }
+
+  /**
+   * The active licenses of an organization whose term ends within `withinDays`, soonest first, each with its yearly
+   * cost, its use over the window and its recommendations: what renewal planning needs, in one answer.
+   */
+  async renewals(op: Operation, organizationId: string, withinDays: number): Promise<RenewalNode[]> {
+    op.principal.require(Permission.LICENSE_READ, organizationId);
+    if (!Number.isInteger(withinDays) || withinDays < 1 || withinDays > MAX_RENEWAL_DAYS) {
+      throw AppError.badInput(`\`withinDays\` is a whole number of days from 1 to ${MAX_RENEWAL_DAYS}.`, 'withinDays');
+    }
+    const now = this.clock.now();
+    const ending = await this.db.read((sql) =>
+      sql.all<RenewalRow>(
+        `select l.id, l.organization_id, l.type, l.expires_at, l.auto_renew, l.starts_at, l.term_started_at, l.term_days, l.named_users,
+                l.concurrent_sessions, p.name as plan_name, p.term_days as plan_term_days, p.price_per_seat_cents, p.price_per_period_cents, p.currency
+           from license l join plan p on p.id = l.plan_id
+          where l.organization_id = ? and l.status = ? and l.expires_at > ? and l.expires_at <= ? order by l.expires_at, l.id`,
+        [organizationId, LicenseStatus.ACTIVE, now, new Date(now.getTime() + withinDays * DAY_MS)],
+      ),
+    );
+    if (!ending.length) return [];
+    const ids = ending.map((r) => r.id);
+    const from = windowStart(now);
+    const report = await this.reports.report(op, { filter: { licenseIds: ids }, from, to: now, resolution: UsageResolution.DAY });
+    const recommended = await this.recommend(op, organizationId, now, ids);
+    return ending.map((row) =>
+      Object.assign(new RenewalNode(), {
+        licenseId: row.id,
+        organizationId: row.organization_id,
+        planName: row.plan_name,
+        type: row.type,
+        expiresAt: toDate(row.expires_at),
+        autoRenew: Boolean(row.auto_renew),
+        ...yearlyCostOf(row),
+        utilization: report.licenses.find((l) => l.licenseId === row.id)?.metrics ?? [],
+        recommendations: recommended.filter((r) => r.node.licenseId === row.id).map((r) => r.node),
+      }),
+    );
   }
 
   /** The migration preview of a recommendation as it stands now. */
@@ -196,25 +322,38 @@ export class RecommendationService {
 
   /** Every recommendation of an organization (or of some of its licenses) now, each with its preview. */
   private async recommend(op: Operation, organizationId: string, now: Date, licenseIds?: string[]) {
-    const from = new Date(Math.floor((now.getTime() - RECOMMENDATION_DEFAULTS.windowDays * DAY_MS) / DAY_MS) * DAY_MS);
+    const from = windowStart(now);
     const windowDays = Math.round((now.getTime() - from.getTime()) / DAY_MS);
     const filter = licenseIds ? { licenseIds } : { organizationId };
     const report = await this.reports.report(op, { filter, from, to: now, resolution: UsageResolution.DAY });
-    const facts = await this.db.read((sql) => this.factsOf(sql, organizationId, from, now));
+    const { facts, plans } = await this.db.read(async (sql) => ({
+      facts: await this.factsOf(sql, organizationId, from, now),
+      plans: await this.plansOf(sql, organizationId),
+    }));
     const candidates: Candidate[] = [];
     for (const usage of report.licenses) {
       const license = facts.get(usage.licenseId);
       if (!license) continue;
-      candidates.push(...this.candidatesOf(license, usage, from, now));
+      candidates.push(...this.candidatesOf(license, usage, from, now), ...this.planCandidates(license, usage, plans, from, now));
     }
-    const recommendations = [];
+    const recommendations: { node: RecommendationNode; target: MigrationTargetInput; preview: MigrationPreview }[] = [];
     for (const candidate of candidates) {
-      const conflict = Object.assign(new ConflictInput(), { strategy: ConflictStrategy.RELEASE_LEAST_ACTIVE });
-      const preview = await this.migrations.preview(op, candidate.license.id, candidate.target, MigrationEffective.NOW, conflict, now);
-      if (preview.outcome === MigrationOutcome.REJECTED) continue;
+      const preview = await this.previewOf(op, candidate, now);
+      if (!preview || preview.outcome === MigrationOutcome.REJECTED) continue;
       recommendations.push({ node: this.nodeOf(candidate, preview, windowDays), target: candidate.target, preview });
     }
-    return recommendations;
+    return cheapestPlans(recommendations);
+  }
+
+  /** A candidate's migration preview; null when the migration cannot be asked for now (one already waits for the renewal). */
+  private async previewOf(op: Operation, candidate: Candidate, now: Date): Promise<MigrationPreview | null> {
+    const conflict = Object.assign(new ConflictInput(), { strategy: ConflictStrategy.RELEASE_LEAST_ACTIVE });
+    try {
+      return await this.migrations.preview(op, candidate.license.id, candidate.target, candidate.effective, conflict, now);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'CONFLICT') return null;
+      throw error;
+    }
   }
 
   private nodeOf(candidate: Candidate, preview: MigrationPreview, windowDays: number): RecommendationNode {
@@ -230,9 +369,10 @@ export class RecommendationService {
       windowDays,
       evidence: Object.entries(candidate.evidence).map(([name, value]) => Object.assign(new RecommendationEvidence(), { name, value })),
       target: Object.assign(new RecommendationTarget(), {
-        limits: candidate.target.limits ? preview.to.limits : null,
-        featureKeys: candidate.target.featureKeys ? preview.to.features : null,
-        effective: MigrationEffective.NOW,
+        planId: candidate.target.planId ?? null,
+        limits: candidate.target.limits || candidate.target.planId ? preview.to.limits : null,
+        featureKeys: candidate.target.featureKeys || candidate.target.planId ? preview.to.features : null,
+        effective: candidate.effective,
       }),
       yearlyCostChangeCents: yearly,
       currency: yearly === null ? null : price.currencyAfter,
@@ -259,6 +399,48 @@ export class RecommendationService {
     return found;
   }
 
+  /**
+   * CHEAPER_PLAN (RENEWAL_RIGHT_SIZE for a license whose term ends soon, at its renewal): each other plan of the same
+   * product and type whose limits cover what was used (the 95th percentile of daily peaks plus the buffer, the highest
+   * count of API calls) and whose features include every feature used; the cheapest of them is kept once previewed.
+   */
+  private planCandidates(
+    license: LicenseFacts,
+    usage: LicenseUsageReport,
+    plans: readonly PlanFacts[],
+    from: Date,
+    now: Date,
+  ): Candidate[] {
+    if (license.startsAt > from) return [];
+    const needs = usage.metrics.map((m) => ({ metric: m.metric, need: need(m) }));
+    if (needs.some((n) => n.metric !== UsageMetric.API_CALLS && usage.metrics.find((m) => m.metric === n.metric)!.unmetDemand > 0))
+      return [];
+    const renewing =
+      license.expiresAt !== null && license.expiresAt.getTime() - now.getTime() <= RECOMMENDATION_DEFAULTS.renewalDays * DAY_MS;
+    const kind = renewing ? RecommendationKind.RENEWAL_RIGHT_SIZE : RecommendationKind.CHEAPER_PLAN;
+    return plans
+      .filter((p) => p.id !== license.planId && p.productId === license.productId && p.type === license.type)
+      .filter((p) => [...license.featuresUsed].every((key) => p.features.has(key)))
+      .filter((p) =>
+        needs.every(({ metric, need }) => {
+          const limit = p.limits[LIMIT_NAME[metric]];
+          return limit === null || (need !== null && need <= limit);
+        }),
+      )
+      .map((p) => ({
+        kind,
+        license,
+        summary: `The plan ${p.id} covers what the license used (${needs
+          .filter((n) => n.need !== null)
+          .map((n) => `${n.metric} ${n.need}`)
+          .join(', ')}) and every feature used${renewing ? ', from its renewal' : ''}.`,
+        evidence: Object.fromEntries(needs.filter((n) => n.need !== null).map((n) => [`needed${n.metric}`, n.need as number])),
+        decisive: { planId: p.id, ...Object.fromEntries(needs.map((n) => [n.metric, n.need ?? 'none'])) },
+        target: Object.assign(new MigrationTargetInput(), { planId: p.id }),
+        effective: renewing ? MigrationEffective.AT_RENEWAL : MigrationEffective.NOW,
+      }));
+  }
+
   /** RIGHT_SIZE_DOWN: the 95th percentile of daily peaks plus a buffer is below the limit, and nothing was left unmet. */
   private rightSizeDown(license: LicenseFacts, m: MetricUsageSummary, limitName: keyof LimitsInput): Candidate | null {
     const { bufferPercent } = RECOMMENDATION_DEFAULTS;
@@ -273,6 +455,7 @@ export class RecommendationService {
       evidence: { limit: m.limit, p95DailyPeak: p95, buffer, peak: m.peak, average: m.average, unmetDemand: m.unmetDemand },
       decisive: { metric: m.metric, limit: m.limit, p95DailyPeak: p95 },
       target: limitsTarget({ [limitName]: target }),
+      effective: MigrationEffective.NOW,
     };
   }
 
@@ -307,6 +490,7 @@ export class RecommendationService {
       },
       decisive: { metric: m.metric, limit: m.limit, target, unmetDays, licenseType: usage.type },
       target: limitsTarget({ [limitName]: target }),
+      effective: MigrationEffective.NOW,
     };
   }
 
@@ -322,6 +506,7 @@ export class RecommendationService {
       evidence: { assignedSeats: license.assignedSeats, inactiveSeats: license.inactiveSeats, inactiveDays },
       decisive: { assignedSeats: license.assignedSeats, inactiveSeats: license.inactiveSeats },
       target: limitsTarget({ namedUsers: active }),
+      effective: MigrationEffective.NOW,
     };
   }
 
@@ -345,15 +530,59 @@ export class RecommendationService {
         },
         decisive: { feature: f.key },
         target: Object.assign(new MigrationTargetInput(), { featureKeys: keys.filter((k) => k !== f.key) }),
+        effective: MigrationEffective.NOW,
       }));
+  }
+
+  /** The plans of the products an organization's licenses are of, with their limits and features. */
+  private async plansOf(sql: SqlRunner, organizationId: string): Promise<PlanFacts[]> {
+    const products = 'select distinct product_id from license where organization_id = ?';
+    const rows = await sql.all<{
+      id: string;
+      product_id: string;
+      license_type: LicenseType;
+      named_users: unknown;
+      concurrent_sessions: unknown;
+      storage_bytes: unknown;
+      api_calls_per_period: unknown;
+    }>(
+      `select id, product_id, license_type, named_users, concurrent_sessions, storage_bytes, api_calls_per_period from plan
+        where product_id in (${products}) order by id`,
+      [organizationId],
+    );
+    const features = await sql.all<{ plan_id: string; key: string }>(
+      `select pf.plan_id, f.key from plan_feature pf join feature f on f.id = pf.feature_id join plan p on p.id = pf.plan_id
+        where p.product_id in (${products})`,
+      [organizationId],
+    );
+    const orNull = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+    return rows.map((p) => ({
+      id: p.id,
+      productId: p.product_id,
+      type: p.license_type,
+      limits: {
+        namedUsers: orNull(p.named_users),
+        concurrentSessions: orNull(p.concurrent_sessions),
+        storageBytes: orNull(p.storage_bytes),
+        apiCallsPerPeriod: orNull(p.api_calls_per_period),
+      },
+      features: new Set(features.filter((f) => f.plan_id === p.id).map((f) => f.key)),
+    }));
   }
 
   /** What recommendations need beyond the usage report: the active licenses, their seats, unmet clients by day, features. */
   private async factsOf(sql: SqlRunner, organizationId: string, from: Date, now: Date): Promise<Map<string, LicenseFacts>> {
-    const licenses = await sql.all<{ id: string; type: LicenseType; starts_at: unknown }>(
-      'select id, type, starts_at from license where organization_id = ? and status = ? order by id',
-      [organizationId, LicenseStatus.ACTIVE],
-    );
+    const licenses = await sql.all<{
+      id: string;
+      type: LicenseType;
+      product_id: string;
+      plan_id: string;
+      starts_at: unknown;
+      expires_at: unknown;
+    }>('select id, type, product_id, plan_id, starts_at, expires_at from license where organization_id = ? and status = ? order by id', [
+      organizationId,
+      LicenseStatus.ACTIVE,
+    ]);
     const facts = new Map<string, LicenseFacts>(
       licenses.map((l) => [
         l.id,
@@ -361,7 +590,11 @@ export class RecommendationService {
           id: l.id,
           organizationId,
           type: l.type,
+          productId: l.product_id,
+          planId: l.plan_id,
           startsAt: toDate(l.starts_at),
+          expiresAt: toDateOrNull(l.expires_at),
+          featuresUsed: new Set(),
           features: [],
           assignedSeats: 0,
           inactiveSeats: 0,
@@ -394,6 +627,12 @@ export class RecommendationService {
     for (const f of features) {
       facts.get(f.license_id)?.features.push({ key: f.key, premium: f.tier === 'PREMIUM', lastUsedAt: toDateOrNull(f.last_used_at) });
     }
+    const used = await sql.all<{ license_id: string; feature_key: string }>(
+      `select distinct u.license_id, u.feature_key from feature_use u join license l on l.id = u.license_id
+        where l.organization_id = ? and u.day >= ? and u.uses > 0`,
+      [organizationId, from],
+    );
+    for (const u of used) facts.get(u.license_id)?.featuresUsed.add(u.feature_key);
     return facts;
   }
 }

@@ -18,6 +18,20 @@ export interface GrantLookup {
   grantsSince(sql: SqlRunner, licenseId: string, clients: readonly string[], since: Date): Promise<{ client: string; at: Date }[]>;
 }
 
+/** A license's subject whose denials, written, left demand unmet in an hour. */
+export interface UnmetDemand {
+  licenseId: string;
+  organizationId: string;
+  subject: DemandSubject;
+  /** The hour (epoch ms) the denials fell in. */
+  hour: number;
+}
+
+/** Told, in the transaction of a flush, of the licenses whose written denials left demand unmet (the alert module's). */
+export interface UnmetDemandObserver {
+  unmet(tx: Tx, unmet: readonly UnmetDemand[], now: Date): Promise<void>;
+}
+
 /** A client's denials of one subject within an hour, not yet written. */
 interface PendingDenial {
   licenseId: string;
@@ -45,6 +59,21 @@ interface PendingUse {
 
 const floorTo = (at: Date, size: number) => Math.floor(at.getTime() / size) * size;
 
+/** The license, subject and hour of each denial of a limit that no grant met, once each. */
+function unmetOf(denials: readonly PendingDenial[]): UnmetDemand[] {
+  const unmet = new Map<string, UnmetDemand>();
+  for (const d of denials) {
+    if (d.retried || d.subject === 'FEATURE') continue;
+    unmet.set(`${d.licenseId}\u0000${d.subject}\u0000${d.hour}`, {
+      licenseId: d.licenseId,
+      organizationId: d.organizationId,
+      subject: d.subject,
+      hour: d.hour,
+    });
+  }
+  return [...unmet.values()];
+}
+
 /**
  * Responsible for the demand facts: denials (by what refused them, with the clients refused) and feature uses, told
  * by the seat ledgers, the usage meter and validation, which must not wait for them. They are added up in memory and
@@ -63,6 +92,7 @@ export class DemandLog implements DemandRecorder {
     private readonly grants: Partial<Record<DemandSubject, GrantLookup>>,
     private readonly clock: Clock,
     private readonly logger?: Pick<Logger, 'error'>,
+    private readonly observer?: UnmetDemandObserver,
   ) {}
 
   denied(denial: Denial): void {
@@ -124,20 +154,16 @@ export class DemandLog implements DemandRecorder {
     this.uses = new Map();
     try {
       return await this.db.write(async (tx) => {
-        await this.markRetries(
-          tx,
-          denials.map(([, d]) => d),
-        );
-        return (
-          (await this.writeDenials(
-            tx,
-            denials.map(([, d]) => d),
-          )) +
+        const pending = denials.map(([, d]) => d);
+        await this.markRetries(tx, pending);
+        const rows =
+          (await this.writeDenials(tx, pending)) +
           (await this.writeUses(
             tx,
             uses.map(([, u]) => u),
-          ))
-        );
+          ));
+        await this.observer?.unmet(tx, unmetOf(pending), now);
+        return rows;
       });
     } catch (error) {
       // Kept for the next flush: nothing told is lost while the database is away.
