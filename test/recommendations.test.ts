@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { newId } from '../src/db/ids';
 import { expect, it } from 'vitest';
 import {
   ApplyRecommendationDocument,
@@ -315,5 +316,48 @@ describeEachDatabase('recommendations', (server) => {
     // Applied, it waits for the renewal.
     const applied = (await t.ok(ApplyRecommendationDocument, { id: renewal!.id })).applyRecommendation;
     expect(applied.outcome).toBe('SCHEDULED');
+  });
+  it('proposes RECURRING_OVERAGE when a limit was overrun in most 30-day periods, and not in one of three', async () => {
+    const t = server();
+    const org = await organization(t);
+    const now = t.clock.now().getTime();
+    const overrun = async (l: Licensed, periods: [number, number, number][]) => {
+      await t.server.db.write(async (sql) => {
+        for (const [firstDaysAgo, lastDaysAgo, peak] of periods) {
+          await sql.run(
+            `insert into violation (id, organization_id, license_id, kind, subject, severity, status, occurrences, value, peak_value, limit_value,
+               evidence, detail, first_seen_at, last_seen_at, remediations, updated_at)
+             values (?, ?, ?, 'CONCURRENCY_OVERAGE', '', 'HIGH', 'RESOLVED', 1, ?, ?, 10, '{}', 'over', ?, ?, '[]', ?)`,
+            [
+              newId(now - firstDaysAgo * DAY),
+              org.id,
+              l.licenseId,
+              peak,
+              peak,
+              new Date(now - firstDaysAgo * DAY),
+              new Date(now - lastDaysAgo * DAY),
+              new Date(now),
+            ],
+          );
+        }
+      });
+    };
+    const often = await oldLicense(t, 'CONCURRENT', { concurrentSessions: 10 }, org.id);
+    await overrun(often, [
+      [80, 75, 12],
+      [40, 38, 14],
+    ]);
+    const once = await oldLicense(t, 'CONCURRENT', { concurrentSessions: 10 }, org.id);
+    await overrun(once, [[40, 38, 14]]);
+    const found = await recommendations(t, org.id, ['RECURRING_OVERAGE']);
+    expect(found.map((r) => r.licenseId)).toEqual([often.licenseId]);
+    // 14 at most, plus 2 (10 %, rounded up): 16 sessions, 6 more at 10.00 each.
+    expect(found[0]).toMatchObject({ target: { limits: { concurrentSessions: 16 } }, yearlyCostChangeCents: 6_000 });
+    expect(Object.fromEntries(found[0]!.evidence.map((e) => [e.name, e.value]))).toEqual({
+      limit: 10,
+      periodsOver: 2,
+      periods: 3,
+      highestOverage: 14,
+    });
   });
 });

@@ -311,6 +311,7 @@ export type RecommendationFilter = {
 export type RecommendationKind =
   | 'CHEAPER_PLAN'
   | 'RECLAIM_INACTIVE_SEATS'
+  | 'RECURRING_OVERAGE'
   | 'RENEWAL_RIGHT_SIZE'
   | 'RIGHT_SIZE_DOWN'
   | 'RIGHT_SIZE_UP'

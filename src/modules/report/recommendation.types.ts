@@ -16,6 +16,8 @@ export enum RecommendationKind {
   RIGHT_SIZE_UP = 'RIGHT_SIZE_UP',
   /** An entitled premium feature nobody used for the window. */
   UNUSED_PREMIUM_FEATURE = 'UNUSED_PREMIUM_FEATURE',
+  /** Overage violations of a limit in most 30-day periods of the window: the limit that would have held them. */
+  RECURRING_OVERAGE = 'RECURRING_OVERAGE',
   /** A plan of the same product and type that covers what was used (and every feature used) for less. */
   CHEAPER_PLAN = 'CHEAPER_PLAN',
   /** Like CHEAPER_PLAN, for a license whose term ends within 60 days: proposed for its renewal (AT_RENEWAL). */

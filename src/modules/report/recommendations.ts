@@ -7,6 +7,8 @@ import { type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/
 import { AppError } from '../../errors';
 import { LicenseStatus, LicenseType } from '../../kernel/license.enums';
 import { UsageMetric } from '../../kernel/metrics';
+import type { ViolationKind } from '../../kernel/compliance.enums';
+import { OVERAGE_KIND } from '../../kernel/enforcement';
 import { AuditAction } from '../audit/audit-actions';
 import type { AuditService } from '../audit/audit.service';
 import { LimitsInput } from '../catalog/terms.types';
@@ -26,6 +28,8 @@ import { percentile, type UsageReportService } from './usage-report';
 import type { LicenseUsageReport, MetricUsageSummary } from './usage-report.types';
 
 const DAY_MS = 86_400_000;
+/** The periods a window is cut into to see whether overages recur. */
+const PERIOD_MS = 30 * DAY_MS;
 const REASON_MAX = 500;
 
 /** The windows and thresholds recommendations are made with. */
@@ -118,6 +122,8 @@ interface LicenseFacts {
   inactiveSeats: number;
   /** Distinct clients left without, per metric and day. */
   unmetClients: Map<string, number>;
+  /** Overage violations seen within the window, by kind. */
+  overages: { kind: ViolationKind; firstSeenAt: number; lastSeenAt: number; peak: number }[];
 }
 
 /**
@@ -392,6 +398,8 @@ export class RecommendationService {
       if (down) found.push(down);
       const up = this.rightSizeUp(license, m, limitName, usage);
       if (up) found.push(up);
+      const recurring = this.recurringOverage(license, m, limitName, from, now);
+      if (recurring) found.push(recurring);
     }
     const reclaim = this.reclaim(license);
     if (reclaim) found.push(reclaim);
@@ -489,6 +497,39 @@ export class RecommendationService {
         p95DailyDemand: target,
       },
       decisive: { metric: m.metric, limit: m.limit, target, unmetDays, licenseType: usage.type },
+      target: limitsTarget({ [limitName]: target }),
+      effective: MigrationEffective.NOW,
+    };
+  }
+
+  /**
+   * RECURRING_OVERAGE: overage violations of a limit in most (more than half) of the window's 30-day periods; the limit
+   * that would have held the highest value they saw, with the buffer.
+   */
+  private recurringOverage(
+    license: LicenseFacts,
+    m: MetricUsageSummary,
+    limitName: keyof LimitsInput,
+    from: Date,
+    now: Date,
+  ): Candidate | null {
+    const kind = OVERAGE_KIND[m.metric];
+    const overages = license.overages.filter((o) => o.kind === kind);
+    if (m.limit === null || !overages.length) return null;
+    const periods: [number, number][] = [];
+    for (let start = from.getTime(); start + PERIOD_MS <= now.getTime() + DAY_MS; start += PERIOD_MS)
+      periods.push([start, start + PERIOD_MS]);
+    const over = periods.filter(([start, end]) => overages.some((o) => o.firstSeenAt < end && o.lastSeenAt >= start)).length;
+    if (over * 2 <= periods.length) return null;
+    const peak = Math.max(...overages.map((o) => o.peak));
+    const target = peak + Math.max(1, Math.ceil((peak * RECOMMENDATION_DEFAULTS.bufferPercent) / 100));
+    if (target <= m.limit) return null;
+    return {
+      kind: RecommendationKind.RECURRING_OVERAGE,
+      license,
+      summary: `${m.metric} went over its limit of ${m.limit} in ${over} of ${periods.length} periods of 30 days, up to ${peak}; ${target} would have held it.`,
+      evidence: { limit: m.limit, periodsOver: over, periods: periods.length, highestOverage: peak },
+      decisive: { metric: m.metric, limit: m.limit, highestOverage: peak, periodsOver: over },
       target: limitsTarget({ [limitName]: target }),
       effective: MigrationEffective.NOW,
     };
@@ -595,6 +636,7 @@ export class RecommendationService {
           startsAt: toDate(l.starts_at),
           expiresAt: toDateOrNull(l.expires_at),
           featuresUsed: new Set(),
+          overages: [],
           features: [],
           assignedSeats: 0,
           inactiveSeats: 0,
@@ -627,12 +669,37 @@ export class RecommendationService {
     for (const f of features) {
       facts.get(f.license_id)?.features.push({ key: f.key, premium: f.tier === 'PREMIUM', lastUsedAt: toDateOrNull(f.last_used_at) });
     }
+    await this.readUse(sql, organizationId, from, facts);
+    return facts;
+  }
+
+  /** The features each license used within the window, and the overage violations it had in it. */
+  private async readUse(sql: SqlRunner, organizationId: string, from: Date, facts: Map<string, LicenseFacts>): Promise<void> {
     const used = await sql.all<{ license_id: string; feature_key: string }>(
       `select distinct u.license_id, u.feature_key from feature_use u join license l on l.id = u.license_id
         where l.organization_id = ? and u.day >= ? and u.uses > 0`,
       [organizationId, from],
     );
     for (const u of used) facts.get(u.license_id)?.featuresUsed.add(u.feature_key);
-    return facts;
+    const kinds = Object.values(OVERAGE_KIND);
+    const overages = await sql.all<{
+      license_id: string;
+      kind: ViolationKind;
+      first_seen_at: unknown;
+      last_seen_at: unknown;
+      peak_value: unknown;
+    }>(
+      `select v.license_id, v.kind, v.first_seen_at, v.last_seen_at, v.peak_value from violation v join license l on l.id = v.license_id
+        where l.organization_id = ? and v.kind in (${kinds.map(() => '?').join(', ')}) and v.last_seen_at >= ?`,
+      [organizationId, ...kinds, from],
+    );
+    for (const o of overages) {
+      facts.get(o.license_id)?.overages.push({
+        kind: o.kind,
+        firstSeenAt: toDate(o.first_seen_at).getTime(),
+        lastSeenAt: toDate(o.last_seen_at).getTime(),
+        peak: Number(o.peak_value ?? 0),
+      });
+    }
   }
 }
