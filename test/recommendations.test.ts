@@ -313,7 +313,10 @@ describeEachDatabase('recommendations', (server) => {
       later.licenseId,
     ]);
     expect(await t.errorCode(RenewalsDocument, { organizationId: org.id, withinDays: 0 })).toBe('BAD_USER_INPUT');
-    // Applied, it waits for the renewal.
+    // Dismissed, it is no longer listed with the renewal; it can still be applied, and then waits for the renewal.
+    await t.ok(DismissRecommendationDocument, { id: renewal!.id, reason: 'deciding next month' });
+    const listed = (await t.ok(RenewalsDocument, { organizationId: org.id, withinDays: 60 })).renewals[0]!.recommendations;
+    expect(listed.map((r) => r.id)).not.toContain(renewal!.id);
     const applied = (await t.ok(ApplyRecommendationDocument, { id: renewal!.id })).applyRecommendation;
     expect(applied.outcome).toBe('SCHEDULED');
   });

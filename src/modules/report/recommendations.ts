@@ -222,7 +222,8 @@ export class RecommendationService {
 
   /**
    * The active licenses of an organization whose term ends within `withinDays`, soonest first, each with its yearly
-   * cost, its use over the window and its recommendations: what renewal planning needs, in one answer.
+   * cost, its use over the window and its recommendations (those not dismissed): what renewal planning needs, in one
+   * answer.
    */
   async renewals(op: Operation, organizationId: string, withinDays: number): Promise<RenewalNode[]> {
     op.principal.require(Permission.LICENSE_READ, organizationId);
@@ -243,7 +244,8 @@ export class RecommendationService {
     const ids = ending.map((r) => r.id);
     const from = windowStart(now);
     const report = await this.reports.report(op, { filter: { licenseIds: ids }, from, to: now, resolution: UsageResolution.DAY });
-    const recommended = await this.recommend(op, organizationId, now, ids);
+    const dismissed = await this.dismissed(organizationId, now);
+    const recommended = (await this.recommend(op, organizationId, now, ids)).filter((r) => !dismissed.has(r.node.id));
     return ending.map((row) =>
       Object.assign(new RenewalNode(), {
         licenseId: row.id,
