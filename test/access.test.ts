@@ -64,6 +64,8 @@ import {
   UsageReportDocument,
   RecommendationsDocument,
   RenewalsDocument,
+  RecommendationSettingsDocument,
+  SetRecommendationSettingsDocument,
   PreviewRecommendationDocument,
   ApplyRecommendationDocument,
   DismissRecommendationDocument,
@@ -931,6 +933,28 @@ const ACCESS: Record<string, Attempt[]> = {
       refused(NO_ROLE, 'FORBIDDEN'),
     ),
   ],
+  recommendationSettings: [
+    attempt(
+      "reads its own organization's recommendation settings",
+      RecommendationSettingsDocument,
+      (w) => ({ organizationId: w.a.organizationId }),
+      answered(EVERY_ROLE, (d, w) => expect(d.recommendationSettings.organizationId).toBe(w.a.organizationId)),
+    ),
+    attempt(
+      "cannot read another organization's recommendation settings (FORBIDDEN)",
+      RecommendationSettingsDocument,
+      (w) => ({ organizationId: w.b.organizationId }),
+      refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+  ],
+  setRecommendationSettings: [
+    attempt(
+      "cannot change another organization's recommendation settings (FORBIDDEN)",
+      SetRecommendationSettingsDocument,
+      (w) => ({ organizationId: w.b.organizationId, input: { inactiveDays: 45 } }),
+      refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+  ],
   previewRecommendation: [
     attempt(
       "finds no recommendation for another's license (NOT_FOUND)",
@@ -1167,6 +1191,8 @@ const OWN_CHANGES: Record<string, OwnChange> = {
   assignSeat: (t, c, token) => t.request(AssignSeatDocument, { licenseId: c.user.licenseId, userId: unique('user') }, token),
   releaseSeat: (t, c, token) => t.request(ReleaseSeatDocument, { seatId: c.seatId }, token),
   acknowledgeAlert: (t, c, token) => t.request(AcknowledgeAlertDocument, { id: c.alertId }, token),
+  setRecommendationSettings: (t, c, token) =>
+    t.request(SetRecommendationSettingsDocument, { organizationId: c.organizationId, input: { bufferPercent: 20 } }, token),
   applyRecommendation: (t, c, token) => t.request(ApplyRecommendationDocument, { id: recommendationIdFor(c.user.licenseId) }, token),
   dismissRecommendation: (t, c, token) =>
     t.request(DismissRecommendationDocument, { id: recommendationIdFor(c.user.licenseId), reason: 'not now' }, token),

@@ -42,6 +42,7 @@ import {
   RecommendationsDocument,
   ApplyRecommendationDocument,
   DismissRecommendationDocument,
+  SetRecommendationSettingsDocument,
 } from './generated/graphql';
 import { licensed, organization, plan, product, unique, issueToken, type IssuedToken } from './support/factories';
 import { describeEachDatabase, type GraphQLResponse, type TestServer } from './support/server';
@@ -1663,6 +1664,41 @@ const AUDITED: Record<string, AuditCase> = {
           const stale = `${id.slice(0, 30)}AAAAAA`;
           return act(() => t.request(ApplyRecommendationDocument, { id: stale }, f.orgAdmin.secret));
         },
+      },
+    ],
+  },
+  setRecommendationSettings: {
+    title: 'recommendationSettings.set with the settings before (the defaults) and after',
+    async perform(t, f, act) {
+      await act(() =>
+        t.ok(SetRecommendationSettingsDocument, { organizationId: f.organizationId, input: { inactiveDays: 45 } }, f.orgAdmin.secret),
+      );
+      const defaults = {
+        windowDays: 90,
+        inactiveDays: 30,
+        unusedFeatureDays: 60,
+        bufferPercent: 10,
+        unmetDaySharePercent: 10,
+        renewalDays: 60,
+      };
+      return {
+        action: 'recommendationSettings.set',
+        objectType: 'Organization',
+        objectId: f.organizationId,
+        actor: byToken(f.orgAdmin),
+        organizationId: f.organizationId,
+        before: { ...defaults, isDefault: true },
+        after: { ...defaults, inactiveDays: 45 },
+      };
+    },
+    failures: [
+      {
+        title: 'a setting out of range',
+        code: 'BAD_USER_INPUT',
+        attempt: (t, f, act) =>
+          act(() =>
+            t.request(SetRecommendationSettingsDocument, { organizationId: f.organizationId, input: { windowDays: 5 } }, f.orgAdmin.secret),
+          ),
       },
     ],
   },

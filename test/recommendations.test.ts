@@ -9,6 +9,8 @@ import {
   RecommendationsDocument,
   type RecommendationKind,
   RenewalsDocument,
+  RecommendationSettingsDocument,
+  SetRecommendationSettingsDocument,
   SeatsDocument,
 } from './generated/graphql';
 import { type Licensed, licensed, organization, plan } from './support/factories';
@@ -362,5 +364,41 @@ describeEachDatabase('recommendations', (server) => {
       periods: 3,
       highestOverage: 14,
     });
+  });
+  it('makes recommendations with the organization’s settings, which who manages its licenses may change', async () => {
+    const t = server();
+    const org = await organization(t);
+    const now = t.clock.now().getTime();
+    const defaults = (await t.ok(RecommendationSettingsDocument, { organizationId: org.id })).recommendationSettings;
+    expect(defaults).toEqual({
+      organizationId: org.id,
+      windowDays: 90,
+      inactiveDays: 30,
+      unusedFeatureDays: 60,
+      bufferPercent: 10,
+      unmetDaySharePercent: 10,
+      renewalDays: 60,
+      isDefault: true,
+    });
+    const team = await oldLicense(t, 'USER', { namedUsers: 10 }, org.id);
+    await seats(t, team, [
+      { user: 'ana', assigned: now - 100 * DAY, active: now - 2 * DAY },
+      { user: 'bob', assigned: now - 100 * DAY, active: now - 40 * DAY },
+    ]);
+    expect(await recommendations(t, org.id, ['RECLAIM_INACTIVE_SEATS'])).toHaveLength(1);
+    // Inactive only after 45 days: bob (40) is not.
+    const set = (input: object) => t.request(SetRecommendationSettingsDocument, { organizationId: org.id, input });
+    const changed = (await set({ inactiveDays: 45 })).data!.setRecommendationSettings;
+    expect(changed).toEqual({ ...defaults, inactiveDays: 45, isDefault: false });
+    expect(await recommendations(t, org.id, ['RECLAIM_INACTIVE_SEATS'])).toEqual([]);
+    for (const [input, field] of [
+      [{ inactiveDays: 6 }, 'inactiveDays'],
+      [{ windowDays: 400 }, 'windowDays'],
+      [{ bufferPercent: -1 }, 'bufferPercent'],
+      [{ unmetDaySharePercent: 0 }, 'unmetDaySharePercent'],
+    ] as const) {
+      expect((await set(input)).errors?.[0]?.extensions, JSON.stringify(input)).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    }
+    expect((await t.ok(RecommendationSettingsDocument, { organizationId: org.id })).recommendationSettings).toEqual(changed);
   });
 });

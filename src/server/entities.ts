@@ -20,6 +20,7 @@ import { UsageMeterReading } from '../modules/usage/usage-meter-reading.entity';
 import { UsageSample } from '../modules/usage/usage-sample.entity';
 import { FeatureUseDay, UsageDenial, UsageDenialClient } from '../modules/usage/demand.entity';
 import { RecommendationDismissal } from '../modules/report/recommendation-dismissal.entity';
+import { RecommendationSettingsRow } from '../modules/report/recommendation-settings.entity';
 
 /** One entity per table the migrations create; test/schema-mapping.test.ts holds them to the migrated tables. */
 export const ENTITIES = [
@@ -47,4 +48,5 @@ export const ENTITIES = [
   ComplianceEvent,
   LicenseMigration,
   RecommendationDismissal,
+  RecommendationSettingsRow,
 ];

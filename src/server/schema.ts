@@ -37,7 +37,7 @@ function resolverInstances(s: Services): object[] {
     new ComplianceResolver(s.violations, s.remediation, s.complianceScanner, s.complianceReports),
     new MigrationResolver(s.migrations, s.featureTransfer, s.licenses),
     new UsageReportResolver(s.usageReports),
-    new RecommendationResolver(s.recommendations),
+    new RecommendationResolver(s.recommendations, s.recommendationSettings),
   ];
 }
 

@@ -25,6 +25,7 @@ import { reviveUsageChange, UsageSignals } from '../modules/usage/usage-signals'
 import { DemandLog } from '../modules/usage/demand-log';
 import { UsageReportService } from '../modules/report/usage-report';
 import { RecommendationService } from '../modules/report/recommendations';
+import { RecommendationSettingsService } from '../modules/report/recommendation-settings';
 import { UsageStream } from '../modules/usage/usage-stream';
 import { UsageService } from '../modules/usage/usage.service';
 import type { Clock } from '../common/clock';
@@ -167,7 +168,8 @@ export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimit
   const services = licensingServices(config, db, deps);
   const usageReports = new UsageReportService(db, deps.clock);
   const recommendations = new RecommendationService(db, usageReports, services.migrations, services.audit, deps.clock);
-  return { ...services, usageReports, recommendations };
+  const recommendationSettings = new RecommendationSettingsService(db, services.audit, deps.clock);
+  return { ...services, usageReports, recommendations, recommendationSettings };
 }
 
 export type Services = ReturnType<typeof createServices>;

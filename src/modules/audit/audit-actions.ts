@@ -34,6 +34,7 @@ export enum AuditAction {
   PLAN_CREATE = 'plan.create',
   PRODUCT_CREATE = 'product.create',
   RECOMMENDATION_DISMISS = 'recommendation.dismiss',
+  RECOMMENDATION_SETTINGS_SET = 'recommendationSettings.set',
   SEAT_ASSIGN = 'seat.assign',
   SEAT_RELEASE = 'seat.release',
   USAGE_RECORD = 'usage.record',
@@ -78,6 +79,7 @@ interface ObjectOf {
   [AuditAction.PLAN_CREATE]: 'Plan';
   [AuditAction.PRODUCT_CREATE]: 'Product';
   [AuditAction.RECOMMENDATION_DISMISS]: 'Recommendation';
+  [AuditAction.RECOMMENDATION_SETTINGS_SET]: 'Organization';
   [AuditAction.SEAT_ASSIGN]: 'Seat';
   [AuditAction.SEAT_RELEASE]: 'Seat';
   [AuditAction.USAGE_RECORD]: 'License';

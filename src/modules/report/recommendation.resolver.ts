@@ -6,13 +6,38 @@ import {
   DismissRecommendationArgs,
   RecommendationFilter,
   RecommendationNode,
+  RecommendationSettingsInput,
+  RecommendationSettingsNode,
   RenewalNode,
 } from './recommendation.types';
 import type { RecommendationService } from './recommendations';
+import type { RecommendationSettingsService } from './recommendation-settings';
 
 @Resolver()
 export class RecommendationResolver {
-  constructor(private readonly service: RecommendationService) {}
+  constructor(
+    private readonly service: RecommendationService,
+    private readonly settings: RecommendationSettingsService,
+  ) {}
+
+  @Query(() => RecommendationSettingsNode, { description: 'The windows and thresholds of an organization’s recommendations.' })
+  recommendationSettings(
+    @Arg('organizationId', () => ID) organizationId: string,
+    @Ctx() op: Operation,
+  ): Promise<RecommendationSettingsNode> {
+    return this.settings.get(op, organizationId);
+  }
+
+  @Mutation(() => RecommendationSettingsNode, {
+    description: 'Changes the windows and thresholds of an organization’s recommendations (who manages its licenses); audited.',
+  })
+  setRecommendationSettings(
+    @Arg('organizationId', () => ID) organizationId: string,
+    @Arg('input', () => RecommendationSettingsInput) input: RecommendationSettingsInput,
+    @Ctx() op: Operation,
+  ): Promise<RecommendationSettingsNode> {
+    return this.settings.set(op, organizationId, input);
+  }
 
   @Query(() => [RecommendationNode], {
     description:

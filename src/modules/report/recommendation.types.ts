@@ -162,3 +162,58 @@ export class RenewalNode {
   @Field(() => [RecommendationNode], { description: 'What its use argues for, RENEWAL_RIGHT_SIZE among them.' })
   recommendations!: RecommendationNode[];
 }
+
+@ObjectType('RecommendationSettings', {
+  simpleResolvers: true,
+  description: 'The windows and thresholds an organization’s recommendations are made with.',
+})
+export class RecommendationSettingsNode {
+  @Field(() => ID)
+  organizationId!: string;
+
+  @Field(() => Int, { description: 'The days of use right-sizing and the other kinds look at (30 to 365; 90 by default).' })
+  windowDays!: number;
+
+  @Field(() => Int, { description: 'A named seat unused this long is inactive (7 to 365; 30 by default).' })
+  inactiveDays!: number;
+
+  @Field(() => Int, { description: 'A premium feature unused this long is unused (7 to 365; 60 by default).' })
+  unusedFeatureDays!: number;
+
+  @Field(() => Int, {
+    description: 'Above the 95th percentile of daily peaks, in percent of it, at least one unit (0 to 100; 10 by default).',
+  })
+  bufferPercent!: number;
+
+  @Field(() => Int, {
+    description: 'More than this share of days, in percent, with demand left unmet argues for a higher limit (1 to 100; 10 by default).',
+  })
+  unmetDaySharePercent!: number;
+
+  @Field(() => Int, { description: 'A license ending this soon is right-sized for its renewal (1 to 365; 60 by default).' })
+  renewalDays!: number;
+
+  @Field(() => Boolean, { description: 'Whether these are the defaults (never set for the organization).' })
+  isDefault!: boolean;
+}
+
+@InputType({ description: 'Changes an organization’s recommendation settings; a field omitted (or null) keeps its value.' })
+export class RecommendationSettingsInput {
+  @Field(() => Int, { nullable: true })
+  windowDays?: number | null;
+
+  @Field(() => Int, { nullable: true })
+  inactiveDays?: number | null;
+
+  @Field(() => Int, { nullable: true })
+  unusedFeatureDays?: number | null;
+
+  @Field(() => Int, { nullable: true })
+  bufferPercent?: number | null;
+
+  @Field(() => Int, { nullable: true })
+  unmetDaySharePercent?: number | null;
+
+  @Field(() => Int, { nullable: true })
+  renewalDays?: number | null;
+}

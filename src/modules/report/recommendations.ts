@@ -25,28 +25,13 @@ import {
   RenewalNode,
 } from './recommendation.types';
 import { percentile, type UsageReportService } from './usage-report';
+import { type RecommendationSettings, settingsOf } from './recommendation-settings';
 import type { LicenseUsageReport, MetricUsageSummary } from './usage-report.types';
 
 const DAY_MS = 86_400_000;
 /** The periods a window is cut into to see whether overages recur. */
 const PERIOD_MS = 30 * DAY_MS;
 const REASON_MAX = 500;
-
-/** The windows and thresholds recommendations are made with. */
-export const RECOMMENDATION_DEFAULTS = {
-  /** The use right-sizing looks at. */
-  windowDays: 90,
-  /** A named seat whose user was not active this long is inactive (a seat younger than this is not). */
-  inactiveDays: 30,
-  /** A premium feature unused this long is unused. */
-  unusedFeatureDays: 60,
-  /** Above the 95th percentile of daily peaks, in percent of it (at least one unit). */
-  bufferPercent: 10,
-  /** More than this share of the window's days with demand left unmet argues for a higher limit. */
-  unmetDayShare: 0.1,
-  /** A license whose term ends this soon is right-sized for its renewal. */
-  renewalDays: 60,
-} as const;
 
 /** A plan a license could move to: its type, limits and features. */
 interface PlanFacts {
@@ -73,10 +58,10 @@ const LIMIT_NAME: Record<UsageMetric, keyof PlanFacts['limits']> = {
 };
 
 /** What a limit must allow for what was used: the p95 of daily peaks plus the buffer; for API calls, the highest count. */
-function need(m: MetricUsageSummary): number | null {
+function need(m: MetricUsageSummary, settings: RecommendationSettings): number | null {
   if (m.metric === UsageMetric.API_CALLS) return m.limit !== null && m.utilization !== null ? Math.round(m.utilization * m.limit) : null;
   const p95 = Math.ceil(m.p95DailyPeak);
-  return p95 + Math.max(1, Math.ceil((p95 * RECOMMENDATION_DEFAULTS.bufferPercent) / 100));
+  return p95 + Math.max(1, Math.ceil((p95 * settings.bufferPercent) / 100));
 }
 
 /** Of the plans proposed for a license, the one that saves most, and only if it saves. */
@@ -109,6 +94,8 @@ interface Candidate {
 
 interface LicenseFacts {
   id: string;
+  /** Its organization's recommendation settings. */
+  settings: RecommendationSettings;
   organizationId: string;
   type: LicenseType;
   productId: string;
@@ -146,8 +133,8 @@ function licenseOfId(id: string): string | null {
   return isId(licenseId) ? licenseId : null;
 }
 
-/** The start of the window recommendations look at: midnight (UTC) of the day `windowDays` before now's. */
-const windowStart = (now: Date) => new Date(Math.floor((now.getTime() - RECOMMENDATION_DEFAULTS.windowDays * DAY_MS) / DAY_MS) * DAY_MS);
+/** The start of the window recommendations look at: midnight (UTC) of the day the window's days before now's. */
+const windowStart = (now: Date, windowDays: number) => new Date(Math.floor((now.getTime() - windowDays * DAY_MS) / DAY_MS) * DAY_MS);
 
 /** The longest renewal window asked for: two years. */
 const MAX_RENEWAL_DAYS = 730;
@@ -242,7 +229,8 @@ export class RecommendationService {
     );
     if (!ending.length) return [];
     const ids = ending.map((r) => r.id);
-    const from = windowStart(now);
+    const settings = await this.db.read((sql) => settingsOf(sql, organizationId));
+    const from = windowStart(now, settings.windowDays);
     const report = await this.reports.report(op, { filter: { licenseIds: ids }, from, to: now, resolution: UsageResolution.DAY });
     const dismissed = await this.dismissed(organizationId, now);
     const recommended = (await this.recommend(op, organizationId, now, ids)).filter((r) => !dismissed.has(r.node.id));
@@ -330,12 +318,13 @@ export class RecommendationService {
 
   /** Every recommendation of an organization (or of some of its licenses) now, each with its preview. */
   private async recommend(op: Operation, organizationId: string, now: Date, licenseIds?: string[]) {
-    const from = windowStart(now);
+    const settings = await this.db.read((sql) => settingsOf(sql, organizationId));
+    const from = windowStart(now, settings.windowDays);
     const windowDays = Math.round((now.getTime() - from.getTime()) / DAY_MS);
     const filter = licenseIds ? { licenseIds } : { organizationId };
     const report = await this.reports.report(op, { filter, from, to: now, resolution: UsageResolution.DAY });
     const { facts, plans } = await this.db.read(async (sql) => ({
-      facts: await this.factsOf(sql, organizationId, from, now),
+      facts: await this.factsOf(sql, organizationId, settings, from, now),
       plans: await this.plansOf(sql, organizationId),
     }));
     const candidates: Candidate[] = [];
@@ -422,11 +411,10 @@ export class RecommendationService {
     now: Date,
   ): Candidate[] {
     if (license.startsAt > from) return [];
-    const needs = usage.metrics.map((m) => ({ metric: m.metric, need: need(m) }));
+    const needs = usage.metrics.map((m) => ({ metric: m.metric, need: need(m, license.settings) }));
     if (needs.some((n) => n.metric !== UsageMetric.API_CALLS && usage.metrics.find((m) => m.metric === n.metric)!.unmetDemand > 0))
       return [];
-    const renewing =
-      license.expiresAt !== null && license.expiresAt.getTime() - now.getTime() <= RECOMMENDATION_DEFAULTS.renewalDays * DAY_MS;
+    const renewing = license.expiresAt !== null && license.expiresAt.getTime() - now.getTime() <= license.settings.renewalDays * DAY_MS;
     const kind = renewing ? RecommendationKind.RENEWAL_RIGHT_SIZE : RecommendationKind.CHEAPER_PLAN;
     return plans
       .filter((p) => p.id !== license.planId && p.productId === license.productId && p.type === license.type)
@@ -453,7 +441,7 @@ export class RecommendationService {
 
   /** RIGHT_SIZE_DOWN: the 95th percentile of daily peaks plus a buffer is below the limit, and nothing was left unmet. */
   private rightSizeDown(license: LicenseFacts, m: MetricUsageSummary, limitName: keyof LimitsInput): Candidate | null {
-    const { bufferPercent } = RECOMMENDATION_DEFAULTS;
+    const { bufferPercent } = license.settings;
     const p95 = Math.ceil(m.p95DailyPeak);
     const buffer = Math.max(1, Math.ceil((p95 * bufferPercent) / 100));
     const target = p95 + buffer;
@@ -483,7 +471,7 @@ export class RecommendationService {
     const days = m.series.length;
     const demand = m.series.map((p) => p.peak + (license.unmetClients.get(`${m.metric}\u0000${p.start.getTime()}`) ?? 0));
     const unmetDays = m.series.filter((p) => (license.unmetClients.get(`${m.metric}\u0000${p.start.getTime()}`) ?? 0) > 0).length;
-    if (!days || unmetDays / days <= RECOMMENDATION_DEFAULTS.unmetDayShare) return null;
+    if (!days || (unmetDays * 100) / days <= license.settings.unmetDaySharePercent) return null;
     const target = percentile(demand, 95);
     if (target <= m.limit) return null;
     return {
@@ -524,7 +512,7 @@ export class RecommendationService {
     const over = periods.filter(([start, end]) => overages.some((o) => o.firstSeenAt < end && o.lastSeenAt >= start)).length;
     if (over * 2 <= periods.length) return null;
     const peak = Math.max(...overages.map((o) => o.peak));
-    const target = peak + Math.max(1, Math.ceil((peak * RECOMMENDATION_DEFAULTS.bufferPercent) / 100));
+    const target = peak + Math.max(1, Math.ceil((peak * license.settings.bufferPercent) / 100));
     if (target <= m.limit) return null;
     return {
       kind: RecommendationKind.RECURRING_OVERAGE,
@@ -540,7 +528,7 @@ export class RecommendationService {
   /** RECLAIM_INACTIVE_SEATS: named seats whose users were not active for the window; the limit of the active ones. */
   private reclaim(license: LicenseFacts): Candidate | null {
     if (license.type !== LicenseType.USER || license.inactiveSeats === 0) return null;
-    const { inactiveDays } = RECOMMENDATION_DEFAULTS;
+    const { inactiveDays } = license.settings;
     const active = Math.max(1, license.assignedSeats - license.inactiveSeats);
     return {
       kind: RecommendationKind.RECLAIM_INACTIVE_SEATS,
@@ -555,7 +543,7 @@ export class RecommendationService {
 
   /** UNUSED_PREMIUM_FEATURE: an entitled premium feature nobody used for the window (on a license at least that old). */
   private unusedFeatures(license: LicenseFacts, now: Date): Candidate[] {
-    const { unusedFeatureDays } = RECOMMENDATION_DEFAULTS;
+    const { unusedFeatureDays } = license.settings;
     const since = now.getTime() - unusedFeatureDays * DAY_MS;
     if (license.startsAt.getTime() > since) return [];
     const keys = license.features.map((f) => f.key);
@@ -614,7 +602,13 @@ export class RecommendationService {
   }
 
   /** What recommendations need beyond the usage report: the active licenses, their seats, unmet clients by day, features. */
-  private async factsOf(sql: SqlRunner, organizationId: string, from: Date, now: Date): Promise<Map<string, LicenseFacts>> {
+  private async factsOf(
+    sql: SqlRunner,
+    organizationId: string,
+    settings: RecommendationSettings,
+    from: Date,
+    now: Date,
+  ): Promise<Map<string, LicenseFacts>> {
     const licenses = await sql.all<{
       id: string;
       type: LicenseType;
@@ -631,6 +625,7 @@ export class RecommendationService {
         l.id,
         {
           id: l.id,
+          settings,
           organizationId,
           type: l.type,
           productId: l.product_id,
@@ -646,7 +641,7 @@ export class RecommendationService {
         },
       ]),
     );
-    const inactiveSince = new Date(now.getTime() - RECOMMENDATION_DEFAULTS.inactiveDays * DAY_MS);
+    const inactiveSince = new Date(now.getTime() - settings.inactiveDays * DAY_MS);
     const seats = await sql.all<{ license_id: string; assigned: unknown; inactive: unknown }>(
       `select s.license_id, count(*) as assigned, sum(case when coalesce(s.last_active_at, s.assigned_at) <= ? then 1 else 0 end) as inactive
          from seat s join license l on l.id = s.license_id where l.organization_id = ? and s.released_at is null group by s.license_id`,
