@@ -42,13 +42,6 @@ interface PlanFacts {
   features: Set<string>;
 }
 
-/** The limit each right-sized metric has, by the name a migration target gives it. */
-const LIMIT_OF: Partial<Record<UsageMetric, keyof Pick<LimitsInput, 'namedUsers' | 'concurrentSessions' | 'storageBytes'>>> = {
-  [UsageMetric.ACTIVE_USERS]: 'namedUsers',
-  [UsageMetric.CONCURRENT_SESSIONS]: 'concurrentSessions',
-  [UsageMetric.STORAGE_BYTES]: 'storageBytes',
-};
-
 /** Every metric's limit, by the name a plan and a migration target give it. */
 const LIMIT_NAME: Record<UsageMetric, keyof PlanFacts['limits']> = {
   [UsageMetric.ACTIVE_USERS]: 'namedUsers',
@@ -195,7 +188,7 @@ export class RecommendationService {
   async list(op: Operation, organizationId: string, filter: RecommendationFilter | null): Promise<RecommendationNode[]> {
     op.principal.require(Permission.LICENSE_READ, organizationId);
     const now = this.clock.now();
-    const all = await this.recommend(op, organizationId, now);
+    const { recommendations: all } = await this.recommend(op, organizationId, now);
     const dismissed = filter?.includeDismissed ? new Set<string>() : await this.dismissed(organizationId, now);
     return all
       .filter(
@@ -228,12 +221,14 @@ export class RecommendationService {
       ),
     );
     if (!ending.length) return [];
-    const ids = ending.map((r) => r.id);
-    const settings = await this.db.read((sql) => settingsOf(sql, organizationId));
-    const from = windowStart(now, settings.windowDays);
-    const report = await this.reports.report(op, { filter: { licenseIds: ids }, from, to: now, resolution: UsageResolution.DAY });
     const dismissed = await this.dismissed(organizationId, now);
-    const recommended = (await this.recommend(op, organizationId, now, ids)).filter((r) => !dismissed.has(r.node.id));
+    const { report, recommendations } = await this.recommend(
+      op,
+      organizationId,
+      now,
+      ending.map((r) => r.id),
+    );
+    const recommended = recommendations.filter((r) => !dismissed.has(r.node.id));
     return ending.map((row) =>
       Object.assign(new RenewalNode(), {
         licenseId: row.id,
@@ -304,7 +299,9 @@ export class RecommendationService {
       (await this.db.read((sql) => sql.get<{ organization_id: string }>('select organization_id from license where id = ?', [licenseId])));
     if (!licenseId || !license || !op.principal.mayAccessOrganization(license.organization_id))
       throw AppError.notFound('Recommendation', id);
-    const found = (await this.recommend(op, license.organization_id, this.clock.now(), [licenseId])).find((r) => r.node.id === id);
+    const found = (await this.recommend(op, license.organization_id, this.clock.now(), [licenseId])).recommendations.find(
+      (r) => r.node.id === id,
+    );
     if (!found) throw AppError.notFound('Recommendation', id);
     return found;
   }
@@ -316,7 +313,10 @@ export class RecommendationService {
     return new Set(rows.filter((r) => !r.until || toDate(r.until) > now).map((r) => r.id));
   }
 
-  /** Every recommendation of an organization (or of some of its licenses) now, each with its preview. */
+  /**
+   * Every recommendation of an organization (or of some of its licenses) now, each with its preview, and the usage
+   * report of the window they rest on.
+   */
   private async recommend(op: Operation, organizationId: string, now: Date, licenseIds?: string[]) {
     const settings = await this.db.read((sql) => settingsOf(sql, organizationId));
     const from = windowStart(now, settings.windowDays);
@@ -339,7 +339,7 @@ export class RecommendationService {
       if (!preview || preview.outcome === MigrationOutcome.REJECTED) continue;
       recommendations.push({ node: this.nodeOf(candidate, preview, windowDays), target: candidate.target, preview });
     }
-    return cheapestPlans(recommendations);
+    return { report, recommendations: cheapestPlans(recommendations) };
   }
 
   /** A candidate's migration preview; null when the migration cannot be asked for now (one already waits for the renewal). */
@@ -381,8 +381,9 @@ export class RecommendationService {
     const found: Candidate[] = [];
     const fullWindow = license.startsAt <= from;
     for (const m of usage.metrics) {
-      const limitName = LIMIT_OF[m.metric];
-      if (!limitName || m.limit === null || !fullWindow) continue;
+      // API calls count per period, not per day: their limit is moved by the plan kinds only.
+      if (m.metric === UsageMetric.API_CALLS || m.limit === null || !fullWindow) continue;
+      const limitName = LIMIT_NAME[m.metric];
       if (m.metric === UsageMetric.ACTIVE_USERS && license.type !== LicenseType.USER) continue;
       if (m.metric === UsageMetric.CONCURRENT_SESSIONS && license.type !== LicenseType.CONCURRENT) continue;
       const down = this.rightSizeDown(license, m, limitName);
