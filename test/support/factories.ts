@@ -97,7 +97,7 @@ export async function licensed(
 const admins = new WeakMap<TestServer, Promise<Operation['principal']>>();
 
 /** An operation of the platform admin, as a request of its token would make it. */
-async function adminOperation(t: TestServer): Promise<Operation> {
+export async function adminOperation(t: TestServer): Promise<Operation> {
   let principal = admins.get(t);
   if (!principal) {
     principal = t.server.services.tokens.authenticate(`Bearer ${t.admin}`);

@@ -24,7 +24,7 @@ import {
   RecommendationTarget,
   RenewalNode,
 } from './recommendation.types';
-import { percentile, type UsageReportService } from './usage-report';
+import { percentile, type ReportDetail, type UsageReportService } from './usage-report';
 import { type RecommendationSettings, settingsOf } from './recommendation-settings';
 import type { LicenseUsageReport, MetricUsageSummary } from './usage-report.types';
 
@@ -227,6 +227,7 @@ export class RecommendationService {
       organizationId,
       now,
       ending.map((r) => r.id),
+      { series: true, thresholds: true },
     );
     const recommended = recommendations.filter((r) => !dismissed.has(r.node.id));
     return ending.map((row) =>
@@ -317,16 +318,21 @@ export class RecommendationService {
    * Every recommendation of an organization (or of some of its licenses) now, each with its preview, and the usage
    * report of the window they rest on.
    */
-  private async recommend(op: Operation, organizationId: string, now: Date, licenseIds?: string[]) {
+  private async recommend(op: Operation, organizationId: string, now: Date, licenseIds?: string[], detail?: ReportDetail) {
     const settings = await this.db.read((sql) => settingsOf(sql, organizationId));
     const from = windowStart(now, settings.windowDays);
     const windowDays = Math.round((now.getTime() - from.getTime()) / DAY_MS);
     const filter = licenseIds ? { licenseIds } : { organizationId };
-    const report = await this.reports.report(op, { filter, from, to: now, resolution: UsageResolution.DAY });
     const { facts, plans } = await this.db.read(async (sql) => ({
       facts: await this.factsOf(sql, organizationId, settings, from, now),
       plans: await this.plansOf(sql, organizationId),
     }));
+    // Day by day is needed only where demand went unmet (RIGHT_SIZE_UP); every other kind rests on the figures.
+    const report = await this.reports.report(
+      op,
+      { filter, from, to: now, resolution: UsageResolution.DAY },
+      detail ?? { series: (id) => (facts.get(id)?.unmetClients.size ?? 0) > 0, thresholds: false },
+    );
     const candidates: Candidate[] = [];
     for (const usage of report.licenses) {
       const license = facts.get(usage.licenseId);
@@ -468,7 +474,7 @@ export class RecommendationService {
     limitName: keyof LimitsInput,
     usage: LicenseUsageReport,
   ): Candidate | null {
-    if (m.limit === null || !CLIENT_METRICS.includes(m.metric)) return null;
+    if (m.limit === null || !CLIENT_METRICS.includes(m.metric) || !license.unmetClients.size) return null;
     const days = m.series.length;
     const demand = m.series.map((p) => p.peak + (license.unmetClients.get(`${m.metric}\u0000${p.start.getTime()}`) ?? 0));
     const unmetDays = m.series.filter((p) => (license.unmetClients.get(`${m.metric}\u0000${p.start.getTime()}`) ?? 0) > 0).length;

@@ -29,6 +29,13 @@ const DAY_MS = BUCKET_MS[UsageResolution.DAY];
 /** Tolerance for a `to` a little ahead of the server's clock. */
 const FUTURE_SLACK_MS = 60_000;
 const ACTIVITY_DAYS = [30, 60, 90] as const;
+/** The column of a license's limit of each metric. */
+const LIMIT_COLUMNS: Record<UsageMetric, string> = {
+  [UsageMetric.ACTIVE_USERS]: 'named_users',
+  [UsageMetric.CONCURRENT_SESSIONS]: 'concurrent_sessions',
+  [UsageMetric.STORAGE_BYTES]: 'storage_bytes',
+  [UsageMetric.API_CALLS]: 'api_calls_per_period',
+};
 /** Gauges carry their last value through buckets without a change; the counter counts what was made in each. */
 const COUNTER = UsageMetric.API_CALLS;
 
@@ -55,6 +62,26 @@ interface SampleRow {
   value_sum: unknown;
   value_max: unknown;
   value_last: unknown;
+}
+
+/** What a report reads beyond its figures, when asked: each metric's series (of every license, or of some) and time over thresholds. */
+export interface ReportDetail {
+  series: boolean | ((licenseId: string) => boolean);
+  thresholds: boolean;
+}
+
+const FULL_DETAIL: ReportDetail = { series: true, thresholds: true };
+
+/** A metric's figures over a window in which every day has its bucket, aggregated by the database. */
+interface Aggregate {
+  /** The buckets' averages added up (API_CALLS: the calls). */
+  total: number;
+  peak: number;
+  /** The highest count of a period (API_CALLS), or the peak. */
+  highest: number;
+  p95: number;
+  /** Buckets at or over each threshold, by threshold; absent when thresholds were not asked for. */
+  over: Map<number, number> | null;
 }
 
 /** A bucket of a series as stored. */
@@ -119,12 +146,12 @@ export class UsageReportService {
     private readonly clock: Clock,
   ) {}
 
-  async report(op: Operation, args: UsageReportArgs): Promise<UsageReport> {
+  async report(op: Operation, args: UsageReportArgs, detail: ReportDetail = FULL_DETAIL): Promise<UsageReport> {
     op.principal.require(Permission.LICENSE_READ);
     const window = windowOf(args, this.clock.now());
     return this.db.read(async (sql) => {
       const licenses = await this.licensesOf(sql, op, args.filter);
-      const facts = await this.factsOf(sql, licenses, window);
+      const facts = await this.factsOf(sql, licenses, window, detail);
       const reports = licenses.map((license) => this.licenseReport(license, facts, window));
       return Object.assign(new UsageReport(), {
         from: window.from,
@@ -175,45 +202,26 @@ export class UsageReportService {
   }
 
   /** Every fact the report needs, for all its licenses at once: a fixed number of statements. */
-  private async factsOf(sql: SqlRunner, licenses: LicenseRow[], window: Window) {
+  private async factsOf(sql: SqlRunner, licenses: LicenseRow[], window: Window, detail: ReportDetail) {
     const ids = licenses.map((l) => l.id);
     const facts = new ReportFacts();
     if (!ids.length) return facts;
     const inIds = `license_id in (${placeholders(ids)})`;
     const from = window.from;
     const dayFrom = new Date(window.days[0]!);
-    // Each statement leads with the primary key (license, metric, resolution, bucket): an `or` of resolutions, or no
-    // metric, would let the database walk the (resolution, bucket) index across every license instead.
     const metrics = Object.values(UsageMetric);
-    const byKey = `license_id in (${placeholders(ids)}) and metric in (${placeholders(metrics)})`;
-    const resolutions = window.resolution === UsageResolution.DAY ? [window.resolution] : [window.resolution, UsageResolution.DAY];
-    const starts = (resolution: UsageResolution) => (resolution === UsageResolution.DAY ? dayFrom : from);
-    const samples = await sql.all<SampleRow>(
-      resolutions
-        .map(
-          () => `select license_id, metric, resolution, bucket_start, samples, value_sum, value_max, value_last from usage_sample
-                  where ${byKey} and resolution = ? and bucket_start >= ? and bucket_start < ?`,
-        )
-        .join(' union all '),
-      resolutions.flatMap((resolution) => [...ids, ...metrics, resolution, starts(resolution), window.to]),
+    const rules = await sql.all<RuleRow>(
+      `select ${RULE_COLUMNS} from alert_rule where owner_id in (${placeholders(ids)}, ${placeholders(ids)})`,
+      [...ids, ...licenses.map((l) => l.plan_id)],
     );
-    for (const row of samples) facts.addSample(row);
-    // A gauge's value before the window: what buckets without a change carry.
-    const gauges = metrics.filter((m) => m !== COUNTER);
-    const gaugeKey = `license_id in (${placeholders(ids)}) and metric in (${placeholders(gauges)})`;
-    const before = await sql.all<SampleRow>(
-      resolutions
-        .map(
-          () => `select s.license_id, s.metric, s.resolution, s.bucket_start, s.samples, s.value_sum, s.value_max, s.value_last
-                   from usage_sample s join (
-                     select license_id, metric, resolution, max(bucket_start) as bucket_start from usage_sample
-                      where ${gaugeKey} and resolution = ? and bucket_start < ? group by license_id, metric, resolution
-                   ) m on m.license_id = s.license_id and m.metric = s.metric and m.resolution = s.resolution and m.bucket_start = s.bucket_start`,
-        )
-        .join(' union all '),
-      resolutions.flatMap((resolution) => [...ids, ...gauges, resolution, starts(resolution)]),
-    );
-    for (const row of before) facts.carry.set(key(row.license_id, row.metric, row.resolution), num(row.value_last));
+    facts.rules.push(...rules);
+    const wantsSeries = typeof detail.series === 'function' ? detail.series : () => detail.series === true;
+    const summed = window.resolution === UsageResolution.DAY ? licenses.filter((l) => !wantsSeries(l.id)) : [];
+    if (summed.length) await this.readAggregates(sql, summed, window, detail.thresholds ? levelsOf(licenses, facts.rules) : null, facts);
+    // What the database could not sum (a day without its bucket carries the value before it) or was asked for, bucket by bucket.
+    const bucketIds = ids.filter((id) => metrics.some((m) => !facts.aggregates.has(key(id, m))));
+    const bucketMetrics = metrics.filter((m) => ids.some((id) => !facts.aggregates.has(key(id, m))));
+    if (bucketIds.length) await this.readBuckets(sql, bucketIds, bucketMetrics, window, facts);
     const denials = await sql.all<{ license_id: string; subject: string; bucket_start: unknown; denials: unknown; retries: unknown }>(
       `select license_id, subject, bucket_start, denials, retries from usage_denial
         where ${inIds} and subject in (${placeholders(metrics)}) and feature_key = '' and resolution = ? and bucket_start >= ? and bucket_start < ?`,
@@ -229,12 +237,92 @@ export class UsageReportService {
     for (const c of clients) facts.clientsRefused.set(key(c.license_id, c.subject), num(c.n));
     await this.readFeatures(sql, ids, inIds, window, facts);
     await this.readSeats(sql, licenses, inIds, window, facts);
-    const rules = await sql.all<RuleRow>(
-      `select ${RULE_COLUMNS} from alert_rule where owner_id in (${placeholders(ids)}, ${placeholders(ids)})`,
-      [...ids, ...licenses.map((l) => l.plan_id)],
-    );
-    facts.rules.push(...rules);
     return facts;
+  }
+
+  /**
+   * The figures of each series of a daily report that has a bucket on every day of the window, summed by the database
+   * in one statement: no day carries a value from before it, so average, peak, 95th percentile and time over
+   * thresholds are plain aggregates. A year of buckets read row by row costs ten times as much.
+   */
+  private async readAggregates(
+    sql: SqlRunner,
+    licenses: LicenseRow[],
+    window: Window,
+    levels: number[] | null,
+    facts: ReportFacts,
+  ): Promise<void> {
+    const days = window.days.length;
+    const peak = `case when s.metric = '${COUNTER}' then s.value_sum else s.value_max end`;
+    // The nearest rank, as `percentile`: PostgreSQL's percentile_disc is that; SQLite's takes the value at P·(N−1), rounded down.
+    const rank = Math.max(0, Math.ceil(0.95 * days) - 1);
+    const p95 =
+      this.db.dialect === 'postgresql'
+        ? `percentile_disc(0.95) within group (order by ${peak})`
+        : `percentile_disc(${peak}, ${days > 1 ? Math.min(1, (rank + 0.25) / (days - 1)) : 0})`;
+    const limit = `case s.metric ${Object.values(UsageMetric)
+      .map((m) => `when '${m}' then l.${LIMIT_COLUMNS[m]}`)
+      .join(' ')} end`;
+    const over = (levels ?? []).map((level, i) => `, sum(case when s.value_max * 100 >= ${level} * ${limit} then 1 else 0 end) as t${i}`);
+    const ids = licenses.map((l) => l.id);
+    const metrics = Object.values(UsageMetric);
+    const rows = await sql.all<Record<string, unknown> & { license_id: string; metric: UsageMetric; buckets: unknown }>(
+      `select s.license_id, s.metric, count(*) as buckets,
+              sum(case when s.metric = '${COUNTER}' then s.value_sum else cast(s.value_sum as double precision) / s.samples end) as total,
+              max(${peak}) as peak, max(s.value_max) as highest, ${p95} as p95${over.join('')}
+         from usage_sample s ${levels ? 'join license l on l.id = s.license_id' : ''}
+        where s.license_id in (${placeholders(ids)}) and s.metric in (${placeholders(metrics)})
+          and s.resolution = ? and s.bucket_start >= ? and s.bucket_start < ?
+        group by s.license_id, s.metric`,
+      [...ids, ...metrics, UsageResolution.DAY, window.from, window.to],
+    );
+    for (const row of rows) {
+      if (num(row.buckets) !== days) continue;
+      facts.aggregates.set(key(row.license_id, row.metric), {
+        total: num(row.total),
+        peak: num(row.peak),
+        highest: num(row.highest),
+        p95: num(row.p95),
+        over: levels ? new Map(levels.map((level, i) => [level, num(row[`t${i}`])])) : null,
+      });
+    }
+  }
+
+  /** The buckets of the window, and each gauge's last value before it, of these licenses and metrics. */
+  private async readBuckets(sql: SqlRunner, ids: string[], metrics: UsageMetric[], window: Window, facts: ReportFacts): Promise<void> {
+    const dayFrom = new Date(window.days[0]!);
+    // Each statement leads with the primary key (license, metric, resolution, bucket): an `or` of resolutions, or no
+    // metric, would let the database walk the (resolution, bucket) index across every license instead.
+    const byKey = `license_id in (${placeholders(ids)}) and metric in (${placeholders(metrics)})`;
+    const resolutions = window.resolution === UsageResolution.DAY ? [window.resolution] : [window.resolution, UsageResolution.DAY];
+    const starts = (resolution: UsageResolution) => (resolution === UsageResolution.DAY ? dayFrom : window.from);
+    const samples = await sql.all<SampleRow>(
+      resolutions
+        .map(
+          () => `select license_id, metric, resolution, bucket_start, samples, value_sum, value_max, value_last from usage_sample
+                  where ${byKey} and resolution = ? and bucket_start >= ? and bucket_start < ?`,
+        )
+        .join(' union all '),
+      resolutions.flatMap((resolution) => [...ids, ...metrics, resolution, starts(resolution), window.to]),
+    );
+    for (const row of samples) if (!facts.aggregates.has(key(row.license_id, row.metric))) facts.addSample(row);
+    // A gauge's value before the window: what buckets without a change carry.
+    const gauges = metrics.filter((m) => m !== COUNTER);
+    if (!gauges.length) return;
+    const gaugeKey = `license_id in (${placeholders(ids)}) and metric in (${placeholders(gauges)})`;
+    const before = await sql.all<SampleRow>(
+      resolutions
+        .map(
+          () => `select s.license_id, s.metric, s.resolution, s.bucket_start, s.samples, s.value_sum, s.value_max, s.value_last
+                   from usage_sample s join (
+                     select license_id, metric, resolution, max(bucket_start) as bucket_start from usage_sample
+                      where ${gaugeKey} and resolution = ? and bucket_start < ? group by license_id, metric, resolution
+                   ) m on m.license_id = s.license_id and m.metric = s.metric and m.resolution = s.resolution and m.bucket_start = s.bucket_start`,
+        )
+        .join(' union all '),
+      resolutions.flatMap((resolution) => [...ids, ...gauges, resolution, starts(resolution)]),
+    );
+    for (const row of before) facts.carry.set(key(row.license_id, row.metric, row.resolution), num(row.value_last));
   }
 
   /** The features each license entitles, and those its clients named, with their uses in the window and last use before its end. */
@@ -327,10 +415,23 @@ export class UsageReportService {
   }
 }
 
+/** The thresholds of the licenses' alert rules, each once, in order. */
+function levelsOf(licenses: readonly LicenseRow[], rules: readonly RuleRow[]): number[] {
+  const levels = new Set<number>();
+  for (const l of licenses) {
+    for (const metric of Object.values(UsageMetric)) {
+      for (const level of effectiveRule(rules, { licenseId: l.id, planId: l.plan_id }, metric).levels) levels.add(level);
+    }
+  }
+  return [...levels].sort((a, b) => a - b);
+}
+
 /** The facts of a report's licenses, read once for all of them. */
 class ReportFacts {
   /** Buckets by license, metric and resolution, then by start (epoch ms). */
   readonly samples = new Map<string, Map<number, Bucket>>();
+  /** The figures the database summed, by license and metric: its series were not read. */
+  readonly aggregates = new Map<string, Aggregate>();
   /** A gauge's last value before the window, by license, metric and resolution. */
   readonly carry = new Map<string, number>();
   /** Denials in the window's buckets, by license and metric, then by start (epoch ms). */
@@ -401,54 +502,106 @@ function metricSummary(
   facts: ReportFacts,
   window: Window,
 ): MetricUsageSummary {
-  const series = facts.series(licenseId, metric, window.resolution, window.starts);
-  const daily = facts.series(licenseId, metric, UsageResolution.DAY, window.days);
   const denied = facts.denials.get(key(licenseId, metric));
   let denials = 0;
   let retries = 0;
-  let sum = 0;
-  let peak = 0;
-  let highest = 0;
-  for (const p of series) {
-    const d = denied?.get(p.start);
-    denials += d?.denials ?? 0;
-    retries += d?.retries ?? 0;
-    sum += p.average;
-    if (p.peak > peak) peak = p.peak;
-    if (p.count > highest) highest = p.count;
+  for (const d of denied?.values() ?? []) {
+    denials += d.denials;
+    retries += d.retries;
   }
+  const aggregate = facts.aggregates.get(key(licenseId, metric));
+  const figures = aggregate
+    ? summedFigures(aggregate, window, limit, thresholds)
+    : seriesFigures(licenseId, metric, limit, thresholds, facts, window);
   const summary = Object.assign(new MetricUsageSummary(), {
     metric,
     limit,
-    average: series.length ? sum / series.length : 0,
-    peak,
-    p95DailyPeak: percentile(
-      daily.map((d) => d.peak),
-      95,
-    ),
-    utilization: limit ? (metric === COUNTER ? highest : peak) / limit : null,
-    overThresholds: limit
-      ? thresholds.map((threshold) =>
-          Object.assign(new ThresholdTime(), { threshold, buckets: series.filter((p) => p.count * 100 >= threshold * limit).length }),
-        )
-      : [],
+    average: figures.average,
+    peak: figures.peak,
+    p95DailyPeak: figures.p95,
+    utilization: limit ? (metric === COUNTER ? figures.highest : figures.peak) / limit : null,
     denials,
     retries,
     unmetDemand: denials - retries,
     clientsRefused: facts.clientsRefused.get(key(licenseId, metric)) ?? 0,
   });
+  const notRead = (field: string) => () => {
+    throw new Error(`The report was made without ${field}: ask for it.`);
+  };
+  Object.defineProperty(summary, 'overThresholds', { enumerable: true, get: figures.overThresholds ?? notRead('time over thresholds') });
   // The points are made when asked for: a report of many licenses is mostly read for its figures.
   let points: UsagePoint[] | undefined;
+  const series = figures.series;
   Object.defineProperty(summary, 'series', {
     enumerable: true,
-    get: () => {
-      points ??= series.map(({ start, average, peak }) =>
-        Object.assign(new UsagePoint(), { start: new Date(start), average, peak, denials: denied?.get(start)?.denials ?? 0 }),
-      );
-      return points;
-    },
+    get: series
+      ? () => {
+          points ??= series.map(({ start, average, peak }) =>
+            Object.assign(new UsagePoint(), { start: new Date(start), average, peak, denials: denied?.get(start)?.denials ?? 0 }),
+          );
+          return points;
+        }
+      : notRead('series'),
   });
   return summary;
+}
+
+interface Figures {
+  average: number;
+  peak: number;
+  highest: number;
+  p95: number;
+  overThresholds: (() => ThresholdTime[]) | null;
+  series: { start: number; average: number; peak: number }[] | null;
+}
+
+const thresholdTimes = (limit: number | null, thresholds: readonly number[], buckets: (threshold: number) => number) =>
+  limit ? thresholds.map((threshold) => Object.assign(new ThresholdTime(), { threshold, buckets: buckets(threshold) })) : [];
+
+/** A metric's figures from what the database summed. */
+function summedFigures(aggregate: Aggregate, window: Window, limit: number | null, thresholds: readonly number[]): Figures {
+  const over = aggregate.over;
+  return {
+    average: aggregate.total / window.starts.length,
+    peak: aggregate.peak,
+    highest: aggregate.highest,
+    p95: aggregate.p95,
+    overThresholds: over ? () => thresholdTimes(limit, thresholds, (threshold) => over.get(threshold) ?? 0) : null,
+    series: null,
+  };
+}
+
+/** A metric's figures from its buckets, a gauge's days without a bucket carrying the value before them. */
+function seriesFigures(
+  licenseId: string,
+  metric: UsageMetric,
+  limit: number | null,
+  thresholds: readonly number[],
+  facts: ReportFacts,
+  window: Window,
+): Figures {
+  const series = facts.series(licenseId, metric, window.resolution, window.starts);
+  const daily = facts.series(licenseId, metric, UsageResolution.DAY, window.days);
+  let sum = 0;
+  let peak = 0;
+  let highest = 0;
+  for (const p of series) {
+    sum += p.average;
+    if (p.peak > peak) peak = p.peak;
+    if (p.count > highest) highest = p.count;
+  }
+  return {
+    average: series.length ? sum / series.length : 0,
+    peak,
+    highest,
+    p95: percentile(
+      daily.map((d) => d.peak),
+      95,
+    ),
+    overThresholds: () =>
+      thresholdTimes(limit, thresholds, (threshold) => series.filter((p) => limit !== null && p.count * 100 >= threshold * limit).length),
+    series,
+  };
 }
 
 /** A metric over every license of a report: the licenses' figures added up. */
