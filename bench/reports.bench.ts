@@ -74,7 +74,7 @@ export async function seedLicenses(url: string, token: string, count: number): P
   return { organizationId: createOrganization.id, licenseIds };
 }
 
-/** A year of daily buckets for every license, written into the server's SQLite file as the meter would have. */
+/** A year of daily buckets for every license, written into the server's SQLite file as the meter and the daily carry would have. */
 export function seedHistory(path: string, organizationId: string, licenseIds: string[]): number {
   const db = new Database(path);
   db.pragma('busy_timeout = 10000');
@@ -102,6 +102,12 @@ export function seedHistory(path: string, organizationId: string, licenseIds: st
           rows++;
         }
       }
+      // Today, before any sample: what the daily carry writes past midnight (a gauge's last value, no calls yet).
+      const sessions = 10 + ((n + 1) % 25);
+      sample.run(licenseId, 'CONCURRENT_SESSIONS', today, organizationId, 0, 0, sessions - 2, sessions - 2);
+      sample.run(licenseId, 'STORAGE_BYTES', today, organizationId, 0, 0, 1e6 + 1e3, 1e6 + 1e3);
+      sample.run(licenseId, 'API_CALLS', today, organizationId, 0, 0, 0, 0);
+      rows += 3;
     });
   })();
   db.close();

@@ -53,6 +53,7 @@ export function periodicJobs(
       logger,
       services.clock,
     ),
+    new PeriodicJob('daily-carry', HOUR_MS, async () => ({ bucketsCarried: await services.dailyCarry.pass() }), logger, services.clock),
     new PeriodicJob(
       'demand-facts',
       DEMAND_FLUSH_MS,

@@ -20,6 +20,7 @@ import { OrganizationService } from '../modules/organization/organization.servic
 import { LEASE_GRANTS, LeaseLedger } from '../modules/seat/lease-ledger';
 import { SEAT_GRANTS, SeatLedger } from '../modules/seat/seat-ledger';
 import { SeatService } from '../modules/seat/seat.service';
+import { DailyCarry } from '../modules/usage/daily-carry';
 import { PeakWatch, UsageMeter } from '../modules/usage/usage-meter';
 import { reviveUsageChange, UsageSignals } from '../modules/usage/usage-signals';
 import { DemandLog } from '../modules/usage/demand-log';
@@ -133,6 +134,7 @@ function licensingServices(config: Pick<Config, 'secretKey' | 'databaseLimits'>,
     seatLedger,
     leaseLedger,
     usageMeter,
+    dailyCarry: new DailyCarry(db, clock),
     demand,
     usage,
     usageStream: new UsageStream(usageChanges, usage, deps.fork, clock),

@@ -268,7 +268,8 @@ export class UsageReportService {
     const metrics = Object.values(UsageMetric);
     const rows = await sql.all<Record<string, unknown> & { license_id: string; metric: UsageMetric; buckets: unknown }>(
       `select s.license_id, s.metric, count(*) as buckets,
-              sum(case when s.metric = '${COUNTER}' then s.value_sum else cast(s.value_sum as double precision) / s.samples end) as total,
+              sum(case when s.metric = '${COUNTER}' then s.value_sum when s.samples = 0 then s.value_last
+                       else cast(s.value_sum as double precision) / s.samples end) as total,
               max(${peak}) as peak, max(s.value_max) as highest, ${p95} as p95${over.join('')}
          from usage_sample s ${levels ? 'join license l on l.id = s.license_id' : ''}
         where s.license_id in (${placeholders(ids)}) and s.metric in (${placeholders(metrics)})
@@ -489,7 +490,7 @@ class ReportFacts {
       if (metric === COUNTER) return { start, average: bucket?.sum ?? 0, peak: bucket?.sum ?? 0, count: bucket?.max ?? 0 };
       if (!bucket) return { start, average: carried, peak: carried, count: carried };
       carried = bucket.last;
-      return { start, average: bucket.sum / bucket.samples, peak: bucket.max, count: bucket.max };
+      return { start, average: bucket.samples ? bucket.sum / bucket.samples : bucket.last, peak: bucket.max, count: bucket.max };
     });
   }
 }

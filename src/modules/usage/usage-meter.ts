@@ -322,7 +322,8 @@ export class UsageMeter {
           sum: Number(row.value_sum),
           max: Number(row.value_max),
           last: Number(row.value_last),
-          average: Number(row.value_sum) / Number(row.samples),
+          // A bucket carried into a day without samples holds the value carried (see DailyCarry).
+          average: Number(row.samples) ? Number(row.value_sum) / Number(row.samples) : Number(row.value_last),
         }),
       );
     });
