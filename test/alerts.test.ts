@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, it } from 'vitest';
 import {
   AcknowledgeAlertDocument,
@@ -11,6 +12,7 @@ import {
   SetThresholdRuleDocument,
   type UsageMetric,
 } from './generated/graphql';
+import { DenialWatch } from '../src/modules/alert/denial-watch';
 import { issueToken, licensed } from './support/factories';
 import { describeEachDatabase, type TestServer } from './support/server';
 
@@ -205,5 +207,31 @@ describeEachDatabase('threshold alerts', (server) => {
     } finally {
       t.clock.thaw();
     }
+  });
+
+  it('raises one DENIALS alert when two flushes (of two instances) find the hour over the rate at once', async () => {
+    const t = server();
+    const hour = 3_600_000;
+    const now = t.clock.now();
+    const start = new Date(Math.floor(now.getTime() / hour) * hour);
+    const { licenseId, organizationId } = await licensed(t, 'CONCURRENT', { limits: { concurrentSessions: 1 } });
+    await t.server.db.write((sql) =>
+      sql.run(
+        `insert into usage_denial (license_id, subject, feature_key, resolution, bucket_start, organization_id, denials, retries)
+         values (?, 'CONCURRENT_SESSIONS', '', 'HOUR', ?, ?, 12, 0)`,
+        [licenseId, start, organizationId],
+      ),
+    );
+    const watch = new DenialWatch(t.server.services.alertLog);
+    const unmet = [{ licenseId, organizationId, subject: 'CONCURRENT_SESSIONS' as never, hour: start.getTime() }];
+    // The first holds its transaction open a while after raising; the second checks meanwhile (on PostgreSQL, where
+    // both may write at once) and must wait to find the first one's alert.
+    const first = t.server.db.write(async (tx) => {
+      await watch.unmet(tx, unmet, now);
+      await sleep(300);
+    });
+    await sleep(100);
+    await Promise.all([first, t.server.db.write((tx) => watch.unmet(tx, unmet, now))]);
+    expect((await alertsOf(t, licenseId)).filter((a) => a.kind === 'DENIALS')).toHaveLength(1);
   });
 });

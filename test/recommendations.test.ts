@@ -1,7 +1,10 @@
 import fc from 'fast-check';
 import { newId } from '../src/db/ids';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import {
+  AlertsDocument,
   ApplyRecommendationDocument,
   AuditLogDocument,
   DismissRecommendationDocument,
@@ -365,6 +368,64 @@ describeEachDatabase('recommendations', (server) => {
       highestOverage: 14,
     });
   });
+  it('raises a RECOMMENDATION alert once for each new recommendation worth the organization’s amount, through alertRaised', async () => {
+    const t = server();
+    const org = await organization(t);
+    const peaks = Array.from({ length: 91 }, () => 5);
+    // Both down to 6 sessions: 14 seats fewer save 140.00 EUR a year, 6 fewer 60.00 (below the 100.00 of the defaults).
+    const wide = await oldLicense(t, 'CONCURRENT', { concurrentSessions: 20 }, org.id);
+    const small = await oldLicense(t, 'CONCURRENT', { concurrentSessions: 12 }, org.id);
+    for (const l of [wide, small]) await dailyPeaks(t, l, 'CONCURRENT_SESSIONS', peaks);
+    const client = createClient({
+      url: t.url.replace('http', 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${t.admin}` },
+    });
+    const received: { licenseId: string; recommendationId: string | null; value: number | null }[] = [];
+    client.subscribe<{ alertRaised: (typeof received)[number] }>(
+      {
+        query: 'subscription($filter: AlertFilter) { alertRaised(filter: $filter, after: null) { licenseId recommendationId value } }',
+        variables: { filter: { organizationId: org.id, kind: 'RECOMMENDATION' } },
+      },
+      { next: (r) => void (r.data && received.push(r.data.alertRaised)), error: () => undefined, complete: () => undefined },
+    );
+    try {
+      const watch = t.server.services.recommendationWatch;
+      const stored = async () =>
+        (await t.ok(AlertsDocument, { filter: { organizationId: org.id, kind: 'RECOMMENDATION' }, first: 50 })).alerts.nodes;
+      await watch.pass('test');
+      const [r] = await recommendations(t, org.id, ['RIGHT_SIZE_DOWN']).then((all) => all.filter((x) => x.licenseId === wide.licenseId));
+      const [alert] = await stored();
+      expect(await stored()).toHaveLength(1);
+      expect(alert).toMatchObject({
+        licenseId: wide.licenseId,
+        kind: 'RECOMMENDATION',
+        severity: 'INFO',
+        recommendationId: r!.id,
+        value: -14_000,
+      });
+      expect(alert!.message).toMatch(/^RIGHT_SIZE_DOWN: .* Saves 140\.00 EUR a year\.$/);
+      // Raised once: neither a later pass nor two passes at once (as two instances would) raise it again.
+      await Promise.all([watch.pass('test'), watch.pass('test')]);
+      expect(await stored()).toHaveLength(1);
+      // A lower amount lets the smaller one through, once.
+      await t.ok(SetRecommendationSettingsDocument, { organizationId: org.id, input: { alertAboveCents: 6_000 } });
+      await watch.pass('test');
+      await watch.pass('test');
+      expect((await stored()).map((a) => [a.licenseId, a.value])).toEqual([
+        [wide.licenseId, -14_000],
+        [small.licenseId, -6_000],
+      ]);
+      await vi.waitFor(() => expect(received).toHaveLength(2), { timeout: 10_000 });
+      expect(received.map((a) => [a.licenseId, a.value, a.recommendationId === null])).toEqual([
+        [wide.licenseId, -14_000, false],
+        [small.licenseId, -6_000, false],
+      ]);
+    } finally {
+      await client.dispose();
+    }
+  });
+
   it('makes recommendations with the organization’s settings, which who manages its licenses may change', async () => {
     const t = server();
     const org = await organization(t);
@@ -378,6 +439,7 @@ describeEachDatabase('recommendations', (server) => {
       bufferPercent: 10,
       unmetDaySharePercent: 10,
       renewalDays: 60,
+      alertAboveCents: 10_000,
       isDefault: true,
     });
     const team = await oldLicense(t, 'USER', { namedUsers: 10 }, org.id);
@@ -396,6 +458,7 @@ describeEachDatabase('recommendations', (server) => {
       [{ windowDays: 400 }, 'windowDays'],
       [{ bufferPercent: -1 }, 'bufferPercent'],
       [{ unmetDaySharePercent: 0 }, 'unmetDaySharePercent'],
+      [{ alertAboveCents: -1 }, 'alertAboveCents'],
     ] as const) {
       expect((await set(input)).errors?.[0]?.extensions, JSON.stringify(input)).toMatchObject({ code: 'BAD_USER_INPUT', field });
     }

@@ -19,6 +19,7 @@ import { Migration20261206130000_demand_facts } from '../../migrations/Migration
 import { Migration20261206140000_recommendation_dismissals } from '../../migrations/Migration20261206140000_recommendation_dismissals';
 import { Migration20261206150000_recommendation_settings } from '../../migrations/Migration20261206150000_recommendation_settings';
 import { Migration20261207100000_usage_sample_clustered } from '../../migrations/Migration20261207100000_usage_sample_clustered';
+import { Migration20261207110000_recommendation_alerts } from '../../migrations/Migration20261207110000_recommendation_alerts';
 
 /**
  * Migrations are listed here rather than discovered on disk, so that the same list runs from compiled code, under
@@ -40,6 +41,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261206140000_recommendation_dismissals', class: Migration20261206140000_recommendation_dismissals },
   { name: 'Migration20261206150000_recommendation_settings', class: Migration20261206150000_recommendation_settings },
   { name: 'Migration20261207100000_usage_sample_clustered', class: Migration20261207100000_usage_sample_clustered },
+  { name: 'Migration20261207110000_recommendation_alerts', class: Migration20261207110000_recommendation_alerts },
 ];
 
 /** Records, while asked to, the SQL statements the process runs, so that tests can assert what a request costs. */

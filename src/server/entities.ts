@@ -19,6 +19,7 @@ import { Seat } from '../modules/seat/seat.entity';
 import { UsageMeterReading } from '../modules/usage/usage-meter-reading.entity';
 import { UsageSample } from '../modules/usage/usage-sample.entity';
 import { FeatureUseDay, UsageDenial, UsageDenialClient } from '../modules/usage/demand.entity';
+import { RecommendationAlert } from '../modules/report/recommendation-alert.entity';
 import { RecommendationDismissal } from '../modules/report/recommendation-dismissal.entity';
 import { RecommendationSettingsRow } from '../modules/report/recommendation-settings.entity';
 
@@ -47,6 +48,7 @@ export const ENTITIES = [
   Violation,
   ComplianceEvent,
   LicenseMigration,
+  RecommendationAlert,
   RecommendationDismissal,
   RecommendationSettingsRow,
 ];

@@ -55,6 +55,13 @@ export function periodicJobs(
     ),
     new PeriodicJob('daily-carry', HOUR_MS, async () => ({ bucketsCarried: await services.dailyCarry.pass() }), logger, services.clock),
     new PeriodicJob(
+      'recommendation-watch',
+      HOUR_MS,
+      async (id) => ({ recommendationAlerts: await services.recommendationWatch.pass(id) }),
+      logger,
+      services.clock,
+    ),
+    new PeriodicJob(
       'demand-facts',
       DEMAND_FLUSH_MS,
       async () => {

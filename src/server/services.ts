@@ -21,6 +21,7 @@ import { LEASE_GRANTS, LeaseLedger } from '../modules/seat/lease-ledger';
 import { SEAT_GRANTS, SeatLedger } from '../modules/seat/seat-ledger';
 import { SeatService } from '../modules/seat/seat.service';
 import { DailyCarry } from '../modules/usage/daily-carry';
+import { RecommendationWatch } from '../modules/report/recommendation-watch';
 import { PeakWatch, UsageMeter } from '../modules/usage/usage-meter';
 import { reviveUsageChange, UsageSignals } from '../modules/usage/usage-signals';
 import { DemandLog } from '../modules/usage/demand-log';
@@ -139,6 +140,7 @@ function licensingServices(config: Pick<Config, 'secretKey' | 'databaseLimits'>,
     usage,
     usageStream: new UsageStream(usageChanges, usage, deps.fork, clock),
     alerts,
+    alertLog,
     alertRules: new AlertRuleService(db, audit, clock),
     expiryWatch,
     autoRenewal: new AutoRenewal(db, licenseStore, audit, (sql, renewal, now) => expiryWatch.renewed(sql, renewal, now), clock),
@@ -171,7 +173,8 @@ export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimit
   const usageReports = new UsageReportService(db, deps.clock);
   const recommendations = new RecommendationService(db, usageReports, services.migrations, services.audit, deps.clock);
   const recommendationSettings = new RecommendationSettingsService(db, services.audit, deps.clock);
-  return { ...services, usageReports, recommendations, recommendationSettings };
+  const recommendationWatch = new RecommendationWatch(db, recommendations, services.alertLog, deps.fork, deps.clock);
+  return { ...services, usageReports, recommendations, recommendationSettings, recommendationWatch };
 }
 
 export type Services = ReturnType<typeof createServices>;

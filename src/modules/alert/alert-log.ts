@@ -6,7 +6,7 @@ import { AlertNode } from './alert.types';
 
 /** What raising an alert says; the log adds its id, time and acknowledgement state. */
 export type AlertFacts = Pick<AlertNode, 'organizationId' | 'licenseId' | 'kind' | 'severity' | 'message'> &
-  Partial<Pick<AlertNode, 'metric' | 'threshold' | 'value' | 'limit' | 'daysBefore' | 'expiresAt'>>;
+  Partial<Pick<AlertNode, 'metric' | 'threshold' | 'value' | 'limit' | 'daysBefore' | 'expiresAt' | 'recommendationId'>>;
 
 /**
  * Responsible for raising alerts: each is written in the caller's transaction with a commit-ordered id (the cursor
@@ -19,6 +19,14 @@ export class AlertLog {
     private readonly ids: CommitOrderedIds,
   ) {}
 
+  /**
+   * Takes the alert order lock now (raising takes it too): a check for an alert already raised, made under it, holds
+   * until the transaction ends, so that two instances do not both find none and both raise one.
+   */
+  lock(sql: Tx): Promise<void> {
+    return this.ids.lock(sql);
+  }
+
   async raise(sql: Tx, facts: AlertFacts, now: Date): Promise<AlertNode> {
     const { id, previousId } = await this.ids.next(sql, 'alert', now);
     const alert = Object.assign(new AlertNode(), {
@@ -28,6 +36,7 @@ export class AlertLog {
       limit: null,
       daysBefore: null,
       expiresAt: null,
+      recommendationId: null,
       ...facts,
       id,
       raisedAt: now,
@@ -37,8 +46,8 @@ export class AlertLog {
       acknowledgedBy: null,
     });
     await sql.run(
-      `insert into alert (id, organization_id, license_id, kind, severity, metric, threshold, value, limit_value, days_before, expires_at, message, raised_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `insert into alert (id, organization_id, license_id, kind, severity, metric, threshold, value, limit_value, days_before, expires_at, recommendation_id, message, raised_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         alert.id,
         alert.organizationId,
@@ -51,6 +60,7 @@ export class AlertLog {
         alert.limit,
         alert.daysBefore,
         alert.expiresAt,
+        alert.recommendationId,
         alert.message,
         now,
       ],

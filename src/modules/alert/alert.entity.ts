@@ -33,6 +33,9 @@ export class Alert extends LicenseRecord {
   @Timestamp({ nullable: true })
   expiresAt?: Date | null;
 
+  @Property({ type: 'string', length: 36, nullable: true })
+  recommendationId?: string | null;
+
   @Property({ type: 'string', length: 500 })
   message!: string;
 

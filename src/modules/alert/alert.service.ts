@@ -24,6 +24,7 @@ export const alertNodeOf = (a: Alert): AlertNode =>
     limit: a.limit ?? null,
     daysBefore: a.daysBefore ?? null,
     expiresAt: a.expiresAt ?? null,
+    recommendationId: a.recommendationId ?? null,
     message: a.message,
     raisedAt: a.raisedAt,
     repeats: a.repeats,

@@ -23,6 +23,11 @@ export enum AlertKind {
    * counts them. Once an hour per license and metric.
    */
   DENIALS = 'DENIALS',
+  /**
+   * A new recommendation whose yearly effect (saving or cost) reaches the organization's `alertAboveCents`:
+   * `recommendationId` names it, `value` is its yearly cost change in cents. Once per recommendation.
+   */
+  RECOMMENDATION = 'RECOMMENDATION',
 }
 
 export enum AlertSeverity {
@@ -61,6 +66,9 @@ export class AlertNode extends LicenseRecordNode {
 
   @Field(() => Date, { nullable: true, description: 'Expiry alerts: when the term ends (ended).' })
   expiresAt!: Date | null;
+
+  @Field(() => ID, { nullable: true, description: 'RECOMMENDATION: the recommendation to preview, apply or dismiss.' })
+  recommendationId!: string | null;
 
   @Field(() => String)
   message!: string;

@@ -25,6 +25,7 @@ export class DenialWatch implements UnmetDemandObserver {
       );
       const count = Number(row?.unmet ?? 0);
       if (count < DENIALS_PER_HOUR) continue;
+      await this.log.lock(tx);
       const raised = await tx.get('select id from alert where license_id = ? and kind = ? and metric = ? and raised_at >= ?', [
         u.licenseId,
         AlertKind.DENIALS,

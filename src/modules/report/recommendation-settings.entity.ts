@@ -28,6 +28,9 @@ export class RecommendationSettingsRow {
   @Property({ type: 'integer' })
   renewalDays!: number;
 
+  @Property({ type: 'integer', default: 10_000 })
+  alertAboveCents!: number;
+
   @Timestamp()
   updatedAt!: Date;
 

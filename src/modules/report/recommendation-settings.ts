@@ -21,6 +21,8 @@ export interface RecommendationSettings {
   unmetDaySharePercent: number;
   /** A license whose term ends this soon is right-sized for its renewal. */
   renewalDays: number;
+  /** A new recommendation whose yearly effect reaches this (in minor units, saving or cost) raises an alert. */
+  alertAboveCents: number;
 }
 
 export const DEFAULT_RECOMMENDATION_SETTINGS: Readonly<RecommendationSettings> = {
@@ -30,6 +32,7 @@ export const DEFAULT_RECOMMENDATION_SETTINGS: Readonly<RecommendationSettings> =
   bufferPercent: 10,
   unmetDaySharePercent: 10,
   renewalDays: 60,
+  alertAboveCents: 10_000,
 };
 
 /** What each setting may be. */
@@ -40,9 +43,10 @@ const BOUNDS: Record<keyof RecommendationSettings, [number, number]> = {
   bufferPercent: [0, 100],
   unmetDaySharePercent: [1, 100],
   renewalDays: [1, 365],
+  alertAboveCents: [0, 2_000_000_000],
 };
 
-const COLUMNS = 'window_days, inactive_days, unused_feature_days, buffer_percent, unmet_day_share_percent, renewal_days';
+const COLUMNS = 'window_days, inactive_days, unused_feature_days, buffer_percent, unmet_day_share_percent, renewal_days, alert_above_cents';
 
 /** An organization's settings: its own, or the defaults. */
 export async function settingsOf(sql: SqlRunner, organizationId: string): Promise<RecommendationSettings & { isDefault: boolean }> {
@@ -57,6 +61,7 @@ export async function settingsOf(sql: SqlRunner, organizationId: string): Promis
     bufferPercent: Number(row.buffer_percent),
     unmetDaySharePercent: Number(row.unmet_day_share_percent),
     renewalDays: Number(row.renewal_days),
+    alertAboveCents: Number(row.alert_above_cents),
     isDefault: false,
   };
 }
@@ -93,10 +98,11 @@ export class RecommendationSettingsService {
       const after: RecommendationSettings = { ...before };
       for (const field of Object.keys(BOUNDS) as (keyof RecommendationSettings)[]) after[field] = input[field] ?? before[field];
       await tx.run(
-        `insert into recommendation_settings (organization_id, ${COLUMNS}, updated_at, updated_by) values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `insert into recommendation_settings (organization_id, ${COLUMNS}, updated_at, updated_by) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          on conflict (organization_id) do update set window_days = excluded.window_days, inactive_days = excluded.inactive_days,
            unused_feature_days = excluded.unused_feature_days, buffer_percent = excluded.buffer_percent,
            unmet_day_share_percent = excluded.unmet_day_share_percent, renewal_days = excluded.renewal_days,
+           alert_above_cents = excluded.alert_above_cents,
            updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
         [
           organizationId,
@@ -106,6 +112,7 @@ export class RecommendationSettingsService {
           after.bufferPercent,
           after.unmetDaySharePercent,
           after.renewalDays,
+          after.alertAboveCents,
           now,
           actor.label,
         ],

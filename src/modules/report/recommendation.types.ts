@@ -193,6 +193,12 @@ export class RecommendationSettingsNode {
   @Field(() => Int, { description: 'A license ending this soon is right-sized for its renewal (1 to 365; 60 by default).' })
   renewalDays!: number;
 
+  @Field(() => Int, {
+    description:
+      'A new recommendation whose yearly effect, saving or cost, reaches this many minor units of its currency raises a RECOMMENDATION alert (0 to 2,000,000,000; 10,000 by default).',
+  })
+  alertAboveCents!: number;
+
   @Field(() => Boolean, { description: 'Whether these are the defaults (never set for the organization).' })
   isDefault!: boolean;
 }
@@ -216,4 +222,7 @@ export class RecommendationSettingsInput {
 
   @Field(() => Int, { nullable: true })
   renewalDays?: number | null;
+
+  @Field(() => Int, { nullable: true })
+  alertAboveCents?: number | null;
 }
