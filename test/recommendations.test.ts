@@ -8,6 +8,7 @@ import {
   ApplyRecommendationDocument,
   AuditLogDocument,
   DismissRecommendationDocument,
+  LicenseDocument,
   PreviewRecommendationDocument,
   RecommendationsDocument,
   type RecommendationKind,
@@ -175,6 +176,68 @@ describeEachDatabase('recommendations', (server) => {
     // Applied, its evidence changed: it is gone, and its id is no longer found.
     expect(await recommendations(t, org.id, ['RECLAIM_INACTIVE_SEATS'])).toEqual([]);
     expect(await t.errorCode(ApplyRecommendationDocument, { id: found[0]!.id })).toBe('NOT_FOUND');
+  });
+
+  it('applies exactly what the preview of any recommendation showed: limits, features and the seats released', async () => {
+    const t = server();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('USER' as const, 'CONCURRENT' as const),
+        fc.integer({ min: 4, max: 15 }),
+        fc.array(fc.option(fc.integer({ min: 0, max: 60 }), { nil: null }), { maxLength: 15 }),
+        fc.array(fc.integer({ min: 0, max: 15 }), { minLength: 91, maxLength: 91 }),
+        fc.integer({ min: 0, max: 15 }),
+        fc.boolean(),
+        fc.nat(),
+        async (type, limit, activity, peaks, ceiling, analyticsUsed, pick) => {
+          const org = await organization(t);
+          const now = t.clock.now().getTime();
+          const team = await oldLicense(t, type, type === 'USER' ? { namedUsers: limit } : { concurrentSessions: limit }, org.id);
+          // A USER license's seats, of users last active so many days ago (null: never), all assigned 100 days ago.
+          if (type === 'USER') {
+            const users = activity.slice(0, limit);
+            await seats(
+              t,
+              team,
+              users.map((ago, i) => ({ user: `u${i}`, assigned: now - 100 * DAY, active: ago === null ? null : now - ago * DAY })),
+            );
+          }
+          const metric = type === 'USER' ? 'ACTIVE_USERS' : 'CONCURRENT_SESSIONS';
+          await dailyPeaks(
+            t,
+            team,
+            metric,
+            peaks.map((p) => Math.min(p, ceiling, limit)),
+          );
+          if (analyticsUsed)
+            await featureUses(t, team, [{ feature: 'premium.analytics', day: now - DAY, uses: 1, denials: 0, last: now - DAY }]);
+          const found = await recommendations(t, org.id);
+          fc.pre(found.length > 0);
+          const r = found[pick % found.length]!;
+          const liveSeats = async () =>
+            (await t.ok(SeatsDocument, { filter: { licenseId: team.licenseId }, first: 50 })).seats.nodes
+              .filter((s) => !s.releasedAt)
+              .map((s) => s.userId)
+              .sort();
+          const before = await liveSeats();
+          const preview = (await t.ok(PreviewRecommendationDocument, { id: r.id })).previewRecommendation;
+          const applied = (await t.ok(ApplyRecommendationDocument, { id: r.id })).applyRecommendation;
+          expect(applied.outcome).toBe(preview.outcome);
+          expect(applied.preview.to).toEqual(preview.to);
+          expect(applied.preview.seatsReleased).toEqual(preview.seatsReleased);
+          const after = (await t.ok(LicenseDocument, { id: team.licenseId })).license;
+          expect({
+            namedUsers: after.limits.namedUsers,
+            concurrentSessions: after.limits.concurrentSessions,
+            storageBytes: after.limits.storageBytes,
+          }).toEqual(preview.to.limits);
+          expect(after.features.map((f) => f.key).sort()).toEqual([...preview.to.features].sort());
+          const released = preview.seatsReleased.map((s) => s.userId);
+          expect(await liveSeats()).toEqual(before.filter((u) => !released.includes(u)));
+        },
+      ),
+      { numRuns: 12 },
+    );
   });
 
   it('proposes UNUSED_PREMIUM_FEATURE for an entitled premium feature unused 60 days, not 59', async () => {

@@ -27,6 +27,7 @@ import { RateLimits } from './rate-limits';
 import { boundsPlugin, RequestBounds } from './request-bounds';
 import { createLoaders } from './loaders';
 import { playgroundPage } from './playground';
+import { mountUsageChart } from './usage-chart-page';
 import { buildAppSchema } from './schema';
 import { createServices, type Services } from './services';
 import { type Clock, systemClock } from '../common/clock';
@@ -262,6 +263,7 @@ function mountHttp(
   const { config, db, redis, apollo, logger, limits } = parts;
   app.disable('x-powered-by');
   serveHealth(app, { db, redis: redis ? () => redis.state : undefined });
+  mountUsageChart(app);
   app.get('/graphql', (req, res, next) => {
     // A browser asking for a page gets the playground (also with GraphiQL's own `?query=` in the address);
     // GraphQL clients using GET ask for JSON and go on to Apollo.
