@@ -399,7 +399,7 @@ export class RecommendationService {
       const recurring = this.recurringOverage(license, m, limitName, from, now);
       if (recurring) found.push(recurring);
     }
-    const reclaim = this.reclaim(license);
+    const reclaim = this.reclaim(license, usage.metrics.find((m) => m.metric === UsageMetric.ACTIVE_USERS)?.limit ?? null);
     if (reclaim) found.push(reclaim);
     found.push(...this.unusedFeatures(license, now));
     return found;
@@ -532,11 +532,15 @@ export class RecommendationService {
     };
   }
 
-  /** RECLAIM_INACTIVE_SEATS: named seats whose users were not active for the window; the limit of the active ones. */
-  private reclaim(license: LicenseFacts): Candidate | null {
+  /**
+   * RECLAIM_INACTIVE_SEATS: named seats whose users were not active for the window; the limit of the active ones, which
+   * releases the others. Not when the limit is that already: lowering nothing releases nothing.
+   */
+  private reclaim(license: LicenseFacts, namedUsers: number | null): Candidate | null {
     if (license.type !== LicenseType.USER || license.inactiveSeats === 0) return null;
     const { inactiveDays } = license.settings;
     const active = Math.max(1, license.assignedSeats - license.inactiveSeats);
+    if (namedUsers !== null && active >= namedUsers) return null;
     return {
       kind: RecommendationKind.RECLAIM_INACTIVE_SEATS,
       license,

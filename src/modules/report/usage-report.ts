@@ -222,12 +222,26 @@ export class UsageReportService {
     const bucketIds = ids.filter((id) => metrics.some((m) => !facts.aggregates.has(key(id, m))));
     const bucketMetrics = metrics.filter((m) => ids.some((id) => !facts.aggregates.has(key(id, m))));
     if (bucketIds.length) await this.readBuckets(sql, bucketIds, bucketMetrics, window, facts);
-    const denials = await sql.all<{ license_id: string; subject: string; bucket_start: unknown; denials: unknown; retries: unknown }>(
-      `select license_id, subject, bucket_start, denials, retries from usage_denial
-        where ${inIds} and subject in (${placeholders(metrics)}) and feature_key = '' and resolution = ? and bucket_start >= ? and bucket_start < ?`,
-      [...ids, ...metrics, window.resolution, from, window.to],
-    );
-    for (const d of denials) facts.addDenials(d.license_id, d.subject, epochOf(d.bucket_start), num(d.denials), num(d.retries));
+    // Denials by bucket where the series is asked for (its points mark them), else their sums.
+    const byBucket = ids.filter(wantsSeries);
+    const summedDenials = ids.filter((id) => !wantsSeries(id));
+    const denied = `subject in (${placeholders(metrics)}) and feature_key = '' and resolution = ? and bucket_start >= ? and bucket_start < ?`;
+    const deniedArgs = [...metrics, window.resolution, from, window.to];
+    if (byBucket.length) {
+      const rows = await sql.all<{ license_id: string; subject: string; bucket_start: unknown; denials: unknown; retries: unknown }>(
+        `select license_id, subject, bucket_start, denials, retries from usage_denial where license_id in (${placeholders(byBucket)}) and ${denied}`,
+        [...byBucket, ...deniedArgs],
+      );
+      for (const d of rows) facts.addDenials(d.license_id, d.subject, epochOf(d.bucket_start), num(d.denials), num(d.retries));
+    }
+    if (summedDenials.length) {
+      const rows = await sql.all<{ license_id: string; subject: string; denials: unknown; retries: unknown }>(
+        `select license_id, subject, sum(denials) as denials, sum(retries) as retries from usage_denial
+          where license_id in (${placeholders(summedDenials)}) and ${denied} group by license_id, subject`,
+        [...summedDenials, ...deniedArgs],
+      );
+      for (const d of rows) facts.addDenials(d.license_id, d.subject, Number.NaN, num(d.denials), num(d.retries));
+    }
     const clients = await sql.all<{ license_id: string; subject: string; n: unknown }>(
       `select license_id, subject, count(*) as n from usage_denial_client
         where ${inIds} and subject in (${placeholders(metrics)}) and feature_key = '' and day >= ? and day < ? and denials > retries
@@ -454,6 +468,7 @@ class ReportFacts {
     });
   }
 
+  /** Denials of a bucket (its start), or of the whole window (NaN: the series was not asked for). */
   addDenials(licenseId: string, metric: string, start: number, denials: number, retries: number): void {
     const series = key(licenseId, metric);
     const buckets = this.denials.get(series) ?? new Map<number, { denials: number; retries: number }>();
