@@ -298,7 +298,7 @@ describeEachDatabase('usage reports', (server) => {
     // A series: a bucket every day of the window or with days missing, and a value before the window or not.
     const series = (top: number) =>
       fc.record({
-        dense: fc.boolean(),
+        shape: fc.constantFrom('dense' as const, 'gaps' as const, 'none' as const),
         before: fc.option(fc.integer({ min: 0, max: top }), { nil: null }),
         days: fc.array(
           fc.record({
@@ -311,12 +311,16 @@ describeEachDatabase('usage reports', (server) => {
         ),
       });
     const rows = (
-      s: { dense: boolean; before: number | null; days: { present: number; samples: number; max: number; share: number }[] },
+      s: {
+        shape: 'dense' | 'gaps' | 'none';
+        before: number | null;
+        days: { present: number; samples: number; max: number; share: number }[];
+      },
       counter: boolean,
     ): Sample[] => [
       ...(s.before === null || counter ? [] : [{ day: T - (DAYS + 5) * DAY, samples: 1, sum: s.before, max: s.before, last: s.before }]),
       ...s.days.flatMap((d, i) => {
-        if (!s.dense && d.present < 3) return [];
+        if (s.shape === 'none' || (s.shape === 'gaps' && d.present < 3)) return [];
         const day = T - (DAYS - i) * DAY;
         // A gauge: the samples' sum at most their count times the highest; the counter: calls made, and the period's count.
         const sum = counter ? Math.round(d.share * 300) : Math.round(d.share * d.samples * d.max);
@@ -338,10 +342,10 @@ describeEachDatabase('usage reports', (server) => {
         };
         const byDay = await usageReports.report(op, args, { series: true, thresholds: true });
         const summed = await usageReports.report(op, args, { series: false, thresholds: true });
-        const dense = new Map([
-          [`${b.licenseId} CONCURRENT_SESSIONS`, sessions.dense],
-          [`${a.licenseId} STORAGE_BYTES`, storage.dense],
-          [`${a.licenseId} API_CALLS`, calls.dense],
+        const inputs = new Map([
+          [`${b.licenseId} CONCURRENT_SESSIONS`, sessions],
+          [`${a.licenseId} STORAGE_BYTES`, storage],
+          [`${a.licenseId} API_CALLS`, calls],
         ]);
         const figures = (m: (typeof byDay.totals)[number]) => ({
           limit: m.limit,
@@ -356,9 +360,16 @@ describeEachDatabase('usage reports', (server) => {
             const s = summed.licenses[i]!.metrics[j]!;
             expect(figures(s)).toEqual(figures(m));
             expect(s.average).toBeCloseTo(m.average, 9);
+            const input = inputs.get(`${license.licenseId} ${m.metric}`);
             // The database summed exactly the series with a bucket every day: their buckets were not read.
-            if (dense.get(`${license.licenseId} ${m.metric}`)) expect(() => s.series).toThrow(/without series/);
+            if (input?.shape === 'dense') expect(() => s.series).toThrow(/without series/);
             else expect(s.series).toEqual(m.series);
+            // Without a bucket in the window, a gauge holds what it had before all through; the counter nothing.
+            if (input?.shape === 'none') {
+              const held = m.metric === 'API_CALLS' ? 0 : (input.before ?? 0);
+              expect([m.average, m.peak, m.p95DailyPeak]).toEqual([held, held, held]);
+              expect(m.series.every((p) => p.average === held && p.peak === held)).toBe(true);
+            }
           }
         }
       }),

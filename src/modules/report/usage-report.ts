@@ -494,6 +494,17 @@ class ReportFacts {
   }
 
   /**
+   * The value a metric holds all through the window when its series has no bucket in it (at the report's resolution
+   * nor by day) and carries the same value into both: 0 for the counter. Null when it must be walked bucket by bucket.
+   */
+  constantOf(licenseId: string, metric: UsageMetric, resolution: UsageResolution): number | null {
+    if (this.samples.has(key(licenseId, metric, resolution)) || this.samples.has(key(licenseId, metric, UsageResolution.DAY))) return null;
+    if (metric === COUNTER) return 0;
+    const carried = this.carry.get(key(licenseId, metric, resolution)) ?? 0;
+    return carried === (this.carry.get(key(licenseId, metric, UsageResolution.DAY)) ?? 0) ? carried : null;
+  }
+
+  /**
    * A series of a metric over bucket starts: each bucket's average and peak, and the highest count of its period
    * (API_CALLS). A gauge's bucket without a change carries the last value before it.
    */
@@ -552,7 +563,7 @@ function metricSummary(
     enumerable: true,
     get: series
       ? () => {
-          points ??= series.map(({ start, average, peak }) =>
+          points ??= series().map(({ start, average, peak }) =>
             Object.assign(new UsagePoint(), { start: new Date(start), average, peak, denials: denied?.get(start)?.denials ?? 0 }),
           );
           return points;
@@ -568,7 +579,7 @@ interface Figures {
   highest: number;
   p95: number;
   overThresholds: (() => ThresholdTime[]) | null;
-  series: { start: number; average: number; peak: number }[] | null;
+  series: (() => { start: number; average: number; peak: number }[]) | null;
 }
 
 const thresholdTimes = (limit: number | null, thresholds: readonly number[], buckets: (threshold: number) => number) =>
@@ -596,6 +607,8 @@ function seriesFigures(
   facts: ReportFacts,
   window: Window,
 ): Figures {
+  const constant = facts.constantOf(licenseId, metric, window.resolution);
+  if (constant !== null) return constantFigures(constant, limit, thresholds, window);
   const series = facts.series(licenseId, metric, window.resolution, window.starts);
   const daily = facts.series(licenseId, metric, UsageResolution.DAY, window.days);
   let sum = 0;
@@ -616,7 +629,20 @@ function seriesFigures(
     ),
     overThresholds: () =>
       thresholdTimes(limit, thresholds, (threshold) => series.filter((p) => limit !== null && p.count * 100 >= threshold * limit).length),
-    series,
+    series: () => series,
+  };
+}
+
+/** The figures of a series without a bucket in its window: the value carried into it (0 when none), all through. */
+function constantFigures(value: number, limit: number | null, thresholds: readonly number[], window: Window): Figures {
+  const over = (threshold: number) => (limit !== null && value * 100 >= threshold * limit ? window.starts.length : 0);
+  return {
+    average: value,
+    peak: value,
+    highest: value,
+    p95: value,
+    overThresholds: () => thresholdTimes(limit, thresholds, over),
+    series: () => window.starts.map((start) => ({ start, average: value, peak: value })),
   };
 }
 
