@@ -1,18 +1,16 @@
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CHROMIUM_MISSING,
   editorText,
   hasChromium,
-  launchOfflineBrowser,
-  type OfflineBrowser,
+  offlineBrowserSuite,
   replaceEditorText,
   text,
   warnIfChromiumMissing,
 } from './support/browser';
 import { RecordUsageDocument } from './generated/graphql';
 import { licensed, organization, unique } from './support/factories';
-import { startTestServer, type TestServer } from './support/server';
 
 warnIfChromiumMissing();
 
@@ -28,23 +26,13 @@ async function sendToken(page: Page, token: string): Promise<void> {
 const TITLE = 'the GraphiQL playground in headless Chromium, with no internet';
 const QUERY = 'query Organizations { organizations { nodes { id name } } }';
 
-// The browser part does not depend on the database: SQLite only.
 describe.skipIf(!hasChromium)(hasChromium ? TITLE : `${TITLE} (${CHROMIUM_MISSING})`, () => {
-  let t: TestServer | undefined;
-  let browser: OfflineBrowser | undefined;
-  beforeAll(async () => {
-    t = await startTestServer('sqlite');
-    browser = await launchOfflineBrowser(new URL(t.url).origin);
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  const suite = offlineBrowserSuite();
 
   it('renders, runs a query with the token from the headers editor, and requests nothing from another origin', async () => {
-    const server = t!;
+    const server = suite.server();
     const { name } = await organization(server, unique('playground-org'));
-    const { page, outside, errors, close } = await browser!.open();
+    const { page, outside, errors, close } = await suite.browser().open();
     try {
       const response = await page.goto(server.url);
       expect(response?.headers()['content-type']).toContain('text/html');
@@ -77,8 +65,8 @@ describe.skipIf(!hasChromium)(hasChromium ? TITLE : `${TITLE} (${CHROMIUM_MISSIN
   // GraphiQL mirrors the edited query into the address as `?query=...`: a reload or a shared link must still
   // get the playground, not Apollo's landing page (which loads Sandbox from a CDN).
   it('is served again on reload once a query was edited (the address then carries ?query=)', async () => {
-    const server = t!;
-    const { page, outside, close } = await browser!.open();
+    const server = suite.server();
+    const { page, outside, close } = await suite.browser().open();
     try {
       await page.goto(`${server.url}?query=${encodeURIComponent(QUERY)}`);
       expect(await page.title()).toBe('AINexLayer License Manager');
@@ -92,10 +80,10 @@ describe.skipIf(!hasChromium)(hasChromium ? TITLE : `${TITLE} (${CHROMIUM_MISSIN
   });
 
   it('runs a subscription with the token from the headers editor and shows a live alert', async () => {
-    const server = t!;
+    const server = suite.server();
     const { key, licenseId } = await licensed(server, 'SUBSCRIPTION', { limits: { storageBytes: 1000 } });
     const subscription = `subscription Alerts { alertRaised(filter: { licenseId: "${licenseId}" }) { licenseId threshold severity } }`;
-    const { page, outside, errors, close } = await browser!.open();
+    const { page, outside, errors, close } = await suite.browser().open();
     try {
       await page.goto(server.url);
       const queryEditor = page.locator('.graphiql-query-editor .monaco-editor');

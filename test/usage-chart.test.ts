@@ -1,9 +1,8 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_MISSING, hasChromium, launchOfflineBrowser, type OfflineBrowser, warnIfChromiumMissing } from './support/browser';
+import { describe, expect, it } from 'vitest';
+import { CHROMIUM_MISSING, hasChromium, offlineBrowserSuite, warnIfChromiumMissing } from './support/browser';
 import { issueToken, licensed, organization, unique } from './support/factories';
-import { startTestServer, type TestServer } from './support/server';
 import { denials, samples } from './support/usage-history';
 
 warnIfChromiumMissing();
@@ -14,21 +13,11 @@ const TITLE = 'the usage chart in headless Chromium, with no internet';
 /** What the page exposes of the chart it drew: the series' labels and columns. */
 type Drawn = { labels: string[]; data: (number | null)[][]; thresholds: number[] } | null;
 
-// The browser part does not depend on the database: SQLite only.
 describe.skipIf(!hasChromium)(hasChromium ? TITLE : `${TITLE} (${CHROMIUM_MISSING})`, () => {
-  let t: TestServer | undefined;
-  let browser: OfflineBrowser | undefined;
-  beforeAll(async () => {
-    t = await startTestServer('sqlite');
-    browser = await launchOfflineBrowser(new URL(t.url).origin);
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  const suite = offlineBrowserSuite();
 
   it('draws each license’s daily peak against its limit, the thresholds and the denials, for a seeded organization', async () => {
-    const server = t!;
+    const server = suite.server();
     const org = await organization(server, unique('chart-org'));
     const today = Math.floor(server.clock.now().getTime() / DAY) * DAY;
     const day = (n: number) => today - n * DAY;
@@ -45,7 +34,7 @@ describe.skipIf(!hasChromium)(hasChromium ? TITLE : `${TITLE} (${CHROMIUM_MISSIN
     await samples(server, b, 'CONCURRENT_SESSIONS', [{ day: day(40), samples: 1, sum: 4, max: 4, last: 4 }]);
     const reader = await issueToken(server, 'AUDITOR', org.id);
 
-    const { page, outside, errors, close } = await browser!.open();
+    const { page, outside, errors, close } = await suite.browser().open();
     try {
       const response = await page.goto(`${server.url.replace(/\/graphql$/, '')}/reports/usage`);
       expect(response?.headers()['content-type']).toContain('text/html');
@@ -93,7 +82,7 @@ describe.skipIf(!hasChromium)(hasChromium ? TITLE : `${TITLE} (${CHROMIUM_MISSIN
   });
 
   it('serves the charting library from the server, cacheable, and nothing else under its path', async () => {
-    const origin = new URL(t!.url).origin;
+    const origin = new URL(suite.server().url).origin;
     const script = await fetch(`${origin}/reports/assets/uPlot.iife.min.js`);
     expect(script.status).toBe(200);
     expect(script.headers.get('content-type')).toContain('javascript');

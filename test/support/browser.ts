@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { startTestServer, type TestServer } from './server';
 
 /** Debian's Chromium (`apt-get install chromium`). No package ever downloads a browser of its own. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -104,4 +106,22 @@ export async function replaceEditorText(editor: Locator, text: string): Promise<
   await editor.click();
   await page.keyboard.press('ControlOrMeta+A');
   await page.keyboard.press('ControlOrMeta+V');
+}
+
+/**
+ * For a suite of browser tests: a test server on SQLite (the browser part does not depend on the database) and an
+ * offline browser that may reach it alone, started before the suite's tests and closed after them.
+ */
+export function offlineBrowserSuite(): { server: () => TestServer; browser: () => OfflineBrowser } {
+  let server: TestServer | undefined;
+  let browser: OfflineBrowser | undefined;
+  beforeAll(async () => {
+    server = await startTestServer('sqlite');
+    browser = await launchOfflineBrowser(new URL(server.url).origin);
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  return { server: () => server!, browser: () => browser! };
 }

@@ -408,7 +408,7 @@ export class UsageReportService {
     };
     const metrics = Object.values(UsageMetric).map((metric) => {
       const rule = effectiveRule(facts.rules, { licenseId: license.id, planId: license.plan_id }, metric);
-      return metricSummary(license.id, metric, limitOfMetric(limits, metric), rule.levels, facts, window);
+      return metricSummary({ licenseId: license.id, metric, limit: limitOfMetric(limits, metric), thresholds: rule.levels }, facts, window);
     });
     const features = [...(facts.features.get(license.id)?.values() ?? [])].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const seats =
@@ -521,14 +521,16 @@ class ReportFacts {
   }
 }
 
-function metricSummary(
-  licenseId: string,
-  metric: UsageMetric,
-  limit: number | null,
-  thresholds: readonly number[],
-  facts: ReportFacts,
-  window: Window,
-): MetricUsageSummary {
+/** A metric of a license in a report: its limit and the thresholds of its alert rule. */
+interface MetricOf {
+  licenseId: string;
+  metric: UsageMetric;
+  limit: number | null;
+  thresholds: readonly number[];
+}
+
+function metricSummary(of: MetricOf, facts: ReportFacts, window: Window): MetricUsageSummary {
+  const { licenseId, metric, limit } = of;
   const denied = facts.denials.get(key(licenseId, metric));
   let denials = 0;
   let retries = 0;
@@ -537,9 +539,7 @@ function metricSummary(
     retries += d.retries;
   }
   const aggregate = facts.aggregates.get(key(licenseId, metric));
-  const figures = aggregate
-    ? summedFigures(aggregate, window, limit, thresholds)
-    : seriesFigures(licenseId, metric, limit, thresholds, facts, window);
+  const figures = aggregate ? summedFigures(aggregate, window, limit, of.thresholds) : seriesFigures(of, facts, window);
   const summary = Object.assign(new MetricUsageSummary(), {
     metric,
     limit,
@@ -599,14 +599,7 @@ function summedFigures(aggregate: Aggregate, window: Window, limit: number | nul
 }
 
 /** A metric's figures from its buckets, a gauge's days without a bucket carrying the value before them. */
-function seriesFigures(
-  licenseId: string,
-  metric: UsageMetric,
-  limit: number | null,
-  thresholds: readonly number[],
-  facts: ReportFacts,
-  window: Window,
-): Figures {
+function seriesFigures({ licenseId, metric, limit, thresholds }: MetricOf, facts: ReportFacts, window: Window): Figures {
   const constant = facts.constantOf(licenseId, metric, window.resolution);
   if (constant !== null) return constantFigures(constant, limit, thresholds, window);
   const series = facts.series(licenseId, metric, window.resolution, window.starts);
