@@ -24,6 +24,7 @@ const FLOORS = [
   'modules/license',
   'modules/usage',
   'modules/seat',
+  'modules/certificate',
   'modules/compliance',
   'modules/alert',
   'modules/migration',

@@ -14,6 +14,7 @@ import {
   CreatePlanDocument,
   CreateProductDocument,
   HeartbeatSeatDocument,
+  IssueLicenseCertificateDocument,
   IssueLicenseDocument,
   LeasesDocument,
   LicenseDocument,
@@ -31,6 +32,7 @@ import {
   ResumeLicenseDocument,
   RevokeApiTokenDocument,
   RevokeLicenseDocument,
+  RotateSigningKeyDocument,
   type Role,
   SeatsDocument,
   SuspendLicenseDocument,
@@ -690,6 +692,28 @@ const ACCESS: Record<string, Attempt[]> = {
       true,
     ),
   ],
+  issueLicenseCertificate: [
+    attempt(
+      "issuing with its own key on the machine of another's lease, gets a certificate of its own license, bound to no lease of the other's",
+      IssueLicenseCertificateDocument,
+      (w) => ({ key: w.a.concurrent.key, fingerprint: w.b.fingerprints[0]! }),
+      answered(EVERY_ROLE, (d, w) => {
+        expect(d.issueLicenseCertificate.licenseId).toBe(w.a.concurrent.licenseId);
+        const payload = JSON.parse(Buffer.from(d.issueLicenseCertificate.certificate.split('.')[1]!, 'base64url').toString());
+        expect(payload.sub).toBe(w.a.concurrent.licenseId);
+        expect(w.b.leaseIds).not.toContain(payload.lease);
+      }),
+      true,
+    ),
+  ],
+  rotateSigningKey: [
+    attempt(
+      'cannot rotate the signing key, which is the platform’s (FORBIDDEN)',
+      RotateSigningKeyDocument,
+      () => ({}),
+      refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+  ],
   heartbeatSeat: [
     attempt(
       "cannot keep another's lease alive with its own key, and is told it does not exist",
@@ -1191,6 +1215,7 @@ const OWN_CHANGES: Record<string, OwnChange> = {
   assignSeat: (t, c, token) => t.request(AssignSeatDocument, { licenseId: c.user.licenseId, userId: unique('user') }, token),
   releaseSeat: (t, c, token) => t.request(ReleaseSeatDocument, { seatId: c.seatId }, token),
   acknowledgeAlert: (t, c, token) => t.request(AcknowledgeAlertDocument, { id: c.alertId }, token),
+  rotateSigningKey: (t, _c, token) => t.request(RotateSigningKeyDocument, {}, token),
   setRecommendationSettings: (t, c, token) =>
     t.request(SetRecommendationSettingsDocument, { organizationId: c.organizationId, input: { bufferPercent: 20 } }, token),
   applyRecommendation: (t, c, token) => t.request(ApplyRecommendationDocument, { id: recommendationIdFor(c.user.licenseId) }, token),
@@ -1227,7 +1252,15 @@ const OWN_CHANGES: Record<string, OwnChange> = {
     t.request(SplitFeatureLicenseDocument, { licenseId: c.concurrent.licenseId, featureKeys: ['premium.analytics'] }, token),
 };
 
-const CLIENT_FACING = ['validateLicense', 'checkFeature', 'checkoutSeat', 'heartbeatSeat', 'checkinSeat', 'recordUsage'];
+const CLIENT_FACING = [
+  'validateLicense',
+  'checkFeature',
+  'checkoutSeat',
+  'heartbeatSeat',
+  'checkinSeat',
+  'recordUsage',
+  'issueLicenseCertificate',
+];
 
 describeEachDatabase('access control', (server) => {
   let w: World;
@@ -1504,9 +1537,16 @@ describeEachDatabase('access control', (server) => {
       expect((await stateOf(t, c.organizationId)).apiTokens).toEqual(tokensBefore);
     });
 
-    it('leaves organizations and the catalog to platform admins', async () => {
+    it('leaves organizations, the catalog and the signing key to platform admins', async () => {
       const t = server();
-      const catalog = ['createOrganization', 'updateOrganization', 'createProduct', 'addFeature', 'createPlan'] as const;
+      const catalog = [
+        'createOrganization',
+        'updateOrganization',
+        'createProduct',
+        'addFeature',
+        'createPlan',
+        'rotateSigningKey',
+      ] as const;
       const before = await stateOf(t, c.organizationId);
       const { products } = await t.ok(ProductsDocument, { first: 200 });
       for (const role of ORG_ROLES) {

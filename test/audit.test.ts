@@ -15,6 +15,7 @@ import {
   CreatePlanDocument,
   CreateProductDocument,
   HeartbeatSeatDocument,
+  IssueLicenseCertificateDocument,
   IssueLicenseDocument,
   LicenseDocument,
   ReleaseSeatDocument,
@@ -23,6 +24,7 @@ import {
   ResumeLicenseDocument,
   RevokeApiTokenDocument,
   RevokeLicenseDocument,
+  RotateSigningKeyDocument,
   SuspendLicenseDocument,
   UpdateOrganizationDocument,
   RecordUsageDocument,
@@ -817,6 +819,74 @@ const AUDITED: Record<string, AuditCase> = {
           const other = await licensed(t, 'CONCURRENT', { organizationId: f.organizationId });
           return act(() => t.request(HeartbeatSeatDocument, { key: other.key, leaseId: lease.id }, null));
         },
+      },
+    ],
+  },
+  issueLicenseCertificate: {
+    title: 'certificate.issue by the license key, with the signing key, the binding and the end, without the key or the certificate',
+    async perform(t, f, act) {
+      const license = await licensed(t, 'CONCURRENT', { organizationId: f.organizationId });
+      const fingerprint = unique('machine');
+      const { checkoutSeat } = await t.ok(CheckoutSeatDocument, { key: license.key, fingerprint }, null);
+      const { issueLicenseCertificate: issued } = await act(() =>
+        t.ok(IssueLicenseCertificateDocument, { key: license.key, fingerprint, ttlSeconds: 3_600 }, null),
+      );
+      const jti = JSON.parse(Buffer.from(issued.certificate.split('.')[1]!, 'base64url').toString()).jti;
+      return {
+        action: 'certificate.issue',
+        objectType: 'License',
+        objectId: license.licenseId,
+        actor: byLicense(license.licenseId),
+        organizationId: f.organizationId,
+        before: null,
+        after: { kid: issued.kid, jti, fingerprint, leaseId: checkoutSeat.lease!.id, expiresAt: issued.expiresAt },
+        secrets: [license.key, issued.certificate],
+      };
+    },
+    failures: [
+      {
+        title: 'a TTL under an hour',
+        code: 'BAD_USER_INPUT',
+        async attempt(t, f, act) {
+          const { key } = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId });
+          return act(() => t.request(IssueLicenseCertificateDocument, { key, ttlSeconds: 60 }, null));
+        },
+      },
+      {
+        title: 'a suspended license',
+        code: 'INVALID_STATE_TRANSITION',
+        async attempt(t, f, act) {
+          const { key, licenseId } = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId });
+          await t.ok(SuspendLicenseDocument, { id: licenseId, reason: 'unpaid' });
+          return act(() => t.request(IssueLicenseCertificateDocument, { key }, null));
+        },
+      },
+    ],
+  },
+  rotateSigningKey: {
+    title: 'signingKey.rotate with the key it retired, outside any organization',
+    async perform(t, f, act) {
+      const { issueLicenseCertificate: before } = await t.ok(
+        IssueLicenseCertificateDocument,
+        { key: (await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId })).key },
+        null,
+      );
+      const { rotateSigningKey } = await act(() => t.ok(RotateSigningKeyDocument, {}, f.platform.secret));
+      return {
+        action: 'signingKey.rotate',
+        objectType: 'SigningKey',
+        objectId: rotateSigningKey.kid,
+        actor: byToken(f.platform),
+        organizationId: null,
+        before: { kid: before.kid },
+        after: { kid: rotateSigningKey.kid, retired: before.kid },
+      };
+    },
+    failures: [
+      {
+        title: 'an organization admin',
+        code: 'FORBIDDEN',
+        attempt: (t, f, act) => act(() => t.request(RotateSigningKeyDocument, {}, f.orgAdmin.secret)),
       },
     ],
   },

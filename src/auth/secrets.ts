@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 /**
  * License keys and API tokens are random, shown once, and stored only as HMAC-SHA256 digests under the server
@@ -57,4 +57,34 @@ export function isWellFormedApiToken(token: string): boolean {
 /** The last characters of a secret, for recognising it in a list without revealing it. */
 export function hintOf(secret: string): string {
   return secret.slice(-4);
+}
+
+/**
+ * Seals small secrets for storage (the server's private signing keys): AES-256-GCM under a key derived from the
+ * server secret with HKDF-SHA256 for one purpose, a random 96-bit nonce each time; the sealed form is
+ * `v1.<nonce>.<ciphertext>.<tag>` in base64url. Opening checks the tag: a changed byte, or another secret, fails.
+ */
+export class SecretBox {
+  private readonly key: Buffer;
+
+  constructor(secretKey: Buffer, purpose: string) {
+    this.key = Buffer.from(hkdfSync('sha256', secretKey, Buffer.alloc(0), `ainexlayer/${purpose}`, 32));
+  }
+
+  seal(plain: Buffer): string {
+    const nonce = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, nonce);
+    const sealed = Buffer.concat([cipher.update(plain), cipher.final()]);
+    return ['v1', nonce, sealed, cipher.getAuthTag()]
+      .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
+      .join('.');
+  }
+
+  open(sealed: string): Buffer {
+    const [version, nonce, body, tag] = sealed.split('.');
+    if (version !== 'v1' || !nonce || !body || !tag) throw new Error('Not a sealed secret of this server.');
+    const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(nonce, 'base64url'));
+    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+    return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]);
+  }
 }

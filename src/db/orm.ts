@@ -20,6 +20,7 @@ import { Migration20261206140000_recommendation_dismissals } from '../../migrati
 import { Migration20261206150000_recommendation_settings } from '../../migrations/Migration20261206150000_recommendation_settings';
 import { Migration20261207100000_usage_sample_clustered } from '../../migrations/Migration20261207100000_usage_sample_clustered';
 import { Migration20261207110000_recommendation_alerts } from '../../migrations/Migration20261207110000_recommendation_alerts';
+import { Migration20261207120000_signing_keys } from '../../migrations/Migration20261207120000_signing_keys';
 
 /**
  * Migrations are listed here rather than discovered on disk, so that the same list runs from compiled code, under
@@ -42,6 +43,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261206150000_recommendation_settings', class: Migration20261206150000_recommendation_settings },
   { name: 'Migration20261207100000_usage_sample_clustered', class: Migration20261207100000_usage_sample_clustered },
   { name: 'Migration20261207110000_recommendation_alerts', class: Migration20261207110000_recommendation_alerts },
+  { name: 'Migration20261207120000_signing_keys', class: Migration20261207120000_signing_keys },
 ];
 
 /** Records, while asked to, the SQL statements the process runs, so that tests can assert what a request costs. */

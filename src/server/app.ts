@@ -27,6 +27,7 @@ import { RateLimits } from './rate-limits';
 import { boundsPlugin, RequestBounds } from './request-bounds';
 import { createLoaders } from './loaders';
 import { playgroundPage } from './playground';
+import { mountJwks } from './jwks';
 import { mountUsageChart } from './usage-chart-page';
 import { buildAppSchema } from './schema';
 import { createServices, type Services } from './services';
@@ -108,6 +109,7 @@ export async function createLicenseServer(config: Config, logger: Logger, clock:
   const apollo = createApollo({ schema, http, wsServer, bounds, limits, logger });
   await apollo.start();
   mountHttp(app, { config, db, redis, apollo, logger, limits, authenticate: (a) => services.tokens.authenticate(a), contextFor });
+  mountJwks(app, services.signingKeys, logger);
   const jobs = periodicJobs(config, services, logger);
 
   let closed = false;
@@ -127,6 +129,7 @@ export async function createLicenseServer(config: Config, logger: Logger, clock:
       await listenOn(http, config);
       // Only a server that serves makes the first token: a start that failed to listen leaves none that nobody saw.
       bootstrapToken = await services.tokens.bootstrap(orm.em.fork() as EntityManager);
+      await services.signingKeys.ensure();
       for (const job of jobs) job.start();
       return endpointOf(http, config);
     },

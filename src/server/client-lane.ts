@@ -35,6 +35,7 @@ export const CLIENT_OPERATIONS: ReadonlySet<string> = new Set([
   'checkinSeat',
   'recordUsage',
   'checkQuota',
+  'issueLicenseCertificate',
 ]);
 
 const MAX_CACHED_DOCUMENTS = 500;

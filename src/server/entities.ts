@@ -20,6 +20,7 @@ import { UsageMeterReading } from '../modules/usage/usage-meter-reading.entity';
 import { UsageSample } from '../modules/usage/usage-sample.entity';
 import { FeatureUseDay, UsageDenial, UsageDenialClient } from '../modules/usage/demand.entity';
 import { RecommendationAlert } from '../modules/report/recommendation-alert.entity';
+import { SigningKeyRow } from '../modules/certificate/signing-key.entity';
 import { RecommendationDismissal } from '../modules/report/recommendation-dismissal.entity';
 import { RecommendationSettingsRow } from '../modules/report/recommendation-settings.entity';
 
@@ -51,4 +52,5 @@ export const ENTITIES = [
   RecommendationAlert,
   RecommendationDismissal,
   RecommendationSettingsRow,
+  SigningKeyRow,
 ];

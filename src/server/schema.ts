@@ -1,3 +1,4 @@
+import { CertificateResolver } from '../modules/certificate/certificate.resolver';
 import 'reflect-metadata';
 import { createPubSub } from '@graphql-yoga/subscription';
 import type { GraphQLSchema } from 'graphql';
@@ -38,6 +39,7 @@ function resolverInstances(s: Services): object[] {
     new MigrationResolver(s.migrations, s.featureTransfer, s.licenses),
     new UsageReportResolver(s.usageReports),
     new RecommendationResolver(s.recommendations, s.recommendationSettings),
+    new CertificateResolver(s.certificates, s.signingKeys),
   ];
 }
 
@@ -59,6 +61,7 @@ const RESOLVERS = [
   MigrationResolver,
   UsageReportResolver,
   RecommendationResolver,
+  CertificateResolver,
 ] as const;
 
 /**

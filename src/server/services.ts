@@ -1,6 +1,8 @@
 import type { Config } from '../config';
 import type { SqlGateway } from '../db/sql';
-import { SecretDigester } from '../auth/secrets';
+import { SecretBox, SecretDigester } from '../auth/secrets';
+import { CertificateService } from '../modules/certificate/certificate.service';
+import { SigningKeys } from '../modules/certificate/signing-keys';
 import { reviveTokenRevoked } from '../modules/token/token-revocation';
 import { TokenService } from '../modules/token/token.service';
 import type { EntityManager } from '@mikro-orm/knex';
@@ -130,6 +132,7 @@ function licensingServices(config: Pick<Config, 'secretKey' | 'databaseLimits'>,
     organizations: new OrganizationService(db, audit, clock),
     catalog,
     licenses,
+    credentials,
     validation: new ValidationService(db, credentials, seatLedger, leaseLedger, violationLog, demand, clock),
     seats: new SeatService(clock),
     seatLedger,
@@ -174,7 +177,9 @@ export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimit
   const recommendations = new RecommendationService(db, usageReports, services.migrations, services.audit, deps.clock);
   const recommendationSettings = new RecommendationSettingsService(db, services.audit, deps.clock);
   const recommendationWatch = new RecommendationWatch(db, recommendations, services.alertLog, deps.fork, deps.clock);
-  return { ...services, usageReports, recommendations, recommendationSettings, recommendationWatch };
+  const signingKeys = new SigningKeys(db, new SecretBox(config.secretKey, 'signing-keys'), services.audit, deps.clock);
+  const certificates = new CertificateService(db, services.credentials, services.leaseLedger, signingKeys, services.audit, deps.clock);
+  return { ...services, usageReports, recommendations, recommendationSettings, recommendationWatch, signingKeys, certificates };
 }
 
 export type Services = ReturnType<typeof createServices>;

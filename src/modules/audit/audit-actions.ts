@@ -10,6 +10,7 @@ export enum AuditAction {
   ALERT_RULE_CLEAR = 'alertRule.clear',
   API_TOKEN_CREATE = 'apiToken.create',
   API_TOKEN_REVOKE = 'apiToken.revoke',
+  CERTIFICATE_ISSUE = 'certificate.issue',
   FEATURE_CREATE = 'feature.create',
   LEASE_CHECKOUT = 'lease.checkout',
   LEASE_CHECKOUT_REUSED = 'lease.checkout.reused',
@@ -36,6 +37,7 @@ export enum AuditAction {
   RECOMMENDATION_DISMISS = 'recommendation.dismiss',
   RECOMMENDATION_SETTINGS_SET = 'recommendationSettings.set',
   SEAT_ASSIGN = 'seat.assign',
+  SIGNING_KEY_ROTATE = 'signingKey.rotate',
   SEAT_RELEASE = 'seat.release',
   USAGE_RECORD = 'usage.record',
   VIOLATION_OPEN = 'violation.open',
@@ -55,6 +57,8 @@ interface ObjectOf {
   [AuditAction.ALERT_RULE_CLEAR]: 'License' | 'Plan';
   [AuditAction.API_TOKEN_CREATE]: 'ApiToken';
   [AuditAction.API_TOKEN_REVOKE]: 'ApiToken';
+  // A certificate is of a license: it is the license's event.
+  [AuditAction.CERTIFICATE_ISSUE]: 'License';
   [AuditAction.FEATURE_CREATE]: 'Feature';
   [AuditAction.LEASE_CHECKOUT]: 'Lease';
   [AuditAction.LEASE_CHECKOUT_REUSED]: 'Lease';
@@ -81,6 +85,7 @@ interface ObjectOf {
   [AuditAction.RECOMMENDATION_DISMISS]: 'Recommendation';
   [AuditAction.RECOMMENDATION_SETTINGS_SET]: 'Organization';
   [AuditAction.SEAT_ASSIGN]: 'Seat';
+  [AuditAction.SIGNING_KEY_ROTATE]: 'SigningKey';
   [AuditAction.SEAT_RELEASE]: 'Seat';
   [AuditAction.USAGE_RECORD]: 'License';
   [AuditAction.VIOLATION_OPEN]: 'Violation';

@@ -610,11 +610,16 @@ export class LeaseLedger {
 
   /** Whether a fingerprint holds a live lease; validation asks this. */
   async isLive(sql: SqlRunner, licenseId: string, fingerprint: string, now: Date): Promise<boolean> {
-    const row = await sql.get(
-      'select 1 as live from lease where license_id = ? and fingerprint = ? and released_at is null and expires_at > ?',
+    return (await this.liveLease(sql, licenseId, fingerprint, now)) !== null;
+  }
+
+  /** The live lease a machine holds on a license, if any. */
+  async liveLease(sql: SqlRunner, licenseId: string, fingerprint: string, now: Date): Promise<{ id: string } | null> {
+    const row = await sql.get<{ id: string }>(
+      'select id from lease where license_id = ? and fingerprint = ? and released_at is null and expires_at > ?',
       [licenseId, fingerprint, now],
     );
-    return row !== undefined;
+    return row ?? null;
   }
 
   /** Counts a license's live sessions again and tells the usage observer: after leases ended elsewhere. */

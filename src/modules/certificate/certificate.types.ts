@@ -1,0 +1,53 @@
+import { ArgsType, Field, ID, Int, ObjectType } from 'type-graphql';
+import { LicenseKeyArgs } from '../license/license-key.types';
+
+/** Checked by the service (lengths, key format, bounds): client operations skip class-validator. */
+@ArgsType()
+export class IssueLicenseCertificateArgs extends LicenseKeyArgs {
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The machine the certificate is bound to: an offline check of another fingerprint fails. Its live lease (CONCURRENT) is named too.',
+  })
+  fingerprint?: string | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'How long the certificate lasts, in seconds: from 3,600 (an hour) to 2,592,000 (30 days, the default); never past the term and its grace period.',
+  })
+  ttlSeconds?: number | null;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'A signed license certificate: what an application needs to check its license offline.' })
+export class LicenseCertificate {
+  @Field(() => String, {
+    description:
+      'A compact JWS (EdDSA, Ed25519) whose payload carries the license (`lic`: type, status, term, grace end, limits, features, site, overage policy), its binding (`fpr`, `lease`), `iat`, `nbf` and `exp`. Verify it with a key of `/.well-known/jwks.json` (by its `kid`).',
+  })
+  certificate!: string;
+
+  @Field(() => String, { description: 'The id of the key that signed it.' })
+  kid!: string;
+
+  @Field(() => ID)
+  licenseId!: string;
+
+  @Field(() => Date)
+  issuedAt!: Date;
+
+  @Field(() => Date)
+  expiresAt!: Date;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'The signing key after a rotation.' })
+export class SigningKeyRotation {
+  @Field(() => String, { description: 'The key that signs from now on.' })
+  kid!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The key it replaces: published until the last certificate it signed has expired, then retired from the JWKS.',
+  })
+  retired!: string | null;
+}
