@@ -49,6 +49,11 @@ export interface Config {
   secretKey: Buffer;
   /** Where the generated secret was kept, when it was not given. */
   secretKeySource: 'env' | 'file';
+  /**
+   * The secret before a rotation (`SECRET_KEY_PREVIOUS`): keys, tokens and sealed signing keys made under it are still
+   * found, and made anew under `secretKey` when first used. Remove it once they all have been.
+   */
+  secretKeyPrevious?: Buffer;
   redisUrl?: string;
   /** Put before the name of each Redis channel, so that deployments sharing one Redis keep their events apart. */
   redisChannelPrefix: string;
@@ -118,6 +123,14 @@ function secretFrom(env: Env, database: DatabaseConfig): Pick<Config, 'secretKey
   return { secretKey: Buffer.from(readFileSync(file, 'utf8').trim(), 'utf8'), secretKeySource: 'file' };
 }
 
+function previousSecretFrom(env: Env): Pick<Config, 'secretKeyPrevious'> {
+  const previous = env.SECRET_KEY_PREVIOUS?.trim();
+  if (!previous) return {};
+  if (previous.length < 32) throw new ConfigError('SECRET_KEY_PREVIOUS must be at least 32 characters long');
+  if (previous === env.SECRET_KEY?.trim()) throw new ConfigError('SECRET_KEY_PREVIOUS must differ from SECRET_KEY');
+  return { secretKeyPrevious: Buffer.from(previous, 'utf8') };
+}
+
 /** Reads and validates the configuration; throws a {@link ConfigError} that says what to fix. */
 export function loadConfig(env: Env = process.env): Config {
   const logLevel = (env.LOG_LEVEL?.trim() || 'info') as Config['logLevel'];
@@ -149,6 +162,7 @@ export function loadConfig(env: Env = process.env): Config {
       tokenCallsPerMinute: integer(env, 'RATE_LIMIT_TOKEN_CALLS_PER_MINUTE', DEFAULT_RATE_LIMITS.tokenCallsPerMinute, 0, 100_000_000),
     },
     ...secretFrom(env, database),
+    ...previousSecretFrom(env),
     redisUrl,
     redisChannelPrefix,
     leaseReaperIntervalMs: integer(env, 'LEASE_REAPER_INTERVAL_MS', 10_000, 100, 3_600_000),

@@ -5,10 +5,21 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } f
  * secret: a copy of the database alone does not let anyone present them.
  */
 export class SecretDigester {
-  constructor(private readonly secretKey: Buffer) {}
+  constructor(
+    private readonly secretKey: Buffer,
+    private readonly previousKey?: Buffer,
+  ) {}
 
   digest(value: string): string {
     return createHmac('sha256', this.secretKey).update(value, 'utf8').digest('hex');
+  }
+
+  /**
+   * The digest under the secret before a rotation, to find what was stored under it (and store it anew under the
+   * current one); null when there was none.
+   */
+  previousDigest(value: string): string | null {
+    return this.previousKey ? createHmac('sha256', this.previousKey).update(value, 'utf8').digest('hex') : null;
   }
 }
 
@@ -66,9 +77,21 @@ export function hintOf(secret: string): string {
  */
 export class SecretBox {
   private readonly key: Buffer;
+  private readonly previous: SecretBox | null;
 
-  constructor(secretKey: Buffer, purpose: string) {
+  constructor(secretKey: Buffer, purpose: string, previousKey?: Buffer) {
     this.key = Buffer.from(hkdfSync('sha256', secretKey, Buffer.alloc(0), `ainexlayer/${purpose}`, 32));
+    this.previous = previousKey ? new SecretBox(previousKey, purpose) : null;
+  }
+
+  /** Opens what was sealed under the current secret or, after a rotation, the previous one (`stale`: seal it anew). */
+  openAny(sealed: string): { plain: Buffer; stale: boolean } {
+    try {
+      return { plain: this.open(sealed), stale: false };
+    } catch (error) {
+      if (!this.previous) throw error;
+      return { plain: this.previous.open(sealed), stale: true };
+    }
   }
 
   seal(plain: Buffer): string {

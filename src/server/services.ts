@@ -88,11 +88,11 @@ function channelsOf(deps: ServiceDeps) {
   };
 }
 
-function licensingServices(config: Pick<Config, 'secretKey' | 'databaseLimits'>, db: SqlGateway, deps: ServiceDeps) {
-  const digester = new SecretDigester(config.secretKey);
+function licensingServices(config: Pick<Config, 'secretKey' | 'secretKeyPrevious' | 'databaseLimits'>, db: SqlGateway, deps: ServiceDeps) {
+  const digester = new SecretDigester(config.secretKey, config.secretKeyPrevious);
   const { clock } = deps;
   const audit = new AuditService();
-  const credentials = new LicenseCredentials(digester, deps.clientCalls);
+  const credentials = new LicenseCredentials(digester, deps.clientCalls, db);
   const catalog = new CatalogService(db, audit, clock);
   const { raised, usageChanges, complianceEvents, tokenRevocations } = channelsOf(deps);
   const ids = new CommitOrderedIds();
@@ -171,13 +171,22 @@ function licensingServices(config: Pick<Config, 'secretKey' | 'databaseLimits'>,
 }
 
 /** Every service of a server: the licensing ones, and the reports and recommendations drawn from them. */
-export function createServices(config: Pick<Config, 'secretKey' | 'databaseLimits'>, db: SqlGateway, deps: ServiceDeps) {
+export function createServices(
+  config: Pick<Config, 'secretKey' | 'secretKeyPrevious' | 'databaseLimits'>,
+  db: SqlGateway,
+  deps: ServiceDeps,
+) {
   const services = licensingServices(config, db, deps);
   const usageReports = new UsageReportService(db, deps.clock);
   const recommendations = new RecommendationService(db, usageReports, services.migrations, services.audit, deps.clock);
   const recommendationSettings = new RecommendationSettingsService(db, services.audit, deps.clock);
   const recommendationWatch = new RecommendationWatch(db, recommendations, services.alertLog, deps.fork, deps.clock);
-  const signingKeys = new SigningKeys(db, new SecretBox(config.secretKey, 'signing-keys'), services.audit, deps.clock);
+  const signingKeys = new SigningKeys(
+    db,
+    new SecretBox(config.secretKey, 'signing-keys', config.secretKeyPrevious),
+    services.audit,
+    deps.clock,
+  );
   const certificates = new CertificateService(db, services.credentials, services.leaseLedger, signingKeys, services.audit, deps.clock);
   return { ...services, usageReports, recommendations, recommendationSettings, recommendationWatch, signingKeys, certificates };
 }

@@ -19,3 +19,13 @@ describe('configuration of alerts and channels', () => {
     expect(() => loadConfig({ ...base, EXPIRY_WATCH_INTERVAL_MS: '10' })).toThrow(/EXPIRY_WATCH_INTERVAL_MS must be between/);
   });
 });
+
+describe('configuration of the secret', () => {
+  it('takes the secret before a rotation, at least 32 characters and not the same as SECRET_KEY', () => {
+    const previous = 'the-secret-before-the-rotation-of-32-characters';
+    expect(loadConfig({ ...base, SECRET_KEY_PREVIOUS: previous }).secretKeyPrevious).toEqual(Buffer.from(previous));
+    expect(loadConfig(base).secretKeyPrevious).toBeUndefined();
+    expect(() => loadConfig({ ...base, SECRET_KEY_PREVIOUS: 'short' })).toThrow(/SECRET_KEY_PREVIOUS must be at least 32/);
+    expect(() => loadConfig({ ...base, SECRET_KEY_PREVIOUS: base.SECRET_KEY })).toThrow(/must differ from SECRET_KEY/);
+  });
+});

@@ -66,10 +66,27 @@ export class SigningKeys {
     if (!row) return null;
     let privateKey = this.opened.get(row.kid);
     if (!privateKey) {
-      privateKey = createPrivateKey({ key: this.box.open(row.sealed_private_key), format: 'der', type: 'pkcs8' });
+      const { plain, stale } = this.box.openAny(row.sealed_private_key);
+      privateKey = createPrivateKey({ key: plain, format: 'der', type: 'pkcs8' });
       this.opened.set(row.kid, privateKey);
+      // Sealed under the secret before a rotation: sealed anew under the current one, after the caller's transaction.
+      if (stale) this.sealAnew(row.kid, row.sealed_private_key, plain);
     }
     return { kid: row.kid, privateKey };
+  }
+
+  private sealAnew(kid: string, before: string, plain: Buffer): void {
+    setImmediate(() => {
+      this.db
+        .write((tx) =>
+          tx.run('update signing_key set sealed_private_key = ? where kid = ? and sealed_private_key = ?', [
+            this.box.seal(plain),
+            kid,
+            before,
+          ]),
+        )
+        .catch(() => undefined);
+    });
   }
 
   /** Notes a certificate signed by `kid` that expires at `expiresAt`: its key stays published until then. */

@@ -1,5 +1,5 @@
 import { normalizeLicenseKey, type SecretDigester } from '../../auth/secrets';
-import { fromJson, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
+import { fromJson, type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
 import { AppError, ErrorCode } from '../../errors';
 import type { LicenseStatus, LicenseType, OveragePolicy, UsagePeriod } from '../../kernel/license.enums';
 
@@ -70,6 +70,8 @@ export class LicenseCredentials {
   constructor(
     private readonly digester: SecretDigester,
     private readonly limiter?: ClientCallLimiter,
+    /** Where a key found under the previous secret is stored anew (see `SECRET_KEY_PREVIOUS`). */
+    private readonly db?: SqlGateway,
   ) {}
 
   /** The digest a key is stored under; a malformed key is refused before any lookup. */
@@ -84,12 +86,30 @@ export class LicenseCredentials {
   }
 
   /**
+   * Stores a key found under the previous secret under the current one, after the caller's transaction (which may be
+   * a read): a failure leaves it to the next use.
+   */
+  private storeAnew(licenseId: string, from: string, to: string): void {
+    setImmediate(() => {
+      this.db
+        ?.write((tx) => tx.run('update license set key_digest = ? where id = ? and key_digest = ?', [to, licenseId, from]))
+        .catch(() => undefined);
+    });
+  }
+
+  /**
    * The license a key opens, counting the call of `requestId` against the license's limit on client calls, if it
    * has one (RATE_LIMITED past it). With `forUpdate`, the row is locked until the transaction ends (PostgreSQL), so
    * that counting its seats and taking one cannot interleave with another caller doing the same.
    */
   async authenticate(sql: SqlRunner, key: string, forUpdate = '', requestId?: string): Promise<KeyedLicense> {
-    const row = await sql.get<Row>(`select ${COLUMNS} from license where key_digest = ? ${forUpdate}`, [this.digestOf(key)]);
+    const digest = this.digestOf(key);
+    let row = await sql.get<Row>(`select ${COLUMNS} from license where key_digest = ? ${forUpdate}`, [digest]);
+    const previous = row ? null : this.digester.previousDigest(normalizeLicenseKey(key)!);
+    if (previous) {
+      row = await sql.get<Row>(`select ${COLUMNS} from license where key_digest = ? ${forUpdate}`, [previous]);
+      if (row) this.storeAnew(row.id, previous, digest);
+    }
     if (!row) throw new AppError(ErrorCode.UNAUTHENTICATED, 'This license key is not recognized.');
     // A license with a limit on its client calls counts this one (refused past it, before anything is done).
     const perMinute = row.client_calls_per_minute === null ? null : Number(row.client_calls_per_minute);

@@ -42,12 +42,26 @@ export class TokenService {
     if (!match || !isWellFormedApiToken(match[1]!)) {
       throw AppError.unauthenticated('The Authorization header must be "Bearer <API token>".');
     }
-    const row = await this.db.read((sql) =>
-      sql.get<{ id: string; name: string; role: Role; organization_id: string | null }>(
-        'select id, name, role, organization_id from api_token where token_digest = ? and revoked_at is null',
-        [this.digester.digest(match[1]!)],
-      ),
-    );
+    const digest = this.digester.digest(match[1]!);
+    const find = (d: string) =>
+      this.db.read((sql) =>
+        sql.get<{ id: string; name: string; role: Role; organization_id: string | null }>(
+          'select id, name, role, organization_id from api_token where token_digest = ? and revoked_at is null',
+          [d],
+        ),
+      );
+    let row = await find(digest);
+    const previous = row ? null : this.digester.previousDigest(match[1]!);
+    if (previous) {
+      // Made under the secret before a rotation: found, and stored anew under the current one.
+      row = await find(previous);
+      if (row) {
+        const id = row.id;
+        await this.db.write((tx) =>
+          tx.run('update api_token set token_digest = ? where id = ? and token_digest = ?', [digest, id, previous]),
+        );
+      }
+    }
     if (!row) throw AppError.unauthenticated('This API token is not recognized or was revoked.');
     return Principal.apiToken({ id: row.id, name: row.name, role: row.role, organizationId: row.organization_id });
   }
