@@ -31,6 +31,7 @@ import {
   SetLicenseAutoRenewDocument,
   ResumeLicenseDocument,
   RevokeApiTokenDocument,
+  RegenerateLicenseKeyDocument,
   RevokeLicenseDocument,
   RotateSigningKeyDocument,
   type Role,
@@ -706,6 +707,14 @@ const ACCESS: Record<string, Attempt[]> = {
       true,
     ),
   ],
+  regenerateLicenseKey: [
+    attempt(
+      "cannot regenerate another's license key, which it is told does not exist",
+      RegenerateLicenseKeyDocument,
+      (w) => ({ id: w.b.concurrent.licenseId }),
+      refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+  ],
   rotateSigningKey: [
     attempt(
       'cannot rotate the signing key, which is the platform’s (FORBIDDEN)',
@@ -1216,6 +1225,7 @@ const OWN_CHANGES: Record<string, OwnChange> = {
   releaseSeat: (t, c, token) => t.request(ReleaseSeatDocument, { seatId: c.seatId }, token),
   acknowledgeAlert: (t, c, token) => t.request(AcknowledgeAlertDocument, { id: c.alertId }, token),
   rotateSigningKey: (t, _c, token) => t.request(RotateSigningKeyDocument, {}, token),
+  regenerateLicenseKey: (t, c, token) => t.request(RegenerateLicenseKeyDocument, { id: c.suspended.licenseId }, token),
   setRecommendationSettings: (t, c, token) =>
     t.request(SetRecommendationSettingsDocument, { organizationId: c.organizationId, input: { bufferPercent: 20 } }, token),
   applyRecommendation: (t, c, token) => t.request(ApplyRecommendationDocument, { id: recommendationIdFor(c.user.licenseId) }, token),

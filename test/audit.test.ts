@@ -23,6 +23,7 @@ import {
   SetLicenseAutoRenewDocument,
   ResumeLicenseDocument,
   RevokeApiTokenDocument,
+  RegenerateLicenseKeyDocument,
   RevokeLicenseDocument,
   RotateSigningKeyDocument,
   SuspendLicenseDocument,
@@ -859,6 +860,34 @@ const AUDITED: Record<string, AuditCase> = {
           const { key, licenseId } = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId });
           await t.ok(SuspendLicenseDocument, { id: licenseId, reason: 'unpaid' });
           return act(() => t.request(IssueLicenseCertificateDocument, { key }, null));
+        },
+      },
+    ],
+  },
+  regenerateLicenseKey: {
+    title: 'license.regenerateKey with the key hints before and after, without the keys',
+    async perform(t, f, act) {
+      const license = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId });
+      const { regenerateLicenseKey } = await act(() => t.ok(RegenerateLicenseKeyDocument, { id: license.licenseId }, f.orgAdmin.secret));
+      return {
+        action: 'license.regenerateKey',
+        objectType: 'License',
+        objectId: license.licenseId,
+        actor: byToken(f.orgAdmin),
+        organizationId: f.organizationId,
+        before: expect.objectContaining({ keyHint: license.key.slice(-4) }),
+        after: expect.objectContaining({ keyHint: regenerateLicenseKey.key.slice(-4) }),
+        secrets: [license.key, regenerateLicenseKey.key],
+      };
+    },
+    failures: [
+      {
+        title: 'a revoked license',
+        code: 'INVALID_STATE_TRANSITION',
+        async attempt(t, f, act) {
+          const { licenseId } = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId });
+          await t.ok(RevokeLicenseDocument, { id: licenseId, reason: 'ended' });
+          return act(() => t.request(RegenerateLicenseKeyDocument, { id: licenseId }, f.orgAdmin.secret));
         },
       },
     ],

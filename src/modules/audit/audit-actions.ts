@@ -24,6 +24,7 @@ export enum AuditAction {
   LICENSE_RENEW = 'license.renew',
   LICENSE_SUSPEND = 'license.suspend',
   LICENSE_REVOKE = 'license.revoke',
+  LICENSE_REGENERATE_KEY = 'license.regenerateKey',
   LICENSE_RESUME = 'license.resume',
   LICENSE_RAISE_LIMIT = 'license.raiseLimit',
   LICENSE_SET_AUTO_RENEW = 'license.setAutoRenew',
@@ -72,6 +73,7 @@ interface ObjectOf {
   [AuditAction.LICENSE_RENEW]: 'License';
   [AuditAction.LICENSE_SUSPEND]: 'License';
   [AuditAction.LICENSE_REVOKE]: 'License';
+  [AuditAction.LICENSE_REGENERATE_KEY]: 'License';
   [AuditAction.LICENSE_RESUME]: 'License';
   [AuditAction.LICENSE_RAISE_LIMIT]: 'License';
   [AuditAction.LICENSE_SET_AUTO_RENEW]: 'License';

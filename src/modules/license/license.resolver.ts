@@ -69,6 +69,15 @@ export class LicenseResolver {
     return LicenseNode.from(await this.licenseService.resume(ctx, id));
   }
 
+  @Mutation(() => IssuedLicense, {
+    description:
+      'Gives the license a new key, for one leaked or lost: the old key stops at once. The new key in the answer is shown only this once.',
+  })
+  async regenerateLicenseKey(@Arg('id', () => ID) id: string, @Ctx() ctx: LicenseContext): Promise<IssuedLicense> {
+    const { license, key } = await this.licenseService.regenerateKey(ctx, id);
+    return { license: LicenseNode.from(license), key };
+  }
+
   @Mutation(() => LicenseNode, { description: 'Ends a license for good; live leases end.' })
   async revokeLicense(
     @Arg('id', () => ID) id: string,

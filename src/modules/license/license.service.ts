@@ -286,6 +286,19 @@ export class LicenseService {
     });
   }
 
+  /**
+   * Gives a license a new key, for one leaked or lost: the old key stops at once (its clients' calls, heartbeats
+   * included, are refused from now on); the new one is returned this once. The audit event holds the hints only.
+   */
+  async regenerateKey(op: Operation, id: string): Promise<{ license: License; key: string }> {
+    const key = generateLicenseKey();
+    const license = await this.change(op, id, AuditAction.LICENSE_REGENERATE_KEY, async (license) => {
+      if (license.status === LicenseStatus.REVOKED) throw AppError.invalidTransition('license', license.status, 'regenerate the key of');
+      return { set: { keyDigest: this.digester.digest(key), keyHint: hintOf(key) } };
+    });
+    return { license, key };
+  }
+
   revoke(op: Operation, id: string, reason?: string | null): Promise<License> {
     return this.deactivate(op, id, 'revoke', LicenseStatus.REVOKED, reason, (status) => status !== LicenseStatus.REVOKED);
   }
