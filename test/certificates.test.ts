@@ -1,5 +1,8 @@
 import { createHmac, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type JSONWebKeySet, SignJWT } from 'jose';
 import { expect, it, vi } from 'vitest';
 import { verifyLicenseCertificate } from '../packages/client/src/verify';
@@ -225,5 +228,34 @@ describeEachDatabase('license certificates, mutated', (server) => {
       'FINGERPRINT_MISMATCH',
       'UNKNOWN_KEY',
     ]);
+  }, 120_000);
+});
+
+describeEachDatabase('the verify command', (server) => {
+  it('prints the checks of a certificate against a saved JWKS, and exits 0 when valid, 1 when not, 2 on a mistake', async () => {
+    const t = server();
+    if (t.kind !== 'sqlite') return; // the command never reaches the server
+    const l = await licensed(t, 'SUBSCRIPTION');
+    const { certificate } = await issue(t, l.key);
+    const dir = mkdtempSync(join(tmpdir(), 'verify-'));
+    const jwks = join(dir, 'jwks.json');
+    writeFileSync(jwks, JSON.stringify((await jwksOf(t)).jwks));
+    const verify = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'packages/client/src/cli.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
+
+    const valid = verify(certificate, '--jwks', jwks, '--feature', 'premium.sso');
+    expect(valid.status, valid.stderr).toBe(1); // premium.sso is not entitled
+    expect(valid.stdout).toContain('FEATURE_NOT_ENTITLED');
+    const plain = verify(certificate, '--jwks', jwks, '--at', t.clock.now().toISOString());
+    expect(plain.status, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/^PASS CERTIFICATE +CERTIFICATE_VALID/m);
+    expect(plain.stdout).toContain(`VALID: VALID license ${l.licenseId}`);
+    const [h, p, sig] = certificate.split('.');
+    const tampered = verify(`${h}.${p}.${sig!.slice(0, -2)}AA`, '--jwks', jwks);
+    expect(tampered.status).toBe(1);
+    expect(tampered.stdout).toContain('CERTIFICATE_INVALID');
+    const mistake = verify(certificate);
+    expect(mistake.status).toBe(2);
+    expect(mistake.stderr).toContain('--jwks is required');
   }, 120_000);
 });
