@@ -92,7 +92,8 @@ function licensingServices(config: Pick<Config, 'secretKey' | 'secretKeyPrevious
   const digester = new SecretDigester(config.secretKey, config.secretKeyPrevious);
   const { clock } = deps;
   const audit = new AuditService();
-  const credentials = new LicenseCredentials(digester, deps.clientCalls, db);
+  const licenseStore = new LicenseStore();
+  const credentials = new LicenseCredentials(digester, deps.clientCalls, { db, store: licenseStore });
   const catalog = new CatalogService(db, audit, clock);
   const { raised, usageChanges, complianceEvents, tokenRevocations } = channelsOf(deps);
   const ids = new CommitOrderedIds();
@@ -107,7 +108,6 @@ function licensingServices(config: Pick<Config, 'secretKey' | 'secretKeyPrevious
   const turns = new RowTurns({ maxWaiting: MAX_WAITING_PER_LICENSE, maxWaitMs: config.databaseLimits.poolTimeoutMs });
   const leaseLedger = new LeaseLedger(db, credentials, audit, signals, violationLog, turns, demand, clock);
   const seatLedger = new SeatLedger(db, audit, signals, violationLog, demand, clock);
-  const licenseStore = new LicenseStore();
   const licenses = new LicenseService(db, licenseStore, audit, catalog, leaseLedger, digester, clock);
   const usageMeter = new UsageMeter(db, credentials, audit, seatLedger, leaseLedger, signals, violationLog, turns, demand, clock);
   const usage = new UsageService(licenses, usageMeter, clock);

@@ -1,6 +1,7 @@
 import { normalizeLicenseKey, type SecretDigester } from '../../auth/secrets';
 import { fromJson, type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
 import { AppError, ErrorCode } from '../../errors';
+import type { LicenseStore } from './license-store';
 import type { LicenseStatus, LicenseType, OveragePolicy, UsagePeriod } from '../../kernel/license.enums';
 
 /** The columns of a license that client-facing operations need, read by its key in one statement. */
@@ -71,7 +72,7 @@ export class LicenseCredentials {
     private readonly digester: SecretDigester,
     private readonly limiter?: ClientCallLimiter,
     /** Where a key found under the previous secret is stored anew (see `SECRET_KEY_PREVIOUS`). */
-    private readonly db?: SqlGateway,
+    private readonly redigests?: { db: SqlGateway; store: LicenseStore },
   ) {}
 
   /** The digest a key is stored under; a malformed key is refused before any lookup. */
@@ -90,10 +91,10 @@ export class LicenseCredentials {
    * a read): a failure leaves it to the next use.
    */
   private storeAnew(licenseId: string, from: string, to: string): void {
+    const redigests = this.redigests;
+    if (!redigests) return;
     setImmediate(() => {
-      this.db
-        ?.write((tx) => tx.run('update license set key_digest = ? where id = ? and key_digest = ?', [to, licenseId, from]))
-        .catch(() => undefined);
+      redigests.db.write((tx) => redigests.store.redigest(tx, licenseId, from, to)).catch(() => undefined);
     });
   }
 
