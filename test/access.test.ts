@@ -1,3 +1,4 @@
+import { CLIENT_OPERATIONS } from '../src/server/client-lane';
 import { randomBytes } from 'node:crypto';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -1262,15 +1263,8 @@ const OWN_CHANGES: Record<string, OwnChange> = {
     t.request(SplitFeatureLicenseDocument, { licenseId: c.concurrent.licenseId, featureKeys: ['premium.analytics'] }, token),
 };
 
-const CLIENT_FACING = [
-  'validateLicense',
-  'checkFeature',
-  'checkoutSeat',
-  'heartbeatSeat',
-  'checkinSeat',
-  'recordUsage',
-  'issueLicenseCertificate',
-];
+/** The operations client applications call with their license key alone. */
+const CLIENT_FACING = [...CLIENT_OPERATIONS];
 
 describeEachDatabase('access control', (server) => {
   let w: World;

@@ -108,8 +108,7 @@ export async function createLicenseServer(config: Config, logger: Logger, clock:
   });
   const apollo = createApollo({ schema, http, wsServer, bounds, limits, logger });
   await apollo.start();
-  mountHttp(app, { config, db, redis, apollo, logger, limits, authenticate: (a) => services.tokens.authenticate(a), contextFor });
-  mountJwks(app, services.signingKeys, logger);
+  mountHttp(app, { config, db, redis, apollo, logger, limits, services, contextFor });
   const jobs = periodicJobs(config, services, logger);
 
   let closed = false;
@@ -259,7 +258,7 @@ function mountHttp(
     apollo: ApolloServer<GraphQLContext>;
     logger: Logger;
     limits: RateLimits;
-    authenticate: (authorization: string | undefined) => Promise<Principal>;
+    services: Pick<Services, 'tokens' | 'signingKeys'>;
     contextFor: ContextFor;
   },
 ): void {
@@ -267,6 +266,7 @@ function mountHttp(
   app.disable('x-powered-by');
   serveHealth(app, { db, redis: redis ? () => redis.state : undefined });
   mountUsageChart(app);
+  mountJwks(app, parts.services.signingKeys, logger);
   app.get('/graphql', (req, res, next) => {
     // A browser asking for a page gets the playground (also with GraphiQL's own `?query=` in the address);
     // GraphQL clients using GET ask for JSON and go on to Apollo.
@@ -289,7 +289,7 @@ function mountHttp(
         if (limited) throw withRequestId(limited, requestId);
         let principal: Principal;
         try {
-          principal = await parts.authenticate(req.header('authorization'));
+          principal = await parts.services.tokens.authenticate(req.header('authorization'));
         } catch (error) {
           if (error instanceof AppError && error.code === ErrorCode.UNAUTHENTICATED) await limits.failed(address);
           throw contextError(error, requestId, logger);

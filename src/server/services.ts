@@ -138,7 +138,6 @@ function licensingServices(config: Pick<Config, 'secretKey' | 'secretKeyPrevious
     seatLedger,
     leaseLedger,
     usageMeter,
-    dailyCarry: new DailyCarry(db, clock),
     demand,
     usage,
     usageStream: new UsageStream(usageChanges, usage, deps.fork, clock),
@@ -187,8 +186,9 @@ export function createServices(
     services.audit,
     deps.clock,
   );
+  const dailyCarry = new DailyCarry(db, deps.clock);
   const certificates = new CertificateService(db, services.credentials, services.leaseLedger, signingKeys, services.audit, deps.clock);
-  return { ...services, usageReports, recommendations, recommendationSettings, recommendationWatch, signingKeys, certificates };
+  return { ...services, dailyCarry, usageReports, recommendations, recommendationSettings, recommendationWatch, signingKeys, certificates };
 }
 
 export type Services = ReturnType<typeof createServices>;
