@@ -9,6 +9,7 @@ import {
   AuditLogDocument,
   CheckFeatureDocument,
   CheckinSeatDocument,
+  BorrowSeatDocument,
   CheckoutSeatDocument,
   CreateApiTokenDocument,
   CreateOrganizationDocument,
@@ -714,6 +715,20 @@ const ACCESS: Record<string, Attempt[]> = {
       RegenerateLicenseKeyDocument,
       (w) => ({ id: w.b.concurrent.licenseId }),
       refused(LICENSE_MANAGERS, 'NOT_FOUND'),
+    ),
+  ],
+  borrowSeat: [
+    attempt(
+      "borrowing with its own key on the machine of another's lease, borrows a seat of its own license and leaves the other's alone",
+      BorrowSeatDocument,
+      (w) => ({ key: w.a.concurrent.key, fingerprint: w.b.fingerprints[1]!, until: new Date(Date.now() + 2 * 86_400_000).toISOString() }),
+      answered(EVERY_ROLE, (d, w) => {
+        expect(d.borrowSeat.checkout.outcome).toBe('GRANTED');
+        expect(w.b.leaseIds).not.toContain(d.borrowSeat.checkout.lease!.id);
+        const payload = JSON.parse(Buffer.from(d.borrowSeat.certificate!.certificate.split('.')[1]!, 'base64url').toString());
+        expect(payload.sub).toBe(w.a.concurrent.licenseId);
+      }),
+      true,
     ),
   ],
   rotateSigningKey: [

@@ -9,6 +9,7 @@ import {
   SetThresholdRuleDocument,
   type AuditLogQuery,
   CheckinSeatDocument,
+  BorrowSeatDocument,
   CheckoutSeatDocument,
   CreateApiTokenDocument,
   CreateOrganizationDocument,
@@ -888,6 +889,49 @@ const AUDITED: Record<string, AuditCase> = {
           const { licenseId } = await licensed(t, 'SUBSCRIPTION', { organizationId: f.organizationId });
           await t.ok(RevokeLicenseDocument, { id: licenseId, reason: 'ended' });
           return act(() => t.request(RegenerateLicenseKeyDocument, { id: licenseId }, f.orgAdmin.secret));
+        },
+      },
+    ],
+  },
+  borrowSeat: {
+    title: 'lease.checkout until the seat is due back, then certificate.issue to that date, by the license key',
+    async perform(t, f, act) {
+      const license = await licensed(t, 'CONCURRENT', { organizationId: f.organizationId });
+      const fingerprint = unique('laptop');
+      const until = new Date(t.clock.now().getTime() + 3 * 86_400_000).toISOString();
+      const { borrowSeat } = await act(() => t.ok(BorrowSeatDocument, { key: license.key, fingerprint, until }, null));
+      const lease = borrowSeat.checkout.lease!;
+      return [
+        {
+          action: 'lease.checkout',
+          objectType: 'Lease',
+          objectId: lease.id,
+          actor: byLicense(license.licenseId),
+          organizationId: f.organizationId,
+          before: null,
+          after: { fingerprint, expiresAt: until, releasedAt: null },
+          secrets: [license.key],
+        },
+        {
+          action: 'certificate.issue',
+          objectType: 'License',
+          objectId: license.licenseId,
+          actor: byLicense(license.licenseId),
+          organizationId: f.organizationId,
+          before: null,
+          after: { fingerprint, leaseId: lease.id, expiresAt: borrowSeat.certificate!.expiresAt },
+          secrets: [license.key, borrowSeat.certificate!.certificate],
+        },
+      ];
+    },
+    failures: [
+      {
+        title: 'a date past 180 days',
+        code: 'BAD_USER_INPUT',
+        async attempt(t, f, act) {
+          const { key } = await licensed(t, 'CONCURRENT', { organizationId: f.organizationId });
+          const until = new Date(t.clock.now().getTime() + 200 * 86_400_000).toISOString();
+          return act(() => t.request(BorrowSeatDocument, { key, fingerprint: unique('laptop'), until }, null));
         },
       },
     ],

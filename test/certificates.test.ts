@@ -8,8 +8,12 @@ import { expect, it, vi } from 'vitest';
 import { verifyLicenseCertificate } from '../packages/client/src/verify';
 import {
   AuditLogDocument,
+  BorrowSeatDocument,
+  CheckinSeatDocument,
   CheckoutSeatDocument,
+  HeartbeatSeatDocument,
   IssueLicenseCertificateDocument,
+  LeaseBorrowedDocument,
   RotateSigningKeyDocument,
   SuspendLicenseDocument,
   ValidateLicenseDocument,
@@ -258,4 +262,55 @@ describeEachDatabase('the verify command', (server) => {
     expect(mistake.status).toBe(2);
     expect(mistake.stderr).toContain('--jwks is required');
   }, 120_000);
+});
+
+describeEachDatabase('borrowed seats', (server) => {
+  it('count against the limit, outlast the reaper, verify offline until due back, and come back early', async () => {
+    const t = server();
+    const l = await licensed(t, 'CONCURRENT', { limits: { concurrentSessions: 2 } });
+    const now = t.clock.now().getTime();
+    const until = new Date(now + 10 * DAY);
+    const { borrowSeat } = await t.ok(BorrowSeatDocument, { key: l.key, fingerprint: 'laptop', until: until.toISOString() }, null);
+    expect(borrowSeat.checkout).toMatchObject({ outcome: 'GRANTED', seatsInUse: 1 });
+    const lease = borrowSeat.checkout.lease!;
+    expect([lease.borrowedUntil, lease.expiresAt]).toEqual([until.toISOString(), until.toISOString()]);
+    expect(borrowSeat.certificate!.expiresAt).toBe(new Date(Math.floor(until.getTime() / 1000) * 1000).toISOString());
+
+    // Counted against the limit: one more seat, then none.
+    const checkout = async (fingerprint: string) => (await t.ok(CheckoutSeatDocument, { key: l.key, fingerprint }, null)).checkoutSeat;
+    expect((await checkout('desk')).outcome).toBe('GRANTED');
+    expect((await checkout('third')).outcome).toBe('NO_SEAT_AVAILABLE');
+    // A day on without heartbeats: the reaper ends the desk's lease, and leaves the borrowed one alone.
+    await t.clock.jumpTo(new Date(now + DAY));
+    await t.server.services.leaseLedger.reap('test');
+    const live = async () =>
+      (await t.ok(LeaseBorrowedDocument, { filter: { licenseId: l.licenseId, live: true } })).leases.nodes.map((n) => n.fingerprint);
+    expect(await live()).toEqual(['laptop']);
+    // A heartbeat does not shorten it.
+    const { heartbeatSeat } = await t.ok(HeartbeatSeatDocument, { key: l.key, leaseId: lease.id }, null);
+    expect(heartbeatSeat.lease.expiresAt).toBe(until.toISOString());
+
+    // Offline, its certificate holds until the seat is due back, on that machine.
+    const { jwks } = await jwksOf(t);
+    const offline = (at: number, fingerprint = 'laptop') =>
+      verifyLicenseCertificate(borrowSeat.certificate!.certificate, { jwks, now: new Date(at), fingerprint });
+    expect(await offline(now + 9 * DAY)).toMatchObject({ valid: true, code: 'VALID' });
+    expect((await offline(now + 9 * DAY)).checks.find((c) => c.check === 'LEASE')?.code).toBe('LEASE_ACTIVE');
+    expect(await offline(now + 9 * DAY, 'desk')).toMatchObject({ valid: false, code: 'FINGERPRINT_MISMATCH' });
+    expect(await offline(until.getTime() + 1_000)).toMatchObject({ valid: false, code: 'CERTIFICATE_EXPIRED' });
+
+    // Returned early, its seat is free again.
+    expect((await t.ok(CheckinSeatDocument, { key: l.key, leaseId: lease.id }, null)).checkinSeat.outcome).toBe('RELEASED');
+    expect((await checkout('third')).outcome).toBe('GRANTED');
+
+    // An hour to 180 days ahead.
+    for (const ahead of [30 * 60_000, 181 * DAY]) {
+      const response = await t.request(
+        BorrowSeatDocument,
+        { key: l.key, fingerprint: 'x', until: new Date(t.clock.now().getTime() + ahead).toISOString() },
+        null,
+      );
+      expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'until' });
+    }
+  });
 });

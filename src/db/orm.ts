@@ -21,6 +21,7 @@ import { Migration20261206150000_recommendation_settings } from '../../migration
 import { Migration20261207100000_usage_sample_clustered } from '../../migrations/Migration20261207100000_usage_sample_clustered';
 import { Migration20261207110000_recommendation_alerts } from '../../migrations/Migration20261207110000_recommendation_alerts';
 import { Migration20261207120000_signing_keys } from '../../migrations/Migration20261207120000_signing_keys';
+import { Migration20261207130000_lease_borrowing } from '../../migrations/Migration20261207130000_lease_borrowing';
 
 /**
  * Migrations are listed here rather than discovered on disk, so that the same list runs from compiled code, under
@@ -44,6 +45,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261207100000_usage_sample_clustered', class: Migration20261207100000_usage_sample_clustered },
   { name: 'Migration20261207110000_recommendation_alerts', class: Migration20261207110000_recommendation_alerts },
   { name: 'Migration20261207120000_signing_keys', class: Migration20261207120000_signing_keys },
+  { name: 'Migration20261207130000_lease_borrowing', class: Migration20261207130000_lease_borrowing },
 ];
 
 /** Records, while asked to, the SQL statements the process runs, so that tests can assert what a request costs. */

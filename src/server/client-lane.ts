@@ -36,6 +36,7 @@ export const CLIENT_OPERATIONS: ReadonlySet<string> = new Set([
   'recordUsage',
   'checkQuota',
   'issueLicenseCertificate',
+  'borrowSeat',
 ]);
 
 const MAX_CACHED_DOCUMENTS = 500;

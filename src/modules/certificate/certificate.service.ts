@@ -26,6 +26,8 @@ export interface LeaseLookup {
 export interface CertificateRequest {
   fingerprint?: string | null;
   ttlSeconds?: number | null;
+  /** Instead of a TTL, the end of a borrowed seat (checked by the lease ledger). */
+  until?: Date;
 }
 
 /**
@@ -74,9 +76,8 @@ export class CertificateService {
       );
     }
     // JWT times are whole seconds: the certificate ends at the second its term (or TTL) ends, or before.
-    const expiresAt = new Date(
-      Math.floor(Math.min(now.getTime() + ttl * 1000, graceEnd?.getTime() ?? Number.POSITIVE_INFINITY) / 1000) * 1000,
-    );
+    const end = request.until?.getTime() ?? now.getTime() + ttl * 1000;
+    const expiresAt = new Date(Math.floor(Math.min(end, graceEnd?.getTime() ?? Number.POSITIVE_INFINITY) / 1000) * 1000);
     const claims: Omit<LicenseClaims, 'iss' | 'sub' | 'iat' | 'nbf' | 'exp' | 'jti'> = {
       lic: certified(license, features, graceEnd),
       ...(request.fingerprint ? { fpr: request.fingerprint } : {}),

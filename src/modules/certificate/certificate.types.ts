@@ -1,4 +1,5 @@
 import { ArgsType, Field, ID, Int, ObjectType } from 'type-graphql';
+import { CheckoutResult } from '../seat/seat.types';
 import { LicenseKeyArgs } from '../license/license-key.types';
 
 /** Checked by the service (lengths, key format, bounds): client operations skip class-validator. */
@@ -50,4 +51,32 @@ export class SigningKeyRotation {
     description: 'The key it replaces: published until the last certificate it signed has expired, then retired from the JWKS.',
   })
   retired!: string | null;
+}
+
+/** Checked by the service and the lease ledger: client operations skip class-validator. */
+@ArgsType()
+export class BorrowSeatArgs extends LicenseKeyArgs {
+  @Field(() => String, { description: 'The machine that takes the seat offline.' })
+  fingerprint!: string;
+
+  @Field(() => Date, { description: 'Until when: from an hour to 180 days ahead; never past the term and its grace period.' })
+  until!: Date;
+
+  @Field(() => String, { nullable: true })
+  user?: string | null;
+}
+
+@ObjectType({
+  simpleResolvers: true,
+  description: 'A seat borrowed, and the certificate that lets its machine run offline until the seat is due back.',
+})
+export class BorrowResult {
+  @Field(() => CheckoutResult)
+  checkout!: CheckoutResult;
+
+  @Field(() => LicenseCertificate, {
+    nullable: true,
+    description: 'Bound to the machine and its lease, valid until the seat is due back; null when no seat was granted.',
+  })
+  certificate!: LicenseCertificate | null;
 }

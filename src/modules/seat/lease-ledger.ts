@@ -44,13 +44,21 @@ interface LeaseRow {
   checked_out_at: unknown;
   last_heartbeat_at: unknown;
   expires_at: unknown;
+  borrowed_until: unknown;
   released_at: unknown;
   release_reason: LeaseReleaseReason | null;
   client_clock_at: unknown;
 }
 
 const LEASE_COLUMNS =
-  'id, license_id, organization_id, fingerprint, user_id, checked_out_at, last_heartbeat_at, expires_at, released_at, release_reason, client_clock_at';
+  'id, license_id, organization_id, fingerprint, user_id, checked_out_at, last_heartbeat_at, expires_at, borrowed_until, released_at, release_reason, client_clock_at';
+
+/** The longest a seat may be borrowed (FlexNet's ceiling), and the shortest. */
+export const BORROW_MAX_DAYS = 180;
+const BORROW_MIN_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+const latest = (a: Date, b: Date) => (a > b ? a : b);
 
 export function leaseNodeOf(row: LeaseRow): LeaseNode {
   return Object.assign(new LeaseNode(), {
@@ -62,6 +70,7 @@ export function leaseNodeOf(row: LeaseRow): LeaseNode {
     checkedOutAt: toDate(row.checked_out_at),
     lastHeartbeatAt: toDate(row.last_heartbeat_at),
     expiresAt: toDate(row.expires_at),
+    borrowedUntil: toDateOrNull(row.borrowed_until),
     releasedAt: toDateOrNull(row.released_at),
     releaseReason: row.release_reason,
   });
@@ -128,6 +137,8 @@ export interface ClientCall {
 /** What a checkout takes a lease with: its new end, the client's clock, the sessions live before it, who and when. */
 interface Taking {
   expiresAt: Date;
+  /** A borrow's end (which is then `expiresAt`), or null. */
+  borrowedUntil: Date | null;
   clientTime: Date | null;
   seatsInUse: number;
   clock: ValidationCheck | null;
@@ -252,14 +263,32 @@ export class LeaseLedger {
     userId: string | null,
     call: ClientCall,
     clientTime: Date | null = null,
+    borrowUntil: Date | null = null,
   ): Promise<CheckoutResult> {
     checkClientArguments({ fingerprint, user: userId });
     return this.turns.run(this.credentials.digestOf(key), async (waited) => {
       // In a burst most callers find the license full: a read says so without waiting for the license's lock (a
       // refusal changes nothing). The first in line, and any caller a read cannot answer, take the lock.
       const refused = waited ? await this.db.read((sql) => this.refusalOnRead(sql, key, fingerprint, call, clientTime)) : null;
-      return refused ?? this.db.write((sql) => this.checkoutLocked(sql, key, fingerprint, userId, call, clientTime));
+      return refused ?? this.db.write((sql) => this.checkoutLocked(sql, key, fingerprint, userId, call, clientTime, borrowUntil));
     });
+  }
+
+  /**
+   * Borrows a seat: a lease held offline until `until` (at most BORROW_MAX_DAYS ahead, and never past the license's
+   * term and grace period), counted against the limit meanwhile, without heartbeats; the reaper leaves it alone until
+   * then, and `checkin` returns it early. The machine's live lease, if it holds one, is the one borrowed.
+   */
+  borrow(key: string, fingerprint: string, until: Date, userId: string | null, call: ClientCall): Promise<CheckoutResult> {
+    const now = call.now ?? this.clock.now();
+    if (
+      Number.isNaN(until.getTime()) ||
+      until.getTime() < now.getTime() + BORROW_MIN_MS ||
+      until.getTime() > now.getTime() + BORROW_MAX_DAYS * DAY_MS
+    ) {
+      throw AppError.badInput(`\`until\` is from an hour to ${BORROW_MAX_DAYS} days ahead.`, 'until');
+    }
+    return this.checkout(key, fingerprint, userId, { ...call, now }, null, until);
   }
 
   /**
@@ -311,6 +340,7 @@ export class LeaseLedger {
     userId: string | null,
     call: ClientCall,
     clientTime: Date | null,
+    borrowUntil: Date | null,
   ): Promise<CheckoutResult> {
     const now = call.now ?? this.clock.now();
     const license = await this.credentials.authenticate(sql, key, sql.forUpdate(Lock.LICENSE), call.requestId);
@@ -333,28 +363,32 @@ export class LeaseLedger {
     }
 
     const ended = sessions.dead > 0 ? await this.expireDead(sql, license.id, now, call, actor) : [];
-    const expiresAt = new Date(now.getTime() + license.leaseTtlSeconds * 1000);
+    // A borrow ends by its date, or with the term and its grace period if they end first.
+    const graceEnd = graceEndsAt(license.expiresAt, license.gracePeriodDays);
+    const borrowedUntil = borrowUntil && graceEnd && graceEnd < borrowUntil ? graceEnd : borrowUntil;
+    const expiresAt = borrowedUntil ?? new Date(now.getTime() + license.leaseTtlSeconds * 1000);
     const seatsInUse = sessions.live;
     // The same machine checking out again gets its live lease back, extended, never a second seat.
     const existing = sessions.liveLeaseId
       ? await sql.get<LeaseRow>(`select ${LEASE_COLUMNS} from lease where id = ?`, [sessions.liveLeaseId])
       : undefined;
-    const taking = { expiresAt, clientTime, seatsInUse, clock, actor, call, now };
+    const taking = { expiresAt, borrowedUntil, clientTime, seatsInUse, clock, actor, call, now };
     if (existing) return this.extend(sql, license, existing, taking, ended.length > 0);
     return this.grant(sql, license, fingerprint, userId, taking);
   }
 
   /** The same machine checking out again: its live lease, extended (the sessions counted again if dead ones ended). */
   private async extend(sql: Tx, license: KeyedLicense, existing: LeaseRow, taking: Taking, endedDead: boolean): Promise<CheckoutResult> {
-    const { expiresAt, clientTime, seatsInUse, clock, actor, call, now } = taking;
-    await sql.run('update lease set expires_at = ?, last_heartbeat_at = ?, client_clock_at = coalesce(?, client_clock_at) where id = ?', [
-      expiresAt,
-      now,
-      clientTime,
-      existing.id,
-    ]);
+    const { clientTime, seatsInUse, clock, actor, call, now } = taking;
     const before = leaseNodeOf(existing);
-    const lease = Object.assign(leaseNodeOf(existing), { expiresAt, lastHeartbeatAt: now });
+    // Taken back, a lease is never shortened: a borrowed one keeps its date (a borrow moves it later, or earlier).
+    const expiresAt = taking.borrowedUntil ?? latest(before.expiresAt, taking.expiresAt);
+    const borrowedUntil = taking.borrowedUntil ?? before.borrowedUntil;
+    await sql.run(
+      'update lease set expires_at = ?, borrowed_until = ?, last_heartbeat_at = ?, client_clock_at = coalesce(?, client_clock_at) where id = ?',
+      [expiresAt, borrowedUntil, now, clientTime, existing.id],
+    );
+    const lease = Object.assign(leaseNodeOf(existing), { expiresAt, borrowedUntil, lastHeartbeatAt: now });
     await this.audit.record(sql, {
       actor,
       requestId: call.requestId,
@@ -393,13 +427,14 @@ export class LeaseLedger {
       checkedOutAt: now,
       lastHeartbeatAt: now,
       expiresAt,
+      borrowedUntil: taking.borrowedUntil,
       releasedAt: null,
       releaseReason: null,
     });
     await sql.run(
-      `insert into lease (id, license_id, organization_id, fingerprint, user_id, checked_out_at, last_heartbeat_at, expires_at, client_clock_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [lease.id, license.id, license.organizationId, fingerprint, userId, now, now, expiresAt, clientTime],
+      `insert into lease (id, license_id, organization_id, fingerprint, user_id, checked_out_at, last_heartbeat_at, expires_at, borrowed_until, client_clock_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [lease.id, license.id, license.organizationId, fingerprint, userId, now, now, expiresAt, taking.borrowedUntil, clientTime],
     );
     await this.audit.record(sql, {
       actor,
@@ -469,7 +504,8 @@ export class LeaseLedger {
       await this.observeSessions(sql, license, await this.countLive(sql, license.id, now), now, call.requestId);
       return { outcome: HeartbeatOutcome.LEASE_ENDED, lease: ended };
     }
-    const expiresAt = new Date(now.getTime() + license.leaseTtlSeconds * 1000);
+    // A heartbeat never shortens a lease: a borrowed one stays borrowed until its date.
+    const expiresAt = latest(before.expiresAt, new Date(now.getTime() + license.leaseTtlSeconds * 1000));
     await sql.run('update lease set expires_at = ?, last_heartbeat_at = ?, client_clock_at = coalesce(?, client_clock_at) where id = ?', [
       expiresAt,
       now,

@@ -29,6 +29,10 @@ export class Lease extends LicenseHold<LeaseReleaseReason> {
   @Timestamp()
   expiresAt!: Date;
 
+  /** Borrowed: held offline until then, without heartbeats (its expiry is that date). */
+  @Timestamp({ nullable: true })
+  borrowedUntil?: Date | null;
+
   /** The client's clock at its last checkout or heartbeat: a clock that goes backwards is tampering. */
   @Timestamp({ nullable: true })
   clientClockAt?: Date | null;

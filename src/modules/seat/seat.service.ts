@@ -29,6 +29,7 @@ export const leaseNodeFromEntity = (l: Lease): LeaseNode =>
     checkedOutAt: l.checkedOutAt,
     lastHeartbeatAt: l.lastHeartbeatAt,
     expiresAt: l.expiresAt,
+    borrowedUntil: l.borrowedUntil ?? null,
     releasedAt: l.releasedAt ?? null,
     releaseReason: l.releaseReason ?? null,
   });

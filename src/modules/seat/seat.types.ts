@@ -52,6 +52,13 @@ export class LeaseNode extends LicenseRecordNode {
   @Field(() => Date, { description: 'When the lease ends unless a heartbeat extends it.' })
   expiresAt!: Date;
 
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      'Borrowed (`borrowSeat`): held offline until then, counted against the limit, without heartbeats; `checkinSeat` returns it early.',
+  })
+  borrowedUntil!: Date | null;
+
   @Field(() => Date, { nullable: true })
   releasedAt!: Date | null;
 
