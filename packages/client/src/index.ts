@@ -1,2 +1,5 @@
+export * from './alert-stream';
 export * from './claims';
+export * from './client';
+export * from './store';
 export * from './verify';

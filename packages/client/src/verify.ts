@@ -1,8 +1,8 @@
 import { createLocalJWKSet, decodeProtectedHeader, errors, type JSONWebKeySet, jwtVerify } from 'jose';
 import { CERTIFICATE_ISSUER, CERTIFICATE_TYPE, type CertifiedLicense, type LicenseClaims } from './claims';
 
-/** The checks of an offline verification: the certificate's own, then those `validateLicense` runs, with its codes. */
-export type CheckKind = 'CERTIFICATE' | 'STATUS' | 'TERM' | 'LEASE' | 'FEATURE';
+/** The checks of a verification: the certificate's own, then those `validateLicense` runs (offline: status, term, lease, feature). */
+export type CheckKind = 'CERTIFICATE' | 'STATUS' | 'TERM' | 'SEAT' | 'LEASE' | 'FEATURE' | 'SITE' | 'CLOCK';
 export type CheckOutcome = 'PASS' | 'WARN' | 'FAIL';
 
 export interface Check {
@@ -88,7 +88,9 @@ export async function verifyLicenseCertificate(token: string, options: VerifyOpt
   const expiresAt = new Date(claims.exp * 1000);
   const checks = [check('CERTIFICATE', 'PASS', 'CERTIFICATE_VALID', `Signed by key ${kid}; valid until ${expiresAt.toISOString()}.`)];
   if (options.fingerprint && claims.fpr && claims.fpr !== options.fingerprint) {
-    checks.push(check('CERTIFICATE', 'FAIL', 'FINGERPRINT_MISMATCH', `The certificate is bound to another machine, not ${options.fingerprint}.`));
+    checks.push(
+      check('CERTIFICATE', 'FAIL', 'FINGERPRINT_MISMATCH', `The certificate is bound to another machine, not ${options.fingerprint}.`),
+    );
   }
   checks.push(...licenseChecks(claims, options, now));
   const failure = checks.find((c) => c.outcome === 'FAIL');
