@@ -101,6 +101,29 @@ describeEachDatabase('license certificates', (server) => {
     expect(await t.errorCode(IssueLicenseCertificateDocument, { key: l.key }, null)).toBe('INVALID_STATE_TRANSITION');
   });
 
+  it('last as long as the plan allows, and a seat is borrowed for as long as it allows', async () => {
+    const t = server();
+    const weekly = await licensed(t, 'CONCURRENT', { limits: { concurrentSessions: 2 } }, { certificateMaxDays: 7, borrowMaxDays: 5 });
+    const first = await issue(t, weekly.key);
+    expect(new Date(first.expiresAt).getTime() - new Date(first.issuedAt).getTime()).toBe(7 * DAY);
+    const response = await t.request(IssueLicenseCertificateDocument, { key: weekly.key, ttlSeconds: 8 * 86_400 }, null);
+    expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'ttlSeconds' });
+    const borrow = (key: string, days: number) =>
+      t.request(
+        BorrowSeatDocument,
+        { key, fingerprint: 'laptop', until: new Date(t.clock.now().getTime() + days * DAY).toISOString() },
+        null,
+      );
+    expect((await borrow(weekly.key, 6)).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'until' });
+    const lent = (await borrow(weekly.key, 5)).data!.borrowSeat;
+    expect(lent.checkout.outcome).toBe('GRANTED');
+    const never = await licensed(t, 'CONCURRENT', { limits: { concurrentSessions: 2 } }, { borrowMaxDays: 0 });
+    expect((await borrow(never.key, 1)).errors?.[0]).toMatchObject({
+      message: "The license's plan allows no borrowing.",
+      extensions: { code: 'BAD_USER_INPUT', field: 'until' },
+    });
+  });
+
   it('keep verifying across a rotation until they expire; the retired key leaves the JWKS after its last certificate', async () => {
     const t = server();
     const l = await licensed(t, 'SUBSCRIPTION');

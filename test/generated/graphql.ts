@@ -118,6 +118,10 @@ export type CreateOrganizationInput = {
 
 export type CreatePlanInput = {
   autoRenew?: boolean;
+  /** The longest one of its seats may be borrowed, in days (0 to 180; 0: no borrowing). */
+  borrowMaxDays?: number;
+  /** The longest a certificate of its licenses may last, in days (1 to 365): the TTL `issueLicenseCertificate` may ask for. */
+  certificateMaxDays?: number;
   /** Client calls (validations, checkouts, usage reports…) one license key may make per minute; none by default. */
   clientCallsPerMinute?: number | null | undefined;
   currency?: string;

@@ -178,6 +178,8 @@ export class CatalogService {
         pricePerSeatCents: input.pricePerSeatCents ?? null,
         pricePerPeriodCents: input.pricePerPeriodCents ?? null,
         currency: input.currency,
+        certificateMaxDays: input.certificateMaxDays,
+        borrowMaxDays: input.borrowMaxDays,
       });
       plan.features.set(features);
       await this.audit.record(tx, {

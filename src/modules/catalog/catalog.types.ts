@@ -89,6 +89,12 @@ export class PlanNode extends CatalogItemNode {
   @Field(() => String)
   currency!: string;
 
+  @Field(() => Int, { description: 'The longest a certificate of its licenses may last, in days.' })
+  certificateMaxDays!: number;
+
+  @Field(() => Int, { description: 'The longest one of its seats may be borrowed, in days (0: no borrowing).' })
+  borrowMaxDays!: number;
+
   @Field(() => Date)
   createdAt!: Date;
 
@@ -109,6 +115,8 @@ export class PlanNode extends CatalogItemNode {
       pricePerSeatCents: p.pricePerSeatCents ?? null,
       pricePerPeriodCents: p.pricePerPeriodCents ?? null,
       currency: p.currency,
+      certificateMaxDays: p.certificateMaxDays,
+      borrowMaxDays: p.borrowMaxDays,
       createdAt: p.createdAt,
     });
   }
@@ -220,6 +228,19 @@ export class CreatePlanInput {
   @Field(() => String, { defaultValue: 'USD' })
   @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO 4217 code such as USD' })
   currency: string = 'USD';
+
+  @Field(() => Int, {
+    defaultValue: 30,
+    description: 'The longest a certificate of its licenses may last, in days (1 to 365): the TTL `issueLicenseCertificate` may ask for.',
+  })
+  @Min(1)
+  @Max(365)
+  certificateMaxDays: number = 30;
+
+  @Field(() => Int, { defaultValue: 30, description: 'The longest one of its seats may be borrowed, in days (0 to 180; 0: no borrowing).' })
+  @Min(0)
+  @Max(180)
+  borrowMaxDays: number = 30;
 }
 
 @InputType()

@@ -28,6 +28,14 @@ export class Plan extends ProductTerms {
   @Property({ type: 'string', length: 3 })
   currency: Opt<string> = 'USD';
 
+  /** The longest its licenses' certificates may last, in days. */
+  @Property({ type: 'integer', default: 30 })
+  certificateMaxDays: Opt<number> = 30;
+
+  /** The longest one of its seats may be borrowed, in days (0: not at all). */
+  @Property({ type: 'integer', default: 30 })
+  borrowMaxDays: Opt<number> = 30;
+
   @ManyToMany({ entity: () => Feature, pivotEntity: () => PlanFeature, joinColumn: 'plan_id', inverseJoinColumn: 'feature_id' })
   features = new Collection<Feature>(this);
 }

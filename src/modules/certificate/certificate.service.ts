@@ -48,24 +48,28 @@ export class CertificateService {
 
   async issue(key: string, request: CertificateRequest, requestId: string, now = this.clock.now()): Promise<LicenseCertificate> {
     checkClientArguments({ fingerprint: request.fingerprint });
-    const ttl = request.ttlSeconds ?? DEFAULT_CERTIFICATE_TTL_S;
-    if (!Number.isInteger(ttl) || ttl < MIN_CERTIFICATE_TTL_S || ttl > DEFAULT_CERTIFICATE_TTL_S) {
-      throw AppError.badInput(
-        `\`ttlSeconds\` is a whole number from ${MIN_CERTIFICATE_TTL_S} to ${DEFAULT_CERTIFICATE_TTL_S}.`,
-        'ttlSeconds',
-      );
-    }
-    const { license, features, lease, signer } = await this.db.read(async (sql) => {
+    const { license, features, lease, signer, maxDays } = await this.db.read(async (sql) => {
       const license = await this.credentials.authenticate(sql, key, '', requestId);
       const fingerprint = request.fingerprint;
+      const plan = await sql.get<{ certificate_max_days: unknown }>('select certificate_max_days from plan where id = ?', [license.planId]);
       return {
         license,
+        maxDays: Number(plan?.certificate_max_days ?? DEFAULT_CERTIFICATE_TTL_S / 86_400),
         features: await this.featuresOf(sql, license),
         lease:
           license.type === LicenseType.CONCURRENT && fingerprint ? await this.leases.liveLease(sql, license.id, fingerprint, now) : null,
         signer: await this.keys.signer(sql),
       };
     });
+    // The plan's policy bounds the TTL (30 days by default, or less when it says so); never under an hour.
+    const maxTtl = maxDays * 86_400;
+    const ttl = request.ttlSeconds ?? Math.min(DEFAULT_CERTIFICATE_TTL_S, maxTtl);
+    if (!request.until && (!Number.isInteger(ttl) || ttl < MIN_CERTIFICATE_TTL_S || ttl > maxTtl)) {
+      throw AppError.badInput(
+        `\`ttlSeconds\` is a whole number from ${MIN_CERTIFICATE_TTL_S} to ${maxTtl} (the plan's ${maxDays} days).`,
+        'ttlSeconds',
+      );
+    }
     if (!signer) throw AppError.serviceUnavailable('The server has no signing key yet.', 5);
     const graceEnd = graceEndsAt(license.expiresAt, license.gracePeriodDays);
     if (license.status !== LicenseStatus.ACTIVE || now < license.startsAt || (graceEnd && now >= graceEnd)) {

@@ -15,7 +15,7 @@ export class IssueLicenseCertificateArgs extends LicenseKeyArgs {
   @Field(() => Int, {
     nullable: true,
     description:
-      'How long the certificate lasts, in seconds: from 3,600 (an hour) to 2,592,000 (30 days, the default); never past the term and its grace period.',
+      'How long the certificate lasts, in seconds: from 3,600 (an hour) to the plan’s `certificateMaxDays`; 30 days (or that, if shorter) by default; never past the term and its grace period.',
   })
   ttlSeconds?: number | null;
 }
@@ -59,7 +59,9 @@ export class BorrowSeatArgs extends LicenseKeyArgs {
   @Field(() => String, { description: 'The machine that takes the seat offline.' })
   fingerprint!: string;
 
-  @Field(() => Date, { description: 'Until when: from an hour to 180 days ahead; never past the term and its grace period.' })
+  @Field(() => Date, {
+    description: 'Until when: from an hour to the plan’s `borrowMaxDays` (at most 180) ahead; never past the term and its grace period.',
+  })
   until!: Date;
 
   @Field(() => String, { nullable: true })

@@ -363,6 +363,7 @@ export class LeaseLedger {
     }
 
     const ended = sessions.dead > 0 ? await this.expireDead(sql, license.id, now, call, actor) : [];
+    if (borrowUntil) await this.checkBorrowPolicy(sql, license, borrowUntil, now);
     // A borrow ends by its date, or with the term and its grace period if they end first.
     const graceEnd = graceEndsAt(license.expiresAt, license.gracePeriodDays);
     const borrowedUntil = borrowUntil && graceEnd && graceEnd < borrowUntil ? graceEnd : borrowUntil;
@@ -375,6 +376,15 @@ export class LeaseLedger {
     const taking = { expiresAt, borrowedUntil, clientTime, seatsInUse, clock, actor, call, now };
     if (existing) return this.extend(sql, license, existing, taking, ended.length > 0);
     return this.grant(sql, license, fingerprint, userId, taking);
+  }
+
+  /** A borrow within the plan's `borrowMaxDays` (0: none). */
+  private async checkBorrowPolicy(sql: Tx, license: KeyedLicense, until: Date, now: Date): Promise<void> {
+    const plan = await sql.get<{ borrow_max_days: unknown }>('select borrow_max_days from plan where id = ?', [license.planId]);
+    const days = Number(plan?.borrow_max_days ?? 0);
+    if (days === 0) throw AppError.badInput("The license's plan allows no borrowing.", 'until');
+    if (until.getTime() > now.getTime() + days * DAY_MS)
+      throw AppError.badInput(`\`until\` is at most ${days} days ahead (the plan's).`, 'until');
   }
 
   /** The same machine checking out again: its live lease, extended (the sessions counted again if dead ones ended). */
