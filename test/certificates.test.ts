@@ -11,6 +11,7 @@ import {
   BorrowSeatDocument,
   CheckinSeatDocument,
   CheckoutSeatDocument,
+  CheckoutWithCertificateDocument,
   HeartbeatSeatDocument,
   IssueLicenseCertificateDocument,
   LeaseBorrowedDocument,
@@ -65,6 +66,20 @@ describeEachDatabase('license certificates', (server) => {
     } finally {
       fetches.mockRestore();
     }
+  });
+
+  it('come with a checkout that asks for one, bound to its machine and lease', async () => {
+    const t = server();
+    const l = await licensed(t, 'CONCURRENT', { limits: { concurrentSessions: 1 } });
+    const { checkoutSeat } = await t.ok(CheckoutWithCertificateDocument, { key: l.key, fingerprint: 'm1' }, null);
+    const payload = JSON.parse(Buffer.from(checkoutSeat.certificate!.certificate.split('.')[1]!, 'base64url').toString());
+    expect(payload).toMatchObject({ sub: l.licenseId, fpr: 'm1', lease: checkoutSeat.lease!.id });
+    const { jwks } = await jwksOf(t);
+    const offline = await verifyLicenseCertificate(checkoutSeat.certificate!.certificate, { jwks, now: t.clock.now(), fingerprint: 'm1' });
+    expect(offline.checks.find((c) => c.check === 'LEASE')?.code).toBe('LEASE_ACTIVE');
+    // Refused (no seat left), no certificate.
+    const refused = (await t.ok(CheckoutWithCertificateDocument, { key: l.key, fingerprint: 'm2' }, null)).checkoutSeat;
+    expect(refused).toMatchObject({ outcome: 'NO_SEAT_AVAILABLE', lease: null, certificate: null });
   });
 
   it('last no longer than the term and its grace period, and say so offline within it', async () => {

@@ -30,7 +30,7 @@ function resolverInstances(s: Services): object[] {
     new LicenseClientResolver(s.validation),
     new SeatResolver(s.seats, s.seatLedger),
     new LicenseSeatsResolver(),
-    new LeaseClientResolver(s.leaseLedger),
+    new LeaseClientResolver(s.leaseLedger, s.certificates),
     new AuditResolver(s.audit),
     new UsageResolver(s.usage, s.usageMeter),
     new AlertResolver(s.alerts),

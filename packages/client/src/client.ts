@@ -120,7 +120,7 @@ export class LicenseClient {
       clientTime: new Date().toISOString(),
     });
     if (!checkoutSeat.lease) throw new LicenseServerError(checkoutSeat.outcome, checkoutSeat.detail);
-    await this.refreshCertificate();
+    await this.keep(checkoutSeat.certificate?.certificate ?? null);
     this.update({ online: true, leaseId: checkoutSeat.lease.id, offlineUntil: null, error: null });
     const expiresAt = new Date(checkoutSeat.lease.expiresAt);
     this.schedule(this.options.heartbeatMs ?? Math.max(1_000, (expiresAt.getTime() - Date.now() || DEFAULT_TTL_MS) / 3));
@@ -137,8 +137,7 @@ export class LicenseClient {
     const lease = borrowSeat.checkout.lease;
     if (!lease?.borrowedUntil || !borrowSeat.certificate)
       throw new LicenseServerError(borrowSeat.checkout.outcome, borrowSeat.checkout.detail);
-    await this.store.set(CERTIFICATE, borrowSeat.certificate.certificate);
-    await this.store.set(JWKS, JSON.stringify(await this.jwks()));
+    await this.keep(borrowSeat.certificate.certificate);
     this.update({ leaseId: lease.id });
     return { leaseId: lease.id, until: new Date(lease.borrowedUntil) };
   }
@@ -184,7 +183,7 @@ export class LicenseClient {
         clientTime: new Date().toISOString(),
       });
       this.update({ online: true, leaseId: checkoutSeat.lease?.id ?? null, offlineUntil: null, error: null });
-      if (checkoutSeat.lease) await this.refreshCertificate();
+      if (checkoutSeat.lease) await this.keep(checkoutSeat.certificate?.certificate ?? null);
     } catch (error) {
       if (!(error instanceof ServerUnreachable)) {
         this.update({ error: error instanceof Error ? error.message : String(error) });
@@ -215,12 +214,17 @@ export class LicenseClient {
     };
   }
 
-  private async refreshCertificate(): Promise<void> {
-    const { issueLicenseCertificate } = await this.call<ClientCertificateMutation, ClientCertificateMutationVariables>('certificate', {
-      key: this.options.key,
-      fingerprint: this.options.fingerprint,
-    });
-    await this.store.set(CERTIFICATE, issueLicenseCertificate.certificate);
+  /** Keeps a certificate (or fetches one bound to this machine) and the JWKS to verify it with, for offline use. */
+  private async keep(certificate: string | null): Promise<void> {
+    const kept =
+      certificate ??
+      (
+        await this.call<ClientCertificateMutation, ClientCertificateMutationVariables>('certificate', {
+          key: this.options.key,
+          fingerprint: this.options.fingerprint,
+        })
+      ).issueLicenseCertificate.certificate;
+    await this.store.set(CERTIFICATE, kept);
     await this.store.set(JWKS, JSON.stringify(await this.jwks()));
   }
 

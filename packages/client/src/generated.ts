@@ -103,7 +103,7 @@ export type ClientCheckoutMutationVariables = Exact<{
 }>;
 
 
-export type ClientCheckoutMutation = { checkoutSeat: { outcome: CheckoutOutcome, detail: string, lease: { id: string, expiresAt: string } | null } };
+export type ClientCheckoutMutation = { checkoutSeat: { outcome: CheckoutOutcome, detail: string, lease: { id: string, expiresAt: string } | null, certificate: { certificate: string } | null } };
 
 export type ClientHeartbeatMutationVariables = Exact<{
   key: string;

@@ -19,12 +19,15 @@ query ClientValidate($key: String!, $fingerprint: String, $user: String, $featur
 `,
   checkout: /* GraphQL */ `
 mutation ClientCheckout($key: String!, $fingerprint: String!, $user: String, $clientTime: DateTimeISO) {
-  checkoutSeat(key: $key, fingerprint: $fingerprint, user: $user, clientTime: $clientTime) {
+  checkoutSeat(key: $key, fingerprint: $fingerprint, user: $user, clientTime: $clientTime, certificate: true) {
     outcome
     detail
     lease {
       id
       expiresAt
+    }
+    certificate {
+      certificate
     }
   }
 }

@@ -4,7 +4,8 @@ import { CHECKED_BY_THE_SERVICE } from '../../common/input';
 import type { LicenseContext } from '../license/license.loaders';
 import type { CertificateService } from './certificate.service';
 import type { LeaseLedger } from '../seat/lease-ledger';
-import { BorrowResult, BorrowSeatArgs, IssueLicenseCertificateArgs, LicenseCertificate, SigningKeyRotation } from './certificate.types';
+import { LicenseCertificate } from '../license/license-certificate.types';
+import { BorrowResult, BorrowSeatArgs, IssueLicenseCertificateArgs, SigningKeyRotation } from './certificate.types';
 import type { SigningKeys } from './signing-keys';
 
 @Resolver()

@@ -10,7 +10,7 @@ import { AuditAction } from '../audit/audit-actions';
 import type { AuditService } from '../audit/audit.service';
 import type { KeyedLicense, LicenseCredentials } from '../license/license-credentials';
 import { graceEndsAt } from '../license/validation';
-import type { LicenseCertificate } from './certificate.types';
+import type { CertificateIssuer, LicenseCertificate } from '../license/license-certificate.types';
 import { SIGNING_ALGORITHM, type SigningKeys } from './signing-keys';
 
 /** A certificate lasts this long unless asked for less (never past the term and its grace period). */
@@ -36,7 +36,7 @@ export interface CertificateRequest {
  * policy), bound to a machine (and its live lease) when one is named. Issued only for a license that works now,
  * and never lasting past its term and grace period.
  */
-export class CertificateService {
+export class CertificateService implements CertificateIssuer {
   constructor(
     private readonly db: SqlGateway,
     private readonly credentials: LicenseCredentials,

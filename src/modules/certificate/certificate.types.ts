@@ -1,4 +1,5 @@
-import { ArgsType, Field, ID, Int, ObjectType } from 'type-graphql';
+import { ArgsType, Field, Int, ObjectType } from 'type-graphql';
+import { LicenseCertificate } from '../license/license-certificate.types';
 import { CheckoutResult } from '../seat/seat.types';
 import { LicenseKeyArgs } from '../license/license-key.types';
 
@@ -18,27 +19,6 @@ export class IssueLicenseCertificateArgs extends LicenseKeyArgs {
       'How long the certificate lasts, in seconds: from 3,600 (an hour) to the plan’s `certificateMaxDays`; 30 days (or that, if shorter) by default; never past the term and its grace period.',
   })
   ttlSeconds?: number | null;
-}
-
-@ObjectType({ simpleResolvers: true, description: 'A signed license certificate: what an application needs to check its license offline.' })
-export class LicenseCertificate {
-  @Field(() => String, {
-    description:
-      'A compact JWS (EdDSA, Ed25519) whose payload carries the license (`lic`: type, status, term, grace end, limits, features, site, overage policy), its binding (`fpr`, `lease`), `iat`, `nbf` and `exp`. Verify it with a key of `/.well-known/jwks.json` (by its `kid`).',
-  })
-  certificate!: string;
-
-  @Field(() => String, { description: 'The id of the key that signed it.' })
-  kid!: string;
-
-  @Field(() => ID)
-  licenseId!: string;
-
-  @Field(() => Date)
-  issuedAt!: Date;
-
-  @Field(() => Date)
-  expiresAt!: Date;
 }
 
 @ObjectType({ simpleResolvers: true, description: 'The signing key after a rotation.' })

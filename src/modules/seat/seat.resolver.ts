@@ -1,3 +1,4 @@
+import type { CertificateIssuer } from '../license/license-certificate.types';
 import { Length } from 'class-validator';
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { CHECKED_BY_THE_SERVICE } from '../../common/input';
@@ -42,6 +43,12 @@ class CheckoutSeatArgs extends LicenseKeyArgs {
 
   @Field(() => Date, { nullable: true, description: "The client's clock: the baseline its heartbeats' clocks must not fall behind." })
   clientTime?: Date | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Also a certificate bound to the machine and its lease (`issueLicenseCertificate` with its defaults), to run offline on.',
+  })
+  certificate?: boolean | null;
 }
 
 /** Checked by the service (lengths, key format): client operations skip class-validator. */
@@ -113,17 +120,24 @@ export class LicenseSeatsResolver {
 /** Concurrent sessions, for client applications: authorized by the license key alone. */
 @Resolver()
 export class LeaseClientResolver {
-  constructor(private readonly leases: LeaseLedger) {}
+  constructor(
+    private readonly leases: LeaseLedger,
+    private readonly certificates?: CertificateIssuer,
+  ) {}
 
   @Mutation(() => CheckoutResult, {
     description:
       "Takes a concurrent seat for a machine; the same machine gets its live lease back. At the limit the license's overage policy decides, as for assignSeat (CONCURRENCY_OVERAGE).",
   })
-  checkoutSeat(
+  async checkoutSeat(
     @Args(() => CheckoutSeatArgs, CHECKED_BY_THE_SERVICE) args: CheckoutSeatArgs,
     @Ctx() ctx: Operation,
   ): Promise<CheckoutResult> {
-    return this.leases.checkout(args.key, args.fingerprint, args.user ?? null, ctx, args.clientTime ?? null);
+    const result = await this.leases.checkout(args.key, args.fingerprint, args.user ?? null, ctx, args.clientTime ?? null);
+    if (args.certificate && result.lease && this.certificates) {
+      result.certificate = await this.certificates.issue(args.key, { fingerprint: args.fingerprint }, ctx.requestId);
+    }
+    return result;
   }
 
   @Mutation(() => HeartbeatResult, { description: 'Keeps a lease alive for another TTL.' })

@@ -1,3 +1,4 @@
+import { LicenseCertificate } from '../license/license-certificate.types';
 import { Length } from 'class-validator';
 import { Field, InputType, Int, ObjectType } from 'type-graphql';
 import { registerEnums } from '../../kernel/register-enums';
@@ -168,6 +169,12 @@ export class CheckoutResult extends SeatCount {
 
   @Field(() => ValidationCheck, { nullable: true, description: "The client's clock against the server's, when sent." })
   clock!: ValidationCheck | null;
+
+  @Field(() => LicenseCertificate, {
+    nullable: true,
+    description: 'With `certificate: true` and a lease: a certificate bound to the machine and its lease, to run offline on.',
+  })
+  certificate?: LicenseCertificate | null;
 }
 
 @ObjectType({ simpleResolvers: true })
