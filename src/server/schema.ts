@@ -39,7 +39,7 @@ function resolverInstances(s: Services): object[] {
     new MigrationResolver(s.migrations, s.featureTransfer, s.licenses),
     new UsageReportResolver(s.usageReports),
     new RecommendationResolver(s.recommendations, s.recommendationSettings),
-    new CertificateResolver(s.certificates, s.signingKeys, s.leaseLedger),
+    new CertificateResolver(s.certificates, s.signingKeys),
   ];
 }
 

@@ -114,6 +114,14 @@ export class LicenseClient {
 
   /** Checks a seat out and keeps it with heartbeats; fetches a certificate and the JWKS to fall back on. */
   async checkout(): Promise<{ leaseId: string; expiresAt: Date }> {
+    const lease = await this.takeSeat();
+    const expiresAt = new Date(lease.expiresAt);
+    this.schedule(this.options.heartbeatMs ?? Math.max(1_000, (expiresAt.getTime() - Date.now() || DEFAULT_TTL_MS) / 3));
+    return { leaseId: lease.id, expiresAt };
+  }
+
+  /** Checks a seat out, with the certificate bound to it kept for offline use; a refusal is a LicenseServerError. */
+  private async takeSeat(): Promise<{ id: string; expiresAt: string }> {
     const { checkoutSeat } = await this.call<ClientCheckoutMutation, ClientCheckoutMutationVariables>('checkout', {
       key: this.options.key,
       fingerprint: this.options.fingerprint,
@@ -122,9 +130,7 @@ export class LicenseClient {
     if (!checkoutSeat.lease) throw new LicenseServerError(checkoutSeat.outcome, checkoutSeat.detail);
     await this.keep(checkoutSeat.certificate?.certificate ?? null);
     this.update({ online: true, leaseId: checkoutSeat.lease.id, offlineUntil: null, error: null });
-    const expiresAt = new Date(checkoutSeat.lease.expiresAt);
-    this.schedule(this.options.heartbeatMs ?? Math.max(1_000, (expiresAt.getTime() - Date.now() || DEFAULT_TTL_MS) / 3));
-    return { leaseId: checkoutSeat.lease.id, expiresAt };
+    return checkoutSeat.lease;
   }
 
   /** Borrows this machine's seat until `until`, with the certificate to run offline until then. */
@@ -176,14 +182,9 @@ export class LicenseClient {
         this.update({ online: true, offlineUntil: null, error: null });
         return;
       }
-      // The lease lapsed while the server was away: take a seat again.
-      const { checkoutSeat } = await this.call<ClientCheckoutMutation, ClientCheckoutMutationVariables>('checkout', {
-        key: this.options.key,
-        fingerprint: this.options.fingerprint,
-        clientTime: new Date().toISOString(),
-      });
-      this.update({ online: true, leaseId: checkoutSeat.lease?.id ?? null, offlineUntil: null, error: null });
-      if (checkoutSeat.lease) await this.keep(checkoutSeat.certificate?.certificate ?? null);
+      // The lease lapsed while the server was away: take a seat again (refused: the status says why).
+      this.update({ online: true, leaseId: null, offlineUntil: null, error: null });
+      await this.takeSeat();
     } catch (error) {
       if (!(error instanceof ServerUnreachable)) {
         this.update({ error: error instanceof Error ? error.message : String(error) });

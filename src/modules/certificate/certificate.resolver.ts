@@ -3,7 +3,6 @@ import type { Operation } from '../../common/operation';
 import { CHECKED_BY_THE_SERVICE } from '../../common/input';
 import type { LicenseContext } from '../license/license.loaders';
 import type { CertificateService } from './certificate.service';
-import type { LeaseLedger } from '../seat/lease-ledger';
 import { LicenseCertificate } from '../license/license-certificate.types';
 import { BorrowResult, BorrowSeatArgs, IssueLicenseCertificateArgs, SigningKeyRotation } from './certificate.types';
 import type { SigningKeys } from './signing-keys';
@@ -13,24 +12,18 @@ export class CertificateResolver {
   constructor(
     private readonly certificates: CertificateService,
     private readonly keys: SigningKeys,
-    private readonly leases: LeaseLedger,
   ) {}
 
   @Mutation(() => BorrowResult, {
     description:
       'Borrows a seat of a CONCURRENT license: held offline by the machine until `until`, counted against the limit meanwhile, without heartbeats (the reaper leaves it alone); with a certificate to check the license offline until then. `checkinSeat` returns it early.',
   })
-  async borrowSeat(
-    @Args(() => BorrowSeatArgs, CHECKED_BY_THE_SERVICE) args: BorrowSeatArgs,
-    @Ctx() ctx: LicenseContext,
-  ): Promise<BorrowResult> {
-    const checkout = await this.leases.borrow(args.key, args.fingerprint, args.until, args.user ?? null, { requestId: ctx.requestId });
-    const lease = checkout.lease;
-    const granted = lease?.borrowedUntil ?? null;
-    const certificate = granted
-      ? await this.certificates.issue(args.key, { fingerprint: args.fingerprint, until: granted }, ctx.requestId)
-      : null;
-    return { checkout, certificate };
+  borrowSeat(@Args(() => BorrowSeatArgs, CHECKED_BY_THE_SERVICE) args: BorrowSeatArgs, @Ctx() ctx: LicenseContext): Promise<BorrowResult> {
+    return this.certificates.borrow(
+      args.key,
+      { fingerprint: args.fingerprint, until: args.until, userId: args.user ?? null },
+      ctx.requestId,
+    );
   }
 
   @Mutation(() => LicenseCertificate, {

@@ -9,6 +9,7 @@ import { LicenseStatus, LicenseType } from '../../kernel/license.enums';
 import { AuditAction } from '../audit/audit-actions';
 import type { AuditService } from '../audit/audit.service';
 import type { KeyedLicense, LicenseCredentials } from '../license/license-credentials';
+import type { CheckoutResult } from '../seat/seat.types';
 import { graceEndsAt } from '../license/validation';
 import type { CertificateIssuer, LicenseCertificate } from '../license/license-certificate.types';
 import { SIGNING_ALGORITHM, type SigningKeys } from './signing-keys';
@@ -18,9 +19,10 @@ export const DEFAULT_CERTIFICATE_TTL_S = 30 * 86_400;
 /** The shortest a certificate may be asked to last. */
 export const MIN_CERTIFICATE_TTL_S = 3_600;
 
-/** Where the certificate learns the live lease a machine holds (the seat module's ledger). */
+/** The seat module's lease ledger, as certificates use it: the live lease a machine holds, and borrowing one. */
 export interface LeaseLookup {
   liveLease(sql: SqlRunner, licenseId: string, fingerprint: string, now: Date): Promise<{ id: string } | null>;
+  borrow(key: string, fingerprint: string, until: Date, userId: string | null, call: { requestId: string }): Promise<CheckoutResult>;
 }
 
 export interface CertificateRequest {
@@ -120,6 +122,18 @@ export class CertificateService implements CertificateIssuer {
       });
     });
     return { certificate, kid: signer.kid, licenseId: license.id, issuedAt: new Date(seconds * 1000), expiresAt };
+  }
+
+  /** Borrows a seat (see `LeaseLedger.borrow`) and, when one is granted, the certificate to run on until it is due back. */
+  async borrow(
+    key: string,
+    request: { fingerprint: string; until: Date; userId: string | null },
+    requestId: string,
+  ): Promise<{ checkout: CheckoutResult; certificate: LicenseCertificate | null }> {
+    const checkout = await this.leases.borrow(key, request.fingerprint, request.until, request.userId, { requestId });
+    const until = checkout.lease?.borrowedUntil ?? null;
+    const certificate = until ? await this.issue(key, { fingerprint: request.fingerprint, until }, requestId) : null;
+    return { checkout, certificate };
   }
 
   /** The features of the license's product, each with whether the license entitles it. */

@@ -70,13 +70,13 @@ export class SigningKeys {
       privateKey = createPrivateKey({ key: plain, format: 'der', type: 'pkcs8' });
       this.opened.set(row.kid, privateKey);
       // Sealed under the secret before a rotation: sealed anew under the current one, after the caller's transaction.
-      if (stale) this.sealAnew(row.kid, row.sealed_private_key, plain);
+      if (stale) this.sealAnew(sql, row.kid, row.sealed_private_key, plain);
     }
     return { kid: row.kid, privateKey };
   }
 
-  private sealAnew(kid: string, before: string, plain: Buffer): void {
-    setImmediate(() => {
+  private sealAnew(sql: SqlRunner, kid: string, before: string, plain: Buffer): void {
+    sql.afterCommit(() => {
       this.db
         .write((tx) =>
           tx.run('update signing_key set sealed_private_key = ? where kid = ? and sealed_private_key = ?', [

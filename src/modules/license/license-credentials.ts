@@ -87,13 +87,13 @@ export class LicenseCredentials {
   }
 
   /**
-   * Stores a key found under the previous secret under the current one, after the caller's transaction (which may be
-   * a read): a failure leaves it to the next use.
+   * Stores a key found under the previous secret under the current one, once the caller's transaction (which may be
+   * a read) is over: a failure leaves it to the next use.
    */
-  private storeAnew(licenseId: string, from: string, to: string): void {
+  private storeAnew(sql: SqlRunner, licenseId: string, from: string, to: string): void {
     const redigests = this.redigests;
     if (!redigests) return;
-    setImmediate(() => {
+    sql.afterCommit(() => {
       redigests.db.write((tx) => redigests.store.redigest(tx, licenseId, from, to)).catch(() => undefined);
     });
   }
@@ -109,7 +109,7 @@ export class LicenseCredentials {
     const previous = row ? null : this.digester.previousDigest(normalizeLicenseKey(key)!);
     if (previous) {
       row = await sql.get<Row>(`select ${COLUMNS} from license where key_digest = ? ${forUpdate}`, [previous]);
-      if (row) this.storeAnew(row.id, previous, digest);
+      if (row) this.storeAnew(sql, row.id, previous, digest);
     }
     if (!row) throw new AppError(ErrorCode.UNAUTHENTICATED, 'This license key is not recognized.');
     // A license with a limit on its client calls counts this one (refused past it, before anything is done).
