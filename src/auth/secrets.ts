@@ -1,25 +1,49 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 /**
+ * A server secret's id: eight hex characters of an HMAC of the secret for this one purpose. It names the secret in
+ * what was made under it (digests, sealed secrets) without revealing it, so that a rotation can tell what still
+ * depends on the previous one, and two instances can tell whether they share theirs.
+ */
+export function secretIdOf(secret: Buffer): string {
+  return createHmac('sha256', secret).update('ainexlayer/secret-id', 'utf8').digest('hex').slice(0, 8);
+}
+
+/**
  * License keys and API tokens are random, shown once, and stored only as HMAC-SHA256 digests under the server
- * secret: a copy of the database alone does not let anyone present them.
+ * secret: a copy of the database alone does not let anyone present them. A digest carries the id of the secret
+ * that made it, `<secret id>.<HMAC in base64url>` (52 characters), so that what is still stored under a previous
+ * secret can be counted; a digest of 64 hex characters is one made before digests carried it.
  */
 export class SecretDigester {
+  readonly secretId: string;
+  readonly previousSecretId: string | null;
+
   constructor(
     private readonly secretKey: Buffer,
     private readonly previousKey?: Buffer,
-  ) {}
+  ) {
+    this.secretId = secretIdOf(secretKey);
+    this.previousSecretId = previousKey ? secretIdOf(previousKey) : null;
+  }
 
+  /** The digest a value is stored under from now on. */
   digest(value: string): string {
-    return createHmac('sha256', this.secretKey).update(value, 'utf8').digest('hex');
+    return `${this.secretId}.${createHmac('sha256', this.secretKey).update(value, 'utf8').digest('base64url')}`;
   }
 
   /**
-   * The digest under the secret before a rotation, to find what was stored under it (and store it anew under the
-   * current one); null when there was none.
+   * The digests a value may still be stored under from before: unmarked under the current secret and, after a
+   * rotation, marked or unmarked under the previous one. What is found under one of them is stored anew under
+   * {@link digest}.
    */
-  previousDigest(value: string): string | null {
-    return this.previousKey ? createHmac('sha256', this.previousKey).update(value, 'utf8').digest('hex') : null;
+  formerDigests(value: string): string[] {
+    const formers = [createHmac('sha256', this.secretKey).update(value, 'utf8').digest('hex')];
+    if (this.previousKey) {
+      const mac = createHmac('sha256', this.previousKey).update(value, 'utf8').digest();
+      formers.push(`${this.previousSecretId}.${mac.toString('base64url')}`, mac.toString('hex'));
+    }
+    return formers;
   }
 }
 
@@ -72,42 +96,60 @@ export function hintOf(secret: string): string {
 
 /**
  * Seals small secrets for storage (the server's private signing keys): AES-256-GCM under a key derived from the
- * server secret with HKDF-SHA256 for one purpose, a random 96-bit nonce each time; the sealed form is
- * `v1.<nonce>.<ciphertext>.<tag>` in base64url. Opening checks the tag: a changed byte, or another secret, fails.
+ * server secret with HKDF-SHA256 for one purpose, a random 96-bit nonce each time. The sealed form is
+ * `v2.<secret id>.<nonce>.<ciphertext>.<tag>`, the last three in base64url; `v1.<nonce>.<ciphertext>.<tag>` is one
+ * sealed before seals carried their secret's id. Opening checks the tag: a changed byte, or another secret, fails.
  */
 export class SecretBox {
-  private readonly key: Buffer;
-  private readonly previous: SecretBox | null;
+  private readonly current: { id: string; key: Buffer };
+  private readonly previous: { id: string; key: Buffer } | null;
 
   constructor(secretKey: Buffer, purpose: string, previousKey?: Buffer) {
-    this.key = Buffer.from(hkdfSync('sha256', secretKey, Buffer.alloc(0), `ainexlayer/${purpose}`, 32));
-    this.previous = previousKey ? new SecretBox(previousKey, purpose) : null;
+    const derive = (secret: Buffer) => ({
+      id: secretIdOf(secret),
+      key: Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), `ainexlayer/${purpose}`, 32)),
+    });
+    this.current = derive(secretKey);
+    this.previous = previousKey ? derive(previousKey) : null;
   }
 
-  /** Opens what was sealed under the current secret or, after a rotation, the previous one (`stale`: seal it anew). */
-  openAny(sealed: string): { plain: Buffer; stale: boolean } {
-    try {
-      return { plain: this.open(sealed), stale: false };
-    } catch (error) {
-      if (!this.previous) throw error;
-      return { plain: this.previous.open(sealed), stale: true };
-    }
+  /** The id of the secret a sealed value names; null for one sealed before seals named it. */
+  static secretIdOf(sealed: string): string | null {
+    return sealed.startsWith('v2.') ? sealed.slice(3, 11) : null;
   }
 
   seal(plain: Buffer): string {
     const nonce = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.key, nonce);
+    const cipher = createCipheriv('aes-256-gcm', this.current.key, nonce);
     const sealed = Buffer.concat([cipher.update(plain), cipher.final()]);
-    return ['v1', nonce, sealed, cipher.getAuthTag()]
-      .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
-      .join('.');
+    return ['v2', this.current.id, ...[nonce, sealed, cipher.getAuthTag()].map((part) => part.toString('base64url'))].join('.');
   }
 
-  open(sealed: string): Buffer {
-    const [version, nonce, body, tag] = sealed.split('.');
-    if (version !== 'v1' || !nonce || !body || !tag) throw new Error('Not a sealed secret of this server.');
-    const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(nonce, 'base64url'));
-    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-    return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]);
+  /**
+   * Opens what was sealed under the current secret or, after a rotation, the previous one. `stale`: it was not
+   * sealed under the current secret with its id, and should be sealed anew.
+   */
+  open(sealed: string): { plain: Buffer; stale: boolean } {
+    const parts = sealed.split('.');
+    if (parts[0] === 'v2' && parts.length === 5) {
+      const [, id, ...body] = parts as [string, string, string, string, string];
+      if (id === this.current.id) return { plain: decrypt(this.current.key, body), stale: false };
+      if (id === this.previous?.id) return { plain: decrypt(this.previous.key, body), stale: true };
+      throw new Error(`Sealed under a secret this server does not have (secret id ${id}): give it as SECRET_KEY_PREVIOUS.`);
+    }
+    if (parts[0] !== 'v1' || parts.length !== 4) throw new Error('Not a sealed secret of this server.');
+    const body = parts.slice(1) as [string, string, string];
+    try {
+      return { plain: decrypt(this.current.key, body), stale: true };
+    } catch (error) {
+      if (!this.previous) throw error;
+      return { plain: decrypt(this.previous.key, body), stale: true };
+    }
   }
+}
+
+function decrypt(key: Buffer, [nonce, body, tag]: [string, string, string]): Buffer {
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(nonce, 'base64url'));
+  decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+  return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]);
 }

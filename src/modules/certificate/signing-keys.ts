@@ -66,7 +66,7 @@ export class SigningKeys {
     if (!row) return null;
     let privateKey = this.opened.get(row.kid);
     if (!privateKey) {
-      const { plain, stale } = this.box.openAny(row.sealed_private_key);
+      const { plain, stale } = this.box.open(row.sealed_private_key);
       privateKey = createPrivateKey({ key: plain, format: 'der', type: 'pkcs8' });
       this.opened.set(row.kid, privateKey);
       // Sealed under the secret before a rotation: sealed anew under the current one, after the caller's transaction.

@@ -87,7 +87,7 @@ export class LicenseCredentials {
   }
 
   /**
-   * Stores a key found under the previous secret under the current one, once the caller's transaction (which may be
+   * Stores a key found under a former digest under the current one, once the caller's transaction (which may be
    * a read) is over: a failure leaves it to the next use.
    */
   private storeAnew(sql: SqlRunner, licenseId: string, from: string, to: string): void {
@@ -106,10 +106,15 @@ export class LicenseCredentials {
   async authenticate(sql: SqlRunner, key: string, forUpdate = '', requestId?: string): Promise<KeyedLicense> {
     const digest = this.digestOf(key);
     let row = await sql.get<Row>(`select ${COLUMNS} from license where key_digest = ? ${forUpdate}`, [digest]);
-    const previous = row ? null : this.digester.previousDigest(normalizeLicenseKey(key)!);
-    if (previous) {
-      row = await sql.get<Row>(`select ${COLUMNS} from license where key_digest = ? ${forUpdate}`, [previous]);
-      if (row) this.storeAnew(sql, row.id, previous, digest);
+    if (!row) {
+      // Stored before a rotation of the secret, or before digests carried its id: found, and stored anew.
+      const formers = this.digester.formerDigests(normalizeLicenseKey(key)!);
+      const former = await sql.get<Row & { key_digest: string }>(
+        `select ${COLUMNS}, key_digest from license where key_digest in (${formers.map(() => '?').join(', ')}) ${forUpdate}`,
+        formers,
+      );
+      if (former) this.storeAnew(sql, former.id, former.key_digest, digest);
+      row = former;
     }
     if (!row) throw new AppError(ErrorCode.UNAUTHENTICATED, 'This license key is not recognized.');
     // A license with a limit on its client calls counts this one (refused past it, before anything is done).

@@ -278,12 +278,12 @@ export class LicenseStore {
     return id;
   }
 
-  /** Changes columns of a license. */
-  /** Stores a license's key digest anew (made under the current secret after a rotation), if it is still the one found. */
+  /** Stores a license's key digest anew (made under the current secret), if it is still the one found. */
   async redigest(tx: Tx, id: string, from: string, to: string): Promise<void> {
     await tx.run('update license set key_digest = ? where id = ? and key_digest = ?', [to, id, from]);
   }
 
+  /** Changes columns of a license. */
   async update(tx: Tx, id: string, change: Partial<LicenseRow>, now: Date): Promise<void> {
     const set = (Object.keys(change) as (keyof LicenseRow)[]).filter((n) => change[n] !== undefined);
     await tx.run(

@@ -43,22 +43,22 @@ export class TokenService {
       throw AppError.unauthenticated('The Authorization header must be "Bearer <API token>".');
     }
     const digest = this.digester.digest(match[1]!);
-    const find = (d: string) =>
+    const find = (digests: string[]) =>
       this.db.read((sql) =>
-        sql.get<{ id: string; name: string; role: Role; organization_id: string | null }>(
-          'select id, name, role, organization_id from api_token where token_digest = ? and revoked_at is null',
-          [d],
+        sql.get<{ id: string; name: string; role: Role; organization_id: string | null; token_digest: string }>(
+          `select id, name, role, organization_id, token_digest from api_token
+            where token_digest in (${digests.map(() => '?').join(', ')}) and revoked_at is null`,
+          digests,
         ),
       );
-    let row = await find(digest);
-    const previous = row ? null : this.digester.previousDigest(match[1]!);
-    if (previous) {
-      // Made under the secret before a rotation: found, and stored anew under the current one.
-      row = await find(previous);
+    let row = await find([digest]);
+    if (!row) {
+      // Stored before a rotation of the secret, or before digests carried its id: found, and stored anew.
+      row = await find(this.digester.formerDigests(match[1]!));
       if (row) {
-        const id = row.id;
+        const { id, token_digest: former } = row;
         await this.db.write((tx) =>
-          tx.run('update api_token set token_digest = ? where id = ? and token_digest = ?', [digest, id, previous]),
+          tx.run('update api_token set token_digest = ? where id = ? and token_digest = ?', [digest, id, former]),
         );
       }
     }
