@@ -128,7 +128,7 @@ export class AuditChainBreakNode {
   @Field(() => ID, { nullable: true, description: 'The event at that place; null when there is none (deleted, or cut off).' })
   eventId!: string | null;
 
-  @Field(() => AuditChainBreak)
+  @Field(() => AuditChainBreak, { description: 'What does not fit there.' })
   reason!: AuditChainBreak;
 
   @Field(() => String, { description: 'What was found, in a sentence.' })
@@ -137,7 +137,7 @@ export class AuditChainBreakNode {
 
 @ObjectType({ simpleResolvers: true, description: 'The last event sealed into the audit chain.' })
 export class AuditChainHead {
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Its place: the number of events sealed.' })
   seq!: number;
 
   @Field(() => String, { description: 'Its hash: keep it outside the server to detect a rewrite later.' })
