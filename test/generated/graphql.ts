@@ -6,7 +6,9 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 export type AlertFilter = {
   acknowledged?: boolean | null | undefined;
   kind?: AlertKind | null | undefined;
+  /** Only records of this license. */
   licenseId?: string | null | undefined;
+  /** Only records of this organization (a platform admin's filter; others see their own organization only). */
   organizationId?: string | null | undefined;
   severity?: AlertSeverity | null | undefined;
 };
@@ -55,9 +57,13 @@ export type AuditFilterInput = {
   to?: string | null | undefined;
 };
 
+/** How one check came out. */
 export type CheckOutcome =
+  /** Failed: the license is not valid for this request. */
   | 'FAIL'
+  /** Passed. */
   | 'PASS'
+  /** Passed, with something the client should know (a grace period, a drifting clock, an allowed overage). */
   | 'WARN';
 
 export type CheckinOutcome =
@@ -72,25 +78,40 @@ export type CheckoutOutcome =
 
 export type ComplianceEventFilter = {
   kinds?: Array<ViolationKind> | null | undefined;
+  /** Only records of this license. */
   licenseId?: string | null | undefined;
+  /** Only records of this organization (a platform admin's filter; others see their own organization only). */
   organizationId?: string | null | undefined;
   types?: Array<ComplianceEventType> | null | undefined;
   violationId?: string | null | undefined;
 };
 
+/** What happened to a violation, as told by the compliance stream and log. */
 export type ComplianceEventType =
+  /** An administrator acknowledged it. */
   | 'ACKNOWLEDGED'
+  /** Its deadline passed while the breach still held: it is now CRITICAL. */
   | 'ESCALATED'
+  /** A new violation was found. */
   | 'OPENED'
+  /** An administrator acted on it (license suspended, seats released, leases ended, limit raised). */
   | 'REMEDIATED'
+  /** Its waiver ended while the breach still held. */
   | 'REOPENED'
+  /** It was resolved, by hand or because its cause cleared. */
   | 'RESOLVED'
+  /** The breach happened again: one more occurrence, perhaps a higher severity. */
   | 'UPDATED'
+  /** It was waived, with a reason. */
   | 'WAIVED';
 
+/** Where a license stands in a compliance report. */
 export type ComplianceStatus =
+  /** Within every limit, without an active violation. */
   | 'COMPLIANT'
+  /** Compliant only because its active violations are waived: over a limit at most where an overage is waived. */
   | 'COMPLIANT_WITH_WAIVERS'
+  /** An open or acknowledged violation, or over a limit without a waiver. */
   | 'NON_COMPLIANT';
 
 /** What to do with what is over the new limits. */
@@ -148,12 +169,19 @@ export type CreateProductInput = {
   name: string;
 };
 
+/** The answer of an enforcement point for one request against one limit. */
 export type EnforcementCode =
+  /** Denied: the limit is reached and the overage policy is NONE. */
   | 'LIMIT_REACHED'
+  /** Allowed over the limit by the overage policy (PERCENT within its allowance, or ALWAYS); a violation records it. */
   | 'OVERAGE_ALLOWED'
+  /** Denied: the PERCENT policy's allowance over the limit is used up. */
   | 'OVERAGE_LIMIT_REACHED'
+  /** A reported total (storage) already past what the policy allows: recorded as the fact it is, with a violation. */
   | 'OVER_LIMIT_REPORTED'
+  /** Allowed: the license sets no limit for this metric. */
   | 'UNLIMITED'
+  /** Allowed: within the limit. */
   | 'WITHIN_LIMIT';
 
 /** Sets the expiry reminders of a license, or of a plan (the default of its licenses). */
@@ -175,7 +203,9 @@ export type FeatureInput = {
 
 /** CORE features come with any valid license of their product; PREMIUM features only where entitled. */
 export type FeatureTier =
+  /** Comes with every license of its product. */
   | 'CORE'
+  /** Only where a license entitles it (its `featureKeys`, its plan, or a FEATURE license). */
   | 'PREMIUM';
 
 export type HeartbeatOutcome =
@@ -184,6 +214,7 @@ export type HeartbeatOutcome =
 
 /** A license from a plan; every field but the organization and plan overrides the plan. */
 export type IssueLicenseInput = {
+  /** Renew at the end of each term by itself. Defaults to false. */
   autoRenew?: boolean | null | undefined;
   /** Client calls its key may make per minute; defaults to the plan's. */
   clientCallsPerMinute?: number | null | undefined;
@@ -191,17 +222,23 @@ export type IssueLicenseInput = {
   expiresAt?: string | null | undefined;
   /** Feature keys entitled; defaults to the plan's features. */
   featureKeys?: Array<string> | null | undefined;
+  /** Days after the end during which it still validates (0 to 365). Defaults to the plan's. */
   gracePeriodDays?: number | null | undefined;
+  /** Seconds a concurrent lease lives without a heartbeat (1 to 604800). Defaults to the plan's. */
   leaseTtlSeconds?: number | null | undefined;
   /** Each limit given replaces the plan's. */
   limits?: LimitsInput | null | undefined;
+  /** The organization that will hold the license. */
   organizationId: string;
+  /** What happens at a limit. Defaults to the plan's policy. */
   overage?: OverageInput | null | undefined;
+  /** The plan it is issued from; it gives every default. */
   planId: string;
   /** Required for SITE licenses. */
   site?: SiteInput | null | undefined;
   /** Defaults to now. */
   startsAt?: string | null | undefined;
+  /** Length of one term in days (1 to 36500); renewals extend by it. Defaults to the plan's. */
   termDays?: number | null | undefined;
   /** Defaults to the plan's type. */
   type?: LicenseType | null | undefined;
@@ -209,9 +246,11 @@ export type IssueLicenseInput = {
 
 export type LeaseFilter = {
   fingerprint?: string | null | undefined;
+  /** Only records of this license. */
   licenseId?: string | null | undefined;
   /** Only live (true) or only ended (false) leases. */
   live?: boolean | null | undefined;
+  /** Only records of this organization (a platform admin's filter; others see their own organization only). */
   organizationId?: string | null | undefined;
 };
 
@@ -222,25 +261,42 @@ export type LeaseReleaseReason =
   | 'LICENSE_INACTIVE'
   | 'LICENSE_MIGRATED';
 
+/** Which licenses to list; every field given must match. */
 export type LicenseFilter = {
+  /** Only licenses of this organization (others than platform admins see their own only). */
   organizationId?: string | null | undefined;
+  /** Only licenses of this plan. */
   planId?: string | null | undefined;
+  /** Only licenses of this product. */
   productId?: string | null | undefined;
+  /** Only licenses in this status. */
   status?: LicenseStatus | null | undefined;
+  /** Only licenses of this type. */
   type?: LicenseType | null | undefined;
 };
 
+/** Where a license is in its lifecycle; only an ACTIVE license validates. */
 export type LicenseStatus =
+  /** In force: validates within its term and grace period. */
   | 'ACTIVE'
+  /** Its term and grace period are over (set by the expiry watch); `renewLicense` makes it ACTIVE again. */
   | 'EXPIRED'
+  /** Ended for good by `revokeLicense`; nothing brings it back. */
   | 'REVOKED'
+  /** Stopped by an administrator (`suspendLicense`); its live leases ended. `resumeLicense` makes it ACTIVE again. */
   | 'SUSPENDED';
 
+/** How a license grants access; it decides which limits and checks apply to it. */
 export type LicenseType =
+  /** Floating: at most `concurrentSessions` simultaneous sessions, each a lease with a TTL kept alive by heartbeats; a dead session frees its seat by itself. */
   | 'CONCURRENT'
+  /** Grants features (typically PREMIUM) to an organization, alone or as an add-on to another license. */
   | 'FEATURE'
+  /** Unlimited users within a site, bound by e-mail domains and CIDR ranges; a client validates with `site`. */
   | 'SITE'
+  /** Time-bound; renews per term, and access after expiry lasts as long as the grace period. */
   | 'SUBSCRIPTION'
+  /** Named seats: at most `namedUsers` assigned users, and a user must hold a seat to validate. */
   | 'USER';
 
 export type LimitsInput = {
@@ -295,9 +351,13 @@ export type OverageInput = {
   policy: OveragePolicy;
 };
 
+/** What happens when usage reaches a limit. */
 export type OveragePolicy =
+  /** Never deny; record a violation for the use over the limit. */
   | 'ALWAYS'
+  /** Deny at the limit. */
   | 'NONE'
+  /** Allow up to `overagePercent` percent over the limit, recording a violation; deny beyond it. */
   | 'PERCENT';
 
 export type PlanFilter = {
@@ -348,12 +408,18 @@ export type RemediateViolationInput = {
   violationId: string;
 };
 
+/** What an administrator can do about a violation. */
 export type RemediationAction =
+  /** Ends the live leases whose heartbeats are oldest (CONCURRENT licenses). */
   | 'END_LEASES'
+  /** Raises the license's limit that the violation is over. */
   | 'RAISE_LIMIT'
+  /** Releases the named seats whose users were inactive longest (USER licenses). */
   | 'RELEASE_INACTIVE_SEATS'
+  /** Suspends the license; its live sessions end. */
   | 'SUSPEND_LICENSE';
 
+/** How far to extend a license: by days, or to a new end; neither renews by the license's own term length. */
 export type RenewLicenseInput = {
   /** The new end of the term, instead of `termDays`. */
   expiresAt?: string | null | undefined;
@@ -361,11 +427,17 @@ export type RenewLicenseInput = {
   termDays?: number | null | undefined;
 };
 
+/** The role of an API token: what it may do. Every role but PLATFORM_ADMIN is bound to one organization. */
 export type Role =
+  /** Reads everything of one organization, including its audit log and token list; changes nothing. */
   | 'AUDITOR'
+  /** Reads licenses, seats and leases of one organization, and subscribes to its streams. */
   | 'INTEGRATOR'
+  /** Reads one organization, and manages its licenses and seats. */
   | 'LICENSE_MANAGER'
+  /** Everything within one organization, including its tokens and audit log. */
   | 'ORG_ADMIN'
+  /** Everything, in every organization: the vendor's operators. */
   | 'PLATFORM_ADMIN';
 
 export type SeatFate =
@@ -373,9 +445,11 @@ export type SeatFate =
   | 'TYPE_CHANGE';
 
 export type SeatFilter = {
+  /** Only records of this license. */
   licenseId?: string | null | undefined;
   /** Only live (true) or only released (false) seats. */
   live?: boolean | null | undefined;
+  /** Only records of this organization (a platform admin's filter; others see their own organization only). */
   organizationId?: string | null | undefined;
   userId?: string | null | undefined;
 };
@@ -385,6 +459,7 @@ export type SeatReleaseReason =
   | 'LICENSE_MIGRATED'
   | 'RELEASED_BY_ADMIN';
 
+/** The site a SITE license is bound to: an address or e-mail domain within one of these validates. */
 export type SiteInput = {
   /** IPv4 or IPv6 CIDR ranges, e.g. 10.20.0.0/16. */
   cidrs?: Array<string>;
@@ -411,18 +486,26 @@ export type UpdateOrganizationInput = {
   name: string;
 };
 
+/** What is metered per license; each metric has its limit in `LicenseLimits`. */
 export type UsageMetric =
+  /** Named users holding a seat, against `namedUsers`; derived from seats, never reported. */
   | 'ACTIVE_USERS'
+  /** API calls, against `apiCallsPerPeriod`: a counter within the license's period (a day or a month in UTC). */
   | 'API_CALLS'
+  /** Live leases, against `concurrentSessions`; derived from leases, never reported. */
   | 'CONCURRENT_SESSIONS'
+  /** Bytes stored, against `storageBytes`: a gauge, reported as the current total. */
   | 'STORAGE_BYTES';
 
 export type UsageOutcome =
   | 'DENIED'
   | 'RECORDED';
 
+/** The period over which API calls count against `apiCallsPerPeriod`, from its start in UTC. */
 export type UsagePeriod =
+  /** A calendar day in UTC. */
   | 'DAY'
+  /** A calendar month in UTC. */
   | 'MONTH';
 
 /** The licenses a usage report covers: those of an organization, of a product, or the ones named. Give one. */
@@ -438,70 +521,122 @@ export type UsageResolution =
   | 'DAY'
   | 'HOUR';
 
+/** A check that validation runs; which ones run depends on the license type and on what the client sent. */
 export type ValidationCheckKind =
+  /** The client's clock against the server's (when `clientTime` is sent). */
   | 'CLOCK'
+  /** The license entitles the `feature` asked for. */
   | 'FEATURE'
+  /** The `fingerprint` holds a live lease (CONCURRENT licenses, when a fingerprint is sent). */
   | 'LEASE'
+  /** The named `user` holds a seat (USER licenses). */
   | 'SEAT'
+  /** The client is within the site (SITE licenses). */
   | 'SITE'
+  /** The license's status: active, suspended, expired or revoked. */
   | 'STATUS'
+  /** The term: started, not ended, or within its grace period. */
   | 'TERM';
 
+/** Stable codes of a validation and of each of its checks; clients branch on these, never on `detail`. */
 export type ValidationCode =
+  /** STATUS passed: the license is active. */
   | 'ACTIVE'
+  /** CLOCK warned: more than 5 minutes off. */
   | 'CLOCK_DRIFT'
+  /** CLOCK passed: within 5 minutes of the server's clock. */
   | 'CLOCK_IN_SYNC'
+  /** CLOCK failed: more than 24 hours off, or gone backwards since the last heartbeat; recorded as a violation. */
   | 'CLOCK_TAMPERING'
+  /** STATUS or TERM failed: the term and its grace period are over. */
   | 'EXPIRED'
+  /** FEATURE passed: a CORE feature, or a PREMIUM one the license entitles. */
   | 'FEATURE_ENTITLED'
+  /** FEATURE failed: a PREMIUM feature the license does not entitle; recorded as UNLICENSED_FEATURE. */
   | 'FEATURE_NOT_ENTITLED'
+  /** FEATURE failed: the product has no feature with this key. */
   | 'FEATURE_UNKNOWN'
+  /** TERM warned: the term ended and the grace period still runs; recorded as EXPIRED_USE. */
   | 'IN_GRACE_PERIOD'
+  /** LEASE passed: the fingerprint holds a live lease. */
   | 'LEASE_ACTIVE'
+  /** TERM failed: the term has not started. */
   | 'NOT_YET_VALID'
+  /** LEASE failed: the fingerprint holds no live lease; check a seat out. */
   | 'NO_ACTIVE_LEASE'
+  /** SEAT failed: the user holds no seat on this license. */
   | 'NO_SEAT_ASSIGNED'
+  /** STATUS failed: the license was revoked. */
   | 'REVOKED'
+  /** SEAT passed: the user holds a seat. */
   | 'SEAT_ASSIGNED'
+  /** SITE passed: the address or e-mail domain is within the site. */
   | 'SITE_MATCHED'
+  /** SITE failed: outside the site; recorded as a violation. */
   | 'SITE_MISMATCH'
+  /** SITE failed: a SITE license validates within its site; pass `site` (or an e-mail address as `user`). */
   | 'SITE_REQUIRED'
+  /** STATUS failed: the license is suspended. */
   | 'SUSPENDED'
+  /** SEAT warned or failed: the user's seat is past the license's user limit (a warning within the overage policy, else a failure). */
   | 'USER_LIMIT_EXCEEDED'
+  /** SEAT failed: a USER license validates for a named user; pass `user`. */
   | 'USER_REQUIRED'
+  /** Every check passed. */
   | 'VALID'
+  /** TERM passed: within the term, or the license is perpetual. */
   | 'WITHIN_TERM';
 
 export type ViolationFilter = {
   kinds?: Array<ViolationKind> | null | undefined;
+  /** Only records of this license. */
   licenseId?: string | null | undefined;
   /** This severity or higher. */
   minSeverity?: ViolationSeverity | null | undefined;
+  /** Only records of this organization (a platform admin's filter; others see their own organization only). */
   organizationId?: string | null | undefined;
   statuses?: Array<ViolationStatus> | null | undefined;
 };
 
+/** What a license was found doing outside its terms. */
 export type ViolationKind =
+  /** More API calls in a period than `apiCallsPerPeriod` allows. */
   | 'API_OVERAGE'
+  /** A client clock more than 24 hours off, or gone backwards between heartbeats. */
   | 'CLOCK_TAMPERING'
+  /** More simultaneous sessions than `concurrentSessions` allows. */
   | 'CONCURRENCY_OVERAGE'
+  /** Use after the term ended: within the grace period (allowed), or after it (denied). */
   | 'EXPIRED_USE'
+  /** More named users hold seats than `namedUsers` allows. */
   | 'SEAT_OVERAGE'
+  /** Use from outside a SITE license's domains and CIDR ranges. */
   | 'SITE_MISMATCH'
+  /** More bytes stored than `storageBytes` allows. */
   | 'STORAGE_OVERAGE'
+  /** A PREMIUM feature was asked for that the license does not entitle. */
   | 'UNLICENSED_FEATURE';
 
-/** LOW < MEDIUM < HIGH < CRITICAL. */
+/** How serious a violation is, ordered LOW < MEDIUM < HIGH < CRITICAL; it only rises while the violation is active. */
 export type ViolationSeverity =
+  /** An overage beyond 50 %, or a violation still in force when its deadline passed. */
   | 'CRITICAL'
+  /** An overage of at most 50 % (any reported past the policy), an unentitled feature, use after expiry, or clock tampering. */
   | 'HIGH'
+  /** An overage of at most 10 %, use within a grace period, or an unknown feature asked for. */
   | 'LOW'
+  /** An overage of at most 25 %, or use from outside the site. */
   | 'MEDIUM';
 
+/** The lifecycle of a violation: OPEN → ACKNOWLEDGED → RESOLVED, or WAIVED with a reason. */
 export type ViolationStatus =
+  /** Seen by an administrator and still in force; the license is still non-compliant. */
   | 'ACKNOWLEDGED'
+  /** Found and not yet looked at; the license is non-compliant. */
   | 'OPEN'
+  /** Over: resolved by hand, or by itself once its cause cleared. A repeat opens a new violation. */
   | 'RESOLVED'
+  /** Accepted with a reason, perhaps until a date; repeats count on it without making the license non-compliant. */
   | 'WAIVED';
 
 export type WaiveViolationInput = {
