@@ -33,9 +33,11 @@ export type AlertSeverity =
   | 'INFO'
   | 'WARNING';
 
+/** Which tokens to list. */
 export type ApiTokenFilter = {
   /** Only tokens not revoked (true), or only revoked (false). */
   active?: boolean | null | undefined;
+  /** Only tokens of this organization (others than platform admins see their own only). */
   organizationId?: string | null | undefined;
 };
 
@@ -44,14 +46,19 @@ export type AssignSeatOutcome =
   | 'ASSIGNED'
   | 'NO_SEAT_AVAILABLE';
 
+/** Which audit events to list; every field given must match. */
 export type AuditFilterInput = {
+  /** Only this action, e.g. license.issue. */
   action?: string | null | undefined;
   /** The id of the acting token (or license). */
   actorId?: string | null | undefined;
   /** From this time, inclusive. */
   from?: string | null | undefined;
+  /** Only events on this object. */
   objectId?: string | null | undefined;
+  /** Only events on this kind of object, e.g. License. */
   objectType?: string | null | undefined;
+  /** Only events of this organization (others than platform admins see their own only). */
   organizationId?: string | null | undefined;
   /** Until this time, exclusive. */
   to?: string | null | undefined;
@@ -126,18 +133,25 @@ export type ConflictStrategy =
   | 'REJECT'
   | 'RELEASE_LEAST_ACTIVE';
 
+/** A new API token. */
 export type CreateApiTokenInput = {
+  /** What it is for (1 to 200 characters). */
   name: string;
   /** Required for every role but PLATFORM_ADMIN. */
   organizationId?: string | null | undefined;
+  /** What it may do; only a platform admin may create a PLATFORM_ADMIN token (else FORBIDDEN). */
   role: Role;
 };
 
+/** A new organization. */
 export type CreateOrganizationInput = {
+  /** Its display name, 1 to 200 characters (trimmed; blank is BAD_USER_INPUT). */
   name: string;
 };
 
+/** A new plan: the template its licenses are issued from. */
 export type CreatePlanInput = {
+  /** Whether its licenses renew by themselves at the end of each term. */
   autoRenew?: boolean;
   /** The longest one of its seats may be borrowed, in days (0 to 180; 0: no borrowing). */
   borrowMaxDays?: number;
@@ -145,27 +159,41 @@ export type CreatePlanInput = {
   certificateMaxDays?: number;
   /** Client calls (validations, checkouts, usage reports…) one license key may make per minute; none by default. */
   clientCallsPerMinute?: number | null | undefined;
+  /** ISO 4217 currency of its prices. */
   currency?: string;
   /** Keys of the product features the plan includes. */
   featureKeys?: Array<string>;
+  /** Days after the end of a term during which a license still validates (0 to 365). */
   gracePeriodDays?: number;
+  /** Unique key of the plan: lower-case letters, digits, `.`, `_`, `-` (CONFLICT if taken). */
   key: string;
   /** Lifetime of a concurrent lease without a heartbeat. */
   leaseTtlSeconds?: number;
+  /** The type of the licenses issued from it. */
   licenseType: LicenseType;
+  /** Default limits of its licenses; omitted limits do not apply. */
   limits?: LimitsInput | null | undefined;
+  /** Its display name (1 to 200 characters). */
   name: string;
+  /** Default overage policy of its licenses; NONE when omitted. */
   overage?: OverageInput | null | undefined;
+  /** Flat price per term, in cents of `currency`. */
   pricePerPeriodCents?: number | null | undefined;
+  /** Price per seat per term, in cents of `currency`. */
   pricePerSeatCents?: number | null | undefined;
+  /** The product the plan licenses. */
   productId: string;
   /** Length of one term in days; omit for perpetual. */
   termDays?: number | null | undefined;
 };
 
+/** A new product and its features. */
 export type CreateProductInput = {
+  /** Its features (at most 500); more can be added with `addFeature`. */
   features?: Array<FeatureInput>;
+  /** Unique key of the product: lower-case letters, digits, `.`, `_`, `-` (CONFLICT if taken). */
   key: string;
+  /** Its display name (1 to 200 characters). */
   name: string;
 };
 
@@ -194,10 +222,13 @@ export type ExpiryNoticesInput = {
   planId?: string | null | undefined;
 };
 
+/** A feature of a product. */
 export type FeatureInput = {
   /** Unique within the product, e.g. `analytics.export`. */
   key: string;
+  /** Its display name (1 to 200 characters). */
   name: string;
+  /** CORE (with every license of the product) or PREMIUM (only where entitled). */
   tier: FeatureTier;
 };
 
@@ -299,11 +330,17 @@ export type LicenseType =
   /** Named seats: at most `namedUsers` assigned users, and a user must hold a seat to validate. */
   | 'USER';
 
+/** Limits to set; an omitted or null limit does not apply (unlimited). */
 export type LimitsInput = {
+  /** The period API calls count over; defaults to MONTH. */
   apiCallPeriod?: UsagePeriod | null | undefined;
+  /** API calls per `apiCallPeriod`, at least 0. */
   apiCallsPerPeriod?: number | null | undefined;
+  /** Simultaneous sessions (CONCURRENT licenses), 0 to 10000000. */
   concurrentSessions?: number | null | undefined;
+  /** Named users (USER licenses), 0 to 10000000. */
   namedUsers?: number | null | undefined;
+  /** Bytes of storage, at least 0. */
   storageBytes?: number | null | undefined;
 };
 
@@ -340,14 +377,17 @@ export type MigrationWarningCode =
   | 'USAGE_REFUSED'
   | 'USERS_FAIL_VALIDATION';
 
+/** Which organizations to list. */
 export type OrganizationFilter = {
   /** Case-insensitive part of the name. */
   nameContains?: string | null | undefined;
 };
 
+/** What happens when usage reaches a limit. */
 export type OverageInput = {
   /** Required with PERCENT: 1 to 1000. */
   percent?: number | null | undefined;
+  /** NONE, PERCENT (with `percent`) or ALWAYS. */
   policy: OveragePolicy;
 };
 
@@ -360,8 +400,11 @@ export type OveragePolicy =
   /** Allow up to `overagePercent` percent over the limit, recording a violation; deny beyond it. */
   | 'PERCENT';
 
+/** Which plans to list; every field given must match. */
 export type PlanFilter = {
+  /** Only plans of this license type. */
   licenseType?: LicenseType | null | undefined;
+  /** Only plans of this product. */
   productId?: string | null | undefined;
 };
 
@@ -482,7 +525,9 @@ export type ThresholdRuleInput = {
   thresholds?: Array<number> | null | undefined;
 };
 
+/** What to change in an organization. */
 export type UpdateOrganizationInput = {
+  /** Its display name, 1 to 200 characters (trimmed; blank is BAD_USER_INPUT). */
   name: string;
 };
 
