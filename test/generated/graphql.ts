@@ -41,9 +41,13 @@ export type ApiTokenFilter = {
   organizationId?: string | null | undefined;
 };
 
+/** How an assignment of a named seat came out. */
 export type AssignSeatOutcome =
+  /** The user held a seat already; it is returned. */
   | 'ALREADY_ASSIGNED'
+  /** The user got a seat (perhaps over the limit, as the overage policy allows). */
   | 'ASSIGNED'
+  /** Every seat is taken and the overage policy allows no more. */
   | 'NO_SEAT_AVAILABLE';
 
 /** Which audit events to list; every field given must match. */
@@ -73,14 +77,22 @@ export type CheckOutcome =
   /** Passed, with something the client should know (a grace period, a drifting clock, an allowed overage). */
   | 'WARN';
 
+/** How a check-in came out. */
 export type CheckinOutcome =
+  /** The lease had ended before; nothing changed. */
   | 'ALREADY_RELEASED'
+  /** The lease ended now and its seat is free. */
   | 'RELEASED';
 
+/** How a checkout of a concurrent seat came out. */
 export type CheckoutOutcome =
+  /** The machine holds a lease (new, or its live one extended). */
   | 'GRANTED'
+  /** The license's term has not started, or ended beyond its grace period. */
   | 'LICENSE_EXPIRED'
+  /** The license is suspended, revoked or expired by status. */
   | 'LICENSE_INACTIVE'
+  /** Every concurrent seat is taken and the overage policy allows no more; try again later. */
   | 'NO_SEAT_AVAILABLE';
 
 export type ComplianceEventFilter = {
@@ -239,8 +251,11 @@ export type FeatureTier =
   /** Only where a license entitles it (its `featureKeys`, its plan, or a FEATURE license). */
   | 'PREMIUM';
 
+/** How a heartbeat came out. */
 export type HeartbeatOutcome =
+  /** The lease lives another TTL from now. */
   | 'EXTENDED'
+  /** The lease had ended (expired, checked in or ended by an administrator); check a seat out again. */
   | 'LEASE_ENDED';
 
 /** A license from a plan; every field but the organization and plan overrides the plan. */
@@ -275,7 +290,9 @@ export type IssueLicenseInput = {
   type?: LicenseType | null | undefined;
 };
 
+/** Which leases to list; every field given must match. */
 export type LeaseFilter = {
+  /** Only leases of this machine. */
   fingerprint?: string | null | undefined;
   /** Only records of this license. */
   licenseId?: string | null | undefined;
@@ -285,11 +302,17 @@ export type LeaseFilter = {
   organizationId?: string | null | undefined;
 };
 
+/** Why a concurrent lease ended. */
 export type LeaseReleaseReason =
+  /** The client checked it in (`checkinSeat`). */
   | 'CHECKED_IN'
+  /** An administrator ended it, remediating a concurrency overage. */
   | 'ENDED_BY_ADMIN'
+  /** Its heartbeats stopped and its TTL ran out (or a borrow ended). */
   | 'EXPIRED'
+  /** Its license was suspended or revoked. */
   | 'LICENSE_INACTIVE'
+  /** Its license moved to other terms: fewer sessions, or a type without leases. */
   | 'LICENSE_MIGRATED';
 
 /** Which licenses to list; every field given must match. */
@@ -436,8 +459,11 @@ export type RecommendationSettingsInput = {
   windowDays?: number | null | undefined;
 };
 
+/** How a release of a named seat came out. */
 export type ReleaseSeatOutcome =
+  /** The seat had been released before; nothing changed. */
   | 'ALREADY_RELEASED'
+  /** The seat was released now. */
   | 'RELEASED';
 
 export type RemediateViolationInput = {
@@ -487,6 +513,7 @@ export type SeatFate =
   | 'OVER_LIMIT'
   | 'TYPE_CHANGE';
 
+/** Which named seats to list; every field given must match. */
 export type SeatFilter = {
   /** Only records of this license. */
   licenseId?: string | null | undefined;
@@ -494,12 +521,17 @@ export type SeatFilter = {
   live?: boolean | null | undefined;
   /** Only records of this organization (a platform admin's filter; others see their own organization only). */
   organizationId?: string | null | undefined;
+  /** Only seats of this user. */
   userId?: string | null | undefined;
 };
 
+/** Why a named seat was released. */
 export type SeatReleaseReason =
+  /** A remediation of a seat overage released it: its user had been inactive longest. */
   | 'INACTIVE'
+  /** Its license moved to other terms: fewer named users, or a type without named seats. */
   | 'LICENSE_MIGRATED'
+  /** An administrator released it (`releaseSeat`). */
   | 'RELEASED_BY_ADMIN';
 
 /** The site a SITE license is bound to: an address or e-mail domain within one of these validates. */
@@ -542,8 +574,11 @@ export type UsageMetric =
   /** Bytes stored, against `storageBytes`: a gauge, reported as the current total. */
   | 'STORAGE_BYTES';
 
+/** Whether a usage report was taken. */
 export type UsageOutcome =
+  /** Over what the license's overage policy allows: nothing was recorded. */
   | 'DENIED'
+  /** Recorded (over the limit only as far as the overage policy allows, with a violation). */
   | 'RECORDED';
 
 /** The period over which API calls count against `apiCallsPerPeriod`, from its start in UTC. */
@@ -562,8 +597,11 @@ export type UsageReportFilter = {
   productId?: string | null | undefined;
 };
 
+/** The width of a bucket of the usage time series. */
 export type UsageResolution =
+  /** A day in UTC; daily buckets are kept as long as the license. */
   | 'DAY'
+  /** An hour in UTC; hourly buckets are kept for 35 days. */
   | 'HOUR';
 
 /** A check that validation runs; which ones run depends on the license type and on what the client sent. */

@@ -36,18 +36,29 @@ export type CheckOutcome =
   /** Passed, with something the client should know (a grace period, a drifting clock, an allowed overage). */
   | 'WARN';
 
+/** How a check-in came out. */
 export type CheckinOutcome =
+  /** The lease had ended before; nothing changed. */
   | 'ALREADY_RELEASED'
+  /** The lease ended now and its seat is free. */
   | 'RELEASED';
 
+/** How a checkout of a concurrent seat came out. */
 export type CheckoutOutcome =
+  /** The machine holds a lease (new, or its live one extended). */
   | 'GRANTED'
+  /** The license's term has not started, or ended beyond its grace period. */
   | 'LICENSE_EXPIRED'
+  /** The license is suspended, revoked or expired by status. */
   | 'LICENSE_INACTIVE'
+  /** Every concurrent seat is taken and the overage policy allows no more; try again later. */
   | 'NO_SEAT_AVAILABLE';
 
+/** How a heartbeat came out. */
 export type HeartbeatOutcome =
+  /** The lease lives another TTL from now. */
   | 'EXTENDED'
+  /** The lease had ended (expired, checked in or ended by an administrator); check a seat out again. */
   | 'LEASE_ENDED';
 
 /** What is metered per license; each metric has its limit in `LicenseLimits`. */
