@@ -2,29 +2,46 @@
 type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+/** Which alerts; every field given must match. */
 export type AlertFilter = {
+  /** Only acknowledged (true) or only open (false) alerts. */
   acknowledged?: boolean | null | undefined;
+  /** Only alerts of this kind. */
   kind?: AlertKind | null | undefined;
   /** Only records of this license. */
   licenseId?: string | null | undefined;
   /** Only records of this organization (a platform admin's filter; others see their own organization only). */
   organizationId?: string | null | undefined;
+  /** Only alerts of this severity. */
   severity?: AlertSeverity | null | undefined;
 };
 
+/** What an alert is about; it says which of its fields are set. */
 export type AlertKind =
+  /** A limit kept refusing demand that no grant met within a minute, often enough within an hour: `metric` and `value` (the refusals) say which. Once an hour per license and metric. */
   | 'DENIALS'
+  /** The license's term ends in `daysBefore` days (at `expiresAt`): time to renew. */
   | 'EXPIRY_NOTICE'
+  /** The term has ended and the grace period begun: the license still validates, until the grace period ends. */
   | 'GRACE_PERIOD_STARTED'
+  /** The term and any grace period have ended: the license no longer validates. */
   | 'LICENSE_EXPIRED'
+  /** The license moved to another plan, other limits or another type. */
   | 'LICENSE_MIGRATED'
+  /** The license renewed by itself at the end of its term: `expiresAt` is the end of its new term. */
   | 'LICENSE_RENEWED'
+  /** A new recommendation whose yearly effect reaches the organization's `alertAboveCents`: `recommendationId` names it, `value` is its yearly cost change in cents. */
   | 'RECOMMENDATION'
+  /** A metric crossed a threshold of its limit on the way up: `metric`, `threshold`, `value` and `limit` say which. */
   | 'THRESHOLD';
 
+/** How urgent an alert is. */
 export type AlertSeverity =
+  /** Act now: a limit reached (100 % or more), expiry within 7 days, grace period begun, license expired. */
   | 'CRITICAL'
+  /** For information: thresholds below 90 %, expiry 30 days or more ahead, renewals, migrations, recommendations. */
   | 'INFO'
+  /** Act soon: thresholds from 90 %, expiry within 30 days, repeated denials. */
   | 'WARNING';
 
 /** How one check came out. */
