@@ -116,13 +116,17 @@ export type CheckoutOutcome =
   /** Every concurrent seat is taken and the overage policy allows no more; try again later. */
   | 'NO_SEAT_AVAILABLE';
 
+/** Which compliance events; every field given must match. */
 export type ComplianceEventFilter = {
+  /** Only events of violations of these kinds. */
   kinds?: Array<ViolationKind> | null | undefined;
   /** Only records of this license. */
   licenseId?: string | null | undefined;
   /** Only records of this organization (a platform admin's filter; others see their own organization only). */
   organizationId?: string | null | undefined;
+  /** Only events of these types. */
   types?: Array<ComplianceEventType> | null | undefined;
+  /** Only events of this violation. */
   violationId?: string | null | undefined;
 };
 
@@ -487,7 +491,9 @@ export type ReleaseSeatOutcome =
   /** The seat was released now. */
   | 'RELEASED';
 
+/** An action on a violation. */
 export type RemediateViolationInput = {
+  /** What to do; an action that does not fit the violation or its license is BAD_USER_INPUT. */
   action: RemediationAction;
   /** How many seats to release or leases to end; by default as many as are over the limit. */
   count?: number | null | undefined;
@@ -495,6 +501,7 @@ export type RemediateViolationInput = {
   limit?: number | null | undefined;
   /** Why (SUSPEND_LICENSE keeps it as the suspension reason). */
   reason?: string | null | undefined;
+  /** The violation to act on. */
   violationId: string;
 };
 
@@ -692,7 +699,9 @@ export type ValidationCode =
   /** TERM passed: within the term, or the license is perpetual. */
   | 'WITHIN_TERM';
 
+/** Which violations; every field given must match. */
 export type ViolationFilter = {
+  /** Only violations of these kinds. */
   kinds?: Array<ViolationKind> | null | undefined;
   /** Only records of this license. */
   licenseId?: string | null | undefined;
@@ -700,6 +709,7 @@ export type ViolationFilter = {
   minSeverity?: ViolationSeverity | null | undefined;
   /** Only records of this organization (a platform admin's filter; others see their own organization only). */
   organizationId?: string | null | undefined;
+  /** Only violations in these statuses. */
   statuses?: Array<ViolationStatus> | null | undefined;
 };
 
@@ -744,8 +754,11 @@ export type ViolationStatus =
   /** Accepted with a reason, perhaps until a date; repeats count on it without making the license non-compliant. */
   | 'WAIVED';
 
+/** A waiver of a violation: accepted, with a reason, perhaps until a date. */
 export type WaiveViolationInput = {
+  /** The violation to waive. */
   id: string;
+  /** Why it is accepted (1 to 500 characters). */
   reason: string;
   /** When the waiver ends; then the violation opens again if its breach still holds. */
   until?: string | null | undefined;
