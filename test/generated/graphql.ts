@@ -160,14 +160,19 @@ export type ComplianceStatus =
 
 /** What to do with what is over the new limits. */
 export type ConflictInput = {
+  /** What to do with what is over. */
   strategy: ConflictStrategy;
   /** ALLOW_OVERAGE_UNTIL: by when the overage must clear, else its violation escalates. */
   until?: string | null | undefined;
 };
 
+/** What a migration does with what is over its new limits. */
 export type ConflictStrategy =
+  /** Keeps everything, and opens violations that must clear by `until`, else they escalate to CRITICAL. */
   | 'ALLOW_OVERAGE_UNTIL'
+  /** Nothing changes if anything is over the new limits. */
   | 'REJECT'
+  /** Frees what is over: the named seats inactive longest, the leases with the oldest heartbeats. */
   | 'RELEASE_LEAST_ACTIVE';
 
 /** A new API token. */
@@ -392,19 +397,31 @@ export type LimitsInput = {
   storageBytes?: number | null | undefined;
 };
 
+/** When a migration takes effect. */
 export type MigrationEffective =
+  /** When the license's current term is renewed: it waits until then (SCHEDULED), and can be cancelled. */
   | 'AT_RENEWAL'
+  /** At once, in the same transaction. */
   | 'NOW';
 
+/** What `migrateLicense` did. */
 export type MigrationOutcome =
+  /** The license has its new terms now. */
   | 'APPLIED'
+  /** REJECT and something is over the new limits: nothing changed. */
   | 'REJECTED'
+  /** It waits for the renewal of the term. */
   | 'SCHEDULED';
 
+/** Where a recorded migration stands. */
 export type MigrationStatus =
+  /** Applied: the license has its new terms. */
   | 'APPLIED'
+  /** Cancelled while it waited (`cancelLicenseMigration`). */
   | 'CANCELLED'
+  /** A scheduled migration that REJECT refused at renewal: something was over its limits then. */
   | 'REJECTED'
+  /** Waits for the renewal of the term (AT_RENEWAL). */
   | 'SCHEDULED';
 
 /** Where to move a license: a plan (its type, limits, overage policy and features), and/or explicit type, limits, overage, features and site; what is not given stays as the plan (or the license) has it. */
@@ -413,16 +430,23 @@ export type MigrationTargetInput = {
   featureKeys?: Array<string> | null | undefined;
   /** Each limit given replaces the one it would have; null removes it, except the one a USER (namedUsers) or CONCURRENT (concurrentSessions) license counts. Those two apply to their type only: on a type change the old one is dropped. */
   limits?: LimitsInput | null | undefined;
+  /** The overage policy to move to; defaults to the plan's (or the license's). */
   overage?: OverageInput | null | undefined;
+  /** The plan to move to; omitted, the license stays on its plan. */
   planId?: string | null | undefined;
   /** Required when moving to SITE. */
   site?: SiteInput | null | undefined;
+  /** The license type to move to; defaults to the plan's (or the license's). */
   type?: LicenseType | null | undefined;
 };
 
+/** Something a migration does that an administrator should know before applying it. */
 export type MigrationWarningCode =
+  /** A type change drops a limit the new type does not count (named users off USER, sessions off CONCURRENT). */
   | 'LIMIT_DROPPED'
+  /** Usage kept over the new limit, at or past what the overage policy allows: more of it is refused. */
   | 'USAGE_REFUSED'
+  /** Named users kept past the new limit, beyond what the overage policy allows: their validations fail. */
   | 'USERS_FAIL_VALIDATION';
 
 /** Which organizations to list. */
@@ -537,8 +561,11 @@ export type Role =
   /** Everything, in every organization: the vendor's operators. */
   | 'PLATFORM_ADMIN';
 
+/** Why a migration frees a named seat or a lease. */
 export type SeatFate =
+  /** Over a lower user or session limit: freed, least active first. */
   | 'OVER_LIMIT'
+  /** The new type has no named seats (or no leases). */
   | 'TYPE_CHANGE';
 
 /** Which named seats to list; every field given must match. */

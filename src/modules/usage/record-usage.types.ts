@@ -24,7 +24,7 @@ registerEnums(
 
 @ObjectType({ simpleResolvers: true, description: 'A usage report as the license took it: recorded, or denied at its limit.' })
 export class RecordUsageResult {
-  @Field(() => UsageOutcome)
+  @Field(() => UsageOutcome, { description: 'Recorded, or denied at the limit.' })
   outcome!: UsageOutcome;
 
   @Field(() => MetricUsage, { description: 'The metric after the report (unchanged when denied).' })
