@@ -484,27 +484,44 @@ export type PlanFilter = {
 export type RecommendationFilter = {
   /** Also those dismissed (until their dismissal ends or their evidence changes). */
   includeDismissed?: boolean;
+  /** Only these kinds. */
   kinds?: Array<RecommendationKind> | null | undefined;
+  /** Only recommendations for these licenses. */
   licenseIds?: Array<string> | null | undefined;
 };
 
+/** What a recommendation proposes, and on what evidence. */
 export type RecommendationKind =
+  /** A plan of the same product and type that covers what was used (and every feature used) for less. */
   | 'CHEAPER_PLAN'
+  /** Named seats whose users were not active for `inactiveDays`: release them and stop paying for them. */
   | 'RECLAIM_INACTIVE_SEATS'
+  /** Overage violations of a limit in most 30-day periods of the window: the limit that would have held them. */
   | 'RECURRING_OVERAGE'
+  /** Like CHEAPER_PLAN, for a license whose term ends within `renewalDays`: proposed for its renewal (AT_RENEWAL). */
   | 'RENEWAL_RIGHT_SIZE'
+  /** The limit is well above what was used (the 95th percentile of daily peaks plus `bufferPercent`), and nothing was refused. */
   | 'RIGHT_SIZE_DOWN'
+  /** The limit refused demand on more than `unmetDaySharePercent` of days: the limit that would have met 95 % of it. */
   | 'RIGHT_SIZE_UP'
+  /** An entitled PREMIUM feature nobody used for `unusedFeatureDays`. */
   | 'UNUSED_PREMIUM_FEATURE';
 
 /** Changes an organization’s recommendation settings; a field omitted (or null) keeps its value. */
 export type RecommendationSettingsInput = {
+  /** Yearly effect, in minor units, from which a new recommendation raises a RECOMMENDATION alert (0 to 2000000000). */
   alertAboveCents?: number | null | undefined;
+  /** Headroom above the 95th percentile of daily peaks, in percent (0 to 100). */
   bufferPercent?: number | null | undefined;
+  /** Days unused after which a named seat is inactive (7 to 365). */
   inactiveDays?: number | null | undefined;
+  /** Days before the end of a term from which a license is right-sized for its renewal (1 to 365). */
   renewalDays?: number | null | undefined;
+  /** Share of days with unmet demand, in percent, above which a higher limit is recommended (1 to 100). */
   unmetDaySharePercent?: number | null | undefined;
+  /** Days unused after which a premium feature is unused (7 to 365). */
   unusedFeatureDays?: number | null | undefined;
+  /** The days of use looked at (30 to 365). */
   windowDays?: number | null | undefined;
 };
 
@@ -648,6 +665,7 @@ export type UsagePeriod =
 export type UsageReportFilter = {
   /** At most 1,000 licenses. */
   licenseIds?: Array<string> | null | undefined;
+  /** An organization's licenses. */
   organizationId?: string | null | undefined;
   /** A product's licenses (within the caller's organization, unless a platform admin asks). */
   productId?: string | null | undefined;
