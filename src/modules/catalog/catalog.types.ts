@@ -14,7 +14,7 @@ const KEY_MESSAGE = 'must be lower-case letters, digits, ".", "_" or "-", starti
 /** What the catalog's types start with: a product, a feature and a plan each have a key and a name. */
 @ObjectType({ simpleResolvers: true })
 abstract class CatalogItemNode {
-  @Field(() => ID, { description: 'Its id.' })
+  @Field(() => ID, { description: 'Its id; ids grow with time, and lists are in their order.' })
   id!: string;
 
   @Field(() => String, {

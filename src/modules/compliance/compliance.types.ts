@@ -334,10 +334,10 @@ export class LimitUtilization {
 
 @ObjectType({ simpleResolvers: true, description: 'One license in a compliance report.' })
 export class LicenseCompliance {
-  @Field(() => ID, { description: 'The license.' })
+  @Field(() => ID, { description: 'The license this row is about.' })
   licenseId!: string;
 
-  @Field(() => LicenseType, { description: 'Its type.' })
+  @Field(() => LicenseType, { description: "The license's type: which limits apply to it." })
   type!: LicenseType;
 
   @Field(() => LicenseStatus, { description: 'Its status at the time of the report.' })
@@ -364,7 +364,7 @@ export class LicenseCompliance {
 
 @ObjectType({ simpleResolvers: true, description: 'How many open violations have one severity.' })
 export class SeverityCount {
-  @Field(() => ViolationSeverity, { description: 'The severity.' })
+  @Field(() => ViolationSeverity, { description: 'A severity.' })
   severity!: ViolationSeverity;
 
   @Field(() => Int, { description: 'Open violations of it.' })
@@ -373,7 +373,7 @@ export class SeverityCount {
 
 @ObjectType({ simpleResolvers: true, description: 'How many open violations are of one kind.' })
 export class KindCount {
-  @Field(() => ViolationKind, { description: 'The kind.' })
+  @Field(() => ViolationKind, { description: 'A kind of violation.' })
   kind!: ViolationKind;
 
   @Field(() => Int, { description: 'Open violations of it.' })

@@ -11,7 +11,7 @@ import { Field, ID, InputType, ObjectType } from 'type-graphql';
  */
 @ObjectType({ simpleResolvers: true })
 export abstract class LicenseRecordNode {
-  @Field(() => ID, { description: 'Its id.' })
+  @Field(() => ID, { description: 'Its id; ids grow with time, and lists are in their order.' })
   id!: string;
 
   @Field(() => ID, { description: 'The organization the license belongs to.' })

@@ -115,13 +115,13 @@ registerEnums(
 
 @ObjectType({ simpleResolvers: true, description: 'One check that validation ran, with its outcome.' })
 export class ValidationCheck {
-  @Field(() => ValidationCheckKind, { description: 'Which check.' })
+  @Field(() => ValidationCheckKind, { description: 'Which check ran; which ones run depends on the license type and the arguments sent.' })
   check!: ValidationCheckKind;
 
   @Field(() => CheckOutcome, { description: 'Whether it passed, warned or failed.' })
   outcome!: CheckOutcome;
 
-  @Field(() => ValidationCode, { description: 'Its stable code.' })
+  @Field(() => ValidationCode, { description: 'Its stable code: what clients branch on.' })
   code!: ValidationCode;
 
   @Field(() => String, { description: 'A readable explanation.' })
@@ -133,10 +133,10 @@ export class ValidatedLicense {
   @Field(() => ID, { description: "The license's id." })
   id!: string;
 
-  @Field(() => LicenseType, { description: 'Its type.' })
+  @Field(() => LicenseType, { description: 'Its type: which checks apply (a USER license needs `user`, a SITE license `site`).' })
   type!: LicenseType;
 
-  @Field(() => LicenseStatus, { description: 'Its status.' })
+  @Field(() => LicenseStatus, { description: 'Its status; only ACTIVE validates.' })
   status!: LicenseStatus;
 
   @Field(() => Date, { nullable: true, description: 'End of its term; null when perpetual.' })

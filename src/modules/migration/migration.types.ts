@@ -55,19 +55,19 @@ export class ConflictInput {
 
 @ObjectType({ simpleResolvers: true, description: 'What a license is allowed, before or after a migration.' })
 export class MigrationTerms {
-  @Field(() => ID, { description: 'The plan.' })
+  @Field(() => ID, { description: 'The plan the license is on (or would be on).' })
   planId!: string;
 
   @Field(() => String, { nullable: true, description: 'The name of the plan (null on migrations recorded before it was kept).' })
   planName!: string | null;
 
-  @Field(() => LicenseType, { description: 'The license type.' })
+  @Field(() => LicenseType, { description: 'The license type: which limits and checks apply.' })
   type!: LicenseType;
 
-  @Field(() => LicenseLimits, { description: 'The limits.' })
+  @Field(() => LicenseLimits, { description: 'The limits; a null limit does not apply.' })
   limits!: LicenseLimits;
 
-  @Field(() => Overage, { description: 'The overage policy.' })
+  @Field(() => Overage, { description: 'What happens when usage reaches a limit.' })
   overage!: Overage;
 
   @Field(() => [String], { description: 'The entitled feature keys.' })
@@ -100,7 +100,7 @@ export class LimitChange {
 
 @ObjectType({ simpleResolvers: true, description: 'A named seat a migration releases.' })
 export class SeatChange {
-  @Field(() => ID, { description: 'The seat.' })
+  @Field(() => ID, { description: "The seat's id." })
   seatId!: string;
 
   @Field(() => String, { description: 'The user holding it.' })
@@ -115,7 +115,7 @@ export class SeatChange {
 
 @ObjectType({ simpleResolvers: true, description: 'A live lease a migration ends.' })
 export class LeaseChange {
-  @Field(() => ID, { description: 'The lease.' })
+  @Field(() => ID, { description: "The lease's id." })
   leaseId!: string;
 
   @Field(() => String, { description: 'The machine holding it.' })
@@ -224,7 +224,7 @@ export class MigrationPrice {
 
 @ObjectType({ simpleResolvers: true, description: 'Something a migration does that an administrator should know before applying it.' })
 export class MigrationWarning {
-  @Field(() => MigrationWarningCode, { description: 'Its stable code.' })
+  @Field(() => MigrationWarningCode, { description: 'Its stable code: what clients branch on.' })
   code!: MigrationWarningCode;
 
   @Field(() => UsageMetric, { nullable: true, description: 'The metric concerned; null when none.' })
@@ -239,7 +239,7 @@ export class MigrationWarning {
 
 @ObjectType({ simpleResolvers: true, description: 'Exactly what migrating a license would do: applying it does this and nothing else.' })
 export class MigrationPreview {
-  @Field(() => ID, { description: 'The license.' })
+  @Field(() => ID, { description: 'The license to migrate.' })
   licenseId!: string;
 
   @Field(() => MigrationEffective, { description: 'When it would take effect.' })

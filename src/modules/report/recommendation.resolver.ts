@@ -32,7 +32,7 @@ export class RecommendationResolver {
     description: 'Changes the windows and thresholds of an organization’s recommendations (who manages its licenses); audited.',
   })
   setRecommendationSettings(
-    @Arg('organizationId', () => ID, { description: 'The organization.' }) organizationId: string,
+    @Arg('organizationId', () => ID, { description: 'The organization whose settings to change.' }) organizationId: string,
     @Arg('input', () => RecommendationSettingsInput, { description: 'What to change; out-of-range values are BAD_USER_INPUT.' })
     input: RecommendationSettingsInput,
     @Ctx() op: Operation,
@@ -45,7 +45,7 @@ export class RecommendationResolver {
       'What the last 90 days of an organization’s licenses argue for: seats to reclaim, limits to lower or raise, premium features unused; each with its evidence, the migration it proposes and what it does to the yearly cost. Dismissed ones are left out unless asked for.',
   })
   recommendations(
-    @Arg('organizationId', () => ID, { description: 'The organization.' }) organizationId: string,
+    @Arg('organizationId', () => ID, { description: 'The organization whose licenses to look at.' }) organizationId: string,
     @Arg('filter', () => RecommendationFilter, {
       nullable: true,
       description: 'Which recommendations; omitted, every kind for every license, dismissed ones left out.',
@@ -61,7 +61,7 @@ export class RecommendationResolver {
       'The active licenses whose term ends within `withinDays` (90 by default), soonest first: yearly cost, use over the last 90 days, and recommendations, RENEWAL_RIGHT_SIZE among them.',
   })
   renewals(
-    @Arg('organizationId', () => ID, { description: 'The organization.' }) organizationId: string,
+    @Arg('organizationId', () => ID, { description: 'The organization whose licenses to look at.' }) organizationId: string,
     @Arg('withinDays', () => Int, { defaultValue: 90, description: 'How many days ahead to look.' }) withinDays: number,
     @Ctx() op: Operation,
   ): Promise<RenewalNode[]> {

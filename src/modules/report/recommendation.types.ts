@@ -145,7 +145,7 @@ export class DismissRecommendationArgs {
   description: 'A license whose term ends soon: what it costs, how it was used, and what to change.',
 })
 export class RenewalNode {
-  @Field(() => ID, { description: 'The license.' })
+  @Field(() => ID, { description: 'The license whose term ends soon.' })
   licenseId!: string;
 
   @Field(() => ID, { description: 'Its organization.' })
@@ -154,7 +154,7 @@ export class RenewalNode {
   @Field(() => String, { description: 'The name of its plan.' })
   planName!: string;
 
-  @Field(() => LicenseType, { description: 'Its type.' })
+  @Field(() => LicenseType, { description: 'Its license type.' })
   type!: LicenseType;
 
   @Field(() => Date, { description: 'When its term ends.' })

@@ -66,7 +66,7 @@ export class UsagePoint {
 
 @ObjectType({ simpleResolvers: true, description: 'A metric of a license (or of all, in totals) over the report’s window.' })
 export class MetricUsageSummary {
-  @Field(() => UsageMetric, { description: 'The metric.' })
+  @Field(() => UsageMetric, { description: 'The metric these figures are for.' })
   metric!: UsageMetric;
 
   @Field(() => SafeIntResolver, { nullable: true, description: 'The limit; null when the metric is unlimited. Totals add the limits set.' })
@@ -150,7 +150,7 @@ export class SeatActivitySummary {
 
 @ObjectType({ simpleResolvers: true, description: 'A license’s usage over the report’s window.' })
 export class LicenseUsageReport {
-  @Field(() => ID, { description: 'The license.' })
+  @Field(() => ID, { description: 'The license these figures are for.' })
   licenseId!: string;
 
   @Field(() => ID, { description: 'Its organization.' })
@@ -162,10 +162,10 @@ export class LicenseUsageReport {
   @Field(() => String, { description: 'The name of its plan.' })
   planName!: string;
 
-  @Field(() => LicenseType, { description: 'Its type.' })
+  @Field(() => LicenseType, { description: 'Its license type: which limits and metrics apply.' })
   type!: LicenseType;
 
-  @Field(() => LicenseStatus, { description: 'Its status now.' })
+  @Field(() => LicenseStatus, { description: 'Its status now (not at the end of the window).' })
   status!: LicenseStatus;
 
   @Field(() => [MetricUsageSummary], { description: 'One per metric, in the order of UsageMetric.' })

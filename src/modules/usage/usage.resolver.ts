@@ -64,7 +64,7 @@ export class UsageResolver {
   })
   usageHistory(
     @Arg('licenseId', () => ID, { description: 'The license; NOT_FOUND when the caller may not see it.' }) licenseId: string,
-    @Arg('metric', () => UsageMetric, { description: 'The metric.' }) metric: UsageMetric,
+    @Arg('metric', () => UsageMetric, { description: 'The metric whose series to read.' }) metric: UsageMetric,
     @Arg('resolution', () => UsageResolution, { defaultValue: UsageResolution.HOUR, description: 'Hourly or daily buckets.' })
     resolution: UsageResolution,
     @Arg('from', () => Date, { nullable: true, description: 'Defaults to 24 buckets before `to`.' }) from: Date | null,

@@ -29,7 +29,7 @@ registerEnums(
 
 @ObjectType({ simpleResolvers: true, description: 'One metric of a license: its current value against its limit.' })
 export class MetricUsage {
-  @Field(() => UsageMetric, { description: 'The metric.' })
+  @Field(() => UsageMetric, { description: 'The metric these figures are for.' })
   metric!: UsageMetric;
 
   @Field(() => SafeIntResolver, { description: 'Its current value: users, sessions, bytes, or calls in the current period.' })
