@@ -6,7 +6,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import type { Principal } from '../auth/principal';
 import type { Config } from '../config';
 import { AppError, ErrorCode } from '../errors';
-import type { Logger } from '../logger';
+import { type Logger, unredacted } from '../logger';
 import type { GraphQLContext } from './context';
 import { type Lane, type ServerMetrics, UNKNOWN_OPERATION } from './metrics';
 
@@ -78,7 +78,9 @@ export class RequestLog {
     logger: Logger,
     level: NonNullable<Config['requestLogLevel']>,
   ) {
-    this.write = level === 'silent' || !logger.isLevelEnabled(level) ? undefined : logger[level].bind(logger);
+    // Request lines hold no key, token or variables: they skip the redaction that every other line goes through.
+    const lines = unredacted(logger);
+    this.write = level === 'silent' || !lines.isLevelEnabled(level) ? undefined : lines[level].bind(lines);
   }
 
   /** One request served. */
