@@ -23,7 +23,7 @@ export async function openMigrated(
   queries: QueryCounter,
 ): Promise<Orm> {
   if (config.database.driver === 'postgresql') await migrate(config.database, entities, logger);
-  const orm = await openOrm(config.database, entities, queries, config.databaseLimits);
+  const orm = await openOrm(config.database, entities, queries, config.databaseLimits, 'serving', logger);
   if (config.database.driver === 'sqlite') {
     try {
       await tuneSqlite(orm);
@@ -50,7 +50,7 @@ async function migrate(database: DatabaseConfig, entities: Entities, logger: Log
     await serving.getMigrator().up();
     return;
   }
-  const orm = await openOrm(database, entities, new QueryCounter(), undefined, 'migrations');
+  const orm = await openOrm(database, entities, new QueryCounter(), undefined, 'migrations', logger);
   try {
     const client = (orm.em as unknown as SqlEntityManager).getConnection().getKnex().client as {
       acquireConnection(): Promise<PgConnection>;

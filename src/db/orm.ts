@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
-import { MikroORM, type Options } from '@mikro-orm/core';
+import { DefaultLogger, type LogContext, type LoggerNamespace, MikroORM, type Options } from '@mikro-orm/core';
+import type { Logger } from '../logger';
 import { Migrator } from '@mikro-orm/migrations';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { type DatabaseConfig, DEFAULT_DATABASE_LIMITS, type DatabaseLimits } from '../config';
@@ -64,6 +65,39 @@ export class QueryCounter {
 
 export type Orm = MikroORM;
 
+/** MikroORM's logger, writing through the server's: one JSON line per message, never plain text on stdout. */
+class OrmLogger extends DefaultLogger {
+  constructor(
+    options: ConstructorParameters<typeof DefaultLogger>[0],
+    private readonly logger: Logger,
+  ) {
+    super(options);
+  }
+
+  override log(namespace: LoggerNamespace | string, message: string, context?: LogContext): void {
+    if (!this.isEnabled(namespace as LoggerNamespace, context)) return;
+    const level = context?.level === 'error' ? 'error' : context?.level === 'warning' ? 'warn' : 'info';
+    this.logger[level]({ orm: namespace, label: context?.label }, message.replace(/\s+/g, ' ').trim());
+  }
+}
+
+/**
+ * What the ORM and its query builder (knex, and the tarn pool under it) say, through the server's logger: their own
+ * loggers write plain text to the console.
+ */
+function loggingOptions(logger: Logger | undefined): Partial<Options> {
+  if (!logger) return {};
+  const knex = (level: 'warn' | 'error' | 'debug') => (message: unknown) =>
+    logger[level](
+      { orm: 'knex' },
+      typeof message === 'string' ? message : message instanceof Error ? message.message : JSON.stringify(message),
+    );
+  return {
+    loggerFactory: (options) => new OrmLogger(options, logger),
+    driverOptions: { log: { warn: knex('warn'), error: knex('error'), deprecate: knex('warn'), debug: knex('debug') } },
+  };
+}
+
 /** The entities the ORM maps: every module's, listed by the server that composes them (src/server/entities.ts). */
 export type Entities = NonNullable<Options['entities']>;
 
@@ -78,8 +112,11 @@ export async function openOrm(
   counter: QueryCounter,
   limits: DatabaseLimits = DEFAULT_DATABASE_LIMITS,
   purpose: 'serving' | 'migrations' = 'serving',
+  logger?: Logger,
 ): Promise<MikroORM> {
+  const logging = loggingOptions(logger);
   const common: Partial<Options> = {
+    ...logging,
     entities: [...entities],
     discovery: { disableDynamicFileAccess: true, requireEntitiesArray: true },
     extensions: [Migrator],
@@ -114,6 +151,6 @@ export async function openOrm(
       max: purpose === 'serving' ? limits.poolSize : 2,
       acquireTimeoutMillis: limits.poolTimeoutMs,
     },
-    driverOptions: { connection: { connectionTimeoutMillis: 5_000, keepAlive: true, ...timeouts } },
+    driverOptions: { ...logging.driverOptions, connection: { connectionTimeoutMillis: 5_000, keepAlive: true, ...timeouts } },
   } as Options);
 }

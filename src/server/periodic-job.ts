@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Clock } from '../common/clock';
 import type { Logger } from '../logger';
+
+/** Told of each pass of a job: its name, how long it took, and whether it failed. */
+export type JobRunObserver = (job: string, seconds: number, failed: boolean) => void;
 
 /** One pass of a job: what it did, counted (logged when anything was done). */
 export type JobPass = (requestId: string) => Promise<Record<string, number>>;
@@ -14,6 +18,7 @@ export type JobPass = (requestId: string) => Promise<Record<string, number>>;
 export class PeriodicJob {
   private cancel: (() => void) | undefined;
   private running: Promise<void> | undefined;
+  private runs: JobRunObserver | undefined;
 
   constructor(
     readonly name: string,
@@ -31,11 +36,20 @@ export class PeriodicJob {
     });
   }
 
+  /** Tells `runs` of every pass from now on: how long it took and whether it failed. */
+  observe(runs: JobRunObserver): this {
+    this.runs = runs;
+    return this;
+  }
+
   async runOnce(): Promise<void> {
+    const started = performance.now();
     try {
       const done = await this.pass(`${this.name}-${randomUUID()}`);
+      this.runs?.(this.name, (performance.now() - started) / 1000, false);
       if (Object.values(done).some((count) => count > 0)) this.logger.info({ job: this.name, ...done }, `${this.name} pass done`);
     } catch (error) {
+      this.runs?.(this.name, (performance.now() - started) / 1000, true);
       this.logger.error({ err: error, job: this.name }, `${this.name} pass failed`);
     }
   }

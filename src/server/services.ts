@@ -67,6 +67,8 @@ export interface ServiceDeps {
   clientCalls?: ClientCallLimiter;
   /** What every service and job reads the time from. */
   clock: Clock;
+  /** Told of checkouts and raised alerts as they happen on this instance (the server's metrics). */
+  observer?: { checkedOut(outcome: string): void; alertRaised(kind: string): void };
 }
 
 /** Calls for one license that may wait in one instance for their turn at its row lock. */
@@ -98,7 +100,18 @@ function licensingServices(config: Pick<Config, 'secretKey' | 'secretKeyPrevious
   const catalog = new CatalogService(db, audit, clock);
   const { raised, usageChanges, complianceEvents, tokenRevocations } = channelsOf(deps);
   const ids = new CommitOrderedIds();
-  const alertLog = new AlertLog(raised, ids);
+  const { observer } = deps;
+  const alertLog = new AlertLog(
+    observer
+      ? {
+          publish: (notice) => {
+            observer.alertRaised(notice.entry.kind);
+            raised.publish(notice);
+          },
+        }
+      : raised,
+    ids,
+  );
   const violationLog = new ViolationLog(complianceEvents, ids, audit);
   const thresholdWatch = new ThresholdWatch(alertLog);
   const signals = new UsageSignals([new PeakWatch(), thresholdWatch, new ComplianceWatch(violationLog)], usageChanges);
@@ -107,7 +120,17 @@ function licensingServices(config: Pick<Config, 'secretKey' | 'secretKeyPrevious
   const alerts = new AlertService(db, audit, clock);
   // A call waits for its turn at a license no longer than it would for a connection.
   const turns = new RowTurns({ maxWaiting: MAX_WAITING_PER_LICENSE, maxWaitMs: config.databaseLimits.poolTimeoutMs });
-  const leaseLedger = new LeaseLedger(db, credentials, audit, signals, violationLog, turns, demand, clock);
+  const leaseLedger = new LeaseLedger(
+    db,
+    credentials,
+    audit,
+    signals,
+    violationLog,
+    turns,
+    demand,
+    clock,
+    observer?.checkedOut.bind(observer),
+  );
   const seatLedger = new SeatLedger(db, audit, signals, violationLog, demand, clock);
   const licenses = new LicenseService(db, licenseStore, audit, catalog, leaseLedger, digester, clock);
   const usageMeter = new UsageMeter(db, credentials, audit, seatLedger, leaseLedger, signals, violationLog, turns, demand, clock);
