@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../common/clock';
 import type { Logger } from '../logger';
+import type { JobRuns } from '../modules/diagnostics/job-runs';
 
 /** One pass of a job: what it did, counted (logged when anything was done). */
 export type JobPass = (requestId: string) => Promise<Record<string, number>>;
@@ -17,10 +18,12 @@ export class PeriodicJob {
 
   constructor(
     readonly name: string,
-    private readonly intervalMs: number,
+    readonly intervalMs: number,
     private readonly pass: JobPass,
     private readonly logger: Logger,
     private readonly clock: Clock,
+    /** Where each pass is recorded for diagnostics (when, how it ended, on which instance). */
+    private readonly runs?: Pick<JobRuns, 'ran'>,
   ) {}
 
   start(): void {
@@ -32,11 +35,17 @@ export class PeriodicJob {
   }
 
   async runOnce(): Promise<void> {
+    const startedAt = this.clock.now();
+    const ran = (outcome: 'OK' | 'FAILED' | 'SKIPPED', detail: string | null) =>
+      this.runs?.ran({ job: this.name, intervalMs: this.intervalMs, startedAt, finishedAt: this.clock.now(), outcome, detail });
     try {
       const done = await this.pass(`${this.name}-${randomUUID()}`);
       if (Object.values(done).some((count) => count > 0)) this.logger.info({ job: this.name, ...done }, `${this.name} pass done`);
+      // A pass skipped because another instance held the job's turn is that instance's to record.
+      await ran(done.skipped ? 'SKIPPED' : 'OK', JSON.stringify(done));
     } catch (error) {
       this.logger.error({ err: error, job: this.name }, `${this.name} pass failed`);
+      await ran('FAILED', error instanceof Error ? error.message.split('\n')[0]! : String(error));
     }
   }
 
