@@ -12,13 +12,15 @@ import {
   RecordUsageDocument,
   ReleaseSeatDocument,
 } from './generated/graphql';
+import { SecretDigester } from '../src/auth/secrets';
 import { issueToken, licensed, unique } from './support/factories';
-import { freePort } from './support/processes';
+import { freePort, until } from './support/processes';
 import { POSTGRES_URL } from './support/databases';
 import { describeEachDatabase, TEST_SECRET, type TestServer } from './support/server';
 
 const ROOT = resolve(__dirname, '..');
 const TEN_MINUTES = 10 * 60_000;
+const REDIS_URL = process.env.TEST_REDIS_URL?.trim() || undefined;
 
 type Check = DiagnosticsQuery['diagnostics']['checks'][number];
 
@@ -285,3 +287,68 @@ describe('npm run doctor with a wrong DATABASE_URL', () => {
     expect(again.stdout).toMatch(/does not exist/);
   });
 });
+
+const PREVIOUS_SECRET = Buffer.from('the-previous-secret-key-of-at-least-thirty-two-characters');
+
+describeEachDatabase(
+  'the diagnostics after a rotation of the server secret',
+  (server) => {
+    it('counts the keys still under the previous secret, and says when SECRET_KEY_PREVIOUS may be removed', async () => {
+      const t = server();
+      const license = await licensed(t, 'SUBSCRIPTION');
+      const secretCheck = async () => {
+        const { diagnostics } = await t.ok(DiagnosticsDocument, {});
+        return { check: byCode(diagnostics.checks, 'SERVER_SECRET')[0]!, secrets: diagnostics.secrets };
+      };
+      const [digest] = await t.server.db.read((sql) =>
+        sql.all<{ key_digest: string }>('select key_digest from license where id = ?', [license.licenseId]),
+      );
+      // A key digested under the previous secret, as it was before the rotation.
+      const former = new SecretDigester(PREVIOUS_SECRET).digest(unique('AINX'));
+      await t.server.db.write((tx) => tx.run('update license set key_digest = ? where id = ?', [former, license.licenseId]));
+      const waiting = await secretCheck();
+      const previousId = former.slice(0, 8);
+      expect(waiting.secrets.find((s) => s.standing === 'PREVIOUS')).toMatchObject({ secretId: previousId, licenseKeys: 1, apiTokens: 0 });
+      expect(waiting.check.value).toBe(`${waiting.secrets[0]!.secretId} (previous ${previousId})`);
+      expect(waiting.check.action).toMatch(/^Keep SECRET_KEY_PREVIOUS until nothing is left under/);
+
+      await t.server.db.write((tx) => tx.run('update license set key_digest = ? where id = ?', [digest!.key_digest, license.licenseId]));
+      const done = await secretCheck();
+      expect(done.secrets.find((s) => s.standing === 'PREVIOUS')).toMatchObject({ licenseKeys: 0, apiTokens: 0, signingKeys: 0 });
+      expect(done.check).toMatchObject({ status: 'OK', action: 'SECRET_KEY_PREVIOUS may be removed from every instance.' });
+    });
+
+    it('counts none of its own bookkeeping in what a request costs', async () => {
+      const t = server();
+      const counter = t.server.queries;
+      counter.statements.length = 0;
+      counter.recording = true;
+      try {
+        await t.server.services.instance.beat();
+      } finally {
+        counter.recording = false;
+      }
+      expect(counter.statements).toEqual([]);
+    });
+  },
+  { secretKeyPrevious: PREVIOUS_SECRET },
+);
+
+if (REDIS_URL) {
+  describeEachDatabase(
+    'the diagnostics of a server with Redis',
+    (server) => {
+      it('finds Redis answering, with the round trip of a PING, and the rate limits counted in it', async () => {
+        const t = server();
+        // Ready once Redis is connected (it connects beside the start, not before it).
+        await until(async () => (await fetch(t.url.replace(/\/graphql$/, '/readyz'))).status === 200, 20_000, 'Redis connected');
+        const { diagnostics } = await t.ok(DiagnosticsDocument, {});
+        const [redis] = byCode(diagnostics.checks, 'REDIS_CONNECTED');
+        expect(redis).toMatchObject({ status: 'OK', explanation: 'Redis answers a PING.' });
+        expect(redis!.value).toMatch(/^\d+ ms$/);
+        expect(byCode(diagnostics.checks, 'RATE_LIMITS')[0]!.explanation).toMatch(/^Counted in Redis/);
+      });
+    },
+    { redisUrl: REDIS_URL, redisChannelPrefix: `diagnostics-${process.pid}:` },
+  );
+}

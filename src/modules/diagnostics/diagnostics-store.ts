@@ -1,3 +1,4 @@
+import { BOOKKEEPING } from '../../db/orm';
 import { type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
 
 /** A server instance as it records itself. */
@@ -84,23 +85,23 @@ export class DiagnosticsStore {
   async databaseTime(elapsed: () => number = performanceNow): Promise<DatabaseTime> {
     const start = elapsed();
     if (this.db.dialect === 'sqlite') {
-      await this.db.read((sql) => sql.get('select 1 as one'));
+      await this.db.read((sql) => sql.get(`${BOOKKEEPING}select 1 as one`));
       return { now: null, roundTripMs: elapsed() - start };
     }
-    const row = await this.db.read((sql) => sql.get<{ now: unknown }>('select now() as now'));
+    const row = await this.db.read((sql) => sql.get<{ now: unknown }>(`${BOOKKEEPING}select now() as now`));
     return { now: toDate(row?.now), roundTripMs: elapsed() - start };
   }
 
   /** The names of the migrations applied to the database (MikroORM's log of them). */
   async appliedMigrations(): Promise<string[]> {
-    const rows = await this.db.read((sql) => sql.all<{ name: string }>('select name from mikro_orm_migrations order by id'));
+    const rows = await this.db.read((sql) => sql.all<{ name: string }>(`${BOOKKEEPING}select name from mikro_orm_migrations order by id`));
     return rows.map((row) => row.name.replace(/\.[jt]s$/, ''));
   }
 
   async recordInstance(instance: InstanceRecord): Promise<void> {
     await this.db.write((tx) =>
       tx.run(
-        `insert into server_instance (${INSTANCE_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `${BOOKKEEPING}insert into server_instance (${INSTANCE_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?)
          on conflict (id) do update set host = excluded.host, pid = excluded.pid, version = excluded.version,
            secret_id = excluded.secret_id, last_seen_at = excluded.last_seen_at, clock_reading = excluded.clock_reading,
            clock_offset_ms = excluded.clock_offset_ms`,
@@ -122,13 +123,14 @@ export class DiagnosticsStore {
   /** Removes an instance that stopped, and those not heard from since `before`. */
   async forgetInstances(ids: readonly string[], before: Date): Promise<void> {
     await this.db.write(async (tx) => {
-      for (const id of ids) await tx.run('delete from server_instance where id = ?', [id]);
-      await tx.run('delete from server_instance where last_seen_at < ?', [before]);
+      for (const id of ids) await tx.run(`${BOOKKEEPING}delete from server_instance where id = ?`, [id]);
+      await tx.run(`${BOOKKEEPING}delete from server_instance where last_seen_at < ?`, [before]);
     });
   }
 
   async instances(sql?: SqlRunner): Promise<InstanceRecord[]> {
-    const read = (sql: SqlRunner) => sql.all<InstanceRow>(`select ${INSTANCE_COLUMNS} from server_instance order by started_at, id`);
+    const read = (sql: SqlRunner) =>
+      sql.all<InstanceRow>(`${BOOKKEEPING}select ${INSTANCE_COLUMNS} from server_instance order by started_at, id`);
     const rows = sql ? await read(sql) : await this.db.read(read);
     return rows.map((row) => ({
       id: row.id,
@@ -147,7 +149,7 @@ export class DiagnosticsStore {
   async recordRun(run: JobRunRecord): Promise<void> {
     await this.db.write((tx) =>
       tx.run(
-        `insert into job_run (job, interval_ms, instance_id, started_at, finished_at, outcome, detail, last_succeeded_at)
+        `${BOOKKEEPING}insert into job_run (job, interval_ms, instance_id, started_at, finished_at, outcome, detail, last_succeeded_at)
          values (?, ?, ?, ?, ?, ?, ?, ?)
          on conflict (job) do update set interval_ms = excluded.interval_ms, instance_id = excluded.instance_id,
            started_at = excluded.started_at, finished_at = excluded.finished_at, outcome = excluded.outcome,
@@ -170,7 +172,7 @@ export class DiagnosticsStore {
   async runs(): Promise<StoredJobRun[]> {
     const rows = await this.db.read((sql) =>
       sql.all<JobRunRow>(
-        'select job, interval_ms, instance_id, started_at, finished_at, outcome, detail, last_succeeded_at from job_run order by job',
+        `${BOOKKEEPING}select job, interval_ms, instance_id, started_at, finished_at, outcome, detail, last_succeeded_at from job_run order by job`,
       ),
     );
     return rows.map((row) => ({
