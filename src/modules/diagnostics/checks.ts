@@ -89,15 +89,14 @@ export async function runChecks(sources: CheckSources): Promise<DiagnosticsRepor
   const checkedAt = sources.clock.now();
   const configured = [await redisCheck(sources.redis), rateLimitCheck(sources.rateLimits, sources.redis !== null)];
   let databaseTime: Awaited<ReturnType<DiagnosticsStore['databaseTime']>>;
+  /** This clock at the middle of the round trip that read the database's. */
+  let ours: Date;
   try {
     // The first statement may open the connection: the second measures the round trip alone.
     await withTimeout(sources.store.databaseTime(), PROBE_TIMEOUT_MS, 'the database');
     const before = sources.clock.now().getTime();
     databaseTime = await withTimeout(sources.store.databaseTime(), PROBE_TIMEOUT_MS, 'the database');
-    if (databaseTime.now) {
-      const after = sources.clock.now().getTime();
-      databaseTime = { ...databaseTime, now: new Date(databaseTime.now.getTime() + (after - before) / 2) };
-    }
+    ours = new Date((before + sources.clock.now().getTime()) / 2);
   } catch (error) {
     const checks = [databaseUnreachable(sources.store.dialect, error), ...configured];
     return { status: worst(checks), checkedAt, checks, instances: [], jobs: [], secrets: [] };
@@ -115,7 +114,7 @@ export async function runChecks(sources: CheckSources): Promise<DiagnosticsRepor
     databaseReachable(sources.store.dialect, databaseTime.roundTripMs),
     migrationsCheck(await sources.store.appliedMigrations()),
     configured[0]!,
-    databaseClockCheck(databaseTime.now, checkedAt),
+    databaseClockCheck(databaseTime.now, ours),
     ...instanceChecks(live),
     ...signingKeyChecks(await sources.signingKeys(), sources, reference),
     ...jobChecks(sources.jobs, runs, live, reference),

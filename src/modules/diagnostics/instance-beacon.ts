@@ -11,6 +11,8 @@ export const INSTANCE_BEAT_MS = 30_000;
 export const INSTANCE_LIVE_MS = 3 * INSTANCE_BEAT_MS;
 /** An instance not heard from for a day is forgotten (one that died without saying so). */
 const FORGET_AFTER_MS = 86_400_000;
+/** The largest offset recorded (the column is a 32-bit integer of milliseconds). */
+const MAX_OFFSET_MS = 2 ** 31 - 1;
 
 /** The version of this build (package.json's), found upwards of this file whether it runs from source or compiled. */
 export function buildVersion(): string {
@@ -53,7 +55,8 @@ export class InstanceBeacon {
     const after = this.clock.now().getTime();
     const reading = new Date(Math.round((before + after) / 2));
     const reference = now ?? new Date();
-    const clockOffsetMs = reading.getTime() - reference.getTime();
+    // Kept within the column's 32 bits: an offset of more than 24 days is as wrong as one of exactly 24.
+    const clockOffsetMs = Math.max(-MAX_OFFSET_MS, Math.min(MAX_OFFSET_MS, reading.getTime() - reference.getTime()));
     await this.store.recordInstance({
       id: this.id,
       host: hostname(),
