@@ -85,6 +85,7 @@ export async function createLicenseServer(config: Config, logger: Logger, clock:
     clock,
     // The metrics are made once the schema is (their operation labels are its root fields); nothing is told before.
     observer: { checkedOut: (outcome) => metrics.checkedOut(outcome), alertRaised: (kind) => metrics.alertRaised(kind) },
+    redisProbe: redis ? { ping: async () => void (await redis.commands.ping()) } : null,
   });
   const schema = await buildAppSchema(services);
   const metrics = new ServerMetrics(schema, scrapeSources(orm, services, redis), logger);
@@ -122,6 +123,7 @@ export async function createLicenseServer(config: Config, logger: Logger, clock:
   const jobs = periodicJobs(config, services, logger).map((job) =>
     job.observe((name, seconds, failed) => metrics.jobRan(name, seconds, failed)),
   );
+  services.diagnostics.scheduled(jobs);
 
   let closed = false;
   let bootstrapToken: string | null = null;
@@ -141,6 +143,8 @@ export async function createLicenseServer(config: Config, logger: Logger, clock:
       // Only a server that serves makes the first token: a start that failed to listen leaves none that nobody saw.
       bootstrapToken = await services.tokens.bootstrap(orm.em.fork() as EntityManager);
       await services.signingKeys.ensure();
+      // Recorded at once for diagnostics (then every 30 s by its job); serving does not wait on it.
+      await services.instance.beat().catch((error) => logger.warn({ err: error }, 'cannot record this instance for diagnostics'));
       for (const job of jobs) job.start();
       return endpointOf(http, config);
     },
@@ -152,6 +156,7 @@ export async function createLicenseServer(config: Config, logger: Logger, clock:
       await apollo.stop(); // drains HTTP, then closes every WebSocket (the drainServer hook below)
       // What the requests drained told the demand log, written before the database closes.
       await services.demand.flush({ all: true });
+      await services.instance.leave().catch(() => undefined); // forgotten a day later otherwise
       await db.close();
       await orm.close(true);
       await redis?.close();

@@ -1,4 +1,5 @@
 import { CertificateResolver } from '../modules/certificate/certificate.resolver';
+import { DiagnosticsResolver } from '../modules/diagnostics/diagnostics.resolver';
 import 'reflect-metadata';
 import { createPubSub } from '@graphql-yoga/subscription';
 import type { GraphQLSchema } from 'graphql';
@@ -40,6 +41,7 @@ function resolverInstances(s: Services): object[] {
     new UsageReportResolver(s.usageReports),
     new RecommendationResolver(s.recommendations, s.recommendationSettings),
     new CertificateResolver(s.certificates, s.signingKeys),
+    new DiagnosticsResolver(s.diagnostics),
   ];
 }
 
@@ -62,6 +64,7 @@ const RESOLVERS = [
   UsageReportResolver,
   RecommendationResolver,
   CertificateResolver,
+  DiagnosticsResolver,
 ] as const;
 
 /**
