@@ -63,6 +63,8 @@ export interface Config {
   expiryWatchIntervalMs: number;
   /** How often every active license is scanned for compliance, in milliseconds. */
   complianceScanIntervalMs: number;
+  /** How often the audit events committed since are sealed into the chain, in milliseconds. */
+  auditSealIntervalMs: number;
   /** How often the audit chain's head is anchored (signed and stored), in milliseconds. */
   auditAnchorIntervalMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -188,6 +190,7 @@ export function loadConfig(env: Env = process.env): Config {
     leaseReaperIntervalMs: integer(env, 'LEASE_REAPER_INTERVAL_MS', 10_000, 100, 3_600_000),
     expiryWatchIntervalMs: integer(env, 'EXPIRY_WATCH_INTERVAL_MS', 60_000, 100, 86_400_000),
     complianceScanIntervalMs: integer(env, 'COMPLIANCE_SCAN_INTERVAL_MS', 300_000, 100, 86_400_000),
+    auditSealIntervalMs: integer(env, 'AUDIT_SEAL_INTERVAL_MS', 1_000, 100, 86_400_000),
     auditAnchorIntervalMs: integer(env, 'AUDIT_ANCHOR_INTERVAL_MS', 600_000, 1_000, 86_400_000),
     logLevel,
     requestLogLevel,

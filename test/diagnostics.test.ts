@@ -11,8 +11,10 @@ import {
   LicenseUsageDocument,
   RecordUsageDocument,
   ReleaseSeatDocument,
+  VerifyAuditLogDocument,
 } from './generated/graphql';
 import { SecretDigester } from '../src/auth/secrets';
+import { auditChainCheck } from '../src/modules/diagnostics/checks';
 import { issueToken, licensed, unique } from './support/factories';
 import { freePort, until } from './support/processes';
 import { POSTGRES_URL } from './support/databases';
@@ -69,8 +71,12 @@ describeEachDatabase('the diagnostics of a healthy server', (server) => {
         'JOB_LAST_RUN',
         'RATE_LIMITS',
         'SERVER_SECRET',
+        'AUDIT_CHAIN',
       ]),
     );
+    const { verifyAuditLog } = await t.ok(VerifyAuditLogDocument, {});
+    const chain = byCode((await t.ok(DiagnosticsDocument, {})).diagnostics.checks, 'AUDIT_CHAIN')[0]!;
+    expect(chain).toMatchObject({ status: 'OK', value: String(verifyAuditLog.head!.seq) });
     const migrations = byCode(diagnostics.checks, 'MIGRATIONS_CURRENT')[0]!;
     expect(migrations.value).toMatch(/^(\d+) of \1$/);
     expect(byCode(diagnostics.checks, 'DATABASE_CLOCK')[0]!.explanation).toMatch(
@@ -352,3 +358,22 @@ if (REDIS_URL) {
     { redisUrl: REDIS_URL, redisChannelPrefix: `diagnostics-${process.pid}:` },
   );
 }
+
+describe('the audit chain check', () => {
+  const now = new Date('2026-12-07T12:00:00Z');
+  const status = (unsealed: number, oldestAgoMs: number | null) => ({
+    head: { seq: 41, hash: 'a'.repeat(64) },
+    unsealed,
+    oldestUnsealedAt: oldestAgoMs === null ? null : new Date(now.getTime() - oldestAgoMs),
+    lastAnchor: { seq: 40, anchoredAt: new Date(now.getTime() - 300_000) },
+  });
+
+  it('is OK while events wait a moment to be sealed, and warns once they have waited a minute (nobody seals)', () => {
+    expect(auditChainCheck(status(0, null), now)).toMatchObject({ status: 'OK', value: '41' });
+    expect(auditChainCheck(status(3, 2_000), now)).toMatchObject({ status: 'OK', value: '41' });
+    const stalled = auditChainCheck(status(3, 120_000), now);
+    expect(stalled).toMatchObject({ status: 'WARNING', value: '41' });
+    expect(stalled.explanation).toContain('3 audit event(s) committed but not sealed');
+    expect(stalled.action).toContain('audit-chain pass failed');
+  });
+});

@@ -8,8 +8,6 @@ import { INSTANCE_BEAT_MS } from '../modules/diagnostics/instance-beacon';
 const HOUR_MS = 3_600_000;
 /** How often the demand facts told since the last flush are written. */
 const DEMAND_FLUSH_MS = 1_000;
-/** How often the audit events committed since are sealed into the chain. */
-const AUDIT_SEAL_MS = 1_000;
 
 /**
  * The periodic jobs of a server:
@@ -22,7 +20,7 @@ const AUDIT_SEAL_MS = 1_000;
  * - the demand log writes the denials and feature uses told since its last flush, every second (and at shutdown);
  * - the compliance scan evaluates every active license against its limits and terms (on PostgreSQL one instance at a
  *   time: the others skip their turn);
- * - the audit chain seals the events committed since its last pass, every second, and anchors its head (signed, and
+ * - the audit chain seals the events committed since its last pass, every `auditSealIntervalMs`, and anchors its head (signed, and
  *   logged so that a copy lives outside the database) every `auditAnchorIntervalMs`;
  * - the instance heartbeat records this instance for diagnostics (its clock against the database's), every 30 s.
  * Each pass is recorded (see JobRuns): when, how it ended, on which instance.
@@ -36,7 +34,10 @@ export async function expiryPass(services: Services, id: string, now = services.
 }
 
 export function periodicJobs(
-  config: Pick<Config, 'leaseReaperIntervalMs' | 'expiryWatchIntervalMs' | 'complianceScanIntervalMs' | 'auditAnchorIntervalMs'>,
+  config: Pick<
+    Config,
+    'leaseReaperIntervalMs' | 'expiryWatchIntervalMs' | 'complianceScanIntervalMs' | 'auditSealIntervalMs' | 'auditAnchorIntervalMs'
+  >,
   services: Services,
   logger: Logger,
 ) {
@@ -120,10 +121,10 @@ export function periodicJobs(
     ),
     new PeriodicJob(
       'audit-chain',
-      AUDIT_SEAL_MS,
+      config.auditSealIntervalMs,
       async () => {
         await services.auditChain.seal();
-        return {}; // every second under load: not worth a log line each
+        return {}; // every second or so under load: not worth a log line each
       },
       logger,
       services.clock,

@@ -231,7 +231,7 @@ export function createServices(
     signingKeys,
     certificates,
     auditChain,
-    ...diagnosticsServices(config, db, deps, { ...services, signingKeys }),
+    ...diagnosticsServices(config, db, deps, { ...services, signingKeys, auditChain }),
   };
 }
 
@@ -240,7 +240,7 @@ function diagnosticsServices(
   config: Pick<Config, 'secretKey' | 'secretKeyPrevious' | 'rateLimits'>,
   db: SqlGateway,
   deps: ServiceDeps,
-  services: ReturnType<typeof licensingServices> & { signingKeys: SigningKeys },
+  services: ReturnType<typeof licensingServices> & { signingKeys: SigningKeys; auditChain: AuditChain },
 ) {
   const store = new DiagnosticsStore(db);
   const secretIds = {
@@ -264,6 +264,7 @@ function diagnosticsServices(
         signingKeys: () => signingKeys.sealedBySecret(),
       },
       signingKeys: () => signingKeys.inventory(),
+      auditChain: () => services.auditChain.status(),
       instanceId: instance.id,
     },
     explainer,

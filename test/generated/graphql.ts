@@ -254,6 +254,8 @@ export type CreateProductInput = {
 
 /** What a diagnostic check looks at. */
 export type DiagnosticCode =
+  /** The audit chain is sealed as events commit (the value: its length) and anchored; verifyAuditLog checks it whole. */
+  | 'AUDIT_CHAIN'
   /** This server's clock against the database's (PostgreSQL's `now()`); SQLite has no clock of its own. */
   | 'DATABASE_CLOCK'
   /** The database answers, and how fast (the value: a round trip in milliseconds). */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../common/clock';
 import { AdvisoryLock } from '../../db/advisory-locks';
+import { BOOKKEEPING } from '../../db/orm';
 import { fromJson, type SqlGateway, type SqlRunner, toDate } from '../../db/sql';
 
 /** What an anchor states: the chain's head at a moment. */
@@ -33,6 +34,15 @@ export enum AuditChainBreak {
   ANCHOR_SIGNATURE_INVALID = 'ANCHOR_SIGNATURE_INVALID',
   /** The chain ends before a place an anchor holds: its tail was cut off. */
   TRUNCATED = 'TRUNCATED',
+}
+
+/** Where the chain stands, read cheaply (without checking it). */
+export interface AuditChainStatus {
+  head: { seq: number; hash: string } | null;
+  /** Events committed but not sealed yet, and when the oldest of them occurred. */
+  unsealed: number;
+  oldestUnsealedAt: Date | null;
+  lastAnchor: { seq: number; anchoredAt: Date } | null;
 }
 
 export interface AuditChainReport {
@@ -122,19 +132,21 @@ export class AuditChain {
   /** Seals every committed event not sealed yet; returns how many. */
   async seal(): Promise<number> {
     // Most passes find nothing: looked for with a read, so that they take no write lock.
-    const pending = await this.db.read((sql) => sql.get('select id from audit_event where seq is null limit 1'));
+    const pending = await this.db.read((sql) => sql.get(`${BOOKKEEPING}select id from audit_event where seq is null limit 1`));
     if (!pending) return 0;
     let sealed = 0;
     for (;;) {
       const count = await this.db.write(async (tx) => {
         await tx.advisoryLock(AdvisoryLock.AUDIT_CHAIN);
-        const rows = await tx.all<EventRow>(`select ${CONTENT} from audit_event where seq is null order by id limit ${BATCH}`);
+        const rows = await tx.all<EventRow>(
+          `${BOOKKEEPING}select ${CONTENT} from audit_event where seq is null order by id limit ${BATCH}`,
+        );
         if (!rows.length) return 0;
-        let { seq, hash } = (await headOf(tx)) ?? { seq: 0, hash: null as string | null };
+        let { seq, hash } = (await headOf(tx, BOOKKEEPING)) ?? { seq: 0, hash: null as string | null };
         for (const row of rows) {
           seq += 1;
           hash = chainHash(seq, hash, row);
-          await tx.run('update audit_event set seq = ?, hash = ? where id = ?', [seq, hash, row.id]);
+          await tx.run(`${BOOKKEEPING}update audit_event set seq = ?, hash = ? where id = ?`, [seq, hash, row.id]);
         }
         return rows.length;
       });
@@ -147,13 +159,13 @@ export class AuditChain {
   async anchor(): Promise<(AnchorStatement & { signature: string | null }) | null> {
     return this.db.write(async (tx) => {
       await tx.advisoryLock(AdvisoryLock.AUDIT_CHAIN);
-      const head = await headOf(tx);
-      const last = await tx.get<{ seq: number | string }>('select seq from audit_anchor order by seq desc limit 1');
+      const head = await headOf(tx, BOOKKEEPING);
+      const last = await tx.get<{ seq: number | string }>(`${BOOKKEEPING}select seq from audit_anchor order by seq desc limit 1`);
       if (!head || (last && Number(last.seq) >= head.seq)) return null;
       const anchoredAt = this.clock.now();
       const statement = { seq: head.seq, hash: head.hash, anchoredAt: anchoredAt.toISOString() };
       const signature = await this.signer.signStatement(tx, statement);
-      await tx.run('insert into audit_anchor (seq, hash, signature, anchored_at) values (?, ?, ?, ?)', [
+      await tx.run(`${BOOKKEEPING}insert into audit_anchor (seq, hash, signature, anchored_at) values (?, ?, ?, ?)`, [
         head.seq,
         head.hash,
         signature,
@@ -163,15 +175,34 @@ export class AuditChain {
     });
   }
 
+  /** Where the chain stands: its head, what waits to be sealed, the last anchor. */
+  status(): Promise<AuditChainStatus> {
+    return this.db.read(async (sql) => {
+      const pending = await sql.get<{ n: number | string; oldest: unknown }>(
+        'select count(*) as n, min(occurred_at) as oldest from audit_event where seq is null',
+      );
+      const anchor = await sql.get<{ seq: number | string; anchored_at: unknown }>(
+        'select seq, anchored_at from audit_anchor order by seq desc limit 1',
+      );
+      return {
+        head: await headOf(sql),
+        unsealed: Number(pending?.n ?? 0),
+        oldestUnsealedAt: pending?.oldest == null ? null : toDate(pending.oldest),
+        lastAnchor: anchor ? { seq: Number(anchor.seq), anchoredAt: toDate(anchor.anchored_at) } : null,
+      };
+    });
+  }
+
   /** Checks the chain (the events sealed between `from` and `to`, or all) and its anchors. */
   verify(range: { from?: Date | null; to?: Date | null } = {}): Promise<AuditChainReport> {
     return this.db.read((sql) => verifyAuditChain(sql, { ...range, signer: this.signer }));
   }
 }
 
-async function headOf(sql: SqlRunner): Promise<{ seq: number; hash: string } | null> {
+/** The last sealed event; `mark` marks the statement (as the server's bookkeeping). */
+async function headOf(sql: SqlRunner, mark = ''): Promise<{ seq: number; hash: string } | null> {
   const row = await sql.get<{ seq: number | string; hash: string }>(
-    'select seq, hash from audit_event where seq is not null order by seq desc limit 1',
+    `${mark}select seq, hash from audit_event where seq is not null order by seq desc limit 1`,
   );
   return row ? { seq: Number(row.seq), hash: row.hash } : null;
 }

@@ -1,4 +1,5 @@
 import type { Clock } from '../../common/clock';
+import type { AuditChainStatus } from '../audit/audit-chain';
 import type { RateLimitConfig } from '../../config';
 import { MIGRATIONS } from '../../db/orm';
 import type { DiagnosticsStore, InstanceRecord, JobRunRecord, StoredJobRun } from './diagnostics-store';
@@ -40,6 +41,7 @@ export interface CheckSources extends SecretSources {
   rateLimits: RateLimitConfig;
   jobs: readonly JobSchedule[];
   signingKeys(): Promise<SigningKeyState[]>;
+  auditChain(): Promise<AuditChainStatus>;
   /** The instance that checks, when a server does. */
   instanceId?: string;
 }
@@ -120,6 +122,7 @@ export async function runChecks(sources: CheckSources): Promise<DiagnosticsRepor
     ...jobChecks(sources.jobs, runs, live, reference),
     rateLimitCheck(sources.rateLimits, sources.redis !== null, live.length),
     secretCheck(secrets, sources),
+    auditChainCheck(await sources.auditChain(), reference),
   ];
   return { status: worst(checks), checkedAt, checks, instances, jobs: runs, secrets };
 }
@@ -408,5 +411,30 @@ function rateLimitCheck(limits: RateLimitConfig, redis: boolean, instances = 1):
     {
       value,
     },
+  );
+}
+
+/** Events wait about a second to be sealed; longer than this, no server is sealing them. */
+const UNSEALED_WARNING_MS = 60_000;
+
+export function auditChainCheck(chain: AuditChainStatus, now: Date): CheckResult {
+  const anchored = chain.lastAnchor
+    ? `last anchored at ${chain.lastAnchor.anchoredAt.toISOString()} (event ${chain.lastAnchor.seq})`
+    : 'not anchored yet';
+  const value = String(chain.head?.seq ?? 0);
+  const waited = chain.oldestUnsealedAt ? now.getTime() - chain.oldestUnsealedAt.getTime() : 0;
+  if (waited > UNSEALED_WARNING_MS) {
+    return check(
+      DiagnosticCode.AUDIT_CHAIN,
+      DiagnosticStatus.WARNING,
+      `${chain.unsealed} audit event(s) committed but not sealed into the chain, the oldest ${ms(waited)} ago: no server is sealing them, and until they are, a change to them would go unnoticed.`,
+      { value, action: 'Start a server (each seals every second), or read the logs for "audit-chain pass failed".' },
+    );
+  }
+  return check(
+    DiagnosticCode.AUDIT_CHAIN,
+    DiagnosticStatus.OK,
+    `The audit chain holds ${chain.head?.seq ?? 0} sealed event(s), ${anchored}; ${chain.unsealed} wait(s) to be sealed. verifyAuditLog (or npm run admin -- verify-audit) checks it whole.`,
+    { value },
   );
 }

@@ -30,6 +30,7 @@ export enum DiagnosticCode {
   JOB_LAST_RUN = 'JOB_LAST_RUN',
   RATE_LIMITS = 'RATE_LIMITS',
   SERVER_SECRET = 'SERVER_SECRET',
+  AUDIT_CHAIN = 'AUDIT_CHAIN',
 }
 
 registerEnumType(DiagnosticCode, {
@@ -52,6 +53,9 @@ registerEnumType(DiagnosticCode, {
     },
     JOB_LAST_RUN: { description: "A periodic job's last run (the subject names the job): when, how it ended, on which instance." },
     RATE_LIMITS: { description: 'The rate limits in force, and where they are counted.' },
+    AUDIT_CHAIN: {
+      description: 'The audit chain is sealed as events commit (the value: its length) and anchored; verifyAuditLog checks it whole.',
+    },
     SERVER_SECRET: {
       description:
         "The server secret's id and the previous one's, and how many license keys, API tokens and sealed signing keys are still stored under each: when SECRET_KEY_PREVIOUS may be removed.",
@@ -71,13 +75,13 @@ export interface CheckResult {
 
 @ObjectType({ simpleResolvers: true, description: 'One diagnostic check: what it found, what it means, and what to do.' })
 export class DiagnosticCheck implements CheckResult {
-  @Field(() => DiagnosticCode)
+  @Field(() => DiagnosticCode, { description: 'What the check looks at.' })
   code!: DiagnosticCode;
 
   @Field(() => String, { nullable: true, description: 'What the check is about when it is one of several of its code (a job).' })
   subject!: string | null;
 
-  @Field(() => DiagnosticStatus)
+  @Field(() => DiagnosticStatus, { description: 'OK, or how bad what it found is.' })
   status!: DiagnosticStatus;
 
   @Field(() => String, { nullable: true, description: 'What was measured, with its unit ("3 ms", "20 of 20"); null when nothing.' })
@@ -92,10 +96,10 @@ export class DiagnosticCheck implements CheckResult {
 
 @ObjectType('ServerInstance', { simpleResolvers: true, description: 'A server instance as it last recorded itself.' })
 export class ServerInstanceNode {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The id the instance took when it started (a new one at each start).' })
   id!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'The host name of the machine it runs on.' })
   host!: string;
 
   @Field(() => Int, { description: 'Its process id on its host.' })
@@ -125,7 +129,7 @@ export class ServerInstanceNode {
 
 @ObjectType('JobRun', { simpleResolvers: true, description: "A periodic job's last recorded run, on whichever instance ran it." })
 export class JobRunNode {
-  @Field(() => String)
+  @Field(() => String, { description: 'The periodic job, e.g. lease-reaper, expiry-watch, compliance-scan, audit-chain.' })
   job!: string;
 
   @Field(() => Int, { description: 'How often it runs, in milliseconds.' })
@@ -134,10 +138,10 @@ export class JobRunNode {
   @Field(() => ID, { description: 'The instance that ran it.' })
   instanceId!: string;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When its last recorded run began.' })
   startedAt!: Date;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When its last recorded run ended.' })
   finishedAt!: Date;
 
   @Field(() => String, { description: '`OK` or `FAILED`.' })
@@ -186,7 +190,7 @@ export class SecretUseNode implements SecretUse {
   @Field(() => String, { nullable: true, description: "The secret's id; null for what was stored before ids were kept." })
   secretId!: string | null;
 
-  @Field(() => SecretStanding)
+  @Field(() => SecretStanding, { description: 'Whether that secret is SECRET_KEY, SECRET_KEY_PREVIOUS, or neither.' })
   standing!: SecretStanding;
 
   @Field(() => Int, { description: 'License keys whose digest was made under it.' })
@@ -204,10 +208,10 @@ export class Diagnostics {
   @Field(() => DiagnosticStatus, { description: 'The worst status of the checks.' })
   status!: DiagnosticStatus;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When the checks ran, by the clock of the server that ran them.' })
   checkedAt!: Date;
 
-  @Field(() => [DiagnosticCheck])
+  @Field(() => [DiagnosticCheck], { description: 'Every check, each with its status, what it measured and what to do.' })
   checks!: CheckResult[];
 
   @Field(() => [ServerInstanceNode], { description: 'The instances recorded in the database, oldest first.' })

@@ -5,7 +5,7 @@ import { LeaseNode, SeatNode } from '../seat/seat.types';
 
 @ObjectType({ simpleResolvers: true, description: 'A count of a license (users or sessions), and what makes it.' })
 export class CountExplanation {
-  @Field(() => UsageMetric)
+  @Field(() => UsageMetric, { description: 'ACTIVE_USERS or CONCURRENT_SESSIONS.' })
   metric!: UsageMetric;
 
   @Field(() => Int, { description: 'The count as usage and enforcement read it now.' })
@@ -20,7 +20,7 @@ export class CountExplanation {
 
 @ObjectType({ simpleResolvers: true, description: 'One usage report of a license, as recorded.' })
 export class UsageReportEntry {
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When it was recorded.' })
   at!: Date;
 
   @Field(() => String, { nullable: true, description: 'The request that reported it.' })
@@ -35,7 +35,7 @@ export class UsageReportEntry {
 
 @ObjectType({ simpleResolvers: true, description: 'A reported total of a license (storage or API calls), and the reports that make it.' })
 export class UsageExplanation {
-  @Field(() => UsageMetric)
+  @Field(() => UsageMetric, { description: 'STORAGE_BYTES or API_CALLS.' })
   metric!: UsageMetric;
 
   @Field(() => Float, { description: 'The total as usage and enforcement read it now.' })
@@ -66,16 +66,16 @@ export class UsageExplanation {
     'Why a license counts what it counts: the seats and leases behind its user and session counts, the reports behind its storage and API totals.',
 })
 export class LicenseDiagnostics {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The license explained.' })
   licenseId!: string;
 
-  @Field(() => LicenseType)
+  @Field(() => LicenseType, { description: 'Its type, which decides which counts are limited.' })
   type!: LicenseType;
 
-  @Field(() => LicenseStatus)
+  @Field(() => LicenseStatus, { description: 'Its status now.' })
   status!: LicenseStatus;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'The moment the counts were read.' })
   checkedAt!: Date;
 
   @Field(() => CountExplanation, { description: 'Named users (ACTIVE_USERS).' })
@@ -90,9 +90,9 @@ export class LicenseDiagnostics {
   @Field(() => [LeaseNode], { description: 'The live leases that make the session count, oldest heartbeat first.' })
   leases!: LeaseNode[];
 
-  @Field(() => UsageExplanation)
+  @Field(() => UsageExplanation, { description: 'Storage (STORAGE_BYTES): the last total reported, and the reports that made it.' })
   storage!: UsageExplanation;
 
-  @Field(() => UsageExplanation)
+  @Field(() => UsageExplanation, { description: 'API calls (API_CALLS) in the current period, and the reports that counted them.' })
   apiCalls!: UsageExplanation;
 }
