@@ -1,0 +1,41 @@
+import 'reflect-metadata';
+import { loadDatabaseConfig } from '../config';
+import { readBackup } from '../db/backup/backup-file';
+import { restoreBackup } from '../db/backup/restore';
+import { createLogger } from '../logger';
+import { ENTITIES } from '../server/entities';
+import { backupArguments, fail } from './backup-options';
+
+const USAGE = `Usage: npm run restore -- FILE [--passphrase-file PASSPHRASE_FILE] [--check]
+
+Loads the backup FILE into the database of the environment (DATABASE_URL, else SQLITE_PATH), which must be new
+or hold no rows: SQLite or PostgreSQL, whichever the backup was taken of. The whole file is checked first; the
+database is then migrated to the backup's migrations and filled in one transaction, which commits only once every
+table matches the backup's manifest. A damaged, truncated or wrongly decrypted file is refused and changes nothing.
+
+--check            only checks FILE (its bytes, and its rows against its manifest); touches no database.
+--passphrase-file  the file holding the passphrase of an encrypted backup (or set BACKUP_PASSPHRASE).
+
+Start the server on the restored database with the same SECRET_KEY as the one the backup was taken from: license
+keys and API tokens are stored as digests made with it.`;
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.length === 0 || args[0] === 'help' || args[0] === '--help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  try {
+    const { file, passphrase, check } = backupArguments(args, { check: true });
+    const manifest = check
+      ? await readBackup(file, passphrase)
+      : await restoreBackup({ database: loadDatabaseConfig(), entities: ENTITIES, file, passphrase, logger: createLogger('warn') });
+    const rows = manifest.tables.reduce((sum, table) => sum + table.rows, 0);
+    const what = `${manifest.tables.length} tables (${rows} rows) of the ${manifest.databaseKind} database as of ${manifest.createdAt}`;
+    process.stdout.write(check ? `${file} is whole: ${what}.\n` : `Restored ${what} from ${file}.\n`);
+  } catch (error) {
+    fail('restore', USAGE, error);
+  }
+}
+
+void main();
