@@ -39,7 +39,22 @@ interface Envelope {
   encryption: Encryption | null;
 }
 
+/** Keys derived in this process, by passphrase, salt and cost: a restore reads its file twice and derives once. */
+const derived = new Map<string, Promise<{ key: Buffer; check: string }>>();
+
 function derive(passphrase: string, salt: Buffer, cost: { N: number; r: number; p: number }): Promise<{ key: Buffer; check: string }> {
+  const id = createHash('sha256')
+    .update(JSON.stringify([passphrase, salt.toString('base64'), cost.N, cost.r, cost.p]))
+    .digest('hex');
+  let result = derived.get(id);
+  if (!result) {
+    result = scryptKey(passphrase, salt, cost);
+    derived.set(id, result);
+  }
+  return result;
+}
+
+function scryptKey(passphrase: string, salt: Buffer, cost: { N: number; r: number; p: number }): Promise<{ key: Buffer; check: string }> {
   return new Promise((resolve, reject) =>
     scrypt(passphrase, salt, 64, { ...cost, maxmem: 256 * cost.N * cost.r + 1024 * 1024 }, (error, bytes) => {
       if (error) reject(error);
@@ -176,6 +191,12 @@ async function opener(path: string, passphrase: string | undefined) {
       'PASSPHRASE_REQUIRED',
       'the backup is encrypted: give its passphrase in BACKUP_PASSPHRASE or with --passphrase-file',
     );
+  }
+  // The cost comes from the file: bounded, so that a forged envelope cannot make the derivation take all memory.
+  if (
+    !(encryption.N >= 2 && encryption.N <= 2 ** 20 && encryption.r >= 1 && encryption.r <= 32 && encryption.p >= 1 && encryption.p <= 16)
+  ) {
+    throw BackupError.damaged('its key derivation settings are out of range');
   }
   const { key, check } = await derive(passphrase, Buffer.from(encryption.salt, 'base64'), encryption);
   if (check !== encryption.check) throw new BackupError('WRONG_PASSPHRASE', 'the passphrase does not open this backup');

@@ -6,7 +6,7 @@ import { openMigrated } from '../migrate';
 import { type Entities, MIGRATIONS, openOrm, QueryCounter } from '../orm';
 import type { SqlRunner } from '../sql';
 import { appliedMigrations, MIGRATIONS_TABLE, poolOf } from './backup';
-import { type BackupHeader, type BackupManifest, readBackup } from './backup-file';
+import { type BackupHeader, type BackupManifest, readBackup, type TableSummary } from './backup-file';
 import { BackupError } from './backup.errors';
 import { asSqlRunner, type BackupConnection, postgresConnection, sqliteConnection, tablePages } from './connection';
 import { type BackupTable, type CanonicalValue, storedValue, TableChecksum } from './tables';
@@ -90,16 +90,26 @@ async function advanceSequences(connection: BackupConnection): Promise<void> {
   }
 }
 
-/** Reads back every restored table and holds its count and checksum to the manifest. */
-async function checkAgainstManifest(connection: BackupConnection, header: BackupHeader, manifest: BackupManifest): Promise<void> {
-  for (const table of header.tables) {
+/** The row count and checksum of each table as the database holds it, read in pages of its primary key. */
+export async function tableSummaries(connection: BackupConnection, tables: readonly BackupTable[]): Promise<TableSummary[]> {
+  const summaries: TableSummary[] = [];
+  for (const table of tables) {
     const checksum = new TableChecksum(table.columns);
     for await (const page of tablePages(connection, table, 1000)) for (const row of page) checksum.add(row);
+    summaries.push({ name: table.name, rows: checksum.rows, checksum: checksum.digest() });
+  }
+  return summaries;
+}
+
+/** Reads back every restored table and holds its count and checksum to the manifest. */
+async function checkAgainstManifest(connection: BackupConnection, header: BackupHeader, manifest: BackupManifest): Promise<void> {
+  const restored = await tableSummaries(connection, header.tables);
+  for (const table of restored) {
     const expected = manifest.tables.find((summary) => summary.name === table.name);
-    if (!expected || expected.rows !== checksum.rows || expected.checksum !== checksum.digest()) {
+    if (!expected || expected.rows !== table.rows || expected.checksum !== table.checksum) {
       throw new BackupError(
         'MANIFEST_MISMATCH',
-        `the restored table ${table.name} does not match the backup (${checksum.rows} rows, the manifest says ${expected?.rows}); nothing was restored`,
+        `the restored table ${table.name} does not match the backup (${table.rows} rows, the manifest says ${expected?.rows}); nothing was restored`,
       );
     }
   }
