@@ -63,6 +63,8 @@ export interface Config {
   expiryWatchIntervalMs: number;
   /** How often every active license is scanned for compliance, in milliseconds. */
   complianceScanIntervalMs: number;
+  /** How often the audit chain's head is anchored (signed and stored), in milliseconds. */
+  auditAnchorIntervalMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Largest accepted request body. */
   maxBodyBytes: number;
@@ -176,6 +178,7 @@ export function loadConfig(env: Env = process.env): Config {
     leaseReaperIntervalMs: integer(env, 'LEASE_REAPER_INTERVAL_MS', 10_000, 100, 3_600_000),
     expiryWatchIntervalMs: integer(env, 'EXPIRY_WATCH_INTERVAL_MS', 60_000, 100, 86_400_000),
     complianceScanIntervalMs: integer(env, 'COMPLIANCE_SCAN_INTERVAL_MS', 300_000, 100, 86_400_000),
+    auditAnchorIntervalMs: integer(env, 'AUDIT_ANCHOR_INTERVAL_MS', 600_000, 1_000, 86_400_000),
     logLevel,
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
     production: env.NODE_ENV === 'production',

@@ -36,6 +36,7 @@ import {
   RegenerateLicenseKeyDocument,
   RevokeLicenseDocument,
   RotateSigningKeyDocument,
+  VerifyAuditLogDocument,
   type Role,
   SeatsDocument,
   SuspendLicenseDocument,
@@ -729,6 +730,14 @@ const ACCESS: Record<string, Attempt[]> = {
         expect(payload.sub).toBe(w.a.concurrent.licenseId);
       }),
       true,
+    ),
+  ],
+  verifyAuditLog: [
+    attempt(
+      'cannot verify the audit chain, which spans every organization (FORBIDDEN)',
+      VerifyAuditLogDocument,
+      () => ({}),
+      refused(NO_ROLE, 'FORBIDDEN'),
     ),
   ],
   rotateSigningKey: [

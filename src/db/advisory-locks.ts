@@ -11,4 +11,6 @@ export enum AdvisoryLock {
   MIGRATIONS = 4_711_003,
   /** Held while the first platform-admin token is created: one instance creates it, once. */
   BOOTSTRAP = 4_711_004,
+  /** Held while audit events are sealed into the chain or its head anchored: one chain, however many instances. */
+  AUDIT_CHAIN = 4_711_005,
 }

@@ -23,6 +23,7 @@ import { Migration20261207110000_recommendation_alerts } from '../../migrations/
 import { Migration20261207120000_signing_keys } from '../../migrations/Migration20261207120000_signing_keys';
 import { Migration20261207130000_lease_borrowing } from '../../migrations/Migration20261207130000_lease_borrowing';
 import { Migration20261207140000_plan_offline_policy } from '../../migrations/Migration20261207140000_plan_offline_policy';
+import { Migration20261208100000_audit_chain } from '../../migrations/Migration20261208100000_audit_chain';
 
 /**
  * Migrations are listed here rather than discovered on disk, so that the same list runs from compiled code, under
@@ -48,6 +49,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261207120000_signing_keys', class: Migration20261207120000_signing_keys },
   { name: 'Migration20261207130000_lease_borrowing', class: Migration20261207130000_lease_borrowing },
   { name: 'Migration20261207140000_plan_offline_policy', class: Migration20261207140000_plan_offline_policy },
+  { name: 'Migration20261208100000_audit_chain', class: Migration20261208100000_audit_chain },
 ];
 
 /** Records, while asked to, the SQL statements the process runs, so that tests can assert what a request costs. */

@@ -24,6 +24,7 @@ export enum Lock {
 const ADVISORY_ORDER: Record<AdvisoryLock, Lock> = {
   [AdvisoryLock.COMPLIANCE_SCAN]: Lock.JOB,
   [AdvisoryLock.BOOTSTRAP]: Lock.JOB,
+  [AdvisoryLock.AUDIT_CHAIN]: Lock.JOB,
   [AdvisoryLock.LOG_ORDER]: Lock.LOG,
   // Taken on a connection of its own at start-up, never inside a transaction.
   [AdvisoryLock.MIGRATIONS]: Lock.JOB,

@@ -4,6 +4,7 @@ import { AlertNotice } from '../modules/alert/alert-notice.entity';
 import { AlertRule } from '../modules/alert/alert-rule.entity';
 import { AlertThreshold } from '../modules/alert/alert-threshold.entity';
 import { AuditEvent } from '../modules/audit/audit-event.entity';
+import { AuditAnchorRow } from '../modules/audit/audit-anchor.entity';
 import { Feature } from '../modules/catalog/feature.entity';
 import { Plan } from '../modules/catalog/plan.entity';
 import { PlanFeature } from '../modules/catalog/plan-feature.entity';
@@ -37,6 +38,7 @@ export const ENTITIES = [
   Lease,
   ApiToken,
   AuditEvent,
+  AuditAnchorRow,
   UsageMeterReading,
   UsageSample,
   UsageDenial,

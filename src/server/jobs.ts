@@ -7,6 +7,8 @@ import { hourlyRetentionStart } from '../modules/usage/usage-meter';
 const HOUR_MS = 3_600_000;
 /** How often the demand facts told since the last flush are written. */
 const DEMAND_FLUSH_MS = 1_000;
+/** How often the audit events committed since are sealed into the chain. */
+const AUDIT_SEAL_MS = 1_000;
 
 /**
  * The periodic jobs of a server:
@@ -18,7 +20,9 @@ const DEMAND_FLUSH_MS = 1_000;
  * - usage retention drops hourly usage and denial buckets past their retention, every hour;
  * - the demand log writes the denials and feature uses told since its last flush, every second (and at shutdown);
  * - the compliance scan evaluates every active license against its limits and terms (on PostgreSQL one instance at a
- *   time: the others skip their turn).
+ *   time: the others skip their turn);
+ * - the audit chain seals the events committed since its last pass, every second, and anchors its head (signed, and
+ *   logged so that a copy lives outside the database) every `auditAnchorIntervalMs`.
  */
 /** One pass of the expiry watch: renewals first, then notices and expiries, then the migrations renewals made due. */
 export async function expiryPass(services: Services, id: string, now = services.clock.now()) {
@@ -29,7 +33,7 @@ export async function expiryPass(services: Services, id: string, now = services.
 }
 
 export function periodicJobs(
-  config: Pick<Config, 'leaseReaperIntervalMs' | 'expiryWatchIntervalMs' | 'complianceScanIntervalMs'>,
+  config: Pick<Config, 'leaseReaperIntervalMs' | 'expiryWatchIntervalMs' | 'complianceScanIntervalMs' | 'auditAnchorIntervalMs'>,
   services: Services,
   logger: Logger,
 ) {
@@ -77,6 +81,27 @@ export function periodicJobs(
       async (id) => {
         const { skipped, licensesChecked, checkedAt: _, ...changed } = await services.complianceScanner.scan(id);
         return { skipped: skipped ? 1 : 0, licensesChecked: skipped ? 0 : licensesChecked, ...changed };
+      },
+      logger,
+      services.clock,
+    ),
+    new PeriodicJob(
+      'audit-chain',
+      AUDIT_SEAL_MS,
+      async () => {
+        await services.auditChain.seal();
+        return {}; // every second under load: not worth a log line each
+      },
+      logger,
+      services.clock,
+    ),
+    new PeriodicJob(
+      'audit-anchor',
+      config.auditAnchorIntervalMs,
+      async () => {
+        const anchor = await services.auditChain.anchor();
+        if (anchor) logger.info({ job: 'audit-anchor', auditAnchor: anchor }, 'audit chain anchored');
+        return {};
       },
       logger,
       services.clock,

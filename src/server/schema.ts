@@ -31,7 +31,7 @@ function resolverInstances(s: Services): object[] {
     new SeatResolver(s.seats, s.seatLedger),
     new LicenseSeatsResolver(),
     new LeaseClientResolver(s.leaseLedger, s.certificates),
-    new AuditResolver(s.audit),
+    new AuditResolver(s.audit, s.auditChain),
     new UsageResolver(s.usage, s.usageMeter),
     new AlertResolver(s.alerts),
     new AlertRuleResolver(s.alertRules),

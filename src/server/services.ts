@@ -14,6 +14,7 @@ import { ExpiryWatch } from '../modules/alert/expiry-watch';
 import { ThresholdWatch } from '../modules/alert/threshold-watch';
 import { DenialWatch } from '../modules/alert/denial-watch';
 import { AuditService } from '../modules/audit/audit.service';
+import { AuditChain } from '../modules/audit/audit-chain';
 import { CatalogService } from '../modules/catalog/catalog.service';
 import { type ClientCallLimiter, LicenseCredentials } from '../modules/license/license-credentials';
 import { LicenseService } from '../modules/license/license.service';
@@ -188,7 +189,18 @@ export function createServices(
   );
   const dailyCarry = new DailyCarry(db, deps.clock);
   const certificates = new CertificateService(db, services.credentials, services.leaseLedger, signingKeys, services.audit, deps.clock);
-  return { ...services, dailyCarry, usageReports, recommendations, recommendationSettings, recommendationWatch, signingKeys, certificates };
+  const auditChain = new AuditChain(db, signingKeys, deps.clock);
+  return {
+    ...services,
+    dailyCarry,
+    usageReports,
+    recommendations,
+    recommendationSettings,
+    recommendationWatch,
+    signingKeys,
+    certificates,
+    auditChain,
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;

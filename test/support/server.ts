@@ -99,6 +99,7 @@ export async function startTestServer(kind: DatabaseKind, overrides: Partial<Con
     leaseReaperIntervalMs: 3_600_000, // tests run the reaper's passes themselves, or move the clock
     expiryWatchIntervalMs: 86_400_000, // and the expiry watch's passes
     complianceScanIntervalMs: 86_400_000, // and the compliance scans
+    auditAnchorIntervalMs: 86_400_000, // and the audit anchors
     logLevel: 'info',
     maxBodyBytes: 256 * 1024,
     production: false,

@@ -1,7 +1,8 @@
 import { Length } from 'class-validator';
 import { JSONObjectResolver } from 'graphql-scalars';
-import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Connection } from '../../common/pagination';
+import { AuditChainBreak, type AuditChainReport } from './audit-chain';
 import type { AuditEvent } from './audit-event.entity';
 
 @ObjectType({ simpleResolvers: true })
@@ -48,6 +49,18 @@ export class AuditEventNode {
   @Field(() => Date)
   occurredAt!: Date;
 
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Its place in the audit chain, from 1; null for the second or so before it is sealed into the chain.',
+  })
+  seq!: number | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "SHA-256 (hex) over its place, the previous event's hash and its content; null until it is sealed.",
+  })
+  hash!: string | null;
+
   static from(e: AuditEvent): AuditEventNode {
     return Object.assign(new AuditEventNode(), {
       id: e.id,
@@ -60,6 +73,8 @@ export class AuditEventNode {
       after: e.after ?? null,
       requestId: e.requestId ?? null,
       occurredAt: e.occurredAt,
+      seq: e.seq ?? null,
+      hash: e.hash ?? null,
     });
   }
 }
@@ -91,4 +106,65 @@ export class AuditFilterInput {
 
   @Field(() => Date, { nullable: true, description: 'Until this time, exclusive.' })
   to?: Date | null;
+}
+
+registerEnumType(AuditChainBreak, {
+  name: 'AuditChainBreak',
+  description: 'Why an audit event does not fit the chain.',
+  valuesConfig: {
+    HASH_MISMATCH: { description: 'Its hash is not the one of its content, place and predecessor: changed, moved or put in.' },
+    MISSING: { description: 'No event holds this place: one was deleted.' },
+    ANCHOR_MISMATCH: { description: 'An anchor states another hash for this place: the chain up to it was rewritten.' },
+    ANCHOR_SIGNATURE_INVALID: { description: "An anchor's signature was not made by any of the server's signing keys." },
+    TRUNCATED: { description: 'The chain ends before a place an anchor holds: its tail was cut off.' },
+  },
+});
+
+@ObjectType({ simpleResolvers: true, description: 'The first audit event that does not fit the chain.' })
+export class AuditChainBreakNode {
+  @Field(() => Int, { description: 'The place in the chain where it breaks.' })
+  seq!: number;
+
+  @Field(() => ID, { nullable: true, description: 'The event at that place; null when there is none (deleted, or cut off).' })
+  eventId!: string | null;
+
+  @Field(() => AuditChainBreak, { description: 'What does not fit there.' })
+  reason!: AuditChainBreak;
+
+  @Field(() => String, { description: 'What was found, in a sentence.' })
+  message!: string;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'The last event sealed into the audit chain.' })
+export class AuditChainHead {
+  @Field(() => Int, { description: 'Its place: the number of events sealed.' })
+  seq!: number;
+
+  @Field(() => String, { description: 'Its hash: keep it outside the server to detect a rewrite later.' })
+  hash!: string;
+}
+
+@ObjectType({ simpleResolvers: true, description: "The audit chain checked: every event's hash, no place missing, the signed anchors." })
+export class AuditVerification {
+  @Field(() => Boolean, { description: 'True when every event checked fits the chain and every anchor fits it.' })
+  valid!: boolean;
+
+  @Field(() => Int, { description: 'Sealed events checked.' })
+  checked!: number;
+
+  @Field(() => AuditChainHead, { nullable: true, description: "The chain's head; null while no event is sealed." })
+  head!: AuditChainHead | null;
+
+  @Field(() => Int, { description: 'Signed anchors checked against the events they hold.' })
+  anchorsChecked!: number;
+
+  @Field(() => Int, { description: 'Events committed but not sealed into the chain yet (sealed within a second or so).' })
+  unsealed!: number;
+
+  @Field(() => AuditChainBreakNode, { nullable: true, description: 'The first event that does not fit; null when valid.' })
+  firstBroken!: AuditChainBreakNode | null;
+
+  static from(report: AuditChainReport): AuditVerification {
+    return Object.assign(new AuditVerification(), report);
+  }
 }

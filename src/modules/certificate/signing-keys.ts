@@ -1,4 +1,5 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
+import { CompactSign, compactVerify, decodeProtectedHeader, importJWK } from 'jose';
 import { Permission } from '../../auth/roles';
 import type { SecretBox } from '../../auth/secrets';
 import type { Clock } from '../../common/clock';
@@ -6,6 +7,7 @@ import type { Operation } from '../../common/operation';
 import { type SqlGateway, type SqlRunner, toDateOrNull } from '../../db/sql';
 import { AppError } from '../../errors';
 import { AuditAction } from '../audit/audit-actions';
+import type { AnchorStatement, ChainSigner } from '../audit/audit-chain';
 import type { AuditService } from '../audit/audit.service';
 
 export const SIGNING_ALGORITHM = 'EdDSA';
@@ -36,6 +38,8 @@ interface KeyRow {
 }
 
 const COLUMNS = 'kid, public_jwk, sealed_private_key, created_at, retired_at, last_expires_at';
+/** The `typ` of an audit anchor's signature, so that no certificate passes for one (nor one for a certificate). */
+const ANCHOR_TYPE = 'audit-anchor+jws';
 
 /**
  * Responsible for the server's signing keys: made at first start, the private half sealed under the server secret
@@ -43,7 +47,7 @@ const COLUMNS = 'kid, public_jwk, sealed_private_key, created_at, retired_at, la
  * signing key (it signs nothing more) and makes a new one; a retired key stays published until the last certificate
  * it signed has expired, so that every certificate issued keeps verifying until its own end.
  */
-export class SigningKeys {
+export class SigningKeys implements ChainSigner {
   private opened = new Map<string, KeyObject>();
 
   constructor(
@@ -87,6 +91,30 @@ export class SigningKeys {
         )
         .catch(() => undefined);
     });
+  }
+
+  /** Signs an audit anchor with the key that signs now (a compact JWS); null when there is none yet. */
+  async signStatement(sql: SqlRunner, statement: AnchorStatement): Promise<string | null> {
+    const signer = await this.signer(sql);
+    if (!signer) return null;
+    return new CompactSign(Buffer.from(JSON.stringify(statement)))
+      .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: signer.kid, typ: ANCHOR_TYPE })
+      .sign(signer.privateKey);
+  }
+
+  /** What an audit anchor's signature states, if one of the server's keys (retired ones too) made it. */
+  async verifyStatement(sql: SqlRunner, signature: string): Promise<AnchorStatement | null> {
+    try {
+      const header = decodeProtectedHeader(signature);
+      if (header.typ !== ANCHOR_TYPE || typeof header.kid !== 'string') return null;
+      const row = await sql.get<{ public_jwk: string }>('select public_jwk from signing_key where kid = ?', [header.kid]);
+      if (!row) return null;
+      const key = await importJWK(JSON.parse(row.public_jwk) as PublicJwk, SIGNING_ALGORITHM);
+      const { payload } = await compactVerify(signature, key, { algorithms: [SIGNING_ALGORITHM] });
+      return JSON.parse(Buffer.from(payload).toString('utf8')) as AnchorStatement;
+    } catch {
+      return null;
+    }
   }
 
   /** Notes a certificate signed by `kid` that expires at `expiresAt`: its key stays published until then. */
