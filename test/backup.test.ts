@@ -6,9 +6,12 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseConfig } from '../src/config';
-import { type BackupHeader, type BackupManifest, readBackup } from '../src/db/backup/backup-file';
-import { postgresConnection, sqliteConnection, type PgConnection } from '../src/db/backup/connection';
+import { type BackupHeader, type BackupManifest, backupLines, readBackup } from '../src/db/backup/backup-file';
+import { asSqlRunner, type PgConnection, postgresConnection, sqliteConnection } from '../src/db/backup/connection';
+import { writeEnvelope } from '../src/db/backup/envelope';
 import { tableSummaries } from '../src/db/backup/restore';
+import type { CanonicalValue } from '../src/db/backup/tables';
+import { verifyAuditChain } from '../src/modules/audit/audit-chain';
 import { CheckoutSeatDocument, OrganizationDocument, ValidateLicenseDocument } from './generated/graphql';
 import { issueToken, type Licensed, licensed } from './support/factories';
 import { createTestDatabase, DATABASE_KINDS, type DatabaseKind, type TestDatabase } from './support/databases';
@@ -85,6 +88,49 @@ async function headerOf(file: string, passphrase?: string): Promise<{ header: Ba
   return { header: header!, manifest };
 }
 
+/** How many rows the database's tables hold, but for its log of migrations. */
+async function rowCount(database: DatabaseConfig): Promise<number> {
+  return onDatabase(database, async (connection) => {
+    const tables =
+      connection.kind === 'sqlite'
+        ? await connection.rows("select name from sqlite_master where type = 'table' and name not like 'sqlite%'")
+        : await connection.rows(
+            "select table_name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE'",
+          );
+    let rows = 0;
+    for (const [table] of tables as [string][]) {
+      if (table !== 'mikro_orm_migrations') rows += Number((await connection.rows(`select count(*) from "${table}"`))[0]![0]);
+    }
+    return rows;
+  });
+}
+
+/**
+ * Writes to `to` a well-formed backup of what `from` holds after `change`: what a backup of a database changed behind
+ * the server's back, or made by another build, would hold.
+ */
+async function rewrite(from: string, to: string, change: (header: BackupHeader, rows: Map<string, CanonicalValue[][]>) => void) {
+  let header: BackupHeader | undefined;
+  const rows = new Map<string, CanonicalValue[][]>();
+  await readBackup(from, undefined, {
+    header(read) {
+      header = read;
+    },
+    rows(table, batch) {
+      rows.set(table.name, [...(rows.get(table.name) ?? []), ...batch]);
+    },
+  });
+  change(header!, rows);
+  const lines = backupLines(
+    header!,
+    async function* (table) {
+      yield rows.get(table.name) ?? [];
+    },
+    () => undefined,
+  );
+  await writeEnvelope(to, lines);
+}
+
 const rowsOf = (manifest: BackupManifest, table: string) => manifest.tables.find((t) => t.name === table)?.rows ?? -1;
 
 for (const kind of DATABASE_KINDS) {
@@ -117,6 +163,9 @@ for (const kind of DATABASE_KINDS) {
           organizationId: license.organizationId,
         });
       }
+      // The audit events so far are sealed into the chain and anchored, as the server's jobs do.
+      await source.server.services.auditChain.seal();
+      expect(await source.server.services.auditChain.anchor()).not.toBeNull();
 
       // A load of writes runs against the server while the backup command reads its database.
       let loading = true;
@@ -146,11 +195,12 @@ for (const kind of DATABASE_KINDS) {
     it('takes a backup while the server writes, of a snapshot of every table', async () => {
       expect(backupRun.stderr).toBe('');
       expect(backupRun.code).toBe(0);
-      expect(backupRun.stdout).toMatch(/^Backed up 27 tables \(\d+ rows\) of the .* database/);
+      const tables = new Set(Object.values(source.server.orm.getMetadata().getAll()).map((meta) => meta.tableName));
+      expect(backupRun.stdout).toMatch(new RegExp(`^Backed up ${tables.size} tables \\(\\d+ rows\\) of the ${kind} database`));
       const { header, manifest } = await headerOf(plain);
       expect(manifest.databaseKind).toBe(kind);
-      expect(header.tables.map((t) => t.name)).toContain('audit_event');
-      expect(manifest.tables).toHaveLength(27);
+      expect(new Set(header.tables.map((t) => t.name))).toEqual(tables);
+      expect(manifest.tables.map((t) => t.name)).toEqual(header.tables.map((t) => t.name));
       expect(manifest.migrations.at(-1)).toMatch(/^Migration\d+_/);
       // The snapshot holds what was written before it started, and nothing written after it ended.
       const licenses = rowsOf(manifest, 'license');
@@ -170,6 +220,10 @@ for (const kind of DATABASE_KINDS) {
         expect(run.code).toBe(0);
         const { header, manifest } = await headerOf(plain);
         expect(await onDatabase(restored.config, (c) => tableSummaries(c, header.tables))).toEqual(manifest.tables);
+        const chain = await onDatabase(restored.config, (c) => verifyAuditChain(asSqlRunner(c)));
+        expect(chain).toMatchObject({ valid: true, firstBroken: null });
+        expect(chain.checked).toBeGreaterThan(0);
+        expect(chain.anchorsChecked).toBeGreaterThan(0);
 
         const server = await startTestServer(into, {}, { ...source, database: restored });
         try {
@@ -245,6 +299,34 @@ for (const kind of DATABASE_KINDS) {
         );
         expect(await tableCount(untouched.config)).toBe(0);
       }
+    });
+
+    it('refuses a backup whose audit chain does not verify, and commits nothing', async () => {
+      const edited = join(dir, 'edited.backup');
+      await rewrite(plain, edited, (header, rows) => {
+        const columns = header.tables.find((t) => t.name === 'audit_event')!.columns.map((c) => c.name);
+        const sealed = rows.get('audit_event')!.find((row) => row[columns.indexOf('seq')] !== null)!;
+        sealed[columns.indexOf('actor_label')] = 'someone else';
+      });
+      const untouched = await target(kind);
+      const run = await command('restore', [edited], untouched.config);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(
+        /^license-manager restore: the backup's audit chain does not verify at event \d+: .*\[AUDIT_CHAIN_BROKEN\]\n$/,
+      );
+      expect(await rowCount(untouched.config)).toBe(0);
+    });
+
+    it('refuses a backup made with migrations this build does not know, touching nothing', async () => {
+      const newer = join(dir, 'newer.backup');
+      await rewrite(plain, newer, (header) => {
+        header.migrations.push('Migration29991231000000_from_a_newer_build');
+      });
+      const untouched = await target(kind);
+      const run = await command('restore', [newer], untouched.config);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/Migration29991231000000_from_a_newer_build.*\[UNKNOWN_MIGRATIONS\]\n$/);
+      expect(await tableCount(untouched.config)).toBe(0);
     });
 
     it('refuses to restore into a database that holds rows', async () => {

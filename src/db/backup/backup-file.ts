@@ -108,7 +108,8 @@ export async function readBackup(
     const { type } = (record ?? {}) as { type?: string };
     if (!header) {
       if (type !== 'header') throw new BackupError('NOT_A_BACKUP', 'the file does not begin with a backup header');
-      header = record as BackupHeader;
+      const { type: _header, ...read } = record as BackupHeader & { type: string };
+      header = read;
       checkHeader(header);
       await visitor.header?.(header);
     } else if (type === 'table') {
@@ -118,7 +119,8 @@ export async function readBackup(
       checksum = new TableChecksum(current().columns);
     } else if (type === 'manifest') {
       await endTable();
-      manifest = record as BackupManifest;
+      const { type: _manifest, ...read } = record as BackupManifest & { type: string };
+      manifest = read;
     } else {
       throw BackupError.damaged('a line is of no known kind');
     }
@@ -152,8 +154,8 @@ export async function* backupLines(
     }
     tables.push({ name: table.name, rows: checksum.rows, checksum: checksum.digest() });
   }
-  const { tables: _columns, ...facts } = header;
-  const manifest: BackupManifest = { ...facts, tables };
+  const { format, version, createdAt, databaseKind, migrations } = header;
+  const manifest: BackupManifest = { format, version, createdAt, databaseKind, migrations, tables };
   onManifest(manifest);
   yield `${JSON.stringify({ type: 'manifest', ...manifest })}\n`;
 }
