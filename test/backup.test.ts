@@ -281,16 +281,19 @@ for (const kind of DATABASE_KINDS) {
 
     it('refuses a file with a flipped byte, or cut short, with one line, and leaves the target empty', async () => {
       const bytes = readFileSync(plain);
-      const flipped = join(dir, 'flipped.backup');
-      const copy = Buffer.from(bytes);
-      const at = Math.floor(copy.length / 2);
-      copy[at] = copy[at]! ^ 0x01;
-      writeFileSync(flipped, copy);
+      // A bit flipped in the compressed rows, and one in the checksum at the end.
+      const flipped = [Math.floor(bytes.length / 2), bytes.length - 1].map((at) => {
+        const file = join(dir, `flipped-${at}.backup`);
+        const copy = Buffer.from(bytes);
+        copy[at] = copy[at]! ^ 0x01;
+        writeFileSync(file, copy);
+        return file;
+      });
       const truncated = join(dir, 'truncated.backup');
       writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length * 0.8)));
       expect(statSync(truncated).size).toBeLessThan(bytes.length);
 
-      for (const file of [flipped, truncated]) {
+      for (const file of [...flipped, truncated]) {
         const untouched = await target(kind);
         const run = await command('restore', [file], untouched.config);
         expect(run.code).toBe(1);

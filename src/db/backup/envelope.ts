@@ -217,9 +217,8 @@ async function opener(path: string, passphrase: string | undefined) {
 }
 
 /**
- * Reads the lines of a backup file in order, handing each to `onLine` (and waiting for it). The bytes are checked
- * against the trailer as they pass: a damaged file fails, at the latest once its last line has been handed over, so a
- * caller that acts on the lines must be able to undo what it did until this resolves.
+ * Reads the lines of a backup file in order, handing each to `onLine` (and waiting for it), once every byte of the file
+ * has been checked against its trailer (and checked again as the lines pass, should the file change meanwhile).
  */
 export async function readEnvelope(
   path: string,
@@ -238,7 +237,12 @@ export async function readEnvelope(
     pending += decoder.end();
     if (pending.length > 0) throw BackupError.damaged('its last line is cut short');
   };
+  const drain = async (chunks: AsyncIterable<Buffer>) => {
+    for await (const _ of chunks);
+  };
   try {
+    // Every byte is authenticated before any is believed: what a damaged file decompresses to never reaches a reader.
+    await pipeline(createReadStream(path, body), open, drain);
     await pipeline(createReadStream(path, body), open, createGunzip(), consume);
   } catch (error) {
     if (error instanceof BackupError) throw error;
