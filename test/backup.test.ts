@@ -7,7 +7,7 @@ import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseConfig } from '../src/config';
 import { type BackupHeader, type BackupManifest, backupLines, readBackup } from '../src/db/backup/backup-file';
-import { asSqlRunner, type PgConnection, postgresConnection, sqliteConnection } from '../src/db/backup/connection';
+import { asSqlRunner, type BackupConnection, type PgConnection, postgresConnection, sqliteConnection } from '../src/db/backup/connection';
 import { writeEnvelope } from '../src/db/backup/envelope';
 import { tableSummaries } from '../src/db/backup/restore';
 import type { CanonicalValue } from '../src/db/backup/tables';
@@ -48,7 +48,7 @@ function command(
 }
 
 /** Runs `fn` on a plain connection to the database (not a server's). */
-async function onDatabase<T>(database: DatabaseConfig, fn: (connection: ReturnType<typeof sqliteConnection>) => Promise<T>): Promise<T> {
+async function onDatabase<T>(database: DatabaseConfig, fn: (connection: BackupConnection) => Promise<T>): Promise<T> {
   if (database.driver === 'sqlite') {
     const db = new BetterSqlite3(database.path, { readonly: true, fileMustExist: true });
     try {
@@ -330,6 +330,40 @@ for (const kind of DATABASE_KINDS) {
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(/Migration29991231000000_from_a_newer_build.*\[UNKNOWN_MIGRATIONS\]\n$/);
       expect(await tableCount(untouched.config)).toBe(0);
+    });
+
+    it('restores a backup of an older build at its migrations, which a server on it then brings up to date', async () => {
+      const older = join(dir, 'older.backup');
+      const latest = 'Migration20261208100000_audit_chain';
+      await rewrite(plain, older, (header, rows) => {
+        // What the build before the audit chain wrote: no anchors, no place or hash on an event.
+        expect(header.migrations.pop()).toBe(latest);
+        header.tables = header.tables.filter((table) => table.name !== 'audit_anchor');
+        const events = header.tables.find((table) => table.name === 'audit_event')!;
+        const dropped = ['seq', 'hash'].map((name) => events.columns.findIndex((column) => column.name === name));
+        events.columns = events.columns.filter((_, i) => !dropped.includes(i));
+        rows.set(
+          'audit_event',
+          rows.get('audit_event')!.map((row) => row.filter((_, i) => !dropped.includes(i))),
+        );
+      });
+      const restored = await target(kind);
+      const run = await command('restore', [older], restored.config);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      const applied = await onDatabase(restored.config, (c) => c.rows('select name from mikro_orm_migrations order by id'));
+      expect(applied.map((row) => row[0])).toEqual((await headerOf(older)).header.migrations);
+
+      const server = await startTestServer(kind, {}, { ...source, database: restored });
+      try {
+        expect((await server.ok(ValidateLicenseDocument, { key: seeded[0]!.key }, null)).validateLicense.valid).toBe(true);
+        const last = await onDatabase(restored.config, (c) => c.rows('select name from mikro_orm_migrations order by id desc limit 1'));
+        expect(last[0]![0]).toBe(latest);
+        await server.server.services.auditChain.seal();
+        expect(await server.server.services.auditChain.verify()).toMatchObject({ valid: true, unsealed: 0 });
+      } finally {
+        await server.server.close();
+      }
     });
 
     it('refuses to restore into a database that holds rows', async () => {

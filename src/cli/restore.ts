@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { loadDatabaseConfig } from '../config';
-import { readBackup } from '../db/backup/backup-file';
+import { type BackupHeader, readBackup } from '../db/backup/backup-file';
 import { BackupError } from '../db/backup/backup.errors';
 import { restoreBackup } from '../db/backup/restore';
 import type { SqlRunner } from '../db/sql';
@@ -14,7 +14,8 @@ const USAGE = `Usage: npm run restore -- FILE [--passphrase-file PASSPHRASE_FILE
 Loads the backup FILE into the database of the environment (DATABASE_URL, else SQLITE_PATH), which must be new
 or hold no rows: SQLite or PostgreSQL, whichever the backup was taken of. The whole file is checked first; the
 database is then migrated to the backup's migrations and filled in one transaction, which commits only once every
-table matches the backup's manifest and the audit log's hash chain verifies. A damaged, truncated or wrongly decrypted file is refused and changes nothing.
+table matches the backup's manifest and the audit log's hash chain verifies. A damaged, truncated or wrongly
+decrypted file is refused and changes nothing.
 
 --check            only checks FILE (its bytes, and its rows against its manifest); touches no database.
 --passphrase-file  the file holding the passphrase of an encrypted backup (or set BACKUP_PASSPHRASE).
@@ -22,8 +23,13 @@ table matches the backup's manifest and the audit log's hash chain verifies. A d
 Start the server on the restored database with the same SECRET_KEY as the one the backup was taken from: license
 keys and API tokens are stored as digests made with it.`;
 
-/** Refuses, before the restore commits, a backup whose audit log does not prove itself (its hash chain and anchors). */
-async function auditChainHolds(sql: SqlRunner): Promise<void> {
+/**
+ * Refuses, before the restore commits, a backup whose audit log does not prove itself (its hash chain and anchors).
+ * A backup taken before the audit log was chained has no chain to check: the server seals its events when it starts.
+ */
+async function auditChainHolds(sql: SqlRunner, header: BackupHeader): Promise<void> {
+  const events = header.tables.find((table) => table.name === 'audit_event');
+  if (!events?.columns.some((column) => column.name === 'hash')) return;
   const report = await verifyAuditChain(sql);
   if (report.firstBroken) {
     const { seq, message } = report.firstBroken;

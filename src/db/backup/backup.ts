@@ -6,7 +6,7 @@ import { type Entities, MIGRATIONS, openOrm, type Orm, QueryCounter } from '../o
 import { BACKUP_FORMAT, BACKUP_VERSION, type BackupHeader, type BackupManifest, backupLines } from './backup-file';
 import { BackupError } from './backup.errors';
 import { type BackupConnection, type PgConnection, postgresConnection, sqliteConnection, tablePages } from './connection';
-import { writeEnvelope } from './envelope';
+import { checkPassphrase, writeEnvelope } from './envelope';
 import { backupTables } from './tables';
 
 /** MikroORM's log of applied migrations: not copied as rows; a backup names the migrations and a restore re-applies them. */
@@ -100,6 +100,7 @@ function checkMigrations(applied: string[]): void {
  */
 export async function takeBackup(options: BackupOptions): Promise<BackupManifest> {
   const { database } = options;
+  if (options.passphrase !== undefined) checkPassphrase(options.passphrase);
   if (database.driver === 'sqlite' && !existsSync(database.path)) {
     throw new BackupError('SOURCE_NOT_MIGRATED', `there is no database at ${database.path}`);
   }

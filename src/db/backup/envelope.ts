@@ -70,6 +70,13 @@ function prefixOf(envelope: Envelope): Buffer {
   return Buffer.concat([MAGIC, length, json]);
 }
 
+/** Refuses a passphrase too short to encrypt a backup with. */
+export function checkPassphrase(passphrase: string): void {
+  if (passphrase.length < MIN_PASSPHRASE_LENGTH) {
+    throw new BackupError('WEAK_PASSPHRASE', `the passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters long`);
+  }
+}
+
 /**
  * Writes `lines` (each ending in a newline) to `path`, compressed, encrypted when a passphrase is given. The file is
  * written under a temporary name and renamed when complete, so that an interrupted backup never looks like one.
@@ -78,9 +85,7 @@ export async function writeEnvelope(path: string, lines: AsyncIterable<string>, 
   let encryption: Encryption | null = null;
   let key: Buffer | undefined;
   if (passphrase !== undefined) {
-    if (passphrase.length < MIN_PASSPHRASE_LENGTH) {
-      throw new BackupError('WEAK_PASSPHRASE', `the passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters long`);
-    }
+    checkPassphrase(passphrase);
     const salt = randomBytes(16);
     const iv = randomBytes(12);
     const derived = await derive(passphrase, salt, SCRYPT);

@@ -19,7 +19,7 @@ export interface RestoreOptions {
   passphrase?: string;
   logger: Logger;
   /** A last check of the restored rows inside the transaction, before it commits (the audit log's chain). */
-  verify?: (sql: SqlRunner) => Promise<void>;
+  verify?: (sql: SqlRunner, header: BackupHeader) => Promise<void>;
 }
 
 /** Refuses a backup whose migrations are not a beginning of this build's (a newer build's, or another history's). */
@@ -195,7 +195,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<BackupMani
     const manifest = await readBackup(file, passphrase, { rows: (table, rows) => insertRows(connection, table, rows) });
     await advanceSequences(connection);
     await checkAgainstManifest(connection, target, manifest);
-    await options.verify?.(asSqlRunner(connection));
+    await options.verify?.(asSqlRunner(connection), target);
     return manifest;
   });
 }
