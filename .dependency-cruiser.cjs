@@ -29,6 +29,7 @@ const FLOORS = [
   'modules/alert',
   'modules/migration',
   'modules/report',
+  'modules/diagnostics',
   'server',
   'cli',
   'main',

@@ -65,14 +65,25 @@ export async function startChild<Info>(
   const info = await new Promise<Info>((resolveInfo, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
     const lines = createInterface({ input: child.stdout! });
-    lines.once('line', (line) => {
-      clearTimeout(timer);
+    const onLine = (line: string) => {
+      let parsed: unknown;
       try {
-        resolveInfo(JSON.parse(line) as Info);
+        parsed = JSON.parse(line);
       } catch {
+        clearTimeout(timer);
         reject(new Error(`${name} printed ${JSON.stringify(line)} instead of its JSON address`));
+        return;
       }
-    });
+      // A log line (the server logs at info when asked to) comes before the address: skip it.
+      if (parsed && typeof parsed === 'object' && 'level' in parsed) return;
+      clearTimeout(timer);
+      // What it writes from now on (its log) is drained unread: splitting it into lines would cost this process CPU
+      // that the server under test shares the machine with.
+      lines.close();
+      child.stdout!.resume();
+      resolveInfo(parsed as Info);
+    };
+    lines.on('line', onLine);
     void exited.then(([code]) => {
       clearTimeout(timer);
       reject(new Error(`${name} exited with code ${code} before it listened`));
@@ -106,14 +117,18 @@ function profilingArgs(): string[] {
   return dir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(dir)}`] : [];
 }
 
-/** The license server on a fresh SQLite file; the parent's DATABASE_URL or REDIS_URL must not leak into it. */
-export function startProject(sqlitePath: string): Promise<ChildServer<ProjectInfo>> {
+/**
+ * The license server on a fresh SQLite file; the parent's DATABASE_URL or REDIS_URL must not leak into it. What it
+ * logs (at `warn` unless `overrides` say otherwise) is read and dropped by this process, as a log collector would.
+ */
+export function startProject(sqlitePath: string, overrides: Record<string, string> = {}): Promise<ChildServer<ProjectInfo>> {
   const env = {
     SQLITE_PATH: sqlitePath,
     DATABASE_URL: '',
     REDIS_URL: '',
     SECRET_KEY: randomBytes(32).toString('base64url'),
     LOG_LEVEL: 'warn',
+    ...overrides,
   };
   return startChild<ProjectInfo>('project', 'serve.ts', [], env, profilingArgs());
 }

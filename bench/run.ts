@@ -9,6 +9,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SETTINGS } from './load';
 import { type BenchReport, fixed, table, verdictOf } from './report';
+import { benchLogging } from './logging.bench';
 import { benchReports } from './reports.bench';
 import { benchSeats } from './seats.bench';
 import { benchSubscribers } from './subscribers.bench';
@@ -20,6 +21,7 @@ const BENCHMARKS: Record<string, (workdir: string) => Promise<BenchReport>> = {
   seats: benchSeats,
   subscribers: benchSubscribers,
   reports: benchReports,
+  logging: benchLogging,
 };
 
 /** BENCH_ONLY=subscribers (or a comma-separated list) runs only those benchmarks; unset, all of them. */

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { load, type LoadOptions, type Measurement, MeasuredWindow, SETTINGS, cpuNote, slowNote } from './load';
-import { assertAlive, type ChildServer, startFloor, startProject } from './process';
+import { assertAlive, type ChildServer, type ProjectInfo, startFloor, startProject } from './process';
 import { atLeast, type BenchReport, below, exactly } from './report';
 import { CHECKOUT, graphql, seedConcurrentLicense } from './seed';
 
@@ -17,14 +17,14 @@ const VALIDATE = `query Validate($key: String!, $fingerprint: String, $user: Str
   }
 }`;
 
-interface Drive {
+export interface Drive {
   measurement: Measurement;
   /** 200 answers that were not a valid verdict, or carried `errors`, over the whole run. */
   rejected: number;
 }
 
 /** Warm-up, then the measured window, with the same request and checks for both servers. */
-async function drive(server: ChildServer<{ url: string }>, body: string): Promise<Drive> {
+export async function drive(server: ChildServer<{ url: string }>, body: string): Promise<Drive> {
   const window = new MeasuredWindow();
   let rejected = 0;
   const options: LoadOptions = {
@@ -56,16 +56,21 @@ async function measureFloor(): Promise<Drive> {
   }
 }
 
+/** The body of the typical validation on a fresh project server, with the license and the lease it needs. */
+export async function validationBody(project: ChildServer<ProjectInfo>): Promise<string> {
+  const { url, token } = project.info;
+  if (!token) throw new Error('the fresh database gave no bootstrap token');
+  const license = await seedConcurrentLicense(url, token, 10);
+  // A machine holding a lease, so that the typical validation passes every check (status, term, lease, feature).
+  await graphql(url, CHECKOUT, { key: license.key, fingerprint: FINGERPRINT, user: 'ada@example.com' });
+  const variables = { key: license.key, fingerprint: FINGERPRINT, user: 'ada@example.com', feature: license.feature };
+  return JSON.stringify({ query: VALIDATE, variables });
+}
+
 async function measureProject(workdir: string): Promise<Drive> {
   const project = await startProject(join(workdir, 'validate.sqlite'));
   try {
-    const { url, token } = project.info;
-    if (!token) throw new Error('the fresh database gave no bootstrap token');
-    const license = await seedConcurrentLicense(url, token, 10);
-    // A machine holding a lease, so that the typical validation passes every check (status, term, lease, feature).
-    await graphql(url, CHECKOUT, { key: license.key, fingerprint: FINGERPRINT, user: 'ada@example.com' });
-    const variables = { key: license.key, fingerprint: FINGERPRINT, user: 'ada@example.com', feature: license.feature };
-    const result = await drive(project, JSON.stringify({ query: VALIDATE, variables }));
+    const result = await drive(project, await validationBody(project));
     assertAlive(project);
     return result;
   } finally {
@@ -103,7 +108,7 @@ export async function benchValidate(workdir: string): Promise<BenchReport> {
   };
 }
 
-function describe({ measurement: m, rejected }: Drive): string {
+export function describe({ measurement: m, rejected }: Drive): string {
   return (
     `${m.perSecond.toFixed(1)} req/s (${m.responses} in ${m.seconds} s), p50 ${m.p50} ms, p99 ${m.p99} ms, max ${m.max} ms, ${slowNote(m)}, ${cpuNote(m)}, ` +
     `non-2xx ${m.non2xx}, socket errors ${m.socketErrors}, invalid answers ${rejected}`

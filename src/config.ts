@@ -66,6 +66,10 @@ export interface Config {
   /** How often the audit chain's head is anchored (signed and stored), in milliseconds. */
   auditAnchorIntervalMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** The level of the one line logged per request (`silent`: none); `info` unless given. */
+  requestLogLevel?: Config['logLevel'];
+  /** The bearer token `/metrics` asks for; without one, `/metrics` is served to this machine only. */
+  metricsToken?: string;
   /** Largest accepted request body. */
   maxBodyBytes: number;
   production: boolean;
@@ -141,12 +145,26 @@ function previousSecretFrom(env: Env): Pick<Config, 'secretKeyPrevious'> {
   return { secretKeyPrevious: Buffer.from(previous, 'utf8') };
 }
 
+function logLevelFrom(env: Env, name: string): Config['logLevel'] {
+  const level = (env[name]?.trim() || 'info') as Config['logLevel'];
+  if (!LOG_LEVELS.includes(level)) throw new ConfigError(`${name} must be one of ${LOG_LEVELS.join(', ')}`);
+  return level;
+}
+
+/** A token long enough not to be guessed, sent as a bearer token (printable, no spaces). */
+function metricsTokenFrom(env: Env): Pick<Config, 'metricsToken'> {
+  const token = env.METRICS_TOKEN?.trim();
+  if (!token) return {};
+  if (token.length < 16 || !/^[\x21-\x7e]+$/.test(token)) {
+    throw new ConfigError('METRICS_TOKEN must be at least 16 printable characters without spaces');
+  }
+  return { metricsToken: token };
+}
+
 /** Reads and validates the configuration; throws a {@link ConfigError} that says what to fix. */
 export function loadConfig(env: Env = process.env): Config {
-  const logLevel = (env.LOG_LEVEL?.trim() || 'info') as Config['logLevel'];
-  if (!LOG_LEVELS.includes(logLevel)) {
-    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
-  }
+  const logLevel = logLevelFrom(env, 'LOG_LEVEL');
+  const requestLogLevel = logLevelFrom(env, 'REQUEST_LOG_LEVEL');
   const redisUrl = env.REDIS_URL?.trim() || undefined;
   if (redisUrl && !/^rediss?:\/\/[^/]/.test(redisUrl)) {
     throw new ConfigError('REDIS_URL must look like redis://host:6379');
@@ -180,6 +198,8 @@ export function loadConfig(env: Env = process.env): Config {
     complianceScanIntervalMs: integer(env, 'COMPLIANCE_SCAN_INTERVAL_MS', 300_000, 100, 86_400_000),
     auditAnchorIntervalMs: integer(env, 'AUDIT_ANCHOR_INTERVAL_MS', 600_000, 1_000, 86_400_000),
     logLevel,
+    requestLogLevel,
+    ...metricsTokenFrom(env),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
     production: env.NODE_ENV === 'production',
   };

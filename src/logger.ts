@@ -20,3 +20,12 @@ export function createLogger(level: Config['logLevel'], destination?: Destinatio
     destination ?? pino.destination({ sync: false }),
   );
 }
+
+/**
+ * A logger on the same destination and level for lines built only from fields that hold no secret (the request
+ * log): without the redaction pass, which costs as much as the rest of such a line (about 5 µs of 10, measured).
+ */
+export function unredacted(logger: Logger): Logger {
+  const destination = (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym];
+  return pino({ level: logger.level, base: undefined }, destination);
+}

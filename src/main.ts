@@ -1,12 +1,29 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config';
-import { createLogger } from './logger';
+import { createLogger, type Logger } from './logger';
 import { createLicenseServer, type LicenseServer } from './server/app';
 
-/** One line on stderr and a non-zero exit: never a hang, never a raw stack trace. */
+/**
+ * One JSON line on stderr (shaped as the log's, level fatal) and a non-zero exit: never a hang, never a raw stack
+ * trace. It is written directly: the logger may not exist yet, and the process ends before an asynchronous write.
+ */
 function fail(message: string): never {
-  process.stderr.write(`license-manager: ${message}\n`);
+  process.stderr.write(`${JSON.stringify({ level: 60, time: Date.now(), msg: `license-manager: ${message}` })}\n`);
   process.exit(1);
+}
+
+/**
+ * Node's own warnings and a crash go through the log as JSON lines, like everything else the process writes (Node
+ * prints them as plain text otherwise).
+ */
+function logProcessEvents(logger: Logger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning: Error & { code?: string }) =>
+    logger.warn({ warning: { name: warning.name, code: warning.code, message: warning.message } }, 'Node.js warning'),
+  );
+  const crash = (error: unknown) => fail(`crashed: ${describe(error)}`);
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
 }
 
 function describe(error: unknown): string {
@@ -28,6 +45,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  logProcessEvents(logger);
   let server: LicenseServer;
   try {
     server = await createLicenseServer(config, logger);
@@ -43,23 +61,18 @@ async function main(): Promise<void> {
   }
 
   const where = config.database.driver === 'sqlite' ? `SQLite ${config.database.path}` : 'PostgreSQL';
-  const serving = `AINexLayer License Manager serving ${url} (playground in a browser) on ${where}\n`;
-  // In one write: whoever reads the line saying it serves finds the token with it.
-  process.stdout.write(
-    server.bootstrapToken
-      ? serving +
-          [
-            '',
-            'First start on an empty database: a platform-admin API token was created.',
-            'It is shown this once and never stored in plain text; keep it safe:',
-            '',
-            `  ${server.bootstrapToken}`,
-            '',
-            `Send it as "Authorization: Bearer <token>" to ${url}`,
-            '',
-          ].join('\n')
-      : serving,
-  );
+  // Whatever the log level: an operator must see where it serves, and the first token, which is shown only here.
+  const announce = logger.child({}, { level: 'info' });
+  const serving = `AINexLayer License Manager serving ${url} (playground in a browser) on ${where}`;
+  // In one line: whoever reads the line saying it serves finds the token with it.
+  if (server.bootstrapToken) {
+    announce.info(
+      { url, database: config.database.driver, bootstrapToken: server.bootstrapToken },
+      `${serving}. First start on an empty database: a platform-admin API token (bootstrapToken) was created, shown this once and never stored in plain text; keep it safe and send it as "Authorization: Bearer <token>"`,
+    );
+  } else {
+    announce.info({ url, database: config.database.driver }, serving);
+  }
 
   let stopping = false;
   const stop = (signal: string) => {

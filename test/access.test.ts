@@ -75,6 +75,8 @@ import {
   PreviewRecommendationDocument,
   ApplyRecommendationDocument,
   DismissRecommendationDocument,
+  DiagnosticsDocument,
+  LicenseDiagnosticsDocument,
 } from './generated/graphql';
 import { type Licensed, licensed, organization, unique, issueToken, type IssuedToken } from './support/factories';
 import { describeEachDatabase, type GraphQLResponse, type TestServer } from './support/server';
@@ -738,6 +740,32 @@ const ACCESS: Record<string, Attempt[]> = {
       VerifyAuditLogDocument,
       () => ({}),
       refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+  ],
+  diagnostics: [
+    attempt(
+      'cannot read the diagnostics of the server, which are the platform’s (FORBIDDEN)',
+      DiagnosticsDocument,
+      () => ({}),
+      refused(NO_ROLE, 'FORBIDDEN'),
+    ),
+  ],
+  licenseDiagnostics: [
+    attempt(
+      "explains its own license's counts by its own seats",
+      LicenseDiagnosticsDocument,
+      (w) => ({ id: w.a.user.licenseId }),
+      answered(EVERY_ROLE, (d, w) => {
+        expect(d.licenseDiagnostics.licenseId).toBe(w.a.user.licenseId);
+        expect(d.licenseDiagnostics.seats.map((s) => s.userId)).toContain(w.a.seatUser);
+        expect(d.licenseDiagnostics.users.count).toBe(d.licenseDiagnostics.seats.length);
+      }),
+    ),
+    attempt(
+      "cannot have another's license explained, which it is told does not exist (NOT_FOUND)",
+      LicenseDiagnosticsDocument,
+      (w) => ({ id: w.b.concurrent.licenseId }),
+      refused(EVERY_ROLE, 'NOT_FOUND'),
     ),
   ],
   rotateSigningKey: [

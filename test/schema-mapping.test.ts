@@ -44,7 +44,7 @@ describeEachDatabase('the entities and the migrated tables', (server) => {
         : await em.execute('select table_name as name from information_schema.tables where table_schema = current_schema()');
     const tables = rows.map((row) => row.name).filter((name) => name !== MIGRATIONS_TABLE);
     const mapped = Object.values(orm.getMetadata().getAll()).map((meta) => meta.tableName);
-    expect(tables).toHaveLength(28);
+    expect(tables).toHaveLength(30);
     expect([...new Set(mapped)].sort()).toEqual(tables.sort());
   });
 

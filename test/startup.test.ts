@@ -4,10 +4,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { createLicenseServer } from '../src/server/app';
+import { expectJsonLines } from './support/json-lines';
 
 const ROOT = resolve(__dirname, '..');
 const dirs: string[] = [];
@@ -20,6 +21,22 @@ function dataDir(): string {
   dirs.push(dir);
   return dir;
 }
+
+/** The processes each test started: once it ends, everything they wrote must have been JSON lines. */
+const runs: Run[] = [];
+afterEach(() => {
+  for (const run of runs.splice(0)) {
+    expectJsonLines(run.stdout(), 'the server on stdout');
+    expectJsonLines(run.stderr(), 'the server on stderr');
+  }
+});
+
+/** The message of each line a server wrote (each a JSON object, as its log's). */
+const messages = (output: string) =>
+  output
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => (JSON.parse(line) as { msg: string }).msg);
 
 interface Run {
   child: ChildProcess;
@@ -40,7 +57,9 @@ function start(env: Record<string, string>): Run {
   child.stdout?.on('data', (d) => (out += d));
   child.stderr?.on('data', (d) => (err += d));
   const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-  return { child, stdout: () => out, stderr: () => err, exited };
+  const run = { child, stdout: () => out, stderr: () => err, exited };
+  runs.push(run);
+  return run;
 }
 
 async function until(condition: () => boolean, ms = 20_000): Promise<void> {
@@ -126,7 +145,7 @@ describe('start-up', () => {
     it(`ends with one clear line and a non-zero status on ${what}`, async () => {
       const run = start({ SQLITE_PATH: join(dataDir(), 'db.sqlite'), PORT: '0', ...env });
       expect(await run.exited).toBe(1);
-      const lines = run.stderr().trim().split('\n');
+      const lines = messages(run.stderr());
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(message);
       expect(run.stderr()).not.toMatch(/^\s+at\s/m);
@@ -234,7 +253,7 @@ describe('start-up', () => {
     try {
       const run = start({ SQLITE_PATH: join(dataDir(), 'db.sqlite'), PORT: String(port) });
       expect(await run.exited).toBe(1);
-      expect(run.stderr().trim()).toBe(`license-manager: cannot listen: port ${port} is already in use; set PORT to another port`);
+      expect(messages(run.stderr())).toEqual([`license-manager: cannot listen: port ${port} is already in use; set PORT to another port`]);
     } finally {
       blocker.close();
     }

@@ -14,7 +14,17 @@ export enum Role {
   INTEGRATOR = 'INTEGRATOR',
 }
 
-registerEnumType(Role, { name: 'Role' });
+registerEnumType(Role, {
+  name: 'Role',
+  description: 'The role of an API token: what it may do. Every role but PLATFORM_ADMIN is bound to one organization.',
+  valuesConfig: {
+    PLATFORM_ADMIN: { description: "Everything, in every organization: the vendor's operators." },
+    ORG_ADMIN: { description: 'Everything within one organization, including its tokens and audit log.' },
+    LICENSE_MANAGER: { description: 'Reads one organization, and manages its licenses and seats.' },
+    AUDITOR: { description: 'Reads everything of one organization, including its audit log and token list; changes nothing.' },
+    INTEGRATOR: { description: 'Reads licenses, seats and leases of one organization, and subscribes to its streams.' },
+  },
+});
 
 /** What a principal may do; services ask for one of these, never for a role. */
 export enum Permission {

@@ -18,12 +18,12 @@ export class PageArgs {
   after?: string | null;
 }
 
-@ObjectType({ simpleResolvers: true })
+@ObjectType({ simpleResolvers: true, description: 'Where a page ends and whether another follows it.' })
 export class PageInfo {
-  @Field(() => Boolean)
+  @Field(() => Boolean, { description: 'True when more nodes follow this page: ask again with `after: endCursor`.' })
   hasNextPage!: boolean;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'An opaque cursor after the last node of this page; null when the page is empty.' })
   endCursor!: string | null;
 }
 
@@ -36,10 +36,10 @@ export interface Page<T> {
 export function Connection<T extends object>(node: ClassType<T>) {
   @ObjectType({ simpleResolvers: true })
   abstract class ConnectionType {
-    @Field(() => [node])
+    @Field(() => [node], { description: 'The nodes of this page, oldest first.' })
     nodes!: T[];
 
-    @Field(() => PageInfo)
+    @Field(() => PageInfo, { description: 'Where this page ends and whether another follows.' })
     pageInfo!: PageInfo;
   }
   return ConnectionType;

@@ -24,7 +24,7 @@ export async function openMigrated(
   upTo?: string,
 ): Promise<Orm> {
   if (config.database.driver === 'postgresql') await migrate(config.database, entities, logger, undefined, upTo);
-  const orm = await openOrm(config.database, entities, queries, config.databaseLimits);
+  const orm = await openOrm(config.database, entities, queries, config.databaseLimits, 'serving', logger);
   if (config.database.driver === 'sqlite') {
     try {
       await tuneSqlite(orm);
@@ -52,7 +52,7 @@ async function migrate(database: DatabaseConfig, entities: Entities, logger: Log
     await serving.getMigrator().up(target);
     return;
   }
-  const orm = await openOrm(database, entities, new QueryCounter(), undefined, 'migrations');
+  const orm = await openOrm(database, entities, new QueryCounter(), undefined, 'migrations', logger);
   try {
     const client = (orm.em as unknown as SqlEntityManager).getConnection().getKnex().client as {
       acquireConnection(): Promise<PgConnection>;

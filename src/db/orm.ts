@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
-import { MikroORM, type Options } from '@mikro-orm/core';
+import { DefaultLogger, type LogContext, type LoggerNamespace, MikroORM, type Options } from '@mikro-orm/core';
+import type { Logger } from '../logger';
 import { Migrator } from '@mikro-orm/migrations';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { type DatabaseConfig, DEFAULT_DATABASE_LIMITS, type DatabaseLimits } from '../config';
@@ -24,6 +25,7 @@ import { Migration20261207120000_signing_keys } from '../../migrations/Migration
 import { Migration20261207130000_lease_borrowing } from '../../migrations/Migration20261207130000_lease_borrowing';
 import { Migration20261207140000_plan_offline_policy } from '../../migrations/Migration20261207140000_plan_offline_policy';
 import { Migration20261208100000_audit_chain } from '../../migrations/Migration20261208100000_audit_chain';
+import { Migration20261208200000_diagnostics } from '../../migrations/Migration20261208200000_diagnostics';
 
 /**
  * Migrations are listed here rather than discovered on disk, so that the same list runs from compiled code, under
@@ -50,7 +52,14 @@ export const MIGRATIONS = [
   { name: 'Migration20261207130000_lease_borrowing', class: Migration20261207130000_lease_borrowing },
   { name: 'Migration20261207140000_plan_offline_policy', class: Migration20261207140000_plan_offline_policy },
   { name: 'Migration20261208100000_audit_chain', class: Migration20261208100000_audit_chain },
+  { name: 'Migration20261208200000_diagnostics', class: Migration20261208200000_diagnostics },
 ];
+
+/**
+ * Marks a statement of the server's own bookkeeping, which belongs to no request (an instance recording itself for
+ * diagnostics, and its jobs' runs): not counted, so that it never shows in what a request was measured to cost.
+ */
+export const BOOKKEEPING = '/* bookkeeping */ ';
 
 /** Records, while asked to, the SQL statements the process runs, so that tests can assert what a request costs. */
 export class QueryCounter {
@@ -58,11 +67,44 @@ export class QueryCounter {
   recording = false;
 
   record(sql: string): void {
-    if (this.recording) this.statements.push(sql);
+    if (this.recording && !sql.startsWith(BOOKKEEPING)) this.statements.push(sql);
   }
 }
 
 export type Orm = MikroORM;
+
+/** MikroORM's logger, writing through the server's: one JSON line per message, never plain text on stdout. */
+class OrmLogger extends DefaultLogger {
+  constructor(
+    options: ConstructorParameters<typeof DefaultLogger>[0],
+    private readonly logger: Logger,
+  ) {
+    super(options);
+  }
+
+  override log(namespace: LoggerNamespace | string, message: string, context?: LogContext): void {
+    if (!this.isEnabled(namespace as LoggerNamespace, context)) return;
+    const level = context?.level === 'error' ? 'error' : context?.level === 'warning' ? 'warn' : 'info';
+    this.logger[level]({ orm: namespace, label: context?.label }, message.replace(/\s+/g, ' ').trim());
+  }
+}
+
+/**
+ * What the ORM and its query builder (knex, and the tarn pool under it) say, through the server's logger: their own
+ * loggers write plain text to the console.
+ */
+function loggingOptions(logger: Logger | undefined): Partial<Options> {
+  if (!logger) return {};
+  const knex = (level: 'warn' | 'error' | 'debug') => (message: unknown) =>
+    logger[level](
+      { orm: 'knex' },
+      typeof message === 'string' ? message : message instanceof Error ? message.message : JSON.stringify(message),
+    );
+  return {
+    loggerFactory: (options) => new OrmLogger(options, logger),
+    driverOptions: { log: { warn: knex('warn'), error: knex('error'), deprecate: knex('warn'), debug: knex('debug') } },
+  };
+}
 
 /** The entities the ORM maps: every module's, listed by the server that composes them (src/server/entities.ts). */
 export type Entities = NonNullable<Options['entities']>;
@@ -70,16 +112,22 @@ export type Entities = NonNullable<Options['entities']>;
 /**
  * Opens the ORM on the database. On PostgreSQL every statement has a timeout, a row lock a longest wait, and a call a
  * longest wait for a connection, so that a database frozen or overloaded gives coded answers rather than hung calls;
- * `purpose: 'migrations'` opens a small pool without statement timeouts, for schema changes that may take long.
+ * `purpose: 'migrations'` opens a small pool without statement timeouts, for schema changes that may take long;
+ * `'inspection'` (the doctor command) connects on the first statement and never creates a missing database.
  */
 export async function openOrm(
   database: DatabaseConfig,
   entities: Entities,
   counter: QueryCounter,
   limits: DatabaseLimits = DEFAULT_DATABASE_LIMITS,
-  purpose: 'serving' | 'migrations' = 'serving',
+  purpose: 'serving' | 'migrations' | 'inspection' = 'serving',
+  logger?: Logger,
 ): Promise<MikroORM> {
+  const logging = loggingOptions(logger);
+  const inspecting = purpose === 'inspection' ? { connect: false, ensureDatabase: false } : {};
   const common: Partial<Options> = {
+    ...logging,
+    ...inspecting,
     entities: [...entities],
     discovery: { disableDynamicFileAccess: true, requireEntitiesArray: true },
     extensions: [Migrator],
@@ -95,7 +143,7 @@ export async function openOrm(
     return MikroORM.init({ ...common, driver: BetterSqliteDriver, dbName: database.path } as Options);
   }
   const timeouts =
-    purpose === 'serving'
+    purpose !== 'migrations'
       ? {
           statement_timeout: limits.statementTimeoutMs,
           lock_timeout: limits.lockTimeoutMs,
@@ -111,9 +159,9 @@ export async function openOrm(
     // An unreachable server fails a call (or the start) within seconds instead of hanging it.
     pool: {
       min: 0,
-      max: purpose === 'serving' ? limits.poolSize : 2,
+      max: purpose === 'migrations' ? 2 : limits.poolSize,
       acquireTimeoutMillis: limits.poolTimeoutMs,
     },
-    driverOptions: { connection: { connectionTimeoutMillis: 5_000, keepAlive: true, ...timeouts } },
+    driverOptions: { ...logging.driverOptions, connection: { connectionTimeoutMillis: 5_000, keepAlive: true, ...timeouts } },
   } as Options);
 }

@@ -90,8 +90,88 @@ export enum ComplianceStatus {
   NON_COMPLIANT = 'NON_COMPLIANT',
 }
 
-registerEnums({ ViolationKind, ViolationStatus, ComplianceEventType, EnforcementCode, RemediationAction, ComplianceStatus });
-registerEnumType(ViolationSeverity, { name: 'ViolationSeverity', description: 'LOW < MEDIUM < HIGH < CRITICAL.' });
+registerEnums(
+  { ViolationKind, ViolationStatus, ComplianceEventType, EnforcementCode, RemediationAction, ComplianceStatus },
+  {
+    ViolationKind: {
+      description: 'What a license was found doing outside its terms.',
+      values: {
+        SEAT_OVERAGE: 'More named users hold seats than `namedUsers` allows.',
+        CONCURRENCY_OVERAGE: 'More simultaneous sessions than `concurrentSessions` allows.',
+        STORAGE_OVERAGE: 'More bytes stored than `storageBytes` allows.',
+        API_OVERAGE: 'More API calls in a period than `apiCallsPerPeriod` allows.',
+        UNLICENSED_FEATURE: 'A PREMIUM feature was asked for that the license does not entitle.',
+        EXPIRED_USE: 'Use after the term ended: within the grace period (allowed), or after it (denied).',
+        SITE_MISMATCH: "Use from outside a SITE license's domains and CIDR ranges.",
+        CLOCK_TAMPERING: 'A client clock more than 24 hours off, or gone backwards between heartbeats.',
+      },
+    },
+    ViolationStatus: {
+      description: 'The lifecycle of a violation: OPEN → ACKNOWLEDGED → RESOLVED, or WAIVED with a reason.',
+      values: {
+        OPEN: 'Found and not yet looked at; the license is non-compliant.',
+        ACKNOWLEDGED: 'Seen by an administrator and still in force; the license is still non-compliant.',
+        RESOLVED: 'Over: resolved by hand, or by itself once its cause cleared. A repeat opens a new violation.',
+        WAIVED: 'Accepted with a reason, perhaps until a date; repeats count on it without making the license non-compliant.',
+      },
+    },
+    ComplianceEventType: {
+      description: 'What happened to a violation, as told by the compliance stream and log.',
+      values: {
+        OPENED: 'A new violation was found.',
+        UPDATED: 'The breach happened again: one more occurrence, perhaps a higher severity.',
+        ACKNOWLEDGED: 'An administrator acknowledged it.',
+        REMEDIATED: 'An administrator acted on it (license suspended, seats released, leases ended, limit raised).',
+        RESOLVED: 'It was resolved, by hand or because its cause cleared.',
+        WAIVED: 'It was waived, with a reason.',
+        REOPENED: 'Its waiver ended while the breach still held.',
+        ESCALATED: 'Its deadline passed while the breach still held: it is now CRITICAL.',
+      },
+    },
+    EnforcementCode: {
+      description: 'The answer of an enforcement point for one request against one limit.',
+      values: {
+        UNLIMITED: 'Allowed: the license sets no limit for this metric.',
+        WITHIN_LIMIT: 'Allowed: within the limit.',
+        OVERAGE_ALLOWED: 'Allowed over the limit by the overage policy (PERCENT within its allowance, or ALWAYS); a violation records it.',
+        LIMIT_REACHED: 'Denied: the limit is reached and the overage policy is NONE.',
+        OVERAGE_LIMIT_REACHED: "Denied: the PERCENT policy's allowance over the limit is used up.",
+        OVER_LIMIT_REPORTED:
+          'A reported total (storage) already past what the policy allows: recorded as the fact it is, with a violation.',
+      },
+    },
+    RemediationAction: {
+      description: 'What an administrator can do about a violation.',
+      values: {
+        SUSPEND_LICENSE: 'Suspends the license; its live sessions end.',
+        RELEASE_INACTIVE_SEATS: 'Releases the named seats whose users were inactive longest (USER licenses).',
+        END_LEASES: 'Ends the live leases whose heartbeats are oldest (CONCURRENT licenses).',
+        RAISE_LIMIT: "Raises the license's limit that the violation is over.",
+      },
+    },
+    ComplianceStatus: {
+      description: 'Where a license stands in a compliance report.',
+      values: {
+        COMPLIANT: 'Within every limit, without an active violation.',
+        COMPLIANT_WITH_WAIVERS: 'Compliant only because its active violations are waived: over a limit at most where an overage is waived.',
+        NON_COMPLIANT: 'An open or acknowledged violation, or over a limit without a waiver.',
+      },
+    },
+  },
+);
+registerEnumType(ViolationSeverity, {
+  name: 'ViolationSeverity',
+  description: 'How serious a violation is, ordered LOW < MEDIUM < HIGH < CRITICAL; it only rises while the violation is active.',
+  valuesConfig: {
+    LOW: { description: 'An overage of at most 10 %, use within a grace period, or an unknown feature asked for.' },
+    MEDIUM: { description: 'An overage of at most 25 %, or use from outside the site.' },
+    HIGH: {
+      description:
+        'An overage of at most 50 % (any reported past the policy), an unentitled feature, use after expiry, or clock tampering.',
+    },
+    CRITICAL: { description: 'An overage beyond 50 %, or a violation still in force when its deadline passed.' },
+  },
+});
 
 /** Statuses in which a violation is still being followed: a repeat of its breach counts on it. */
 export const ACTIVE_STATUSES = [ViolationStatus.OPEN, ViolationStatus.ACKNOWLEDGED, ViolationStatus.WAIVED] as const;

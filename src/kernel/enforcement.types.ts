@@ -9,16 +9,16 @@ import { UsageMetric } from './metrics';
   description: 'The answer of an enforcement point: allowed or denied, with a reason code and the numbers.',
 })
 export class Enforcement {
-  @Field(() => Boolean)
+  @Field(() => Boolean, { description: 'True when the request may proceed (within the limit, or over it as the policy allows).' })
   allowed!: boolean;
 
-  @Field(() => EnforcementCode)
+  @Field(() => EnforcementCode, { description: 'Why: a stable code.' })
   code!: EnforcementCode;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'A readable explanation.' })
   detail!: string;
 
-  @Field(() => UsageMetric)
+  @Field(() => UsageMetric, { description: 'The metric the limit is on.' })
   metric!: UsageMetric;
 
   @Field(() => SafeIntResolver, { description: 'What the license had before the request.' })
@@ -30,15 +30,15 @@ export class Enforcement {
   @Field(() => SafeIntResolver, { description: 'What the license has after the request (the current value when denied).' })
   value!: number;
 
-  @Field(() => SafeIntResolver, { nullable: true })
+  @Field(() => SafeIntResolver, { nullable: true, description: "The license's limit; null when it sets none." })
   limit!: number | null;
 
   @Field(() => SafeIntResolver, { nullable: true, description: 'The most the overage policy allows; null when nothing caps it.' })
   ceiling!: number | null;
 
-  @Field(() => OveragePolicy)
+  @Field(() => OveragePolicy, { description: "The license's overage policy." })
   policy!: OveragePolicy;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: 'PERCENT: how far over the limit it allows, in percent; null otherwise.' })
   overagePercent!: number | null;
 }

@@ -12,7 +12,18 @@ export enum UsageMetric {
   API_CALLS = 'API_CALLS',
 }
 
-registerEnumType(UsageMetric, { name: 'UsageMetric' });
+registerEnumType(UsageMetric, {
+  name: 'UsageMetric',
+  description: 'What is metered per license; each metric has its limit in `LicenseLimits`.',
+  valuesConfig: {
+    ACTIVE_USERS: { description: 'Named users holding a seat, against `namedUsers`; derived from seats, never reported.' },
+    CONCURRENT_SESSIONS: { description: 'Live leases, against `concurrentSessions`; derived from leases, never reported.' },
+    STORAGE_BYTES: { description: 'Bytes stored, against `storageBytes`: a gauge, reported as the current total.' },
+    API_CALLS: {
+      description: "API calls, against `apiCallsPerPeriod`: a counter within the license's period (a day or a month in UTC).",
+    },
+  },
+});
 
 /** The limits of a license or plan, by the names they carry there. */
 export interface MetricLimits {

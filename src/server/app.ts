@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -36,6 +37,8 @@ import { LocalEventBus } from '../common/event-bus';
 import { RedisEventBus } from './redis';
 import { SocketGuard } from './socket-guard';
 import { serveWebSocket } from './websocket';
+import { mountMetrics, type ScrapeSources, ServerMetrics } from './metrics';
+import { RequestLog } from './request-log';
 
 /**
  * With several instances, how often each reads the stored logs for entries that no Redis notice told of (an instance
@@ -80,8 +83,13 @@ export async function createLicenseServer(config: Config, logger: Logger, clock:
     channelPrefix: config.redisChannelPrefix,
     fork: () => orm.em.fork() as EntityManager,
     clock,
+    // The metrics are made once the schema is (their operation labels are its root fields); nothing is told before.
+    observer: { checkedOut: (outcome) => metrics.checkedOut(outcome), alertRaised: (kind) => metrics.alertRaised(kind) },
+    redisProbe: redis ? { ping: async () => void (await redis.commands.ping()) } : null,
   });
   const schema = await buildAppSchema(services);
+  const metrics = new ServerMetrics(schema, scrapeSources(orm, services, redis), logger);
+  const requests = new RequestLog(metrics, logger, config.requestLogLevel ?? 'info');
   const contextFor = contextMaker(orm, services);
   const bounds = new RequestBounds(schema);
   const app = express();
@@ -93,8 +101,9 @@ export async function createLicenseServer(config: Config, logger: Logger, clock:
     config.maxBodyBytes,
     bounds,
     limits,
+    requests,
   );
-  const http = createServer(routeRequests(app, lane, logger));
+  const http = createServer(routeRequests(app, lane, logger, requests));
   const guard = new SocketGuard(services.tokenRevocations, services.tokens, logger);
   const wsServer = serveWebSocket(http, {
     schema,
@@ -105,11 +114,16 @@ export async function createLicenseServer(config: Config, logger: Logger, clock:
     guard,
     bounds,
     limits,
+    requests,
   });
-  const apollo = createApollo({ schema, http, wsServer, bounds, limits, logger });
+  const apollo = createApollo({ schema, http, wsServer, bounds, limits, logger, requests });
   await apollo.start();
-  mountHttp(app, { config, db, redis, apollo, logger, limits, services, contextFor });
-  const jobs = periodicJobs(config, services, logger);
+  mountMetrics(app, metrics, config.metricsToken, logger);
+  mountHttp(app, { config, db, redis, apollo, logger, limits, services, contextFor, requests });
+  const jobs = periodicJobs(config, services, logger).map((job) =>
+    job.observe((name, seconds, failed) => metrics.jobRan(name, seconds, failed)),
+  );
+  services.diagnostics.scheduled(jobs);
 
   let closed = false;
   let bootstrapToken: string | null = null;
@@ -129,6 +143,8 @@ export async function createLicenseServer(config: Config, logger: Logger, clock:
       // Only a server that serves makes the first token: a start that failed to listen leaves none that nobody saw.
       bootstrapToken = await services.tokens.bootstrap(orm.em.fork() as EntityManager);
       await services.signingKeys.ensure();
+      // Recorded at once for diagnostics (then every 30 s by its job); serving does not wait on it.
+      await services.instance.beat().catch((error) => logger.warn({ err: error }, 'cannot record this instance for diagnostics'));
       for (const job of jobs) job.start();
       return endpointOf(http, config);
     },
@@ -140,6 +156,7 @@ export async function createLicenseServer(config: Config, logger: Logger, clock:
       await apollo.stop(); // drains HTTP, then closes every WebSocket (the drainServer hook below)
       // What the requests drained told the demand log, written before the database closes.
       await services.demand.flush({ all: true });
+      await services.instance.leave().catch(() => undefined); // forgotten a day later otherwise
       await db.close();
       await orm.close(true);
       await redis?.close();
@@ -174,16 +191,34 @@ function contextMaker(orm: Orm, services: Services): ContextFor {
   };
 }
 
+/** What the metrics read when scraped: counts from the owning modules, the pool's state, Redis's. */
+function scrapeSources(orm: Orm, services: Services, redis: RedisEventBus | null): ScrapeSources {
+  const pool = () =>
+    (
+      (orm.em as unknown as EntityManager).getConnection().getKnex().client as {
+        pool?: { numUsed(): number; numPendingAcquires(): number };
+      }
+    ).pool;
+  return {
+    liveLeases: () => services.leaseLedger.liveCounts(),
+    activeViolations: () => services.violations.activeCounts(),
+    pool: () => ({ inUse: pool()?.numUsed() ?? 0, waiting: pool()?.numPendingAcquires() ?? 0 }),
+    redisConnected: redis ? () => redis.connected : undefined,
+  };
+}
+
 /** Client calls go to the client lane; what it does not handle (and everything else) to express and Apollo. */
-function routeRequests(app: express.Express, lane: ClientLane, logger: Logger) {
+function routeRequests(app: express.Express, lane: ClientLane, logger: Logger, requests: RequestLog) {
   return (req: IncomingMessage, res: ServerResponse) => {
     if (!ClientLane.mayHandle(req)) {
       app(req, res);
       return;
     }
+    const arrived = performance.now();
     lane.handle(req, res).then(
       (outcome) => {
         if (outcome.handled) return;
+        requests.arrived(req, arrived);
         // Apollo serves it; the body is read already, and express.json() leaves a read body alone.
         (req as { body?: unknown }).body = outcome.body;
         app(req, res);
@@ -203,8 +238,9 @@ function createApollo(parts: {
   bounds: RequestBounds;
   limits: RateLimits;
   logger: Logger;
+  requests: RequestLog;
 }): ApolloServer<GraphQLContext> {
-  const { schema, http, wsServer, bounds, limits, logger } = parts;
+  const { schema, http, wsServer, bounds, limits, logger, requests } = parts;
   return new ApolloServer<GraphQLContext>({
     schema,
     formatError,
@@ -231,6 +267,7 @@ function createApollo(parts: {
         },
       },
       requestLogging(logger),
+      requests.plugin(),
       boundsPlugin(bounds),
       {
         // A license key not recognized in an operation served here counts as a failed authentication too.
@@ -260,9 +297,10 @@ function mountHttp(
     limits: RateLimits;
     services: Pick<Services, 'tokens' | 'signingKeys'>;
     contextFor: ContextFor;
+    requests: RequestLog;
   },
 ): void {
-  const { config, db, redis, apollo, logger, limits } = parts;
+  const { config, db, redis, apollo, logger, limits, requests } = parts;
   app.disable('x-powered-by');
   serveHealth(app, { db, redis: redis ? () => redis.state : undefined });
   mountUsageChart(app);
@@ -278,25 +316,32 @@ function mountHttp(
   });
   app.use(
     '/graphql',
+    (req, res, next) => {
+      requests.follow(req, res);
+      next();
+    },
     cors<cors.CorsRequest>(),
     express.json({ limit: config.maxBodyBytes }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const requestId = requestIdFrom(req.header('x-request-id'));
         res.setHeader('x-request-id', requestId);
+        requests.identified(res, requestId);
         const address = req.socket.remoteAddress;
         const limited = limits.refusalFor(address);
-        if (limited) throw withRequestId(limited, requestId);
+        if (limited) throw requests.refused(res, withRequestId(limited, requestId));
         let principal: Principal;
         try {
           principal = await parts.services.tokens.authenticate(req.header('authorization'));
         } catch (error) {
           if (error instanceof AppError && error.code === ErrorCode.UNAUTHENTICATED) await limits.failed(address);
-          throw contextError(error, requestId, logger);
+          throw requests.refused(res, contextError(error, requestId, logger));
         }
         const busy = principal.actor?.type === 'API_TOKEN' && principal.actor.id ? await limits.tokenCall(principal.actor.id) : undefined;
-        if (busy) throw withRequestId(busy, requestId);
-        return parts.contextFor(principal, requestId, address);
+        if (busy) throw requests.refused(res, withRequestId(busy, requestId));
+        const context = parts.contextFor(principal, requestId, address);
+        requests.identified(res, requestId, principal, context);
+        return context;
       },
     }),
   );

@@ -11,7 +11,10 @@ import {
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { AppError, ErrorCode } from '../errors';
 import type { Logger } from '../logger';
+import { performance } from 'node:perf_hooks';
+import { UNKNOWN_OPERATION } from './metrics';
 import type { RateLimits } from './rate-limits';
+import { codesOf, type RequestLog } from './request-log';
 import type { RequestBounds } from './request-bounds';
 import { type GraphQLContext, requestIdFrom } from './context';
 import {
@@ -40,14 +43,25 @@ export const CLIENT_OPERATIONS: ReadonlySet<string> = new Set([
 ]);
 
 const MAX_CACHED_DOCUMENTS = 500;
+const NO_CODES: readonly string[] = [];
 /** Client operations are short documents; a longer one is never cached. */
 const MAX_DOCUMENT_LENGTH = 16 * 1024;
 
 type Prepared =
-  | { lane: true; compiled: CompiledQuery; operationName: string | null }
+  | { lane: true; compiled: CompiledQuery; operationName: string | null; operation: string }
   | { lane: false }
   /** Past a bound of the request's size or shape: answered here, before anything parses or validates it further. */
   | { lane: false; refused: AppError };
+
+/** What a request answered here is logged with. */
+interface Answer {
+  requestId: string;
+  operation: string;
+  operationName?: string | null;
+  codes: readonly string[];
+}
+
+type Served = { handled: true; answer: Answer } | { handled: false; body: unknown };
 
 interface Body {
   query?: unknown;
@@ -78,6 +92,7 @@ export class ClientLane {
     private readonly maxBodyBytes: number,
     private readonly bounds: RequestBounds,
     private readonly limits: RateLimits,
+    private readonly requests?: RequestLog,
   ) {}
 
   /** Whether a request may be for this lane at all: a JSON POST to /graphql. */
@@ -111,7 +126,10 @@ export class ClientLane {
         const costly = this.bounds.checkCost(document, undefined, operation.name?.value);
         if (costly) return this.remember(query, { lane: false, refused: costly });
         const compiled = compileQuery(this.schema, document, operation.name?.value);
-        if (isCompiledQuery(compiled)) prepared = { lane: true, compiled, operationName: operation.name?.value ?? null };
+        if (isCompiledQuery(compiled)) {
+          const label = this.requests?.metrics.operationOf(operation) ?? UNKNOWN_OPERATION;
+          prepared = { lane: true, compiled, operationName: operation.name?.value ?? null, operation: label };
+        }
       }
     } catch (error) {
       if (error instanceof AppError) return this.remember(query, { lane: false, refused: error });
@@ -128,21 +146,31 @@ export class ClientLane {
   }
 
   /**
-   * Reads the body and serves the request if it belongs to this lane (or is not GraphQL at all); otherwise
-   * returns the parsed body for Apollo to serve.
+   * Reads the body and serves the request if it belongs to this lane (or is not GraphQL at all), logging it;
+   * otherwise returns the parsed body for Apollo to serve.
    */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<{ handled: true } | { handled: false; body: unknown }> {
+    const startedAt = performance.now();
+    const served = await this.serve(req, res);
+    if (!served.handled) return served;
+    // Client operations are authorized by the license key they carry.
+    this.requests?.done({ lane: 'client', startedAt, principal: 'LICENSE_KEY', ...served.answer });
+    return { handled: true };
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<Served> {
+    const notGraphQL = (status: 400 | 413, message: string): Served => {
+      sendRequestError(res, status, message);
+      const requestId = requestIdFrom(req.headers['x-request-id']);
+      return { handled: true, answer: { requestId, operation: UNKNOWN_OPERATION, codes: [ErrorCode.BAD_USER_INPUT] } };
+    };
     const text = await readBody(req, this.maxBodyBytes);
-    if (text === null) {
-      sendRequestError(res, 413, bodyTooLarge(this.maxBodyBytes));
-      return { handled: true };
-    }
+    if (text === null) return notGraphQL(413, bodyTooLarge(this.maxBodyBytes));
     let body: Body;
     try {
       body = JSON.parse(text) as Body;
     } catch {
-      sendRequestError(res, 400, BODY_NOT_JSON);
-      return { handled: true };
+      return notGraphQL(400, BODY_NOT_JSON);
     }
     if (typeof body?.query !== 'string') return { handled: false, body };
     // The document's text is checked once with the rest of its preparation, the variables on every request.
@@ -151,8 +179,8 @@ export class ClientLane {
     if (refused) {
       const requestId = requestIdFrom(req.headers['x-request-id']);
       const { http: _http, ...extensions } = refused.extensions as Record<string, unknown>;
-      this.send(res, 400, requestId, { errors: [{ message: refused.message, extensions: { ...extensions, requestId } }] });
-      return { handled: true };
+      const codes = this.send(res, 400, requestId, { errors: [{ message: refused.message, extensions: { ...extensions, requestId } }] });
+      return { handled: true, answer: { requestId, operation: UNKNOWN_OPERATION, codes } };
     }
     const variables = body.variables ?? undefined;
     if (!prepared.lane || (variables !== undefined && (typeof variables !== 'object' || Array.isArray(variables)))) {
@@ -161,19 +189,21 @@ export class ClientLane {
     if (body.operationName != null && body.operationName !== prepared.operationName) return { handled: false, body };
 
     const requestId = requestIdFrom(req.headers['x-request-id']);
+    const { operation, operationName } = prepared;
+    const answered = (codes: readonly string[]): Served => ({ handled: true, answer: { requestId, operation, operationName, codes } });
     const address = req.socket.remoteAddress;
     // An address that failed to authenticate too often is refused before any key or token is looked at.
     const limited = this.limits.refusalFor(address);
     if (limited) {
       const { http: _http, ...extensions } = limited.extensions as Record<string, unknown>;
-      this.send(
+      const codes = this.send(
         res,
         429,
         requestId,
         { errors: [{ message: limited.message, extensions: { ...extensions, requestId } }] },
         Number(extensions.retryAfter),
       );
-      return { handled: true };
+      return answered(codes);
     }
     if (req.headers.authorization !== undefined) {
       try {
@@ -182,15 +212,16 @@ export class ClientLane {
         const unavailable = asServiceUnavailable(error);
         if (unavailable) {
           logUnavailable(this.logger, requestId, error, prepared.operationName);
-          this.send(res, 503, requestId, {
+          const codes = this.send(res, 503, requestId, {
             errors: [{ message: unavailable.message, extensions: { ...unavailable.extensions, requestId } }],
           });
-          return { handled: true };
+          return answered(codes);
         }
         if (!(error instanceof AppError)) throw error;
         await this.limits.failed(address);
-        this.send(res, 401, requestId, { errors: [{ message: error.message, extensions: { code: error.code, requestId } }] });
-        return { handled: true };
+        return answered(
+          this.send(res, 401, requestId, { errors: [{ message: error.message, extensions: { code: error.code, requestId } }] }),
+        );
       }
     }
     const context = this.contextFor(requestId);
@@ -206,11 +237,17 @@ export class ClientLane {
     if (result.data !== undefined) payload.data = result.data;
     if (payload.errors?.some((error) => error.extensions?.code === ErrorCode.UNAUTHENTICATED)) await this.limits.failed(address);
     const retry = retryOf(payload.errors);
-    this.send(res, retry?.status ?? (badVariables ? 400 : 200), requestId, payload, retry?.retryAfter);
-    return { handled: true };
+    return answered(this.send(res, retry?.status ?? (badVariables ? 400 : 200), requestId, payload, retry?.retryAfter));
   }
 
-  private send(res: ServerResponse, status: number, requestId: string, payload: unknown, retryAfter?: number): void {
+  /** Sends an answer; returns the codes of its errors. */
+  private send(
+    res: ServerResponse,
+    status: number,
+    requestId: string,
+    payload: { errors?: readonly GraphQLFormattedError[] },
+    retryAfter?: number,
+  ): readonly string[] {
     const json = JSON.stringify(payload);
     res.writeHead(status, {
       'content-type': 'application/json; charset=utf-8',
@@ -221,6 +258,7 @@ export class ClientLane {
       ...(retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) }),
     });
     res.end(json);
+    return payload.errors ? codesOf(payload.errors) : NO_CODES;
   }
 
   private format(error: GraphQLError, requestId: string, badVariables: boolean): GraphQLFormattedError {

@@ -22,6 +22,8 @@ import { UsageSample } from '../modules/usage/usage-sample.entity';
 import { FeatureUseDay, UsageDenial, UsageDenialClient } from '../modules/usage/demand.entity';
 import { RecommendationAlert } from '../modules/report/recommendation-alert.entity';
 import { SigningKeyRow } from '../modules/certificate/signing-key.entity';
+import { JobRunRow } from '../modules/diagnostics/job-run.entity';
+import { ServerInstanceRow } from '../modules/diagnostics/server-instance.entity';
 import { RecommendationDismissal } from '../modules/report/recommendation-dismissal.entity';
 import { RecommendationSettingsRow } from '../modules/report/recommendation-settings.entity';
 
@@ -55,4 +57,6 @@ export const ENTITIES = [
   RecommendationDismissal,
   RecommendationSettingsRow,
   SigningKeyRow,
+  ServerInstanceRow,
+  JobRunRow,
 ];

@@ -3,6 +3,7 @@ import type { Logger } from '../logger';
 import type { Services } from './services';
 import { PeriodicJob } from './periodic-job';
 import { hourlyRetentionStart } from '../modules/usage/usage-meter';
+import { INSTANCE_BEAT_MS } from '../modules/diagnostics/instance-beacon';
 
 const HOUR_MS = 3_600_000;
 /** How often the demand facts told since the last flush are written. */
@@ -22,7 +23,9 @@ const AUDIT_SEAL_MS = 1_000;
  * - the compliance scan evaluates every active license against its limits and terms (on PostgreSQL one instance at a
  *   time: the others skip their turn);
  * - the audit chain seals the events committed since its last pass, every second, and anchors its head (signed, and
- *   logged so that a copy lives outside the database) every `auditAnchorIntervalMs`.
+ *   logged so that a copy lives outside the database) every `auditAnchorIntervalMs`;
+ * - the instance heartbeat records this instance for diagnostics (its clock against the database's), every 30 s.
+ * Each pass is recorded (see JobRuns): when, how it ended, on which instance.
  */
 /** One pass of the expiry watch: renewals first, then notices and expiries, then the migrations renewals made due. */
 export async function expiryPass(services: Services, id: string, now = services.clock.now()) {
@@ -39,13 +42,32 @@ export function periodicJobs(
 ) {
   return [
     new PeriodicJob(
+      'instance-heartbeat',
+      INSTANCE_BEAT_MS,
+      async () => {
+        await services.instance.beat();
+        return {}; // every 30 seconds: not worth a log line
+      },
+      logger,
+      services.clock,
+      services.jobRuns,
+    ),
+    new PeriodicJob(
       'lease-reaper',
       config.leaseReaperIntervalMs,
       async (id) => ({ leasesEnded: await services.leaseLedger.reap(id) }),
       logger,
       services.clock,
+      services.jobRuns,
     ),
-    new PeriodicJob('expiry-watch', config.expiryWatchIntervalMs, (id) => expiryPass(services, id), logger, services.clock),
+    new PeriodicJob(
+      'expiry-watch',
+      config.expiryWatchIntervalMs,
+      (id) => expiryPass(services, id),
+      logger,
+      services.clock,
+      services.jobRuns,
+    ),
     new PeriodicJob(
       'usage-retention',
       HOUR_MS,
@@ -56,14 +78,23 @@ export function periodicJobs(
       },
       logger,
       services.clock,
+      services.jobRuns,
     ),
-    new PeriodicJob('daily-carry', HOUR_MS, async () => ({ bucketsCarried: await services.dailyCarry.pass() }), logger, services.clock),
+    new PeriodicJob(
+      'daily-carry',
+      HOUR_MS,
+      async () => ({ bucketsCarried: await services.dailyCarry.pass() }),
+      logger,
+      services.clock,
+      services.jobRuns,
+    ),
     new PeriodicJob(
       'recommendation-watch',
       HOUR_MS,
       async (id) => ({ recommendationAlerts: await services.recommendationWatch.pass(id) }),
       logger,
       services.clock,
+      services.jobRuns,
     ),
     new PeriodicJob(
       'demand-facts',
@@ -74,6 +105,7 @@ export function periodicJobs(
       },
       logger,
       services.clock,
+      services.jobRuns,
     ),
     new PeriodicJob(
       'compliance-scan',
@@ -84,6 +116,7 @@ export function periodicJobs(
       },
       logger,
       services.clock,
+      services.jobRuns,
     ),
     new PeriodicJob(
       'audit-chain',

@@ -1,4 +1,5 @@
 import { CertificateResolver } from '../modules/certificate/certificate.resolver';
+import { DiagnosticsResolver } from '../modules/diagnostics/diagnostics.resolver';
 import 'reflect-metadata';
 import { createPubSub } from '@graphql-yoga/subscription';
 import type { GraphQLSchema } from 'graphql';
@@ -40,6 +41,7 @@ function resolverInstances(s: Services): object[] {
     new UsageReportResolver(s.usageReports),
     new RecommendationResolver(s.recommendations, s.recommendationSettings),
     new CertificateResolver(s.certificates, s.signingKeys),
+    new DiagnosticsResolver(s.diagnostics),
   ];
 }
 
@@ -62,6 +64,7 @@ const RESOLVERS = [
   UsageReportResolver,
   RecommendationResolver,
   CertificateResolver,
+  DiagnosticsResolver,
 ] as const;
 
 /**
@@ -69,13 +72,13 @@ const RESOLVERS = [
  * Object types are declared with `simpleResolvers`: no middleware or auth checker runs per field, since
  * authorization lives in the services, and plain fields resolve at graphql-js's own cost.
  */
-export function buildAppSchema(services?: Services): Promise<GraphQLSchema> {
+export async function buildAppSchema(services?: Services): Promise<GraphQLSchema> {
   let container: ContainerType | undefined;
   if (services) {
     const instances = new Map(resolverInstances(services).map((r) => [r.constructor, r]));
     container = { get: (cls) => instances.get(cls) };
   }
-  return buildSchema({
+  const schema = await buildSchema({
     resolvers: RESOLVERS as unknown as NonEmptyArray<Function>,
     container,
     // Every argument is checked against its constraints, refused as BAD_USER_INPUT naming the value at fault.
@@ -84,4 +87,25 @@ export function buildAppSchema(services?: Services): Promise<GraphQLSchema> {
     // stored alerts before going live, which a topic subscription cannot), so nothing is published on this one.
     pubSub: createPubSub(),
   });
+  describeRootTypes(schema);
+  return schema;
+}
+
+/** type-graphql has no place for the descriptions of the root types; the schema's readers see them first. */
+function describeRootTypes(schema: GraphQLSchema): void {
+  const query = schema.getQueryType();
+  const mutation = schema.getMutationType();
+  const subscription = schema.getSubscriptionType();
+  if (query) {
+    query.description =
+      'Reads. Management reads need an API token (`Authorization: Bearer <secret>`) and see only what its role and organization allow; client reads (validateLicense, checkFeature, checkQuota) are authorized by a license key.';
+  }
+  if (mutation) {
+    mutation.description =
+      'Changes, each recorded in the audit log. Management mutations need an API token whose role allows them; client mutations (seats, heartbeats, usage, certificates) are authorized by a license key.';
+  }
+  if (subscription) {
+    subscription.description =
+      'Live streams over graphql-ws on the same path, authorized by an API token in the connection parameters; alertRaised and complianceEvents resume from a cursor without missing an event.';
+  }
 }

@@ -1,6 +1,12 @@
 import type { Config } from '../config';
 import type { SqlGateway } from '../db/sql';
-import { SecretBox, SecretDigester } from '../auth/secrets';
+import { SecretBox, SecretDigester, secretIdOf } from '../auth/secrets';
+import type { RedisProbe } from '../modules/diagnostics/checks';
+import { DiagnosticsService } from '../modules/diagnostics/diagnostics.service';
+import { DiagnosticsStore } from '../modules/diagnostics/diagnostics-store';
+import { InstanceBeacon } from '../modules/diagnostics/instance-beacon';
+import { JobRuns } from '../modules/diagnostics/job-runs';
+import { LicenseExplainer } from '../modules/diagnostics/license-explanation';
 import { CertificateService } from '../modules/certificate/certificate.service';
 import { SigningKeys } from '../modules/certificate/signing-keys';
 import { reviveTokenRevoked } from '../modules/token/token-revocation';
@@ -67,6 +73,10 @@ export interface ServiceDeps {
   clientCalls?: ClientCallLimiter;
   /** What every service and job reads the time from. */
   clock: Clock;
+  /** Told of checkouts and raised alerts as they happen on this instance (the server's metrics). */
+  observer?: { checkedOut(outcome: string): void; alertRaised(kind: string): void };
+  /** Asks Redis whether it answers, for diagnostics; null or absent when Redis is not configured. */
+  redisProbe?: RedisProbe | null;
 }
 
 /** Calls for one license that may wait in one instance for their turn at its row lock. */
@@ -98,7 +108,18 @@ function licensingServices(config: Pick<Config, 'secretKey' | 'secretKeyPrevious
   const catalog = new CatalogService(db, audit, clock);
   const { raised, usageChanges, complianceEvents, tokenRevocations } = channelsOf(deps);
   const ids = new CommitOrderedIds();
-  const alertLog = new AlertLog(raised, ids);
+  const { observer } = deps;
+  const alertLog = new AlertLog(
+    observer
+      ? {
+          publish: (notice) => {
+            observer.alertRaised(notice.entry.kind);
+            raised.publish(notice);
+          },
+        }
+      : raised,
+    ids,
+  );
   const violationLog = new ViolationLog(complianceEvents, ids, audit);
   const thresholdWatch = new ThresholdWatch(alertLog);
   const signals = new UsageSignals([new PeakWatch(), thresholdWatch, new ComplianceWatch(violationLog)], usageChanges);
@@ -107,7 +128,17 @@ function licensingServices(config: Pick<Config, 'secretKey' | 'secretKeyPrevious
   const alerts = new AlertService(db, audit, clock);
   // A call waits for its turn at a license no longer than it would for a connection.
   const turns = new RowTurns({ maxWaiting: MAX_WAITING_PER_LICENSE, maxWaitMs: config.databaseLimits.poolTimeoutMs });
-  const leaseLedger = new LeaseLedger(db, credentials, audit, signals, violationLog, turns, demand, clock);
+  const leaseLedger = new LeaseLedger(
+    db,
+    credentials,
+    audit,
+    signals,
+    violationLog,
+    turns,
+    demand,
+    clock,
+    observer?.checkedOut.bind(observer),
+  );
   const seatLedger = new SeatLedger(db, audit, signals, violationLog, demand, clock);
   const licenses = new LicenseService(db, licenseStore, audit, catalog, leaseLedger, digester, clock);
   const usageMeter = new UsageMeter(db, credentials, audit, seatLedger, leaseLedger, signals, violationLog, turns, demand, clock);
@@ -172,7 +203,7 @@ function licensingServices(config: Pick<Config, 'secretKey' | 'secretKeyPrevious
 
 /** Every service of a server: the licensing ones, and the reports and recommendations drawn from them. */
 export function createServices(
-  config: Pick<Config, 'secretKey' | 'secretKeyPrevious' | 'databaseLimits'>,
+  config: Pick<Config, 'secretKey' | 'secretKeyPrevious' | 'databaseLimits' | 'rateLimits'>,
   db: SqlGateway,
   deps: ServiceDeps,
 ) {
@@ -200,7 +231,44 @@ export function createServices(
     signingKeys,
     certificates,
     auditChain,
+    ...diagnosticsServices(config, db, deps, { ...services, signingKeys }),
   };
+}
+
+/** What diagnostics read the server's state through: this instance's record, its jobs' runs, and the checks. */
+function diagnosticsServices(
+  config: Pick<Config, 'secretKey' | 'secretKeyPrevious' | 'rateLimits'>,
+  db: SqlGateway,
+  deps: ServiceDeps,
+  services: ReturnType<typeof licensingServices> & { signingKeys: SigningKeys },
+) {
+  const store = new DiagnosticsStore(db);
+  const secretIds = {
+    current: secretIdOf(config.secretKey),
+    previous: config.secretKeyPrevious ? secretIdOf(config.secretKeyPrevious) : null,
+  };
+  const instance = new InstanceBeacon(store, deps.clock, secretIds.current);
+  const jobRuns = new JobRuns(store, instance.id, deps.clock, (error) => deps.logger.warn({ err: error }, 'cannot record a job run'));
+  const { licenses, tokens, signingKeys, seatLedger, leaseLedger, usageMeter, audit } = services;
+  const explainer = new LicenseExplainer(db, licenses, seatLedger, leaseLedger, usageMeter, audit, deps.clock);
+  const diagnostics = new DiagnosticsService(
+    {
+      store,
+      clock: deps.clock,
+      redis: deps.redisProbe ?? null,
+      rateLimits: config.rateLimits,
+      secretIds,
+      stored: {
+        licenseKeys: () => licenses.keysBySecret(),
+        apiTokens: () => tokens.tokensBySecret(),
+        signingKeys: () => signingKeys.sealedBySecret(),
+      },
+      signingKeys: () => signingKeys.inventory(),
+      instanceId: instance.id,
+    },
+    explainer,
+  );
+  return { instance, jobRuns, diagnostics };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -31,6 +31,8 @@ export interface Subscriber {
   id: string;
   /** Closes the socket if more than the limit waits to be written to it; says whether it did. */
   closeIfTooSlow(): boolean;
+  /** Told of each message written (the server's metrics). */
+  delivered?(): void;
 }
 
 /**
@@ -133,6 +135,7 @@ export class SubscriptionLane {
       written = true;
       resume?.();
     });
+    subscriber.delivered?.();
     // Taken by the kernel at once (the usual case): nothing to wait for, and no promise made.
     if (socket.bufferedAmount === 0) return undefined;
     return new Promise<void>((resolve) => {

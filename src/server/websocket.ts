@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { performance } from 'node:perf_hooks';
+import { type DocumentNode, GraphQLError, type GraphQLSchema, getOperationAST } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { Principal } from '../auth/principal';
@@ -11,6 +12,9 @@ import type { RateLimits } from './rate-limits';
 import type { RequestBounds } from './request-bounds';
 import { CLOSE_FORBIDDEN, type SocketGuard } from './socket-guard';
 import { SubscriptionLane } from './subscription-lane';
+import { ErrorCode } from '../errors';
+import type { ServerMetrics } from './metrics';
+import { codesOf, principalKind, type RequestLog, type RunningOperation } from './request-log';
 
 /**
  * Close code 1013, Try Again Later (RFC 6455 registry), and its reasons: for a client too slow to read what it is
@@ -36,6 +40,8 @@ export interface WebSocketOptions {
   guard?: SocketGuard;
   bounds?: RequestBounds;
   limits?: RateLimits;
+  /** Logs each operation and subscription, and counts them (connections, deliveries, cut-offs) for the metrics. */
+  requests?: RequestLog;
 }
 
 /** Logs a kind of line at most once an interval, saying how many were left out in between. */
@@ -81,11 +87,17 @@ function headersOf(extensions: Record<string, unknown> | null | undefined): Reco
 export function serveWebSocket(http: Server, options: WebSocketOptions) {
   const maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
   const lane = new SubscriptionLane(options.schema, options.bounds);
+  const metrics = options.requests?.metrics;
+  const tooSlow = (socket: WebSocket) => {
+    const closed = closeIfTooSlow(socket, maxBufferedBytes);
+    if (closed) metrics?.cutOff.inc({ reason: 'socket_backlog' });
+    return closed;
+  };
   const track = (principal: Principal, socket: WebSocket) => {
     if (principal.actor?.type === 'API_TOKEN' && principal.actor.id) options.guard?.track(principal.actor.id, socket);
   };
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload });
-  acceptUpgrades(http, wss, new ThrottledLog(options.logger, 1_000));
+  acceptUpgrades(http, wss, new ThrottledLog(options.logger, 1_000), metrics);
   const formatErrors = errorFormatter(options.logger);
   return useServer<Record<string, unknown>, Extra>(
     {
@@ -113,7 +125,9 @@ export function serveWebSocket(http: Server, options: WebSocketOptions) {
         const costly = options.bounds?.checkCost(prepared.document, payload.variables ?? undefined, payload.operationName);
         if (costly) return [costly];
         const contextValue = options.contextFor(principal, randomUUID());
-        lane.bind(contextValue, { socket, id, closeIfTooSlow: () => closeIfTooSlow(socket, maxBufferedBytes) });
+        const running = runningOperation(ctx.extra, id, prepared.document, payload.operationName, contextValue, options.requests);
+        const delivered = running?.subscription ? metrics?.delivered.labels(running.operation) : undefined;
+        lane.bind(contextValue, { socket, id, closeIfTooSlow: () => tooSlow(socket), delivered: delivered && (() => delivered.inc()) });
         return {
           schema: options.schema,
           document: prepared.document,
@@ -125,26 +139,84 @@ export function serveWebSocket(http: Server, options: WebSocketOptions) {
       subscribe: (args) => lane.subscribe(args),
       // Errors are coded as over HTTP, those refusing an operation as those of its results: masked when unexpected,
       // SERVICE_UNAVAILABLE when the database could not serve them, each with the request id its log lines carry.
-      onError: (_ctx, _id, payload, errors) => formatErrors(errors, randomUUID(), payload.operationName),
-      onNext: (ctx, _id, payload, args, result) => {
-        closeIfTooSlow(ctx.extra.socket, maxBufferedBytes);
+      onError: (ctx, id, payload, errors) => {
+        const running = ctx.extra.running?.get(id);
+        const formatted = formatErrors(errors, running?.requestId ?? randomUUID(), payload.operationName);
+        const codes = codesOf(formatted);
+        if (codes.includes(ErrorCode.SUBSCRIBER_TOO_SLOW)) metrics?.cutOff.inc({ reason: 'stream_backlog' });
+        if (running) running.codes.push(...codes);
+        else metrics?.errorsAnswered('websocket', codes); // refused before it ran
+        return formatted;
+      },
+      onComplete: (ctx, id) => endOperation(ctx.extra, id, options.requests),
+      onNext: (ctx, id, payload, args, result) => {
+        tooSlow(ctx.extra.socket);
+        const running = ctx.extra.running?.get(id);
+        if (running?.subscription) metrics?.delivered.inc({ operation: running.operation });
         if (!result.errors?.length) return;
         const requestId = (args.contextValue as { requestId?: string } | undefined)?.requestId ?? randomUUID();
-        return { ...result, errors: formatErrors(result.errors, requestId, payload.operationName) };
+        const errors = formatErrors(result.errors, requestId, payload.operationName);
+        running?.codes.push(...codesOf(errors));
+        return { ...result, errors };
       },
     },
     wss,
   );
 }
 
-/** What graphql-ws keeps of each socket: the socket and request, and the token of its connection_init. */
-type Extra = { socket: WebSocket; request: IncomingMessage; authorization?: string };
+/**
+ * What graphql-ws keeps of each socket: the socket and request, the token of its connection_init, and the operations
+ * running on it (while the request log follows them).
+ */
+type Extra = { socket: WebSocket; request: IncomingMessage; authorization?: string; running?: Map<string, RunningOperation> };
+
+/** Follows an operation from its start: a subscription is logged as started now, anything else when it ends. */
+function runningOperation(
+  extra: Extra,
+  id: string,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  context: GraphQLContext,
+  requests: RequestLog | undefined,
+): RunningOperation | undefined {
+  if (!requests) return undefined;
+  const operation = getOperationAST(document, operationName);
+  const running: RunningOperation = {
+    requestId: context.requestId,
+    operation: requests.metrics.operationOf(operation),
+    operationName,
+    principal: principalKind(context.principal),
+    organizationId: context.principal.organizationId,
+    startedAt: performance.now(),
+    codes: [],
+    subscription: operation?.operation === 'subscription',
+  };
+  if (!extra.running) {
+    const all = new Map<string, RunningOperation>();
+    extra.running = all;
+    // A socket that closes ends what still runs on it (graphql-ws may not complete every one of them).
+    extra.socket.once('close', () => {
+      for (const key of [...all.keys()]) endOperation(extra, key, requests);
+    });
+  }
+  endOperation(extra, id, requests); // an id used again ends the operation it named before
+  extra.running.set(id, running);
+  requests.began(running);
+  return running;
+}
+
+function endOperation(extra: Extra, id: string, requests: RequestLog | undefined): void {
+  const running = extra.running?.get(id);
+  if (!running) return;
+  extra.running?.delete(id);
+  requests?.ended(running);
+}
 
 /**
  * Hands upgrades to /graphql to the WebSocket server. It does not attach to the HTTP server itself, so that an HTTP
  * listen error (a port in use) reaches main.ts rather than graphql-ws's error logger.
  */
-function acceptUpgrades(http: Server, wss: WebSocketServer, socketErrors: ThrottledLog): void {
+function acceptUpgrades(http: Server, wss: WebSocketServer, socketErrors: ThrottledLog, metrics: ServerMetrics | undefined): void {
   http.on('upgrade', (request, socket, head) => {
     if (new URL(request.url ?? '/', 'http://localhost').pathname !== '/graphql') {
       socket.destroy();
@@ -152,6 +224,8 @@ function acceptUpgrades(http: Server, wss: WebSocketServer, socketErrors: Thrott
     }
     wss.handleUpgrade(request, socket, head, (client) => {
       wss.emit('connection', client, request);
+      metrics?.connections.inc();
+      client.once('close', () => metrics?.connections.dec());
       // graphql-ws prints a socket's errors (a message over the size limit, a malformed frame) as stack traces on
       // stdout, unauthenticated: one JSON line instead, at most one a second. ws has closed the socket already.
       client.removeAllListeners('error');

@@ -3,43 +3,72 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** Which alerts; every field given must match. */
 export type AlertFilter = {
+  /** Only acknowledged (true) or only open (false) alerts. */
   acknowledged?: boolean | null | undefined;
+  /** Only alerts of this kind. */
   kind?: AlertKind | null | undefined;
+  /** Only records of this license. */
   licenseId?: string | null | undefined;
+  /** Only records of this organization (a platform admin's filter; others see their own organization only). */
   organizationId?: string | null | undefined;
+  /** Only alerts of this severity. */
   severity?: AlertSeverity | null | undefined;
 };
 
+/** What an alert is about; it says which of its fields are set. */
 export type AlertKind =
+  /** A limit kept refusing demand that no grant met within a minute, often enough within an hour: `metric` and `value` (the refusals) say which. Once an hour per license and metric. */
   | 'DENIALS'
+  /** The license's term ends in `daysBefore` days (at `expiresAt`): time to renew. */
   | 'EXPIRY_NOTICE'
+  /** The term has ended and the grace period begun: the license still validates, until the grace period ends. */
   | 'GRACE_PERIOD_STARTED'
+  /** The term and any grace period have ended: the license no longer validates. */
   | 'LICENSE_EXPIRED'
+  /** The license moved to another plan, other limits or another type. */
   | 'LICENSE_MIGRATED'
+  /** The license renewed by itself at the end of its term: `expiresAt` is the end of its new term. */
   | 'LICENSE_RENEWED'
+  /** A new recommendation whose yearly effect reaches the organization's `alertAboveCents`: `recommendationId` names it, `value` is its yearly cost change in cents. */
   | 'RECOMMENDATION'
+  /** A metric crossed a threshold of its limit on the way up: `metric`, `threshold`, `value` and `limit` say which. */
   | 'THRESHOLD';
 
+/** Where the rule that applies comes from: the license's own, its plan's, or the built-in default. */
 export type AlertRuleSource =
+  /** The built-in default: thresholds at 80, 90 and 100 %, reminders 90, 30, 7 and 1 days before expiry. */
   | 'DEFAULT'
+  /** Set on the license itself. */
   | 'LICENSE'
+  /** The license's plan's (or, for a plan, its own). */
   | 'PLAN';
 
+/** How urgent an alert is. */
 export type AlertSeverity =
+  /** Act now: a limit reached (100 % or more), expiry within 7 days, grace period begun, license expired. */
   | 'CRITICAL'
+  /** For information: thresholds below 90 %, expiry 30 days or more ahead, renewals, migrations, recommendations. */
   | 'INFO'
+  /** Act soon: thresholds from 90 %, expiry within 30 days, repeated denials. */
   | 'WARNING';
 
+/** Which tokens to list. */
 export type ApiTokenFilter = {
   /** Only tokens not revoked (true), or only revoked (false). */
   active?: boolean | null | undefined;
+  /** Only tokens of this organization (others than platform admins see their own only). */
   organizationId?: string | null | undefined;
 };
 
+/** How an assignment of a named seat came out. */
 export type AssignSeatOutcome =
+  /** The user held a seat already; it is returned. */
   | 'ALREADY_ASSIGNED'
+  /** The user got a seat (perhaps over the limit, as the overage policy allows). */
   | 'ASSIGNED'
+  /** Every seat is taken and the overage policy allows no more. */
   | 'NO_SEAT_AVAILABLE';
 
 /** Why an audit event does not fit the chain. */
@@ -55,81 +84,129 @@ export type AuditChainBreak =
   /** The chain ends before a place an anchor holds: its tail was cut off. */
   | 'TRUNCATED';
 
+/** Which audit events to list; every field given must match. */
 export type AuditFilterInput = {
+  /** Only this action, e.g. license.issue. */
   action?: string | null | undefined;
   /** The id of the acting token (or license). */
   actorId?: string | null | undefined;
   /** From this time, inclusive. */
   from?: string | null | undefined;
+  /** Only events on this object. */
   objectId?: string | null | undefined;
+  /** Only events on this kind of object, e.g. License. */
   objectType?: string | null | undefined;
+  /** Only events of this organization (others than platform admins see their own only). */
   organizationId?: string | null | undefined;
   /** Until this time, exclusive. */
   to?: string | null | undefined;
 };
 
+/** How one check came out. */
 export type CheckOutcome =
+  /** Failed: the license is not valid for this request. */
   | 'FAIL'
+  /** Passed. */
   | 'PASS'
+  /** Passed, with something the client should know (a grace period, a drifting clock, an allowed overage). */
   | 'WARN';
 
+/** How a check-in came out. */
 export type CheckinOutcome =
+  /** The lease had ended before; nothing changed. */
   | 'ALREADY_RELEASED'
+  /** The lease ended now and its seat is free. */
   | 'RELEASED';
 
+/** How a checkout of a concurrent seat came out. */
 export type CheckoutOutcome =
+  /** The machine holds a lease (new, or its live one extended). */
   | 'GRANTED'
+  /** The license's term has not started, or ended beyond its grace period. */
   | 'LICENSE_EXPIRED'
+  /** The license is suspended, revoked or expired by status. */
   | 'LICENSE_INACTIVE'
+  /** Every concurrent seat is taken and the overage policy allows no more; try again later. */
   | 'NO_SEAT_AVAILABLE';
 
+/** Which compliance events; every field given must match. */
 export type ComplianceEventFilter = {
+  /** Only events of violations of these kinds. */
   kinds?: Array<ViolationKind> | null | undefined;
+  /** Only records of this license. */
   licenseId?: string | null | undefined;
+  /** Only records of this organization (a platform admin's filter; others see their own organization only). */
   organizationId?: string | null | undefined;
+  /** Only events of these types. */
   types?: Array<ComplianceEventType> | null | undefined;
+  /** Only events of this violation. */
   violationId?: string | null | undefined;
 };
 
+/** What happened to a violation, as told by the compliance stream and log. */
 export type ComplianceEventType =
+  /** An administrator acknowledged it. */
   | 'ACKNOWLEDGED'
+  /** Its deadline passed while the breach still held: it is now CRITICAL. */
   | 'ESCALATED'
+  /** A new violation was found. */
   | 'OPENED'
+  /** An administrator acted on it (license suspended, seats released, leases ended, limit raised). */
   | 'REMEDIATED'
+  /** Its waiver ended while the breach still held. */
   | 'REOPENED'
+  /** It was resolved, by hand or because its cause cleared. */
   | 'RESOLVED'
+  /** The breach happened again: one more occurrence, perhaps a higher severity. */
   | 'UPDATED'
+  /** It was waived, with a reason. */
   | 'WAIVED';
 
+/** Where a license stands in a compliance report. */
 export type ComplianceStatus =
+  /** Within every limit, without an active violation. */
   | 'COMPLIANT'
+  /** Compliant only because its active violations are waived: over a limit at most where an overage is waived. */
   | 'COMPLIANT_WITH_WAIVERS'
+  /** An open or acknowledged violation, or over a limit without a waiver. */
   | 'NON_COMPLIANT';
 
 /** What to do with what is over the new limits. */
 export type ConflictInput = {
+  /** What to do with what is over. */
   strategy: ConflictStrategy;
   /** ALLOW_OVERAGE_UNTIL: by when the overage must clear, else its violation escalates. */
   until?: string | null | undefined;
 };
 
+/** What a migration does with what is over its new limits. */
 export type ConflictStrategy =
+  /** Keeps everything, and opens violations that must clear by `until`, else they escalate to CRITICAL. */
   | 'ALLOW_OVERAGE_UNTIL'
+  /** Nothing changes if anything is over the new limits. */
   | 'REJECT'
+  /** Frees what is over: the named seats inactive longest, the leases with the oldest heartbeats. */
   | 'RELEASE_LEAST_ACTIVE';
 
+/** A new API token. */
 export type CreateApiTokenInput = {
+  /** What it is for (1 to 200 characters). */
   name: string;
   /** Required for every role but PLATFORM_ADMIN. */
   organizationId?: string | null | undefined;
+  /** What it may do; only a platform admin may create a PLATFORM_ADMIN token (else FORBIDDEN). */
   role: Role;
 };
 
+/** A new organization. */
 export type CreateOrganizationInput = {
+  /** Its display name, 1 to 200 characters (trimmed; blank is BAD_USER_INPUT). */
   name: string;
 };
 
+/** A new plan: the template its licenses are issued from. */
 export type CreatePlanInput = {
+  /** Whether its licenses renew by themselves at the end of each term. */
   autoRenew?: boolean;
   /** The longest one of its seats may be borrowed, in days (0 to 180; 0: no borrowing). */
   borrowMaxDays?: number;
@@ -137,36 +214,91 @@ export type CreatePlanInput = {
   certificateMaxDays?: number;
   /** Client calls (validations, checkouts, usage reports…) one license key may make per minute; none by default. */
   clientCallsPerMinute?: number | null | undefined;
+  /** ISO 4217 currency of its prices. */
   currency?: string;
   /** Keys of the product features the plan includes. */
   featureKeys?: Array<string>;
+  /** Days after the end of a term during which a license still validates (0 to 365). */
   gracePeriodDays?: number;
+  /** Unique key of the plan: lower-case letters, digits, `.`, `_`, `-` (CONFLICT if taken). */
   key: string;
   /** Lifetime of a concurrent lease without a heartbeat. */
   leaseTtlSeconds?: number;
+  /** The type of the licenses issued from it. */
   licenseType: LicenseType;
+  /** Default limits of its licenses; omitted limits do not apply. */
   limits?: LimitsInput | null | undefined;
+  /** Its display name (1 to 200 characters). */
   name: string;
+  /** Default overage policy of its licenses; NONE when omitted. */
   overage?: OverageInput | null | undefined;
+  /** Flat price per term, in cents of `currency`. */
   pricePerPeriodCents?: number | null | undefined;
+  /** Price per seat per term, in cents of `currency`. */
   pricePerSeatCents?: number | null | undefined;
+  /** The product the plan licenses. */
   productId: string;
   /** Length of one term in days; omit for perpetual. */
   termDays?: number | null | undefined;
 };
 
+/** A new product and its features. */
 export type CreateProductInput = {
+  /** Its features (at most 500); more can be added with `addFeature`. */
   features?: Array<FeatureInput>;
+  /** Unique key of the product: lower-case letters, digits, `.`, `_`, `-` (CONFLICT if taken). */
   key: string;
+  /** Its display name (1 to 200 characters). */
   name: string;
 };
 
+/** What a diagnostic check looks at. */
+export type DiagnosticCode =
+  /** This server's clock against the database's (PostgreSQL's `now()`); SQLite has no clock of its own. */
+  | 'DATABASE_CLOCK'
+  /** The database answers, and how fast (the value: a round trip in milliseconds). */
+  | 'DATABASE_REACHABLE'
+  /** Each running instance's clock against the database's, as the instances last recorded them. */
+  | 'INSTANCE_CLOCKS'
+  /** The running instances share one server secret (SECRET_KEY), as they must. */
+  | 'INSTANCE_SECRETS'
+  /** A periodic job's last run (the subject names the job): when, how it ended, on which instance. */
+  | 'JOB_LAST_RUN'
+  /** The database holds every migration this build knows (the value: applied of known). */
+  | 'MIGRATIONS_CURRENT'
+  /** The rate limits in force, and where they are counted. */
+  | 'RATE_LIMITS'
+  /** Redis answers, and how fast; or it is not configured. */
+  | 'REDIS_CONNECTED'
+  /** Retired signing keys still published because certificates they signed are still valid, and until when. */
+  | 'RETIRING_SIGNING_KEYS'
+  /** The server secret's id and the previous one's, and how many license keys, API tokens and sealed signing keys are still stored under each: when SECRET_KEY_PREVIOUS may be removed. */
+  | 'SERVER_SECRET'
+  /** A key to sign license certificates with is present, and this server can open it. */
+  | 'SIGNING_KEY';
+
+/** How a diagnostic check came out. */
+export type DiagnosticStatus =
+  /** Broken, or about to break something: fix it now. */
+  | 'ERROR'
+  /** As it should be. */
+  | 'OK'
+  /** Works, but needs attention before it becomes a problem. */
+  | 'WARNING';
+
+/** The answer of an enforcement point for one request against one limit. */
 export type EnforcementCode =
+  /** Denied: the limit is reached and the overage policy is NONE. */
   | 'LIMIT_REACHED'
+  /** Allowed over the limit by the overage policy (PERCENT within its allowance, or ALWAYS); a violation records it. */
   | 'OVERAGE_ALLOWED'
+  /** Denied: the PERCENT policy's allowance over the limit is used up. */
   | 'OVERAGE_LIMIT_REACHED'
+  /** A reported total (storage) already past what the policy allows: recorded as the fact it is, with a violation. */
   | 'OVER_LIMIT_REPORTED'
+  /** Allowed: the license sets no limit for this metric. */
   | 'UNLIMITED'
+  /** Allowed: within the limit. */
   | 'WITHIN_LIMIT';
 
 /** Sets the expiry reminders of a license, or of a plan (the default of its licenses). */
@@ -179,24 +311,33 @@ export type ExpiryNoticesInput = {
   planId?: string | null | undefined;
 };
 
+/** A feature of a product. */
 export type FeatureInput = {
   /** Unique within the product, e.g. `analytics.export`. */
   key: string;
+  /** Its display name (1 to 200 characters). */
   name: string;
+  /** CORE (with every license of the product) or PREMIUM (only where entitled). */
   tier: FeatureTier;
 };
 
 /** CORE features come with any valid license of their product; PREMIUM features only where entitled. */
 export type FeatureTier =
+  /** Comes with every license of its product. */
   | 'CORE'
+  /** Only where a license entitles it (its `featureKeys`, its plan, or a FEATURE license). */
   | 'PREMIUM';
 
+/** How a heartbeat came out. */
 export type HeartbeatOutcome =
+  /** The lease lives another TTL from now. */
   | 'EXTENDED'
+  /** The lease had ended (expired, checked in or ended by an administrator); check a seat out again. */
   | 'LEASE_ENDED';
 
 /** A license from a plan; every field but the organization and plan overrides the plan. */
 export type IssueLicenseInput = {
+  /** Renew at the end of each term by itself. Defaults to false. */
   autoRenew?: boolean | null | undefined;
   /** Client calls its key may make per minute; defaults to the plan's. */
   clientCallsPerMinute?: number | null | undefined;
@@ -204,79 +345,130 @@ export type IssueLicenseInput = {
   expiresAt?: string | null | undefined;
   /** Feature keys entitled; defaults to the plan's features. */
   featureKeys?: Array<string> | null | undefined;
+  /** Days after the end during which it still validates (0 to 365). Defaults to the plan's. */
   gracePeriodDays?: number | null | undefined;
+  /** Seconds a concurrent lease lives without a heartbeat (1 to 604800). Defaults to the plan's. */
   leaseTtlSeconds?: number | null | undefined;
   /** Each limit given replaces the plan's. */
   limits?: LimitsInput | null | undefined;
+  /** The organization that will hold the license. */
   organizationId: string;
+  /** What happens at a limit. Defaults to the plan's policy. */
   overage?: OverageInput | null | undefined;
+  /** The plan it is issued from; it gives every default. */
   planId: string;
   /** Required for SITE licenses. */
   site?: SiteInput | null | undefined;
   /** Defaults to now. */
   startsAt?: string | null | undefined;
+  /** Length of one term in days (1 to 36500); renewals extend by it. Defaults to the plan's. */
   termDays?: number | null | undefined;
   /** Defaults to the plan's type. */
   type?: LicenseType | null | undefined;
 };
 
+/** Which leases to list; every field given must match. */
 export type LeaseFilter = {
+  /** Only leases of this machine. */
   fingerprint?: string | null | undefined;
+  /** Only records of this license. */
   licenseId?: string | null | undefined;
   /** Only live (true) or only ended (false) leases. */
   live?: boolean | null | undefined;
+  /** Only records of this organization (a platform admin's filter; others see their own organization only). */
   organizationId?: string | null | undefined;
 };
 
+/** Why a concurrent lease ended. */
 export type LeaseReleaseReason =
+  /** The client checked it in (`checkinSeat`). */
   | 'CHECKED_IN'
+  /** An administrator ended it, remediating a concurrency overage. */
   | 'ENDED_BY_ADMIN'
+  /** Its heartbeats stopped and its TTL ran out (or a borrow ended). */
   | 'EXPIRED'
+  /** Its license was suspended or revoked. */
   | 'LICENSE_INACTIVE'
+  /** Its license moved to other terms: fewer sessions, or a type without leases. */
   | 'LICENSE_MIGRATED';
 
+/** Which licenses to list; every field given must match. */
 export type LicenseFilter = {
+  /** Only licenses of this organization (others than platform admins see their own only). */
   organizationId?: string | null | undefined;
+  /** Only licenses of this plan. */
   planId?: string | null | undefined;
+  /** Only licenses of this product. */
   productId?: string | null | undefined;
+  /** Only licenses in this status. */
   status?: LicenseStatus | null | undefined;
+  /** Only licenses of this type. */
   type?: LicenseType | null | undefined;
 };
 
+/** Where a license is in its lifecycle; only an ACTIVE license validates. */
 export type LicenseStatus =
+  /** In force: validates within its term and grace period. */
   | 'ACTIVE'
+  /** Its term and grace period are over (set by the expiry watch); `renewLicense` makes it ACTIVE again. */
   | 'EXPIRED'
+  /** Ended for good by `revokeLicense`; nothing brings it back. */
   | 'REVOKED'
+  /** Stopped by an administrator (`suspendLicense`); its live leases ended. `resumeLicense` makes it ACTIVE again. */
   | 'SUSPENDED';
 
+/** How a license grants access; it decides which limits and checks apply to it. */
 export type LicenseType =
+  /** Floating: at most `concurrentSessions` simultaneous sessions, each a lease with a TTL kept alive by heartbeats; a dead session frees its seat by itself. */
   | 'CONCURRENT'
+  /** Grants features (typically PREMIUM) to an organization, alone or as an add-on to another license. */
   | 'FEATURE'
+  /** Unlimited users within a site, bound by e-mail domains and CIDR ranges; a client validates with `site`. */
   | 'SITE'
+  /** Time-bound; renews per term, and access after expiry lasts as long as the grace period. */
   | 'SUBSCRIPTION'
+  /** Named seats: at most `namedUsers` assigned users, and a user must hold a seat to validate. */
   | 'USER';
 
+/** Limits to set; an omitted or null limit does not apply (unlimited). */
 export type LimitsInput = {
+  /** The period API calls count over; defaults to MONTH. */
   apiCallPeriod?: UsagePeriod | null | undefined;
+  /** API calls per `apiCallPeriod`, at least 0. */
   apiCallsPerPeriod?: number | null | undefined;
+  /** Simultaneous sessions (CONCURRENT licenses), 0 to 10000000. */
   concurrentSessions?: number | null | undefined;
+  /** Named users (USER licenses), 0 to 10000000. */
   namedUsers?: number | null | undefined;
+  /** Bytes of storage, at least 0. */
   storageBytes?: number | null | undefined;
 };
 
+/** When a migration takes effect. */
 export type MigrationEffective =
+  /** When the license's current term is renewed: it waits until then (SCHEDULED), and can be cancelled. */
   | 'AT_RENEWAL'
+  /** At once, in the same transaction. */
   | 'NOW';
 
+/** What `migrateLicense` did. */
 export type MigrationOutcome =
+  /** The license has its new terms now. */
   | 'APPLIED'
+  /** REJECT and something is over the new limits: nothing changed. */
   | 'REJECTED'
+  /** It waits for the renewal of the term. */
   | 'SCHEDULED';
 
+/** Where a recorded migration stands. */
 export type MigrationStatus =
+  /** Applied: the license has its new terms. */
   | 'APPLIED'
+  /** Cancelled while it waited (`cancelLicenseMigration`). */
   | 'CANCELLED'
+  /** A scheduled migration that REJECT refused at renewal: something was over its limits then. */
   | 'REJECTED'
+  /** Waits for the renewal of the term (AT_RENEWAL). */
   | 'SCHEDULED';
 
 /** Where to move a license: a plan (its type, limits, overage policy and features), and/or explicit type, limits, overage, features and site; what is not given stays as the plan (or the license) has it. */
@@ -285,36 +477,53 @@ export type MigrationTargetInput = {
   featureKeys?: Array<string> | null | undefined;
   /** Each limit given replaces the one it would have; null removes it, except the one a USER (namedUsers) or CONCURRENT (concurrentSessions) license counts. Those two apply to their type only: on a type change the old one is dropped. */
   limits?: LimitsInput | null | undefined;
+  /** The overage policy to move to; defaults to the plan's (or the license's). */
   overage?: OverageInput | null | undefined;
+  /** The plan to move to; omitted, the license stays on its plan. */
   planId?: string | null | undefined;
   /** Required when moving to SITE. */
   site?: SiteInput | null | undefined;
+  /** The license type to move to; defaults to the plan's (or the license's). */
   type?: LicenseType | null | undefined;
 };
 
+/** Something a migration does that an administrator should know before applying it. */
 export type MigrationWarningCode =
+  /** A type change drops a limit the new type does not count (named users off USER, sessions off CONCURRENT). */
   | 'LIMIT_DROPPED'
+  /** Usage kept over the new limit, at or past what the overage policy allows: more of it is refused. */
   | 'USAGE_REFUSED'
+  /** Named users kept past the new limit, beyond what the overage policy allows: their validations fail. */
   | 'USERS_FAIL_VALIDATION';
 
+/** Which organizations to list. */
 export type OrganizationFilter = {
   /** Case-insensitive part of the name. */
   nameContains?: string | null | undefined;
 };
 
+/** What happens when usage reaches a limit. */
 export type OverageInput = {
   /** Required with PERCENT: 1 to 1000. */
   percent?: number | null | undefined;
+  /** NONE, PERCENT (with `percent`) or ALWAYS. */
   policy: OveragePolicy;
 };
 
+/** What happens when usage reaches a limit. */
 export type OveragePolicy =
+  /** Never deny; record a violation for the use over the limit. */
   | 'ALWAYS'
+  /** Deny at the limit. */
   | 'NONE'
+  /** Allow up to `overagePercent` percent over the limit, recording a violation; deny beyond it. */
   | 'PERCENT';
 
+/** Which plans to list; every field given must match. */
 export type PlanFilter = {
+  /** Only plans of this license type. */
   licenseType?: LicenseType | null | undefined;
+  /** Only plans of this product. */
   productId?: string | null | undefined;
 };
 
@@ -322,35 +531,57 @@ export type PlanFilter = {
 export type RecommendationFilter = {
   /** Also those dismissed (until their dismissal ends or their evidence changes). */
   includeDismissed?: boolean;
+  /** Only these kinds. */
   kinds?: Array<RecommendationKind> | null | undefined;
+  /** Only recommendations for these licenses. */
   licenseIds?: Array<string> | null | undefined;
 };
 
+/** What a recommendation proposes, and on what evidence. */
 export type RecommendationKind =
+  /** A plan of the same product and type that covers what was used (and every feature used) for less. */
   | 'CHEAPER_PLAN'
+  /** Named seats whose users were not active for `inactiveDays`: release them and stop paying for them. */
   | 'RECLAIM_INACTIVE_SEATS'
+  /** Overage violations of a limit in most 30-day periods of the window: the limit that would have held them. */
   | 'RECURRING_OVERAGE'
+  /** Like CHEAPER_PLAN, for a license whose term ends within `renewalDays`: proposed for its renewal (AT_RENEWAL). */
   | 'RENEWAL_RIGHT_SIZE'
+  /** The limit is well above what was used (the 95th percentile of daily peaks plus `bufferPercent`), and nothing was refused. */
   | 'RIGHT_SIZE_DOWN'
+  /** The limit refused demand on more than `unmetDaySharePercent` of days: the limit that would have met 95 % of it. */
   | 'RIGHT_SIZE_UP'
+  /** An entitled PREMIUM feature nobody used for `unusedFeatureDays`. */
   | 'UNUSED_PREMIUM_FEATURE';
 
 /** Changes an organization’s recommendation settings; a field omitted (or null) keeps its value. */
 export type RecommendationSettingsInput = {
+  /** Yearly effect, in minor units, from which a new recommendation raises a RECOMMENDATION alert (0 to 2000000000). */
   alertAboveCents?: number | null | undefined;
+  /** Headroom above the 95th percentile of daily peaks, in percent (0 to 100). */
   bufferPercent?: number | null | undefined;
+  /** Days unused after which a named seat is inactive (7 to 365). */
   inactiveDays?: number | null | undefined;
+  /** Days before the end of a term from which a license is right-sized for its renewal (1 to 365). */
   renewalDays?: number | null | undefined;
+  /** Share of days with unmet demand, in percent, above which a higher limit is recommended (1 to 100). */
   unmetDaySharePercent?: number | null | undefined;
+  /** Days unused after which a premium feature is unused (7 to 365). */
   unusedFeatureDays?: number | null | undefined;
+  /** The days of use looked at (30 to 365). */
   windowDays?: number | null | undefined;
 };
 
+/** How a release of a named seat came out. */
 export type ReleaseSeatOutcome =
+  /** The seat had been released before; nothing changed. */
   | 'ALREADY_RELEASED'
+  /** The seat was released now. */
   | 'RELEASED';
 
+/** An action on a violation. */
 export type RemediateViolationInput = {
+  /** What to do; an action that does not fit the violation or its license is BAD_USER_INPUT. */
   action: RemediationAction;
   /** How many seats to release or leases to end; by default as many as are over the limit. */
   count?: number | null | undefined;
@@ -358,15 +589,22 @@ export type RemediateViolationInput = {
   limit?: number | null | undefined;
   /** Why (SUSPEND_LICENSE keeps it as the suspension reason). */
   reason?: string | null | undefined;
+  /** The violation to act on. */
   violationId: string;
 };
 
+/** What an administrator can do about a violation. */
 export type RemediationAction =
+  /** Ends the live leases whose heartbeats are oldest (CONCURRENT licenses). */
   | 'END_LEASES'
+  /** Raises the license's limit that the violation is over. */
   | 'RAISE_LIMIT'
+  /** Releases the named seats whose users were inactive longest (USER licenses). */
   | 'RELEASE_INACTIVE_SEATS'
+  /** Suspends the license; its live sessions end. */
   | 'SUSPEND_LICENSE';
 
+/** How far to extend a license: by days, or to a new end; neither renews by the license's own term length. */
 export type RenewLicenseInput = {
   /** The new end of the term, instead of `termDays`. */
   expiresAt?: string | null | undefined;
@@ -374,30 +612,59 @@ export type RenewLicenseInput = {
   termDays?: number | null | undefined;
 };
 
+/** The role of an API token: what it may do. Every role but PLATFORM_ADMIN is bound to one organization. */
 export type Role =
+  /** Reads everything of one organization, including its audit log and token list; changes nothing. */
   | 'AUDITOR'
+  /** Reads licenses, seats and leases of one organization, and subscribes to its streams. */
   | 'INTEGRATOR'
+  /** Reads one organization, and manages its licenses and seats. */
   | 'LICENSE_MANAGER'
+  /** Everything within one organization, including its tokens and audit log. */
   | 'ORG_ADMIN'
+  /** Everything, in every organization: the vendor's operators. */
   | 'PLATFORM_ADMIN';
 
+/** Why a migration frees a named seat or a lease. */
 export type SeatFate =
+  /** Over a lower user or session limit: freed, least active first. */
   | 'OVER_LIMIT'
+  /** The new type has no named seats (or no leases). */
   | 'TYPE_CHANGE';
 
+/** Which named seats to list; every field given must match. */
 export type SeatFilter = {
+  /** Only records of this license. */
   licenseId?: string | null | undefined;
   /** Only live (true) or only released (false) seats. */
   live?: boolean | null | undefined;
+  /** Only records of this organization (a platform admin's filter; others see their own organization only). */
   organizationId?: string | null | undefined;
+  /** Only seats of this user. */
   userId?: string | null | undefined;
 };
 
+/** Why a named seat was released. */
 export type SeatReleaseReason =
+  /** A remediation of a seat overage released it: its user had been inactive longest. */
   | 'INACTIVE'
+  /** Its license moved to other terms: fewer named users, or a type without named seats. */
   | 'LICENSE_MIGRATED'
+  /** An administrator released it (`releaseSeat`). */
   | 'RELEASED_BY_ADMIN';
 
+/** Under which server secret something is stored, as this server sees it. */
+export type SecretStanding =
+  /** Under SECRET_KEY. */
+  | 'CURRENT'
+  /** Under SECRET_KEY_PREVIOUS: stored anew under SECRET_KEY when first used. */
+  | 'PREVIOUS'
+  /** Under a secret this server does not have: no longer recognized. */
+  | 'UNKNOWN'
+  /** Stored before digests and seals carried their secret's id: under SECRET_KEY or SECRET_KEY_PREVIOUS, stored anew when first used. */
+  | 'UNMARKED';
+
+/** The site a SITE license is bound to: an address or e-mail domain within one of these validates. */
 export type SiteInput = {
   /** IPv4 or IPv6 CIDR ranges, e.g. 10.20.0.0/16. */
   cidrs?: Array<string>;
@@ -409,6 +676,7 @@ export type SiteInput = {
 export type ThresholdRuleInput = {
   /** The license; give this or `planId`. */
   licenseId?: string | null | undefined;
+  /** The metric whose thresholds to set. */
   metric: UsageMetric;
   /** The plan; give this or `licenseId`. */
   planId?: string | null | undefined;
@@ -420,105 +688,180 @@ export type ThresholdRuleInput = {
   thresholds?: Array<number> | null | undefined;
 };
 
+/** What to change in an organization. */
 export type UpdateOrganizationInput = {
+  /** Its display name, 1 to 200 characters (trimmed; blank is BAD_USER_INPUT). */
   name: string;
 };
 
+/** What is metered per license; each metric has its limit in `LicenseLimits`. */
 export type UsageMetric =
+  /** Named users holding a seat, against `namedUsers`; derived from seats, never reported. */
   | 'ACTIVE_USERS'
+  /** API calls, against `apiCallsPerPeriod`: a counter within the license's period (a day or a month in UTC). */
   | 'API_CALLS'
+  /** Live leases, against `concurrentSessions`; derived from leases, never reported. */
   | 'CONCURRENT_SESSIONS'
+  /** Bytes stored, against `storageBytes`: a gauge, reported as the current total. */
   | 'STORAGE_BYTES';
 
+/** Whether a usage report was taken. */
 export type UsageOutcome =
+  /** Over what the license's overage policy allows: nothing was recorded. */
   | 'DENIED'
+  /** Recorded (over the limit only as far as the overage policy allows, with a violation). */
   | 'RECORDED';
 
+/** The period over which API calls count against `apiCallsPerPeriod`, from its start in UTC. */
 export type UsagePeriod =
+  /** A calendar day in UTC. */
   | 'DAY'
+  /** A calendar month in UTC. */
   | 'MONTH';
 
 /** The licenses a usage report covers: those of an organization, of a product, or the ones named. Give one. */
 export type UsageReportFilter = {
   /** At most 1,000 licenses. */
   licenseIds?: Array<string> | null | undefined;
+  /** An organization's licenses. */
   organizationId?: string | null | undefined;
   /** A product's licenses (within the caller's organization, unless a platform admin asks). */
   productId?: string | null | undefined;
 };
 
+/** The width of a bucket of the usage time series. */
 export type UsageResolution =
+  /** A day in UTC; daily buckets are kept as long as the license. */
   | 'DAY'
+  /** An hour in UTC; hourly buckets are kept for 35 days. */
   | 'HOUR';
 
+/** A check that validation runs; which ones run depends on the license type and on what the client sent. */
 export type ValidationCheckKind =
+  /** The client's clock against the server's (when `clientTime` is sent). */
   | 'CLOCK'
+  /** The license entitles the `feature` asked for. */
   | 'FEATURE'
+  /** The `fingerprint` holds a live lease (CONCURRENT licenses, when a fingerprint is sent). */
   | 'LEASE'
+  /** The named `user` holds a seat (USER licenses). */
   | 'SEAT'
+  /** The client is within the site (SITE licenses). */
   | 'SITE'
+  /** The license's status: active, suspended, expired or revoked. */
   | 'STATUS'
+  /** The term: started, not ended, or within its grace period. */
   | 'TERM';
 
+/** Stable codes of a validation and of each of its checks; clients branch on these, never on `detail`. */
 export type ValidationCode =
+  /** STATUS passed: the license is active. */
   | 'ACTIVE'
+  /** CLOCK warned: more than 5 minutes off. */
   | 'CLOCK_DRIFT'
+  /** CLOCK passed: within 5 minutes of the server's clock. */
   | 'CLOCK_IN_SYNC'
+  /** CLOCK failed: more than 24 hours off, or gone backwards since the last heartbeat; recorded as a violation. */
   | 'CLOCK_TAMPERING'
+  /** STATUS or TERM failed: the term and its grace period are over. */
   | 'EXPIRED'
+  /** FEATURE passed: a CORE feature, or a PREMIUM one the license entitles. */
   | 'FEATURE_ENTITLED'
+  /** FEATURE failed: a PREMIUM feature the license does not entitle; recorded as UNLICENSED_FEATURE. */
   | 'FEATURE_NOT_ENTITLED'
+  /** FEATURE failed: the product has no feature with this key. */
   | 'FEATURE_UNKNOWN'
+  /** TERM warned: the term ended and the grace period still runs; recorded as EXPIRED_USE. */
   | 'IN_GRACE_PERIOD'
+  /** LEASE passed: the fingerprint holds a live lease. */
   | 'LEASE_ACTIVE'
+  /** TERM failed: the term has not started. */
   | 'NOT_YET_VALID'
+  /** LEASE failed: the fingerprint holds no live lease; check a seat out. */
   | 'NO_ACTIVE_LEASE'
+  /** SEAT failed: the user holds no seat on this license. */
   | 'NO_SEAT_ASSIGNED'
+  /** STATUS failed: the license was revoked. */
   | 'REVOKED'
+  /** SEAT passed: the user holds a seat. */
   | 'SEAT_ASSIGNED'
+  /** SITE passed: the address or e-mail domain is within the site. */
   | 'SITE_MATCHED'
+  /** SITE failed: outside the site; recorded as a violation. */
   | 'SITE_MISMATCH'
+  /** SITE failed: a SITE license validates within its site; pass `site` (or an e-mail address as `user`). */
   | 'SITE_REQUIRED'
+  /** STATUS failed: the license is suspended. */
   | 'SUSPENDED'
+  /** SEAT warned or failed: the user's seat is past the license's user limit (a warning within the overage policy, else a failure). */
   | 'USER_LIMIT_EXCEEDED'
+  /** SEAT failed: a USER license validates for a named user; pass `user`. */
   | 'USER_REQUIRED'
+  /** Every check passed. */
   | 'VALID'
+  /** TERM passed: within the term, or the license is perpetual. */
   | 'WITHIN_TERM';
 
+/** Which violations; every field given must match. */
 export type ViolationFilter = {
+  /** Only violations of these kinds. */
   kinds?: Array<ViolationKind> | null | undefined;
+  /** Only records of this license. */
   licenseId?: string | null | undefined;
   /** This severity or higher. */
   minSeverity?: ViolationSeverity | null | undefined;
+  /** Only records of this organization (a platform admin's filter; others see their own organization only). */
   organizationId?: string | null | undefined;
+  /** Only violations in these statuses. */
   statuses?: Array<ViolationStatus> | null | undefined;
 };
 
+/** What a license was found doing outside its terms. */
 export type ViolationKind =
+  /** More API calls in a period than `apiCallsPerPeriod` allows. */
   | 'API_OVERAGE'
+  /** A client clock more than 24 hours off, or gone backwards between heartbeats. */
   | 'CLOCK_TAMPERING'
+  /** More simultaneous sessions than `concurrentSessions` allows. */
   | 'CONCURRENCY_OVERAGE'
+  /** Use after the term ended: within the grace period (allowed), or after it (denied). */
   | 'EXPIRED_USE'
+  /** More named users hold seats than `namedUsers` allows. */
   | 'SEAT_OVERAGE'
+  /** Use from outside a SITE license's domains and CIDR ranges. */
   | 'SITE_MISMATCH'
+  /** More bytes stored than `storageBytes` allows. */
   | 'STORAGE_OVERAGE'
+  /** A PREMIUM feature was asked for that the license does not entitle. */
   | 'UNLICENSED_FEATURE';
 
-/** LOW < MEDIUM < HIGH < CRITICAL. */
+/** How serious a violation is, ordered LOW < MEDIUM < HIGH < CRITICAL; it only rises while the violation is active. */
 export type ViolationSeverity =
+  /** An overage beyond 50 %, or a violation still in force when its deadline passed. */
   | 'CRITICAL'
+  /** An overage of at most 50 % (any reported past the policy), an unentitled feature, use after expiry, or clock tampering. */
   | 'HIGH'
+  /** An overage of at most 10 %, use within a grace period, or an unknown feature asked for. */
   | 'LOW'
+  /** An overage of at most 25 %, or use from outside the site. */
   | 'MEDIUM';
 
+/** The lifecycle of a violation: OPEN → ACKNOWLEDGED → RESOLVED, or WAIVED with a reason. */
 export type ViolationStatus =
+  /** Seen by an administrator and still in force; the license is still non-compliant. */
   | 'ACKNOWLEDGED'
+  /** Found and not yet looked at; the license is non-compliant. */
   | 'OPEN'
+  /** Over: resolved by hand, or by itself once its cause cleared. A repeat opens a new violation. */
   | 'RESOLVED'
+  /** Accepted with a reason, perhaps until a date; repeats count on it without making the license non-compliant. */
   | 'WAIVED';
 
+/** A waiver of a violation: accepted, with a reason, perhaps until a date. */
 export type WaiveViolationInput = {
+  /** The violation to waive. */
   id: string;
+  /** Why it is accepted (1 to 500 characters). */
   reason: string;
   /** When the waiver ends; then the violation opens again if its breach still holds. */
   until?: string | null | undefined;
@@ -890,6 +1233,20 @@ export type ComplianceReportWaiversQueryVariables = Exact<{
 
 export type ComplianceReportWaiversQuery = { complianceReport: { licenses: Array<{ licenseId: string, compliant: boolean, complianceStatus: ComplianceStatus, utilization: Array<{ metric: UsageMetric, overLimit: boolean, waived: boolean }>, openViolations: Array<{ id: string, status: ViolationStatus }>, waivedViolations: Array<{ id: string, kind: ViolationKind, status: ViolationStatus }> }>, summary: { licenses: number, compliant: number, compliantWithWaivers: number, nonCompliant: number, openViolations: number, waivedViolations: number } } };
 
+export type DiagnosticsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DiagnosticsQuery = { diagnostics: { status: DiagnosticStatus, checkedAt: string, checks: Array<{ code: DiagnosticCode, subject: string | null, status: DiagnosticStatus, value: string | null, explanation: string, action: string | null }>, instances: Array<{ id: string, host: string, pid: number, version: string, secretId: string, startedAt: string, lastSeenAt: string, clockOffsetMs: number, live: boolean, current: boolean }>, jobs: Array<{ job: string, intervalMs: number, instanceId: string, startedAt: string, finishedAt: string, outcome: string, detail: string | null, lastSucceededAt: string | null }>, secrets: Array<{ secretId: string | null, standing: SecretStanding, licenseKeys: number, apiTokens: number, signingKeys: number }> } };
+
+export type LicenseDiagnosticsQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type LicenseDiagnosticsQuery = { licenseDiagnostics: { licenseId: string, type: LicenseType, status: LicenseStatus, checkedAt: string, users: { metric: UsageMetric, count: number, limit: number | null, explanation: string }, seats: Array<{ id: string, userId: string, assignedAt: string }>, sessions: { metric: UsageMetric, count: number, limit: number | null, explanation: string }, leases: Array<{ id: string, fingerprint: string, userId: string | null, expiresAt: string, borrowedUntil: string | null }>, storage: { metric: UsageMetric, total: number, limit: number | null, periodStart: string | null, periodEnd: string | null, reportCount: number, explanation: string, reports: Array<{ at: string, requestId: string | null, reported: number, totalAfter: number }> }, apiCalls: { metric: UsageMetric, total: number, limit: number | null, periodStart: string | null, periodEnd: string | null, reportCount: number, explanation: string, reports: Array<{ at: string, requestId: string | null, reported: number, totalAfter: number }> } } };
+
+export type UsageExplanationFieldsFragment = { metric: UsageMetric, total: number, limit: number | null, periodStart: string | null, periodEnd: string | null, reportCount: number, explanation: string, reports: Array<{ at: string, requestId: string | null, reported: number, totalAfter: number }> };
+
 export type MergeFeatureLicenseMutationVariables = Exact<{
   featureLicenseId: string;
   intoLicenseId: string;
@@ -1237,6 +1594,7 @@ export type UsageHistoryQuery = { usageHistory: Array<{ start: string, samples: 
 
 export const AlertRulesFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"AlertRulesFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"AlertRules"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"licenseId"}},{"kind":"Field","name":{"kind":"Name","value":"planId"}},{"kind":"Field","name":{"kind":"Name","value":"thresholds"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"metric"}},{"kind":"Field","name":{"kind":"Name","value":"thresholds"}},{"kind":"Field","name":{"kind":"Name","value":"rearmMargin"}},{"kind":"Field","name":{"kind":"Name","value":"source"}}]}},{"kind":"Field","name":{"kind":"Name","value":"expiry"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"daysBefore"}},{"kind":"Field","name":{"kind":"Name","value":"source"}}]}}]}}]} as unknown as DocumentNode<AlertRulesFieldsFragment, unknown>;
 export const ViolationFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ViolationFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Violation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"organizationId"}},{"kind":"Field","name":{"kind":"Name","value":"licenseId"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"subject"}},{"kind":"Field","name":{"kind":"Name","value":"severity"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"occurrences"}},{"kind":"Field","name":{"kind":"Name","value":"value"}},{"kind":"Field","name":{"kind":"Name","value":"peakValue"}},{"kind":"Field","name":{"kind":"Name","value":"limit"}},{"kind":"Field","name":{"kind":"Name","value":"evidence"}},{"kind":"Field","name":{"kind":"Name","value":"detail"}},{"kind":"Field","name":{"kind":"Name","value":"firstSeenAt"}},{"kind":"Field","name":{"kind":"Name","value":"lastSeenAt"}},{"kind":"Field","name":{"kind":"Name","value":"acknowledgedAt"}},{"kind":"Field","name":{"kind":"Name","value":"acknowledgedBy"}},{"kind":"Field","name":{"kind":"Name","value":"resolvedAt"}},{"kind":"Field","name":{"kind":"Name","value":"resolvedBy"}},{"kind":"Field","name":{"kind":"Name","value":"resolution"}},{"kind":"Field","name":{"kind":"Name","value":"waivedAt"}},{"kind":"Field","name":{"kind":"Name","value":"waivedBy"}},{"kind":"Field","name":{"kind":"Name","value":"waiverReason"}},{"kind":"Field","name":{"kind":"Name","value":"waivedUntil"}},{"kind":"Field","name":{"kind":"Name","value":"remediations"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"summary"}},{"kind":"Field","name":{"kind":"Name","value":"at"}},{"kind":"Field","name":{"kind":"Name","value":"by"}}]}}]}}]} as unknown as DocumentNode<ViolationFieldsFragment, unknown>;
+export const UsageExplanationFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"UsageExplanationFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UsageExplanation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"metric"}},{"kind":"Field","name":{"kind":"Name","value":"total"}},{"kind":"Field","name":{"kind":"Name","value":"limit"}},{"kind":"Field","name":{"kind":"Name","value":"periodStart"}},{"kind":"Field","name":{"kind":"Name","value":"periodEnd"}},{"kind":"Field","name":{"kind":"Name","value":"reportCount"}},{"kind":"Field","name":{"kind":"Name","value":"reports"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"at"}},{"kind":"Field","name":{"kind":"Name","value":"requestId"}},{"kind":"Field","name":{"kind":"Name","value":"reported"}},{"kind":"Field","name":{"kind":"Name","value":"totalAfter"}}]}},{"kind":"Field","name":{"kind":"Name","value":"explanation"}}]}}]} as unknown as DocumentNode<UsageExplanationFieldsFragment, unknown>;
 export const LicenseFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"LicenseFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"License"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"organizationId"}},{"kind":"Field","name":{"kind":"Name","value":"planId"}},{"kind":"Field","name":{"kind":"Name","value":"productId"}},{"kind":"Field","name":{"kind":"Name","value":"keyHint"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"statusReason"}},{"kind":"Field","name":{"kind":"Name","value":"leaseTtlSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"term"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"startsAt"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}},{"kind":"Field","name":{"kind":"Name","value":"termStartedAt"}},{"kind":"Field","name":{"kind":"Name","value":"gracePeriodDays"}},{"kind":"Field","name":{"kind":"Name","value":"graceEndsAt"}},{"kind":"Field","name":{"kind":"Name","value":"termDays"}},{"kind":"Field","name":{"kind":"Name","value":"autoRenew"}}]}},{"kind":"Field","name":{"kind":"Name","value":"limits"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"namedUsers"}},{"kind":"Field","name":{"kind":"Name","value":"concurrentSessions"}},{"kind":"Field","name":{"kind":"Name","value":"storageBytes"}},{"kind":"Field","name":{"kind":"Name","value":"apiCallsPerPeriod"}},{"kind":"Field","name":{"kind":"Name","value":"apiCallPeriod"}}]}},{"kind":"Field","name":{"kind":"Name","value":"overage"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"policy"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}}]}},{"kind":"Field","name":{"kind":"Name","value":"site"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"domains"}},{"kind":"Field","name":{"kind":"Name","value":"cidrs"}}]}}]}}]} as unknown as DocumentNode<LicenseFieldsFragment, unknown>;
 export const MigrationTermsFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"MigrationTermsFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"MigrationTerms"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"planId"}},{"kind":"Field","name":{"kind":"Name","value":"planName"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"limits"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"namedUsers"}},{"kind":"Field","name":{"kind":"Name","value":"concurrentSessions"}},{"kind":"Field","name":{"kind":"Name","value":"storageBytes"}},{"kind":"Field","name":{"kind":"Name","value":"apiCallsPerPeriod"}},{"kind":"Field","name":{"kind":"Name","value":"apiCallPeriod"}}]}},{"kind":"Field","name":{"kind":"Name","value":"overage"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"policy"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}}]}},{"kind":"Field","name":{"kind":"Name","value":"features"}},{"kind":"Field","name":{"kind":"Name","value":"site"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"domains"}},{"kind":"Field","name":{"kind":"Name","value":"cidrs"}}]}}]}}]} as unknown as DocumentNode<MigrationTermsFieldsFragment, unknown>;
 export const MigrationPreviewFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"MigrationPreviewFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"MigrationPreview"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"licenseId"}},{"kind":"Field","name":{"kind":"Name","value":"effective"}},{"kind":"Field","name":{"kind":"Name","value":"strategy"}},{"kind":"Field","name":{"kind":"Name","value":"overageUntil"}},{"kind":"Field","name":{"kind":"Name","value":"effectiveAt"}},{"kind":"Field","name":{"kind":"Name","value":"outcome"}},{"kind":"Field","name":{"kind":"Name","value":"from"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"MigrationTermsFields"}}]}},{"kind":"Field","name":{"kind":"Name","value":"to"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"MigrationTermsFields"}}]}},{"kind":"Field","name":{"kind":"Name","value":"featuresGained"}},{"kind":"Field","name":{"kind":"Name","value":"featuresLost"}},{"kind":"Field","name":{"kind":"Name","value":"limits"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"metric"}},{"kind":"Field","name":{"kind":"Name","value":"before"}},{"kind":"Field","name":{"kind":"Name","value":"after"}},{"kind":"Field","name":{"kind":"Name","value":"used"}},{"kind":"Field","name":{"kind":"Name","value":"over"}},{"kind":"Field","name":{"kind":"Name","value":"usedAfter"}}]}},{"kind":"Field","name":{"kind":"Name","value":"conflicts"}},{"kind":"Field","name":{"kind":"Name","value":"seatsReleased"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"seatId"}},{"kind":"Field","name":{"kind":"Name","value":"userId"}},{"kind":"Field","name":{"kind":"Name","value":"lastActiveAt"}},{"kind":"Field","name":{"kind":"Name","value":"fate"}}]}},{"kind":"Field","name":{"kind":"Name","value":"seatsAssigned"}},{"kind":"Field","name":{"kind":"Name","value":"leasesEnded"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"leaseId"}},{"kind":"Field","name":{"kind":"Name","value":"fingerprint"}},{"kind":"Field","name":{"kind":"Name","value":"userId"}},{"kind":"Field","name":{"kind":"Name","value":"lastHeartbeatAt"}},{"kind":"Field","name":{"kind":"Name","value":"fate"}}]}},{"kind":"Field","name":{"kind":"Name","value":"violationsOpened"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"metric"}},{"kind":"Field","name":{"kind":"Name","value":"value"}},{"kind":"Field","name":{"kind":"Name","value":"limit"}},{"kind":"Field","name":{"kind":"Name","value":"severity"}},{"kind":"Field","name":{"kind":"Name","value":"deadline"}},{"kind":"Field","name":{"kind":"Name","value":"existingViolationId"}}]}},{"kind":"Field","name":{"kind":"Name","value":"violationsResolved"}},{"kind":"Field","name":{"kind":"Name","value":"alerts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"metric"}},{"kind":"Field","name":{"kind":"Name","value":"threshold"}},{"kind":"Field","name":{"kind":"Name","value":"value"}},{"kind":"Field","name":{"kind":"Name","value":"limit"}}]}},{"kind":"Field","name":{"kind":"Name","value":"warnings"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"metric"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"userIds"}}]}},{"kind":"Field","name":{"kind":"Name","value":"summary"}},{"kind":"Field","name":{"kind":"Name","value":"price"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currencyBefore"}},{"kind":"Field","name":{"kind":"Name","value":"currencyAfter"}},{"kind":"Field","name":{"kind":"Name","value":"termDays"}},{"kind":"Field","name":{"kind":"Name","value":"perPeriodBefore"}},{"kind":"Field","name":{"kind":"Name","value":"perPeriodAfter"}},{"kind":"Field","name":{"kind":"Name","value":"differencePerPeriod"}},{"kind":"Field","name":{"kind":"Name","value":"prorationCents"}},{"kind":"Field","name":{"kind":"Name","value":"remainingFraction"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"MigrationTermsFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"MigrationTerms"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"planId"}},{"kind":"Field","name":{"kind":"Name","value":"planName"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"limits"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"namedUsers"}},{"kind":"Field","name":{"kind":"Name","value":"concurrentSessions"}},{"kind":"Field","name":{"kind":"Name","value":"storageBytes"}},{"kind":"Field","name":{"kind":"Name","value":"apiCallsPerPeriod"}},{"kind":"Field","name":{"kind":"Name","value":"apiCallPeriod"}}]}},{"kind":"Field","name":{"kind":"Name","value":"overage"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"policy"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}}]}},{"kind":"Field","name":{"kind":"Name","value":"features"}},{"kind":"Field","name":{"kind":"Name","value":"site"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"domains"}},{"kind":"Field","name":{"kind":"Name","value":"cidrs"}}]}}]}}]} as unknown as DocumentNode<MigrationPreviewFieldsFragment, unknown>;
@@ -1293,6 +1651,8 @@ export const ComplianceEventsDocument = {"kind":"Document","definitions":[{"kind
 export const ComplianceReportPageDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ComplianceReportPage"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"organizationId"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"complianceReport"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"organizationId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"organizationId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"licenses"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"licenseId"}}]}},{"kind":"Field","name":{"kind":"Name","value":"summary"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"licenses"}}]}}]}}]}}]} as unknown as DocumentNode<ComplianceReportPageQuery, ComplianceReportPageQueryVariables>;
 export const PreviewRemediationDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"PreviewRemediation"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"RemediateViolationInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"previewRemediation"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"licenseStatus"}},{"kind":"Field","name":{"kind":"Name","value":"limitBefore"}},{"kind":"Field","name":{"kind":"Name","value":"limitAfter"}},{"kind":"Field","name":{"kind":"Name","value":"seatsToRelease"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"userId"}},{"kind":"Field","name":{"kind":"Name","value":"lastActiveAt"}}]}},{"kind":"Field","name":{"kind":"Name","value":"leasesToEnd"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"fingerprint"}},{"kind":"Field","name":{"kind":"Name","value":"userId"}},{"kind":"Field","name":{"kind":"Name","value":"lastHeartbeatAt"}}]}},{"kind":"Field","name":{"kind":"Name","value":"violation"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"ViolationFields"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ViolationFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Violation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"organizationId"}},{"kind":"Field","name":{"kind":"Name","value":"licenseId"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"subject"}},{"kind":"Field","name":{"kind":"Name","value":"severity"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"occurrences"}},{"kind":"Field","name":{"kind":"Name","value":"value"}},{"kind":"Field","name":{"kind":"Name","value":"peakValue"}},{"kind":"Field","name":{"kind":"Name","value":"limit"}},{"kind":"Field","name":{"kind":"Name","value":"evidence"}},{"kind":"Field","name":{"kind":"Name","value":"detail"}},{"kind":"Field","name":{"kind":"Name","value":"firstSeenAt"}},{"kind":"Field","name":{"kind":"Name","value":"lastSeenAt"}},{"kind":"Field","name":{"kind":"Name","value":"acknowledgedAt"}},{"kind":"Field","name":{"kind":"Name","value":"acknowledgedBy"}},{"kind":"Field","name":{"kind":"Name","value":"resolvedAt"}},{"kind":"Field","name":{"kind":"Name","value":"resolvedBy"}},{"kind":"Field","name":{"kind":"Name","value":"resolution"}},{"kind":"Field","name":{"kind":"Name","value":"waivedAt"}},{"kind":"Field","name":{"kind":"Name","value":"waivedBy"}},{"kind":"Field","name":{"kind":"Name","value":"waiverReason"}},{"kind":"Field","name":{"kind":"Name","value":"waivedUntil"}},{"kind":"Field","name":{"kind":"Name","value":"remediations"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"action"}},{"kind":"Field","name":{"kind":"Name","value":"summary"}},{"kind":"Field","name":{"kind":"Name","value":"at"}},{"kind":"Field","name":{"kind":"Name","value":"by"}}]}}]}}]} as unknown as DocumentNode<PreviewRemediationQuery, PreviewRemediationQueryVariables>;
 export const ComplianceReportWaiversDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ComplianceReportWaivers"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"organizationId"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"asOf"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"DateTimeISO"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"complianceReport"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"organizationId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"organizationId"}}},{"kind":"Argument","name":{"kind":"Name","value":"asOf"},"value":{"kind":"Variable","name":{"kind":"Name","value":"asOf"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"licenses"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"licenseId"}},{"kind":"Field","name":{"kind":"Name","value":"compliant"}},{"kind":"Field","name":{"kind":"Name","value":"complianceStatus"}},{"kind":"Field","name":{"kind":"Name","value":"utilization"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"metric"}},{"kind":"Field","name":{"kind":"Name","value":"overLimit"}},{"kind":"Field","name":{"kind":"Name","value":"waived"}}]}},{"kind":"Field","name":{"kind":"Name","value":"openViolations"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}},{"kind":"Field","name":{"kind":"Name","value":"waivedViolations"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"summary"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"licenses"}},{"kind":"Field","name":{"kind":"Name","value":"compliant"}},{"kind":"Field","name":{"kind":"Name","value":"compliantWithWaivers"}},{"kind":"Field","name":{"kind":"Name","value":"nonCompliant"}},{"kind":"Field","name":{"kind":"Name","value":"openViolations"}},{"kind":"Field","name":{"kind":"Name","value":"waivedViolations"}}]}}]}}]}}]} as unknown as DocumentNode<ComplianceReportWaiversQuery, ComplianceReportWaiversQueryVariables>;
+export const DiagnosticsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Diagnostics"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"diagnostics"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"checkedAt"}},{"kind":"Field","name":{"kind":"Name","value":"checks"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"subject"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"value"}},{"kind":"Field","name":{"kind":"Name","value":"explanation"}},{"kind":"Field","name":{"kind":"Name","value":"action"}}]}},{"kind":"Field","name":{"kind":"Name","value":"instances"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"host"}},{"kind":"Field","name":{"kind":"Name","value":"pid"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"secretId"}},{"kind":"Field","name":{"kind":"Name","value":"startedAt"}},{"kind":"Field","name":{"kind":"Name","value":"lastSeenAt"}},{"kind":"Field","name":{"kind":"Name","value":"clockOffsetMs"}},{"kind":"Field","name":{"kind":"Name","value":"live"}},{"kind":"Field","name":{"kind":"Name","value":"current"}}]}},{"kind":"Field","name":{"kind":"Name","value":"jobs"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"job"}},{"kind":"Field","name":{"kind":"Name","value":"intervalMs"}},{"kind":"Field","name":{"kind":"Name","value":"instanceId"}},{"kind":"Field","name":{"kind":"Name","value":"startedAt"}},{"kind":"Field","name":{"kind":"Name","value":"finishedAt"}},{"kind":"Field","name":{"kind":"Name","value":"outcome"}},{"kind":"Field","name":{"kind":"Name","value":"detail"}},{"kind":"Field","name":{"kind":"Name","value":"lastSucceededAt"}}]}},{"kind":"Field","name":{"kind":"Name","value":"secrets"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"secretId"}},{"kind":"Field","name":{"kind":"Name","value":"standing"}},{"kind":"Field","name":{"kind":"Name","value":"licenseKeys"}},{"kind":"Field","name":{"kind":"Name","value":"apiTokens"}},{"kind":"Field","name":{"kind":"Name","value":"signingKeys"}}]}}]}}]}}]} as unknown as DocumentNode<DiagnosticsQuery, DiagnosticsQueryVariables>;
+export const LicenseDiagnosticsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"LicenseDiagnostics"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"licenseDiagnostics"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"licenseId"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"checkedAt"}},{"kind":"Field","name":{"kind":"Name","value":"users"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"metric"}},{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"limit"}},{"kind":"Field","name":{"kind":"Name","value":"explanation"}}]}},{"kind":"Field","name":{"kind":"Name","value":"seats"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"userId"}},{"kind":"Field","name":{"kind":"Name","value":"assignedAt"}}]}},{"kind":"Field","name":{"kind":"Name","value":"sessions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"metric"}},{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"limit"}},{"kind":"Field","name":{"kind":"Name","value":"explanation"}}]}},{"kind":"Field","name":{"kind":"Name","value":"leases"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"fingerprint"}},{"kind":"Field","name":{"kind":"Name","value":"userId"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}},{"kind":"Field","name":{"kind":"Name","value":"borrowedUntil"}}]}},{"kind":"Field","name":{"kind":"Name","value":"storage"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"UsageExplanationFields"}}]}},{"kind":"Field","name":{"kind":"Name","value":"apiCalls"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"UsageExplanationFields"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"UsageExplanationFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UsageExplanation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"metric"}},{"kind":"Field","name":{"kind":"Name","value":"total"}},{"kind":"Field","name":{"kind":"Name","value":"limit"}},{"kind":"Field","name":{"kind":"Name","value":"periodStart"}},{"kind":"Field","name":{"kind":"Name","value":"periodEnd"}},{"kind":"Field","name":{"kind":"Name","value":"reportCount"}},{"kind":"Field","name":{"kind":"Name","value":"reports"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"at"}},{"kind":"Field","name":{"kind":"Name","value":"requestId"}},{"kind":"Field","name":{"kind":"Name","value":"reported"}},{"kind":"Field","name":{"kind":"Name","value":"totalAfter"}}]}},{"kind":"Field","name":{"kind":"Name","value":"explanation"}}]}}]} as unknown as DocumentNode<LicenseDiagnosticsQuery, LicenseDiagnosticsQueryVariables>;
 export const MergeFeatureLicenseDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"MergeFeatureLicense"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"featureLicenseId"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"intoLicenseId"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"mergeFeatureLicense"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"featureLicenseId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"featureLicenseId"}}},{"kind":"Argument","name":{"kind":"Name","value":"intoLicenseId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"intoLicenseId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"features"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}},{"kind":"Field","name":{"kind":"Name","value":"migrations"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"detail"}},{"kind":"Field","name":{"kind":"Name","value":"from"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"features"}}]}},{"kind":"Field","name":{"kind":"Name","value":"to"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"features"}}]}}]}}]}}]}}]} as unknown as DocumentNode<MergeFeatureLicenseMutation, MergeFeatureLicenseMutationVariables>;
 export const SplitFeatureLicenseDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SplitFeatureLicense"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"licenseId"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"featureKeys"}},"type":{"kind":"NonNullType","type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"splitFeatureLicense"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"licenseId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"licenseId"}}},{"kind":"Argument","name":{"kind":"Name","value":"featureKeys"},"value":{"kind":"Variable","name":{"kind":"Name","value":"featureKeys"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"license"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"organizationId"}},{"kind":"Field","name":{"kind":"Name","value":"planId"}},{"kind":"Field","name":{"kind":"Name","value":"term"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}}]}},{"kind":"Field","name":{"kind":"Name","value":"features"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}}]}}]}}]}}]}}]} as unknown as DocumentNode<SplitFeatureLicenseMutation, SplitFeatureLicenseMutationVariables>;
 export const IssueLicenseDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"IssueLicense"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"IssueLicenseInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"issueLicense"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"license"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"LicenseFields"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"LicenseFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"License"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"organizationId"}},{"kind":"Field","name":{"kind":"Name","value":"planId"}},{"kind":"Field","name":{"kind":"Name","value":"productId"}},{"kind":"Field","name":{"kind":"Name","value":"keyHint"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"statusReason"}},{"kind":"Field","name":{"kind":"Name","value":"leaseTtlSeconds"}},{"kind":"Field","name":{"kind":"Name","value":"term"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"startsAt"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}},{"kind":"Field","name":{"kind":"Name","value":"termStartedAt"}},{"kind":"Field","name":{"kind":"Name","value":"gracePeriodDays"}},{"kind":"Field","name":{"kind":"Name","value":"graceEndsAt"}},{"kind":"Field","name":{"kind":"Name","value":"termDays"}},{"kind":"Field","name":{"kind":"Name","value":"autoRenew"}}]}},{"kind":"Field","name":{"kind":"Name","value":"limits"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"namedUsers"}},{"kind":"Field","name":{"kind":"Name","value":"concurrentSessions"}},{"kind":"Field","name":{"kind":"Name","value":"storageBytes"}},{"kind":"Field","name":{"kind":"Name","value":"apiCallsPerPeriod"}},{"kind":"Field","name":{"kind":"Name","value":"apiCallPeriod"}}]}},{"kind":"Field","name":{"kind":"Name","value":"overage"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"policy"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}}]}},{"kind":"Field","name":{"kind":"Name","value":"site"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"domains"}},{"kind":"Field","name":{"kind":"Name","value":"cidrs"}}]}}]}}]} as unknown as DocumentNode<IssueLicenseMutation, IssueLicenseMutationVariables>;

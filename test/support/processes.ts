@@ -4,6 +4,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { vi } from 'vitest';
+import { expectJsonLines } from './json-lines';
 import { TEST_SECRET } from './server';
 
 const ROOT = resolve(__dirname, '../..');
@@ -69,7 +70,11 @@ export function spawnInstance(env: Record<string, string>): Omit<Instance, 'url'
     alive: () => exitCode === undefined,
     async stop() {
       if (exitCode === undefined) child.kill('SIGTERM');
-      return exited;
+      const code = await exited;
+      // Every line an instance writes is JSON, what its database and Redis clients say included.
+      expectJsonLines(out, 'the instance on stdout');
+      expectJsonLines(err, 'the instance on stderr');
+      return code;
     },
   };
 }

@@ -6,6 +6,7 @@ import { type Config, DEFAULT_DATABASE_LIMITS, DEFAULT_RATE_LIMITS } from '../..
 import { createLogger } from '../../src/logger';
 import { createLicenseServer, type LicenseServer } from '../../src/server/app';
 import { TestClock } from './clock';
+import { expectJsonLines } from './json-lines';
 import { createTestDatabase, DATABASE_KINDS, type DatabaseKind, type TestDatabase } from './databases';
 
 export interface GraphQLErrorBody {
@@ -126,6 +127,8 @@ export async function startTestServer(kind: DatabaseKind, overrides: Partial<Con
     async close() {
       await server.close();
       await database.drop();
+      // Every line a server writes is JSON, whatever happened during the test (outages included).
+      expectJsonLines(logs, `the ${kind} test server`);
     },
   };
 }

@@ -29,3 +29,20 @@ describe('configuration of the secret', () => {
     expect(() => loadConfig({ ...base, SECRET_KEY_PREVIOUS: base.SECRET_KEY })).toThrow(/must differ from SECRET_KEY/);
   });
 });
+
+describe('configuration of observability', () => {
+  it('logs one line per request at info unless told otherwise, and none with silent', () => {
+    expect(loadConfig(base).requestLogLevel).toBe('info');
+    expect(loadConfig({ ...base, REQUEST_LOG_LEVEL: 'debug' }).requestLogLevel).toBe('debug');
+    expect(loadConfig({ ...base, REQUEST_LOG_LEVEL: 'silent' }).requestLogLevel).toBe('silent');
+    expect(() => loadConfig({ ...base, REQUEST_LOG_LEVEL: 'verbose' })).toThrow(/REQUEST_LOG_LEVEL must be one of/);
+  });
+
+  it('takes a metrics token of at least 16 printable characters, and none by default', () => {
+    expect(loadConfig(base).metricsToken).toBeUndefined();
+    expect(loadConfig({ ...base, METRICS_TOKEN: ' a-scraper-token-1234 ' }).metricsToken).toBe('a-scraper-token-1234');
+    for (const token of ['short', 'a token with spaces in it']) {
+      expect(() => loadConfig({ ...base, METRICS_TOKEN: token })).toThrow(/METRICS_TOKEN must be at least 16 printable/);
+    }
+  });
+});

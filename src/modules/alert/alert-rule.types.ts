@@ -8,11 +8,19 @@ export enum RuleSource {
   DEFAULT = 'DEFAULT',
 }
 
-registerEnumType(RuleSource, { name: 'AlertRuleSource' });
+registerEnumType(RuleSource, {
+  name: 'AlertRuleSource',
+  description: "Where the rule that applies comes from: the license's own, its plan's, or the built-in default.",
+  valuesConfig: {
+    LICENSE: { description: 'Set on the license itself.' },
+    PLAN: { description: "The license's plan's (or, for a plan, its own)." },
+    DEFAULT: { description: 'The built-in default: thresholds at 80, 90 and 100 %, reminders 90, 30, 7 and 1 days before expiry.' },
+  },
+});
 
 @ObjectType({ simpleResolvers: true, description: 'When a metric raises threshold alerts.' })
 export class ThresholdRule {
-  @Field(() => UsageMetric)
+  @Field(() => UsageMetric, { description: 'The metric the rule watches.' })
   metric!: UsageMetric;
 
   @Field(() => [Int], { description: 'Thresholds in percent of the limit, ascending; empty when the metric raises none.' })
@@ -27,7 +35,7 @@ export class ThresholdRule {
   })
   repeatIntervalMinutes!: number;
 
-  @Field(() => RuleSource)
+  @Field(() => RuleSource, { description: 'Where this rule comes from.' })
   source!: RuleSource;
 }
 
@@ -36,22 +44,22 @@ export class ExpiryNoticeRule {
   @Field(() => [Int], { description: 'Days before the term ends, descending; empty when no reminder is wanted.' })
   daysBefore!: number[];
 
-  @Field(() => RuleSource)
+  @Field(() => RuleSource, { description: 'Where this rule comes from.' })
   source!: RuleSource;
 }
 
 @ObjectType({ simpleResolvers: true, description: "A license's or a plan's alert rules, as they apply." })
 export class AlertRules {
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: "The license the rules apply to; null for a plan's rules." })
   licenseId!: string | null;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'The plan whose rules these are (for a license: its plan).' })
   planId!: string | null;
 
   @Field(() => [ThresholdRule], { description: 'One rule per metric.' })
   thresholds!: ThresholdRule[];
 
-  @Field(() => ExpiryNoticeRule)
+  @Field(() => ExpiryNoticeRule, { description: 'When expiry reminders are raised.' })
   expiry!: ExpiryNoticeRule;
 }
 
@@ -67,7 +75,7 @@ abstract class RuleOwnerInput {
 
 @InputType({ description: "Sets a metric's thresholds for a license, or for a plan (the default of its licenses)." })
 export class ThresholdRuleInput extends RuleOwnerInput {
-  @Field(() => UsageMetric)
+  @Field(() => UsageMetric, { description: 'The metric whose thresholds to set.' })
   metric!: UsageMetric;
 
   @Field(() => [Int], {

@@ -14,7 +14,8 @@ export class AlertResolver {
 
   @Query(() => AlertConnection, { description: 'Alerts in the order they were raised; filter by organization, license, kind, severity.' })
   alerts(
-    @Arg('filter', () => AlertFilter, { nullable: true }) filter: AlertFilter | null,
+    @Arg('filter', () => AlertFilter, { nullable: true, description: 'Which alerts; omitted, all the caller may see.' })
+    filter: AlertFilter | null,
     @Args(() => PageArgs) page: PageArgs,
     @Ctx() ctx: AlertContext,
   ): Promise<AlertConnection> {
@@ -31,14 +32,19 @@ export class AlertResolver {
   })
   alertRaised(
     @Root() alert: AlertNode,
-    @Arg('filter', () => AlertFilter, { nullable: true }) _filter: AlertFilter | null,
-    @Arg('after', () => ID, { nullable: true }) _after: string | null,
+    @Arg('filter', () => AlertFilter, { nullable: true, description: 'Which alerts to receive; omitted, all the subscriber may see.' })
+    _filter: AlertFilter | null,
+    @Arg('after', () => ID, {
+      nullable: true,
+      description: 'The id of the last alert received: every alert raised since is replayed first.',
+    })
+    _after: string | null,
   ): AlertNode {
     return alert;
   }
 
-  @Mutation(() => AlertNode)
-  acknowledgeAlert(@Arg('id', () => ID) id: string, @Ctx() ctx: AlertContext): Promise<AlertNode> {
+  @Mutation(() => AlertNode, { description: 'Marks an alert as seen; INVALID_STATE_TRANSITION when it was acknowledged already.' })
+  acknowledgeAlert(@Arg('id', () => ID, { description: "The alert's id." }) id: string, @Ctx() ctx: AlertContext): Promise<AlertNode> {
     return this.alertService.acknowledge(ctx, id);
   }
 }

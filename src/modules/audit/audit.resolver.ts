@@ -18,7 +18,8 @@ export class AuditResolver {
     description: 'The audit log, oldest first; filter by organization, object, actor, action and time.',
   })
   async auditLog(
-    @Arg('filter', () => AuditFilterInput, { nullable: true }) filter: AuditFilterInput | null,
+    @Arg('filter', () => AuditFilterInput, { nullable: true, description: 'Which events; omitted, all the caller may see.' })
+    filter: AuditFilterInput | null,
     @Args(() => PageArgs) page: PageArgs,
     @Ctx() ctx: Operation,
   ): Promise<AuditEventConnection> {

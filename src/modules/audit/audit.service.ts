@@ -3,8 +3,9 @@ import { Permission } from '../../auth/roles';
 import type { Operation } from '../../common/operation';
 import { findPage, type Page, type PageArgs } from '../../common/pagination';
 import { newId } from '../../db/ids';
+import { fromJson, type SqlRunner, toDate } from '../../db/sql';
 import type { Tx } from '../../db/transaction';
-import type { AuditRecord } from './audit-actions';
+import type { AuditAction, AuditRecord } from './audit-actions';
 import { AuditEvent } from './audit-event.entity';
 
 export interface AuditFilter {
@@ -43,6 +44,28 @@ export class AuditService {
         event.at,
       ],
     );
+  }
+
+  /**
+   * The events of one action on one object since `from`, newest first, at most `limit`: what diagnostics explain a
+   * total with (the usage reports of a license). The caller has checked the right to the object.
+   */
+  async changesOf(
+    sql: SqlRunner,
+    change: { objectId: string; action: AuditAction; from: Date; limit: number },
+  ): Promise<{ at: Date; requestId: string | null; actor: string; before: unknown; after: unknown }[]> {
+    const rows = await sql.all<{ occurred_at: unknown; request_id: string | null; actor_label: string; before: unknown; after: unknown }>(
+      `select occurred_at, request_id, actor_label, before, after from audit_event
+        where object_id = ? and action = ? and occurred_at >= ? order by id desc limit ?`,
+      [change.objectId, change.action, change.from, change.limit],
+    );
+    return rows.map((row) => ({
+      at: toDate(row.occurred_at),
+      requestId: row.request_id,
+      actor: row.actor_label,
+      before: row.before === null ? null : fromJson(row.before),
+      after: row.after === null ? null : fromJson(row.after),
+    }));
   }
 
   async list(op: Operation, filter: AuditFilter, page: PageArgs): Promise<Page<AuditEvent>> {

@@ -18,31 +18,37 @@ import {
 export class ProductResolver {
   constructor(private readonly catalog: CatalogService) {}
 
-  @Query(() => ProductNode)
-  async product(@Arg('id', () => ID) id: string, @Ctx() ctx: CatalogContext): Promise<ProductNode> {
+  @Query(() => ProductNode, { description: 'One product by id; NOT_FOUND when there is none.' })
+  async product(@Arg('id', () => ID, { description: "The product's id." }) id: string, @Ctx() ctx: CatalogContext): Promise<ProductNode> {
     return ProductNode.from(await this.catalog.getProduct(ctx, id));
   }
 
-  @Query(() => ProductConnection)
+  @Query(() => ProductConnection, { description: 'Every product, oldest first, paginated.' })
   async products(@Args(() => PageArgs) page: PageArgs, @Ctx() ctx: CatalogContext): Promise<ProductConnection> {
     const result = await this.catalog.listProducts(ctx, page);
     return { nodes: result.nodes.map(ProductNode.from), pageInfo: result.pageInfo };
   }
 
-  @FieldResolver(() => [FeatureNode])
+  @FieldResolver(() => [FeatureNode], { description: 'Its features, CORE and PREMIUM.' })
   features(@Root() product: ProductNode, @Ctx() ctx: CatalogContext): Promise<FeatureNode[]> {
     return ctx.loaders.featuresOfProduct.load(product.id);
   }
 
   @Mutation(() => ProductNode, { description: 'A product with its features (platform admins).' })
-  async createProduct(@Arg('input', () => CreateProductInput) input: CreateProductInput, @Ctx() ctx: CatalogContext): Promise<ProductNode> {
+  async createProduct(
+    @Arg('input', () => CreateProductInput, {
+      description: 'The product and its features; CONFLICT when its key or a feature key is taken.',
+    })
+    input: CreateProductInput,
+    @Ctx() ctx: CatalogContext,
+  ): Promise<ProductNode> {
     return ProductNode.from(await this.catalog.createProduct(ctx, input));
   }
 
   @Mutation(() => FeatureNode, { description: 'Adds a feature to a product (platform admins).' })
   async addFeature(
-    @Arg('productId', () => ID) productId: string,
-    @Arg('input', () => FeatureInput) input: FeatureInput,
+    @Arg('productId', () => ID, { description: 'The product to add it to.' }) productId: string,
+    @Arg('input', () => FeatureInput, { description: 'The feature; CONFLICT when the product has its key already.' }) input: FeatureInput,
     @Ctx() ctx: CatalogContext,
   ): Promise<FeatureNode> {
     return FeatureNode.from(await this.catalog.addFeature(ctx, productId, input));
@@ -53,14 +59,14 @@ export class ProductResolver {
 export class PlanResolver {
   constructor(private readonly catalog: CatalogService) {}
 
-  @Query(() => PlanNode)
-  async plan(@Arg('id', () => ID) id: string, @Ctx() ctx: CatalogContext): Promise<PlanNode> {
+  @Query(() => PlanNode, { description: 'One plan by id; NOT_FOUND when there is none.' })
+  async plan(@Arg('id', () => ID, { description: "The plan's id." }) id: string, @Ctx() ctx: CatalogContext): Promise<PlanNode> {
     return PlanNode.from(await this.catalog.getPlan(ctx, id));
   }
 
-  @Query(() => PlanConnection)
+  @Query(() => PlanConnection, { description: 'Plans, oldest first, filtered and paginated.' })
   async plans(
-    @Arg('filter', () => PlanFilter, { nullable: true }) filter: PlanFilter | null,
+    @Arg('filter', () => PlanFilter, { nullable: true, description: 'Which plans; omitted, all.' }) filter: PlanFilter | null,
     @Args(() => PageArgs) page: PageArgs,
     @Ctx() ctx: CatalogContext,
   ): Promise<PlanConnection> {
@@ -68,18 +74,24 @@ export class PlanResolver {
     return { nodes: result.nodes.map(PlanNode.from), pageInfo: result.pageInfo };
   }
 
-  @FieldResolver(() => ProductNode)
+  @FieldResolver(() => ProductNode, { description: 'The product the plan licenses.' })
   async product(@Root() plan: PlanNode, @Ctx() ctx: CatalogContext): Promise<ProductNode> {
     return (await ctx.loaders.product.load(plan.productId))!;
   }
 
-  @FieldResolver(() => [FeatureNode])
+  @FieldResolver(() => [FeatureNode], { description: 'The features the plan includes (its licenses are entitled to them).' })
   features(@Root() plan: PlanNode, @Ctx() ctx: CatalogContext): Promise<FeatureNode[]> {
     return ctx.loaders.featuresOfPlan.load(plan.id);
   }
 
   @Mutation(() => PlanNode, { description: 'A license template (platform admins).' })
-  async createPlan(@Arg('input', () => CreatePlanInput) input: CreatePlanInput, @Ctx() ctx: CatalogContext): Promise<PlanNode> {
+  async createPlan(
+    @Arg('input', () => CreatePlanInput, {
+      description: 'The plan; CONFLICT when its key is taken, BAD_USER_INPUT for a feature key the product lacks.',
+    })
+    input: CreatePlanInput,
+    @Ctx() ctx: CatalogContext,
+  ): Promise<PlanNode> {
     return PlanNode.from(await this.catalog.createPlan(ctx, input));
   }
 }

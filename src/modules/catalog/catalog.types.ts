@@ -14,19 +14,21 @@ const KEY_MESSAGE = 'must be lower-case letters, digits, ".", "_" or "-", starti
 /** What the catalog's types start with: a product, a feature and a plan each have a key and a name. */
 @ObjectType({ simpleResolvers: true })
 abstract class CatalogItemNode {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Its id; ids grow with time, and lists are in their order.' })
   id!: string;
 
-  @Field(() => String)
+  @Field(() => String, {
+    description: "Its stable key, unique (a feature's within its product): lower-case letters, digits, `.`, `_`, `-`.",
+  })
   key!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'Its display name.' })
   name!: string;
 }
 
 @ObjectType('Product', { simpleResolvers: true, description: 'A product of the AINexLayer platform.' })
 export class ProductNode extends CatalogItemNode {
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When it was created.' })
   createdAt!: Date;
 
   static from(entity: Product): ProductNode {
@@ -38,7 +40,7 @@ export class ProductNode extends CatalogItemNode {
 export class FeatureNode extends CatalogItemNode {
   productId!: string;
 
-  @Field(() => FeatureTier)
+  @Field(() => FeatureTier, { description: 'CORE (with every license of its product) or PREMIUM (only where entitled).' })
   tier!: FeatureTier;
 
   static from(entity: Feature): FeatureNode {
@@ -56,37 +58,40 @@ export class FeatureNode extends CatalogItemNode {
 export class PlanNode extends CatalogItemNode {
   productId!: string;
 
-  @Field(() => LicenseType)
+  @Field(() => LicenseType, { description: 'The type of the licenses issued from it (an issue may override it).' })
   licenseType!: LicenseType;
 
   @Field(() => Int, { nullable: true, description: 'Length of one term in days; null for perpetual.' })
   termDays!: number | null;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Days after the end of a term during which its licenses still validate.' })
   gracePeriodDays!: number;
 
-  @Field(() => Boolean)
+  @Field(() => Boolean, { description: 'Whether its licenses are issued renewing at the end of each term.' })
   autoRenew!: boolean;
 
-  @Field(() => LicenseLimits)
+  @Field(() => LicenseLimits, { description: 'The limits its licenses get unless the issue overrides them.' })
   limits!: LicenseLimits;
 
-  @Field(() => Overage)
+  @Field(() => Overage, { description: 'The overage policy its licenses get unless the issue overrides it.' })
   overage!: Overage;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Seconds a concurrent lease of its licenses lives without a heartbeat.' })
   leaseTtlSeconds!: number;
 
   @Field(() => Int, { nullable: true, description: 'Client calls one license key may make per minute, by default; null for no limit.' })
   clientCallsPerMinute!: number | null;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Price per seat (the seat limit) per term, in cents of `currency`; null when not priced per seat.',
+  })
   pricePerSeatCents!: number | null;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: 'Flat price per term, in cents of `currency`; null when there is none.' })
   pricePerPeriodCents!: number | null;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'ISO 4217 currency of its prices, e.g. USD.' })
   currency!: string;
 
   @Field(() => Int, { description: 'The longest a certificate of its licenses may last, in days.' })
@@ -95,7 +100,7 @@ export class PlanNode extends CatalogItemNode {
   @Field(() => Int, { description: 'The longest one of its seats may be borrowed, in days (0: no borrowing).' })
   borrowMaxDays!: number;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When it was created.' })
   createdAt!: Date;
 
   static from(p: Plan): PlanNode {
@@ -122,59 +127,59 @@ export class PlanNode extends CatalogItemNode {
   }
 }
 
-@ObjectType({ simpleResolvers: true })
+@ObjectType({ simpleResolvers: true, description: 'A page of products, oldest first.' })
 export class ProductConnection extends Connection(ProductNode) {}
 
-@ObjectType({ simpleResolvers: true })
+@ObjectType({ simpleResolvers: true, description: 'A page of plans, oldest first.' })
 export class PlanConnection extends Connection(PlanNode) {}
 
-@InputType()
+@InputType({ description: 'A feature of a product.' })
 export class FeatureInput {
   @Field(() => String, { description: 'Unique within the product, e.g. `analytics.export`.' })
   @Length(1, 100)
   @Matches(KEY, { message: `key ${KEY_MESSAGE}` })
   key!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'Its display name (1 to 200 characters).' })
   @Length(1, 200)
   name!: string;
 
-  @Field(() => FeatureTier)
+  @Field(() => FeatureTier, { description: 'CORE (with every license of the product) or PREMIUM (only where entitled).' })
   tier!: FeatureTier;
 }
 
-@InputType()
+@InputType({ description: 'A new product and its features.' })
 export class CreateProductInput {
-  @Field(() => String)
+  @Field(() => String, { description: 'Unique key of the product: lower-case letters, digits, `.`, `_`, `-` (CONFLICT if taken).' })
   @Length(1, 100)
   @Matches(KEY, { message: `key ${KEY_MESSAGE}` })
   key!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'Its display name (1 to 200 characters).' })
   @Length(1, 200)
   name!: string;
 
-  @Field(() => [FeatureInput])
+  @Field(() => [FeatureInput], { description: 'Its features (at most 500); more can be added with `addFeature`.' })
   @ArrayMaxSize(500)
   @ValidateNested({ each: true })
   features: FeatureInput[] = [];
 }
 
-@InputType()
+@InputType({ description: 'A new plan: the template its licenses are issued from.' })
 export class CreatePlanInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The product the plan licenses.' })
   productId!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'Unique key of the plan: lower-case letters, digits, `.`, `_`, `-` (CONFLICT if taken).' })
   @Length(1, 100)
   @Matches(KEY, { message: `key ${KEY_MESSAGE}` })
   key!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'Its display name (1 to 200 characters).' })
   @Length(1, 200)
   name!: string;
 
-  @Field(() => LicenseType)
+  @Field(() => LicenseType, { description: 'The type of the licenses issued from it.' })
   @IsIn(Object.values(LicenseType))
   licenseType!: LicenseType;
 
@@ -183,19 +188,19 @@ export class CreatePlanInput {
   @Max(36_500)
   termDays?: number | null;
 
-  @Field(() => Int, { defaultValue: 0 })
+  @Field(() => Int, { defaultValue: 0, description: 'Days after the end of a term during which a license still validates (0 to 365).' })
   @Min(0)
   @Max(365)
   gracePeriodDays: number = 0;
 
-  @Field(() => Boolean, { defaultValue: false })
+  @Field(() => Boolean, { defaultValue: false, description: 'Whether its licenses renew by themselves at the end of each term.' })
   autoRenew: boolean = false;
 
-  @Field(() => LimitsInput, { nullable: true })
+  @Field(() => LimitsInput, { nullable: true, description: 'Default limits of its licenses; omitted limits do not apply.' })
   @ValidateNested()
   limits?: LimitsInput | null;
 
-  @Field(() => OverageInput, { nullable: true })
+  @Field(() => OverageInput, { nullable: true, description: 'Default overage policy of its licenses; NONE when omitted.' })
   @ValidateNested()
   overage?: OverageInput | null;
 
@@ -217,15 +222,15 @@ export class CreatePlanInput {
   @Length(1, 100, { each: true })
   featureKeys: string[] = [];
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: 'Price per seat per term, in cents of `currency`.' })
   @Min(0)
   pricePerSeatCents?: number | null;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: 'Flat price per term, in cents of `currency`.' })
   @Min(0)
   pricePerPeriodCents?: number | null;
 
-  @Field(() => String, { defaultValue: 'USD' })
+  @Field(() => String, { defaultValue: 'USD', description: 'ISO 4217 currency of its prices.' })
   @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO 4217 code such as USD' })
   currency: string = 'USD';
 
@@ -243,11 +248,11 @@ export class CreatePlanInput {
   borrowMaxDays: number = 30;
 }
 
-@InputType()
+@InputType({ description: 'Which plans to list; every field given must match.' })
 export class PlanFilter {
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'Only plans of this product.' })
   productId?: string | null;
 
-  @Field(() => LicenseType, { nullable: true })
+  @Field(() => LicenseType, { nullable: true, description: 'Only plans of this license type.' })
   licenseType?: LicenseType | null;
 }

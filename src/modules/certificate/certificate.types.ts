@@ -44,7 +44,7 @@ export class BorrowSeatArgs extends LicenseKeyArgs {
   })
   until!: Date;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'The user of the session, recorded on the lease; optional.' })
   user?: string | null;
 }
 
@@ -53,7 +53,9 @@ export class BorrowSeatArgs extends LicenseKeyArgs {
   description: 'A seat borrowed, and the certificate that lets its machine run offline until the seat is due back.',
 })
 export class BorrowResult {
-  @Field(() => CheckoutResult)
+  @Field(() => CheckoutResult, {
+    description: 'How taking the seat came out: the lease (with `borrowedUntil`) when granted, else why not.',
+  })
   checkout!: CheckoutResult;
 
   @Field(() => LicenseCertificate, {

@@ -1,10 +1,10 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
 import { CompactSign, compactVerify, decodeProtectedHeader, importJWK } from 'jose';
 import { Permission } from '../../auth/roles';
-import type { SecretBox } from '../../auth/secrets';
+import { SecretBox } from '../../auth/secrets';
 import type { Clock } from '../../common/clock';
 import type { Operation } from '../../common/operation';
-import { type SqlGateway, type SqlRunner, toDateOrNull } from '../../db/sql';
+import { type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
 import { AppError } from '../../errors';
 import { AuditAction } from '../audit/audit-actions';
 import type { AnchorStatement, ChainSigner } from '../audit/audit-chain';
@@ -135,6 +135,34 @@ export class SigningKeys implements ChainSigner {
       return !retired || (last !== null && last > now);
     });
     return { keys: published.map((r) => JSON.parse(r.public_jwk) as PublicJwk) };
+  }
+
+  /**
+   * How many private keys are sealed under each server secret, by the id their seal carries (`v2.<secret id>.…`); null
+   * for a seal made before seals carried it (`v1.…`). For diagnostics.
+   */
+  async sealedBySecret(): Promise<{ secretId: string | null; count: number }[]> {
+    const rows = await this.db.read((sql) =>
+      sql.all<{ secret_id: string | null; n: number | string }>(
+        `select case when sealed_private_key like 'v2.%' then substr(sealed_private_key, 4, 8) end as secret_id, count(*) as n
+           from signing_key group by case when sealed_private_key like 'v2.%' then substr(sealed_private_key, 4, 8) end`,
+      ),
+    );
+    return rows.map((row) => ({ secretId: row.secret_id, count: Number(row.n) }));
+  }
+
+  /** Every key, newest first: when made and retired, until when it stays published, under which secret it is sealed. */
+  async inventory(): Promise<
+    { kid: string; createdAt: Date; retiredAt: Date | null; lastExpiresAt: Date | null; sealedUnder: string | null }[]
+  > {
+    const rows = await this.db.read((sql) => sql.all<KeyRow>(`select ${COLUMNS} from signing_key order by created_at desc, kid`));
+    return rows.map((row) => ({
+      kid: row.kid,
+      createdAt: toDate(row.created_at),
+      retiredAt: toDateOrNull(row.retired_at),
+      lastExpiresAt: toDateOrNull(row.last_expires_at),
+      sealedUnder: SecretBox.secretIdOf(row.sealed_private_key),
+    }));
   }
 
   /** Retires the key that signs and makes a new one; returns the new key's id. Platform admins only. */

@@ -37,21 +37,26 @@ export class ComplianceResolver {
     description: 'Violations in the order detected; filter by organization, license, kinds, statuses, severity.',
   })
   violations(
-    @Arg('filter', () => ViolationFilter, { nullable: true }) filter: ViolationFilter | null,
+    @Arg('filter', () => ViolationFilter, { nullable: true, description: 'Which violations; omitted, all the caller may see.' })
+    filter: ViolationFilter | null,
     @Args(() => PageArgs) page: PageArgs,
     @Ctx() ctx: ComplianceContext,
   ): Promise<ViolationConnection> {
     return this.violationService.list(ctx, filter ?? {}, page);
   }
 
-  @Query(() => ViolationNode)
-  violation(@Arg('id', () => ID) id: string, @Ctx() ctx: ComplianceContext): Promise<ViolationNode> {
+  @Query(() => ViolationNode, { description: 'One violation by id; NOT_FOUND when it does not exist or the caller may not see it.' })
+  violation(
+    @Arg('id', () => ID, { description: "The violation's id." }) id: string,
+    @Ctx() ctx: ComplianceContext,
+  ): Promise<ViolationNode> {
     return this.violationService.get(ctx, id);
   }
 
   @Query(() => ComplianceEventConnection, { description: 'The compliance log: what happened to violations, oldest first.' })
   complianceEventLog(
-    @Arg('filter', () => ComplianceEventFilter, { nullable: true }) filter: ComplianceEventFilter | null,
+    @Arg('filter', () => ComplianceEventFilter, { nullable: true, description: 'Which events; omitted, all the caller may see.' })
+    filter: ComplianceEventFilter | null,
     @Args(() => PageArgs) page: PageArgs,
     @Ctx() ctx: ComplianceContext,
   ): Promise<ComplianceEventConnection> {
@@ -63,8 +68,8 @@ export class ComplianceResolver {
       "An organization's compliance, license by license: status, each limit against its use, open violations, compliant or not; now, or as of a past moment.",
   })
   complianceReport(
-    @Arg('organizationId', () => ID) organizationId: string,
-    @Arg('asOf', () => Date, { nullable: true }) asOf: Date | null,
+    @Arg('organizationId', () => ID, { description: 'The organization to report on.' }) organizationId: string,
+    @Arg('asOf', () => Date, { nullable: true, description: 'The moment to report on; defaults to now.' }) asOf: Date | null,
     @Ctx() ctx: ComplianceContext,
   ): Promise<ComplianceReport> {
     return this.reports.report(ctx, organizationId, asOf);
@@ -75,21 +80,25 @@ export class ComplianceResolver {
       'What `remediateViolation` would do with the same input, changing nothing: the seats it would release, the leases it would end, the limit before and after, the license status after; with the same errors. Needs only the right to read licenses.',
   })
   previewRemediation(
-    @Arg('input', () => RemediateViolationInput) input: RemediateViolationInput,
+    @Arg('input', () => RemediateViolationInput, { description: 'The violation and action, as `remediateViolation` would take them.' })
+    input: RemediateViolationInput,
     @Ctx() ctx: Operation,
   ): Promise<RemediationPreview> {
     return this.remediation.preview(ctx, input);
   }
 
   @Mutation(() => ViolationNode, { description: 'OPEN → ACKNOWLEDGED.' })
-  acknowledgeViolation(@Arg('id', () => ID) id: string, @Ctx() ctx: ComplianceContext): Promise<ViolationNode> {
+  acknowledgeViolation(
+    @Arg('id', () => ID, { description: 'The violation; INVALID_STATE_TRANSITION unless OPEN.' }) id: string,
+    @Ctx() ctx: ComplianceContext,
+  ): Promise<ViolationNode> {
     return this.violationService.acknowledge(ctx, id);
   }
 
   @Mutation(() => ViolationNode, { description: 'OPEN, ACKNOWLEDGED or WAIVED → RESOLVED, with the reason.' })
   resolveViolation(
-    @Arg('id', () => ID) id: string,
-    @Arg('reason', () => String) reason: string,
+    @Arg('id', () => ID, { description: 'The violation; INVALID_STATE_TRANSITION when already RESOLVED.' }) id: string,
+    @Arg('reason', () => String, { description: 'Why it is resolved, kept as `resolution`.' }) reason: string,
     @Ctx() ctx: ComplianceContext,
   ): Promise<ViolationNode> {
     return this.violationService.resolve(ctx, id, reason);
@@ -99,7 +108,8 @@ export class ComplianceResolver {
     description: 'OPEN or ACKNOWLEDGED → WAIVED, with the reason and perhaps an end: then it opens again if its breach still holds.',
   })
   waiveViolation(
-    @Arg('input', () => WaiveViolationInput) input: WaiveViolationInput,
+    @Arg('input', () => WaiveViolationInput, { description: 'The violation, the reason and perhaps the end of the waiver.' })
+    input: WaiveViolationInput,
     @Ctx() ctx: ComplianceContext,
   ): Promise<ViolationNode> {
     return this.violationService.waive(ctx, input);
@@ -110,7 +120,7 @@ export class ComplianceResolver {
       'Acts on a violation: suspend the license, release the seats inactive longest, end leases, or raise the limit; says what it changed.',
   })
   remediateViolation(
-    @Arg('input', () => RemediateViolationInput) input: RemediateViolationInput,
+    @Arg('input', () => RemediateViolationInput, { description: 'The violation and the action.' }) input: RemediateViolationInput,
     @Ctx() ctx: ComplianceContext,
   ): Promise<RemediationResult> {
     return this.remediation.remediate(ctx, input);
@@ -121,7 +131,11 @@ export class ComplianceResolver {
       "Scans every active license (a platform admin's: of every organization, or the one given) against its limits and terms now, as the periodic scan does: opens, resolves and reopens violations. Idempotent.",
   })
   runComplianceCheck(
-    @Arg('organizationId', () => ID, { nullable: true }) organizationId: string | null,
+    @Arg('organizationId', () => ID, {
+      nullable: true,
+      description: "Only this organization's licenses; omitted, every organization the caller may see.",
+    })
+    organizationId: string | null,
     @Ctx() ctx: ComplianceContext,
   ): Promise<ComplianceCheckResult> {
     return this.scanner.runCheck(ctx, organizationId);
@@ -141,8 +155,13 @@ export class ComplianceResolver {
   })
   complianceEvents(
     @Root() event: ComplianceEventNode,
-    @Arg('filter', () => ComplianceEventFilter, { nullable: true }) _filter: ComplianceEventFilter | null,
-    @Arg('after', () => ID, { nullable: true }) _after: string | null,
+    @Arg('filter', () => ComplianceEventFilter, {
+      nullable: true,
+      description: 'Which events to receive; omitted, all the subscriber may see.',
+    })
+    _filter: ComplianceEventFilter | null,
+    @Arg('after', () => ID, { nullable: true, description: 'The id of the last event received: every event since is replayed first.' })
+    _after: string | null,
   ): ComplianceEventNode {
     return event;
   }

@@ -17,16 +17,16 @@ import {
 
 @ObjectType({ simpleResolvers: true, description: 'What an administrator did about a violation.' })
 export class Remediation {
-  @Field(() => RemediationAction)
+  @Field(() => RemediationAction, { description: 'What was done.' })
   action!: RemediationAction;
 
   @Field(() => String, { description: 'What it changed.' })
   summary!: string;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When it was done.' })
   at!: Date;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'Who did it: the label of the acting API token.' })
   by!: string;
 }
 
@@ -35,7 +35,7 @@ export class Remediation {
   description: 'A compliance breach of one license, followed from detection to resolution.',
 })
 export class ViolationNode extends LicenseRecordNode {
-  @Field(() => ViolationKind)
+  @Field(() => ViolationKind, { description: 'What the license was found doing outside its terms.' })
   kind!: ViolationKind;
 
   @Field(() => String, { nullable: true, description: 'What it concerns within its kind: the feature of UNLICENSED_FEATURE.' })
@@ -44,7 +44,7 @@ export class ViolationNode extends LicenseRecordNode {
   @Field(() => ViolationSeverity, { description: 'The highest reached while it was active.' })
   severity!: ViolationSeverity;
 
-  @Field(() => ViolationStatus)
+  @Field(() => ViolationStatus, { description: 'Where it is in its lifecycle.' })
   status!: ViolationStatus;
 
   @Field(() => SafeIntResolver, { description: 'How many times the breach happened while the violation was active.' })
@@ -65,19 +65,19 @@ export class ViolationNode extends LicenseRecordNode {
   @Field(() => String, { description: 'What was seen at the last occurrence.' })
   detail!: string;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When the breach was first detected.' })
   firstSeenAt!: Date;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When the breach last happened (or was last seen to hold).' })
   lastSeenAt!: Date;
 
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { nullable: true, description: 'When it was acknowledged; null when it never was.' })
   acknowledgedAt!: Date | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Who acknowledged it.' })
   acknowledgedBy!: string | null;
 
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { nullable: true, description: 'When it was resolved; null while active.' })
   resolvedAt!: Date | null;
 
   @Field(() => String, { nullable: true, description: 'Who resolved it: an API token, or SYSTEM when its cause cleared.' })
@@ -86,19 +86,19 @@ export class ViolationNode extends LicenseRecordNode {
   @Field(() => String, { nullable: true, description: 'Why it was resolved.' })
   resolution!: string | null;
 
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { nullable: true, description: 'When it was waived; null when it never was.' })
   waivedAt!: Date | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Who waived it.' })
   waivedBy!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Why it was waived.' })
   waiverReason!: string | null;
 
   @Field(() => Date, { nullable: true, description: 'When the waiver ends; null for good.' })
   waivedUntil!: Date | null;
 
-  @Field(() => [Remediation])
+  @Field(() => [Remediation], { description: 'What administrators did about it, oldest first.' })
   remediations!: Remediation[];
 
   @Field(() => Date, {
@@ -107,11 +107,11 @@ export class ViolationNode extends LicenseRecordNode {
   })
   deadline!: Date | null;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When it last changed.' })
   updatedAt!: Date;
 }
 
-@ObjectType({ simpleResolvers: true })
+@ObjectType({ simpleResolvers: true, description: 'A page of violations, in the order detected.' })
 export class ViolationConnection extends Connection(ViolationNode) {}
 
 @ObjectType('ComplianceEvent', {
@@ -122,49 +122,49 @@ export class ComplianceEventNode extends LicenseRecordNode {
   @Field(() => ID, { description: 'Time-ordered, in commit order: the cursor to resume `complianceEvents` from.' })
   override id!: string;
 
-  @Field(() => ComplianceEventType)
+  @Field(() => ComplianceEventType, { description: 'What happened.' })
   type!: ComplianceEventType;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When it happened.' })
   occurredAt!: Date;
 
-  @Field(() => ViolationNode)
+  @Field(() => ViolationNode, { description: 'The violation as it was right after the event.' })
   violation!: ViolationNode;
 }
 
-@ObjectType({ simpleResolvers: true })
+@ObjectType({ simpleResolvers: true, description: 'A page of compliance events, oldest first.' })
 export class ComplianceEventConnection extends Connection(ComplianceEventNode) {}
 
-@InputType()
+@InputType({ description: 'Which violations; every field given must match.' })
 export class ViolationFilter extends LicenseRecordFilter {
-  @Field(() => [ViolationKind], { nullable: true })
+  @Field(() => [ViolationKind], { nullable: true, description: 'Only violations of these kinds.' })
   kinds?: ViolationKind[] | null;
 
-  @Field(() => [ViolationStatus], { nullable: true })
+  @Field(() => [ViolationStatus], { nullable: true, description: 'Only violations in these statuses.' })
   statuses?: ViolationStatus[] | null;
 
   @Field(() => ViolationSeverity, { nullable: true, description: 'This severity or higher.' })
   minSeverity?: ViolationSeverity | null;
 }
 
-@InputType()
+@InputType({ description: 'Which compliance events; every field given must match.' })
 export class ComplianceEventFilter extends LicenseRecordFilter {
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'Only events of this violation.' })
   violationId?: string | null;
 
-  @Field(() => [ViolationKind], { nullable: true })
+  @Field(() => [ViolationKind], { nullable: true, description: 'Only events of violations of these kinds.' })
   kinds?: ViolationKind[] | null;
 
-  @Field(() => [ComplianceEventType], { nullable: true })
+  @Field(() => [ComplianceEventType], { nullable: true, description: 'Only events of these types.' })
   types?: ComplianceEventType[] | null;
 }
 
-@InputType()
+@InputType({ description: 'A waiver of a violation: accepted, with a reason, perhaps until a date.' })
 export class WaiveViolationInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The violation to waive.' })
   id!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'Why it is accepted (1 to 500 characters).' })
   @Length(1, 500)
   reason!: string;
 
@@ -172,12 +172,14 @@ export class WaiveViolationInput {
   until?: Date | null;
 }
 
-@InputType()
+@InputType({ description: 'An action on a violation.' })
 export class RemediateViolationInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The violation to act on.' })
   violationId!: string;
 
-  @Field(() => RemediationAction)
+  @Field(() => RemediationAction, {
+    description: 'What to do; an action that does not fit the violation or its license is BAD_USER_INPUT.',
+  })
   action!: RemediationAction;
 
   @Field(() => Int, {
@@ -198,16 +200,16 @@ export class RemediateViolationInput {
 
 @ObjectType({ simpleResolvers: true, description: 'What a remediation changed.' })
 export class RemediationResult {
-  @Field(() => RemediationAction)
+  @Field(() => RemediationAction, { description: 'What was done.' })
   action!: RemediationAction;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'A readable account of what changed.' })
   summary!: string;
 
   @Field(() => ViolationNode, { description: 'The violation after it (RESOLVED when the action cleared its cause).' })
   violation!: ViolationNode;
 
-  @Field(() => LicenseStatus)
+  @Field(() => LicenseStatus, { description: "The license's status after it." })
   licenseStatus!: LicenseStatus;
 
   @Field(() => [String], { description: 'The users whose seats were released.' })
@@ -216,19 +218,22 @@ export class RemediationResult {
   @Field(() => [ID], { description: 'The leases that were ended: by END_LEASES, or by SUSPEND_LICENSE (every live one).' })
   leasesEnded!: string[];
 
-  @Field(() => SafeIntResolver, { nullable: true })
+  @Field(() => SafeIntResolver, {
+    nullable: true,
+    description: 'The limit the violation is over, before the action; null when it has none.',
+  })
   limitBefore!: number | null;
 
-  @Field(() => SafeIntResolver, { nullable: true })
+  @Field(() => SafeIntResolver, { nullable: true, description: 'That limit after the action (the new one for RAISE_LIMIT).' })
   limitAfter!: number | null;
 }
 
 @ObjectType({ simpleResolvers: true, description: 'A live named seat a remediation would release.' })
 export class RemediationSeat {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The seat's id." })
   id!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'The user holding it.' })
   userId!: string;
 
   @Field(() => Date, { description: "When its user was last active (or the seat's assignment, if never)." })
@@ -237,16 +242,16 @@ export class RemediationSeat {
 
 @ObjectType({ simpleResolvers: true, description: 'A live lease a remediation would end.' })
 export class RemediationLease {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The lease's id." })
   id!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'The machine holding it.' })
   fingerprint!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'The user named at checkout; null when none.' })
   userId!: string | null;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When its client last sent a heartbeat.' })
   lastHeartbeatAt!: Date;
 }
 
@@ -255,7 +260,7 @@ export class RemediationLease {
   description: 'What a remediation would change, worked out as the action works it out, changing nothing.',
 })
 export class RemediationPreview {
-  @Field(() => RemediationAction)
+  @Field(() => RemediationAction, { description: 'The action previewed.' })
   action!: RemediationAction;
 
   @Field(() => ViolationNode, { description: 'The violation as it is now.' })
@@ -272,7 +277,7 @@ export class RemediationPreview {
   })
   leasesToEnd!: RemediationLease[];
 
-  @Field(() => SafeIntResolver, { nullable: true })
+  @Field(() => SafeIntResolver, { nullable: true, description: 'The limit the violation is over, now; null when it has none.' })
   limitBefore!: number | null;
 
   @Field(() => SafeIntResolver, { nullable: true, description: 'The limit after it: the new one for RAISE_LIMIT, else the same.' })
@@ -284,13 +289,13 @@ export class ComplianceCheckResult {
   @Field(() => Boolean, { description: 'Another scan was running (on another instance): this one did nothing.' })
   skipped!: boolean;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Active licenses scanned.' })
   licensesChecked!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Violations opened by this scan.' })
   violationsOpened!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Violations resolved by this scan because their cause cleared.' })
   violationsResolved!: number;
 
   @Field(() => Int, { description: 'Waived violations whose waiver ended while the breach held.' })
@@ -299,19 +304,19 @@ export class ComplianceCheckResult {
   @Field(() => Int, { description: 'Violations still over at their deadline, now CRITICAL.' })
   violationsEscalated!: number;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'The moment the scan judged the licenses at.' })
   checkedAt!: Date;
 }
 
 @ObjectType({ simpleResolvers: true, description: 'A limit of a license against what it uses.' })
 export class LimitUtilization {
-  @Field(() => UsageMetric)
+  @Field(() => UsageMetric, { description: 'The metric the limit is on.' })
   metric!: UsageMetric;
 
-  @Field(() => SafeIntResolver)
+  @Field(() => SafeIntResolver, { description: 'What the license used of it at the time of the report.' })
   value!: number;
 
-  @Field(() => SafeIntResolver)
+  @Field(() => SafeIntResolver, { description: "The license's limit for it." })
   limit!: number;
 
   @Field(() => Float, { nullable: true, description: 'value / limit; null for a limit of 0.' })
@@ -320,7 +325,7 @@ export class LimitUtilization {
   @Field(() => SafeIntResolver, { nullable: true, description: 'The most the overage policy allows; null when nothing caps it.' })
   ceiling!: number | null;
 
-  @Field(() => Boolean)
+  @Field(() => Boolean, { description: 'True when `value` exceeds `limit`.' })
   overLimit!: boolean;
 
   @Field(() => Boolean, { description: 'Over its limit under a waived overage violation: no non-compliance then.' })
@@ -329,13 +334,13 @@ export class LimitUtilization {
 
 @ObjectType({ simpleResolvers: true, description: 'One license in a compliance report.' })
 export class LicenseCompliance {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The license this row is about.' })
   licenseId!: string;
 
-  @Field(() => LicenseType)
+  @Field(() => LicenseType, { description: "The license's type: which limits apply to it." })
   type!: LicenseType;
 
-  @Field(() => LicenseStatus)
+  @Field(() => LicenseStatus, { description: 'Its status at the time of the report.' })
   status!: LicenseStatus;
 
   @Field(() => [LimitUtilization], { description: 'Each limit the license sets.' })
@@ -353,34 +358,34 @@ export class LicenseCompliance {
   })
   compliant!: boolean;
 
-  @Field(() => ComplianceStatus)
+  @Field(() => ComplianceStatus, { description: 'Compliant, compliant with waivers, or not.' })
   complianceStatus!: ComplianceStatus;
 }
 
-@ObjectType({ simpleResolvers: true })
+@ObjectType({ simpleResolvers: true, description: 'How many open violations have one severity.' })
 export class SeverityCount {
-  @Field(() => ViolationSeverity)
+  @Field(() => ViolationSeverity, { description: 'A severity.' })
   severity!: ViolationSeverity;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Open violations of it.' })
   count!: number;
 }
 
-@ObjectType({ simpleResolvers: true })
+@ObjectType({ simpleResolvers: true, description: 'How many open violations are of one kind.' })
 export class KindCount {
-  @Field(() => ViolationKind)
+  @Field(() => ViolationKind, { description: 'A kind of violation.' })
   kind!: ViolationKind;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Open violations of it.' })
   count!: number;
 }
 
-@ObjectType({ simpleResolvers: true })
+@ObjectType({ simpleResolvers: true, description: 'The totals of a compliance report, over all its licenses.' })
 export class ComplianceSummary {
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Licenses in the report: those issued by its time.' })
   licenses!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Compliant licenses, with or without waivers.' })
   compliant!: number;
 
   @Field(() => Int, { description: 'Of the compliant licenses, those compliant only because their active violations are waived.' })
@@ -389,7 +394,7 @@ export class ComplianceSummary {
   @Field(() => Int, { description: '`licenses` is `compliant` + `nonCompliant`.' })
   nonCompliant!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Violations open or acknowledged at the time of the report.' })
   openViolations!: number;
 
   @Field(() => Int, { description: 'Waived violations, not counted in `openViolations`, `bySeverity` or `byKind`.' })
@@ -408,10 +413,10 @@ export const MAX_REPORT_PAGE_SIZE = 1_000;
 
 @ObjectType({ description: "An organization's compliance at one moment, license by license." })
 export class ComplianceReport {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The organization reported on.' })
   organizationId!: string;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'The moment the report describes.' })
   asOf!: Date;
 
   /** Every license issued by then, in the order issued; a page of them is answered. */
@@ -421,8 +426,8 @@ export class ComplianceReport {
     description: `The licenses issued by then, in the order issued: ${REPORT_PAGE_SIZE} at a time unless \`first\` says otherwise (at most ${MAX_REPORT_PAGE_SIZE}), after the license \`after\` names. \`summary.licenses\` counts them all.`,
   })
   licenses(
-    @Arg('first', () => Int, { defaultValue: REPORT_PAGE_SIZE }) first: number,
-    @Arg('after', () => ID, { nullable: true }) after?: string | null,
+    @Arg('first', () => Int, { defaultValue: REPORT_PAGE_SIZE, description: 'How many licenses to answer (1 to 1000).' }) first: number,
+    @Arg('after', () => ID, { nullable: true, description: 'The id of the last license of the previous page.' }) after?: string | null,
   ): LicenseCompliance[] {
     if (!Number.isInteger(first) || first < 1 || first > MAX_REPORT_PAGE_SIZE) {
       throw AppError.badInput(`\`first\` must be between 1 and ${MAX_REPORT_PAGE_SIZE}.`, 'first');
@@ -432,6 +437,6 @@ export class ComplianceReport {
     return this.all.slice(start, start + first);
   }
 
-  @Field(() => ComplianceSummary)
+  @Field(() => ComplianceSummary, { description: 'The totals over every license of the report, not only this page.' })
   summary!: ComplianceSummary;
 }

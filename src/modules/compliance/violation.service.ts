@@ -95,6 +95,17 @@ export class ViolationService {
     private readonly clock: Clock,
   ) {}
 
+  /** Violations not resolved nor waived, counted by kind and status in one grouped statement (the server's metrics). */
+  async activeCounts(): Promise<{ kind: string; status: string; count: number }[]> {
+    const rows = await this.db.read((sql) =>
+      sql.all<{ kind: string; status: string; count: unknown }>(
+        'select kind, status, count(*) as count from violation where status in (?, ?) group by kind, status',
+        [ViolationStatus.OPEN, ViolationStatus.ACKNOWLEDGED],
+      ),
+    );
+    return rows.map((row) => ({ kind: row.kind, status: row.status, count: Number(row.count) }));
+  }
+
   list(op: Operation, filter: ViolationFilter, page: PageArgs): Promise<Page<ViolationNode>> {
     op.principal.require(Permission.LICENSE_READ);
     const organizationId = op.principal.scopeOrganization(filter.organizationId);

@@ -11,13 +11,13 @@ export class LicenseCertificate {
   @Field(() => String, { description: 'The id of the key that signed it.' })
   kid!: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The license it certifies.' })
   licenseId!: string;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When it was signed (its `iat`).' })
   issuedAt!: Date;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When it stops being valid offline (its `exp`); ask for a new one before then.' })
   expiresAt!: Date;
 }
 

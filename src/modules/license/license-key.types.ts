@@ -6,6 +6,9 @@ import { ArgsType, Field } from 'type-graphql';
  */
 @ArgsType()
 export abstract class LicenseKeyArgs {
-  @Field(() => String)
+  @Field(() => String, {
+    description:
+      'The license key (`AINX-XXXXXXXX-XXXXXXXX-XXXXXXXX-XXXXXXXX`) that authorizes the call; an unknown key is UNAUTHENTICATED.',
+  })
   key!: string;
 }

@@ -11,22 +11,25 @@ import { Field, ID, InputType, ObjectType } from 'type-graphql';
  */
 @ObjectType({ simpleResolvers: true })
 export abstract class LicenseRecordNode {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Its id; ids grow with time, and lists are in their order.' })
   id!: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The organization the license belongs to.' })
   organizationId!: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The license it concerns.' })
   licenseId!: string;
 }
 
 /** Records of one organization, or of one license: the fields a filter of such records starts with. */
 @InputType()
 export abstract class LicenseRecordFilter {
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, {
+    nullable: true,
+    description: "Only records of this organization (a platform admin's filter; others see their own organization only).",
+  })
   organizationId?: string | null;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'Only records of this license.' })
   licenseId?: string | null;
 }

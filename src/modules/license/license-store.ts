@@ -176,6 +176,18 @@ const sqlValue = (value: LicenseRow[keyof LicenseRow] | undefined): SqlValue =>
  * and license_feature tables: other modules change a license through this store or the license service.
  */
 export class LicenseStore {
+  /**
+   * How many license keys are stored under each server secret, by the id their digest carries (`<secret id>.<HMAC>`);
+   * null for a digest of 64 hex characters, made before digests carried it.
+   */
+  async keysBySecret(sql: SqlRunner): Promise<{ secretId: string | null; count: number }[]> {
+    const rows = await sql.all<{ secret_id: string | null; n: number | string }>(
+      `select case when key_digest like '________.%' then substr(key_digest, 1, 8) end as secret_id, count(*) as n
+         from license group by case when key_digest like '________.%' then substr(key_digest, 1, 8) end`,
+    );
+    return rows.map((row) => ({ secretId: row.secret_id, count: Number(row.n) }));
+  }
+
   read(sql: SqlRunner, licenseId: string): Promise<TermedLicense | undefined> {
     return this.load(sql, licenseId, '');
   }

@@ -14,14 +14,15 @@ import { FeatureCheckResult, ValidationResult } from './validation.types';
 export class LicenseResolver {
   constructor(private readonly licenseService: LicenseService) {}
 
-  @Query(() => LicenseNode)
-  async license(@Arg('id', () => ID) id: string, @Ctx() ctx: LicenseContext): Promise<LicenseNode> {
+  @Query(() => LicenseNode, { description: "One license by id; NOT_FOUND when it does not exist or is outside the caller's organization." })
+  async license(@Arg('id', () => ID, { description: "The license's id." }) id: string, @Ctx() ctx: LicenseContext): Promise<LicenseNode> {
     return LicenseNode.from(await this.licenseService.get(ctx, id));
   }
 
-  @Query(() => LicenseConnection)
+  @Query(() => LicenseConnection, { description: 'Licenses the caller may see, oldest first, filtered and paginated.' })
   async licenses(
-    @Arg('filter', () => LicenseFilter, { nullable: true }) filter: LicenseFilter | null,
+    @Arg('filter', () => LicenseFilter, { nullable: true, description: 'Which licenses; omitted, all the caller may see.' })
+    filter: LicenseFilter | null,
     @Args(() => PageArgs) page: PageArgs,
     @Ctx() ctx: LicenseContext,
   ): Promise<LicenseConnection> {
@@ -29,17 +30,17 @@ export class LicenseResolver {
     return { nodes: result.nodes.map(LicenseNode.from), pageInfo: result.pageInfo };
   }
 
-  @FieldResolver(() => OrganizationNode)
+  @FieldResolver(() => OrganizationNode, { description: 'The organization that holds the license.' })
   async organization(@Root() license: LicenseNode, @Ctx() ctx: LicenseContext): Promise<OrganizationNode> {
     return (await ctx.loaders.organization.load(license.organizationId))!;
   }
 
-  @FieldResolver(() => PlanNode)
+  @FieldResolver(() => PlanNode, { description: 'The plan it was issued from (or migrated to).' })
   async plan(@Root() license: LicenseNode, @Ctx() ctx: LicenseContext): Promise<PlanNode> {
     return (await ctx.loaders.plan.load(license.planId))!;
   }
 
-  @FieldResolver(() => ProductNode)
+  @FieldResolver(() => ProductNode, { description: 'The product it licenses.' })
   async product(@Root() license: LicenseNode, @Ctx() ctx: LicenseContext): Promise<ProductNode> {
     return (await ctx.loaders.product.load(license.productId))!;
   }
@@ -50,22 +51,31 @@ export class LicenseResolver {
   }
 
   @Mutation(() => IssuedLicense, { description: 'Issues a license from a plan. The key in the answer is shown only this once.' })
-  async issueLicense(@Arg('input', () => IssueLicenseInput) input: IssueLicenseInput, @Ctx() ctx: LicenseContext): Promise<IssuedLicense> {
+  async issueLicense(
+    @Arg('input', () => IssueLicenseInput, { description: 'The organization, plan, and what overrides the plan.' })
+    input: IssueLicenseInput,
+    @Ctx() ctx: LicenseContext,
+  ): Promise<IssuedLicense> {
     const { license, key } = await this.licenseService.issue(ctx, input);
     return { license: LicenseNode.from(license), key };
   }
 
   @Mutation(() => LicenseNode, { description: 'ACTIVE → SUSPENDED; live leases end.' })
   async suspendLicense(
-    @Arg('id', () => ID) id: string,
-    @Arg('reason', () => String, { nullable: true }) reason: string | null,
+    @Arg('id', () => ID, { description: 'The license to suspend; INVALID_STATE_TRANSITION unless ACTIVE.' }) id: string,
+    @Arg('reason', () => String, { nullable: true, description: 'Why, shown as `statusReason` and recorded in the audit log.' }) reason:
+      | string
+      | null,
     @Ctx() ctx: LicenseContext,
   ): Promise<LicenseNode> {
     return LicenseNode.from(await this.licenseService.suspend(ctx, id, reason));
   }
 
   @Mutation(() => LicenseNode, { description: 'SUSPENDED → ACTIVE.' })
-  async resumeLicense(@Arg('id', () => ID) id: string, @Ctx() ctx: LicenseContext): Promise<LicenseNode> {
+  async resumeLicense(
+    @Arg('id', () => ID, { description: 'The license to resume; INVALID_STATE_TRANSITION unless SUSPENDED.' }) id: string,
+    @Ctx() ctx: LicenseContext,
+  ): Promise<LicenseNode> {
     return LicenseNode.from(await this.licenseService.resume(ctx, id));
   }
 
@@ -73,15 +83,20 @@ export class LicenseResolver {
     description:
       'Gives the license a new key, for one leaked or lost: the old key stops at once. The new key in the answer is shown only this once.',
   })
-  async regenerateLicenseKey(@Arg('id', () => ID) id: string, @Ctx() ctx: LicenseContext): Promise<IssuedLicense> {
+  async regenerateLicenseKey(
+    @Arg('id', () => ID, { description: 'The license whose key to replace; INVALID_STATE_TRANSITION when it is REVOKED.' }) id: string,
+    @Ctx() ctx: LicenseContext,
+  ): Promise<IssuedLicense> {
     const { license, key } = await this.licenseService.regenerateKey(ctx, id);
     return { license: LicenseNode.from(license), key };
   }
 
   @Mutation(() => LicenseNode, { description: 'Ends a license for good; live leases end.' })
   async revokeLicense(
-    @Arg('id', () => ID) id: string,
-    @Arg('reason', () => String, { nullable: true }) reason: string | null,
+    @Arg('id', () => ID, { description: 'The license to revoke; INVALID_STATE_TRANSITION when already REVOKED.' }) id: string,
+    @Arg('reason', () => String, { nullable: true, description: 'Why, shown as `statusReason` and recorded in the audit log.' }) reason:
+      | string
+      | null,
     @Ctx() ctx: LicenseContext,
   ): Promise<LicenseNode> {
     return LicenseNode.from(await this.licenseService.revoke(ctx, id, reason));
@@ -92,8 +107,9 @@ export class LicenseResolver {
       'Turns automatic renewal on or off: an auto-renewing license is renewed by its term at the end of each term (off, it ends with its term).',
   })
   async setLicenseAutoRenew(
-    @Arg('id', () => ID) id: string,
-    @Arg('autoRenew', () => Boolean) autoRenew: boolean,
+    @Arg('id', () => ID, { description: 'The license; INVALID_STATE_TRANSITION when it is REVOKED.' }) id: string,
+    @Arg('autoRenew', () => Boolean, { description: 'True to renew at the end of each term, false to end with the term.' })
+    autoRenew: boolean,
     @Ctx() ctx: LicenseContext,
   ): Promise<LicenseNode> {
     return LicenseNode.from(await this.licenseService.setAutoRenew(ctx, id, autoRenew));
@@ -101,8 +117,12 @@ export class LicenseResolver {
 
   @Mutation(() => LicenseNode, { description: 'Extends the term by its length, or to a given end.' })
   async renewLicense(
-    @Arg('id', () => ID) id: string,
-    @Arg('input', () => RenewLicenseInput, { nullable: true }) input: RenewLicenseInput | null,
+    @Arg('id', () => ID, { description: 'The license to renew; an EXPIRED license becomes ACTIVE again.' }) id: string,
+    @Arg('input', () => RenewLicenseInput, {
+      nullable: true,
+      description: "How far; omitted, by the license's term length (BAD_USER_INPUT when it has none).",
+    })
+    input: RenewLicenseInput | null,
     @Ctx() ctx: LicenseContext,
   ): Promise<LicenseNode> {
     return LicenseNode.from(await this.licenseService.renew(ctx, id, input ?? {}));
@@ -134,7 +154,7 @@ class ValidateLicenseArgs extends LicenseKeyArgs {
 /** Checked by the service (lengths, key format): client operations skip class-validator. */
 @ArgsType()
 class CheckFeatureArgs extends LicenseKeyArgs {
-  @Field(() => String)
+  @Field(() => String, { description: 'The feature key to check.' })
   feature!: string;
 }
 

@@ -129,6 +129,11 @@ export class LicenseService {
     private readonly clock: Clock,
   ) {}
 
+  /** How many license keys are stored under each server secret's id (see LicenseStore.keysBySecret); for diagnostics. */
+  keysBySecret(): Promise<{ secretId: string | null; count: number }[]> {
+    return this.db.read((sql) => this.store.keysBySecret(sql));
+  }
+
   async get(op: Operation, id: string): Promise<License> {
     op.principal.require(Permission.LICENSE_READ);
     const license = await op.em.findOne(License, { id });

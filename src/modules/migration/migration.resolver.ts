@@ -11,17 +11,20 @@ import { ConflictInput, LicenseMigrationNode, MigrateLicenseResult, MigrationPre
 /** What a migration and its preview are asked, with the same defaults: a preview is of exactly that migration. */
 @ArgsType()
 class MigrationArgs {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The license to migrate.' })
   licenseId!: string;
 
-  @Field(() => MigrationTargetInput)
+  @Field(() => MigrationTargetInput, { description: 'Where to move it.' })
   @ValidateNested()
   target!: MigrationTargetInput;
 
-  @Field(() => MigrationEffective, { defaultValue: MigrationEffective.NOW })
+  @Field(() => MigrationEffective, { defaultValue: MigrationEffective.NOW, description: 'Now, or at the renewal of its term.' })
   effective!: MigrationEffective;
 
-  @Field(() => ConflictInput, { defaultValue: Object.assign(new ConflictInput(), { strategy: ConflictStrategy.RELEASE_LEAST_ACTIVE }) })
+  @Field(() => ConflictInput, {
+    defaultValue: Object.assign(new ConflictInput(), { strategy: ConflictStrategy.RELEASE_LEAST_ACTIVE }),
+    description: 'What to do with what is over the new limits; RELEASE_LEAST_ACTIVE by default.',
+  })
   onConflict!: ConflictInput;
 }
 
@@ -54,8 +57,9 @@ export class MigrationResolver {
       'Merges a FEATURE license into another license of its organization and product: that one gains its features, and the FEATURE license is revoked as merged. Returns the license merged into.',
   })
   async mergeFeatureLicense(
-    @Arg('featureLicenseId', () => ID) featureLicenseId: string,
-    @Arg('intoLicenseId', () => ID) intoLicenseId: string,
+    @Arg('featureLicenseId', () => ID, { description: 'The FEATURE license to merge; it ends REVOKED.' }) featureLicenseId: string,
+    @Arg('intoLicenseId', () => ID, { description: 'The license that gains its features (same organization and product).' })
+    intoLicenseId: string,
     @Ctx() ctx: MigrationContext,
   ): Promise<LicenseNode> {
     const merged = await this.transfer.merge(ctx, featureLicenseId, intoLicenseId);
@@ -67,8 +71,11 @@ export class MigrationResolver {
       'Splits features off a license into a new FEATURE license of the same organization, plan and term. The key in the answer is shown only this once.',
   })
   async splitFeatureLicense(
-    @Arg('licenseId', () => ID) licenseId: string,
-    @Arg('featureKeys', () => [String]) featureKeys: string[],
+    @Arg('licenseId', () => ID, { description: 'The license to take the features from.' }) licenseId: string,
+    @Arg('featureKeys', () => [String], {
+      description: 'The feature keys to move to the new FEATURE license; each must be entitled by the license.',
+    })
+    featureKeys: string[],
     @Ctx() ctx: MigrationContext,
   ): Promise<IssuedLicense> {
     const split = await this.transfer.split(ctx, licenseId, featureKeys);
@@ -76,7 +83,10 @@ export class MigrationResolver {
   }
 
   @Mutation(() => LicenseMigrationNode, { description: 'Cancels a migration waiting for renewal.' })
-  cancelLicenseMigration(@Arg('id', () => ID) id: string, @Ctx() ctx: MigrationContext): Promise<LicenseMigrationNode> {
+  cancelLicenseMigration(
+    @Arg('id', () => ID, { description: 'The migration; INVALID_STATE_TRANSITION unless SCHEDULED.' }) id: string,
+    @Ctx() ctx: MigrationContext,
+  ): Promise<LicenseMigrationNode> {
     return this.migrationService.cancel(ctx, id);
   }
 

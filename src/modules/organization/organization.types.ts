@@ -5,16 +5,16 @@ import type { Organization } from './organization.entity';
 
 @ObjectType('Organization', { simpleResolvers: true, description: 'A customer account; every license belongs to one.' })
 export class OrganizationNode {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The organization's id." })
   id!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'Its display name.' })
   name!: string;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When it was created.' })
   createdAt!: Date;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When it last changed.' })
   updatedAt!: Date;
 
   static from(entity: Organization): OrganizationNode {
@@ -27,24 +27,24 @@ export class OrganizationNode {
   }
 }
 
-@ObjectType({ simpleResolvers: true })
+@ObjectType({ simpleResolvers: true, description: 'A page of organizations, oldest first.' })
 export class OrganizationConnection extends Connection(OrganizationNode) {}
 
 /** What an organization is given when created, and when updated: its name, for now all there is to give. */
 @InputType()
 abstract class OrganizationInput {
-  @Field(() => String)
+  @Field(() => String, { description: 'Its display name, 1 to 200 characters (trimmed; blank is BAD_USER_INPUT).' })
   @Length(1, 200)
   name!: string;
 }
 
-@InputType()
+@InputType({ description: 'A new organization.' })
 export class CreateOrganizationInput extends OrganizationInput {}
 
-@InputType()
+@InputType({ description: 'What to change in an organization.' })
 export class UpdateOrganizationInput extends OrganizationInput {}
 
-@InputType()
+@InputType({ description: 'Which organizations to list.' })
 export class OrganizationFilter {
   @Field(() => String, { nullable: true, description: 'Case-insensitive part of the name.' })
   @Length(1, 200)

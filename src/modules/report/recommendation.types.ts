@@ -24,14 +24,31 @@ export enum RecommendationKind {
   RENEWAL_RIGHT_SIZE = 'RENEWAL_RIGHT_SIZE',
 }
 
-registerEnums({ RecommendationKind });
+registerEnums(
+  { RecommendationKind },
+  {
+    RecommendationKind: {
+      description: 'What a recommendation proposes, and on what evidence.',
+      values: {
+        RECLAIM_INACTIVE_SEATS: 'Named seats whose users were not active for `inactiveDays`: release them and stop paying for them.',
+        RIGHT_SIZE_DOWN:
+          'The limit is well above what was used (the 95th percentile of daily peaks plus `bufferPercent`), and nothing was refused.',
+        RIGHT_SIZE_UP: 'The limit refused demand on more than `unmetDaySharePercent` of days: the limit that would have met 95 % of it.',
+        UNUSED_PREMIUM_FEATURE: 'An entitled PREMIUM feature nobody used for `unusedFeatureDays`.',
+        RECURRING_OVERAGE: 'Overage violations of a limit in most 30-day periods of the window: the limit that would have held them.',
+        CHEAPER_PLAN: 'A plan of the same product and type that covers what was used (and every feature used) for less.',
+        RENEWAL_RIGHT_SIZE: 'Like CHEAPER_PLAN, for a license whose term ends within `renewalDays`: proposed for its renewal (AT_RENEWAL).',
+      },
+    },
+  },
+);
 
 @ObjectType({ simpleResolvers: true, description: 'A number a recommendation rests on.' })
 export class RecommendationEvidence {
   @Field(() => String, { description: 'What it is, e.g. `p95DailyPeak`, `inactiveSeats`, `daysWithUnmetDemand`.' })
   name!: string;
 
-  @Field(() => Float)
+  @Field(() => Float, { description: "Its value, in the unit its name says (days, seats, percent, cents, a metric's unit)." })
   value!: number;
 }
 
@@ -46,7 +63,7 @@ export class RecommendationTarget {
   @Field(() => [String], { nullable: true, description: 'The entitled features after; null when they stay.' })
   featureKeys!: string[] | null;
 
-  @Field(() => MigrationEffective)
+  @Field(() => MigrationEffective, { description: 'NOW, or AT_RENEWAL (RENEWAL_RIGHT_SIZE).' })
   effective!: MigrationEffective;
 }
 
@@ -55,13 +72,13 @@ export class RecommendationNode {
   @Field(() => ID, { description: 'Stable: the same kind, license, evidence and target give the same id; new evidence, a new id.' })
   id!: string;
 
-  @Field(() => RecommendationKind)
+  @Field(() => RecommendationKind, { description: 'What it proposes.' })
   kind!: RecommendationKind;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The organization of the license.' })
   organizationId!: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The license it is about.' })
   licenseId!: string;
 
   @Field(() => String, { description: 'In words, with its numbers.' })
@@ -70,10 +87,10 @@ export class RecommendationNode {
   @Field(() => Int, { description: 'The days of use it rests on, up to now.' })
   windowDays!: number;
 
-  @Field(() => [RecommendationEvidence])
+  @Field(() => [RecommendationEvidence], { description: 'The numbers it rests on.' })
   evidence!: RecommendationEvidence[];
 
-  @Field(() => RecommendationTarget)
+  @Field(() => RecommendationTarget, { description: 'The migration it proposes; `previewRecommendation` shows exactly what it would do.' })
   target!: RecommendationTarget;
 
   @Field(() => SafeIntResolver, {
@@ -83,16 +100,16 @@ export class RecommendationNode {
   })
   yearlyCostChangeCents!: number | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'ISO 4217 currency of `yearlyCostChangeCents`; null without prices.' })
   currency!: string | null;
 }
 
 @InputType({ description: 'Which recommendations to give.' })
 export class RecommendationFilter {
-  @Field(() => [RecommendationKind], { nullable: true })
+  @Field(() => [RecommendationKind], { nullable: true, description: 'Only these kinds.' })
   kinds?: RecommendationKind[] | null;
 
-  @Field(() => [ID], { nullable: true })
+  @Field(() => [ID], { nullable: true, description: 'Only recommendations for these licenses.' })
   licenseIds?: string[] | null;
 
   @Field(() => Boolean, {
@@ -104,7 +121,7 @@ export class RecommendationFilter {
 
 @ArgsType()
 export class ApplyRecommendationArgs {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The recommendation; NOT_FOUND once its evidence changed.' })
   id!: string;
 
   @Field(() => ConflictInput, { nullable: true, description: 'As on migrateLicense; RELEASE_LEAST_ACTIVE when omitted.' })
@@ -113,7 +130,7 @@ export class ApplyRecommendationArgs {
 
 @ArgsType()
 export class DismissRecommendationArgs {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The recommendation to hide.' })
   id!: string;
 
   @Field(() => String, { description: 'Why (at most 500 characters).' })
@@ -128,19 +145,19 @@ export class DismissRecommendationArgs {
   description: 'A license whose term ends soon: what it costs, how it was used, and what to change.',
 })
 export class RenewalNode {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The license whose term ends soon.' })
   licenseId!: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Its organization.' })
   organizationId!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'The name of its plan.' })
   planName!: string;
 
-  @Field(() => LicenseType)
+  @Field(() => LicenseType, { description: 'Its license type.' })
   type!: LicenseType;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When its term ends.' })
   expiresAt!: Date;
 
   @Field(() => Boolean, { description: 'Whether it renews by itself at the end of its term.' })
@@ -153,7 +170,7 @@ export class RenewalNode {
   })
   yearlyCostCents!: number | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'ISO 4217 currency of `yearlyCostCents`; null without prices.' })
   currency!: string | null;
 
   @Field(() => [MetricUsageSummary], { description: 'Its metrics over the last 90 days, as usageReport gives them.' })
@@ -168,7 +185,7 @@ export class RenewalNode {
   description: 'The windows and thresholds an organization’s recommendations are made with.',
 })
 export class RecommendationSettingsNode {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The organization they apply to.' })
   organizationId!: string;
 
   @Field(() => Int, { description: 'The days of use right-sizing and the other kinds look at (30 to 365; 90 by default).' })
@@ -205,24 +222,33 @@ export class RecommendationSettingsNode {
 
 @InputType({ description: 'Changes an organization’s recommendation settings; a field omitted (or null) keeps its value.' })
 export class RecommendationSettingsInput {
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: 'The days of use looked at (30 to 365).' })
   windowDays?: number | null;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: 'Days unused after which a named seat is inactive (7 to 365).' })
   inactiveDays?: number | null;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: 'Days unused after which a premium feature is unused (7 to 365).' })
   unusedFeatureDays?: number | null;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: 'Headroom above the 95th percentile of daily peaks, in percent (0 to 100).' })
   bufferPercent?: number | null;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Share of days with unmet demand, in percent, above which a higher limit is recommended (1 to 100).',
+  })
   unmetDaySharePercent?: number | null;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Days before the end of a term from which a license is right-sized for its renewal (1 to 365).',
+  })
   renewalDays?: number | null;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Yearly effect, in minor units, from which a new recommendation raises a RECOMMENDATION alert (0 to 2000000000).',
+  })
   alertAboveCents?: number | null;
 }

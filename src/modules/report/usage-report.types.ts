@@ -7,7 +7,7 @@ import { UsageResolution } from '../usage/usage.types';
 
 @InputType({ description: 'The licenses a usage report covers: those of an organization, of a product, or the ones named. Give one.' })
 export class UsageReportFilter {
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: "An organization's licenses." })
   organizationId?: string | null;
 
   @Field(() => ID, {
@@ -22,7 +22,7 @@ export class UsageReportFilter {
 
 @ArgsType()
 export class UsageReportArgs {
-  @Field(() => UsageReportFilter)
+  @Field(() => UsageReportFilter, { description: 'The licenses to report on: of an organization, of a product, or named.' })
   filter!: UsageReportFilter;
 
   @Field(() => Date, { description: 'The start of the window, floored to its first bucket (UTC).' })
@@ -43,13 +43,13 @@ export class ThresholdTime {
   @Field(() => Int, { description: 'In percent of the limit: the thresholds of the license’s alert rule.' })
   threshold!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: "Buckets (hours or days, per `resolution`) in which the metric's peak was at or over the threshold." })
   buckets!: number;
 }
 
 @ObjectType({ simpleResolvers: true, description: 'One bucket of a metric over the window.' })
 export class UsagePoint {
-  @Field(() => Date)
+  @Field(() => Date, { description: 'Start of the bucket (UTC).' })
   start!: Date;
 
   @Field(() => Float, { description: 'Gauges: the mean of the values seen; API_CALLS: the calls made in the bucket.' })
@@ -66,7 +66,7 @@ export class UsagePoint {
 
 @ObjectType({ simpleResolvers: true, description: 'A metric of a license (or of all, in totals) over the report’s window.' })
 export class MetricUsageSummary {
-  @Field(() => UsageMetric)
+  @Field(() => UsageMetric, { description: 'The metric these figures are for.' })
   metric!: UsageMetric;
 
   @Field(() => SafeIntResolver, { nullable: true, description: 'The limit; null when the metric is unlimited. Totals add the limits set.' })
@@ -90,7 +90,7 @@ export class MetricUsageSummary {
   })
   utilization!: number | null;
 
-  @Field(() => [ThresholdTime])
+  @Field(() => [ThresholdTime], { description: 'For each threshold of the alert rule, how many buckets the metric spent at or over it.' })
   overThresholds!: ThresholdTime[];
 
   @Field(() => Int, { description: 'Requests the limit refused.' })
@@ -111,10 +111,10 @@ export class MetricUsageSummary {
 
 @ObjectType({ simpleResolvers: true, description: 'A feature of a license’s product: entitled or named by its clients.' })
 export class FeatureUsageSummary {
-  @Field(() => String)
+  @Field(() => String, { description: 'The feature key.' })
   key!: string;
 
-  @Field(() => FeatureTier)
+  @Field(() => FeatureTier, { description: 'CORE or PREMIUM.' })
   tier!: FeatureTier;
 
   @Field(() => Boolean, { description: 'Whether the license entitles it now.' })
@@ -135,37 +135,37 @@ export class FeatureUsageSummary {
   description: 'The named seats of a USER license at the end of the window, by how recently their users were active.',
 })
 export class SeatActivitySummary {
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Named seats live at the end of the window.' })
   assigned!: number;
 
   @Field(() => Int, { description: 'Active (or assigned) within the 30 days before the end of the window.' })
   activeWithin30Days!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Active (or assigned) within the 60 days before the end of the window.' })
   activeWithin60Days!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Active (or assigned) within the 90 days before the end of the window.' })
   activeWithin90Days!: number;
 }
 
 @ObjectType({ simpleResolvers: true, description: 'A license’s usage over the report’s window.' })
 export class LicenseUsageReport {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The license these figures are for.' })
   licenseId!: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Its organization.' })
   organizationId!: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Its product.' })
   productId!: string;
 
   @Field(() => String, { description: 'The name of its plan.' })
   planName!: string;
 
-  @Field(() => LicenseType)
+  @Field(() => LicenseType, { description: 'Its license type: which limits and metrics apply.' })
   type!: LicenseType;
 
-  @Field(() => LicenseStatus)
+  @Field(() => LicenseStatus, { description: 'Its status now (not at the end of the window).' })
   status!: LicenseStatus;
 
   @Field(() => [MetricUsageSummary], { description: 'One per metric, in the order of UsageMetric.' })
@@ -183,10 +183,10 @@ export class UsageReport {
   @Field(() => Date, { description: 'The start of the first bucket.' })
   from!: Date;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'The end of the window (exclusive).' })
   to!: Date;
 
-  @Field(() => UsageResolution)
+  @Field(() => UsageResolution, { description: 'The width of its buckets.' })
   resolution!: UsageResolution;
 
   @Field(() => [LicenseUsageReport], { description: 'By license id.' })

@@ -129,6 +129,9 @@ export const LEASE_GRANTS: GrantLookup = {
   },
 };
 
+/** Told the outcome of every checkout (borrows included), for the server's metrics. */
+export type CheckoutObserver = (outcome: CheckoutOutcome) => void;
+
 export interface ClientCall {
   requestId: string;
   now?: Date;
@@ -162,7 +165,22 @@ export class LeaseLedger {
     private readonly turns: RowTurns,
     private readonly demand: DemandRecorder,
     private readonly clock: Clock,
+    private readonly checkouts: CheckoutObserver = () => undefined,
   ) {}
+
+  /** Live leases, online (kept alive by heartbeats) and borrowed, in one grouped count (the server's metrics). */
+  async liveCounts(): Promise<Record<'ONLINE' | 'BORROWED', number>> {
+    const rows = await this.db.read((sql) =>
+      sql.all<{ borrowed: unknown; count: unknown }>(
+        `select case when borrowed_until is null then 0 else 1 end as borrowed, count(*) as count
+           from lease where released_at is null and expires_at > ? group by case when borrowed_until is null then 0 else 1 end`,
+        [this.clock.now()],
+      ),
+    );
+    const counts = { ONLINE: 0, BORROWED: 0 };
+    for (const row of rows) counts[Number(row.borrowed) ? 'BORROWED' : 'ONLINE'] = Number(row.count);
+    return counts;
+  }
 
   /** A checkout refused for want of a seat: nothing is written, but the demand log is told who went without. */
   private noSeat(
@@ -266,12 +284,14 @@ export class LeaseLedger {
     borrowUntil: Date | null = null,
   ): Promise<CheckoutResult> {
     checkClientArguments({ fingerprint, user: userId });
-    return this.turns.run(this.credentials.digestOf(key), async (waited) => {
+    const result = await this.turns.run(this.credentials.digestOf(key), async (waited) => {
       // In a burst most callers find the license full: a read says so without waiting for the license's lock (a
       // refusal changes nothing). The first in line, and any caller a read cannot answer, take the lock.
       const refused = waited ? await this.db.read((sql) => this.refusalOnRead(sql, key, fingerprint, call, clientTime)) : null;
       return refused ?? this.db.write((sql) => this.checkoutLocked(sql, key, fingerprint, userId, call, clientTime, borrowUntil));
     });
+    this.checkouts(result.outcome);
+    return result;
   }
 
   /**

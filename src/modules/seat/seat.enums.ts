@@ -24,4 +24,26 @@ export enum SeatReleaseReason {
   LICENSE_MIGRATED = 'LICENSE_MIGRATED',
 }
 
-registerEnums({ LeaseReleaseReason, SeatReleaseReason });
+registerEnums(
+  { LeaseReleaseReason, SeatReleaseReason },
+  {
+    LeaseReleaseReason: {
+      description: 'Why a concurrent lease ended.',
+      values: {
+        CHECKED_IN: 'The client checked it in (`checkinSeat`).',
+        EXPIRED: 'Its heartbeats stopped and its TTL ran out (or a borrow ended).',
+        LICENSE_INACTIVE: 'Its license was suspended or revoked.',
+        LICENSE_MIGRATED: 'Its license moved to other terms: fewer sessions, or a type without leases.',
+        ENDED_BY_ADMIN: 'An administrator ended it, remediating a concurrency overage.',
+      },
+    },
+    SeatReleaseReason: {
+      description: 'Why a named seat was released.',
+      values: {
+        RELEASED_BY_ADMIN: 'An administrator released it (`releaseSeat`).',
+        INACTIVE: 'A remediation of a seat overage released it: its user had been inactive longest.',
+        LICENSE_MIGRATED: 'Its license moved to other terms: fewer named users, or a type without named seats.',
+      },
+    },
+  },
+);

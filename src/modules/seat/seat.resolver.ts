@@ -24,7 +24,7 @@ import {
 
 @ArgsType()
 class AssignSeatArgs {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The USER license; UNSUPPORTED_LICENSE_TYPE for another type.' })
   licenseId!: string;
 
   @Field(() => String, { description: 'The named user: an e-mail address or a directory id.' })
@@ -38,7 +38,7 @@ class CheckoutSeatArgs extends LicenseKeyArgs {
   @Field(() => String, { description: 'A stable identifier of the machine or process.' })
   fingerprint!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'The user of the session, recorded on the lease; optional.' })
   user?: string | null;
 
   @Field(() => Date, { nullable: true, description: "The client's clock: the baseline its heartbeats' clocks must not fall behind." })
@@ -54,7 +54,7 @@ class CheckoutSeatArgs extends LicenseKeyArgs {
 /** Checked by the service (lengths, key format): client operations skip class-validator. */
 @ArgsType()
 class LeaseArgs extends LicenseKeyArgs {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The lease, as `checkoutSeat` returned it.' })
   leaseId!: string;
 }
 
@@ -76,18 +76,23 @@ export class SeatResolver {
     private readonly seatLedger: SeatLedger,
   ) {}
 
-  @Query(() => SeatConnection, { name: 'seats' })
+  @Query(() => SeatConnection, { name: 'seats', description: 'Named seats the caller may see, oldest first, filtered and paginated.' })
   listSeats(
-    @Arg('filter', () => SeatFilter, { nullable: true }) filter: SeatFilter | null,
+    @Arg('filter', () => SeatFilter, { nullable: true, description: 'Which seats; omitted, all the caller may see.' })
+    filter: SeatFilter | null,
     @Args(() => PageArgs) page: PageArgs,
     @Ctx() ctx: Operation,
   ) {
     return this.seats.listSeats(ctx, filter ?? {}, page);
   }
 
-  @Query(() => LeaseConnection, { name: 'leases' })
+  @Query(() => LeaseConnection, {
+    name: 'leases',
+    description: 'Concurrent leases the caller may see, oldest first, filtered and paginated.',
+  })
   listLeases(
-    @Arg('filter', () => LeaseFilter, { nullable: true }) filter: LeaseFilter | null,
+    @Arg('filter', () => LeaseFilter, { nullable: true, description: 'Which leases; omitted, all the caller may see.' })
+    filter: LeaseFilter | null,
     @Args(() => PageArgs) page: PageArgs,
     @Ctx() ctx: Operation,
   ) {
@@ -102,8 +107,13 @@ export class SeatResolver {
     return this.seatLedger.assign(ctx, args.licenseId, args.userId);
   }
 
-  @Mutation(() => ReleaseSeatResult)
-  releaseSeat(@Arg('seatId', () => ID) seatId: string, @Ctx() ctx: Operation): Promise<ReleaseSeatResult> {
+  @Mutation(() => ReleaseSeatResult, {
+    description: 'Takes a named seat back from its user; a later repeat changes nothing (ALREADY_RELEASED).',
+  })
+  releaseSeat(
+    @Arg('seatId', () => ID, { description: "The seat's id." }) seatId: string,
+    @Ctx() ctx: Operation,
+  ): Promise<ReleaseSeatResult> {
     return this.seatLedger.release(ctx, seatId);
   }
 }

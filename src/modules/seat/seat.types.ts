@@ -10,10 +10,10 @@ import { LeaseReleaseReason, SeatReleaseReason } from './seat.enums';
 
 @ObjectType('Seat', { simpleResolvers: true, description: 'A named user holding a seat of a USER license.' })
 export class SeatNode extends LicenseRecordNode {
-  @Field(() => String)
+  @Field(() => String, { description: 'The named user holding it: an e-mail address or a directory id.' })
   userId!: string;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When it was assigned.' })
   assignedAt!: Date;
 
   @Field(() => Date, {
@@ -21,7 +21,7 @@ export class SeatNode extends LicenseRecordNode {
   })
   lastActiveAt!: Date;
 
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { nullable: true, description: 'When it was released; null while live.' })
   releasedAt!: Date | null;
 
   @Field(() => SeatReleaseReason, {
@@ -38,16 +38,16 @@ export class SeatNode extends LicenseRecordNode {
 
 @ObjectType('Lease', { simpleResolvers: true, description: 'A concurrent session of a CONCURRENT license, kept alive by heartbeats.' })
 export class LeaseNode extends LicenseRecordNode {
-  @Field(() => String)
+  @Field(() => String, { description: 'The machine or process holding it, as the client identified it.' })
   fingerprint!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'The user the client named at checkout; null when none.' })
   userId!: string | null;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When it was checked out.' })
   checkedOutAt!: Date;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When the client last sent a heartbeat (or checked it out).' })
   lastHeartbeatAt!: Date;
 
   @Field(() => Date, { description: 'When the lease ends unless a heartbeat extends it.' })
@@ -60,10 +60,13 @@ export class LeaseNode extends LicenseRecordNode {
   })
   borrowedUntil!: Date | null;
 
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When it ended; null while live (a lease past its expiry may not be marked yet: see `live`).',
+  })
   releasedAt!: Date | null;
 
-  @Field(() => LeaseReleaseReason, { nullable: true })
+  @Field(() => LeaseReleaseReason, { nullable: true, description: 'Why it ended; null while live.' })
   releaseReason!: LeaseReleaseReason | null;
 
   @Field(() => Boolean, { description: 'Not released and not past its expiry.' })
@@ -72,10 +75,10 @@ export class LeaseNode extends LicenseRecordNode {
   }
 }
 
-@ObjectType({ simpleResolvers: true })
+@ObjectType({ simpleResolvers: true, description: 'A page of named seats, oldest first.' })
 export class SeatConnection extends Connection(SeatNode) {}
 
-@ObjectType({ simpleResolvers: true })
+@ObjectType({ simpleResolvers: true, description: 'A page of leases, oldest first.' })
 export class LeaseConnection extends Connection(LeaseNode) {}
 
 export enum AssignSeatOutcome {
@@ -110,24 +113,60 @@ export enum CheckinOutcome {
   ALREADY_RELEASED = 'ALREADY_RELEASED',
 }
 
-registerEnums({ AssignSeatOutcome, ReleaseSeatOutcome, CheckoutOutcome, HeartbeatOutcome, CheckinOutcome });
+registerEnums(
+  { AssignSeatOutcome, ReleaseSeatOutcome, CheckoutOutcome, HeartbeatOutcome, CheckinOutcome },
+  {
+    AssignSeatOutcome: {
+      description: 'How an assignment of a named seat came out.',
+      values: {
+        ASSIGNED: 'The user got a seat (perhaps over the limit, as the overage policy allows).',
+        ALREADY_ASSIGNED: 'The user held a seat already; it is returned.',
+        NO_SEAT_AVAILABLE: 'Every seat is taken and the overage policy allows no more.',
+      },
+    },
+    ReleaseSeatOutcome: {
+      description: 'How a release of a named seat came out.',
+      values: { RELEASED: 'The seat was released now.', ALREADY_RELEASED: 'The seat had been released before; nothing changed.' },
+    },
+    CheckoutOutcome: {
+      description: 'How a checkout of a concurrent seat came out.',
+      values: {
+        GRANTED: 'The machine holds a lease (new, or its live one extended).',
+        NO_SEAT_AVAILABLE: 'Every concurrent seat is taken and the overage policy allows no more; try again later.',
+        LICENSE_INACTIVE: 'The license is suspended, revoked or expired by status.',
+        LICENSE_EXPIRED: "The license's term has not started, or ended beyond its grace period.",
+      },
+    },
+    HeartbeatOutcome: {
+      description: 'How a heartbeat came out.',
+      values: {
+        EXTENDED: 'The lease lives another TTL from now.',
+        LEASE_ENDED: 'The lease had ended (expired, checked in or ended by an administrator); check a seat out again.',
+      },
+    },
+    CheckinOutcome: {
+      description: 'How a check-in came out.',
+      values: { RELEASED: 'The lease ended now and its seat is free.', ALREADY_RELEASED: 'The lease had ended before; nothing changed.' },
+    },
+  },
+);
 
 /** Where a license's seats stand after an assignment or a checkout: how many are in use, and its limit. */
 @ObjectType({ simpleResolvers: true })
 abstract class SeatCount {
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Seats in use on the license after the operation: named seats (USER) or live leases (CONCURRENT).' })
   seatsInUse!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: "The license's limit of named users or concurrent sessions; 0 when it sets none." })
   seatLimit!: number;
 }
 
-@ObjectType({ simpleResolvers: true })
+@ObjectType({ simpleResolvers: true, description: 'How an assignment of a named seat came out; a refusal is an outcome, not an error.' })
 export class AssignSeatResult extends SeatCount {
-  @Field(() => AssignSeatOutcome)
+  @Field(() => AssignSeatOutcome, { description: 'Assigned, held already, or refused.' })
   outcome!: AssignSeatOutcome;
 
-  @Field(() => SeatNode, { nullable: true })
+  @Field(() => SeatNode, { nullable: true, description: "The user's seat; null when refused." })
   seat!: SeatNode | null;
 
   @Field(() => Enforcement, {
@@ -137,27 +176,30 @@ export class AssignSeatResult extends SeatCount {
   enforcement!: Enforcement | null;
 }
 
-@ObjectType({ simpleResolvers: true })
+@ObjectType({ simpleResolvers: true, description: 'How a release of a named seat came out.' })
 export class ReleaseSeatResult {
-  @Field(() => ReleaseSeatOutcome)
+  @Field(() => ReleaseSeatOutcome, { description: 'Released now, or already.' })
   outcome!: ReleaseSeatOutcome;
 
-  @Field(() => SeatNode)
+  @Field(() => SeatNode, { description: 'The seat, as released.' })
   seat!: SeatNode;
 }
 
-@ObjectType({ simpleResolvers: true })
+@ObjectType({ simpleResolvers: true, description: 'How a checkout came out; a refusal is an outcome, not an error.' })
 export class CheckoutResult extends SeatCount {
-  @Field(() => CheckoutOutcome)
+  @Field(() => CheckoutOutcome, { description: 'Granted, or why not.' })
   outcome!: CheckoutOutcome;
 
-  @Field(() => LeaseNode, { nullable: true })
+  @Field(() => LeaseNode, {
+    nullable: true,
+    description: 'The lease held; null when refused. Send its id with each heartbeat, before `expiresAt`.',
+  })
   lease!: LeaseNode | null;
 
   @Field(() => Boolean, { description: 'The fingerprint held a live lease already, and got it back extended.' })
   reused!: boolean;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'A readable explanation of the outcome.' })
   detail!: string;
 
   @Field(() => Enforcement, {
@@ -177,12 +219,12 @@ export class CheckoutResult extends SeatCount {
   certificate?: LicenseCertificate | null;
 }
 
-@ObjectType({ simpleResolvers: true })
+@ObjectType({ simpleResolvers: true, description: 'How a heartbeat came out.' })
 export class HeartbeatResult {
-  @Field(() => HeartbeatOutcome)
+  @Field(() => HeartbeatOutcome, { description: 'Extended, or the lease had ended.' })
   outcome!: HeartbeatOutcome;
 
-  @Field(() => LeaseNode)
+  @Field(() => LeaseNode, { description: 'The lease, with its new `expiresAt` when extended.' })
   lease!: LeaseNode;
 
   @Field(() => ValidationCheck, {
@@ -192,18 +234,18 @@ export class HeartbeatResult {
   clock!: ValidationCheck | null;
 }
 
-@ObjectType({ simpleResolvers: true })
+@ObjectType({ simpleResolvers: true, description: 'How a check-in came out.' })
 export class CheckinResult {
-  @Field(() => CheckinOutcome)
+  @Field(() => CheckinOutcome, { description: 'Released now, or already.' })
   outcome!: CheckinOutcome;
 
-  @Field(() => LeaseNode)
+  @Field(() => LeaseNode, { description: 'The lease, as ended.' })
   lease!: LeaseNode;
 }
 
-@InputType()
+@InputType({ description: 'Which named seats to list; every field given must match.' })
 export class SeatFilter extends LicenseRecordFilter {
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Only seats of this user.' })
   @Length(1, 320)
   userId?: string | null;
 
@@ -211,9 +253,9 @@ export class SeatFilter extends LicenseRecordFilter {
   live?: boolean | null;
 }
 
-@InputType()
+@InputType({ description: 'Which leases to list; every field given must match.' })
 export class LeaseFilter extends LicenseRecordFilter {
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Only leases of this machine.' })
   @Length(1, 200)
   fingerprint?: string | null;
 

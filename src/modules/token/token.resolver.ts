@@ -8,9 +8,12 @@ import { ApiTokenConnection, ApiTokenFilter, ApiTokenNode, CreateApiTokenInput, 
 export class TokenResolver {
   constructor(private readonly tokens: TokenService) {}
 
-  @Query(() => ApiTokenConnection)
+  @Query(() => ApiTokenConnection, {
+    description: 'API tokens the caller may see (ORG_ADMIN, AUDITOR, platform admins), oldest first; never their secrets.',
+  })
   async apiTokens(
-    @Arg('filter', () => ApiTokenFilter, { nullable: true }) filter: ApiTokenFilter | null,
+    @Arg('filter', () => ApiTokenFilter, { nullable: true, description: 'Which tokens; omitted, all the caller may see.' })
+    filter: ApiTokenFilter | null,
     @Args(() => PageArgs) page: PageArgs,
     @Ctx() ctx: Operation,
   ): Promise<ApiTokenConnection> {
@@ -20,15 +23,17 @@ export class TokenResolver {
 
   @Mutation(() => CreatedApiToken, { description: 'Creates an API token; its secret is in the answer only this once.' })
   async createApiToken(
-    @Arg('input', () => CreateApiTokenInput) input: CreateApiTokenInput,
+    @Arg('input', () => CreateApiTokenInput, { description: 'Its name, role and organization.' }) input: CreateApiTokenInput,
     @Ctx() ctx: Operation,
   ): Promise<CreatedApiToken> {
     const { token, secret } = await this.tokens.create(ctx, input);
     return { apiToken: ApiTokenNode.from(token), secret };
   }
 
-  @Mutation(() => ApiTokenNode)
-  async revokeApiToken(@Arg('id', () => ID) id: string, @Ctx() ctx: Operation): Promise<ApiTokenNode> {
+  @Mutation(() => ApiTokenNode, {
+    description: 'Revokes an API token at once, also on open WebSocket connections; INVALID_STATE_TRANSITION when already revoked.',
+  })
+  async revokeApiToken(@Arg('id', () => ID, { description: "The token's id." }) id: string, @Ctx() ctx: Operation): Promise<ApiTokenNode> {
     return ApiTokenNode.from(await this.tokens.revoke(ctx, id));
   }
 }

@@ -35,6 +35,21 @@ export class TokenService {
     private readonly clock: Clock,
   ) {}
 
+  /**
+   * How many API tokens, not revoked, are stored under each server secret, by the id their digest carries; null for a
+   * digest of 64 hex characters, made before digests carried it. For diagnostics.
+   */
+  async tokensBySecret(): Promise<{ secretId: string | null; count: number }[]> {
+    const rows = await this.db.read((sql) =>
+      sql.all<{ secret_id: string | null; n: number | string }>(
+        `select case when token_digest like '________.%' then substr(token_digest, 1, 8) end as secret_id, count(*) as n
+           from api_token where revoked_at is null
+          group by case when token_digest like '________.%' then substr(token_digest, 1, 8) end`,
+      ),
+    );
+    return rows.map((row) => ({ secretId: row.secret_id, count: Number(row.n) }));
+  }
+
   /** The principal of an `Authorization` header; no header is anonymous, a bad one is refused. */
   async authenticate(authorization: string | undefined): Promise<Principal> {
     if (!authorization) return Principal.anonymous();

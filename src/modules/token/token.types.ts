@@ -6,13 +6,13 @@ import { Role } from '../../auth/roles';
 
 @ObjectType('ApiToken', { simpleResolvers: true, description: 'An API token. Its secret is shown once, when created.' })
 export class ApiTokenNode {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The token's id (not its secret)." })
   id!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'What it is for, as its creator named it.' })
   name!: string;
 
-  @Field(() => Role)
+  @Field(() => Role, { description: 'What it may do.' })
   role!: Role;
 
   @Field(() => ID, { nullable: true, description: 'Null for platform admins.' })
@@ -21,10 +21,10 @@ export class ApiTokenNode {
   @Field(() => String, { description: 'The last characters of the secret, to recognise it.' })
   tokenHint!: string;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When it was created.' })
   createdAt!: Date;
 
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { nullable: true, description: 'When it was revoked; null while it works.' })
   revokedAt!: Date | null;
 
   static from(t: ApiToken): ApiTokenNode {
@@ -40,34 +40,34 @@ export class ApiTokenNode {
   }
 }
 
-@ObjectType({ simpleResolvers: true })
+@ObjectType({ simpleResolvers: true, description: 'A page of API tokens, oldest first.' })
 export class ApiTokenConnection extends Connection(ApiTokenNode) {}
 
 @ObjectType({ simpleResolvers: true, description: 'A new API token and its secret, shown this once and never again.' })
 export class CreatedApiToken {
-  @Field(() => ApiTokenNode)
+  @Field(() => ApiTokenNode, { description: 'The token as created.' })
   apiToken!: ApiTokenNode;
 
   @Field(() => String, { description: 'Send it as `Authorization: Bearer <secret>`.' })
   secret!: string;
 }
 
-@InputType()
+@InputType({ description: 'A new API token.' })
 export class CreateApiTokenInput {
-  @Field(() => String)
+  @Field(() => String, { description: 'What it is for (1 to 200 characters).' })
   @Length(1, 200)
   name!: string;
 
-  @Field(() => Role)
+  @Field(() => Role, { description: 'What it may do; only a platform admin may create a PLATFORM_ADMIN token (else FORBIDDEN).' })
   role!: Role;
 
   @Field(() => ID, { nullable: true, description: 'Required for every role but PLATFORM_ADMIN.' })
   organizationId?: string | null;
 }
 
-@InputType()
+@InputType({ description: 'Which tokens to list.' })
 export class ApiTokenFilter {
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'Only tokens of this organization (others than platform admins see their own only).' })
   organizationId?: string | null;
 
   @Field(() => Boolean, { nullable: true, description: 'Only tokens not revoked (true), or only revoked (false).' })

@@ -16,7 +16,10 @@ type UsageContext = Operation & { streams: { usage: UsageStream } };
 /** A metric of the key's license: what a usage report and a quota check are about. */
 @ArgsType()
 class MetricArgs extends LicenseKeyArgs {
-  @Field(() => UsageMetric)
+  @Field(() => UsageMetric, {
+    description:
+      'The metric. `recordUsage` takes STORAGE_BYTES and API_CALLS only; the others are derived from seats and leases (BAD_USER_INPUT).',
+  })
   metric!: UsageMetric;
 }
 
@@ -49,7 +52,10 @@ export class UsageResolver {
   ) {}
 
   @Query(() => [MetricUsage], { description: 'Each metric of a license: current value, limit and utilization.' })
-  licenseUsage(@Arg('licenseId', () => ID) licenseId: string, @Ctx() ctx: UsageContext): Promise<MetricUsage[]> {
+  licenseUsage(
+    @Arg('licenseId', () => ID, { description: 'The license; NOT_FOUND when the caller may not see it.' }) licenseId: string,
+    @Ctx() ctx: UsageContext,
+  ): Promise<MetricUsage[]> {
     return this.usage.licenseUsage(ctx, licenseId);
   }
 
@@ -57,9 +63,10 @@ export class UsageResolver {
     description: "A metric's time series, oldest first: hourly buckets (kept 35 days) or daily ones, up to 1,000 at a time.",
   })
   usageHistory(
-    @Arg('licenseId', () => ID) licenseId: string,
-    @Arg('metric', () => UsageMetric) metric: UsageMetric,
-    @Arg('resolution', () => UsageResolution, { defaultValue: UsageResolution.HOUR }) resolution: UsageResolution,
+    @Arg('licenseId', () => ID, { description: 'The license; NOT_FOUND when the caller may not see it.' }) licenseId: string,
+    @Arg('metric', () => UsageMetric, { description: 'The metric whose series to read.' }) metric: UsageMetric,
+    @Arg('resolution', () => UsageResolution, { defaultValue: UsageResolution.HOUR, description: 'Hourly or daily buckets.' })
+    resolution: UsageResolution,
     @Arg('from', () => Date, { nullable: true, description: 'Defaults to 24 buckets before `to`.' }) from: Date | null,
     @Arg('to', () => Date, { nullable: true, description: 'Defaults to now.' }) to: Date | null,
     @Ctx() ctx: UsageContext,
@@ -93,7 +100,10 @@ export class UsageResolver {
       return ctx.streams.usage.subscribe(ctx.principal, args.licenseId as string);
     },
   })
-  licenseUsageChanged(@Root() change: LicenseUsageChange, @Arg('licenseId', () => ID) _licenseId: string): LicenseUsageChange {
+  licenseUsageChanged(
+    @Root() change: LicenseUsageChange,
+    @Arg('licenseId', () => ID, { description: 'The license to follow; NOT_FOUND when the caller may not see it.' }) _licenseId: string,
+  ): LicenseUsageChange {
     return change;
   }
 }

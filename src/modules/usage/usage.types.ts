@@ -14,14 +14,25 @@ export enum UsageResolution {
   DAY = 'DAY',
 }
 
-registerEnums({ UsageResolution });
+registerEnums(
+  { UsageResolution },
+  {
+    UsageResolution: {
+      description: 'The width of a bucket of the usage time series.',
+      values: {
+        HOUR: 'An hour in UTC; hourly buckets are kept for 35 days.',
+        DAY: 'A day in UTC; daily buckets are kept as long as the license.',
+      },
+    },
+  },
+);
 
 @ObjectType({ simpleResolvers: true, description: 'One metric of a license: its current value against its limit.' })
 export class MetricUsage {
-  @Field(() => UsageMetric)
+  @Field(() => UsageMetric, { description: 'The metric these figures are for.' })
   metric!: UsageMetric;
 
-  @Field(() => SafeIntResolver)
+  @Field(() => SafeIntResolver, { description: 'Its current value: users, sessions, bytes, or calls in the current period.' })
   value!: number;
 
   @Field(() => SafeIntResolver, { nullable: true, description: 'Null when the license sets no limit for it.' })
@@ -39,13 +50,13 @@ export class MetricUsage {
 
 @ObjectType({ simpleResolvers: true, description: 'A metric of a license that changed, with its new value against its limit.' })
 export class LicenseUsageChange {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The license whose usage changed.' })
   licenseId!: string;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When it changed (for the first message of a subscription: when it was read).' })
   changedAt!: Date;
 
-  @Field(() => MetricUsage)
+  @Field(() => MetricUsage, { description: 'The metric that changed, with its new value against its limit.' })
   usage!: MetricUsage;
 }
 
@@ -63,7 +74,7 @@ export function metricUsage(metric: UsageMetric, value: number, limit: number | 
 
 @ObjectType({ simpleResolvers: true, description: 'The reports of one metric within one hour or day.' })
 export class UsageBucket {
-  @Field(() => Date)
+  @Field(() => Date, { description: 'Start of the hour or day (UTC).' })
   start!: Date;
 
   @Field(() => Int, { description: 'How many reports fell in it.' })
