@@ -112,6 +112,14 @@ function databaseFrom(env: Env): DatabaseConfig {
   return { driver: 'postgresql', url };
 }
 
+/**
+ * Where the data lives, read from the environment as the server reads it (DATABASE_URL, else SQLITE_PATH), for the
+ * tools that need nothing else of the configuration (backup and restore).
+ */
+export function loadDatabaseConfig(env: Env = process.env): DatabaseConfig {
+  return databaseFrom(env);
+}
+
 function secretFrom(env: Env, database: DatabaseConfig): Pick<Config, 'secretKey' | 'secretKeySource'> {
   const given = env.SECRET_KEY?.trim();
   if (given) {

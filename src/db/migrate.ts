@@ -14,20 +14,21 @@ interface PgConnection {
 
 /**
  * Opens the ORM for serving, on a database brought up to the migrations this build knows first (a database never
- * served yet included).
+ * served yet included); `upTo` stops at that migration (a restore brings its target to its backup's migrations).
  */
 export async function openMigrated(
   config: Pick<Config, 'database' | 'databaseLimits'>,
   entities: Entities,
   logger: Logger,
   queries: QueryCounter,
+  upTo?: string,
 ): Promise<Orm> {
-  if (config.database.driver === 'postgresql') await migrate(config.database, entities, logger);
+  if (config.database.driver === 'postgresql') await migrate(config.database, entities, logger, undefined, upTo);
   const orm = await openOrm(config.database, entities, queries, config.databaseLimits, 'serving', logger);
   if (config.database.driver === 'sqlite') {
     try {
       await tuneSqlite(orm);
-      await migrate(config.database, entities, logger, orm);
+      await migrate(config.database, entities, logger, orm, upTo);
     } catch (error) {
       await orm.close(true);
       throw error;
@@ -43,11 +44,12 @@ export async function openMigrated(
  * without the statement timeout that serving connections have, so that a long schema change is not cut short. A
  * process that dies while migrating releases the lock with its connection; its transaction rolls back.
  */
-async function migrate(database: DatabaseConfig, entities: Entities, logger: Logger, serving?: Orm): Promise<void> {
+async function migrate(database: DatabaseConfig, entities: Entities, logger: Logger, serving?: Orm, upTo?: string): Promise<void> {
+  const target = upTo === undefined ? undefined : { to: upTo };
   if (database.driver === 'sqlite') {
     // One process owns an SQLite file: its own ORM migrates it, in one transaction.
     if (!serving) throw new Error('an SQLite database is migrated through the serving ORM');
-    await serving.getMigrator().up();
+    await serving.getMigrator().up(target);
     return;
   }
   const orm = await openOrm(database, entities, new QueryCounter(), undefined, 'migrations', logger);
@@ -58,7 +60,7 @@ async function migrate(database: DatabaseConfig, entities: Entities, logger: Log
     };
     const connection = await client.acquireConnection();
     try {
-      await holdingLock(connection, logger, () => orm.getMigrator().up());
+      await holdingLock(connection, logger, () => orm.getMigrator().up(target));
     } finally {
       await client.releaseConnection(connection);
     }
