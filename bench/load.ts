@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import { sized } from './smoke';
 
 /** The generator settings, the same for the project and its floor. */
 export interface LoadSettings {
@@ -15,8 +16,8 @@ const seconds = (name: string, fallback: number): number => {
 /** BENCH_WARMUP_S and BENCH_DURATION_S shorten a run while iterating; the defaults are the reported figures. */
 export const SETTINGS: LoadSettings = {
   connections: 50,
-  warmupSeconds: seconds('BENCH_WARMUP_S', 3),
-  durationSeconds: seconds('BENCH_DURATION_S', 10),
+  warmupSeconds: seconds('BENCH_WARMUP_S', sized(3, 0.5)),
+  durationSeconds: seconds('BENCH_DURATION_S', sized(10, 1)),
 };
 
 export const SLOW_MS = 250;

@@ -6,12 +6,13 @@
  */
 import { join } from 'node:path';
 import { SETTINGS } from './load';
+import { sized } from './smoke';
 import { assertAlive, type ChildServer, type ProjectInfo, startProject } from './process';
 import { atLeast, type BenchReport, exactly } from './report';
 import { type Drive, describe, drive, validationBody } from './validate.bench';
 
 const NAME = 'validateLicense request log';
-const ROUNDS = 2;
+const ROUNDS = sized(2, 1);
 
 async function start(workdir: string, requestLog: 'info' | 'silent'): Promise<{ server: ChildServer<ProjectInfo>; body: string }> {
   const server = await startProject(join(workdir, `logging-${requestLog}.sqlite`), { LOG_LEVEL: 'info', REQUEST_LOG_LEVEL: requestLog });

@@ -11,11 +11,12 @@ import Database from 'better-sqlite3';
 import { assertAlive, startProject } from './process';
 import { type BenchReport, below, fixed, table } from './report';
 import { graphql } from './seed';
+import { sized } from './smoke';
 
 const DAY_MS = 86_400_000;
-const DAYS = 365;
-const SIZES = [10, 100, 1_000] as const;
-const RUNS = 5;
+const DAYS = sized(365, 7);
+const SIZES = sized([10, 100, 1_000], [10]);
+const RUNS = sized(5, 1);
 const METRICS = ['ACTIVE_USERS', 'CONCURRENT_SESSIONS', 'STORAGE_BYTES', 'API_CALLS'];
 /** The goal at 1,000 licenses on a quiet machine. */
 const GOAL_MS = 500;

@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Measurement, SLOW_MS } from './load';
+import { sized } from './smoke';
 import { assertAlive, type ChildServer, startChild, startProject } from './process';
 import { type BenchReport, below, exactly, fixed, type SummaryRow, type TargetCheck } from './report';
 import { graphql, seedStorageLicense } from './seed';
@@ -18,10 +19,10 @@ import { type Receipts, wallClock } from './subscriber-messages';
 import { type Delivery, type Opened, SubscriberPool } from './subscriber-pool';
 
 const NAME = 'alertRaised';
-const SIZES = [1000, 5000];
-const WARMUP_ALERTS = 3;
+const SIZES = sized([1000, 5000], [50]);
+const WARMUP_ALERTS = sized(3, 1);
 /** BENCH_ALERTS changes the number of measured alerts; 20 is what is reported. */
-const ALERTS = Math.max(1, Math.floor(Number(process.env.BENCH_ALERTS) || 20));
+const ALERTS = Math.max(1, Math.floor(Number(process.env.BENCH_ALERTS) || sized(20, 2)));
 /** Two client processes take the parsing of the messages off the generator and share the second core. */
 const CLIENT_PROCESSES = 2;
 /** How long a round waits for every subscriber before it gives the missing deliveries up as lost. */
