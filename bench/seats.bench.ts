@@ -264,7 +264,12 @@ export async function benchSeats(workdir: string): Promise<BenchReport> {
   return {
     rows: [row('project', project), row('floor', floor)],
     checks: [
-      atLeast(`${NAME} ratio project/floor (attempts/s)`, attemptsPerSecond(project) / attemptsPerSecond(floor), 0.25),
+      atLeast(`${NAME} ratio project/floor (attempts/s)`, attemptsPerSecond(project) / attemptsPerSecond(floor), 0.35),
+      atLeast(
+        `${NAME} ratio project/floor (server CPU per response)`,
+        floor.measurement.serverMicrosPerResponse / project.measurement.serverMicrosPerResponse,
+        0.35,
+      ),
       exactly(`${NAME} over-allocation (project)`, overAllocation(project), 0),
       exactly(`${NAME} errors reaching a client (project)`, clientErrorsOf(project), 0),
       exactly(`${NAME} over-allocation (floor)`, overAllocation(floor), 0),
