@@ -146,7 +146,7 @@ function licensingServices(config: Pick<Config, 'secretKey' | 'secretKeyPrevious
   const violations = new ViolationService(db, violationLog, clock);
   const liveAlerts = new LogTail(
     raised,
-    { lastId: () => alerts.lastId(deps.fork()), after: (after, limit) => alerts.since(deps.fork(), after, limit) },
+    { lastId: () => alerts.lastId(), after: (after, limit) => alerts.since(after, limit) },
     tailOptions(deps, 'alert'),
   );
   const liveComplianceEvents = new LogTail(
@@ -178,7 +178,7 @@ function licensingServices(config: Pick<Config, 'secretKey' | 'secretKeyPrevious
     alertRules: new AlertRuleService(db, audit, clock),
     expiryWatch,
     autoRenewal: new AutoRenewal(db, licenseStore, audit, (sql, renewal, now) => expiryWatch.renewed(sql, renewal, now), clock),
-    alertStream: new AlertStream(liveAlerts, alerts, deps.fork),
+    alertStream: new AlertStream(liveAlerts, alerts),
     violations,
     complianceScanner,
     remediation: new RemediationService(db, violationLog, licenses, seatLedger, leaseLedger, complianceScanner, clock),

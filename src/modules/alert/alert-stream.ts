@@ -1,4 +1,3 @@
-import type { EntityManager } from '@mikro-orm/knex';
 import type { Principal } from '../../auth/principal';
 import { Permission } from '../../auth/roles';
 import { replayThenLive } from '../../common/replay-stream';
@@ -32,7 +31,6 @@ export class AlertStream {
   constructor(
     private readonly raised: LiveLog<AlertNode>,
     private readonly alerts: AlertService,
-    private readonly fork: () => EntityManager,
   ) {}
 
   subscribe(principal: Principal, filter: AlertFilter, after: string | null): AsyncIterable<AlertNode> {
@@ -42,7 +40,7 @@ export class AlertStream {
     const { matches } = alertSelection(filter, organizationId);
     return replayThenLive(this.raised, matches, after, async (cursor) => {
       const page = await this.alerts.list(
-        { principal, requestId: 'alertRaised', em: this.fork() },
+        { principal },
         { ...filter, organizationId },
         { first: REPLAY_PAGE, after: cursor ? encodeCursor(cursor) : null },
       );

@@ -1,8 +1,9 @@
 import { Permission } from '../../auth/roles';
 import type { Operation } from '../../common/operation';
-import { decodeCursor, type Page, type PageArgs, pageFrom } from '../../common/pagination';
+import type { Page, PageArgs } from '../../common/pagination';
+import { type Condition, pageOf, placeholders, Where } from '../../common/sql-page';
 import { Selection, when } from '../../common/selection';
-import { type SqlGateway, type SqlRunner, type SqlValue, toDate } from '../../db/sql';
+import { type SqlGateway, toDate } from '../../db/sql';
 import { AppError } from '../../errors';
 import { ComplianceEventType, SEVERITY_RANK, ViolationSeverity, ViolationStatus } from '../../kernel/compliance.enums';
 import type { ComplianceEventFilter, ComplianceEventNode, ViolationFilter, ViolationNode, WaiveViolationInput } from './compliance.types';
@@ -14,30 +15,6 @@ const REASON_MAX = 500;
 
 type EventRow = { id: string; type: ComplianceEventType; occurred_at: unknown; violation: unknown };
 const EVENT_COLUMNS = 'id, organization_id, license_id, type, occurred_at, violation';
-
-/** A `where` built up condition by condition, with its parameters. */
-class Where {
-  readonly conditions: string[] = [];
-  readonly params: SqlValue[] = [];
-
-  add(condition: string, ...params: SqlValue[]): this {
-    this.conditions.push(condition);
-    this.params.push(...params);
-    return this;
-  }
-
-  in(column: string, values: readonly string[] | null | undefined): this {
-    if (values?.length) this.add(`${column} in (${values.map(() => '?').join(', ')})`, ...values);
-    return this;
-  }
-
-  get sql(): string {
-    return this.conditions.length ? `where ${this.conditions.join(' and ')}` : '';
-  }
-}
-
-type Condition = { sql: string; params: SqlValue[] };
-const placeholders = (values: readonly unknown[]) => values.map(() => '?').join(', ');
 
 /**
  * The compliance events a filter selects (within an organization, when the caller's rights are bound to one),
@@ -58,18 +35,6 @@ export function eventSelection(filter: ComplianceEventFilter, organizationId: st
       test: (e) => kinds.includes(e.violation.kind),
     })),
   ]);
-}
-
-/** One page of rows in plain SQL, ordered by id, the first after the cursor. */
-async function pageOf<R extends { id: string }, T>(
-  sql: SqlRunner,
-  select: string,
-  where: Where,
-  page: PageArgs,
-  toNode: (row: R) => T,
-): Promise<Page<T>> {
-  if (page.after) where.add('id > ?', decodeCursor(page.after));
-  return pageFrom(await sql.all<R>(`${select} ${where.sql} order by id limit ?`, [...where.params, page.first + 1]), page, toNode);
 }
 
 function reasonOf(reason: string | null | undefined, field: string, required: boolean): string | undefined {
