@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import type { SqlRunner } from '../db/sql';
 
 /**
  * A server secret's id: eight hex characters of an HMAC of the secret for this one purpose. It names the secret in
@@ -45,6 +46,23 @@ export class SecretDigester {
     }
     return formers;
   }
+}
+
+/** How many stored values were made under each server secret, by its id; `null`: made before they carried it. */
+export type SecretTally = { secretId: string | null; count: number }[];
+
+/** SQL for the id of the secret a digest column's value was made under (null for a digest without it). */
+export const digestSecretIdSql = (column: string) => `case when ${column} like '________.%' then substr(${column}, 1, 8) end`;
+
+/** SQL for the id of the secret a sealed column's value was sealed under (null for a `v1` seal). */
+export const sealSecretIdSql = (column: string) => `case when ${column} like 'v2.%' then substr(${column}, 4, 8) end`;
+
+/** Counts the rows `from` selects (`from <table> [where …]`) by the secret id `idSql` reads from each. */
+export async function tallyBySecret(sql: SqlRunner, idSql: string, from: string): Promise<SecretTally> {
+  const rows = await sql.all<{ secret_id: string | null; n: number | string }>(
+    `select ${idSql} as secret_id, count(*) as n ${from} group by ${idSql}`,
+  );
+  return rows.map((row) => ({ secretId: row.secret_id, count: Number(row.n) }));
 }
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';

@@ -1,7 +1,7 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
 import { CompactSign, compactVerify, decodeProtectedHeader, importJWK } from 'jose';
 import { Permission } from '../../auth/roles';
-import { SecretBox } from '../../auth/secrets';
+import { SecretBox, type SecretTally, sealSecretIdSql, tallyBySecret } from '../../auth/secrets';
 import type { Clock } from '../../common/clock';
 import type { Operation } from '../../common/operation';
 import { type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
@@ -141,14 +141,8 @@ export class SigningKeys implements ChainSigner {
    * How many private keys are sealed under each server secret, by the id their seal carries (`v2.<secret id>.…`); null
    * for a seal made before seals carried it (`v1.…`). For diagnostics.
    */
-  async sealedBySecret(): Promise<{ secretId: string | null; count: number }[]> {
-    const rows = await this.db.read((sql) =>
-      sql.all<{ secret_id: string | null; n: number | string }>(
-        `select case when sealed_private_key like 'v2.%' then substr(sealed_private_key, 4, 8) end as secret_id, count(*) as n
-           from signing_key group by case when sealed_private_key like 'v2.%' then substr(sealed_private_key, 4, 8) end`,
-      ),
-    );
-    return rows.map((row) => ({ secretId: row.secret_id, count: Number(row.n) }));
+  sealedBySecret(): Promise<SecretTally> {
+    return this.db.read((sql) => tallyBySecret(sql, sealSecretIdSql('sealed_private_key'), 'from signing_key'));
   }
 
   /** Every key, newest first: when made and retired, until when it stays published, under which secret it is sealed. */

@@ -1,3 +1,4 @@
+import { digestSecretIdSql, type SecretTally, tallyBySecret } from '../../auth/secrets';
 import type { SqlRunner, SqlValue } from '../../db/sql';
 import { fromJson, toDate, toDateOrNull } from '../../db/sql';
 import { Lock, type Tx } from '../../db/transaction';
@@ -180,12 +181,8 @@ export class LicenseStore {
    * How many license keys are stored under each server secret, by the id their digest carries (`<secret id>.<HMAC>`);
    * null for a digest of 64 hex characters, made before digests carried it.
    */
-  async keysBySecret(sql: SqlRunner): Promise<{ secretId: string | null; count: number }[]> {
-    const rows = await sql.all<{ secret_id: string | null; n: number | string }>(
-      `select case when key_digest like '________.%' then substr(key_digest, 1, 8) end as secret_id, count(*) as n
-         from license group by case when key_digest like '________.%' then substr(key_digest, 1, 8) end`,
-    );
-    return rows.map((row) => ({ secretId: row.secret_id, count: Number(row.n) }));
+  keysBySecret(sql: SqlRunner): Promise<SecretTally> {
+    return tallyBySecret(sql, digestSecretIdSql('key_digest'), 'from license');
   }
 
   read(sql: SqlRunner, licenseId: string): Promise<TermedLicense | undefined> {

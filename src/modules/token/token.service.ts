@@ -12,7 +12,15 @@ import { ApiToken } from './api-token.entity';
 import { Principal } from '../../auth/principal';
 import type { TokenRevoked } from './token-revocation';
 import { Permission, Role } from '../../auth/roles';
-import { generateApiToken, hintOf, isWellFormedApiToken, type SecretDigester } from '../../auth/secrets';
+import {
+  digestSecretIdSql,
+  generateApiToken,
+  hintOf,
+  isWellFormedApiToken,
+  type SecretDigester,
+  type SecretTally,
+  tallyBySecret,
+} from '../../auth/secrets';
 import type { ApiTokenFilter, CreateApiTokenInput } from './token.types';
 import type { Clock } from '../../common/clock';
 
@@ -39,15 +47,8 @@ export class TokenService {
    * How many API tokens, not revoked, are stored under each server secret, by the id their digest carries; null for a
    * digest of 64 hex characters, made before digests carried it. For diagnostics.
    */
-  async tokensBySecret(): Promise<{ secretId: string | null; count: number }[]> {
-    const rows = await this.db.read((sql) =>
-      sql.all<{ secret_id: string | null; n: number | string }>(
-        `select case when token_digest like '________.%' then substr(token_digest, 1, 8) end as secret_id, count(*) as n
-           from api_token where revoked_at is null
-          group by case when token_digest like '________.%' then substr(token_digest, 1, 8) end`,
-      ),
-    );
-    return rows.map((row) => ({ secretId: row.secret_id, count: Number(row.n) }));
+  tokensBySecret(): Promise<SecretTally> {
+    return this.db.read((sql) => tallyBySecret(sql, digestSecretIdSql('token_digest'), 'from api_token where revoked_at is null'));
   }
 
   /** The principal of an `Authorization` header; no header is anonymous, a bad one is refused. */
