@@ -144,6 +144,8 @@ describeEachDatabase('the audit chain', (server) => {
     const org = await licensed(t, 'SUBSCRIPTION');
     const admin = await issueToken(t, 'ORG_ADMIN', org.organizationId);
     expect(await t.errorCode(VerifyAuditLogDocument, {}, admin.secret)).toBe('FORBIDDEN');
+    const at = t.clock.now().toISOString();
+    expect(await t.errorCode(VerifyAuditLogDocument, { from: at, to: at })).toBe('BAD_USER_INPUT');
   });
 });
 

@@ -42,6 +42,7 @@ export class AuditResolver {
     ctx.principal.require(Permission.AUDIT_READ);
     if (!ctx.principal.isPlatformAdmin)
       throw AppError.forbidden('Only a platform admin verifies the audit chain: it spans every organization.');
+    if (from && to && from >= to) throw AppError.badInput('`from` must be before `to`.', 'from');
     await this.chain.seal();
     return AuditVerification.from(await this.chain.verify({ from, to }));
   }
