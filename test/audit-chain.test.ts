@@ -173,6 +173,14 @@ describe.each(DATABASE_KINDS)('verify-audit on the command line [%s]', (kind) =>
       const broken = run();
       expect(broken.status).toBe(1);
       expect(broken.stdout).toContain(`audit chain BROKEN at 2 (event ${second!.id}): HASH_MISMATCH.`);
+
+      const backwards = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/admin.ts', 'verify-audit', '--from', '2026-12-02T00:00:00Z', '--to', '2026-12-01T00:00:00Z'],
+        { cwd: ROOT, env, encoding: 'utf8' },
+      );
+      expect(backwards.status).toBe(2);
+      expect(backwards.stderr).toContain('--from must be before --to');
     } finally {
       await t.server.close();
       await t.database.drop();

@@ -96,6 +96,7 @@ function timeOption(name: string, value: string | undefined): Date | null {
 async function verifyAudit(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { from: { type: 'string' }, to: { type: 'string' } }, strict: true });
   const range = { from: timeOption('from', values.from), to: timeOption('to', values.to) };
+  if (range.from && range.to && range.from >= range.to) throw new UsageError('--from must be before --to');
   await withDatabase(async (db, _orm, config) => {
     const keys = new SigningKeys(
       db,
