@@ -185,9 +185,12 @@ describe.skipIf(!POSTGRES_URL || !canRunRedis)(
         // One line per change of state, not one per attempt to reconnect.
         expect(states).toEqual(['connected', 'disconnected', 'connected']);
       }
-      // Usage changes are not stored: the subscriber is sent the license's usage as it is once Redis is back.
-      const storage = usage.state.received.filter((c) => c.usage.metric === 'STORAGE_BYTES');
-      expect(storage.at(-1)?.usage.value).toBe(lastValue.get(licenses[0]!.licenseId));
+      // Usage changes are not stored: the subscriber is sent the license's usage as it is once Redis is back, and each
+      // change after (the last write's may still be on its way through Redis).
+      const written = lastValue.get(licenses[0]!.licenseId);
+      const lastStorage = () => usage.state.received.filter((c) => c.usage.metric === 'STORAGE_BYTES').at(-1)?.usage.value;
+      await until(() => lastStorage() === written, 10_000, "the license's last storage");
+      expect(lastStorage()).toBe(written);
       expect(usage.state.connections).toBe(1);
 
       console.log(
