@@ -6,6 +6,9 @@ import {
   LicensesWithMigrationsDocument,
   MigrateLicenseDocument,
   RecordUsageDocument,
+  CheckFeatureDocument,
+  CheckoutSeatDocument,
+  ValidateLicenseDocument,
 } from './generated/graphql';
 import { licensed, moreLicenses } from './support/factories';
 import { describeEachDatabase, type TestServer } from './support/server';
@@ -22,6 +25,29 @@ async function statementsOf(t: TestServer, run: () => Promise<unknown>): Promise
   }
   return [...counter.statements];
 }
+
+describeEachDatabase('the cost of client calls', (server) => {
+  it('validates a concurrent license with its lease and a feature in one statement, and checks a feature in one', async () => {
+    const t = server();
+    const { key } = await licensed(t, 'CONCURRENT');
+    await t.ok(CheckoutSeatDocument, { key, fingerprint: 'host-1' }, null);
+    let checks: string[] = [];
+    const validation = await statementsOf(t, async () => {
+      const result = (await t.ok(ValidateLicenseDocument, { key, fingerprint: 'host-1', feature: 'premium.analytics' }, null))
+        .validateLicense;
+      checks = result.checks.map((c) => `${c.check} ${c.outcome}`);
+    });
+    expect(checks).toEqual(['STATUS PASS', 'TERM PASS', 'LEASE PASS', 'FEATURE PASS']);
+    expect(validation).toHaveLength(1);
+
+    let allowed: boolean | undefined;
+    const featureCheck = await statementsOf(t, async () => {
+      allowed = (await t.ok(CheckFeatureDocument, { key, feature: 'premium.analytics' }, null)).checkFeature.allowed;
+    });
+    expect(allowed).toBe(true);
+    expect(featureCheck).toHaveLength(1);
+  });
+});
 
 describeEachDatabase('the cost of lists', (server) => {
   it('lists 100 licenses with organization, plan, product, features and seats for as many queries as 5', async () => {

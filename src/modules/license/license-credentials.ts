@@ -1,5 +1,5 @@
 import { normalizeLicenseKey, type SecretDigester } from '../../auth/secrets';
-import { fromJson, type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
+import { fromJson, type SqlGateway, type SqlRunner, type SqlValue, toDate, toDateOrNull } from '../../db/sql';
 import { AppError, ErrorCode } from '../../errors';
 import type { LicenseStore } from './license-store';
 import type { LicenseStatus, LicenseType, OveragePolicy, UsagePeriod } from '../../kernel/license.enums';
@@ -27,6 +27,17 @@ export interface KeyedLicense {
   siteCidrs: string[];
   keyHint: string;
   clientCallsPerMinute: number | null;
+}
+
+/**
+ * A value read beside a license in the statement that finds it by its key, so that a client call reads what it
+ * needs in one statement: an expression over the `license` row (a correlated subquery), its parameters, and the
+ * name it is read as. The module that owns the table it reads writes it.
+ */
+export interface BesideColumn {
+  expression: string;
+  params: readonly SqlValue[];
+  as: string;
 }
 
 /** Counts the client calls of a license that has a limit; the refusal when one is past it. */
@@ -58,6 +69,8 @@ interface Row {
   key_hint: string;
   client_calls_per_minute: number | null;
 }
+
+const NOTHING_BESIDE: readonly BesideColumn[] = [];
 
 const COLUMNS = `id, organization_id, plan_id, product_id, type, status, starts_at, expires_at, grace_period_days, named_users,
   concurrent_sessions, lease_ttl_seconds, storage_bytes, api_calls_per_period, api_call_period, overage_policy, overage_percent, site_domains, site_cidrs, key_hint,
@@ -104,14 +117,27 @@ export class LicenseCredentials {
    * that counting its seats and taking one cannot interleave with another caller doing the same.
    */
   async authenticate(sql: SqlRunner, key: string, forUpdate = '', requestId?: string): Promise<KeyedLicense> {
+    return (await this.authenticateWith(sql, key, NOTHING_BESIDE, forUpdate, requestId)).license;
+  }
+
+  /** As `authenticate`, reading the `beside` columns in the same statement (as they are named, in `beside`). */
+  async authenticateWith(
+    sql: SqlRunner,
+    key: string,
+    beside: readonly BesideColumn[],
+    forUpdate = '',
+    requestId?: string,
+  ): Promise<{ license: KeyedLicense; beside: Record<string, unknown> }> {
     const digest = this.digestOf(key);
-    let row = await sql.get<Row>(`select ${COLUMNS} from license where key_digest = ? ${forUpdate}`, [digest]);
+    const extra = beside.map((column) => `, ${column.expression} as ${column.as}`).join('');
+    const extraParams = beside.flatMap((column) => column.params);
+    let row = await sql.get<Row>(`select ${COLUMNS}${extra} from license where key_digest = ? ${forUpdate}`, [...extraParams, digest]);
     if (!row) {
       // Stored before a rotation of the secret, or before digests carried its id: found, and stored anew.
       const formers = this.digester.formerDigests(normalizeLicenseKey(key)!);
       const former = await sql.get<Row & { key_digest: string }>(
-        `select ${COLUMNS}, key_digest from license where key_digest in (${formers.map(() => '?').join(', ')}) ${forUpdate}`,
-        formers,
+        `select ${COLUMNS}${extra}, key_digest from license where key_digest in (${formers.map(() => '?').join(', ')}) ${forUpdate}`,
+        [...extraParams, ...formers],
       );
       if (former) this.storeAnew(sql, former.id, former.key_digest, digest);
       row = former;
@@ -123,7 +149,7 @@ export class LicenseCredentials {
       const refusal = await this.limiter.count(row.id, perMinute, requestId);
       if (refusal) throw refusal;
     }
-    return {
+    const license: KeyedLicense = {
       id: row.id,
       organizationId: row.organization_id,
       planId: row.plan_id,
@@ -146,5 +172,8 @@ export class LicenseCredentials {
       keyHint: row.key_hint,
       clientCallsPerMinute: perMinute,
     };
+    const values: Record<string, unknown> = {};
+    for (const column of beside) values[column.as] = (row as unknown as Record<string, unknown>)[column.as];
+    return { license, beside: values };
   }
 }

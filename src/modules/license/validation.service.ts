@@ -4,7 +4,7 @@ import type { SqlGateway, SqlRunner } from '../../db/sql';
 import type { BreachRecorder } from '../../kernel/breach';
 import type { DemandRecorder } from '../../kernel/demand';
 import { checkBreaches, type Presented } from './validation-breaches';
-import type { KeyedLicense, LicenseCredentials } from './license-credentials';
+import type { BesideColumn, KeyedLicense, LicenseCredentials } from './license-credentials';
 import { LicenseType } from '../../kernel/license.enums';
 import { evaluate, graceEndsAt, type LicenseFacts, type ValidationRequest, verdict } from './validation';
 import {
@@ -31,8 +31,23 @@ export interface SeatPresence {
   touch(sql: SqlRunner, seatId: string, now: Date): Promise<void>;
 }
 export interface LeasePresence {
-  isLive(sql: SqlRunner, licenseId: string, fingerprint: string, now: Date): Promise<boolean>;
+  /** The id of the live lease a machine holds (null without one), read beside its license. */
+  liveLeaseBeside(fingerprint: string, now: Date, as: string): BesideColumn;
 }
+
+/**
+ * A feature of the license's product by its key, read beside the license: its tier (null when the product has no
+ * such feature) and whether the license is entitled to it.
+ */
+const featureBeside = (key: string): BesideColumn[] => [
+  { expression: '(select f.tier from feature f where f.product_id = license.product_id and f.key = ?)', params: [key], as: 'feature_tier' },
+  {
+    expression: `exists (select 1 from license_feature lf where lf.license_id = license.id
+                   and lf.feature_id = (select f.id from feature f where f.product_id = license.product_id and f.key = ?))`,
+    params: [key],
+    as: 'feature_entitled',
+  },
+];
 
 /** A seat's last activity is written again only once it is this old: validation stays a read nearly always. */
 const ACTIVITY_RESOLUTION_MS = 15 * 60_000;
@@ -68,12 +83,21 @@ export class ValidationService {
     });
   }
 
-  private async facts(
+  /**
+   * The license a key opens, with what the checks of `request` need to know of it, read in one statement: the
+   * lease of the machine (concurrent licenses) and the feature asked about beside the license; a named user's seat,
+   * which needs its rank among the license's seats, in a second.
+   */
+  private async licenseWithFacts(
     sql: SqlRunner,
-    license: KeyedLicense,
+    key: string,
     request: ValidationRequest,
+    requestId: string,
     now: Date,
-  ): Promise<{ facts: LicenseFacts; seat: HeldSeat | null }> {
+  ): Promise<{ license: KeyedLicense; facts: LicenseFacts; seat: HeldSeat | null }> {
+    const beside: BesideColumn[] = request.feature ? featureBeside(request.feature) : [];
+    if (request.fingerprint) beside.push(this.leases.liveLeaseBeside(request.fingerprint, now, 'live_lease'));
+    const { license, beside: values } = await this.credentials.authenticateWith(sql, key, beside, '', requestId);
     const facts: LicenseFacts = {
       type: license.type,
       status: license.status,
@@ -94,19 +118,12 @@ export class ValidationService {
         };
       }
     }
-    if (license.type === LicenseType.CONCURRENT && request.fingerprint) {
-      facts.leaseLive = await this.leases.isLive(sql, license.id, request.fingerprint, now);
-    }
+    if (license.type === LicenseType.CONCURRENT && request.fingerprint) facts.leaseLive = values.live_lease != null;
     if (request.feature) {
-      const row = await sql.get<{ key: string; tier: 'CORE' | 'PREMIUM'; entitled: number | boolean | null }>(
-        `select f.key, f.tier, lf.license_id is not null as entitled
-           from feature f left join license_feature lf on lf.feature_id = f.id and lf.license_id = ?
-          where f.product_id = ? and f.key = ?`,
-        [license.id, license.productId, request.feature],
-      );
-      facts.feature = row ? { key: row.key, tier: row.tier, entitled: Boolean(row.entitled) } : null;
+      const tier = values.feature_tier as 'CORE' | 'PREMIUM' | null;
+      facts.feature = tier ? { key: request.feature, tier, entitled: Boolean(Number(values.feature_entitled)) } : null;
     }
-    return { facts, seat };
+    return { license, facts, seat };
   }
 
   private actorOf(license: KeyedLicense): Actor {
@@ -138,8 +155,7 @@ export class ValidationService {
   async validate(key: string, request: ValidationRequest, requestId: string, now = this.clock.now()): Promise<ValidationResult> {
     checkClientArguments(request);
     const { license, checks, seat } = await this.db.read(async (sql) => {
-      const license = await this.credentials.authenticate(sql, key, '', requestId);
-      const { facts, seat } = await this.facts(sql, license, request, now);
+      const { license, facts, seat } = await this.licenseWithFacts(sql, key, request, requestId, now);
       return { license, checks: evaluate(facts, request, now), seat };
     });
     this.featureNamed(license, request, checks, now);
@@ -166,8 +182,8 @@ export class ValidationService {
     checkClientArguments({ feature });
     const request = { feature };
     const { license, checks } = await this.db.read(async (sql) => {
-      const license = await this.credentials.authenticate(sql, key, '', requestId);
-      const all = evaluate((await this.facts(sql, license, request, now)).facts, request, now);
+      const { license, facts } = await this.licenseWithFacts(sql, key, request, requestId, now);
+      const all = evaluate(facts, request, now);
       const checks = all.filter((c) =>
         [ValidationCheckKind.STATUS, ValidationCheckKind.TERM, ValidationCheckKind.FEATURE].includes(c.check),
       );

@@ -8,7 +8,7 @@ import { type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/
 import { AppError } from '../../errors';
 import type { AuditService } from '../audit/audit.service';
 import type { EndedLease } from '../license/license.service';
-import type { KeyedLicense, LicenseCredentials } from '../license/license-credentials';
+import type { BesideColumn, KeyedLicense, LicenseCredentials } from '../license/license-credentials';
 import { Permission } from '../../auth/roles';
 import { type BreachRecorder, overageBreach } from '../../kernel/breach';
 import type { DemandRecorder } from '../../kernel/demand';
@@ -675,8 +675,14 @@ export class LeaseLedger {
   }
 
   /** Whether a fingerprint holds a live lease; validation asks this. */
-  async isLive(sql: SqlRunner, licenseId: string, fingerprint: string, now: Date): Promise<boolean> {
-    return (await this.liveLease(sql, licenseId, fingerprint, now)) !== null;
+  /** Whether a machine holds a live lease, read beside its license: the lease's id, or null. */
+  liveLeaseBeside(fingerprint: string, now: Date, as: string): BesideColumn {
+    return {
+      expression:
+        '(select lease.id from lease where lease.license_id = license.id and lease.fingerprint = ? and lease.released_at is null and lease.expires_at > ?)',
+      params: [fingerprint, now],
+      as,
+    };
   }
 
   /** The live lease a machine holds on a license, if any. */
