@@ -111,10 +111,16 @@ export interface ProjectInfo {
   token: string | null;
 }
 
-/** BENCH_CPU_PROF=<dir> writes a CPU profile of each project server there when it stops. */
+/**
+ * BENCH_CPU_PROF=<dir> writes a CPU profile of each project server there when it stops. V8's profiler samples wall
+ * time: on a machine whose cores the load generator shares, the time a server waits preempted after a system call
+ * is charged to that call. BENCH_NODE_ARGS=--perf-basic-prof lets `perf record -p <pid>` name JavaScript frames,
+ * for a profile of the time on the CPU only.
+ */
 function profilingArgs(): string[] {
   const dir = process.env.BENCH_CPU_PROF;
-  return dir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(dir)}`] : [];
+  const extra = process.env.BENCH_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
+  return [...(dir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(dir)}`] : []), ...extra];
 }
 
 /**
@@ -131,6 +137,11 @@ export function startProject(sqlitePath: string, overrides: Record<string, strin
     ...overrides,
   };
   return startChild<ProjectInfo>('project', 'serve.ts', [], env, profilingArgs());
+}
+
+/** The license server on a fresh PostgreSQL database (no Redis: one instance), otherwise as `startProject`. */
+export function startProjectOnPostgres(databaseUrl: string, overrides: Record<string, string> = {}): Promise<ChildServer<ProjectInfo>> {
+  return startProject('', { DATABASE_URL: databaseUrl, ...overrides });
 }
 
 export function startFloor(args: string[]): Promise<ChildServer<{ url: string }>> {

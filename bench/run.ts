@@ -11,15 +11,17 @@ import { SETTINGS } from './load';
 import { type BenchReport, fixed, table, verdictOf } from './report';
 import { benchLogging } from './logging.bench';
 import { benchReports } from './reports.bench';
-import { benchSeats } from './seats.bench';
+import { benchSeats, benchSeatsPostgres } from './seats.bench';
 import { benchSubscribers } from './subscribers.bench';
-import { benchValidate } from './validate.bench';
+import { benchValidate, benchValidatePostgres } from './validate.bench';
 import { SMOKE } from './smoke';
 
 /** Every benchmark, by the name BENCH_ONLY selects it with, in the order they run. */
 const BENCHMARKS: Record<string, (workdir: string) => Promise<BenchReport>> = {
   validate: benchValidate,
+  'validate-pg': () => benchValidatePostgres(),
   seats: benchSeats,
+  'seats-pg': () => benchSeatsPostgres(),
   subscribers: benchSubscribers,
   reports: benchReports,
   logging: benchLogging,

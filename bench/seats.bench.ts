@@ -1,8 +1,10 @@
 /**
  * Benchmark 2: 50 clients contending for the 10 seats of one CONCURRENT license. Each client loops: check a seat
  * out; when GRANTED, check it back in. The floor does the same rule with better-sqlite3 prepared statements in
- * `BEGIN IMMEDIATE` transactions behind a bare `node:http` server. Besides speed, it proves the invariant: never
- * more than 10 live leases, and no error ever reaching a client.
+ * `BEGIN IMMEDIATE` transactions behind a bare `node:http` server. `seats-pg` (with BENCH_DATABASE_URL) runs the
+ * same on PostgreSQL, against a bare `node:http` + `pg` floor that locks the license's row, counts its live leases
+ * and inserts one in a transaction. Besides speed, it proves the invariant: never more than 10 live leases, and no
+ * error ever reaching a client.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,9 +12,11 @@ import { join } from 'node:path';
 import type autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { load, type Measurement, MeasuredWindow, SETTINGS, cpuNote, slowNote } from './load';
-import { assertAlive, type ChildServer, startFloor, startProject } from './process';
+import { BENCH_DATABASE_URL, type BenchDatabase, freshDatabase } from './postgres';
+import { assertAlive, type ChildServer, startFloor, startProject, startProjectOnPostgres } from './process';
 import { atLeast, type BenchReport, exactly } from './report';
 import { CHECKIN, CHECKOUT, seedConcurrentLicense } from './seed';
+import type { ProjectInfo } from './process';
 
 const NAME = 'checkout+checkin';
 const SEAT_LIMIT = 10;
@@ -21,13 +25,35 @@ const SAMPLE_EVERY_MS = 20;
 /** Time for the requests cut off when autocannon stops to finish on the server, before its leases are counted. */
 const SETTLE_MS = 300;
 
-/** Where the parent reads a server's leases: straight from its SQLite file (WAL lets it read beside the writer). */
+/** Where the parent reads a server's leases while the load runs: straight from its database. */
 interface LeaseStore {
-  path: string;
-  liveCount: string;
-  params: string[];
-  /** Lease events in commit order, when the server keeps them: replaying them gives the exact peak. */
-  events?: string;
+  live(): Promise<number>;
+  /** The exact peak from the lease events in commit order, when the server keeps them. */
+  replayedPeak(): Promise<number | null>;
+  close(): Promise<void>;
+}
+
+/** The live leases of a server's SQLite file (WAL lets this read beside the writer). */
+function sqliteLeases(path: string, liveCount: string, params: string[], events?: string): LeaseStore {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  const count = db.prepare(liveCount).pluck();
+  return {
+    live: async () => Number(count.get(...params)),
+    replayedPeak: async () => (events ? replayPeak(db.prepare(events).pluck().all() as string[]) : null),
+    close: async () => {
+      db.close();
+    },
+  };
+}
+
+/** The live leases of a server's PostgreSQL database. */
+async function postgresLeases(database: BenchDatabase, liveCount: string, params: string[], events?: string): Promise<LeaseStore> {
+  const client = await database.client();
+  return {
+    live: async () => Number((await client.query(liveCount, params)).rows[0].count),
+    replayedPeak: async () => (events ? replayPeak((await client.query<{ action: string }>(events)).rows.map((row) => row.action)) : null),
+    close: async () => undefined,
+  };
 }
 
 interface Tally {
@@ -132,28 +158,35 @@ function seatLoop(key: string, tally: Tally, window: MeasuredWindow): autocannon
   ];
 }
 
-/** Counts live leases every few milliseconds while the load runs; keeps the peak. */
-function sampleLiveLeases(db: Database.Database, store: LeaseStore) {
-  const count = db.prepare(store.liveCount).pluck();
-  const live = () => Number(count.get(...store.params));
+/** Counts live leases every few milliseconds while the load runs (one count at a time); keeps the peak. */
+function sampleLiveLeases(store: LeaseStore) {
   let peak = 0;
+  let counting: Promise<void> | null = null;
   const timer = setInterval(() => {
-    peak = Math.max(peak, live());
+    counting ??= store.live().then(
+      (live) => {
+        peak = Math.max(peak, live);
+        counting = null;
+      },
+      () => {
+        counting = null;
+      },
+    );
   }, SAMPLE_EVERY_MS);
   return {
-    live,
-    stop: () => {
+    stop: async () => {
       clearInterval(timer);
+      await counting;
       return peak;
     },
   };
 }
 
 /** The highest number of live leases at any commit, from the lease events in the order they were written. */
-function replayPeak(db: Database.Database, sql: string): number {
+function replayPeak(actions: readonly string[]): number {
   let live = 0;
   let peak = 0;
-  for (const action of db.prepare(sql).pluck().all() as string[]) {
+  for (const action of actions) {
     live += action === 'lease.checkout' ? 1 : -1;
     peak = Math.max(peak, live);
   }
@@ -162,11 +195,10 @@ function replayPeak(db: Database.Database, sql: string): number {
 
 /** Warm-up and measured window on the same connections, under the live-lease sampler from start to end. */
 async function contend(server: ChildServer<{ url: string }>, key: string, store: LeaseStore): Promise<SeatRun> {
-  const db = new Database(store.path, { readonly: true, fileMustExist: true });
   try {
     const window = new MeasuredWindow();
     const tally = emptyTally();
-    const sampler = sampleLiveLeases(db, store);
+    const sampler = sampleLiveLeases(store);
     const measurement = await load(
       { url: server.info.url, method: 'POST', headers: { 'content-type': 'application/json' }, requests: seatLoop(key, tally, window) },
       window,
@@ -176,44 +208,78 @@ async function contend(server: ChildServer<{ url: string }>, key: string, store:
     return {
       measurement,
       tally,
-      maxLiveSampled: sampler.stop(),
-      maxLiveReplayed: store.events ? replayPeak(db, store.events) : null,
-      liveAtEnd: sampler.live(),
+      maxLiveSampled: await sampler.stop(),
+      maxLiveReplayed: await store.replayedPeak(),
+      liveAtEnd: await store.live(),
     };
   } finally {
-    db.close();
+    await store.close();
   }
 }
+
+const FLOOR_LIVE = 'select count(*) as count from lease where released_at is null';
+const PROJECT_LIVE = (placeholder: string) =>
+  `select count(*) as count from lease where license_id = ${placeholder} and released_at is null`;
+/** The ledger audits every lease change in the transaction that makes it, in commit order: rowid on SQLite, seq (the audit chain's place) on PostgreSQL. */
+const LEASE_EVENTS = (order: string) => `select action from audit_event
+  where object_type = 'Lease' and action in ('lease.checkout', 'lease.checkin', 'lease.expire', 'lease.end') order by ${order}`;
 
 async function measureFloor(workdir: string): Promise<SeatRun> {
   const path = join(workdir, 'seats-floor.sqlite');
   const floor = await startFloor(['seats', path, String(SEAT_LIMIT)]);
-  return runAgainst(floor, async () =>
-    contend(floor, 'AINX-FLOOR', {
-      path,
-      liveCount: 'select count(*) from lease where released_at is null',
-      params: [],
-    }),
-  );
+  return runAgainst(floor, async () => contend(floor, 'AINX-FLOOR', sqliteLeases(path, FLOOR_LIVE, [])));
 }
 
 async function measureProject(workdir: string): Promise<SeatRun> {
   const path = join(workdir, 'seats-project.sqlite');
   const project = await startProject(path);
   return runAgainst(project, async () => {
-    const { url, token } = project.info;
-    if (!token) throw new Error('the fresh database gave no bootstrap token');
-    const license = await seedConcurrentLicense(url, token, SEAT_LIMIT);
-    return contend(project, license.key, {
-      path,
-      liveCount: 'select count(*) from lease where license_id = ? and released_at is null',
-      params: [license.licenseId],
-      // The ledger audits every lease change in the transaction that makes it; rowid order is commit order.
-      events: `select action from audit_event
-                where object_type = 'Lease' and action in ('lease.checkout', 'lease.checkin', 'lease.expire', 'lease.end')
-                order by rowid`,
-    });
+    const license = await seedLicense(project);
+    return contend(project, license.key, sqliteLeases(path, PROJECT_LIVE('?'), [license.licenseId], LEASE_EVENTS('rowid')));
   });
+}
+
+async function seedLicense(project: ChildServer<ProjectInfo>) {
+  const { url, token } = project.info;
+  if (!token) throw new Error('the fresh database gave no bootstrap token');
+  return seedConcurrentLicense(url, token, SEAT_LIMIT);
+}
+
+async function measureFloorOnPostgres(): Promise<SeatRun> {
+  const database = await freshDatabase('seats_floor');
+  try {
+    const floor = await startFloor(['pg-seats', database.url, String(SEAT_LIMIT)]);
+    return await runAgainst(floor, async () => contend(floor, 'AINX-FLOOR', await postgresLeases(database, FLOOR_LIVE, [])));
+  } finally {
+    await database.drop();
+  }
+}
+
+async function measureProjectOnPostgres(): Promise<SeatRun> {
+  const database = await freshDatabase('seats_project');
+  try {
+    const project = await startProjectOnPostgres(database.url);
+    return await runAgainst(project, async () => {
+      const license = await seedLicense(project);
+      // Events are sealed into the audit chain a second after their commit: the replay waits for the last of them.
+      const store = await postgresLeases(database, PROJECT_LIVE('$1'), [license.licenseId]);
+      const run = await contend(project, license.key, store);
+      return { ...run, maxLiveReplayed: await sealedPeak(database) };
+    });
+  } finally {
+    await database.drop();
+  }
+}
+
+/** The replayed peak on PostgreSQL, once every lease event has its place in the audit chain. */
+async function sealedPeak(database: BenchDatabase): Promise<number> {
+  const client = await database.client();
+  for (let waited = 0; waited < 10_000; waited += 200) {
+    const { rows } = await client.query<{ waiting: string }>('select count(*) as waiting from audit_event where seq is null');
+    if (Number(rows[0]!.waiting) === 0) break;
+    await sleep(200);
+  }
+  return replayPeak((await client.query<{ action: string }>(LEASE_EVENTS('seq'))).rows.map((row) => row.action));
 }
 
 async function runAgainst<T>(server: ChildServer<unknown>, fn: () => Promise<T>): Promise<T> {
@@ -244,17 +310,37 @@ function describe(run: SeatRun): string {
   ].join('\n        ');
 }
 
-export async function benchSeats(workdir: string): Promise<BenchReport> {
+const heading = (name: string) =>
   console.log(
-    `\n== ${NAME}: ${SETTINGS.connections} clients, ${SEAT_LIMIT} seats, ${SETTINGS.warmupSeconds} s warm-up, ${SETTINGS.durationSeconds} s measured`,
+    `\n== ${name}: ${SETTINGS.connections} clients, ${SEAT_LIMIT} seats, ${SETTINGS.warmupSeconds} s warm-up, ${SETTINGS.durationSeconds} s measured`,
   );
+
+export async function benchSeats(workdir: string): Promise<BenchReport> {
+  heading(NAME);
   const floor = await measureFloor(workdir);
   console.log(`floor   ${describe(floor)}`);
   const project = await measureProject(workdir);
   console.log(`project ${describe(project)}`);
+  return report(NAME, project, floor, 0.35);
+}
 
+export async function benchSeatsPostgres(): Promise<BenchReport> {
+  const name = `${NAME} (PostgreSQL)`;
+  heading(name);
+  if (!BENCH_DATABASE_URL) {
+    console.log('skipped: BENCH_DATABASE_URL is not set');
+    return { rows: [], checks: [] };
+  }
+  const floor = await measureFloorOnPostgres();
+  console.log(`floor   ${describe(floor)}`);
+  const project = await measureProjectOnPostgres();
+  console.log(`project ${describe(project)}`);
+  return report(name, project, floor, 0.5);
+}
+
+function report(name: string, project: SeatRun, floor: SeatRun, minimum: number): BenchReport {
   const row = (server: 'project' | 'floor', run: SeatRun) => ({
-    benchmark: NAME,
+    benchmark: name,
     server,
     measurement: run.measurement,
     rate: attemptsPerSecond(run),
@@ -264,15 +350,15 @@ export async function benchSeats(workdir: string): Promise<BenchReport> {
   return {
     rows: [row('project', project), row('floor', floor)],
     checks: [
-      atLeast(`${NAME} ratio project/floor (attempts/s)`, attemptsPerSecond(project) / attemptsPerSecond(floor), 0.35),
+      atLeast(`${name} ratio project/floor (attempts/s)`, attemptsPerSecond(project) / attemptsPerSecond(floor), minimum),
       atLeast(
-        `${NAME} ratio project/floor (server CPU per response)`,
+        `${name} ratio project/floor (server CPU per response)`,
         floor.measurement.serverMicrosPerResponse / project.measurement.serverMicrosPerResponse,
-        0.35,
+        minimum,
       ),
-      exactly(`${NAME} over-allocation (project)`, overAllocation(project), 0),
-      exactly(`${NAME} errors reaching a client (project)`, clientErrorsOf(project), 0),
-      exactly(`${NAME} over-allocation (floor)`, overAllocation(floor), 0),
+      exactly(`${name} over-allocation (project)`, overAllocation(project), 0),
+      exactly(`${name} errors reaching a client (project)`, clientErrorsOf(project), 0),
+      exactly(`${name} over-allocation (floor)`, overAllocation(floor), 0),
     ],
   };
 }

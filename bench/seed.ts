@@ -22,6 +22,11 @@ export async function graphql<T>(url: string, query: string, variables: Record<s
   return body.data;
 }
 
+/** What the PostgreSQL validation floor is seeded with: the key it opens, the machine holding a lease, a feature. */
+export const FLOOR_KEY = 'AINX-FLOOR';
+export const FLOOR_FINGERPRINT = 'bench-workstation-0001';
+export const FLOOR_FEATURE = 'copilot';
+
 export const CHECKOUT = `mutation Checkout($key: String!, $fingerprint: String!, $user: String) {
   checkoutSeat(key: $key, fingerprint: $fingerprint, user: $user) { outcome seatsInUse lease { id } }
 }`;

@@ -1,15 +1,17 @@
 /**
- * Benchmark 1: `validateLicense` over HTTP, the call every client application makes on every start, against a
- * bare `node:http` server answering a fixed small JSON body.
+ * Benchmark 1: `validateLicense` over HTTP, the call every client application makes on every start. On SQLite
+ * against a bare `node:http` server answering a fixed small JSON body; on PostgreSQL (`validate-pg`, with
+ * BENCH_DATABASE_URL) against a bare `node:http` + `pg` server doing the same reads.
  */
 import { join } from 'node:path';
 import { load, type LoadOptions, type Measurement, MeasuredWindow, SETTINGS, cpuNote, slowNote } from './load';
-import { assertAlive, type ChildServer, type ProjectInfo, startFloor, startProject } from './process';
-import { atLeast, type BenchReport, below, exactly } from './report';
-import { CHECKOUT, graphql, seedConcurrentLicense } from './seed';
+import { BENCH_DATABASE_URL, freshDatabase } from './postgres';
+import { assertAlive, type ChildServer, type ProjectInfo, startFloor, startProject, startProjectOnPostgres } from './process';
+import { atLeast, type BenchReport, below, exactly, type TargetCheck } from './report';
+import { CHECKOUT, FLOOR_FEATURE, FLOOR_FINGERPRINT, FLOOR_KEY, graphql, seedConcurrentLicense } from './seed';
 
 const NAME = 'validateLicense';
-const FINGERPRINT = 'bench-workstation-0001';
+const FINGERPRINT = FLOOR_FINGERPRINT;
 
 const VALIDATE = `query Validate($key: String!, $fingerprint: String, $user: String, $feature: String) {
   validateLicense(key: $key, fingerprint: $fingerprint, user: $user, feature: $feature) {
@@ -45,10 +47,11 @@ export async function drive(server: ChildServer<{ url: string }>, body: string):
   return { measurement, rejected };
 }
 
-async function measureFloor(): Promise<Drive> {
-  const floor = await startFloor(['static']);
+async function measureFloor(args: string[]): Promise<Drive> {
+  const floor = await startFloor(args);
   try {
-    const result = await drive(floor, JSON.stringify({ query: VALIDATE, variables: { key: 'AINX-FLOOR' } }));
+    const variables = { key: FLOOR_KEY, fingerprint: FLOOR_FINGERPRINT, user: 'ada@example.com', feature: FLOOR_FEATURE };
+    const result = await drive(floor, JSON.stringify({ query: VALIDATE, variables }));
     assertAlive(floor);
     return result;
   } finally {
@@ -67,8 +70,8 @@ export async function validationBody(project: ChildServer<ProjectInfo>): Promise
   return JSON.stringify({ query: VALIDATE, variables });
 }
 
-async function measureProject(workdir: string): Promise<Drive> {
-  const project = await startProject(join(workdir, 'validate.sqlite'));
+async function measureProject(start: () => Promise<ChildServer<ProjectInfo>>): Promise<Drive> {
+  const project = await start();
   try {
     const result = await drive(project, await validationBody(project));
     assertAlive(project);
@@ -78,19 +81,42 @@ async function measureProject(workdir: string): Promise<Drive> {
   }
 }
 
-export async function benchValidate(workdir: string): Promise<BenchReport> {
+const heading = (name: string) =>
   console.log(
-    `\n== ${NAME}: ${SETTINGS.connections} connections, ${SETTINGS.warmupSeconds} s warm-up, ${SETTINGS.durationSeconds} s measured`,
+    `\n== ${name}: ${SETTINGS.connections} connections, ${SETTINGS.warmupSeconds} s warm-up, ${SETTINGS.durationSeconds} s measured`,
   );
-  const floor = await measureFloor();
-  console.log(`floor   ${describe(floor)}`);
-  const project = await measureProject(workdir);
-  console.log(`project ${describe(project)}`);
 
+export async function benchValidate(workdir: string): Promise<BenchReport> {
+  heading(NAME);
+  const floor = await measureFloor(['static']);
+  console.log(`floor   ${describe(floor)}`);
+  const project = await measureProject(() => startProject(join(workdir, 'validate.sqlite')));
+  console.log(`project ${describe(project)}`);
+  return report(NAME, project, floor, 0.25, [below(`${NAME} p99`, project.measurement.p99, 25, ' ms', 1)]);
+}
+
+/** On PostgreSQL: the project and a floor doing the same reads, each on a fresh database of its own. */
+export async function benchValidatePostgres(): Promise<BenchReport> {
+  const name = `${NAME} (PostgreSQL)`;
+  heading(name);
+  if (!BENCH_DATABASE_URL) {
+    console.log('skipped: BENCH_DATABASE_URL is not set');
+    return { rows: [], checks: [] };
+  }
+  const floorDb = await freshDatabase('validate_floor');
+  const floor = await measureFloor(['pg-validate', floorDb.url]).finally(() => floorDb.drop());
+  console.log(`floor   ${describe(floor)}`);
+  const projectDb = await freshDatabase('validate_project');
+  const project = await measureProject(() => startProjectOnPostgres(projectDb.url)).finally(() => projectDb.drop());
+  console.log(`project ${describe(project)}`);
+  return report(name, project, floor, 0.3, []);
+}
+
+function report(name: string, project: Drive, floor: Drive, minimum: number, more: TargetCheck[]): BenchReport {
   const ratio = project.measurement.perSecond / floor.measurement.perSecond;
   const errorsOf = ({ measurement: m, rejected }: Drive) => m.non2xx + m.socketErrors + rejected;
   const row = (server: 'project' | 'floor', run: Drive) => ({
-    benchmark: NAME,
+    benchmark: name,
     server,
     measurement: run.measurement,
     rate: run.measurement.perSecond,
@@ -100,16 +126,17 @@ export async function benchValidate(workdir: string): Promise<BenchReport> {
   return {
     rows: [row('project', project), row('floor', floor)],
     checks: [
-      atLeast(`${NAME} ratio project/floor (req/s)`, ratio, 0.25),
+      atLeast(`${name} ratio project/floor (req/s)`, ratio, minimum),
       // Neighbours on the machine skew requests per second more than the CPU each response costs the server.
       atLeast(
-        `${NAME} ratio project/floor (server CPU per response)`,
+        `${name} ratio project/floor (server CPU per response)`,
         floor.measurement.serverMicrosPerResponse / project.measurement.serverMicrosPerResponse,
-        0.25,
+        minimum,
       ),
-      below(`${NAME} p99`, project.measurement.p99, 25, ' ms', 1),
-      below(`${NAME} max latency`, project.measurement.max, 250, ' ms', 1),
-      exactly(`${NAME} errors and invalid answers`, errorsOf(project), 0),
+      ...more,
+      below(`${name} max latency`, project.measurement.max, 250, ' ms', 1),
+      exactly(`${name} errors and invalid answers`, errorsOf(project), 0),
+      exactly(`${name} errors and invalid answers (floor)`, errorsOf(floor), 0),
     ],
   };
 }
