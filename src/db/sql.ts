@@ -187,29 +187,64 @@ async function inEntityTransaction<T>(
   return result;
 }
 
+/** What the gateway asks of a `pg` connection from the ORM's pool. */
+interface PgConnection {
+  query(config: { text: string; values: unknown[] }): Promise<{ rows: unknown[]; rowCount: number | null }>;
+}
+
+interface PgPool {
+  acquireConnection(): Promise<PgConnection>;
+  releaseConnection(connection: PgConnection): Promise<void>;
+}
+
+const MAX_CACHED_TEXTS = 1_000;
+
+/**
+ * Statements run on the `pg` connections of the ORM's pool (knex's), one borrowed per statement outside a
+ * transaction and the transaction's own inside one, without knex's query builder and runner around each: the same
+ * statements, their `?` placeholders numbered (`$1`, …) once per text.
+ */
 class PostgresGateway implements SqlGateway {
   readonly dialect = 'postgresql' as const;
+  private readonly texts = new Map<string, string>();
 
   constructor(
     private readonly knex: Knex,
     private readonly counter: QueryCounter,
   ) {}
 
-  private runner(executor: Knex | Knex.Transaction, afterCommit: (fn: () => void) => void = immediately): SqlRunner {
+  /** `?` placeholders as PostgreSQL's `$n` (no statement of the server has a `?` of its own). */
+  private textOf(sql: string): string {
+    let text = this.texts.get(sql);
+    if (text === undefined) {
+      let n = 0;
+      text = sql.replace(/\?/g, () => `$${++n}`);
+      if (this.texts.size >= MAX_CACHED_TEXTS) this.texts.clear();
+      this.texts.set(sql, text);
+    }
+    return text;
+  }
+
+  private runner(pool: PgPool, afterCommit: (fn: () => void) => void = immediately): SqlRunner {
     const exec = async (sql: string, params: readonly SqlValue[]) => {
       this.counter.record(sql);
-      return (await executor.raw(sql, params as SqlValue[])) as { rows: unknown[]; rowCount: number };
+      const connection = await pool.acquireConnection();
+      try {
+        return await connection.query({ text: this.textOf(sql), values: params as unknown[] });
+      } finally {
+        await pool.releaseConnection(connection);
+      }
     };
     return {
       all: async <T>(sql: string, params: readonly SqlValue[] = []) => (await exec(sql, params)).rows as T[],
       get: async <T>(sql: string, params: readonly SqlValue[] = []) => (await exec(sql, params)).rows[0] as T | undefined,
-      run: async (sql: string, params: readonly SqlValue[] = []) => (await exec(sql, params)).rowCount,
+      run: async (sql: string, params: readonly SqlValue[] = []) => (await exec(sql, params)).rowCount ?? 0,
       afterCommit,
     };
   }
 
   read<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T> {
-    return fn(this.runner(this.knex));
+    return fn(this.runner(this.knex.client as unknown as PgPool));
   }
 
   async close(): Promise<void> {
@@ -218,13 +253,18 @@ class PostgresGateway implements SqlGateway {
 
   async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const hooks = new CommitHooks();
-    const result = await this.knex.transaction((trx) => fn(transactionOver(this.runner(trx, hooks.add), this.dialect)));
+    // Inside a knex transaction its client hands out the transaction's connection, and releasing it does nothing.
+    const result = await this.knex.transaction((trx) =>
+      fn(transactionOver(this.runner(trx.client as unknown as PgPool, hooks.add), this.dialect)),
+    );
     hooks.run();
     return result;
   }
 
   withEntities<T>(em: EntityManager, fn: (em: EntityManager, tx: Tx) => Promise<T>): Promise<T> {
-    return inEntityTransaction(em, (em, trx, hooks) => fn(em, transactionOver(this.runner(trx, hooks.add), this.dialect)));
+    return inEntityTransaction(em, (em, trx, hooks) =>
+      fn(em, transactionOver(this.runner(trx.client as unknown as PgPool, hooks.add), this.dialect)),
+    );
   }
 }
 
