@@ -67,18 +67,27 @@ export async function addSample(
   value: number,
   now: Date,
 ): Promise<void> {
-  for (const [resolution, size] of Object.entries(BUCKET_MS)) {
-    await sql.run(
-      `insert into usage_sample (license_id, metric, resolution, bucket_start, organization_id, samples, value_sum, value_max, value_last)
-       values (?, ?, ?, ?, ?, 1, ?, ?, ?)
-       on conflict (license_id, metric, resolution, bucket_start) do update set
-         samples = usage_sample.samples + 1,
-         value_sum = usage_sample.value_sum + excluded.value_sum,
-         value_max = case when excluded.value_max > usage_sample.value_max then excluded.value_max else usage_sample.value_max end,
-         value_last = excluded.value_last`,
-      [license.id, metric, resolution, new Date(Math.floor(now.getTime() / size) * size), license.organizationId, sample, value, value],
-    );
-  }
+  // Both buckets in one statement: it runs in the transaction of every grant and release.
+  const buckets = Object.entries(BUCKET_MS);
+  await sql.run(
+    `insert into usage_sample (license_id, metric, resolution, bucket_start, organization_id, samples, value_sum, value_max, value_last)
+     values ${buckets.map(() => '(?, ?, ?, ?, ?, 1, ?, ?, ?)').join(', ')}
+     on conflict (license_id, metric, resolution, bucket_start) do update set
+       samples = usage_sample.samples + 1,
+       value_sum = usage_sample.value_sum + excluded.value_sum,
+       value_max = case when excluded.value_max > usage_sample.value_max then excluded.value_max else usage_sample.value_max end,
+       value_last = excluded.value_last`,
+    buckets.flatMap(([resolution, size]) => [
+      license.id,
+      metric,
+      resolution,
+      new Date(Math.floor(now.getTime() / size) * size),
+      license.organizationId,
+      sample,
+      value,
+      value,
+    ]),
+  );
 }
 
 /** Told each change of a license's seats and sessions: adds it to their series, so that reports know each hour's peak. */
