@@ -344,13 +344,34 @@ export class LeaseLedger {
     clientTime: Date | null,
   ): Promise<CheckoutResult | null> {
     const now = call.now ?? this.clock.now();
-    const license = await this.credentials.authenticate(sql, key, '', call.requestId);
+    // The license and its sessions in one statement: most callers in a burst end here.
+    const { license, beside } = await this.credentials.authenticateWith(
+      sql,
+      key,
+      [
+        {
+          expression:
+            '(select count(*) from lease where lease.license_id = license.id and lease.released_at is null and lease.expires_at > ?)',
+          params: [now],
+          as: 'live_sessions',
+        },
+        this.liveLeaseBeside(fingerprint, now, 'live_lease'),
+        {
+          expression:
+            '(select max(lease.client_clock_at) from lease where lease.license_id = license.id and lease.fingerprint = ? and lease.released_at is null)',
+          params: [fingerprint],
+          as: 'previous_clock',
+        },
+      ],
+      '',
+      call.requestId,
+    );
     if (license.type !== LicenseType.CONCURRENT || license.status !== LicenseStatus.ACTIVE || !withinTerm(license, now)) return null;
-    const sessions = await this.sessionsOf(sql, license.id, fingerprint, now);
-    const clock = clientTime ? clockCheck(clientTime, now, sessions.previousClock) : null;
-    if (sessions.liveLeaseId || (clock && checkBreaches(license, { clientTime, fingerprint }, [clock], now).length > 0)) return null;
-    const { enforcement } = decide(UsageMetric.CONCURRENT_SESSIONS, termsOf(license), sessions.live, 1);
-    return enforcement.allowed ? null : this.noSeat(license, fingerprint, sessions.live, enforcement, clock, now);
+    const live = Number(beside.live_sessions ?? 0);
+    const clock = clientTime ? clockCheck(clientTime, now, toDateOrNull(beside.previous_clock)) : null;
+    if (beside.live_lease != null || (clock && checkBreaches(license, { clientTime, fingerprint }, [clock], now).length > 0)) return null;
+    const { enforcement } = decide(UsageMetric.CONCURRENT_SESSIONS, termsOf(license), live, 1);
+    return enforcement.allowed ? null : this.noSeat(license, fingerprint, live, enforcement, clock, now);
   }
 
   private async checkoutLocked(
