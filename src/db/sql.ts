@@ -198,6 +198,9 @@ interface PgPool {
 }
 
 const MAX_CACHED_TEXTS = 1_000;
+const BEGIN = { text: 'begin', values: [] };
+const COMMIT = { text: 'commit', values: [] };
+const ROLLBACK = { text: 'rollback', values: [] };
 
 /**
  * Statements run on the `pg` connections of the ORM's pool (knex's), one borrowed per statement outside a
@@ -251,12 +254,29 @@ class PostgresGateway implements SqlGateway {
     // the ORM owns the pool
   }
 
+  /**
+   * A transaction on one connection of the pool, begun and ended by plain statements (not knex's transaction
+   * machinery): the connection goes back to the pool after its commit or rollback, and the pool checks it before
+   * lending it again (one that broke meanwhile is replaced).
+   */
   async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const pool = this.knex.client as unknown as PgPool;
+    const connection = await pool.acquireConnection();
     const hooks = new CommitHooks();
-    // Inside a knex transaction its client hands out the transaction's connection, and releasing it does nothing.
-    const result = await this.knex.transaction((trx) =>
-      fn(transactionOver(this.runner(trx.client as unknown as PgPool, hooks.add), this.dialect)),
-    );
+    const inTransaction: PgPool = { acquireConnection: async () => connection, releaseConnection: async () => undefined };
+    let result: T;
+    try {
+      await connection.query(BEGIN);
+      try {
+        result = await fn(transactionOver(this.runner(inTransaction, hooks.add), this.dialect));
+        await connection.query(COMMIT);
+      } catch (error) {
+        await connection.query(ROLLBACK).catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      await pool.releaseConnection(connection);
+    }
     hooks.run();
     return result;
   }
