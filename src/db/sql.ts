@@ -189,7 +189,14 @@ async function inEntityTransaction<T>(
 
 /** What the gateway asks of a `pg` connection from the ORM's pool. */
 interface PgConnection {
-  query(config: { text: string; values: unknown[] }): Promise<{ rows: unknown[]; rowCount: number | null }>;
+  query(config: { text: string; values: unknown[]; name?: string }): Promise<{ rows: unknown[]; rowCount: number | null }>;
+}
+
+/** A statement as sent to PostgreSQL: its text with numbered placeholders, and its name once it is prepared. */
+interface PgStatement {
+  text: string;
+  name?: string;
+  uses: number;
 }
 
 interface PgPool {
@@ -198,6 +205,13 @@ interface PgPool {
 }
 
 const MAX_CACHED_TEXTS = 1_000;
+/**
+ * A text run this often is prepared (a named statement, parsed once per connection): the hot paths' statements are,
+ * and the texts made for one occasion are not. Names are never reused for another text; past MAX_PREPARED texts the
+ * rest stay unnamed.
+ */
+const PREPARE_AFTER_USES = 3;
+const MAX_PREPARED = 500;
 const BEGIN = { text: 'begin', values: [] };
 const COMMIT = { text: 'commit', values: [] };
 const ROLLBACK = { text: 'rollback', values: [] };
@@ -205,27 +219,33 @@ const ROLLBACK = { text: 'rollback', values: [] };
 /**
  * Statements run on the `pg` connections of the ORM's pool (knex's), one borrowed per statement outside a
  * transaction and the transaction's own inside one, without knex's query builder and runner around each: the same
- * statements, their `?` placeholders numbered (`$1`, …) once per text.
+ * statements, their `?` placeholders numbered (`$1`, …) once per text, those run again and again prepared.
  */
 class PostgresGateway implements SqlGateway {
   readonly dialect = 'postgresql' as const;
-  private readonly texts = new Map<string, string>();
+  private readonly statements = new Map<string, PgStatement>();
+  private prepared = 0;
 
   constructor(
     private readonly knex: Knex,
     private readonly counter: QueryCounter,
   ) {}
 
-  /** `?` placeholders as PostgreSQL's `$n` (no statement of the server has a `?` of its own). */
-  private textOf(sql: string): string {
-    let text = this.texts.get(sql);
-    if (text === undefined) {
+  /** `?` placeholders as PostgreSQL's `$n` (no statement of the server has a `?` of its own); a name once it is hot. */
+  private statementOf(sql: string): PgStatement {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
       let n = 0;
-      text = sql.replace(/\?/g, () => `$${++n}`);
-      if (this.texts.size >= MAX_CACHED_TEXTS) this.texts.clear();
-      this.texts.set(sql, text);
+      statement = { text: sql.replace(/\?/g, () => `$${++n}`), uses: 0 };
+      // Past the bound a text is numbered anew each time: a name, once given, must keep meaning the same text.
+      if (this.statements.size < MAX_CACHED_TEXTS) this.statements.set(sql, statement);
     }
-    return text;
+    statement.uses += 1;
+    if (statement.name === undefined && statement.uses >= PREPARE_AFTER_USES && this.prepared < MAX_PREPARED) {
+      this.prepared += 1;
+      statement.name = `license_manager_${this.prepared}`;
+    }
+    return statement;
   }
 
   private runner(pool: PgPool, afterCommit: (fn: () => void) => void = immediately): SqlRunner {
@@ -233,7 +253,8 @@ class PostgresGateway implements SqlGateway {
       this.counter.record(sql);
       const connection = await pool.acquireConnection();
       try {
-        return await connection.query({ text: this.textOf(sql), values: params as unknown[] });
+        const { text, name } = this.statementOf(sql);
+        return await connection.query({ text, name, values: params as unknown[] });
       } finally {
         await pool.releaseConnection(connection);
       }
