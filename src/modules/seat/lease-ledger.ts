@@ -348,21 +348,7 @@ export class LeaseLedger {
     const { license, beside } = await this.credentials.authenticateWith(
       sql,
       key,
-      [
-        {
-          expression:
-            '(select count(*) from lease where lease.license_id = license.id and lease.released_at is null and lease.expires_at > ?)',
-          params: [now],
-          as: 'live_sessions',
-        },
-        this.liveLeaseBeside(fingerprint, now, 'live_lease'),
-        {
-          expression:
-            '(select max(lease.client_clock_at) from lease where lease.license_id = license.id and lease.fingerprint = ? and lease.released_at is null)',
-          params: [fingerprint],
-          as: 'previous_clock',
-        },
-      ],
+      this.sessionsBeside(fingerprint, now),
       '',
       call.requestId,
     );
@@ -695,8 +681,29 @@ export class LeaseLedger {
     return Number(row?.n ?? 0);
   }
 
-  /** Whether a fingerprint holds a live lease; validation asks this. */
-  /** Whether a machine holds a live lease, read beside its license: the lease's id, or null. */
+  /**
+   * A license's sessions as `sessionsOf` reads them, beside the license, for a decision on committed data (never
+   * under its lock, where they are read after it): `live_sessions`, `live_lease` (the machine's) and `previous_clock`.
+   */
+  private sessionsBeside(fingerprint: string, now: Date): BesideColumn[] {
+    return [
+      {
+        expression:
+          '(select count(*) from lease where lease.license_id = license.id and lease.released_at is null and lease.expires_at > ?)',
+        params: [now],
+        as: 'live_sessions',
+      },
+      this.liveLeaseBeside(fingerprint, now, 'live_lease'),
+      {
+        expression:
+          '(select max(lease.client_clock_at) from lease where lease.license_id = license.id and lease.fingerprint = ? and lease.released_at is null)',
+        params: [fingerprint],
+        as: 'previous_clock',
+      },
+    ];
+  }
+
+  /** Whether a machine holds a live lease, read beside its license (validation asks): the lease's id, or null. */
   liveLeaseBeside(fingerprint: string, now: Date, as: string): BesideColumn {
     return {
       expression:
