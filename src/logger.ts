@@ -17,9 +17,16 @@ export function createLogger(level: Config['logLevel'], destination?: Destinatio
         censor: '[redacted]',
       },
     },
-    destination ?? pino.destination({ sync: false }),
+    destination ?? pino.destination({ sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_MS }),
   );
 }
+
+/**
+ * Lines are written in batches of about 4 KB, and at least every LOG_FLUSH_MS (and at exit): one write for dozens of
+ * request lines instead of one each, which under load cost a response as much as a fifth of its time.
+ */
+const LOG_BATCH_BYTES = 4096;
+const LOG_FLUSH_MS = 250;
 
 /**
  * A logger on the same destination and level for lines built only from fields that hold no secret (the request
