@@ -14,6 +14,7 @@ import {
 } from 'graphql';
 import type { WebSocket } from 'ws';
 import { AppError } from '../errors';
+import { LiveQueue } from '../common/live-queue';
 import type { RequestBounds } from './request-bounds';
 
 /**
@@ -172,7 +173,9 @@ class DirectStream implements AsyncIterableIterator<ExecutionResult> {
 
   constructor(source: AsyncIterable<object>, deliver: (event: object) => Promise<void> | undefined) {
     this.source = source[Symbol.asyncIterator]();
-    this.finished = this.pump(deliver);
+    // The live queues of the server's streams hand each event straight to the socket: no promise per event.
+    this.finished =
+      source instanceof LiveQueue ? source.sinkInto(deliver).then(() => ({ done: true, value: undefined })) : this.pump(deliver);
     // graphql-ws asks for the next result at once and sees a failure there; this only keeps it from counting as unhandled.
     this.finished.catch(() => undefined);
   }
