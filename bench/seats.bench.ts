@@ -13,10 +13,9 @@ import type autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { load, type Measurement, MeasuredWindow, SETTINGS, cpuNote, slowNote } from './load';
 import { BENCH_DATABASE_URL, type BenchDatabase, freshDatabase } from './postgres';
-import { assertAlive, type ChildServer, startFloor, startProject, startProjectOnPostgres } from './process';
+import { assertAlive, type ChildServer, type ProjectInfo, startFloor, startProject, startProjectOnPostgres } from './process';
 import { atLeast, type BenchReport, exactly } from './report';
 import { CHECKIN, CHECKOUT, seedConcurrentLicense } from './seed';
-import type { ProjectInfo } from './process';
 
 const NAME = 'checkout+checkin';
 const SEAT_LIMIT = 10;
@@ -46,12 +45,26 @@ function sqliteLeases(path: string, liveCount: string, params: string[], events?
   };
 }
 
-/** The live leases of a server's PostgreSQL database. */
+/**
+ * The live leases of a server's PostgreSQL database. Its lease events are sealed into the audit chain a second after
+ * their commit: the replay waits for the last of them and follows their places in the chain (commit order).
+ */
 async function postgresLeases(database: BenchDatabase, liveCount: string, params: string[], events?: string): Promise<LeaseStore> {
   const client = await database.client();
+  const sealed = async () => {
+    for (let waited = 0; waited < 10_000; waited += 200) {
+      const { rows } = await client.query<{ waiting: string }>('select count(*) as waiting from audit_event where seq is null');
+      if (Number(rows[0]!.waiting) === 0) return;
+      await sleep(200);
+    }
+  };
   return {
     live: async () => Number((await client.query(liveCount, params)).rows[0].count),
-    replayedPeak: async () => (events ? replayPeak((await client.query<{ action: string }>(events)).rows.map((row) => row.action)) : null),
+    replayedPeak: async () => {
+      if (!events) return null;
+      await sealed();
+      return replayPeak((await client.query<{ action: string }>(events)).rows.map((row) => row.action));
+    },
     close: async () => undefined,
   };
 }
@@ -261,25 +274,11 @@ async function measureProjectOnPostgres(): Promise<SeatRun> {
     const project = await startProjectOnPostgres(database.url);
     return await runAgainst(project, async () => {
       const license = await seedLicense(project);
-      // Events are sealed into the audit chain a second after their commit: the replay waits for the last of them.
-      const store = await postgresLeases(database, PROJECT_LIVE('$1'), [license.licenseId]);
-      const run = await contend(project, license.key, store);
-      return { ...run, maxLiveReplayed: await sealedPeak(database) };
+      return contend(project, license.key, await postgresLeases(database, PROJECT_LIVE('$1'), [license.licenseId], LEASE_EVENTS('seq')));
     });
   } finally {
     await database.drop();
   }
-}
-
-/** The replayed peak on PostgreSQL, once every lease event has its place in the audit chain. */
-async function sealedPeak(database: BenchDatabase): Promise<number> {
-  const client = await database.client();
-  for (let waited = 0; waited < 10_000; waited += 200) {
-    const { rows } = await client.query<{ waiting: string }>('select count(*) as waiting from audit_event where seq is null');
-    if (Number(rows[0]!.waiting) === 0) break;
-    await sleep(200);
-  }
-  return replayPeak((await client.query<{ action: string }>(LEASE_EVENTS('seq'))).rows.map((row) => row.action));
 }
 
 async function runAgainst<T>(server: ChildServer<unknown>, fn: () => Promise<T>): Promise<T> {
