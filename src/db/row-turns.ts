@@ -12,22 +12,36 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
+/** How calls that lock the same row are ordered in this process before they reach the database. */
+export interface Turns {
+  /**
+   * Runs `work` when it is this call's turn for `row`; `waited` tells whether others came first (a burst is on,
+   * which `work` may use to answer without taking the lock).
+   */
+  run<T>(row: string, work: (waited: boolean) => Promise<T>): Promise<T>;
+}
+
+/**
+ * No turns: each call goes to the database at once. SQLite's one writer runs writes one after another, so no call
+ * ever holds a connection waiting for a row lock; and writes that come together share a commit there (GroupCommit),
+ * which turns would keep apart.
+ */
+export const NO_TURNS: Turns = {
+  run: (_row, work) => begin(work, false),
+};
+
 /**
  * Calls that lock the same row (a license's, to count and take its seats) take turns in this process: one at a
  * time holds a pooled connection and waits for the row lock, the others wait here. Without this, a burst on one
  * license holds every connection of the pool waiting for that one lock, and every other call of the instance waits
  * behind them. The wait is bounded in length and in time: past either, the call is answered SERVICE_UNAVAILABLE
- * (retry after a second) instead of timing out. Across instances, the row lock itself still decides.
+ * (retry after a second) instead of timing out. Across instances, the row lock itself still decides. PostgreSQL's.
  */
-export class RowTurns {
+export class RowTurns implements Turns {
   private readonly queues = new Map<string, Waiter[]>();
 
   constructor(private readonly limits: RowTurnLimits) {}
 
-  /**
-   * Runs `work` when it is this call's turn for `row`; `waited` tells whether others came first (a burst is on,
-   * which `work` may use to answer without taking the lock).
-   */
   run<T>(row: string, work: (waited: boolean) => Promise<T>): Promise<T> {
     const queue = this.queues.get(row);
     if (!queue) {
@@ -49,11 +63,6 @@ export class RowTurns {
       };
       queue.push(waiter);
     });
-  }
-
-  /** How many calls for `row` wait for their turn in this process. */
-  waiting(row: string): number {
-    return this.queues.get(row)?.length ?? 0;
   }
 
   private finally<T>(row: string, running: Promise<T>): Promise<T> {

@@ -2,6 +2,7 @@ import type { EntityManager, EntityManager as SqlEntityManager, Knex } from '@mi
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import type { DatabaseConfig } from '../config';
 import type { Orm, QueryCounter } from './orm';
+import { GroupCommit } from './group-commit';
 import { type Tx, transactionOver } from './transaction';
 
 export type SqlValue = string | number | boolean | null | Date;
@@ -43,7 +44,8 @@ export interface SqlGateway {
   read<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T>;
   /**
    * A write transaction (`BEGIN IMMEDIATE` on SQLite, so that a read-then-write never fails with SQLITE_BUSY), whose
-   * locks are taken through it in the order of `Lock`.
+   * locks are taken through it in the order of `Lock`. On SQLite, writes that come together share one commit, each
+   * in a savepoint of its own (see GroupCommit); the promise settles once the write is committed either way.
    */
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /**
@@ -83,16 +85,33 @@ function knexOf(orm: Orm): Knex {
 class SqliteGateway implements SqlGateway {
   readonly dialect = 'sqlite' as const;
   private readonly statements = new Map<Database, Map<string, Statement>>();
+  /**
+   * Writes run in batches (group commit) on the ORM's single SQLite connection, borrowed from its pool: while it is
+   * held, neither the ORM nor another request can run a statement on it, so a transaction here never has a foreign
+   * statement inside it. The ORM gets it back between two batches when it waits for it.
+   */
+  private readonly commits: GroupCommit;
 
   constructor(
-    private readonly knex: Knex,
+    knex: Knex,
     private readonly counter: QueryCounter,
     /**
      * A read-only connection of its own for reads: in WAL mode it reads the last committed state beside the
      * writer, never waits for it and never sees a transaction in flight, so reads borrow nothing from the pool.
      */
     private readonly reader: Database,
-  ) {}
+  ) {
+    const client = knex.client as {
+      acquireConnection(): Promise<Database>;
+      releaseConnection(db: Database): Promise<void>;
+      pool?: { numPendingAcquires(): number };
+    };
+    this.commits = new GroupCommit({
+      acquire: () => client.acquireConnection(),
+      release: (db) => client.releaseConnection(db),
+      othersWaiting: () => (client.pool?.numPendingAcquires() ?? 0) > 0,
+    });
+  }
 
   private statement(db: Database, sql: string): Statement {
     let cache = this.statements.get(db);
@@ -129,20 +148,6 @@ class SqliteGateway implements SqlGateway {
     };
   }
 
-  /**
-   * Borrows the ORM's single SQLite connection from its pool: while it is held, neither the ORM nor another
-   * request can run a statement on it, so a transaction here never has a foreign statement inside it.
-   */
-  private async withConnection<T>(fn: (db: Database) => Promise<T>): Promise<T> {
-    const client = this.knex.client as { acquireConnection(): Promise<Database>; releaseConnection(db: Database): Promise<void> };
-    const db = await client.acquireConnection();
-    try {
-      return await fn(db);
-    } finally {
-      await client.releaseConnection(db);
-    }
-  }
-
   read<T>(fn: (sql: SqlRunner) => Promise<T>): Promise<T> {
     return fn(this.runner(this.reader));
   }
@@ -152,18 +157,10 @@ class SqliteGateway implements SqlGateway {
   }
 
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.withConnection(async (db) => {
-      this.statement(db, 'begin immediate').run();
+    return this.commits.write(async (db) => {
       const hooks = new CommitHooks();
-      try {
-        const result = await fn(transactionOver(this.runner(db, hooks.add), this.dialect));
-        this.statement(db, 'commit').run();
-        hooks.run();
-        return result;
-      } catch (error) {
-        if (db.inTransaction) this.statement(db, 'rollback').run();
-        throw error;
-      }
+      const result = await fn(transactionOver(this.runner(db, hooks.add), this.dialect));
+      return { result, committed: () => hooks.run() };
     });
   }
 
@@ -323,4 +320,6 @@ export async function tuneSqlite(orm: Orm): Promise<void> {
   await knex.raw('pragma journal_mode = wal');
   await knex.raw('pragma synchronous = normal');
   await knex.raw('pragma busy_timeout = 5000');
+  // The savepoints of batched writes keep what they would undo in memory, not in a temporary file each.
+  await knex.raw('pragma temp_store = memory');
 }

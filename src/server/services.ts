@@ -45,7 +45,7 @@ import { EventChannel } from '../common/event-channel';
 import { LogTail, type LogTailOptions, reviveNotice } from '../common/log-tail';
 import type { Logger } from '../logger';
 import { CommitOrderedIds } from '../db/commit-order';
-import { RowTurns } from '../db/row-turns';
+import { NO_TURNS, RowTurns } from '../db/row-turns';
 import { ComplianceReportService } from '../modules/compliance/compliance-report';
 import { ComplianceScanner } from '../modules/compliance/compliance-scanner';
 import { ComplianceStream } from '../modules/compliance/compliance-stream';
@@ -126,8 +126,11 @@ function licensingServices(config: Pick<Config, 'secretKey' | 'secretKeyPrevious
   const grants = { CONCURRENT_SESSIONS: LEASE_GRANTS, ACTIVE_USERS: SEAT_GRANTS };
   const demand = new DemandLog(db, grants, clock, deps.logger, new DenialWatch(alertLog));
   const alerts = new AlertService(db, audit, clock);
-  // A call waits for its turn at a license no longer than it would for a connection.
-  const turns = new RowTurns({ maxWaiting: MAX_WAITING_PER_LICENSE, maxWaitMs: config.databaseLimits.poolTimeoutMs });
+  // A call waits for its turn at a license no longer than it would for a connection. SQLite's writer needs none.
+  const turns =
+    db.dialect === 'postgresql'
+      ? new RowTurns({ maxWaiting: MAX_WAITING_PER_LICENSE, maxWaitMs: config.databaseLimits.poolTimeoutMs })
+      : NO_TURNS;
   const leaseLedger = new LeaseLedger(
     db,
     credentials,

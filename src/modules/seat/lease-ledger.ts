@@ -3,7 +3,7 @@ import { AuditAction } from '../audit/audit-actions';
 import type { Actor } from '../../auth/principal';
 import { checkClientArguments } from '../../common/input';
 import { newId } from '../../db/ids';
-import type { RowTurns } from '../../db/row-turns';
+import type { Turns } from '../../db/row-turns';
 import { type SqlGateway, type SqlRunner, toDate, toDateOrNull } from '../../db/sql';
 import { AppError } from '../../errors';
 import type { AuditService } from '../audit/audit.service';
@@ -162,7 +162,7 @@ export class LeaseLedger {
     private readonly audit: AuditService,
     private readonly usage: UsageObserver,
     private readonly breaches: BreachRecorder,
-    private readonly turns: RowTurns,
+    private readonly turns: Turns,
     private readonly demand: DemandRecorder,
     private readonly clock: Clock,
     private readonly checkouts: CheckoutObserver = () => undefined,
@@ -286,7 +286,8 @@ export class LeaseLedger {
     checkClientArguments({ fingerprint, user: userId });
     const result = await this.turns.run(this.credentials.digestOf(key), async (waited) => {
       // In a burst most callers find the license full: a read says so without waiting for the license's lock (a
-      // refusal changes nothing). The first in line, and any caller a read cannot answer, take the lock.
+      // refusal changes nothing). The first in line, and any caller a read cannot answer, take the lock. (On SQLite
+      // calls take no turns: each decides under the writer, in a batch with the others.)
       const refused = waited ? await this.db.read((sql) => this.refusalOnRead(sql, key, fingerprint, call, clientTime)) : null;
       return refused ?? this.db.write((sql) => this.checkoutLocked(sql, key, fingerprint, userId, call, clientTime, borrowUntil));
     });

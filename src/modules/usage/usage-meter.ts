@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AuditAction } from '../audit/audit-actions';
 import type { Actor } from '../../auth/principal';
-import type { RowTurns } from '../../db/row-turns';
+import type { Turns } from '../../db/row-turns';
 import type { SqlGateway, SqlRunner } from '../../db/sql';
 import { toDate, toDateOrNull } from '../../db/sql';
 import { AppError } from '../../errors';
@@ -119,7 +119,7 @@ export class UsageMeter {
     private readonly leases: LiveCount,
     private readonly observer: UsageObserver,
     private readonly breaches: BreachRecorder,
-    private readonly turns: RowTurns,
+    private readonly turns: Turns,
     private readonly demand: DemandRecorder,
     private readonly clock: Clock,
   ) {}
@@ -132,7 +132,7 @@ export class UsageMeter {
     now = this.clock.now(),
   ): Promise<RecordUsageResult> {
     const change = UsageMeter.changeOf(metric, report);
-    // One report at a time per license in this process waits for its lock (see RowTurns).
+    // One report at a time per license in this process waits for its lock (see Turns).
     return this.turns.run(this.credentials.digestOf(key), () =>
       this.db.write(async (sql) => {
         // Locked (PostgreSQL) like a checkout: concurrent reports of one license are decided one after the other.
