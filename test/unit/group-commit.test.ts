@@ -81,8 +81,14 @@ describe('group commit (SQLite)', () => {
     await later;
 
     const many = Array.from({ length: MAX_BATCH + 8 }, (_, i) => 100 + i);
-    let seenByFirst: number[] = [];
-    await Promise.all(many.map((n, i) => insert(n).then(() => i === 0 && (seenByFirst = committedItems()))));
+    const seenByFirst: number[] = [];
+    await Promise.all(
+      many.map((n, i) =>
+        insert(n).then(() => {
+          if (i === 0) seenByFirst.push(...committedItems());
+        }),
+      ),
+    );
     expect(seenByFirst.filter((n) => n >= 100)).toEqual(many.slice(0, MAX_BATCH));
     expect(committedItems()).toHaveLength(2 + many.length);
   });
