@@ -1,4 +1,6 @@
+import type { EntityManager } from '@mikro-orm/knex';
 import { expect, it } from 'vitest';
+import { Organization } from '../src/modules/organization/organization.entity';
 import { describeEachDatabase } from './support/server';
 
 describeEachDatabase('the SQL gateway', (server) => {
@@ -13,6 +15,29 @@ describeEachDatabase('the SQL gateway', (server) => {
       ),
     );
     expect(answers.map((a) => [Number(a?.n), a?.label])).toEqual(asked.map((i) => [i + 1, `${i % 2 ? 'read' : 'write'} ${i}`]));
+  });
+
+  it('lets an ORM transaction through while writes keep coming', async () => {
+    const { db, orm } = server().server;
+    let stop = false;
+    let written = 0;
+    const writeOnAndOn = async () => {
+      while (!stop) {
+        await db.write((tx) => tx.get('select 1 as one'));
+        written++;
+      }
+    };
+    const writers = Array.from({ length: 8 }, writeOnAndOn);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const before = written;
+    // The ORM's own transaction (administration writes) waits for the connection between two batches at most.
+    const counted = await db.withEntities(orm.em.fork() as EntityManager, (em) => em.count(Organization, {}));
+    const during = written;
+    stop = true;
+    await Promise.all(writers);
+    expect(counted).toBeGreaterThanOrEqual(0);
+    expect(before).toBeGreaterThan(0);
+    expect(written).toBeGreaterThan(during);
   });
 
   it('prepares a statement run again and again on PostgreSQL, once per connection, and keeps its answers right', async () => {
