@@ -45,6 +45,11 @@ export class GroupCommit {
 
   constructor(private readonly connection: WriteConnection) {}
 
+  /** Writes waiting for a batch to take them. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
   /** Runs `run` in a batch; settles with its result once the batch has committed, after its `committed` work. */
   write<T>(run: (db: Database) => Promise<Written<T>>): Promise<T> {
     return new Promise<T>((resolve, reject) => {

@@ -35,7 +35,7 @@ export const NO_TURNS: Turns = {
  * time holds a pooled connection and waits for the row lock, the others wait here. Without this, a burst on one
  * license holds every connection of the pool waiting for that one lock, and every other call of the instance waits
  * behind them. The wait is bounded in length and in time: past either, the call is answered SERVICE_UNAVAILABLE
- * (retry after a second) instead of timing out. Across instances, the row lock itself still decides. PostgreSQL's.
+ * (retry after a second) instead of timing out. Across instances, the row lock itself still decides. On PostgreSQL.
  */
 export class RowTurns implements Turns {
   private readonly queues = new Map<string, Waiter[]>();

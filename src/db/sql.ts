@@ -54,6 +54,8 @@ export interface SqlGateway {
    * ledger) joins it. The unit of work is flushed before the commit; `afterCommit` hooks run after it.
    */
   withEntities<T>(em: EntityManager, fn: (em: EntityManager, tx: Tx) => Promise<T>): Promise<T>;
+  /** Writes waiting for a batch to take them (SQLite; on PostgreSQL a write waits for a pooled connection instead). */
+  readonly queuedWrites: number;
   close(): Promise<void>;
 }
 
@@ -152,6 +154,10 @@ class SqliteGateway implements SqlGateway {
     return fn(this.runner(this.reader));
   }
 
+  get queuedWrites(): number {
+    return this.commits.waiting;
+  }
+
   async close(): Promise<void> {
     this.reader.close();
   }
@@ -220,6 +226,7 @@ const ROLLBACK = { text: 'rollback', values: [] };
  */
 class PostgresGateway implements SqlGateway {
   readonly dialect = 'postgresql' as const;
+  readonly queuedWrites = 0;
   private readonly statements = new Map<string, PgStatement>();
   private prepared = 0;
 

@@ -88,7 +88,7 @@ export async function createLicenseServer(config: Config, logger: Logger, clock:
     redisProbe: redis ? { ping: async () => void (await redis.commands.ping()) } : null,
   });
   const schema = await buildAppSchema(services);
-  const metrics = new ServerMetrics(schema, scrapeSources(orm, services, redis), logger);
+  const metrics = new ServerMetrics(schema, scrapeSources(orm, db, services, redis), logger);
   const requests = new RequestLog(metrics, logger, config.requestLogLevel ?? 'info');
   const contextFor = contextMaker(orm, services);
   const bounds = new RequestBounds(schema);
@@ -192,7 +192,7 @@ function contextMaker(orm: Orm, services: Services): ContextFor {
 }
 
 /** What the metrics read when scraped: counts from the owning modules, the pool's state, Redis's. */
-function scrapeSources(orm: Orm, services: Services, redis: RedisEventBus | null): ScrapeSources {
+function scrapeSources(orm: Orm, db: SqlGateway, services: Services, redis: RedisEventBus | null): ScrapeSources {
   const pool = () =>
     (
       (orm.em as unknown as EntityManager).getConnection().getKnex().client as {
@@ -202,7 +202,8 @@ function scrapeSources(orm: Orm, services: Services, redis: RedisEventBus | null
   return {
     liveLeases: () => services.leaseLedger.liveCounts(),
     activeViolations: () => services.violations.activeCounts(),
-    pool: () => ({ inUse: pool()?.numUsed() ?? 0, waiting: pool()?.numPendingAcquires() ?? 0 }),
+    // On SQLite a write waits for its batch, not for the connection: both are calls waiting for the database.
+    pool: () => ({ inUse: pool()?.numUsed() ?? 0, waiting: (pool()?.numPendingAcquires() ?? 0) + db.queuedWrites }),
     redisConnected: redis ? () => redis.connected : undefined,
   };
 }

@@ -164,7 +164,7 @@ export class ServerMetrics {
     });
     new Gauge({
       name: 'license_manager_db_pool_waiting',
-      help: 'Calls waiting for a database connection.',
+      help: 'Calls waiting for a database connection (on SQLite, or for a write batch to take them).',
       registers,
       collect() {
         this.set(sources.pool().waiting);

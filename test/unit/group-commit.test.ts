@@ -93,6 +93,13 @@ describe('group commit (SQLite)', () => {
     expect(committedItems()).toHaveLength(2 + many.length);
   });
 
+  it('tells how many writes wait for a batch (the metrics count them as waiting for the database)', async () => {
+    const writes = [1, 2, 3].map((n) => insert(n));
+    expect(commits.waiting).toBe(3);
+    await Promise.all(writes);
+    expect(commits.waiting).toBe(0);
+  });
+
   it('undoes a failed write and only it: the others of its batch commit', async () => {
     const failing = commits.write(async (db) => {
       db.prepare('insert into item (n) values (?)').run(2);
