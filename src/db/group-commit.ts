@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
+import { AppError } from '../errors';
 
 /** What a write did inside its batch: its result, and what must run once it is committed. */
 export interface Written<T> {
@@ -9,6 +10,8 @@ export interface Written<T> {
 /** A write waiting for its place in a batch. */
 interface Waiting<T = unknown> {
   run: (db: Database) => Promise<Written<T>>;
+  /** When it was asked for (`performance.now()`). */
+  since: number;
   resolve: (value: T) => void;
   reject: (error: unknown) => void;
 }
@@ -19,6 +22,8 @@ export interface WriteConnection {
   release(db: Database): Promise<void>;
   /** Whether someone else (the ORM) waits for the connection: it gets it between two batches. */
   othersWaiting(): boolean;
+  /** The longest a write may wait for its batch, as long as a call may wait for a connection; past it, it is refused. */
+  maxWaitMs: number;
 }
 
 type BatchStatements = Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'undo', Statement>;
@@ -36,7 +41,8 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * no one else's, and the batch commits once no write waits, after the I/O of the event loop's current turn has had
  * its chance to add more (or once it holds {@link MAX_BATCH}). Nobody hears of a write before the commit that stores
  * it: a write's promise settles, and its after-commit work runs, only once its batch has committed; when the commit
- * fails, every write of the batch fails with it, none of them acknowledged.
+ * fails, every write of the batch fails with it, none of them acknowledged. A write that waited for its batch
+ * longer than a call may wait for a connection is refused (SERVICE_UNAVAILABLE, retry in a second) without running.
  */
 export class GroupCommit {
   private readonly queue: Waiting[] = [];
@@ -53,7 +59,7 @@ export class GroupCommit {
   /** Runs `run` in a batch; settles with its result once the batch has committed, after its `committed` work. */
   write<T>(run: (db: Database) => Promise<Written<T>>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, resolve, reject } as Waiting);
+      this.queue.push({ run, since: performance.now(), resolve, reject } as Waiting);
       if (!this.draining) void this.drain();
     });
   }
@@ -120,6 +126,10 @@ export class GroupCommit {
         waiting = this.queue.shift();
       }
       if (!waiting) break;
+      if (performance.now() - waiting.since > this.connection.maxWaitMs) {
+        waiting.reject(AppError.serviceUnavailable('The database is too busy to take this write now.', 1));
+        continue;
+      }
       try {
         sql.savepoint.run();
         const written = await waiting.run(db);

@@ -1,6 +1,6 @@
 import type { EntityManager, EntityManager as SqlEntityManager, Knex } from '@mikro-orm/knex';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
-import type { DatabaseConfig } from '../config';
+import { type DatabaseConfig, DEFAULT_DATABASE_LIMITS } from '../config';
 import type { Orm, QueryCounter } from './orm';
 import { GroupCommit } from './group-commit';
 import { type Tx, transactionOver } from './transaction';
@@ -106,12 +106,13 @@ class SqliteGateway implements SqlGateway {
     const client = knex.client as {
       acquireConnection(): Promise<Database>;
       releaseConnection(db: Database): Promise<void>;
-      pool?: { numPendingAcquires(): number };
+      pool?: { numPendingAcquires(): number; acquireTimeoutMillis: number };
     };
     this.commits = new GroupCommit({
       acquire: () => client.acquireConnection(),
       release: (db) => client.releaseConnection(db),
       othersWaiting: () => (client.pool?.numPendingAcquires() ?? 0) > 0,
+      maxWaitMs: client.pool?.acquireTimeoutMillis ?? DEFAULT_DATABASE_LIMITS.poolTimeoutMs,
     });
   }
 

@@ -7,6 +7,7 @@ import { GroupCommit, MAX_BATCH, type WriteConnection } from '../../src/db/group
 
 /** A pool of the one write connection, as the ORM's is: one borrower at a time, the others queued in order. */
 class OneConnectionPool implements WriteConnection {
+  maxWaitMs = 5_000;
   private busy = false;
   private readonly waiting: ((db: Database) => void)[] = [];
 
@@ -98,6 +99,20 @@ describe('group commit (SQLite)', () => {
     expect(commits.waiting).toBe(3);
     await Promise.all(writes);
     expect(commits.waiting).toBe(0);
+  });
+
+  it('refuses a write that waited for its batch longer than a call may wait for a connection, without running it', async () => {
+    pool.maxWaitMs = 20;
+    const slow = commits.write(async (db) => {
+      db.prepare('insert into item (n) values (1)').run();
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      return { result: 1, committed: () => undefined };
+    });
+    const late = insert(2);
+    const results = await Promise.allSettled([slow, late]);
+    expect(results[0].status).toBe('fulfilled');
+    expect(results[1]).toMatchObject({ status: 'rejected', reason: { code: 'SERVICE_UNAVAILABLE', extensions: { retryAfter: 1 } } });
+    expect(committedItems()).toEqual([1]);
   });
 
   it('undoes a failed write and only it: the others of its batch commit', async () => {
