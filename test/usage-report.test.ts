@@ -10,6 +10,7 @@ import {
   ValidateLicenseDocument,
 } from './generated/graphql';
 import { adminOperation, issueToken, licensed, moreLicenses } from './support/factories';
+import { UsageMetric } from '../src/kernel/metrics';
 import { describeEachDatabase, type TestServer } from './support/server';
 import { deniedClients, denials, featureUses, type Sample, samples, seats } from './support/usage-history';
 
@@ -286,6 +287,51 @@ describeEachDatabase('usage reports', (server) => {
       })
     ).usageReport.licenses[0]!.metrics[3]!;
     expect(calls).toMatchObject({ metric: 'API_CALLS', peak: 50, utilization: 0.5, denials: 1, unmetDemand: 1, clientsRefused: 0 });
+  });
+
+  it('tells retries from unmet demand in a burst of 1,200 machines refused at once, more than one look-up of grants takes', async () => {
+    const t = server();
+    const start = t.clock.now().getTime();
+    const l = await licensed(t, 'CONCURRENT', { limits: { concurrentSessions: 500 } });
+    const refusedAt = new Date(start - 1_000);
+    const machines = Array.from({ length: 1_200 }, (_, i) => `burst-${String(i).padStart(4, '0')}`);
+    for (const client of machines) {
+      t.server.services.demand.denied({
+        licenseId: l.licenseId,
+        organizationId: l.organizationId,
+        subject: UsageMetric.CONCURRENT_SESSIONS,
+        client,
+        at: refusedAt,
+      });
+    }
+    // Every third machine tried again a second later and got its seat: 400 retries, 800 machines whose demand went unmet.
+    const retried = machines.filter((_, i) => i % 3 === 0);
+    for (let from = 0; from < retried.length; from += 50) {
+      const outcomes = await Promise.all(
+        retried.slice(from, from + 50).map(async (fingerprint) => {
+          const answer = await t.ok(CheckoutSeatDocument, { key: l.key, fingerprint }, null);
+          return answer.checkoutSeat.outcome;
+        }),
+      );
+      expect(new Set(outcomes)).toEqual(new Set(['GRANTED']));
+    }
+    await t.clock.advance(61_000);
+    await t.server.services.demand.flush();
+    const report = (
+      await t.ok(UsageReportDocument, {
+        filter: { licenseIds: [l.licenseId] },
+        from: new Date(start - 2 * HOUR).toISOString(),
+        to: t.clock.now().toISOString(),
+        resolution: 'HOUR',
+      })
+    ).usageReport.licenses[0]!;
+    expect(report.metrics[1]).toMatchObject({
+      metric: 'CONCURRENT_SESSIONS',
+      denials: 1_200,
+      retries: 400,
+      unmetDemand: 800,
+      clientsRefused: 800,
+    });
   });
 
   it('sums in the database each series with a bucket every day, to the figures read day by day', async () => {

@@ -10,6 +10,8 @@ import { UsageResolution } from './usage.types';
 export const RETRY_WINDOW_MS = 60_000;
 /** Denials and uses kept in memory at most: past this, all of them are written at once. */
 const MAX_PENDING = 20_000;
+/** Clients whose grants one statement looks up: far below the parameters a statement may have (PostgreSQL 65,535). */
+const CLIENTS_PER_LOOKUP = 500;
 const DAY_MS = BUCKET_MS[UsageResolution.DAY];
 const HOUR_MS = BUCKET_MS[UsageResolution.HOUR];
 
@@ -199,14 +201,27 @@ export class DemandLog implements DemandRecorder {
     for (const d of denials) {
       if (!d.client || !this.grants[d.subject]) continue;
       const key = `${d.licenseId}\u0000${d.subject}`;
-      groups.set(key, [...(groups.get(key) ?? []), d]);
+      const group = groups.get(key);
+      if (group) group.push(d);
+      else groups.set(key, [d]);
     }
+    // Linear in the denials however many clients a burst had (a flush may hold tens of thousands of one license's).
     for (const group of groups.values()) {
       const { licenseId, subject } = group[0]!;
-      const since = new Date(Math.min(...group.map((d) => d.last.getTime())));
-      const grants = await this.grants[subject]!.grantsSince(sql, licenseId, [...new Set(group.map((d) => d.client))], since);
+      const since = new Date(group.reduce((earliest, d) => Math.min(earliest, d.last.getTime()), Number.POSITIVE_INFINITY));
+      const clients = [...new Set(group.map((d) => d.client))];
+      const grantsOf = new Map<string, number[]>();
+      for (let from = 0; from < clients.length; from += CLIENTS_PER_LOOKUP) {
+        const grants = await this.grants[subject]!.grantsSince(sql, licenseId, clients.slice(from, from + CLIENTS_PER_LOOKUP), since);
+        for (const grant of grants) {
+          const times = grantsOf.get(grant.client);
+          if (times) times.push(grant.at.getTime());
+          else grantsOf.set(grant.client, [grant.at.getTime()]);
+        }
+      }
       for (const d of group) {
-        d.retried = grants.some((g) => g.client === d.client && g.at > d.last && g.at.getTime() <= d.last.getTime() + RETRY_WINDOW_MS);
+        const last = d.last.getTime();
+        d.retried = grantsOf.get(d.client)?.some((at) => at > last && at <= last + RETRY_WINDOW_MS) ?? false;
       }
     }
   }
