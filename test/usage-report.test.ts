@@ -17,6 +17,17 @@ import { deniedClients, denials, featureUses, type Sample, samples, seats } from
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
+/** A license's report by the hour, from two hours before `start` (epoch ms) to the server's now. */
+async function hourlyReportSince(t: TestServer, licenseId: string, start: number) {
+  const answer = await t.ok(UsageReportDocument, {
+    filter: { licenseIds: [licenseId] },
+    from: new Date(start - 2 * HOUR).toISOString(),
+    to: t.clock.now().toISOString(),
+    resolution: 'HOUR',
+  });
+  return answer.usageReport.licenses[0]!;
+}
+
 /** Midnight (UTC) of the server's today: the end of the hand-built histories' windows. */
 const midnight = (t: TestServer) => Math.floor(t.clock.now().getTime() / DAY) * DAY;
 
@@ -244,15 +255,7 @@ describeEachDatabase('usage reports', (server) => {
     await t.ok(ValidateLicenseDocument, { key: l.key, fingerprint: 'm2', feature: 'premium.analytics' }, null);
     await t.ok(ValidateLicenseDocument, { key: l.key, fingerprint: 'm3', feature: 'premium.sso' }, null);
 
-    const report = async () =>
-      (
-        await t.ok(UsageReportDocument, {
-          filter: { licenseIds: [l.licenseId] },
-          from: new Date(start - 2 * HOUR).toISOString(),
-          to: t.clock.now().toISOString(),
-          resolution: 'HOUR',
-        })
-      ).usageReport.licenses[0]!;
+    const report = () => hourlyReportSince(t, l.licenseId, start);
     // Until the minute after the last denial has passed, no denial is written: a grant may still make it a retry.
     await t.server.services.demand.flush();
     expect((await report()).metrics[1]).toMatchObject({ metric: 'CONCURRENT_SESSIONS', peak: 1, denials: 0 });
@@ -278,14 +281,7 @@ describeEachDatabase('usage reports', (server) => {
     expect((await t.ok(RecordUsageDocument, { key: s.key, metric: 'API_CALLS', amount: 500 }, null)).recordUsage.outcome).toBe('DENIED');
     await t.clock.advance(61_000);
     await t.server.services.demand.flush();
-    const calls = (
-      await t.ok(UsageReportDocument, {
-        filter: { licenseIds: [s.licenseId] },
-        from: new Date(start - 2 * HOUR).toISOString(),
-        to: t.clock.now().toISOString(),
-        resolution: 'HOUR',
-      })
-    ).usageReport.licenses[0]!.metrics[3]!;
+    const calls = (await hourlyReportSince(t, s.licenseId, start)).metrics[3]!;
     expect(calls).toMatchObject({ metric: 'API_CALLS', peak: 50, utilization: 0.5, denials: 1, unmetDemand: 1, clientsRefused: 0 });
   });
 
@@ -317,14 +313,7 @@ describeEachDatabase('usage reports', (server) => {
     }
     await t.clock.advance(61_000);
     await t.server.services.demand.flush();
-    const report = (
-      await t.ok(UsageReportDocument, {
-        filter: { licenseIds: [l.licenseId] },
-        from: new Date(start - 2 * HOUR).toISOString(),
-        to: t.clock.now().toISOString(),
-        resolution: 'HOUR',
-      })
-    ).usageReport.licenses[0]!;
+    const report = await hourlyReportSince(t, l.licenseId, start);
     expect(report.metrics[1]).toMatchObject({
       metric: 'CONCURRENT_SESSIONS',
       denials: 1_200,
