@@ -132,7 +132,8 @@ export class UsageMeter {
     now = this.clock.now(),
   ): Promise<RecordUsageResult> {
     const change = UsageMeter.changeOf(metric, report);
-    // One report at a time per license in this process waits for its lock (see Turns).
+    // On PostgreSQL one report at a time per license in this process waits for its lock (see Turns); on SQLite
+    // the writer orders them.
     return this.turns.run(this.credentials.digestOf(key), () =>
       this.db.write(async (sql) => {
         // Locked (PostgreSQL) like a checkout: concurrent reports of one license are decided one after the other.
