@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -37,22 +37,45 @@ function cpuSecondsOf(pid: number | undefined): number {
 }
 
 /**
- * Starts `bench/<script>` under tsx and waits for its first stdout line, a JSON object. Its stderr is passed on
- * with a prefix. `nodeArgs` lets a run add `--cpu-prof` to the server under test.
+ * Starts a child process (`node <args>`) and waits for the first stdout line that `pick` takes, a JSON object
+ * (lines it does not take, such as log lines, are skipped). Its stderr is passed on with a prefix.
  */
-export async function startChild<Info>(
+function spawnChild<Info>(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  pick: (line: Record<string, unknown>) => Info | undefined,
+): Promise<ChildServer<Info>> {
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd: REPO,
+    // As deployed: NODE_ENV=production, which for one spares graphql-js its development-only instanceof checks.
+    env: { ...process.env, NODE_ENV: 'production', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return watch(name, child, pick);
+}
+
+/**
+ * Starts `bench/<script>` under tsx and waits for its first stdout line that is not a log line, a JSON object.
+ * `nodeArgs` lets a run add `--cpu-prof` to the server under test.
+ */
+export function startChild<Info>(
   name: string,
   script: string,
   args: string[],
   env: Record<string, string>,
   nodeArgs: string[] = [],
 ): Promise<ChildServer<Info>> {
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', resolve(REPO, 'bench', script), ...args], {
-    cwd: REPO,
-    // As deployed: NODE_ENV=production, which for one spares graphql-js its development-only instanceof checks.
-    env: { ...process.env, NODE_ENV: 'production', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // A log line (a child may log at info when asked to) comes before the address: skip it.
+  const pick = (line: Record<string, unknown>) => ('level' in line ? undefined : (line as Info));
+  return spawnChild(name, [...nodeArgs, '--import', 'tsx', resolve(REPO, 'bench', script), ...args], env, pick);
+}
+
+async function watch<Info>(
+  name: string,
+  child: ChildProcess,
+  pick: (line: Record<string, unknown>) => Info | undefined,
+): Promise<ChildServer<Info>> {
   createInterface({ input: child.stderr! }).on('line', (line) => process.stderr.write(`[${name}] ${line}\n`));
 
   let stopping = false;
@@ -74,14 +97,14 @@ export async function startChild<Info>(
         reject(new Error(`${name} printed ${JSON.stringify(line)} instead of its JSON address`));
         return;
       }
-      // A log line (the server logs at info when asked to) comes before the address: skip it.
-      if (parsed && typeof parsed === 'object' && 'level' in parsed) return;
+      const info = parsed && typeof parsed === 'object' ? pick(parsed as Record<string, unknown>) : undefined;
+      if (info === undefined) return;
       clearTimeout(timer);
       // What it writes from now on (its log) is drained unread: splitting it into lines would cost this process CPU
       // that the server under test shares the machine with.
       lines.close();
       child.stdout!.resume();
-      resolveInfo(parsed as Info);
+      resolveInfo(info);
     };
     lines.on('line', onLine);
     void exited.then(([code]) => {
@@ -123,12 +146,35 @@ function profilingArgs(): string[] {
   return [...(dir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(dir)}`] : []), ...extra];
 }
 
+let built = false;
+
 /**
- * The license server on a fresh SQLite file; the parent's DATABASE_URL or REDIS_URL must not leak into it. What it
- * logs (at `warn` unless `overrides` say otherwise) is read and dropped by this process, as a log collector would.
+ * Compiles the server as `npm start` does (`npm run build`: tsc, incremental), once per run, so that the server
+ * measured is the one deployed. Under tsx the same source runs measurably slower: tsx compiles with esbuild's
+ * `keepNames`, which gives every function made at run time its name again with `Object.defineProperty`.
+ */
+function buildServer(): void {
+  if (built) return;
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: REPO, stdio: 'inherit' });
+  built = true;
+}
+
+/** The line in which the server says where it serves (and the bootstrap token of a fresh database). */
+function servingLine(line: Record<string, unknown>): ProjectInfo | undefined {
+  if (typeof line.url !== 'string') return undefined;
+  return { url: line.url, token: typeof line.bootstrapToken === 'string' ? line.bootstrapToken : null };
+}
+
+/**
+ * The license server as deployed (`node dist/src/main.js`, built first) on a fresh SQLite file, listening on
+ * 127.0.0.1 and an ephemeral port; the parent's DATABASE_URL or REDIS_URL must not leak into it. What it logs (at
+ * `warn` unless `overrides` say otherwise) is read and dropped by this process, as a log collector would.
  */
 export function startProject(sqlitePath: string, overrides: Record<string, string> = {}): Promise<ChildServer<ProjectInfo>> {
+  buildServer();
   const env = {
+    HOST: '127.0.0.1',
+    PORT: '0',
     SQLITE_PATH: sqlitePath,
     DATABASE_URL: '',
     REDIS_URL: '',
@@ -136,7 +182,7 @@ export function startProject(sqlitePath: string, overrides: Record<string, strin
     LOG_LEVEL: 'warn',
     ...overrides,
   };
-  return startChild<ProjectInfo>('project', 'serve.ts', [], env, profilingArgs());
+  return spawnChild('project', [...profilingArgs(), resolve(REPO, 'dist/src/main.js')], env, servingLine);
 }
 
 /** The license server on a fresh PostgreSQL database (no Redis: one instance), otherwise as `startProject`. */
