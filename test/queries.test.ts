@@ -8,6 +8,7 @@ import {
   RecordUsageDocument,
   CheckFeatureDocument,
   CheckoutSeatDocument,
+  CheckinSeatDocument,
   ValidateLicenseDocument,
 } from './generated/graphql';
 import { licensed, moreLicenses } from './support/factories';
@@ -46,6 +47,44 @@ describeEachDatabase('the cost of client calls', (server) => {
     });
     expect(allowed).toBe(true);
     expect(featureCheck).toHaveLength(1);
+  });
+
+  it('sends what a checkout and a checkin write and nothing reads back together, in one statement on PostgreSQL', async () => {
+    const t = server();
+    const { key } = await licensed(t, 'CONCURRENT');
+    let leaseId = '';
+    const checkout = await statementsOf(t, async () => {
+      leaseId = (await t.ok(CheckoutSeatDocument, { key, fingerprint: 'host-1' }, null)).checkoutSeat.lease!.id;
+    });
+    const checkin = await statementsOf(t, () => t.ok(CheckinSeatDocument, { key, leaseId }, null));
+    const writing = (statements: string[], table: string) =>
+      statements.filter((s) => new RegExp(`(insert into|update) ${table}\\b`).test(s));
+    if (t.kind === 'postgresql') {
+      // The lease, its audit event and the sessions' sample: one round trip.
+      const together = writing(checkout, 'lease');
+      expect(together).toHaveLength(1);
+      expect(writing(together, 'audit_event')).toHaveLength(1);
+      expect(writing(together, 'usage_sample')).toHaveLength(1);
+      // The release and its audit event; the sample follows the count of live leases, which must see the release.
+      expect(writing(checkin, 'lease')).toHaveLength(1);
+      expect(writing(writing(checkin, 'lease'), 'audit_event')).toHaveLength(1);
+    } else {
+      expect(writing(checkout, 'lease')).toHaveLength(1);
+      expect(writing(checkout, 'audit_event')).toHaveLength(1);
+      expect(writing(checkout, 'usage_sample')).toHaveLength(1);
+      expect(checkout.length).toBeGreaterThanOrEqual(5);
+    }
+    // What was sent together was written: the lease ended, its two events, and the peak of one session.
+    const stored = await t.server.db.read(async (sql) => ({
+      lease: await sql.get<{ released_at: unknown }>('select released_at from lease where id = ?', [leaseId]),
+      events: await sql.all<{ action: string }>('select action from audit_event where object_id = ? order by id', [leaseId]),
+      peak: await sql.get<{ value_max: unknown }>(
+        "select max(value_max) as value_max from usage_sample where metric = 'CONCURRENT_SESSIONS' and resolution = 'HOUR'",
+      ),
+    }));
+    expect(stored.lease?.released_at).not.toBeNull();
+    expect(stored.events.map((e) => e.action)).toEqual(['lease.checkout', 'lease.checkin']);
+    expect(Number(stored.peak?.value_max)).toBe(1);
   });
 });
 

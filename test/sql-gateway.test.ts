@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/knex';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Organization } from '../src/modules/organization/organization.entity';
 import { describeEachDatabase } from './support/server';
 
@@ -57,5 +57,79 @@ describeEachDatabase('the SQL gateway', (server) => {
     expect(prepared).toHaveLength(1);
     expect(prepared[0]!.name).toMatch(/^license_manager_\d+$/);
     expect(prepared[0]!.statement).toBe('select $1 * 2 as doubled /* prepared */');
+  });
+
+  describe('writes queued in a transaction', () => {
+    const table = 'queued_probe';
+    const fresh = async () => {
+      const { db } = server().server;
+      await db.write(async (tx) => {
+        await tx.run(`drop table if exists ${table}`);
+        await tx.run(`create table ${table} (id text primary key, n integer not null)`);
+      });
+    };
+    const rows = () =>
+      server().server.db.read((sql) => sql.all<{ id: string; n: number | string }>(`select id, n from ${table} order by id`));
+    const recorded = async <T>(run: () => Promise<T>): Promise<{ result: T; statements: string[] }> => {
+      const counter = server().server.queries;
+      counter.statements.length = 0;
+      counter.recording = true;
+      try {
+        return { result: await run(), statements: [...counter.statements] };
+      } finally {
+        counter.recording = false;
+      }
+    };
+
+    it('run before the next statement, which sees them, and on PostgreSQL in one statement', async () => {
+      await fresh();
+      const { result, statements } = await recorded(() =>
+        server().server.db.write(async (tx) => {
+          tx.queue(`insert into ${table} (id, n) values (?, ?)`, ['a', 1]);
+          tx.queue(`update ${table} set n = n + ? where id = ?`, [10, 'nothing yet']);
+          tx.queue(`insert into ${table} (id, n) select ?, ?`, ['b', 2]);
+          return tx.all<{ id: string }>(`select id from ${table} order by id`);
+        }),
+      );
+      expect(result.map((r) => r.id)).toEqual(['a', 'b']);
+      const writes = statements.filter((s) => !s.startsWith('select'));
+      if (server().kind === 'postgresql') {
+        expect(writes).toHaveLength(1);
+        expect(writes[0]).toMatch(/^with queued_0 as \(insert .*\), queued_1 as \(update .*\) insert /s);
+      } else {
+        expect(writes).toHaveLength(3);
+      }
+    });
+
+    it('are committed with a transaction that ends with them, and rolled back with one that fails', async () => {
+      await fresh();
+      await server().server.db.write(async (tx) => {
+        tx.queue(`insert into ${table} (id, n) values (?, ?)`, ['kept', 1]);
+      });
+      await expect(
+        server().server.db.write(async (tx) => {
+          tx.queue(`insert into ${table} (id, n) values (?, ?)`, ['lost', 1]);
+          throw new Error('changed its mind');
+        }),
+      ).rejects.toThrow('changed its mind');
+      // A queued write that fails fails the transaction, with what was queued beside it.
+      await expect(
+        server().server.db.write(async (tx) => {
+          tx.queue(`insert into ${table} (id, n) values (?, ?)`, ['beside', 1]);
+          tx.queue(`insert into ${table} (id, n) select ?, ?`, ['kept', 2]);
+        }),
+      ).rejects.toThrow();
+      expect((await rows()).map((r) => r.id)).toEqual(['kept']);
+    });
+
+    it('run one after the other when a text repeats, so that a row changed twice is changed twice', async () => {
+      await fresh();
+      await server().server.db.write(async (tx) => {
+        tx.queue(`insert into ${table} (id, n) values (?, ?) on conflict (id) do update set n = ${table}.n + excluded.n`, ['a', 1]);
+        tx.queue(`insert into ${table} (id, n) values (?, ?) on conflict (id) do update set n = ${table}.n + excluded.n`, ['a', 2]);
+        tx.queue(`insert into ${table} (id, n) values (?, ?) on conflict (id) do update set n = ${table}.n + excluded.n`, ['a', 4]);
+      });
+      expect((await rows()).map((r) => [r.id, Number(r.n)])).toEqual([['a', 7]]);
+    });
   });
 });

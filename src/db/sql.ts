@@ -166,7 +166,7 @@ class SqliteGateway implements SqlGateway {
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.commits.write(async (db) => {
       const hooks = new CommitHooks();
-      const result = await fn(transactionOver(this.runner(db, hooks.add), this.dialect));
+      const result = await inTransaction(transactionOver(this.runner(db, hooks.add), this.dialect), fn);
       return { result, committed: () => hooks.run() };
     });
   }
@@ -175,9 +175,16 @@ class SqliteGateway implements SqlGateway {
     // Inside the ORM's transaction the knex client hands out that transaction's connection: the same database handle.
     return inEntityTransaction(em, async (em, trx, hooks) => {
       const db = await (trx.client as unknown as { acquireConnection(): Promise<Database> }).acquireConnection();
-      return fn(em, transactionOver(this.runner(db, hooks.add), this.dialect));
+      return inTransaction(transactionOver(this.runner(db, hooks.add), this.dialect), (tx) => fn(em, tx));
     });
   }
+}
+
+/** Runs `fn` in a transaction, then the writes it queued: nothing is committed with a write still queued. */
+async function inTransaction<T>(tx: Tx, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const result = await fn(tx);
+  await tx.flush();
+  return result;
 }
 
 /** Runs `fn` in an ORM transaction with its knex transaction, then the hooks it added once it has committed. */
@@ -289,12 +296,12 @@ class PostgresGateway implements SqlGateway {
     const pool = this.knex.client as unknown as PgPool;
     const connection = await pool.acquireConnection();
     const hooks = new CommitHooks();
-    const inTransaction: PgPool = { acquireConnection: async () => connection, releaseConnection: async () => undefined };
+    const inTransactionPool: PgPool = { acquireConnection: async () => connection, releaseConnection: async () => undefined };
     let result: T;
     try {
       await connection.query(BEGIN);
       try {
-        result = await fn(transactionOver(this.runner(inTransaction, hooks.add), this.dialect));
+        result = await inTransaction(transactionOver(this.runner(inTransactionPool, hooks.add), this.dialect), fn);
         await connection.query(COMMIT);
       } catch (error) {
         await connection.query(ROLLBACK).catch(() => undefined);
@@ -309,7 +316,7 @@ class PostgresGateway implements SqlGateway {
 
   withEntities<T>(em: EntityManager, fn: (em: EntityManager, tx: Tx) => Promise<T>): Promise<T> {
     return inEntityTransaction(em, (em, trx, hooks) =>
-      fn(em, transactionOver(this.runner(trx.client as unknown as PgPool, hooks.add), this.dialect)),
+      inTransaction(transactionOver(this.runner(trx.client as unknown as PgPool, hooks.add), this.dialect), (tx) => fn(em, tx)),
     );
   }
 }

@@ -1,5 +1,5 @@
 import { AdvisoryLock } from './advisory-locks';
-import type { SqlRunner } from './sql';
+import type { SqlRunner, SqlValue } from './sql';
 
 /**
  * The locks a write transaction may take, in the one order every transaction takes them: a transaction holding a
@@ -54,6 +54,33 @@ export interface Tx extends SqlRunner {
   advisoryLock(lock: AdvisoryLock): Promise<void>;
   /** Takes an advisory lock if it is free; false when another transaction holds it. Always true on SQLite. */
   tryAdvisoryLock(lock: AdvisoryLock): Promise<boolean>;
+  /**
+   * Queues a write whose result nobody reads (an `insert`, an upsert): it runs before the transaction's next
+   * statement, or before its commit, and on PostgreSQL together with the writes queued beside it, in one statement
+   * and one round trip. Writes queued together run as parts of one statement do: none sees what another changed, so
+   * they must not depend on each other nor change the same row; a failure fails the statement that flushed them.
+   * The ORM's own statements (in `withEntities`) do not run them first: what the ORM reads must not be queued.
+   */
+  queue(sql: string, params: readonly SqlValue[]): void;
+  /** Runs what is queued now (the gateway does before it commits). */
+  flush(): Promise<void>;
+}
+
+interface Queued {
+  sql: string;
+  params: readonly SqlValue[];
+}
+
+/**
+ * Queued writes as one PostgreSQL statement: all but the last as data-modifying `with` queries, which run exactly
+ * once whether or not anything reads them, the last as the statement itself. Its `?` placeholders and its values
+ * keep their order.
+ */
+export function combinedWrites(writes: readonly Queued[]): Queued {
+  if (writes.length === 1) return writes[0]!;
+  const last = writes[writes.length - 1]!;
+  const parts = writes.slice(0, -1).map((write, i) => `queued_${i} as (${write.sql})`);
+  return { sql: `with ${parts.join(', ')} ${last.sql}`, params: writes.flatMap((write) => write.params) };
 }
 
 /** Tracks the locks a transaction holds and refuses one out of order. */
@@ -88,20 +115,64 @@ export function transactionOver(sql: SqlRunner, dialect: Tx['dialect']): Tx {
     order.take(kind, id);
     return rowLocks ? 'for update' : '';
   };
+  let queued: Queued[] = [];
+  const flush = async () => {
+    if (queued.length === 0) return;
+    const writes = queued;
+    queued = [];
+    // SQLite runs a statement without a round trip: each on its own, as if it had not waited.
+    if (dialect === 'sqlite') {
+      for (const write of writes) await sql.run(write.sql, write.params);
+      return;
+    }
+    // A text queued twice may change one row twice (an upsert of the same bucket), which one statement must not.
+    let group: Queued[] = [];
+    for (const write of writes) {
+      if (group.some((other) => other.sql === write.sql)) {
+        const combined = combinedWrites(group);
+        await sql.run(combined.sql, combined.params);
+        group = [];
+      }
+      group.push(write);
+    }
+    const combined = combinedWrites(group);
+    await sql.run(combined.sql, combined.params);
+  };
   return {
-    ...sql,
     dialect,
+    afterCommit: sql.afterCommit,
+    async all(text, params) {
+      await flush();
+      return sql.all(text, params);
+    },
+    async get(text, params) {
+      await flush();
+      return sql.get(text, params);
+    },
+    async run(text, params) {
+      await flush();
+      return sql.run(text, params);
+    },
+    queue(text, params) {
+      queued.push({ sql: text, params });
+    },
+    flush,
     forUpdate,
     async lockLicense(id) {
       const clause = forUpdate(Lock.LICENSE, id);
-      if (clause) await sql.get(`select id from license where id = ? ${clause}`, [id]);
+      if (clause) {
+        await flush();
+        await sql.get(`select id from license where id = ? ${clause}`, [id]);
+      }
     },
     async advisoryLock(lock) {
       order.take(ADVISORY_ORDER[lock], String(lock));
+      await flush();
       if (rowLocks) await sql.get('select pg_advisory_xact_lock(?)', [lock]);
     },
     async tryAdvisoryLock(lock) {
       order.take(ADVISORY_ORDER[lock], String(lock));
+      await flush();
       if (!rowLocks) return true;
       const row = await sql.get<{ locked: boolean }>('select pg_try_advisory_xact_lock(?) as locked', [lock]);
       return row?.locked === true;

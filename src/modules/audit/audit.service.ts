@@ -26,7 +26,8 @@ export class AuditService {
    */
   async record(tx: Tx, event: AuditRecord): Promise<void> {
     const json = (state: object | null | undefined) => (state ? JSON.stringify(state) : null);
-    await tx.run(
+    // Nothing in the transaction reads it back: it goes with the next statement's round trip (PostgreSQL).
+    tx.queue(
       `insert into audit_event (id, organization_id, actor_type, actor_id, actor_label, action, object_type, object_id, before, after, request_id, occurred_at)
        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [

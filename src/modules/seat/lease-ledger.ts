@@ -221,7 +221,7 @@ export class LeaseLedger {
 
   /** Tells the usage observer how many sessions a license has now. */
   private async observeSessions(
-    sql: SqlRunner,
+    sql: Tx,
     license: Pick<KeyedLicense, 'id' | 'organizationId' | 'planId' | 'concurrentSessions'>,
     sessions: number,
     now: Date,
@@ -469,7 +469,7 @@ export class LeaseLedger {
       releasedAt: null,
       releaseReason: null,
     });
-    await sql.run(
+    sql.queue(
       `insert into lease (id, license_id, organization_id, fingerprint, user_id, checked_out_at, last_heartbeat_at, expires_at, borrowed_until, client_clock_at)
        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [lease.id, license.id, license.organizationId, fingerprint, userId, now, now, expiresAt, taking.borrowedUntil, clientTime],
@@ -588,7 +588,7 @@ export class LeaseLedger {
     call: ClientCall,
     now: Date,
   ): Promise<LeaseNode> {
-    await sql.run('update lease set released_at = ?, release_reason = ? where id = ? and released_at is null', [now, reason, before.id]);
+    sql.queue('update lease set released_at = ?, release_reason = ? where id = ? and released_at is null', [now, reason, before.id]);
     const lease = Object.assign(new LeaseNode(), before, { releasedAt: now, releaseReason: reason });
     await this.audit.record(sql, {
       actor,

@@ -87,7 +87,7 @@ export class SeatLedger {
 
   /** Tells the usage observer how many named users a license has now. */
   private async observeUsers(
-    sql: SqlRunner,
+    sql: Tx,
     license: { licenseId: string; organizationId: string; planId: string; limit: number | null; requestId: string },
     now: Date,
   ): Promise<void> {

@@ -15,7 +15,7 @@ import { decide, report as reportTotal } from '../../kernel/enforcement';
 import { RecordUsageResult, UsageOutcome } from './record-usage.types';
 import type { Observed, UsageObserver } from './usage-signals';
 import { limitOfMetric, type MetricUsage, metricUsage, UsageBucket, UsageMetric, UsageResolution } from './usage.types';
-import { Lock } from '../../db/transaction';
+import { Lock, type Tx } from '../../db/transaction';
 import type { Clock } from '../../common/clock';
 
 /** The start and end of the period a counter runs in: a UTC day or calendar month. */
@@ -59,17 +59,10 @@ export interface UsageReport {
  * their max and last. Reported metrics add each report; derived ones (seats, sessions) each change of their count,
  * so that a bucket's max is the peak within it, raised in the transaction of the grant that reached it.
  */
-export async function addSample(
-  sql: SqlRunner,
-  license: MeteredLicense,
-  metric: UsageMetric,
-  sample: number,
-  value: number,
-  now: Date,
-): Promise<void> {
+export function addSample(sql: Tx, license: MeteredLicense, metric: UsageMetric, sample: number, value: number, now: Date): void {
   // Both buckets in one statement: it runs in the transaction of every grant and release.
   const buckets = Object.entries(BUCKET_MS);
-  await sql.run(
+  sql.queue(
     `insert into usage_sample (license_id, metric, resolution, bucket_start, organization_id, samples, value_sum, value_max, value_last)
      values ${buckets.map(() => '(?, ?, ?, ?, ?, 1, ?, ?, ?)').join(', ')}
      on conflict (license_id, metric, resolution, bucket_start) do update set
@@ -92,9 +85,9 @@ export async function addSample(
 
 /** Told each change of a license's seats and sessions: adds it to their series, so that reports know each hour's peak. */
 export class PeakWatch implements UsageObserver {
-  async observe(sql: SqlRunner, observed: Observed, now: Date): Promise<void> {
+  async observe(sql: Tx, observed: Observed, now: Date): Promise<void> {
     if (observed.metric !== UsageMetric.ACTIVE_USERS && observed.metric !== UsageMetric.CONCURRENT_SESSIONS) return;
-    await addSample(
+    addSample(
       sql,
       { id: observed.licenseId, organizationId: observed.organizationId },
       observed.metric,
@@ -159,7 +152,7 @@ export class UsageMeter {
         }
         await this.writeMeter(sql, license, metric, value, period?.start ?? null, now);
         // The series adds up what a counter counted, and takes a gauge's totals.
-        await addSample(sql, license, metric, 'amount' in change && metric === UsageMetric.API_CALLS ? change.amount : value, value, now);
+        addSample(sql, license, metric, 'amount' in change && metric === UsageMetric.API_CALLS ? change.amount : value, value, now);
         const usage = metricUsage(metric, value, limit, period ?? undefined);
         await this.observer.observe(
           sql,

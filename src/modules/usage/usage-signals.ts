@@ -1,5 +1,5 @@
 import type { EventChannel } from '../../common/event-channel';
-import type { SqlRunner } from '../../db/sql';
+import type { Tx } from '../../db/transaction';
 import { LicenseUsageChange, MetricUsage, metricUsage, type UsageMetric } from './usage.types';
 
 /** A metric's new value, told inside the transaction that changed it. */
@@ -18,7 +18,7 @@ export interface Observed {
 
 /** Told of every change of a metric, inside the transaction that made it. */
 export interface UsageObserver {
-  observe(sql: SqlRunner, observed: Observed, now: Date): Promise<unknown>;
+  observe(sql: Tx, observed: Observed, now: Date): Promise<unknown>;
 }
 
 /** A usage change that crossed Redis arrives as JSON: its dates as strings. */
@@ -47,7 +47,7 @@ export class UsageSignals implements UsageObserver {
     private readonly changes: Pick<EventChannel<LicenseUsageChange>, 'publish'>,
   ) {}
 
-  async observe(sql: SqlRunner, observed: Observed, now: Date): Promise<void> {
+  async observe(sql: Tx, observed: Observed, now: Date): Promise<void> {
     for (const watch of this.watches) await watch.observe(sql, observed, now);
     sql.afterCommit(() =>
       this.changes.publish(
