@@ -49,7 +49,7 @@ describeEachDatabase('the cost of client calls', (server) => {
     expect(featureCheck).toHaveLength(1);
   });
 
-  it('sends what a checkout and a checkin write and nothing reads back together, in one statement on PostgreSQL', async () => {
+  it('sends what a checkout and a checkin write and nothing reads back in one statement on PostgreSQL, with a read that needs none of it', async () => {
     const t = server();
     const { key } = await licensed(t, 'CONCURRENT');
     let leaseId = '';
@@ -65,9 +65,13 @@ describeEachDatabase('the cost of client calls', (server) => {
       expect(together).toHaveLength(1);
       expect(writing(together, 'audit_event')).toHaveLength(1);
       expect(writing(together, 'usage_sample')).toHaveLength(1);
-      // The release and its audit event; the sample follows the count of live leases, which must see the release.
+      // The release, its audit event and the sample likewise, the live leases counted with the lease before it.
       expect(writing(checkin, 'lease')).toHaveLength(1);
       expect(writing(writing(checkin, 'lease'), 'audit_event')).toHaveLength(1);
+      expect(writing(writing(checkin, 'lease'), 'usage_sample')).toHaveLength(1);
+      // Each: the license locked, its sessions (or the lease), the writes with the alert thresholds, the violations.
+      expect(checkout).toHaveLength(4);
+      expect(checkin).toHaveLength(4);
     } else {
       expect(writing(checkout, 'lease')).toHaveLength(1);
       expect(writing(checkout, 'audit_event')).toHaveLength(1);

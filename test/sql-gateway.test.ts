@@ -101,6 +101,23 @@ describeEachDatabase('the SQL gateway', (server) => {
       }
     });
 
+    it('travel on PostgreSQL with a read that depends on none of them, in its statement', async () => {
+      await fresh();
+      const { result, statements } = await recorded(() =>
+        server().server.db.write(async (tx) => {
+          tx.queue(`insert into ${table} (id, n) values (?, ?)`, ['a', 1]);
+          tx.queue(`insert into ${table} (id, n) values (?, ?) on conflict (id) do nothing`, ['b', 2]);
+          const beside = await tx.all<{ n: number | string }>('select ? + 1 as n', [41], { besideQueued: true });
+          const after = await tx.all<{ id: string }>(`select id from ${table} order by id`);
+          return { beside: beside.map((r) => Number(r.n)), after: after.map((r) => r.id) };
+        }),
+      );
+      expect(result).toEqual({ beside: [42], after: ['a', 'b'] });
+      expect(statements).toHaveLength(server().kind === 'postgresql' ? 2 : 4);
+      if (server().kind === 'postgresql')
+        expect(statements[0]).toMatch(/^with queued_0 as \(insert .*\), queued_1 as \(insert .*\) select \? \+ 1/s);
+    });
+
     it('are committed with a transaction that ends with them, and rolled back with one that fails', async () => {
       await fresh();
       await server().server.db.write(async (tx) => {

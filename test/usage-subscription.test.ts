@@ -107,15 +107,17 @@ const NOTHING_USED = { users: 0, sessions: 0, storage: 0, calls: 0 };
  * Holds the next call of a ledger's `countLive` (made inside its write transaction, before the commit) until
  * `resume()`: `counted` settles once it has counted. Later calls run as usual.
  */
-function holdNextCount(ledger: { countLive(...args: never[]): Promise<number> }) {
-  const countLive = ledger.countLive;
+/** Holds the next call of a ledger's method that counts live seats or sessions, once it has counted, until resumed. */
+function holdNextCount<M extends string>(ledger: object, method: M) {
+  const target = ledger as Record<M, (...args: unknown[]) => Promise<unknown>>;
+  const count = target[method];
   let resume!: () => void;
   const resumed = new Promise<void>((r) => (resume = r));
   let counted!: () => void;
   const hasCounted = new Promise<void>((r) => (counted = r));
-  ledger.countLive = async (...args) => {
-    ledger.countLive = countLive;
-    const live = await countLive.apply(ledger, args);
+  target[method] = async (...args) => {
+    target[method] = count;
+    const live = await count.apply(ledger, args);
     counted();
     await resumed;
     return live;
@@ -124,7 +126,7 @@ function holdNextCount(ledger: { countLive(...args: never[]): Promise<number> })
     counted: hasCounted,
     resume,
     restore: () => {
-      ledger.countLive = countLive;
+      target[method] = count;
       resume();
     },
   };
@@ -391,8 +393,9 @@ describeEachDatabase('licenseUsageChanged subscriptions', (server) => {
     expect(await sub.ready()).toEqual(snapshot(NOTHING_USED, { sessions: 2 }));
     const held = await checkout(t, key, 'host-1');
 
-    // The checkin is held after counting the live leases, before it commits, while host-2 checks out.
-    const hold = holdNextCount(t.server.services.leaseLedger);
+    // The checkin is held after counting the live leases (with the lease it ends), before it commits, while host-2
+    // checks out.
+    const hold = holdNextCount(t.server.services.leaseLedger, 'leaseAmongLive');
     try {
       const checkingIn = checkin(t, key, held.lease!.id);
       await hold.counted;
@@ -418,7 +421,7 @@ describeEachDatabase('licenseUsageChanged subscriptions', (server) => {
     const ada = (await t.ok(AssignSeatDocument, { licenseId, userId: 'ada@example.com' })).assignSeat.seat!;
 
     // The release is held after counting the seats, before it commits, while bob is given a seat.
-    const hold = holdNextCount(t.server.services.seatLedger);
+    const hold = holdNextCount(t.server.services.seatLedger, 'countLive');
     try {
       const releasing = t.ok(ReleaseSeatDocument, { seatId: ada.id });
       await hold.counted;

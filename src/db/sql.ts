@@ -7,9 +7,18 @@ import { type Tx, transactionOver } from './transaction';
 
 export type SqlValue = string | number | boolean | null | Date;
 
+export interface ReadOptions {
+  /**
+   * The read depends on nothing the transaction has queued (`Tx.queue`): on PostgreSQL the queued writes travel in
+   * its statement, as `with` queries, and it does not see them. Elsewhere the option changes nothing.
+   */
+  besideQueued?: boolean;
+}
+
+/** Runs plain SQL with `?` placeholders; the same text serves SQLite and PostgreSQL. */
 /** Runs plain SQL with `?` placeholders; the same text serves SQLite and PostgreSQL. */
 export interface SqlRunner {
-  all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  all<T>(sql: string, params?: readonly SqlValue[], options?: ReadOptions): Promise<T[]>;
   get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
   /** Returns the number of rows changed. */
   run(sql: string, params?: readonly SqlValue[]): Promise<number>;

@@ -78,10 +78,17 @@ interface Queued {
  */
 export function combinedWrites(writes: readonly Queued[]): Queued {
   if (writes.length === 1) return writes[0]!;
-  const last = writes[writes.length - 1]!;
-  const parts = writes.slice(0, -1).map((write, i) => `queued_${i} as (${write.sql})`);
-  return { sql: `with ${parts.join(', ')} ${last.sql}`, params: writes.flatMap((write) => write.params) };
+  return withQueued(writes.slice(0, -1), writes[writes.length - 1]!);
 }
+
+/** `statement` with `writes` run as data-modifying `with` queries before it, in one statement. */
+function withQueued(writes: readonly Queued[], statement: Queued): Queued {
+  const parts = writes.map((write, i) => `queued_${i} as (${write.sql})`);
+  return { sql: `with ${parts.join(', ')} ${statement.sql}`, params: [...writes.flatMap((write) => write.params), ...statement.params] };
+}
+
+/** Whether writes can run as parts of one statement: no text twice (it may change one row twice). */
+const combinable = (writes: readonly Queued[]) => new Set(writes.map((write) => write.sql)).size === writes.length;
 
 /** Tracks the locks a transaction holds and refuses one out of order. */
 class LockOrder {
@@ -128,7 +135,7 @@ export function transactionOver(sql: SqlRunner, dialect: Tx['dialect']): Tx {
     // A text queued twice may change one row twice (an upsert of the same bucket), which one statement must not.
     let group: Queued[] = [];
     for (const write of writes) {
-      if (group.some((other) => other.sql === write.sql)) {
+      if (!combinable([...group, write])) {
         const combined = combinedWrites(group);
         await sql.run(combined.sql, combined.params);
         group = [];
@@ -141,7 +148,13 @@ export function transactionOver(sql: SqlRunner, dialect: Tx['dialect']): Tx {
   return {
     dialect,
     afterCommit: sql.afterCommit,
-    async all(text, params) {
+    async all(text, params = [], options) {
+      // A read that depends on nothing queued takes the queued writes along in its statement (PostgreSQL).
+      if (options?.besideQueued && dialect === 'postgresql' && queued.length > 0 && !/^\s*with\b/i.test(text) && combinable(queued)) {
+        const combined = withQueued(queued, { sql: text, params });
+        queued = [];
+        return sql.all(combined.sql, combined.params);
+      }
       await flush();
       return sql.all(text, params);
     },

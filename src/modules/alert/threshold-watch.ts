@@ -69,6 +69,8 @@ export class ThresholdWatch {
        union all
        select null, null, null, null, null, ${RULE_COLUMNS} from alert_rule where owner_id in (?, ?) and subject = ?`,
       [observed.licenseId, observed.metric, observed.licenseId, observed.planId, observed.metric],
+      // Thresholds and rules, which no queued write (a lease, its audit event, a sample) changes: they travel together.
+      { besideQueued: true },
     );
     const rule = effectiveRule(
       rows.filter((r) => r.owner_id !== null),

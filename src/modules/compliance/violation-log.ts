@@ -296,10 +296,12 @@ export class ViolationLog implements BreachRecorder {
     requestId: string | null,
     now: Date,
   ): Promise<ViolationNode[]> {
-    const open = await sql.all<{ id: string }>(`select id from violation where license_id = ? and kind = ? and status in (${OPEN})`, [
-      licenseId,
-      kind,
-    ]);
+    // Violations, which no queued write (a lease, its audit event, a sample) changes: they travel together.
+    const open = await sql.all<{ id: string }>(
+      `select id from violation where license_id = ? and kind = ? and status in (${OPEN})`,
+      [licenseId, kind],
+      { besideQueued: true },
+    );
     const resolved: ViolationNode[] = [];
     for (const { id } of open) {
       const violation = await this.transition(

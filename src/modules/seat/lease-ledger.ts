@@ -505,6 +505,23 @@ export class LeaseLedger {
     return row;
   }
 
+  /** As `leaseOf`, with the license's live sessions counted in the same statement (`live_sessions`). */
+  private async leaseAmongLive(
+    sql: SqlRunner,
+    license: KeyedLicense,
+    leaseId: string,
+    now: Date,
+  ): Promise<LeaseRow & { live_sessions: unknown }> {
+    const row = await sql.get<LeaseRow & { live_sessions: unknown }>(
+      `select ${LEASE_COLUMNS},
+              (select count(*) from lease live where live.license_id = ? and live.released_at is null and live.expires_at > ?) as live_sessions
+         from lease where id = ? and license_id = ?`,
+      [license.id, now, leaseId, license.id],
+    );
+    if (!row) throw AppError.notFound('Lease', leaseId);
+    return row;
+  }
+
   async heartbeat(key: string, leaseId: string, call: ClientCall, clientTime: Date | null = null): Promise<HeartbeatResult> {
     return this.db.write(async (sql) => {
       const now = call.now ?? this.clock.now();
@@ -571,10 +588,13 @@ export class LeaseLedger {
         const now = call.now ?? this.clock.now();
         // Locked like a checkout's, so that the count observed after the release is the count at commit.
         const license = await this.credentials.authenticate(sql, key, sql.forUpdate(Lock.LICENSE), call.requestId);
-        const before = leaseNodeOf(await this.leaseOf(sql, license, leaseId));
+        const row = await this.leaseAmongLive(sql, license, leaseId, now);
+        const before = leaseNodeOf(row);
         if (before.releasedAt) return { outcome: CheckinOutcome.ALREADY_RELEASED, lease: before };
         const lease = await this.release(sql, before, LeaseReleaseReason.CHECKED_IN, this.actorOf(license, before.fingerprint), call, now);
-        await this.observeSessions(sql, license, await this.countLive(sql, license.id, now), now, call.requestId);
+        // Counted under the license's lock, with the lease: one fewer now if it was among them.
+        const live = Number(row.live_sessions) - (before.expiresAt > now ? 1 : 0);
+        await this.observeSessions(sql, license, live, now, call.requestId);
         return { outcome: CheckinOutcome.RELEASED, lease };
       }),
     );
