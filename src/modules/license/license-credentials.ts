@@ -71,6 +71,9 @@ interface Row {
 }
 
 const NOTHING_BESIDE: readonly BesideColumn[] = [];
+const besideList = (beside: readonly BesideColumn[]) => beside.map((column) => `, ${column.expression} as ${column.as}`).join('');
+/** Sets of columns read beside a license: a handful in the code; the bound keeps a mistake from growing without end. */
+const MAX_LOOKUP_TEXTS = 100;
 
 const COLUMNS = `id, organization_id, plan_id, product_id, type, status, starts_at, expires_at, grace_period_days, named_users,
   concurrent_sessions, lease_ttl_seconds, storage_bytes, api_calls_per_period, api_call_period, overage_policy, overage_percent, site_domains, site_cidrs, key_hint,
@@ -81,6 +84,8 @@ const COLUMNS = `id, organization_id, plan_id, product_id, type, status, starts_
  * only its own license. Keys are looked up by their keyed digest; the key itself is never stored.
  */
 export class LicenseCredentials {
+  private readonly lookupTexts = new Map<string, { expressions: string[]; text: string }>();
+
   constructor(
     private readonly digester: SecretDigester,
     private readonly limiter?: ClientCallLimiter,
@@ -88,15 +93,20 @@ export class LicenseCredentials {
     private readonly redigests?: { db: SqlGateway; store: LicenseStore },
   ) {}
 
-  /** The digest a key is stored under; a malformed key is refused before any lookup. */
-  digestOf(key: string): string {
+  /** The key as stored keys are made of it; a malformed key is refused before any lookup. */
+  normalized(key: string): string {
     const normalized = normalizeLicenseKey(key);
     if (!normalized) {
       throw new AppError(ErrorCode.BAD_USER_INPUT, 'This is not a license key: expected AINX- and four groups of eight characters.', {
         field: 'key',
       });
     }
-    return this.digester.digest(normalized);
+    return normalized;
+  }
+
+  /** The digest a key is stored under; a malformed key is refused before any lookup. */
+  digestOf(key: string): string {
+    return this.digester.digest(this.normalized(key));
   }
 
   /**
@@ -109,6 +119,21 @@ export class LicenseCredentials {
     sql.afterCommit(() => {
       redigests.db.write((tx) => redigests.store.redigest(tx, licenseId, from, to)).catch(() => undefined);
     });
+  }
+
+  /**
+   * The statement that finds a license by its digest with the `beside` columns, locking it with `forUpdate`: made
+   * once for each set of columns asked for together (client calls ask on every call), found again by their names.
+   */
+  private lookupText(beside: readonly BesideColumn[], forUpdate: string): string {
+    const shape = beside.length === 0 ? forUpdate : `${beside.map((column) => column.as).join(',')}|${forUpdate}`;
+    const known = this.lookupTexts.get(shape);
+    if (known && known.expressions.length === beside.length && known.expressions.every((e, i) => e === beside[i]!.expression)) {
+      return known.text;
+    }
+    const text = `select ${COLUMNS}${besideList(beside)} from license where key_digest = ? ${forUpdate}`;
+    if (this.lookupTexts.size < MAX_LOOKUP_TEXTS) this.lookupTexts.set(shape, { expressions: beside.map((c) => c.expression), text });
+    return text;
   }
 
   /**
@@ -129,14 +154,14 @@ export class LicenseCredentials {
     requestId?: string,
   ): Promise<{ license: KeyedLicense; beside: Record<string, unknown> }> {
     const digest = this.digestOf(key);
-    const extra = beside.map((column) => `, ${column.expression} as ${column.as}`).join('');
-    const extraParams = beside.flatMap((column) => column.params);
-    let row = await sql.get<Row>(`select ${COLUMNS}${extra} from license where key_digest = ? ${forUpdate}`, [...extraParams, digest]);
+    const extraParams: SqlValue[] = [];
+    for (const column of beside) extraParams.push(...column.params);
+    let row = await sql.get<Row>(this.lookupText(beside, forUpdate), [...extraParams, digest]);
     if (!row) {
       // Stored before a rotation of the secret, or before digests carried its id: found, and stored anew.
       const formers = this.digester.formerDigests(normalizeLicenseKey(key)!);
       const former = await sql.get<Row & { key_digest: string }>(
-        `select ${COLUMNS}${extra}, key_digest from license where key_digest in (${formers.map(() => '?').join(', ')}) ${forUpdate}`,
+        `select ${COLUMNS}${besideList(beside)}, key_digest from license where key_digest in (${formers.map(() => '?').join(', ')}) ${forUpdate}`,
         [...extraParams, ...formers],
       );
       if (former) this.storeAnew(sql, former.id, former.key_digest, digest);

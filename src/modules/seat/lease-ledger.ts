@@ -284,7 +284,7 @@ export class LeaseLedger {
     borrowUntil: Date | null = null,
   ): Promise<CheckoutResult> {
     checkClientArguments({ fingerprint, user: userId });
-    const result = await this.turns.run(this.credentials.digestOf(key), async (waited) => {
+    const result = await this.turns.run(this.credentials.normalized(key), async (waited) => {
       // In a burst most callers find the license full: a read says so without waiting for the license's lock (a
       // refusal changes nothing). The first in line, and any caller a read cannot answer, take the lock. (On SQLite
       // calls take no turns: each decides under the writer, in a batch with the others.)
@@ -583,7 +583,7 @@ export class LeaseLedger {
   }
 
   async checkin(key: string, leaseId: string, call: ClientCall): Promise<CheckinResult> {
-    return this.turns.run(this.credentials.digestOf(key), () =>
+    return this.turns.run(this.credentials.normalized(key), () =>
       this.db.write(async (sql) => {
         const now = call.now ?? this.clock.now();
         // Locked like a checkout's, so that the count observed after the release is the count at commit.

@@ -127,7 +127,7 @@ export class UsageMeter {
     const change = UsageMeter.changeOf(metric, report);
     // On PostgreSQL one report at a time per license in this process waits for its lock (see Turns); on SQLite
     // the writer orders them.
-    return this.turns.run(this.credentials.digestOf(key), () =>
+    return this.turns.run(this.credentials.normalized(key), () =>
       this.db.write(async (sql) => {
         // Locked (PostgreSQL) like a checkout: concurrent reports of one license are decided one after the other.
         const license = await this.credentials.authenticate(sql, key, sql.forUpdate(Lock.LICENSE), requestId);
