@@ -160,8 +160,10 @@ export class ValidationService {
     });
     this.featureNamed(license, request, checks, now);
     await this.recordOutcome(license, request, checks, seat, requestId, now);
+    const { valid, code } = verdict(checks);
     return {
-      ...verdict(checks),
+      valid,
+      code,
       checks,
       license: {
         id: license.id,
