@@ -139,6 +139,28 @@ describeEachDatabase('the SQL gateway', (server) => {
       expect((await rows()).map((r) => r.id)).toEqual(['kept']);
     });
 
+    it('run alone when they have `with` queries of their own', async () => {
+      await fresh();
+      const { statements } = await recorded(() =>
+        server().server.db.write(async (tx) => {
+          tx.queue(`insert into ${table} (id, n) values (?, ?)`, ['a', 1]);
+          // PostgreSQL refuses a data-modifying `with` query anywhere but at the top of a statement.
+          const given =
+            tx.dialect === 'postgresql'
+              ? `with given as (update ${table} set n = n where id = 'a' returning ? as id, cast(? as integer) as n)`
+              : 'with given as (select ? as id, cast(? as integer) as n)';
+          tx.queue(`${given} insert into ${table} (id, n) select id, n from given`, ['b', 2]);
+          tx.queue(`insert into ${table} (id, n) values (?, ?)`, ['c', 3]);
+        }),
+      );
+      expect((await rows()).map((r) => [r.id, Number(r.n)])).toEqual([
+        ['a', 1],
+        ['b', 2],
+        ['c', 3],
+      ]);
+      expect(statements).toHaveLength(3);
+    });
+
     it('run one after the other when a text repeats, so that a row changed twice is changed twice', async () => {
       await fresh();
       await server().server.db.write(async (tx) => {

@@ -76,7 +76,7 @@ interface Queued {
  * once whether or not anything reads them, the last as the statement itself. Its `?` placeholders and its values
  * keep their order.
  */
-export function combinedWrites(writes: readonly Queued[]): Queued {
+function combinedWrites(writes: readonly Queued[]): Queued {
   if (writes.length === 1) return writes[0]!;
   return withQueued(writes.slice(0, -1), writes[writes.length - 1]!);
 }
@@ -87,8 +87,14 @@ function withQueued(writes: readonly Queued[], statement: Queued): Queued {
   return { sql: `with ${parts.join(', ')} ${statement.sql}`, params: [...writes.flatMap((write) => write.params), ...statement.params] };
 }
 
-/** Whether writes can run as parts of one statement: no text twice (it may change one row twice). */
-const combinable = (writes: readonly Queued[]) => new Set(writes.map((write) => write.sql)).size === writes.length;
+const WITH = /^\s*with\b/i;
+
+/**
+ * Whether writes can run as parts of one statement: no text twice (it may change one row twice), and none with `with`
+ * queries of its own (a data-modifying `with` query must stand at the top of its statement).
+ */
+const combinable = (writes: readonly Queued[]) =>
+  writes.length < 2 || (new Set(writes.map((write) => write.sql)).size === writes.length && !writes.some((write) => WITH.test(write.sql)));
 
 /** Tracks the locks a transaction holds and refuses one out of order. */
 class LockOrder {
@@ -150,7 +156,7 @@ export function transactionOver(sql: SqlRunner, dialect: Tx['dialect']): Tx {
     afterCommit: sql.afterCommit,
     async all(text, params = [], options) {
       // A read that depends on nothing queued takes the queued writes along in its statement (PostgreSQL).
-      if (options?.besideQueued && dialect === 'postgresql' && queued.length > 0 && !/^\s*with\b/i.test(text) && combinable(queued)) {
+      if (options?.besideQueued && dialect === 'postgresql' && queued.length > 0 && combinable([...queued, { sql: text, params }])) {
         const combined = withQueued(queued, { sql: text, params });
         queued = [];
         return sql.all(combined.sql, combined.params);
