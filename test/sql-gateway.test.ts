@@ -40,6 +40,22 @@ describeEachDatabase('the SQL gateway', (server) => {
     expect(written).toBeGreaterThan(during);
   });
 
+  it('keeps at most 1,000 statements prepared on SQLite, and answers right past them', async () => {
+    const t = server();
+    // (PostgreSQL's gateway has the same bound on the texts it numbers, shared by the whole file's tests.)
+    if (t.kind !== 'sqlite') return;
+    const texts = Array.from({ length: 1_100 }, (_, i) => `select ? + ${i} as n`);
+    const answers = await t.server.db.read(async (sql) => {
+      const out: number[] = [];
+      for (const text of texts) out.push(Number((await sql.get<{ n: number | string }>(text, [1]))?.n));
+      return out;
+    });
+    expect(answers).toEqual(texts.map((_, i) => i + 1));
+    // What the gateway keeps of them: the prepared statements of each connection.
+    const kept = (t.server.db as unknown as { statements: Map<unknown, Map<string, unknown>> }).statements;
+    expect(Math.max(...[...kept.values()].map((statements) => statements.size))).toBeLessThanOrEqual(1_000);
+  });
+
   it('prepares a statement run again and again on PostgreSQL, once per connection, and keeps its answers right', async () => {
     const t = server();
     if (t.kind !== 'postgresql') return;

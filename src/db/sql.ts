@@ -92,6 +92,9 @@ function knexOf(orm: Orm): Knex {
   return (orm.em as unknown as SqlEntityManager).getConnection().getKnex();
 }
 
+/** Statement texts kept prepared per connection (SQLite) or numbered (PostgreSQL), at most. */
+const MAX_CACHED_TEXTS = 1_000;
+
 /** A prepared statement, and for one that returns rows, how its row is made of the values it reads. */
 interface Prepared {
   statement: Statement;
@@ -155,7 +158,9 @@ class SqliteGateway implements SqlGateway {
     if (!prepared) {
       const statement = db.prepare(sql);
       prepared = { statement, row: statement.reader ? rowMaker(statement) : null };
-      cache.set(sql, prepared);
+      // Texts made for one occasion (a list of placeholders as long as a list of ids) must not fill memory: past the
+      // bound a text is prepared each time it runs.
+      if (cache.size < MAX_CACHED_TEXTS) cache.set(sql, prepared);
     }
     return prepared;
   }
@@ -249,7 +254,6 @@ interface PgPool {
   releaseConnection(connection: PgConnection): Promise<void>;
 }
 
-const MAX_CACHED_TEXTS = 1_000;
 /**
  * A text run this often is prepared (a named statement, parsed once per connection): the hot paths' statements are,
  * and the texts made for one occasion are not. Names are never reused for another text; past MAX_PREPARED texts the
