@@ -55,20 +55,9 @@ function spawnChild<Info>(
   return watch(name, child, pick);
 }
 
-/**
- * Starts `bench/<script>` under tsx and waits for its first stdout line that is not a log line, a JSON object.
- * `nodeArgs` lets a run add `--cpu-prof` to the server under test.
- */
-export function startChild<Info>(
-  name: string,
-  script: string,
-  args: string[],
-  env: Record<string, string>,
-  nodeArgs: string[] = [],
-): Promise<ChildServer<Info>> {
-  // A log line (a child may log at info when asked to) comes before the address: skip it.
-  const pick = (line: Record<string, unknown>) => ('level' in line ? undefined : (line as Info));
-  return spawnChild(name, [...nodeArgs, '--import', 'tsx', resolve(REPO, 'bench', script), ...args], env, pick);
+/** Starts `bench/<script>` (a floor) under tsx and waits for its first stdout line, a JSON object. */
+export function startChild<Info>(name: string, script: string, args: string[], env: Record<string, string>): Promise<ChildServer<Info>> {
+  return spawnChild(name, ['--import', 'tsx', resolve(REPO, 'bench', script), ...args], env, (line) => line as Info);
 }
 
 async function watch<Info>(
