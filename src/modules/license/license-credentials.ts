@@ -159,7 +159,7 @@ export class LicenseCredentials {
     let row = await sql.get<Row>(this.lookupText(beside, forUpdate), [...extraParams, digest]);
     if (!row) {
       // Stored before a rotation of the secret, or before digests carried its id: found, and stored anew.
-      const formers = this.digester.formerDigests(normalizeLicenseKey(key)!);
+      const formers = this.digester.formerDigests(this.normalized(key));
       const former = await sql.get<Row & { key_digest: string }>(
         `select ${COLUMNS}${besideList(beside)}, key_digest from license where key_digest in (${formers.map(() => '?').join(', ')}) ${forUpdate}`,
         [...extraParams, ...formers],
