@@ -16,6 +16,7 @@ import { UNKNOWN_OPERATION } from './metrics';
 import type { RateLimits } from './rate-limits';
 import { codesOf, type RequestLog } from './request-log';
 import type { RequestBounds } from './request-bounds';
+import { TurnEndWriter } from './turn-end-writer';
 import { type GraphQLContext, requestIdFrom } from './context';
 import {
   asServiceUnavailable,
@@ -79,6 +80,7 @@ interface Body {
  */
 export class ClientLane {
   private readonly documents = new Map<string, Prepared>();
+  private readonly answers = new TurnEndWriter();
 
   constructor(
     private readonly schema: GraphQLSchema,
@@ -240,7 +242,7 @@ export class ClientLane {
     return answered(this.send(res, retry?.status ?? (badVariables ? 400 : 200), requestId, payload, retry?.retryAfter));
   }
 
-  /** Sends an answer; returns the codes of its errors. */
+  /** Sends an answer (at the end of this turn of the event loop); returns the codes of its errors. */
   private send(
     res: ServerResponse,
     status: number,
@@ -257,7 +259,7 @@ export class ClientLane {
       'access-control-allow-origin': '*',
       ...(retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) }),
     });
-    res.end(json);
+    this.answers.end(res, json);
     return payload.errors ? codesOf(payload.errors) : NO_CODES;
   }
 
