@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { DefaultLogger, type LogContext, type LoggerNamespace, MikroORM, type Options } from '@mikro-orm/core';
 import type { Logger } from '../logger';
+import { disableAsyncStorageWhenIdle } from './async-context';
 import { Migrator } from '@mikro-orm/migrations';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { type DatabaseConfig, DEFAULT_DATABASE_LIMITS, type DatabaseLimits } from '../config';
@@ -114,6 +115,7 @@ export type Entities = NonNullable<Options['entities']>;
  * longest wait for a connection, so that a database frozen or overloaded gives coded answers rather than hung calls;
  * `purpose: 'migrations'` opens a small pool without statement timeouts, for schema changes that may take long;
  * `'inspection'` (the doctor command) connects on the first statement and never creates a missing database.
+ * The ORM's async-local storages keep Node's promise hooks on only while one of them runs (./async-context.ts).
  */
 export async function openOrm(
   database: DatabaseConfig,
@@ -123,6 +125,7 @@ export async function openOrm(
   purpose: 'serving' | 'migrations' | 'inspection' = 'serving',
   logger?: Logger,
 ): Promise<MikroORM> {
+  disableAsyncStorageWhenIdle();
   const logging = loggingOptions(logger);
   const inspecting = purpose === 'inspection' ? { connect: false, ensureDatabase: false } : {};
   const common: Partial<Options> = {
