@@ -21,8 +21,8 @@ let installed = false;
  * On Node 20 an AsyncLocalStorage is built on async_hooks: once it has run, a hook sees every promise the process
  * makes for the rest of its life, giving each an async id and a slot for the store of every such storage (the ORM has
  * four: its transaction context, its flush guard, its request context and its raw fragments). A client call that
- * never touches the ORM paid for it all the same, once any management call had: a fifth of a checkout's allocations,
- * and the young-generation collections they cause.
+ * never touches the ORM paid for it all the same, once any management call had: about a sixth of what a checkout
+ * allocated, and the young-generation collections that followed.
  *
  * Installed, every storage that enables itself is remembered, and each `run` is counted until what it returned
  * settles (a callback that returns a promise runs until that promise settles). When none is in progress, every
