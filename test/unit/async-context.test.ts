@@ -3,8 +3,9 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { disableAsyncStorageWhenIdle } from '../../src/db/async-context';
+import { sleep } from '../support/processes';
 
-const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 1));
+const tick = () => sleep(1);
 
 /** What test/support/async-hooks-scenarios.ts saw, in a process of its own (the promise hooks are the process's). */
 async function scenario(name: 'storages' | 'server'): Promise<Record<string, unknown>> {
