@@ -69,8 +69,11 @@ export class AlertLog {
     return alert;
   }
 
-  /** Counts one more repeat on an alert: its threshold crossed again while it was open. Nobody is told. */
-  async repeat(sql: Tx, alertId: string, now: Date): Promise<void> {
-    await sql.run('update alert set repeats = repeats + 1, last_repeated_at = ? where id = ?', [now, alertId]);
+  /**
+   * Counts one more repeat on an alert: its threshold crossed again while it was open. Nobody is told, and nothing
+   * in the transaction reads it back: it is queued (on PostgreSQL it travels with the transaction's next statement).
+   */
+  repeat(sql: Tx, alertId: string, now: Date): void {
+    sql.queue('update alert set repeats = repeats + 1, last_repeated_at = ? where id = ?', [now, alertId]);
   }
 }

@@ -42,6 +42,9 @@ export function rearms(value: number, limit: number, threshold: number, margin: 
  * transaction.
  */
 export class ThresholdWatch {
+  /** Transactions that queued a threshold's state: their reads of the thresholds must see it, so they run after it. */
+  private readonly queuedIn = new WeakSet<SqlRunner>();
+
   constructor(private readonly log: AlertLog) {}
 
   /**
@@ -69,8 +72,9 @@ export class ThresholdWatch {
        union all
        select null, null, null, null, null, ${RULE_COLUMNS} from alert_rule where owner_id in (?, ?) and subject = ?`,
       [observed.licenseId, observed.metric, observed.licenseId, observed.planId, observed.metric],
-      // Thresholds and rules, which no queued write (a lease, its audit event, a sample) changes: they travel together.
-      { besideQueued: true },
+      // Thresholds and rules, which no queued write (a lease, its audit event, a sample) changes, travel together with
+      // them; but for a state of the thresholds this transaction queued (a second change in one transaction).
+      { besideQueued: !this.queuedIn.has(sql) },
     );
     const rule = effectiveRule(
       rows.filter((r) => r.owner_id !== null),
@@ -106,19 +110,23 @@ export class ThresholdWatch {
     for (const threshold of due.raise) {
       const alert = await this.raise(sql, observed, threshold, now);
       raised.push(alert);
-      await this.arm(sql, observed, threshold, false, alert.id);
+      this.arm(sql, observed, threshold, false, alert.id);
     }
     for (const { threshold, alertId } of due.repeat) {
-      await this.log.repeat(sql, alertId, now);
-      await this.arm(sql, observed, threshold, false, alertId);
+      this.log.repeat(sql, alertId, now);
+      this.arm(sql, observed, threshold, false, alertId);
     }
-    for (const threshold of due.rearm) await this.arm(sql, observed, threshold, true, null);
+    for (const threshold of due.rearm) this.arm(sql, observed, threshold, true, null);
     return raised;
   }
 
-  /** Sets a threshold's state; re-arming keeps the alert it last raised, which a repeat may count on. */
-  private async arm(sql: SqlRunner, observed: Observed, threshold: number, armed: boolean, alertId: string | null): Promise<void> {
-    await sql.run(
+  /**
+   * Sets a threshold's state; re-arming keeps the alert it last raised, which a repeat may count on. Queued: the
+   * thresholds are read once per change, before any of them is set (see `due`).
+   */
+  private arm(sql: Tx, observed: Observed, threshold: number, armed: boolean, alertId: string | null): void {
+    this.queuedIn.add(sql);
+    sql.queue(
       `insert into alert_threshold (license_id, metric, threshold, armed, alert_id) values (?, ?, ?, ?, ?)
        on conflict (license_id, metric, threshold) do update set armed = excluded.armed, alert_id = coalesce(excluded.alert_id, alert_threshold.alert_id)`,
       [observed.licenseId, observed.metric, threshold, armed, alertId],
