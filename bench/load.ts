@@ -20,6 +20,13 @@ export const SETTINGS: LoadSettings = {
   durationSeconds: seconds('BENCH_DURATION_S', sized(10, 1)),
 };
 
+/**
+ * The measured seconds of a server are cut into this many windows (BENCH_SLICES), taken alternately with those of
+ * the server it is compared with (see `alternately`): a neighbour that slows the machine for a few seconds then
+ * weighs on both, where one window each would give it all to one of them.
+ */
+export const SLICES = Math.max(1, Math.floor(seconds('BENCH_SLICES', sized(4, 1))));
+
 export const SLOW_MS = 250;
 /** How long every connection may take to get its first answer before the run is given up as broken. */
 const MAX_ADMISSION_SECONDS = 60;
@@ -48,6 +55,15 @@ export interface Measurement {
 
 export type LoadOptions = Omit<autocannon.Options, 'connections' | 'duration'>;
 
+/** One measured window: its figures, with what it takes to add windows up. */
+export interface Slice {
+  measurement: Measurement;
+  /** Latencies of its 2xx responses, in ms, sorted. */
+  latencies: Float64Array;
+  serverCpuSeconds: number;
+  generatorCpuSeconds: number;
+}
+
 /** Whether the responses now arriving count; `onResponse` hooks that tally answers consult it. */
 export class MeasuredWindow {
   open = false;
@@ -64,10 +80,15 @@ const ms = (value: number) => Number(value.toFixed(1));
  * One autocannon run over the same connections: a warm-up, then the measured window. A server saturated by its
  * first connections accepts the others one per event-loop turn, so a burst of 50 new connections takes seconds to
  * get all of its first answers: the window opens once the warm-up is over and every connection has had an answer,
- * so that it measures the steady state, not that burst. Figures come from autocannon's per-response events.
+ * so that it measures the steady state, not that burst. Figures come from autocannon's per-response events. A
+ * later slice of a server already warm has no warm-up beyond every connection's first answer (see `sliceSettings`).
  */
-export async function load(options: LoadOptions, window: MeasuredWindow, serverCpuSeconds: () => number): Promise<Measurement> {
-  const { warmupSeconds, durationSeconds } = SETTINGS;
+export async function loadSlice(
+  options: LoadOptions,
+  window: MeasuredWindow,
+  serverCpuSeconds: () => number,
+  { warmupSeconds, durationSeconds }: Pick<LoadSettings, 'warmupSeconds' | 'durationSeconds'>,
+): Promise<Slice> {
   // autocannon ends on its next one-second tick after stop(): the duration given is only a backstop.
   const instance = autocannon({
     ...options,
@@ -144,22 +165,90 @@ export async function load(options: LoadOptions, window: MeasuredWindow, serverC
 
   const sorted = Float64Array.from(latencies).sort();
   const elapsed = (closedAt - openedAt) / 1000;
+  const generatorCpuSeconds = (generatorInWindow.user + generatorInWindow.system) / 1e6;
+  return {
+    measurement: {
+      responses,
+      seconds: Number(elapsed.toFixed(2)),
+      perSecond: responses / elapsed,
+      p50: ms(percentile(sorted, 0.5)),
+      p99: ms(percentile(sorted, 0.99)),
+      max: ms(sorted.at(-1) ?? 0),
+      non2xx,
+      socketErrors,
+      slow,
+      slowAt,
+      serverCores: (cpuAtClose - cpuAtOpen) / elapsed,
+      serverMicrosPerResponse: ((cpuAtClose - cpuAtOpen) / responses) * 1e6,
+      generatorCores: generatorCpuSeconds / elapsed,
+    },
+    latencies: sorted,
+    serverCpuSeconds: cpuAtClose - cpuAtOpen,
+    generatorCpuSeconds,
+  };
+}
+
+/**
+ * The slices of one server as one measurement: responses, seconds and CPU added up, latencies pooled; a slow
+ * response's moment is given in the slices' joined time.
+ */
+export function combined(slices: readonly Slice[]): Measurement {
+  if (slices.length === 1) return slices[0]!.measurement;
+  const sum = (of: (slice: Slice) => number) => slices.reduce((total, slice) => total + of(slice), 0);
+  const seconds = sum((slice) => slice.measurement.seconds);
+  const responses = sum((slice) => slice.measurement.responses);
+  const serverCpu = sum((slice) => slice.serverCpuSeconds);
+  const sorted = new Float64Array(sum((slice) => slice.latencies.length));
+  let offset = 0;
+  const slowAt: number[] = [];
+  let before = 0;
+  for (const slice of slices) {
+    sorted.set(slice.latencies, offset);
+    offset += slice.latencies.length;
+    for (const at of slice.measurement.slowAt) if (slowAt.length < 5) slowAt.push(Number((before + at).toFixed(2)));
+    before += slice.measurement.seconds;
+  }
+  sorted.sort();
   return {
     responses,
-    seconds: Number(elapsed.toFixed(2)),
-    perSecond: responses / elapsed,
+    seconds: Number(seconds.toFixed(2)),
+    perSecond: responses / seconds,
     p50: ms(percentile(sorted, 0.5)),
     p99: ms(percentile(sorted, 0.99)),
     max: ms(sorted.at(-1) ?? 0),
-    non2xx,
-    socketErrors,
-    slow,
+    non2xx: sum((slice) => slice.measurement.non2xx),
+    socketErrors: sum((slice) => slice.measurement.socketErrors),
+    slow: sum((slice) => slice.measurement.slow),
     slowAt,
-    serverCores: (cpuAtClose - cpuAtOpen) / elapsed,
-    serverMicrosPerResponse: ((cpuAtClose - cpuAtOpen) / responses) * 1e6,
-    generatorCores: (generatorInWindow.user + generatorInWindow.system) / 1e6 / elapsed,
+    serverCores: serverCpu / seconds,
+    serverMicrosPerResponse: (serverCpu / responses) * 1e6,
+    generatorCores: sum((slice) => slice.generatorCpuSeconds) / seconds,
   };
 }
+
+/** The warm-up and window of slice `index` of SLICES: the first warms the server up, each measures its share. */
+export const sliceSettings = (index: number): Pick<LoadSettings, 'warmupSeconds' | 'durationSeconds'> => ({
+  warmupSeconds: index === 0 ? SETTINGS.warmupSeconds : 0,
+  durationSeconds: SETTINGS.durationSeconds / SLICES,
+});
+
+/**
+ * Runs SLICES slices of each subject in turn (the first subject's first slice, the second's first, …, then the
+ * second slices), and returns each subject's slices in order.
+ */
+export async function alternately<T>(subjects: readonly ((index: number) => Promise<T>)[]): Promise<T[][]> {
+  const runs: T[][] = subjects.map(() => []);
+  for (let index = 0; index < SLICES; index++) {
+    for (const [i, subject] of subjects.entries()) runs[i]!.push(await subject(index));
+  }
+  return runs;
+}
+
+/** Each slice's server CPU per response, as `a / b / c µs`: how much the machine drifted between them. */
+export const slicesNote = (slices: readonly Slice[]): string =>
+  slices.length === 1
+    ? ''
+    : `slices ${slices.map((slice) => slice.measurement.serverMicrosPerResponse.toFixed(0)).join(' / ')} µs/response`;
 
 export const slowNote = (m: Measurement): string =>
   `over ${SLOW_MS} ms: ${m.slow}${m.slowAt.length ? ` (first at ${m.slowAt.join(', ')} s)` : ''}`;

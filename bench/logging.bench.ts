@@ -1,47 +1,42 @@
 /**
  * The cost of the request log: `validateLicense` (as in the validate benchmark) against two project servers that
  * differ only in REQUEST_LOG_LEVEL (info: one JSON line per request, read by this process as a log collector would;
- * silent: none), both at LOG_LEVEL=info. They run one after the other, alternately, ROUNDS times each, so that
- * whatever else the machine does weighs on both alike; each server's figures are its best round.
+ * silent: none), both at LOG_LEVEL=info. They are measured alternately, in SLICES windows each (see `alternately`),
+ * so that whatever else the machine does weighs on both alike; each server's figures are its windows added up.
  */
 import { join } from 'node:path';
-import { SETTINGS } from './load';
-import { sized } from './smoke';
-import { assertAlive, type ChildServer, type ProjectInfo, startProject } from './process';
+import { alternately, SETTINGS, SLICES } from './load';
+import { type ChildServer, type ProjectInfo, startProject } from './process';
 import { atLeast, type BenchReport, exactly } from './report';
-import { type Drive, describe, drive, validationBody } from './validate.bench';
+import { type Drive, describe, slicer, validationBody } from './validate.bench';
 
 const NAME = 'validateLicense request log';
-const ROUNDS = sized(2, 1);
 
 async function start(workdir: string, requestLog: 'info' | 'silent'): Promise<{ server: ChildServer<ProjectInfo>; body: string }> {
   const server = await startProject(join(workdir, `logging-${requestLog}.sqlite`), { LOG_LEVEL: 'info', REQUEST_LOG_LEVEL: requestLog });
   return { server, body: await validationBody(server) };
 }
 
-const best = (runs: Drive[]) => runs.reduce((a, b) => (b.measurement.perSecond > a.measurement.perSecond ? b : a));
-
 export async function benchLogging(workdir: string): Promise<BenchReport> {
-  console.log(`\n== ${NAME}: on against off, ${ROUNDS} alternate rounds each, ${SETTINGS.connections} connections`);
+  console.log(`\n== ${NAME}: on against off, ${SLICES} alternate windows each, ${SETTINGS.connections} connections`);
   const off = await start(workdir, 'silent');
-  const on = await start(workdir, 'info');
-  const runs: Record<'on' | 'off', Drive[]> = { on: [], off: [] };
+  let withLog: Drive;
+  let without: Drive;
   try {
-    for (let round = 1; round <= ROUNDS; round++) {
-      for (const [name, subject] of [
-        ['off', off],
-        ['on', on],
-      ] as const) {
-        const run = await drive(subject.server, subject.body);
-        assertAlive(subject.server);
-        runs[name].push(run);
-        console.log(`round ${round} log ${name.padEnd(3)} ${describe(run)}`);
-      }
+    const on = await start(workdir, 'info');
+    try {
+      const offLoad = slicer(off.server, off.body);
+      const onLoad = slicer(on.server, on.body);
+      await alternately([offLoad.slice, onLoad.slice]);
+      [withLog, without] = [onLoad.drive(), offLoad.drive()];
+    } finally {
+      await on.server.stop();
     }
   } finally {
-    await Promise.all([off.server.stop(), on.server.stop()]);
+    await off.server.stop();
   }
-  const [withLog, without] = [best(runs.on), best(runs.off)];
+  console.log(`log off ${describe(without)}`);
+  console.log(`log on  ${describe(withLog)}`);
   const ratio = withLog.measurement.perSecond / without.measurement.perSecond;
   const cpu = withLog.measurement.serverMicrosPerResponse - without.measurement.serverMicrosPerResponse;
   console.log(

@@ -11,11 +11,24 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import type autocannon from 'autocannon';
 import Database from 'better-sqlite3';
-import { load, type Measurement, MeasuredWindow, SETTINGS, cpuNote, slowNote } from './load';
+import {
+  alternately,
+  combined,
+  loadSlice,
+  type Measurement,
+  MeasuredWindow,
+  SETTINGS,
+  SLICES,
+  type Slice,
+  cpuNote,
+  sliceSettings,
+  slicesNote,
+  slowNote,
+} from './load';
 import { BENCH_DATABASE_URL, type BenchDatabase, freshDatabase } from './postgres';
 import { assertAlive, type ChildServer, type ProjectInfo, startFloor, startProject, startProjectOnPostgres } from './process';
 import { atLeast, type BenchReport, exactly } from './report';
-import { CHECKIN, CHECKOUT, seedConcurrentLicense } from './seed';
+import { CHECKIN, CHECKOUT, graphql, seedConcurrentLicense } from './seed';
 
 const NAME = 'checkout+checkin';
 const SEAT_LIMIT = 10;
@@ -27,17 +40,21 @@ const SETTLE_MS = 300;
 /** Where the parent reads a server's leases while the load runs: straight from its database. */
 interface LeaseStore {
   live(): Promise<number>;
+  /** The ids of the live leases, to check them in between two slices. */
+  liveIds(): Promise<string[]>;
   /** The exact peak from the lease events in commit order, when the server keeps them. */
   replayedPeak(): Promise<number | null>;
   close(): Promise<void>;
 }
 
 /** The live leases of a server's SQLite file (WAL lets this read beside the writer). */
-function sqliteLeases(path: string, liveCount: string, params: string[], events?: string): LeaseStore {
+function sqliteLeases(path: string, live: LiveQueries, params: string[], events?: string): LeaseStore {
   const db = new Database(path, { readonly: true, fileMustExist: true });
-  const count = db.prepare(liveCount).pluck();
+  const count = db.prepare(live.count).pluck();
+  const ids = db.prepare(live.ids).pluck();
   return {
     live: async () => Number(count.get(...params)),
+    liveIds: async () => ids.all(...params) as string[],
     replayedPeak: async () => (events ? replayPeak(db.prepare(events).pluck().all() as string[]) : null),
     close: async () => {
       db.close();
@@ -49,7 +66,7 @@ function sqliteLeases(path: string, liveCount: string, params: string[], events?
  * The live leases of a server's PostgreSQL database. Its lease events are sealed into the audit chain a second after
  * their commit: the replay waits for the last of them and follows their places in the chain (commit order).
  */
-async function postgresLeases(database: BenchDatabase, liveCount: string, params: string[], events?: string): Promise<LeaseStore> {
+async function postgresLeases(database: BenchDatabase, live: LiveQueries, params: string[], events?: string): Promise<LeaseStore> {
   const client = await database.client();
   const sealed = async () => {
     for (let waited = 0; waited < 10_000; waited += 200) {
@@ -59,7 +76,8 @@ async function postgresLeases(database: BenchDatabase, liveCount: string, params
     }
   };
   return {
-    live: async () => Number((await client.query(liveCount, params)).rows[0].count),
+    live: async () => Number((await client.query(live.count, params)).rows[0].count),
+    liveIds: async () => (await client.query<{ id: string }>(live.ids, params)).rows.map((row) => row.id),
     replayedPeak: async () => {
       if (!events) return null;
       await sealed();
@@ -103,6 +121,7 @@ interface CheckoutAnswer {
 
 interface SeatRun {
   measurement: Measurement;
+  slices: Slice[];
   tally: Tally;
   maxLiveSampled: number;
   maxLiveReplayed: number | null;
@@ -206,50 +225,95 @@ function replayPeak(actions: readonly string[]): number {
   return peak;
 }
 
-/** Warm-up and measured window on the same connections, under the live-lease sampler from start to end. */
-async function contend(server: ChildServer<{ url: string }>, key: string, store: LeaseStore): Promise<SeatRun> {
-  try {
-    const window = new MeasuredWindow();
-    const tally = emptyTally();
-    const sampler = sampleLiveLeases(store);
-    const measurement = await load(
-      { url: server.info.url, method: 'POST', headers: { 'content-type': 'application/json' }, requests: seatLoop(key, tally, window) },
-      window,
-      server.cpuSeconds,
-    );
-    await sleep(SETTLE_MS);
-    return {
-      measurement,
-      tally,
-      maxLiveSampled: await sampler.stop(),
-      maxLiveReplayed: await store.replayedPeak(),
-      liveAtEnd: await store.live(),
-    };
-  } finally {
-    await store.close();
+/** A server under the seat load, one slice at a time (see `alternately`), under the live-lease sampler throughout. */
+function contender(server: ChildServer<{ url: string }>, key: string, store: LeaseStore) {
+  const window = new MeasuredWindow();
+  const tally = emptyTally();
+  const sampler = sampleLiveLeases(store);
+  const slices: Slice[] = [];
+  return {
+    async slice(index: number): Promise<void> {
+      // The connections cut off at the end of the last slice left the leases they held: they go back first.
+      if (index > 0) await checkInLive(server.info.url, key, store);
+      const options = { url: server.info.url, method: 'POST' as const, headers: { 'content-type': 'application/json' } };
+      slices.push(await loadSlice({ ...options, requests: seatLoop(key, tally, window) }, window, server.cpuSeconds, sliceSettings(index)));
+      await sleep(SETTLE_MS);
+      assertAlive(server);
+    },
+    async run(): Promise<SeatRun> {
+      return {
+        measurement: combined(slices),
+        slices,
+        tally,
+        maxLiveSampled: await sampler.stop(),
+        maxLiveReplayed: await store.replayedPeak(),
+        liveAtEnd: await store.live(),
+      };
+    },
+  };
+}
+
+/** Checks in every live lease, as its client would have. */
+async function checkInLive(url: string, key: string, store: LeaseStore): Promise<void> {
+  for (const leaseId of await store.liveIds()) {
+    await graphql(url, CHECKIN, { key, leaseId });
   }
 }
 
-const FLOOR_LIVE = 'select count(*) as count from lease where released_at is null';
-const PROJECT_LIVE = (placeholder: string) =>
-  `select count(*) as count from lease where license_id = ${placeholder} and released_at is null`;
+/** The live leases, counted and listed. */
+interface LiveQueries {
+  count: string;
+  ids: string;
+}
+
+const FLOOR_LIVE: LiveQueries = {
+  count: 'select count(*) as count from lease where released_at is null',
+  ids: 'select id from lease where released_at is null',
+};
+const PROJECT_LIVE = (placeholder: string): LiveQueries => ({
+  count: `select count(*) as count from lease where license_id = ${placeholder} and released_at is null`,
+  ids: `select id from lease where license_id = ${placeholder} and released_at is null`,
+});
 /** The ledger audits every lease change in the transaction that makes it, in commit order: rowid on SQLite, seq (the audit chain's place) on PostgreSQL. */
 const LEASE_EVENTS = (order: string) => `select action from audit_event
   where object_type = 'Lease' and action in ('lease.checkout', 'lease.checkin', 'lease.expire', 'lease.end') order by ${order}`;
 
-async function measureFloor(workdir: string): Promise<SeatRun> {
-  const path = join(workdir, 'seats-floor.sqlite');
-  const floor = await startFloor(['seats', path, String(SEAT_LIMIT)]);
-  return runAgainst(floor, async () => contend(floor, 'AINX-FLOOR', sqliteLeases(path, FLOOR_LIVE, [])));
+/** A server started for the benchmark, with the key its load presents and where its leases are counted. */
+interface Contended {
+  server: ChildServer<{ url: string }>;
+  key: string;
+  store: LeaseStore;
 }
 
-async function measureProject(workdir: string): Promise<SeatRun> {
-  const path = join(workdir, 'seats-project.sqlite');
-  const project = await startProject(path);
-  return runAgainst(project, async () => {
-    const license = await seedLicense(project);
-    return contend(project, license.key, sqliteLeases(path, PROJECT_LIVE('?'), [license.licenseId], LEASE_EVENTS('rowid')));
-  });
+/** The floor and the project, measured in alternating slices; both stopped, and their stores closed, after. */
+async function contendBoth(startFloorSide: () => Promise<Contended>, startProjectSide: () => Promise<Contended>) {
+  const started: Contended[] = [];
+  try {
+    started.push(await startFloorSide());
+    started.push(await startProjectSide());
+    const [floor, project] = started.map(({ server, key, store }) => contender(server, key, store));
+    await alternately([floor!.slice, project!.slice]);
+    return { floor: await floor!.run(), project: await project!.run() };
+  } finally {
+    for (const { server, store } of started.reverse()) {
+      await store.close();
+      await server.stop();
+    }
+  }
+}
+
+/** Starts a server, then what it needs; the server is stopped if that fails. */
+async function withServer<S extends ChildServer<{ url: string }>>(
+  start: () => Promise<S>,
+  rest: (server: S) => Promise<Omit<Contended, 'server'>>,
+): Promise<Contended> {
+  const server = await start();
+  try {
+    return { server, ...(await rest(server)) };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
 }
 
 async function seedLicense(project: ChildServer<ProjectInfo>) {
@@ -258,36 +322,54 @@ async function seedLicense(project: ChildServer<ProjectInfo>) {
   return seedConcurrentLicense(url, token, SEAT_LIMIT);
 }
 
-async function measureFloorOnPostgres(): Promise<SeatRun> {
-  const database = await freshDatabase('seats_floor');
-  try {
-    const floor = await startFloor(['pg-seats', database.url, String(SEAT_LIMIT)]);
-    return await runAgainst(floor, async () => contend(floor, 'AINX-FLOOR', await postgresLeases(database, FLOOR_LIVE, [])));
-  } finally {
-    await database.drop();
-  }
+async function measureOnSqlite(workdir: string) {
+  const floorPath = join(workdir, 'seats-floor.sqlite');
+  const projectPath = join(workdir, 'seats-project.sqlite');
+  return contendBoth(
+    () =>
+      withServer(
+        () => startFloor(['seats', floorPath, String(SEAT_LIMIT)]),
+        async () => ({ key: 'AINX-FLOOR', store: sqliteLeases(floorPath, FLOOR_LIVE, []) }),
+      ),
+    () =>
+      withServer(
+        () => startProject(projectPath),
+        async (project) => {
+          const license = await seedLicense(project);
+          return { key: license.key, store: sqliteLeases(projectPath, PROJECT_LIVE('?'), [license.licenseId], LEASE_EVENTS('rowid')) };
+        },
+      ),
+  );
 }
 
-async function measureProjectOnPostgres(): Promise<SeatRun> {
-  const database = await freshDatabase('seats_project');
+async function measureOnPostgres() {
+  const floorDb = await freshDatabase('seats_floor');
   try {
-    const project = await startProjectOnPostgres(database.url);
-    return await runAgainst(project, async () => {
-      const license = await seedLicense(project);
-      return contend(project, license.key, await postgresLeases(database, PROJECT_LIVE('$1'), [license.licenseId], LEASE_EVENTS('seq')));
-    });
+    const projectDb = await freshDatabase('seats_project');
+    try {
+      return await contendBoth(
+        () =>
+          withServer(
+            () => startFloor(['pg-seats', floorDb.url, String(SEAT_LIMIT)]),
+            async () => ({ key: 'AINX-FLOOR', store: await postgresLeases(floorDb, FLOOR_LIVE, []) }),
+          ),
+        () =>
+          withServer(
+            () => startProjectOnPostgres(projectDb.url),
+            async (project) => {
+              const license = await seedLicense(project);
+              return {
+                key: license.key,
+                store: await postgresLeases(projectDb, PROJECT_LIVE('$1'), [license.licenseId], LEASE_EVENTS('seq')),
+              };
+            },
+          ),
+      );
+    } finally {
+      await projectDb.drop();
+    }
   } finally {
-    await database.drop();
-  }
-}
-
-async function runAgainst<T>(server: ChildServer<unknown>, fn: () => Promise<T>): Promise<T> {
-  try {
-    const result = await fn();
-    assertAlive(server);
-    return result;
-  } finally {
-    await server.stop();
+    await floorDb.drop();
   }
 }
 
@@ -300,7 +382,8 @@ function describe(run: SeatRun): string {
   const { measurement: m, tally: t } = run;
   return [
     `${attemptsPerSecond(run).toFixed(1)} attempts/s, ${m.perSecond.toFixed(1)} req/s (${m.responses} in ${m.seconds} s)`,
-    `p50 ${m.p50} ms, p99 ${m.p99} ms, max ${m.max} ms, ${slowNote(m)}, ${cpuNote(m)}`,
+    `p50 ${m.p50} ms, p99 ${m.p99} ms, max ${m.max} ms, ${slowNote(m)}, ${cpuNote(m)}` +
+      (run.slices.length > 1 ? `; ${slicesNote(run.slices)}` : ''),
     `GRANTED ${t.granted}, NO_SEAT_AVAILABLE ${t.denied}, RELEASED ${t.released}, other outcomes ${t.otherOutcomes}`,
     `live leases: peak sampled ${run.maxLiveSampled}, peak replayed ${run.maxLiveReplayed ?? 'n/a'}, ` +
       `peak reported ${t.maxSeatsReported}, at end ${run.liveAtEnd} (limit ${SEAT_LIMIT}) -> over-allocation ${overAllocation(run)}`,
@@ -311,14 +394,14 @@ function describe(run: SeatRun): string {
 
 const heading = (name: string) =>
   console.log(
-    `\n== ${name}: ${SETTINGS.connections} clients, ${SEAT_LIMIT} seats, ${SETTINGS.warmupSeconds} s warm-up, ${SETTINGS.durationSeconds} s measured`,
+    `\n== ${name}: ${SETTINGS.connections} clients, ${SEAT_LIMIT} seats, ${SETTINGS.warmupSeconds} s warm-up, ` +
+      `${SETTINGS.durationSeconds} s measured in ${SLICES} windows each, taken alternately with the floor's`,
   );
 
 export async function benchSeats(workdir: string): Promise<BenchReport> {
   heading(NAME);
-  const floor = await measureFloor(workdir);
+  const { floor, project } = await measureOnSqlite(workdir);
   console.log(`floor   ${describe(floor)}`);
-  const project = await measureProject(workdir);
   console.log(`project ${describe(project)}`);
   return report(NAME, project, floor, 0.35);
 }
@@ -330,9 +413,8 @@ export async function benchSeatsPostgres(): Promise<BenchReport> {
     console.log('skipped: BENCH_DATABASE_URL is not set');
     return { rows: [], checks: [] };
   }
-  const floor = await measureFloorOnPostgres();
+  const { floor, project } = await measureOnPostgres();
   console.log(`floor   ${describe(floor)}`);
-  const project = await measureProjectOnPostgres();
   console.log(`project ${describe(project)}`);
   return report(name, project, floor, 0.5);
 }

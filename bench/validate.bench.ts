@@ -4,7 +4,21 @@
  * BENCH_DATABASE_URL) against a bare `node:http` + `pg` server doing the same reads.
  */
 import { join } from 'node:path';
-import { load, type LoadOptions, type Measurement, MeasuredWindow, SETTINGS, cpuNote, slowNote } from './load';
+import {
+  alternately,
+  combined,
+  loadSlice,
+  type LoadOptions,
+  type Measurement,
+  MeasuredWindow,
+  SETTINGS,
+  SLICES,
+  type Slice,
+  cpuNote,
+  sliceSettings,
+  slicesNote,
+  slowNote,
+} from './load';
 import { BENCH_DATABASE_URL, freshDatabase } from './postgres';
 import { assertAlive, type ChildServer, type ProjectInfo, startFloor, startProject, startProjectOnPostgres } from './process';
 import { atLeast, type BenchReport, below, exactly, type TargetCheck } from './report';
@@ -23,13 +37,13 @@ export interface Drive {
   measurement: Measurement;
   /** 200 answers that were not a valid verdict, or carried `errors`, over the whole run. */
   rejected: number;
+  /** The windows the measurement adds up (one but for alternating runs). */
+  slices: Slice[];
 }
 
-/** Warm-up, then the measured window, with the same request and checks for both servers. */
-export async function drive(server: ChildServer<{ url: string }>, body: string): Promise<Drive> {
-  const window = new MeasuredWindow();
-  let rejected = 0;
-  const options: LoadOptions = {
+/** What the load sends to a server and how its answers are checked. */
+function optionsFor(server: ChildServer<{ url: string }>, body: string, rejected: { count: number }): LoadOptions {
+  return {
     url: server.info.url,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -38,26 +52,32 @@ export async function drive(server: ChildServer<{ url: string }>, body: string):
         body,
         // A substring test, not JSON.parse: the load generator shares two cores with the server under test.
         onResponse: (status, text) => {
-          if (status === 200 && (!text.includes('"valid":true') || text.includes('"errors"'))) rejected += 1;
+          if (status === 200 && (!text.includes('"valid":true') || text.includes('"errors"'))) rejected.count += 1;
         },
       },
     ],
   };
-  const measurement = await load(options, window, server.cpuSeconds);
-  return { measurement, rejected };
 }
 
-async function measureFloor(args: string[]): Promise<Drive> {
-  const floor = await startFloor(args);
-  try {
-    const variables = { key: FLOOR_KEY, fingerprint: FLOOR_FINGERPRINT, user: 'ada@example.com', feature: FLOOR_FEATURE };
-    const result = await drive(floor, JSON.stringify({ query: VALIDATE, variables }));
-    assertAlive(floor);
-    return result;
-  } finally {
-    await floor.stop();
-  }
+/** A server under load, one slice at a time (see `alternately`). */
+export function slicer(server: ChildServer<{ url: string }>, body: string) {
+  const rejected = { count: 0 };
+  const slices: Slice[] = [];
+  return {
+    slice: async (index: number) => {
+      slices.push(await loadSlice(optionsFor(server, body, rejected), new MeasuredWindow(), server.cpuSeconds, sliceSettings(index)));
+      assertAlive(server);
+    },
+    drive: (): Drive => ({ measurement: combined(slices), rejected: rejected.count, slices }),
+  };
 }
+
+/** The floor's request: the same query, with the floor's fixed key. */
+const floorBody = () =>
+  JSON.stringify({
+    query: VALIDATE,
+    variables: { key: FLOOR_KEY, fingerprint: FLOOR_FINGERPRINT, user: 'ada@example.com', feature: FLOOR_FEATURE },
+  });
 
 /** The body of the typical validation on a fresh project server, with the license and the lease it needs. */
 export async function validationBody(project: ChildServer<ProjectInfo>): Promise<string> {
@@ -70,27 +90,40 @@ export async function validationBody(project: ChildServer<ProjectInfo>): Promise
   return JSON.stringify({ query: VALIDATE, variables });
 }
 
-async function measureProject(start: () => Promise<ChildServer<ProjectInfo>>): Promise<Drive> {
-  const project = await start();
+/** The floor and the project, both started, measured in alternating slices; both stopped after. */
+async function measureBoth(
+  startFloorServer: () => Promise<ChildServer<{ url: string }>>,
+  startProjectServer: () => Promise<ChildServer<ProjectInfo>>,
+) {
+  const floor = await startFloorServer();
   try {
-    const result = await drive(project, await validationBody(project));
-    assertAlive(project);
-    return result;
+    const project = await startProjectServer();
+    try {
+      const floorLoad = slicer(floor, floorBody());
+      const projectLoad = slicer(project, await validationBody(project));
+      await alternately([floorLoad.slice, projectLoad.slice]);
+      return { floor: floorLoad.drive(), project: projectLoad.drive() };
+    } finally {
+      await project.stop();
+    }
   } finally {
-    await project.stop();
+    await floor.stop();
   }
 }
 
 const heading = (name: string) =>
   console.log(
-    `\n== ${name}: ${SETTINGS.connections} connections, ${SETTINGS.warmupSeconds} s warm-up, ${SETTINGS.durationSeconds} s measured`,
+    `\n== ${name}: ${SETTINGS.connections} connections, ${SETTINGS.warmupSeconds} s warm-up, ${SETTINGS.durationSeconds} s measured ` +
+      `in ${SLICES} windows each, taken alternately with the floor's`,
   );
 
 export async function benchValidate(workdir: string): Promise<BenchReport> {
   heading(NAME);
-  const floor = await measureFloor(['static']);
+  const { floor, project } = await measureBoth(
+    () => startFloor(['static']),
+    () => startProject(join(workdir, 'validate.sqlite')),
+  );
   console.log(`floor   ${describe(floor)}`);
-  const project = await measureProject(() => startProject(join(workdir, 'validate.sqlite')));
   console.log(`project ${describe(project)}`);
   return report(NAME, project, floor, 0.25, [below(`${NAME} p99`, project.measurement.p99, 25, ' ms', 1)]);
 }
@@ -104,12 +137,22 @@ export async function benchValidatePostgres(): Promise<BenchReport> {
     return { rows: [], checks: [] };
   }
   const floorDb = await freshDatabase('validate_floor');
-  const floor = await measureFloor(['pg-validate', floorDb.url]).finally(() => floorDb.drop());
-  console.log(`floor   ${describe(floor)}`);
-  const projectDb = await freshDatabase('validate_project');
-  const project = await measureProject(() => startProjectOnPostgres(projectDb.url)).finally(() => projectDb.drop());
-  console.log(`project ${describe(project)}`);
-  return report(name, project, floor, 0.3, []);
+  try {
+    const projectDb = await freshDatabase('validate_project');
+    try {
+      const { floor, project } = await measureBoth(
+        () => startFloor(['pg-validate', floorDb.url]),
+        () => startProjectOnPostgres(projectDb.url),
+      );
+      console.log(`floor   ${describe(floor)}`);
+      console.log(`project ${describe(project)}`);
+      return report(name, project, floor, 0.3, []);
+    } finally {
+      await projectDb.drop();
+    }
+  } finally {
+    await floorDb.drop();
+  }
 }
 
 function report(name: string, project: Drive, floor: Drive, minimum: number, more: TargetCheck[]): BenchReport {
@@ -141,9 +184,11 @@ function report(name: string, project: Drive, floor: Drive, minimum: number, mor
   };
 }
 
-export function describe({ measurement: m, rejected }: Drive): string {
+export function describe({ measurement: m, rejected, slices }: Drive): string {
+  const sliced = slicesNote(slices);
   return (
     `${m.perSecond.toFixed(1)} req/s (${m.responses} in ${m.seconds} s), p50 ${m.p50} ms, p99 ${m.p99} ms, max ${m.max} ms, ${slowNote(m)}, ${cpuNote(m)}, ` +
-    `non-2xx ${m.non2xx}, socket errors ${m.socketErrors}, invalid answers ${rejected}`
+    `non-2xx ${m.non2xx}, socket errors ${m.socketErrors}, invalid answers ${rejected}` +
+    (sliced ? `; ${sliced}` : '')
   );
 }
