@@ -162,6 +162,10 @@ describeEachDatabase('metrics', (server) => {
           ['license_manager_subscription_events_delivered_total', { operation: 'alertRaised' }],
         ]),
       ).toEqual([1, 1, 1]);
+      // Counted once: a second reading adds nothing.
+      expect(
+        grown(during, await scrape(t), [['license_manager_subscription_events_delivered_total', { operation: 'alertRaised' }]]),
+      ).toEqual([0]);
     } finally {
       stop();
       await client.dispose();

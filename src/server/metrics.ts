@@ -53,7 +53,11 @@ export class ServerMetrics {
   private readonly errors: Counter<'code' | 'lane'>;
   readonly connections: Gauge;
   readonly subscriptions: Gauge<'operation'>;
-  readonly delivered: Counter<'operation'>;
+  /**
+   * Deliveries counted where they happen, one addition each, and added to the counter when it is read: a delivery to
+   * thousands of subscribers must not hash its labels thousands of times.
+   */
+  private readonly deliveries = new Map<string, { count: number }>();
   readonly cutOff: Counter<'reason'>;
   private readonly checkouts: Counter<'outcome'>;
   private readonly alerts: Counter<'kind'>;
@@ -88,11 +92,20 @@ export class ServerMetrics {
       labelNames: ['operation'],
       registers,
     });
-    this.delivered = new Counter({
+    const deliveries = this.deliveries;
+    // license_manager_subscription_events_delivered_total: read only through its registry.
+    new Counter({
       name: 'license_manager_subscription_events_delivered_total',
       help: 'Subscription events written to subscribers, by operation.',
       labelNames: ['operation'],
       registers,
+      collect() {
+        for (const [operation, tally] of deliveries) {
+          if (tally.count === 0) continue;
+          this.inc({ operation }, tally.count);
+          tally.count = 0;
+        }
+      },
     });
     this.cutOff = new Counter({
       name: 'license_manager_subscribers_cut_off_total',
@@ -210,6 +223,19 @@ export class ServerMetrics {
 
   checkedOut(outcome: string): void {
     this.checkouts.inc({ outcome });
+  }
+
+  /** What counts one event written to a subscriber of `operation`. */
+  deliveryCounter(operation: string): () => void {
+    let tally = this.deliveries.get(operation);
+    if (!tally) {
+      tally = { count: 0 };
+      this.deliveries.set(operation, tally);
+    }
+    const counted = tally;
+    return () => {
+      counted.count += 1;
+    };
   }
 
   alertRaised(kind: string): void {

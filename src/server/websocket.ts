@@ -126,8 +126,8 @@ export function serveWebSocket(http: Server, options: WebSocketOptions) {
         if (costly) return [costly];
         const contextValue = options.contextFor(principal, randomUUID());
         const running = runningOperation(ctx.extra, id, prepared.document, payload.operationName, contextValue, options.requests);
-        const delivered = running?.subscription ? metrics?.delivered.labels(running.operation) : undefined;
-        lane.bind(contextValue, { socket, id, closeIfTooSlow: () => tooSlow(socket), delivered: delivered && (() => delivered.inc()) });
+        const delivered = running?.subscription ? metrics?.deliveryCounter(running.operation) : undefined;
+        lane.bind(contextValue, { socket, id, closeIfTooSlow: () => tooSlow(socket), delivered });
         return {
           schema: options.schema,
           document: prepared.document,
@@ -152,7 +152,7 @@ export function serveWebSocket(http: Server, options: WebSocketOptions) {
       onNext: (ctx, id, payload, args, result) => {
         tooSlow(ctx.extra.socket);
         const running = ctx.extra.running?.get(id);
-        if (running?.subscription) metrics?.delivered.inc({ operation: running.operation });
+        if (running?.subscription) metrics?.deliveryCounter(running.operation)();
         if (!result.errors?.length) return;
         const requestId = (args.contextValue as { requestId?: string } | undefined)?.requestId ?? randomUUID();
         const errors = formatErrors(result.errors, requestId, payload.operationName);
