@@ -134,6 +134,53 @@ describeEachDatabase('the SQL gateway', (server) => {
         expect(statements[0]).toMatch(/^with queued_0 as \(insert .*\), queued_1 as \(insert .*\) select \? \+ 1/s);
     });
 
+    it('travel on PostgreSQL with reads read together, in one statement that answers each read with its own rows', async () => {
+      await fresh();
+      const { result, statements } = await recorded(() =>
+        server().server.db.write(async (tx) => {
+          await tx.run(`insert into ${table} (id, n) values (?, ?), (?, ?)`, ['x', 7, 'y', 8]);
+          tx.queue(`insert into ${table} (id, n) values (?, ?)`, ['a', 1]);
+          const [before, none, literal] = await tx.readTogether([
+            { sql: `select id, n from ${table} where n > ? order by id`, params: [5], besideQueued: true },
+            { sql: `select id from ${table} where id = ?`, params: ['nobody'], besideQueued: true },
+            { sql: 'select ? as word, ? + 1 as n', params: ['beside', 41], besideQueued: true },
+          ]);
+          const after = await tx.all<{ id: string }>(`select id from ${table} order by id`);
+          return { before, none, literal, after: after.map((r) => r.id) };
+        }),
+      );
+      const numbers = (rows: unknown[] | undefined) => (rows as { n: unknown }[]).map((r) => ({ ...r, n: Number(r.n) }));
+      expect(numbers(result.before)).toEqual([
+        { id: 'x', n: 7 },
+        { id: 'y', n: 8 },
+      ]);
+      expect(result.none).toEqual([]);
+      expect(numbers(result.literal)).toEqual([{ word: 'beside', n: 42 }]);
+      expect(result.after).toEqual(['a', 'x', 'y']);
+      if (server().kind === 'postgresql') {
+        // The insert, the reads with the queued write, the last select.
+        expect(statements).toHaveLength(3);
+        expect(statements[1]).toMatch(/^with queued_0 as \(insert .*\) select \(select coalesce\(json_agg/s);
+      } else {
+        expect(statements).toHaveLength(6);
+      }
+    });
+
+    it('wait for the queued writes when a read read together depends on them', async () => {
+      await fresh();
+      const { result, statements } = await recorded(() =>
+        server().server.db.write(async (tx) => {
+          tx.queue(`insert into ${table} (id, n) values (?, ?)`, ['a', 1]);
+          return tx.readTogether([
+            { sql: 'select 1 as one', params: [], besideQueued: true },
+            { sql: `select id from ${table}`, params: [] },
+          ]);
+        }),
+      );
+      expect(result).toEqual([[{ one: 1 }], [{ id: 'a' }]]);
+      expect(statements).toHaveLength(server().kind === 'postgresql' ? 2 : 3);
+    });
+
     it('are committed with a transaction that ends with them, and rolled back with one that fails', async () => {
       await fresh();
       await server().server.db.write(async (tx) => {

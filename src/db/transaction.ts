@@ -64,6 +64,20 @@ export interface Tx extends SqlRunner {
   queue(sql: string, params: readonly SqlValue[]): void;
   /** Runs what is queued now (the gateway does before it commits). */
   flush(): Promise<void>;
+  /**
+   * Selects that depend on none of each other, read together: on PostgreSQL in one statement and one round trip
+   * (each as a JSON array, the queued writes travelling with it when every read is `besideQueued`), so their rows
+   * hold what JSON holds (timestamps as ISO text, numbers as numbers); on SQLite one after the other, as `all`.
+   */
+  readTogether(reads: readonly Read[]): Promise<unknown[][]>;
+}
+
+/** A select to read with others (see `Tx.readTogether`). */
+export interface Read {
+  sql: string;
+  params: readonly SqlValue[];
+  /** It depends on nothing queued (see ReadOptions.besideQueued). */
+  besideQueued?: boolean;
 }
 
 interface Queued {
@@ -151,18 +165,38 @@ export function transactionOver(sql: SqlRunner, dialect: Tx['dialect']): Tx {
     const combined = combinedWrites(group);
     await sql.run(combined.sql, combined.params);
   };
+  const all = async <T>(text: string, params: readonly SqlValue[] = [], options?: { besideQueued?: boolean }): Promise<T[]> => {
+    // A read that depends on nothing queued takes the queued writes along in its statement (PostgreSQL).
+    if (options?.besideQueued && dialect === 'postgresql' && queued.length > 0 && combinable([...queued, { sql: text, params }])) {
+      const combined = withQueued(queued, { sql: text, params });
+      queued = [];
+      return sql.all<T>(combined.sql, combined.params);
+    }
+    await flush();
+    return sql.all<T>(text, params);
+  };
   return {
     dialect,
     afterCommit: sql.afterCommit,
-    async all(text, params = [], options) {
-      // A read that depends on nothing queued takes the queued writes along in its statement (PostgreSQL).
-      if (options?.besideQueued && dialect === 'postgresql' && queued.length > 0 && combinable([...queued, { sql: text, params }])) {
-        const combined = withQueued(queued, { sql: text, params });
-        queued = [];
-        return sql.all(combined.sql, combined.params);
+    all,
+    async readTogether(reads) {
+      if (dialect === 'sqlite' || reads.length < 2) {
+        const rows: unknown[][] = [];
+        for (const read of reads) rows.push(await all(read.sql, read.params, read));
+        return rows;
       }
-      await flush();
-      return sql.all(text, params);
+      const columns = reads.map((read, i) => `(select coalesce(json_agg(q), '[]') from (${read.sql}) q) as r${i}`);
+      const [row] = await all<Record<string, unknown>>(
+        `select ${columns.join(', ')}`,
+        reads.flatMap((read) => read.params),
+        {
+          besideQueued: reads.every((read) => read.besideQueued),
+        },
+      );
+      return reads.map((_, i) => {
+        const value = row?.[`r${i}`];
+        return (typeof value === 'string' ? JSON.parse(value) : value) as unknown[];
+      });
     },
     async get(text, params) {
       await flush();

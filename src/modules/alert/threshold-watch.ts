@@ -1,6 +1,6 @@
 import { type SqlRunner, toDateOrNull } from '../../db/sql';
-import type { Tx } from '../../db/transaction';
-import type { Observed } from '../usage/usage-signals';
+import type { Read, Tx } from '../../db/transaction';
+import type { Observed, UsageWatch } from '../usage/usage-signals';
 import type { AlertLog } from './alert-log';
 import { effectiveRule, RULE_COLUMNS, type RuleRow } from './alert-rules';
 import { AlertKind, type AlertNode, AlertSeverity } from './alert.types';
@@ -19,6 +19,15 @@ export interface ThresholdsDue {
   /** Thresholds the value fell far enough below to fire again. */
   rearm: number[];
 }
+
+/** A row of the thresholds' select (`readFor`): a threshold's state, or a rule. */
+type ThresholdRow = {
+  threshold: number | null;
+  armed: number | boolean | null;
+  alert_id: string | null;
+  raised_at: unknown;
+  acknowledged_at: unknown;
+} & RuleRow;
 
 /** A threshold's state, with the alert it last raised. */
 type ThresholdState = { armed: boolean; alertId: string | null; raisedAt: Date | null; acknowledged: boolean };
@@ -41,7 +50,7 @@ export function rearms(value: number, limit: number, threshold: number, margin: 
  * swinging between 9 and 10 seats raises one alert, with its repeats. Alerts go to the alert log, in the caller's
  * transaction.
  */
-export class ThresholdWatch {
+export class ThresholdWatch implements UsageWatch {
   /** Transactions that queued a threshold's state: their reads of the thresholds must see it, so they run after it. */
   private readonly queuedIn = new WeakSet<SqlRunner>();
 
@@ -52,30 +61,34 @@ export class ThresholdWatch {
    * those it would count on their open alert, and those it would re-arm. A migration previews its alerts with this.
    */
   async due(sql: SqlRunner, observed: Observed, now: Date): Promise<ThresholdsDue> {
-    const due: ThresholdsDue = { raise: [], repeat: [], rearm: [] };
-    if (!observed.limit) return due;
-    const percent = (observed.value * 100) / observed.limit;
-    // The rule, the armed state of its thresholds and their last alerts in one statement: this runs on every seat and
-    // usage change.
-    const rows = await sql.all<
-      {
-        threshold: number | null;
-        armed: number | boolean | null;
-        alert_id: string | null;
-        raised_at: unknown;
-        acknowledged_at: unknown;
-      } & RuleRow
-    >(
-      `select t.threshold, t.armed, t.alert_id, a.raised_at, a.acknowledged_at,
+    const read = this.readFor(observed, sql);
+    return this.dueOf(read ? await sql.all<ThresholdRow>(read.sql, read.params, read) : [], observed, now);
+  }
+
+  /**
+   * The rule, the armed state of its thresholds and their last alerts, in one select: this runs on every seat and
+   * usage change. Null without a limit (no threshold applies).
+   */
+  readFor(observed: Observed, sql: SqlRunner): Read | null {
+    if (!observed.limit) return null;
+    return {
+      sql: `select t.threshold, t.armed, t.alert_id, a.raised_at, a.acknowledged_at,
               null as owner_id, null as subject, null as levels, null as rearm_margin, null as repeat_minutes
          from alert_threshold t left join alert a on a.id = t.alert_id where t.license_id = ? and t.metric = ?
        union all
        select null, null, null, null, null, ${RULE_COLUMNS} from alert_rule where owner_id in (?, ?) and subject = ?`,
-      [observed.licenseId, observed.metric, observed.licenseId, observed.planId, observed.metric],
+      params: [observed.licenseId, observed.metric, observed.licenseId, observed.planId, observed.metric],
       // Thresholds and rules, which no queued write (a lease, its audit event, a sample) changes, travel together with
       // them; but for a state of the thresholds this transaction queued (a second change in one transaction).
-      { besideQueued: !this.queuedIn.has(sql) },
-    );
+      besideQueued: !this.queuedIn.has(sql),
+    };
+  }
+
+  /** What the value does to the thresholds, given the rows of `readFor`. */
+  dueOf(rows: readonly ThresholdRow[], observed: Observed, now: Date): ThresholdsDue {
+    const due: ThresholdsDue = { raise: [], repeat: [], rearm: [] };
+    if (!observed.limit) return due;
+    const percent = (observed.value * 100) / observed.limit;
     const rule = effectiveRule(
       rows.filter((r) => r.owner_id !== null),
       observed,
@@ -105,7 +118,15 @@ export class ThresholdWatch {
   }
 
   async observe(sql: Tx, observed: Observed, now: Date): Promise<AlertNode[]> {
-    const due = await this.due(sql, observed, now);
+    return this.act(sql, observed, now, await this.due(sql, observed, now));
+  }
+
+  /** As `observe`, given the rows of `readFor` (read with the other watches' reads). */
+  watch(sql: Tx, observed: Observed, now: Date, rows: readonly unknown[]): Promise<AlertNode[]> {
+    return this.act(sql, observed, now, this.dueOf(rows as ThresholdRow[], observed, now));
+  }
+
+  private async act(sql: Tx, observed: Observed, now: Date, due: ThresholdsDue): Promise<AlertNode[]> {
     const raised: AlertNode[] = [];
     for (const threshold of due.raise) {
       const alert = await this.raise(sql, observed, threshold, now);

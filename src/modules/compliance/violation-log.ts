@@ -1,5 +1,5 @@
 import type { Actor } from '../../auth/principal';
-import { Lock, type Tx } from '../../db/transaction';
+import { Lock, type Read, type Tx } from '../../db/transaction';
 import { type ActionOn, AuditAction } from '../audit/audit-actions';
 import type { Breach, BreachRecorder } from '../../kernel/breach';
 import type { EventChannel } from '../../common/event-channel';
@@ -286,24 +286,27 @@ export class ViolationLog implements BreachRecorder {
     return violation;
   }
 
-  /** Resolves the open (or acknowledged) violations of a license's kind whose cause cleared; returns them. */
+  /** The select of the ids of a license's open (or acknowledged) violations of a kind. */
+  openOf(licenseId: string, kind: ViolationKind): Read {
+    return {
+      sql: `select id from violation where license_id = ? and kind = ? and status in (${OPEN})`,
+      params: [licenseId, kind],
+      // Violations, which no queued write (a lease, its audit event, a sample) changes: they travel together.
+      besideQueued: true,
+    };
+  }
+
+  /** Resolves those of the violations `ids` (read with `openOf`) still open or acknowledged, whose cause cleared; returns them. */
   async resolveCleared(
     sql: Tx,
-    licenseId: string,
-    kind: ViolationKind,
+    ids: readonly string[],
     resolution: string,
     actor: Actor,
     requestId: string | null,
     now: Date,
   ): Promise<ViolationNode[]> {
-    // Violations, which no queued write (a lease, its audit event, a sample) changes: they travel together.
-    const open = await sql.all<{ id: string }>(
-      `select id from violation where license_id = ? and kind = ? and status in (${OPEN})`,
-      [licenseId, kind],
-      { besideQueued: true },
-    );
     const resolved: ViolationNode[] = [];
-    for (const { id } of open) {
+    for (const id of ids) {
       const violation = await this.transition(
         sql,
         id,

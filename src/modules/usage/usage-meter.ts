@@ -13,7 +13,7 @@ import type { Enforcement } from '../../kernel/enforcement.types';
 import type { DemandRecorder } from '../../kernel/demand';
 import { decide, report as reportTotal } from '../../kernel/enforcement';
 import { RecordUsageResult, UsageOutcome } from './record-usage.types';
-import type { Observed, UsageObserver } from './usage-signals';
+import type { Observed, UsageObserver, UsageWatch } from './usage-signals';
 import { limitOfMetric, type MetricUsage, metricUsage, UsageBucket, UsageMetric, UsageResolution } from './usage.types';
 import { Lock, type Tx } from '../../db/transaction';
 import type { Clock } from '../../common/clock';
@@ -84,8 +84,8 @@ export function addSample(sql: Tx, license: MeteredLicense, metric: UsageMetric,
 }
 
 /** Told each change of a license's seats and sessions: adds it to their series, so that reports know each hour's peak. */
-export class PeakWatch implements UsageObserver {
-  async observe(sql: Tx, observed: Observed, now: Date): Promise<void> {
+export class PeakWatch implements UsageWatch {
+  async watch(sql: Tx, observed: Observed, now: Date): Promise<void> {
     if (observed.metric !== UsageMetric.ACTIVE_USERS && observed.metric !== UsageMetric.CONCURRENT_SESSIONS) return;
     addSample(
       sql,

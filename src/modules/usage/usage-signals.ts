@@ -1,5 +1,5 @@
 import type { EventChannel } from '../../common/event-channel';
-import type { Tx } from '../../db/transaction';
+import type { Read, Tx } from '../../db/transaction';
 import { LicenseUsageChange, MetricUsage, metricUsage, type UsageMetric } from './usage.types';
 
 /** A metric's new value, told inside the transaction that changed it. */
@@ -19,6 +19,18 @@ export interface Observed {
 /** Told of every change of a metric, inside the transaction that made it. */
 export interface UsageObserver {
   observe(sql: Tx, observed: Observed, now: Date): Promise<unknown>;
+}
+
+/**
+ * What follows a change of a metric in one module (thresholds, violations, the peaks of a series): what it must read
+ * to decide, if anything, and what it does once it has the rows. The signals read what all their watches need in one
+ * statement, since each change runs inside a license's lock.
+ */
+export interface UsageWatch {
+  /** The select this watch decides on, for a change of `observed` in `sql`; null when it needs none. */
+  readFor?(observed: Observed, sql: Tx): Read | null;
+  /** Acts on the change, given the rows of its read (none when it had none). */
+  watch(sql: Tx, observed: Observed, now: Date, rows: readonly unknown[]): Promise<unknown>;
 }
 
 /** A usage change that crossed Redis arrives as JSON: its dates as strings. */
@@ -43,12 +55,18 @@ export function usageChangeOf(licenseId: string, usage: MetricUsage, changedAt: 
  */
 export class UsageSignals implements UsageObserver {
   constructor(
-    private readonly watches: readonly UsageObserver[],
+    private readonly watches: readonly UsageWatch[],
     private readonly changes: Pick<EventChannel<LicenseUsageChange>, 'publish'>,
   ) {}
 
   async observe(sql: Tx, observed: Observed, now: Date): Promise<void> {
-    for (const watch of this.watches) await watch.observe(sql, observed, now);
+    const reads = this.watches.map((watch) => watch.readFor?.(observed, sql) ?? null);
+    // The watches that read nothing act first: what they queue travels with the others' reads.
+    for (const [i, watch] of this.watches.entries()) if (reads[i] === null) await watch.watch(sql, observed, now, []);
+    const wanted = reads.filter((read): read is Read => read !== null);
+    const rows = wanted.length > 0 ? await sql.readTogether(wanted) : [];
+    let next = 0;
+    for (const [i, watch] of this.watches.entries()) if (reads[i] !== null) await watch.watch(sql, observed, now, rows[next++] ?? []);
     sql.afterCommit(() =>
       this.changes.publish(
         usageChangeOf(observed.licenseId, metricUsage(observed.metric, observed.value, observed.limit, observed.period ?? undefined), now),
