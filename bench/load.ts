@@ -5,6 +5,11 @@ import { sized } from './smoke';
 export interface LoadSettings {
   connections: number;
   warmupSeconds: number;
+  /**
+   * Answers the warm-up takes at least, however long that is: a server answering fewer a second needs as many to
+   * have its hot code compiled (BENCH_WARMUP_RESPONSES).
+   */
+  warmupResponses: number;
   durationSeconds: number;
 }
 
@@ -17,6 +22,7 @@ const seconds = (name: string, fallback: number): number => {
 export const SETTINGS: LoadSettings = {
   connections: 50,
   warmupSeconds: seconds('BENCH_WARMUP_S', sized(3, 0.5)),
+  warmupResponses: seconds('BENCH_WARMUP_RESPONSES', sized(10_000, 0)),
   durationSeconds: seconds('BENCH_DURATION_S', sized(10, 1)),
 };
 
@@ -87,7 +93,7 @@ export async function loadSlice(
   options: LoadOptions,
   window: MeasuredWindow,
   serverCpuSeconds: () => number,
-  { warmupSeconds, durationSeconds }: Pick<LoadSettings, 'warmupSeconds' | 'durationSeconds'>,
+  { warmupSeconds, warmupResponses, durationSeconds }: Omit<LoadSettings, 'connections'>,
 ): Promise<Slice> {
   // autocannon ends on its next one-second tick after stop(): the duration given is only a backstop.
   const instance = autocannon({
@@ -110,7 +116,9 @@ export async function loadSlice(
   let generatorInWindow = process.cpuUsage();
 
   const answered = new Set<unknown>();
+  let warmupAnswers = 0;
   let warmedUp = false;
+  const ready = () => warmedUp && warmupAnswers >= warmupResponses && answered.size === SETTINGS.connections;
   let closing: NodeJS.Timeout | undefined;
   const openWindow = () => {
     window.open = true;
@@ -133,7 +141,8 @@ export async function loadSlice(
     if (closedAt) return;
     if (!window.open) {
       answered.add(client);
-      if (warmedUp && answered.size === SETTINGS.connections) openWindow();
+      warmupAnswers += 1;
+      if (ready()) openWindow();
       return;
     }
     responses += 1;
@@ -147,7 +156,7 @@ export async function loadSlice(
   });
   const opening = setTimeout(() => {
     warmedUp = true;
-    if (answered.size === SETTINGS.connections) openWindow();
+    if (ready()) openWindow();
   }, warmupSeconds * 1000);
   const giveUp = setTimeout(() => {
     if (!openedAt) instance.stop();
@@ -160,7 +169,10 @@ export async function loadSlice(
     clearTimeout(giveUp);
   }
   if (!closedAt) {
-    throw new Error(`only ${answered.size} of ${SETTINGS.connections} connections had an answer within ${MAX_ADMISSION_SECONDS} s`);
+    throw new Error(
+      `the window did not open within ${MAX_ADMISSION_SECONDS} s: ${answered.size} of ${SETTINGS.connections} connections had an ` +
+        `answer, ${warmupAnswers} of the ${warmupResponses} answers of the warm-up came`,
+    );
   }
 
   const sorted = Float64Array.from(latencies).sort();
@@ -227,8 +239,9 @@ export function combined(slices: readonly Slice[]): Measurement {
 }
 
 /** The warm-up and window of slice `index` of SLICES: the first warms the server up, each measures its share. */
-export const sliceSettings = (index: number): Pick<LoadSettings, 'warmupSeconds' | 'durationSeconds'> => ({
+export const sliceSettings = (index: number): Omit<LoadSettings, 'connections'> => ({
   warmupSeconds: index === 0 ? SETTINGS.warmupSeconds : 0,
+  warmupResponses: index === 0 ? SETTINGS.warmupResponses : 0,
   durationSeconds: SETTINGS.durationSeconds / SLICES,
 });
 
@@ -255,3 +268,7 @@ export const slowNote = (m: Measurement): string =>
 
 export const cpuNote = (m: Measurement): string =>
   `server CPU ${m.serverCores.toFixed(2)} cores, ${m.serverMicrosPerResponse.toFixed(0)} µs/response, generator CPU ${m.generatorCores.toFixed(2)} cores`;
+
+/** How the first window of a server is preceded, for the benchmarks' headings. */
+export const warmupNote = (): string =>
+  `${SETTINGS.warmupSeconds} s and ${SETTINGS.warmupResponses.toLocaleString('en-US')} answers of warm-up`;

@@ -24,6 +24,7 @@ import {
   sliceSettings,
   slicesNote,
   slowNote,
+  warmupNote,
 } from './load';
 import { BENCH_DATABASE_URL, type BenchDatabase, freshDatabase } from './postgres';
 import { assertAlive, type ChildServer, type ProjectInfo, startFloor, startProject, startProjectOnPostgres } from './process';
@@ -394,7 +395,7 @@ function describe(run: SeatRun): string {
 
 const heading = (name: string) =>
   console.log(
-    `\n== ${name}: ${SETTINGS.connections} clients, ${SEAT_LIMIT} seats, ${SETTINGS.warmupSeconds} s warm-up, ` +
+    `\n== ${name}: ${SETTINGS.connections} clients, ${SEAT_LIMIT} seats, ${warmupNote()}, ` +
       `${SETTINGS.durationSeconds} s measured in ${SLICES} windows each, taken alternately with the floor's`,
   );
 

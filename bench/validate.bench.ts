@@ -18,6 +18,7 @@ import {
   sliceSettings,
   slicesNote,
   slowNote,
+  warmupNote,
 } from './load';
 import { BENCH_DATABASE_URL, freshDatabase } from './postgres';
 import { assertAlive, type ChildServer, type ProjectInfo, startFloor, startProject, startProjectOnPostgres } from './process';
@@ -113,7 +114,7 @@ async function measureBoth(
 
 const heading = (name: string) =>
   console.log(
-    `\n== ${name}: ${SETTINGS.connections} connections, ${SETTINGS.warmupSeconds} s warm-up, ${SETTINGS.durationSeconds} s measured ` +
+    `\n== ${name}: ${SETTINGS.connections} connections, ${warmupNote()}, ${SETTINGS.durationSeconds} s measured ` +
       `in ${SLICES} windows each, taken alternately with the floor's`,
   );
 
