@@ -176,27 +176,50 @@ export async function loadSlice(
   }
 
   const sorted = Float64Array.from(latencies).sort();
-  const elapsed = (closedAt - openedAt) / 1000;
+  const serverCpu = cpuAtClose - cpuAtOpen;
   const generatorCpuSeconds = (generatorInWindow.user + generatorInWindow.system) / 1e6;
-  return {
-    measurement: {
-      responses,
-      seconds: Number(elapsed.toFixed(2)),
-      perSecond: responses / elapsed,
-      p50: ms(percentile(sorted, 0.5)),
-      p99: ms(percentile(sorted, 0.99)),
-      max: ms(sorted.at(-1) ?? 0),
-      non2xx,
-      socketErrors,
-      slow,
-      slowAt,
-      serverCores: (cpuAtClose - cpuAtOpen) / elapsed,
-      serverMicrosPerResponse: ((cpuAtClose - cpuAtOpen) / responses) * 1e6,
-      generatorCores: generatorCpuSeconds / elapsed,
-    },
-    latencies: sorted,
-    serverCpuSeconds: cpuAtClose - cpuAtOpen,
+  const totals = {
+    responses,
+    seconds: (closedAt - openedAt) / 1000,
+    non2xx,
+    socketErrors,
+    slow,
+    slowAt,
+    serverCpuSeconds: serverCpu,
     generatorCpuSeconds,
+  };
+  return { measurement: measurementOf(totals, sorted), latencies: sorted, serverCpuSeconds: serverCpu, generatorCpuSeconds };
+}
+
+/** What a measurement is made of: counts and CPU seconds over its windows. */
+interface Totals {
+  responses: number;
+  seconds: number;
+  non2xx: number;
+  socketErrors: number;
+  slow: number;
+  slowAt: number[];
+  serverCpuSeconds: number;
+  generatorCpuSeconds: number;
+}
+
+/** The figures of a measurement from its totals and its latencies (sorted). */
+function measurementOf(totals: Totals, sorted: Float64Array): Measurement {
+  const { responses, seconds, serverCpuSeconds } = totals;
+  return {
+    responses,
+    seconds: Number(seconds.toFixed(2)),
+    perSecond: responses / seconds,
+    p50: ms(percentile(sorted, 0.5)),
+    p99: ms(percentile(sorted, 0.99)),
+    max: ms(sorted.at(-1) ?? 0),
+    non2xx: totals.non2xx,
+    socketErrors: totals.socketErrors,
+    slow: totals.slow,
+    slowAt: totals.slowAt,
+    serverCores: serverCpuSeconds / seconds,
+    serverMicrosPerResponse: (serverCpuSeconds / responses) * 1e6,
+    generatorCores: totals.generatorCpuSeconds / seconds,
   };
 }
 
@@ -207,9 +230,6 @@ export async function loadSlice(
 export function combined(slices: readonly Slice[]): Measurement {
   if (slices.length === 1) return slices[0]!.measurement;
   const sum = (of: (slice: Slice) => number) => slices.reduce((total, slice) => total + of(slice), 0);
-  const seconds = sum((slice) => slice.measurement.seconds);
-  const responses = sum((slice) => slice.measurement.responses);
-  const serverCpu = sum((slice) => slice.serverCpuSeconds);
   const sorted = new Float64Array(sum((slice) => slice.latencies.length));
   let offset = 0;
   const slowAt: number[] = [];
@@ -221,21 +241,17 @@ export function combined(slices: readonly Slice[]): Measurement {
     before += slice.measurement.seconds;
   }
   sorted.sort();
-  return {
-    responses,
-    seconds: Number(seconds.toFixed(2)),
-    perSecond: responses / seconds,
-    p50: ms(percentile(sorted, 0.5)),
-    p99: ms(percentile(sorted, 0.99)),
-    max: ms(sorted.at(-1) ?? 0),
+  const totals = {
+    responses: sum((slice) => slice.measurement.responses),
+    seconds: sum((slice) => slice.measurement.seconds),
     non2xx: sum((slice) => slice.measurement.non2xx),
     socketErrors: sum((slice) => slice.measurement.socketErrors),
     slow: sum((slice) => slice.measurement.slow),
     slowAt,
-    serverCores: serverCpu / seconds,
-    serverMicrosPerResponse: (serverCpu / responses) * 1e6,
-    generatorCores: sum((slice) => slice.generatorCpuSeconds) / seconds,
+    serverCpuSeconds: sum((slice) => slice.serverCpuSeconds),
+    generatorCpuSeconds: sum((slice) => slice.generatorCpuSeconds),
   };
+  return measurementOf(totals, sorted);
 }
 
 /** The warm-up and window of slice `index` of SLICES: the first warms the server up, each measures its share. */

@@ -67,7 +67,8 @@ export interface Tx extends SqlRunner {
   /**
    * Selects that depend on none of each other, read together: on PostgreSQL in one statement and one round trip
    * (each as a JSON array, the queued writes travelling with it when every read is `besideQueued`), so their rows
-   * hold what JSON holds (timestamps as ISO text, numbers as numbers); on SQLite one after the other, as `all`.
+   * hold what JSON holds (timestamps as ISO text, numbers as numbers) in no promised order; on SQLite one after the
+   * other, as `all`.
    */
   readTogether(reads: readonly Read[]): Promise<unknown[][]>;
 }
