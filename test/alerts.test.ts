@@ -14,6 +14,7 @@ import {
 } from './generated/graphql';
 import { DenialWatch } from '../src/modules/alert/denial-watch';
 import { ThresholdWatch } from '../src/modules/alert/threshold-watch';
+import { UsageSignals } from '../src/modules/usage/usage-signals';
 import { UsageMetric as Metric } from '../src/kernel/metrics';
 import { issueToken, licensed } from './support/factories';
 import { describeEachDatabase, type TestServer } from './support/server';
@@ -149,14 +150,14 @@ describeEachDatabase('threshold alerts', (server) => {
   it('sees, at a second change of a metric in one transaction, the thresholds the first one set', async () => {
     const t = server();
     const { licenseId, organizationId, planId } = await licensed(t, 'SUBSCRIPTION', { limits: { storageBytes: 1000 } });
-    const watch = new ThresholdWatch(t.server.services.alertLog);
+    const signals = new UsageSignals([new ThresholdWatch(t.server.services.alertLog)], { publish: () => undefined });
     const observed = (value: number) => ({ licenseId, organizationId, planId, metric: Metric.STORAGE_BYTES, value, limit: 1000 });
     const now = new Date();
     await t.server.db.write(async (tx) => {
-      await watch.observe(tx, observed(1000), now); // raises 80, 90 and 100, and disarms them
-      await watch.observe(tx, observed(1000), now); // disarmed: nothing
-      await watch.observe(tx, observed(0), now); // re-arms all three
-      await watch.observe(tx, observed(850), now); // crosses 80 again while its alert is open: a repeat
+      await signals.observe(tx, observed(1000), now); // raises 80, 90 and 100, and disarms them
+      await signals.observe(tx, observed(1000), now); // disarmed: nothing
+      await signals.observe(tx, observed(0), now); // re-arms all three
+      await signals.observe(tx, observed(850), now); // crosses 80 again while its alert is open: a repeat
     });
     const alerts = (await t.ok(AlertRepeatsDocument, { filter: { licenseId } })).alerts.nodes;
     expect(alerts.map((a) => [a.threshold, a.repeats])).toEqual([

@@ -117,16 +117,9 @@ export class ThresholdWatch implements UsageWatch {
     return due;
   }
 
-  async observe(sql: Tx, observed: Observed, now: Date): Promise<AlertNode[]> {
-    return this.act(sql, observed, now, await this.due(sql, observed, now));
-  }
-
-  /** As `observe`, given the rows of `readFor` (read with the other watches' reads). */
-  watch(sql: Tx, observed: Observed, now: Date, rows: readonly unknown[]): Promise<AlertNode[]> {
-    return this.act(sql, observed, now, this.dueOf(rows as ThresholdRow[], observed, now));
-  }
-
-  private async act(sql: Tx, observed: Observed, now: Date, due: ThresholdsDue): Promise<AlertNode[]> {
+  /** Raises, counts and re-arms what a new value does to the thresholds, given the rows of `readFor`. */
+  async watch(sql: Tx, observed: Observed, now: Date, rows: readonly unknown[]): Promise<AlertNode[]> {
+    const due = this.dueOf(rows as ThresholdRow[], observed, now);
     const raised: AlertNode[] = [];
     for (const threshold of due.raise) {
       const alert = await this.raise(sql, observed, threshold, now);
