@@ -11,6 +11,9 @@ import {
 } from './generated/graphql';
 import { adminOperation, issueToken, licensed, moreLicenses } from './support/factories';
 import { UsageMetric } from '../src/kernel/metrics';
+import { toDate } from '../src/db/sql';
+import { LEASE_GRANTS } from '../src/modules/seat/lease-ledger';
+import { DemandLog } from '../src/modules/usage/demand-log';
 import { describeEachDatabase, type TestServer } from './support/server';
 import { deniedClients, denials, featureUses, type Sample, samples, seats } from './support/usage-history';
 
@@ -321,6 +324,97 @@ describeEachDatabase('usage reports', (server) => {
       unmetDemand: 800,
       clientsRefused: 800,
     });
+  });
+
+  it('writes a machine refused in two hours of a day, and a feature used in both, as one row of the day each', async () => {
+    const t = server();
+    const l = await licensed(t, 'CONCURRENT', { limits: { concurrentSessions: 1 } });
+    const yesterday = midnight(t) - DAY;
+    const refused = (at: number) =>
+      t.server.services.demand.denied({
+        licenseId: l.licenseId,
+        organizationId: l.organizationId,
+        subject: UsageMetric.CONCURRENT_SESSIONS,
+        client: 'twice',
+        at: new Date(at),
+      });
+    refused(yesterday + 1.5 * HOUR);
+    refused(yesterday + 2.5 * HOUR);
+    refused(yesterday + 2.6 * HOUR);
+    for (const at of [yesterday + HOUR, yesterday + 3 * HOUR]) {
+      t.server.services.demand.used({
+        licenseId: l.licenseId,
+        organizationId: l.organizationId,
+        feature: 'sso',
+        allowed: true,
+        at: new Date(at),
+      });
+    }
+    // The two hours' facts are written in one flush: a statement of many rows must not name one row twice.
+    // Two hourly buckets and a daily one, one machine's day, one feature's day.
+    expect(await t.server.services.demand.flush()).toBe(5);
+    const row = await t.server.db.read((sql) =>
+      sql.get<{ denials: unknown; retries: unknown; last_denied_at: unknown }>(
+        'select denials, retries, last_denied_at from usage_denial_client where license_id = ? and client = ?',
+        [l.licenseId, 'twice'],
+      ),
+    );
+    expect([Number(row?.denials), Number(row?.retries), toDate(row?.last_denied_at).getTime()]).toEqual([3, 0, yesterday + 2.6 * HOUR]);
+    const day = await t.ok(UsageReportDocument, {
+      filter: { licenseIds: [l.licenseId] },
+      from: new Date(yesterday).toISOString(),
+      to: new Date(yesterday + DAY).toISOString(),
+      resolution: 'DAY',
+    });
+    const report = day.usageReport.licenses[0]!;
+    expect(report.metrics.find((m) => m.metric === 'CONCURRENT_SESSIONS')).toMatchObject({ denials: 3, clientsRefused: 1 });
+    const uses = await t.server.db.read((sql) =>
+      sql.all<{ uses: unknown }>('select uses from feature_use where license_id = ? and feature_key = ?', [l.licenseId, 'sso']),
+    );
+    expect(uses.map((u) => Number(u.uses))).toEqual([2]);
+  });
+
+  it('keeps, when a flush fails part of the way, what it had not written, and writes it once at the next', async () => {
+    const t = server();
+    const l = await licensed(t, 'CONCURRENT', { limits: { concurrentSessions: 1 } });
+    let told = 0;
+    let failing = true;
+    const errors: unknown[] = [];
+    const log = new DemandLog(
+      t.server.db,
+      { CONCURRENT_SESSIONS: LEASE_GRANTS },
+      t.clock,
+      { error: (e: unknown) => errors.push(e) },
+      {
+        async unmet() {
+          told++;
+          if (failing && told === 2) throw new Error('the database went away');
+        },
+      },
+    );
+    const at = new Date(t.clock.now().getTime() - 1_000);
+    const machines = Array.from({ length: 2_500 }, (_, i) => `machine-${i}`);
+    for (const client of machines) {
+      log.denied({ licenseId: l.licenseId, organizationId: l.organizationId, subject: UsageMetric.CONCURRENT_SESSIONS, client, at });
+    }
+    const clientRows = () =>
+      t.server.db.read((sql) =>
+        sql.get<{ n: unknown; denials: unknown }>(
+          'select count(*) as n, sum(denials) as denials from usage_denial_client where license_id = ?',
+          [l.licenseId],
+        ),
+      );
+    // A transaction a thousand denials: the first was written, the second failed, the third was not tried.
+    const first = await log.flush({ all: true });
+    expect(errors).toHaveLength(1);
+    const written = await clientRows();
+    expect([Number(written?.n), Number(written?.denials)]).toEqual([1_000, 1_000]);
+    expect(first).toBe(2 + 1_000); // the hour's and the day's buckets, the thousand machines
+    failing = false;
+    await log.flush({ all: true });
+    const all = await clientRows();
+    expect([Number(all?.n), Number(all?.denials)]).toEqual([2_500, 2_500]);
+    expect(await log.flush({ all: true })).toBe(0);
   });
 
   it('sums in the database each series with a bucket every day, to the figures read day by day', async () => {

@@ -1,5 +1,6 @@
 import type { Clock } from '../../common/clock';
 import type { SqlGateway, SqlRunner } from '../../db/sql';
+import { insertMany } from '../../db/insert-many';
 import type { Tx } from '../../db/transaction';
 import type { DemandRecorder, DemandSubject, Denial, FeatureUse } from '../../kernel/demand';
 import type { Logger } from '../../logger';
@@ -12,6 +13,8 @@ export const RETRY_WINDOW_MS = 60_000;
 const MAX_PENDING = 20_000;
 /** Clients whose grants one statement looks up: far below the parameters a statement may have (PostgreSQL 65,535). */
 const CLIENTS_PER_LOOKUP = 500;
+/** Denials a flush writes in one transaction: a few milliseconds of SQLite's writer (about 13 µs a denial). */
+const DENIALS_PER_TRANSACTION = 1_000;
 const DAY_MS = BUCKET_MS[UsageResolution.DAY];
 const HOUR_MS = BUCKET_MS[UsageResolution.HOUR];
 
@@ -79,7 +82,7 @@ function unmetOf(denials: readonly PendingDenial[]): UnmetDemand[] {
 /**
  * Responsible for the demand facts: denials (by what refused them, with the clients refused) and feature uses, told
  * by the seat ledgers, the usage meter and validation, which must not wait for them. They are added up in memory and
- * written in one transaction per flush (a periodic job, and shutdown), so that a burst of refused checkouts, read
+ * written by a flush (a periodic job, and shutdown), many rows a statement, so that a burst of refused checkouts, read
  * without a lock, stays read-only. A denial is written once its retry window has passed: a grant to the same client
  * within a minute of the client's last denial in that hour makes all of them retries. Were the database away, a
  * flush keeps what it could not write for the next one; a crash loses at most what a flush had not written yet.
@@ -154,34 +157,46 @@ export class DemandLog implements DemandRecorder {
     if (!denials.length && !uses.length) return 0;
     for (const [key] of denials) this.denials.delete(key);
     this.uses = new Map();
-    try {
-      return await this.db.write(async (tx) => {
-        const pending = denials.map(([, d]) => d);
-        await this.markRetries(tx, pending);
-        const rows =
-          (await this.writeDenials(tx, pending)) +
-          (await this.writeUses(
-            tx,
-            uses.map(([, u]) => u),
-          ));
-        await this.observer?.unmet(tx, unmetOf(pending), now);
-        return rows;
+    let written = 0;
+    // A transaction a slice: a flush of tens of thousands of denials (a burst of machines refused) holds neither
+    // SQLite's one writer nor the event loop for more than a slice's few milliseconds at a time.
+    for (let from = 0; from === 0 || from < denials.length; from += DENIALS_PER_TRANSACTION) {
+      const slice = denials.slice(from, from + DENIALS_PER_TRANSACTION);
+      const sliceUses = from === 0 ? uses : [];
+      try {
+        written += await this.db.write(async (tx) => {
+          const pending = slice.map(([, d]) => d);
+          await this.markRetries(tx, pending);
+          const rows =
+            (await this.writeDenials(tx, pending)) +
+            (await this.writeUses(
+              tx,
+              sliceUses.map(([, u]) => u),
+            ));
+          await this.observer?.unmet(tx, unmetOf(pending), now);
+          return rows;
+        });
+      } catch (error) {
+        // Kept for the next flush, this slice and those after it: nothing told is lost while the database is away.
+        this.keep(denials.slice(from), sliceUses);
+        this.logger?.error({ err: error }, 'demand facts not written; kept for the next flush');
+        break;
+      }
+    }
+    return written;
+  }
+
+  private keep(denials: [string, PendingDenial][], uses: [string, PendingUse][]): void {
+    for (const [key, d] of denials) {
+      this.merge(this.denials, key, d, (into) => {
+        into.count += d.count;
       });
-    } catch (error) {
-      // Kept for the next flush: nothing told is lost while the database is away.
-      for (const [key, d] of denials) {
-        this.merge(this.denials, key, d, (into) => {
-          into.count += d.count;
-        });
-      }
-      for (const [key, u] of uses) {
-        this.merge(this.uses, key, u, (into) => {
-          into.uses += u.uses;
-          into.denials += u.denials;
-        });
-      }
-      this.logger?.error({ err: error }, 'demand facts not written; kept for the next flush');
-      return 0;
+    }
+    for (const [key, u] of uses) {
+      this.merge(this.uses, key, u, (into) => {
+        into.uses += u.uses;
+        into.denials += u.denials;
+      });
     }
   }
 
@@ -227,12 +242,14 @@ export class DemandLog implements DemandRecorder {
   }
 
   private async writeDenials(sql: Tx, denials: PendingDenial[]): Promise<number> {
-    // Added up by bucket first: one statement a bucket, not a client.
+    // Added up by the key of each table first: a bucket's row and a client's row of a day each once per statement.
     const buckets = new Map<string, { d: PendingDenial; resolution: UsageResolution; start: number; denials: number; retries: number }>();
+    const clients = new Map<string, { d: PendingDenial; day: number; denials: number; retries: number; last: Date }>();
     for (const d of denials) {
+      const day = Math.floor(d.hour / DAY_MS) * DAY_MS;
       for (const [resolution, start] of [
         [UsageResolution.HOUR, d.hour],
-        [UsageResolution.DAY, Math.floor(d.hour / DAY_MS) * DAY_MS],
+        [UsageResolution.DAY, day],
       ] as const) {
         const key = `${d.licenseId}\u0000${d.subject}\u0000${d.feature}\u0000${resolution}\u0000${start}`;
         const bucket = buckets.get(key) ?? { d, resolution, start, denials: 0, retries: 0 };
@@ -240,54 +257,63 @@ export class DemandLog implements DemandRecorder {
         if (d.retried) bucket.retries += d.count;
         buckets.set(key, bucket);
       }
-    }
-    for (const { d, resolution, start, denials: count, retries } of buckets.values()) {
-      await sql.run(
-        `insert into usage_denial (license_id, subject, feature_key, resolution, bucket_start, organization_id, denials, retries)
-         values (?, ?, ?, ?, ?, ?, ?, ?)
-         on conflict (license_id, subject, feature_key, resolution, bucket_start) do update set
-           denials = usage_denial.denials + excluded.denials, retries = usage_denial.retries + excluded.retries`,
-        [d.licenseId, d.subject, d.feature, resolution, new Date(start), d.organizationId, count, retries],
-      );
-    }
-    let rows = buckets.size;
-    for (const d of denials) {
       if (!d.client) continue;
-      rows++;
-      await sql.run(
-        `insert into usage_denial_client (license_id, subject, feature_key, day, client, organization_id, denials, retries, last_denied_at)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         on conflict (license_id, subject, feature_key, day, client) do update set
-           denials = usage_denial_client.denials + excluded.denials, retries = usage_denial_client.retries + excluded.retries,
-           last_denied_at = case when excluded.last_denied_at > usage_denial_client.last_denied_at
-             then excluded.last_denied_at else usage_denial_client.last_denied_at end`,
-        [
-          d.licenseId,
-          d.subject,
-          d.feature,
-          new Date(Math.floor(d.hour / DAY_MS) * DAY_MS),
-          d.client,
-          d.organizationId,
-          d.count,
-          d.retried ? d.count : 0,
-          d.last,
-        ],
-      );
+      // A client refused in two hours of a day has one row of the day.
+      const key = `${d.licenseId}\u0000${d.subject}\u0000${d.feature}\u0000${day}\u0000${d.client}`;
+      const client = clients.get(key) ?? { d, day, denials: 0, retries: 0, last: d.last };
+      client.denials += d.count;
+      if (d.retried) client.retries += d.count;
+      if (d.last > client.last) client.last = d.last;
+      clients.set(key, client);
     }
-    return rows;
+    await insertMany(
+      sql,
+      'usage_denial (license_id, subject, feature_key, resolution, bucket_start, organization_id, denials, retries)',
+      [...buckets.values()].map(({ d, resolution, start, denials: count, retries }) => [
+        d.licenseId,
+        d.subject,
+        d.feature,
+        resolution,
+        new Date(start),
+        d.organizationId,
+        count,
+        retries,
+      ]),
+      `on conflict (license_id, subject, feature_key, resolution, bucket_start) do update set
+         denials = usage_denial.denials + excluded.denials, retries = usage_denial.retries + excluded.retries`,
+    );
+    await insertMany(
+      sql,
+      'usage_denial_client (license_id, subject, feature_key, day, client, organization_id, denials, retries, last_denied_at)',
+      [...clients.values()].map(({ d, day, denials: count, retries, last }) => [
+        d.licenseId,
+        d.subject,
+        d.feature,
+        new Date(day),
+        d.client,
+        d.organizationId,
+        count,
+        retries,
+        last,
+      ]),
+      `on conflict (license_id, subject, feature_key, day, client) do update set
+         denials = usage_denial_client.denials + excluded.denials, retries = usage_denial_client.retries + excluded.retries,
+         last_denied_at = case when excluded.last_denied_at > usage_denial_client.last_denied_at
+           then excluded.last_denied_at else usage_denial_client.last_denied_at end`,
+    );
+    return buckets.size + clients.size;
   }
 
   private async writeUses(sql: Tx, uses: PendingUse[]): Promise<number> {
-    for (const u of uses) {
-      await sql.run(
-        `insert into feature_use (license_id, feature_key, day, organization_id, uses, denials, last_used_at) values (?, ?, ?, ?, ?, ?, ?)
-         on conflict (license_id, feature_key, day) do update set
-           uses = feature_use.uses + excluded.uses, denials = feature_use.denials + excluded.denials,
-           last_used_at = case when feature_use.last_used_at is null or excluded.last_used_at > feature_use.last_used_at
-             then coalesce(excluded.last_used_at, feature_use.last_used_at) else feature_use.last_used_at end`,
-        [u.licenseId, u.feature, new Date(u.day), u.organizationId, u.uses, u.denials, u.last],
-      );
-    }
+    await insertMany(
+      sql,
+      'feature_use (license_id, feature_key, day, organization_id, uses, denials, last_used_at)',
+      uses.map((u) => [u.licenseId, u.feature, new Date(u.day), u.organizationId, u.uses, u.denials, u.last]),
+      `on conflict (license_id, feature_key, day) do update set
+         uses = feature_use.uses + excluded.uses, denials = feature_use.denials + excluded.denials,
+         last_used_at = case when feature_use.last_used_at is null or excluded.last_used_at > feature_use.last_used_at
+           then coalesce(excluded.last_used_at, feature_use.last_used_at) else feature_use.last_used_at end`,
+    );
     return uses.length;
   }
 
