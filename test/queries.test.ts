@@ -49,7 +49,7 @@ describeEachDatabase('the cost of client calls', (server) => {
     expect(featureCheck).toHaveLength(1);
   });
 
-  it('sends what a checkout and a checkin write and nothing reads back in one statement on PostgreSQL, with a read that needs none of it', async () => {
+  it('sends what a checkout and a checkin write and nothing reads back in one statement on PostgreSQL, with a read that needs none of it, the begin and the commit with others', async () => {
     const t = server();
     const { key } = await licensed(t, 'CONCURRENT');
     let leaseId = '';
@@ -69,10 +69,26 @@ describeEachDatabase('the cost of client calls', (server) => {
       expect(writing(checkin, 'lease')).toHaveLength(1);
       expect(writing(writing(checkin, 'lease'), 'audit_event')).toHaveLength(1);
       expect(writing(writing(checkin, 'lease'), 'usage_sample')).toHaveLength(1);
-      // Each: the license locked, its sessions (or the lease), the writes with what the usage watches read (the alert
-      // thresholds, the open violations) in one statement.
-      expect(checkout).toHaveLength(3);
-      expect(checkin).toHaveLength(3);
+      // Each, in three round trips: the transaction begun with the license locked and its sessions (or the lease) read
+      // after the lock; the writes with what the usage watches read (the alert thresholds, the open violations) in one
+      // statement; the commit.
+      for (const [messages, read] of [
+        [
+          checkout,
+          /select sum\(case when expires_at > .* from lease where license_id = \(select id from license where key_digest = '[^']+'\)/s,
+        ],
+        [
+          checkin,
+          /select id, license_id, .* from lease where id = '[^']+' and license_id = \(select id from license where key_digest = '[^']+'\)$/s,
+        ],
+      ] as const) {
+        expect(messages).toHaveLength(3);
+        const [begin, lock, after] = messages[0]!.split(/; (?=select)/);
+        expect(begin).toBe('begin');
+        expect(lock).toMatch(/^select .* from license where key_digest = '[^']+' for update$/s);
+        expect(after).toMatch(read);
+        expect(messages[2]).toMatch(/commit$/);
+      }
       for (const statement of [...together, ...writing(checkin, 'lease')]) {
         expect(statement).toMatch(/from alert_threshold t .* from violation where/s);
       }

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { describe, expect, it } from 'vitest';
 import { Organization } from '../src/modules/organization/organization.entity';
+import { toDate } from '../src/db/sql';
 import { describeEachDatabase } from './support/server';
 
 describeEachDatabase('the SQL gateway', (server) => {
@@ -75,6 +76,84 @@ describeEachDatabase('the SQL gateway', (server) => {
     expect(prepared[0]!.statement).toBe('select $1 * 2 as doubled /* prepared */');
   });
 
+  describe('a transaction', () => {
+    const table = 'literal_probe';
+    const fresh = () =>
+      server().server.db.write(async (tx) => {
+        await tx.run(`drop table if exists ${table}`);
+        await tx.run(`create table ${table} (id text primary key, note text, at timestamp with time zone, flag boolean, n integer)`);
+      });
+    const recorded = async (run: () => Promise<unknown>): Promise<string[]> => {
+      const counter = server().server.queries;
+      counter.statements.length = 0;
+      counter.recording = true;
+      try {
+        await run();
+        return [...counter.statements];
+      } finally {
+        counter.recording = false;
+      }
+    };
+    const insert = `insert into ${table} (id, note, at, flag, n) values (?, ?, ?, ?, ?)`;
+    const stored = () =>
+      server().server.db.read((sql) =>
+        sql.all<{ id: string; note: string; at: unknown; flag: unknown; n: unknown }>(
+          `select id, note, at, flag, n from ${table} order by id`,
+        ),
+      );
+
+    it('stores the same values whether they went as parameters or, with its begin and commit, as literals', async () => {
+      await fresh();
+      // Quotes, backslashes, placeholders and statements of its own in the text: none of it may be read as SQL.
+      const note = "it's a \\ back'slash?? $1 ? '); drop table literal_probe; -- é 😀\n";
+      const at = new Date('2026-12-07T13:14:15.678Z');
+      const messages = await recorded(() =>
+        server().server.db.write(async (tx) => {
+          await tx.run(insert, ['a first', note, at, true, 7]);
+          await tx.run(insert, ['b middle', note, at, false, null]);
+          tx.queue(insert, ['c last', note, null, null, -3]);
+        }),
+      );
+      const rows = (await stored()).map((r) => [r.id, r.note, r.at === null ? null : toDate(r.at).getTime(), r.flag, r.n]);
+      const flag = (value: boolean) => (server().kind === 'postgresql' ? value : Number(value));
+      expect(rows).toEqual([
+        ['a first', note, at.getTime(), flag(true), 7],
+        ['b middle', note, at.getTime(), flag(false), null],
+        ['c last', note, null, null, -3],
+      ]);
+      if (server().kind === 'postgresql') {
+        // Three round trips for three statements: the first with the begin, the last with the commit.
+        expect(messages).toHaveLength(3);
+        expect(messages[0]).toMatch(/^begin; insert into literal_probe .* values \('a first', +E'it''s a \\\\ back''slash/s);
+        expect(messages[1]).toBe(insert);
+        expect(messages[2]).toMatch(/^insert into literal_probe .* values \('c last', .*, null, null, '-3'\); commit$/s);
+      }
+    });
+
+    it('that asked nothing of the database tells it nothing, and one that fails after its first statement stores nothing', async () => {
+      await fresh();
+      expect(await recorded(() => server().server.db.write(async () => 'nothing to do'))).toEqual([]);
+      await expect(
+        server().server.db.write(async (tx) => {
+          await tx.run(insert, ['begun', 'x', null, null, 1]);
+          tx.queue(insert, ['queued', 'y', null, null, 2]);
+          throw new Error('changed its mind');
+        }),
+      ).rejects.toThrow('changed its mind');
+      // A last write that fails fails its commit with it: the first statement's row goes too.
+      await expect(
+        server().server.db.write(async (tx) => {
+          await tx.run(insert, ['begun', 'x', null, null, 1]);
+          tx.queue(insert, ['begun', 'the same id again', null, null, 2]);
+        }),
+      ).rejects.toThrow();
+      expect(await stored()).toEqual([]);
+      // The connections went back clean: the next transaction works.
+      await server().server.db.write((tx) => tx.run(insert, ['after', 'z', null, null, 3]));
+      expect((await stored()).map((r) => r.id)).toEqual(['after']);
+    });
+  });
+
   describe('writes queued in a transaction', () => {
     const table = 'queued_probe';
     const fresh = async () => {
@@ -108,12 +187,13 @@ describeEachDatabase('the SQL gateway', (server) => {
         }),
       );
       expect(result.map((r) => r.id)).toEqual(['a', 'b']);
-      const writes = statements.filter((s) => !s.startsWith('select'));
       if (server().kind === 'postgresql') {
-        expect(writes).toHaveLength(1);
-        expect(writes[0]).toMatch(/^with queued_0 as \(insert .*\), queued_1 as \(update .*\) insert /s);
+        // The writes begin the transaction, in one message; the select; the commit.
+        expect(statements).toHaveLength(3);
+        expect(statements[0]).toMatch(/^begin; with queued_0 as \(insert .*\), queued_1 as \(update .*\) insert /s);
+        expect(statements[2]).toBe('commit');
       } else {
-        expect(writes).toHaveLength(3);
+        expect(statements.filter((s) => !s.startsWith('select'))).toHaveLength(3);
       }
     });
 
@@ -129,9 +209,9 @@ describeEachDatabase('the SQL gateway', (server) => {
         }),
       );
       expect(result).toEqual({ beside: [42], after: ['a', 'b'] });
-      expect(statements).toHaveLength(server().kind === 'postgresql' ? 2 : 4);
+      expect(statements).toHaveLength(server().kind === 'postgresql' ? 3 : 4);
       if (server().kind === 'postgresql')
-        expect(statements[0]).toMatch(/^with queued_0 as \(insert .*\), queued_1 as \(insert .*\) select \? \+ 1/s);
+        expect(statements[0]).toMatch(/^begin; with queued_0 as \(insert .*\), queued_1 as \(insert .*\) select '41' \+ 1/s);
     });
 
     it('travel on PostgreSQL with reads read together, in one statement that answers each read with its own rows', async () => {
@@ -162,8 +242,8 @@ describeEachDatabase('the SQL gateway', (server) => {
       expect(numbers(result.literal)).toEqual([{ word: 'beside', n: 42 }]);
       expect(result.after).toEqual(['a', 'x', 'y']);
       if (server().kind === 'postgresql') {
-        // The insert, the reads with the queued write, the last select.
-        expect(statements).toHaveLength(3);
+        // The insert with the begin, the reads with the queued write, the last select, the commit.
+        expect(statements).toHaveLength(4);
         expect(statements[1]).toMatch(/^with queued_0 as \(insert .*\) select \(select coalesce\(json_agg/s);
       } else {
         expect(statements).toHaveLength(6);
@@ -182,7 +262,8 @@ describeEachDatabase('the SQL gateway', (server) => {
         }),
       );
       expect(result).toEqual([[{ one: 1 }], [{ id: 'a' }]]);
-      expect(statements).toHaveLength(server().kind === 'postgresql' ? 2 : 3);
+      // On PostgreSQL the write with the begin, the reads, the commit.
+      expect(statements).toHaveLength(3);
     });
 
     it('are committed with a transaction that ends with them, and rolled back with one that fails', async () => {

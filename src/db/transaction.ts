@@ -71,20 +71,34 @@ export interface Tx extends SqlRunner {
    * other, as `all`.
    */
   readTogether(reads: readonly Read[]): Promise<unknown[][]>;
+  /**
+   * Reads with `lock` (a select that locks what it reads: `forUpdate`'s clause), then each of `reads`, which see
+   * what the lock's last holder committed: on PostgreSQL in one round trip where their values allow (a message of
+   * several statements, each reading with a snapshot taken when the one before it is done), with the transaction's
+   * `begin` when they are its first; elsewhere one after the other. The rows of each, in order.
+   */
+  lockThenRead(lock: Read, reads: readonly Read[]): Promise<unknown[][]>;
+}
+
+/** A runner that sends several statements in one round trip, each seeing what those before it did (see `lockThenRead`). */
+export interface SequenceRunner extends SqlRunner {
+  sequence?(statements: readonly Queued[]): Promise<unknown[][]>;
+}
+
+/** A piece of SQL with the values of its `?` placeholders, in order: a statement, or a part of one. */
+export interface SqlFragment {
+  sql: string;
+  params: readonly SqlValue[];
 }
 
 /** A select to read with others (see `Tx.readTogether`). */
-export interface Read {
-  sql: string;
-  params: readonly SqlValue[];
+export interface Read extends SqlFragment {
   /** It depends on nothing queued (see ReadOptions.besideQueued). */
   besideQueued?: boolean;
 }
 
-interface Queued {
-  sql: string;
-  params: readonly SqlValue[];
-}
+/** A statement queued, or as a flush runs it. */
+export type Queued = SqlFragment;
 
 /**
  * Queued writes as one PostgreSQL statement: all but the last as data-modifying `with` queries, which run exactly
@@ -135,8 +149,22 @@ class LockOrder {
   }
 }
 
+/** A transaction's handle for whoever ends it: the transaction, and its queued writes taken as the statements that run them. */
+export interface OpenTransaction {
+  tx: Tx;
+  /**
+   * Takes what is queued, as the statements that flush would run, in order (on PostgreSQL, writes grouped into as few
+   * as may run together): the owner runs them before its commit, the last one with it where it can.
+   */
+  takeQueued(): Queued[];
+}
+
 /** Makes a transaction of a runner inside an open transaction (its methods are closures, free of `this`). */
-export function transactionOver(sql: SqlRunner, dialect: Tx['dialect']): Tx {
+export function transactionOver(sql: SequenceRunner, dialect: Tx['dialect']): Tx {
+  return openTransaction(sql, dialect).tx;
+}
+
+export function openTransaction(sql: SequenceRunner, dialect: Tx['dialect']): OpenTransaction {
   const order = new LockOrder();
   const rowLocks = dialect === 'postgresql';
   const forUpdate = (kind: Lock, id?: string) => {
@@ -144,27 +172,26 @@ export function transactionOver(sql: SqlRunner, dialect: Tx['dialect']): Tx {
     return rowLocks ? 'for update' : '';
   };
   let queued: Queued[] = [];
-  const flush = async () => {
-    if (queued.length === 0) return;
+  const takeQueued = (): Queued[] => {
     const writes = queued;
     queued = [];
     // SQLite runs a statement without a round trip: each on its own, as if it had not waited.
-    if (dialect === 'sqlite') {
-      for (const write of writes) await sql.run(write.sql, write.params);
-      return;
-    }
+    if (dialect === 'sqlite') return writes;
     // A text queued twice may change one row twice (an upsert of the same bucket), which one statement must not.
+    const statements: Queued[] = [];
     let group: Queued[] = [];
     for (const write of writes) {
       if (!combinable([...group, write])) {
-        const combined = combinedWrites(group);
-        await sql.run(combined.sql, combined.params);
+        statements.push(combinedWrites(group));
         group = [];
       }
       group.push(write);
     }
-    const combined = combinedWrites(group);
-    await sql.run(combined.sql, combined.params);
+    if (group.length > 0) statements.push(combinedWrites(group));
+    return statements;
+  };
+  const flush = async () => {
+    for (const statement of takeQueued()) await sql.run(statement.sql, statement.params);
   };
   const all = async <T>(text: string, params: readonly SqlValue[] = [], options?: { besideQueued?: boolean }): Promise<T[]> => {
     // A read that depends on nothing queued takes the queued writes along in its statement (PostgreSQL).
@@ -176,7 +203,7 @@ export function transactionOver(sql: SqlRunner, dialect: Tx['dialect']): Tx {
     await flush();
     return sql.all<T>(text, params);
   };
-  return {
+  const tx: Tx = {
     dialect,
     afterCommit: sql.afterCommit,
     all,
@@ -198,6 +225,14 @@ export function transactionOver(sql: SqlRunner, dialect: Tx['dialect']): Tx {
         const value = row?.[`r${i}`];
         return (typeof value === 'string' ? JSON.parse(value) : value) as unknown[];
       });
+    },
+    async lockThenRead(lock, reads) {
+      await flush();
+      const statements = [lock, ...reads];
+      if (sql.sequence) return sql.sequence(statements);
+      const rows: unknown[][] = [];
+      for (const statement of statements) rows.push(await sql.all(statement.sql, statement.params));
+      return rows;
     },
     async get(text, params) {
       await flush();
@@ -232,4 +267,5 @@ export function transactionOver(sql: SqlRunner, dialect: Tx['dialect']): Tx {
       return row?.locked === true;
     },
   };
+  return { tx, takeQueued };
 }

@@ -1,5 +1,6 @@
 import { normalizeLicenseKey, type SecretDigester } from '../../auth/secrets';
 import { fromJson, type SqlGateway, type SqlRunner, type SqlValue, toDate, toDateOrNull } from '../../db/sql';
+import { Lock, type Read, type SqlFragment, type Tx } from '../../db/transaction';
 import { AppError, ErrorCode } from '../../errors';
 import type { LicenseStore } from './license-store';
 import type { LicenseStatus, LicenseType, OveragePolicy, UsagePeriod } from '../../kernel/license.enums';
@@ -156,19 +157,65 @@ export class LicenseCredentials {
     const digest = this.digestOf(key);
     const extraParams: SqlValue[] = [];
     for (const column of beside) extraParams.push(...column.params);
-    let row = await sql.get<Row>(this.lookupText(beside, forUpdate), [...extraParams, digest]);
-    if (!row) {
-      // Stored before a rotation of the secret, or before digests carried its id: found, and stored anew.
-      const formers = this.digester.formerDigests(this.normalized(key));
-      const former = await sql.get<Row & { key_digest: string }>(
-        `select ${COLUMNS}${besideList(beside)}, key_digest from license where key_digest in (${formers.map(() => '?').join(', ')}) ${forUpdate}`,
-        [...extraParams, ...formers],
-      );
-      if (former) this.storeAnew(sql, former.id, former.key_digest, digest);
-      row = former;
-    }
+    const row =
+      (await sql.get<Row>(this.lookupText(beside, forUpdate), [...extraParams, digest])) ??
+      (await this.underFormerDigest(sql, key, digest, beside, extraParams, forUpdate));
+    return this.admitted(row, beside, requestId);
+  }
+
+  /**
+   * As `authenticate`, the license's row locked (`forUpdate`'s clause, taken from `tx`), and `after` read in the
+   * same round trip once the lock is held (see `Tx.lockThenRead`): each read names the license by `license`, the
+   * statement's own select of its id (by the key's digest), never by a value read before the lock. Returns the
+   * license and the rows of each read.
+   */
+  async authenticateLocked(
+    tx: Tx,
+    key: string,
+    requestId: string | undefined,
+    after: (license: SqlFragment) => Read[],
+  ): Promise<{ license: KeyedLicense; rows: unknown[][] }> {
+    const digest = this.digestOf(key);
+    const lock = { sql: this.lookupText(NOTHING_BESIDE, tx.forUpdate(Lock.LICENSE)), params: [digest] };
+    const [found, ...rows] = await tx.lockThenRead(lock, after({ sql: '(select id from license where key_digest = ?)', params: [digest] }));
+    const row = found?.[0] as Row | undefined;
+    if (row) return { license: (await this.admitted(row, NOTHING_BESIDE, requestId)).license, rows };
+    // Found under a former digest (rare): locked by it, then read by its id.
+    const former = await this.underFormerDigest(tx, key, digest, NOTHING_BESIDE, [], tx.forUpdate(Lock.LICENSE));
+    const { license } = await this.admitted(former, NOTHING_BESIDE, requestId);
+    const again: unknown[][] = [];
+    for (const read of after({ sql: '?', params: [license.id] })) again.push(await tx.all(read.sql, read.params));
+    return { license, rows: again };
+  }
+
+  /** A license stored before a rotation of the secret, or before digests carried its id: found, and stored anew. */
+  private async underFormerDigest(
+    sql: SqlRunner,
+    key: string,
+    digest: string,
+    beside: readonly BesideColumn[],
+    extraParams: readonly SqlValue[],
+    forUpdate: string,
+  ): Promise<Row | undefined> {
+    const formers = this.digester.formerDigests(this.normalized(key));
+    const former = await sql.get<Row & { key_digest: string }>(
+      `select ${COLUMNS}${besideList(beside)}, key_digest from license where key_digest in (${formers.map(() => '?').join(', ')}) ${forUpdate}`,
+      [...extraParams, ...formers],
+    );
+    if (former) this.storeAnew(sql, former.id, former.key_digest, digest);
+    return former;
+  }
+
+  /**
+   * The license of a row found by a key, counting the call of `requestId` against its limit on client calls (RATE_LIMITED
+   * past it, before anything is done); UNAUTHENTICATED when no row was found.
+   */
+  private async admitted(
+    row: Row | undefined,
+    beside: readonly BesideColumn[],
+    requestId: string | undefined,
+  ): Promise<{ license: KeyedLicense; beside: Record<string, unknown> }> {
     if (!row) throw new AppError(ErrorCode.UNAUTHENTICATED, 'This license key is not recognized.');
-    // A license with a limit on its client calls counts this one (refused past it, before anything is done).
     const perMinute = row.client_calls_per_minute === null ? null : Number(row.client_calls_per_minute);
     if (perMinute && requestId && this.limiter) {
       const refusal = await this.limiter.count(row.id, perMinute, requestId);

@@ -1,4 +1,4 @@
-import { Lock, type Tx } from '../../db/transaction';
+import { Lock, type Read, type SqlFragment, type Tx } from '../../db/transaction';
 import { AuditAction } from '../audit/audit-actions';
 import type { Actor } from '../../auth/principal';
 import { checkClientArguments } from '../../common/input';
@@ -316,14 +316,18 @@ export class LeaseLedger {
    * A license's sessions as one statement sees them: live leases, leases past their TTL but not yet ended, the live
    * lease of a fingerprint, and the last client clock its unreleased leases saw.
    */
-  private async sessionsOf(sql: SqlRunner, licenseId: string, fingerprint: string, now: Date): Promise<Sessions> {
-    const row = await sql.get<{ live: unknown; dead: unknown; live_id: string | null; previous_clock: unknown }>(
-      `select sum(case when expires_at > ? then 1 else 0 end) as live, sum(case when expires_at <= ? then 1 else 0 end) as dead,
+  private sessionsRead(license: SqlFragment, fingerprint: string, now: Date): Read {
+    return {
+      sql: `select sum(case when expires_at > ? then 1 else 0 end) as live, sum(case when expires_at <= ? then 1 else 0 end) as dead,
               max(case when fingerprint = ? and expires_at > ? then id end) as live_id,
               max(case when fingerprint = ? then client_clock_at end) as previous_clock
-         from lease where license_id = ? and released_at is null`,
-      [now, now, fingerprint, now, fingerprint, licenseId],
-    );
+         from lease where license_id = ${license.sql} and released_at is null`,
+      params: [now, now, fingerprint, now, fingerprint, ...license.params],
+    };
+  }
+
+  private sessionsOf(rows: unknown[] | undefined): Sessions {
+    const row = rows?.[0] as { live: unknown; dead: unknown; live_id: string | null; previous_clock: unknown } | undefined;
     return {
       live: Number(row?.live ?? 0),
       dead: Number(row?.dead ?? 0),
@@ -371,12 +375,15 @@ export class LeaseLedger {
     borrowUntil: Date | null,
   ): Promise<CheckoutResult> {
     const now = call.now ?? this.clock.now();
-    const license = await this.credentials.authenticate(sql, key, sql.forUpdate(Lock.LICENSE), call.requestId);
+    // The license locked and its sessions read after the lock, in one round trip.
+    const { license, rows } = await this.credentials.authenticateLocked(sql, key, call.requestId, (of) => [
+      this.sessionsRead(of, fingerprint, now),
+    ]);
     if (license.type !== LicenseType.CONCURRENT) {
       throw AppError.unsupportedLicenseType('checkoutSeat', license.type, [LicenseType.CONCURRENT]);
     }
     const actor = this.actorOf(license, fingerprint);
-    const sessions = await this.sessionsOf(sql, license.id, fingerprint, now);
+    const sessions = this.sessionsOf(rows[0]);
     // A machine taking its live lease back must not set its clock behind the one its lease last saw.
     const clock = clientTime ? clockCheck(clientTime, now, sessions.previousClock) : null;
     // The license row is locked: the compliance log's lock comes after it, as everywhere.
@@ -506,18 +513,19 @@ export class LeaseLedger {
   }
 
   /** As `leaseOf`, with the license's live sessions counted in the same statement (`live_sessions`). */
-  private async leaseAmongLive(
-    sql: SqlRunner,
-    license: KeyedLicense,
-    leaseId: string,
-    now: Date,
-  ): Promise<LeaseRow & { live_sessions: unknown }> {
-    const row = await sql.get<LeaseRow & { live_sessions: unknown }>(
-      `select ${LEASE_COLUMNS},
-              (select count(*) from lease live where live.license_id = ? and live.released_at is null and live.expires_at > ?) as live_sessions
-         from lease where id = ? and license_id = ?`,
-      [license.id, now, leaseId, license.id],
-    );
+  /** A license's lease by its id, with the number of the license's live leases (not found: NOT_FOUND, see `leaseAmongLive`). */
+  private leaseAmongLiveRead(license: SqlFragment, leaseId: string, now: Date): Read {
+    return {
+      sql: `select ${LEASE_COLUMNS},
+              (select count(*) from lease live where live.license_id = ${license.sql} and live.released_at is null and live.expires_at > ?) as live_sessions
+         from lease where id = ? and license_id = ${license.sql}`,
+      params: [...license.params, now, leaseId, ...license.params],
+    };
+  }
+
+  // Async as the step a checkin awaits once it has counted (a test holds it there).
+  private async leaseAmongLive(rows: unknown[] | undefined, leaseId: string): Promise<LeaseRow & { live_sessions: unknown }> {
+    const row = rows?.[0] as (LeaseRow & { live_sessions: unknown }) | undefined;
     if (!row) throw AppError.notFound('Lease', leaseId);
     return row;
   }
@@ -587,8 +595,10 @@ export class LeaseLedger {
       this.db.write(async (sql) => {
         const now = call.now ?? this.clock.now();
         // Locked like a checkout's, so that the count observed after the release is the count at commit.
-        const license = await this.credentials.authenticate(sql, key, sql.forUpdate(Lock.LICENSE), call.requestId);
-        const row = await this.leaseAmongLive(sql, license, leaseId, now);
+        const { license, rows } = await this.credentials.authenticateLocked(sql, key, call.requestId, (of) => [
+          this.leaseAmongLiveRead(of, leaseId, now),
+        ]);
+        const row = await this.leaseAmongLive(rows[0], leaseId);
         const before = leaseNodeOf(row);
         if (before.releasedAt) return { outcome: CheckinOutcome.ALREADY_RELEASED, lease: before };
         const lease = await this.release(sql, before, LeaseReleaseReason.CHECKED_IN, this.actorOf(license, before.fingerprint), call, now);
@@ -703,7 +713,7 @@ export class LeaseLedger {
   }
 
   /**
-   * A license's sessions as `sessionsOf` reads them, beside the license, for a decision on committed data (never
+   * A license's sessions as `sessionsRead` reads them, beside the license, for a decision on committed data (never
    * under its lock, where they are read after it): `live_sessions`, `live_lease` (the machine's) and `previous_clock`.
    */
   private sessionsBeside(fingerprint: string, now: Date): BesideColumn[] {

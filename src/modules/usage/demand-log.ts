@@ -268,7 +268,7 @@ export class DemandLog implements DemandRecorder {
     }
     await insertMany(
       sql,
-      'usage_denial (license_id, subject, feature_key, resolution, bucket_start, organization_id, denials, retries)',
+      'insert into usage_denial (license_id, subject, feature_key, resolution, bucket_start, organization_id, denials, retries)',
       [...buckets.values()].map(({ d, resolution, start, denials: count, retries }) => [
         d.licenseId,
         d.subject,
@@ -284,7 +284,7 @@ export class DemandLog implements DemandRecorder {
     );
     await insertMany(
       sql,
-      'usage_denial_client (license_id, subject, feature_key, day, client, organization_id, denials, retries, last_denied_at)',
+      'insert into usage_denial_client (license_id, subject, feature_key, day, client, organization_id, denials, retries, last_denied_at)',
       [...clients.values()].map(({ d, day, denials: count, retries, last }) => [
         d.licenseId,
         d.subject,
@@ -307,7 +307,7 @@ export class DemandLog implements DemandRecorder {
   private async writeUses(sql: Tx, uses: PendingUse[]): Promise<number> {
     await insertMany(
       sql,
-      'feature_use (license_id, feature_key, day, organization_id, uses, denials, last_used_at)',
+      'insert into feature_use (license_id, feature_key, day, organization_id, uses, denials, last_used_at)',
       uses.map((u) => [u.licenseId, u.feature, new Date(u.day), u.organizationId, u.uses, u.denials, u.last]),
       `on conflict (license_id, feature_key, day) do update set
          uses = feature_use.uses + excluded.uses, denials = feature_use.denials + excluded.denials,
