@@ -128,6 +128,22 @@ describe('requests bounded before they run', () => {
     expect(rows).toHaveLength(5 * 3 - 1);
   });
 
+  it('costs a document by the variables it comes with each time, however often it came with others', () => {
+    const document = parse('query Pages($n: Int) { licenses(first: $n) { nodes { features { key name } } } }');
+    const small = new RequestBounds(t.server.schema, { ...DEFAULT_REQUEST_LIMITS, cost: 1_000 });
+    const costOf = (n: number | string) => small.costOf(document, { n }, 'Pages');
+    expect(costOf(10)).toBeLessThan(1_000);
+    expect(costOf(200)).toBeGreaterThan(1_000);
+    for (let round = 0; round < 3; round++) {
+      expect(small.checkCost(document, { n: 10 }, 'Pages')).toBeUndefined();
+      expect(small.checkCost(document, { n: 200 }, 'Pages')?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'cost' });
+      // Variables that do not fit: left to execution, which refuses them.
+      expect(small.checkCost(document, { n: 'many' }, 'Pages')).toBeUndefined();
+    }
+    // More sets of variables than a document keeps: each still costed as itself.
+    for (let n = 1; n <= 250; n++) expect(small.checkCost(document, { n }, 'Pages') === undefined).toBe(costOf(n) <= 1_000);
+  });
+
   it('lets the playground’s full introspection through, anonymously', async () => {
     const { getIntrospectionQuery } = await import('graphql');
     const answer = await post(getIntrospectionQuery({ descriptions: true, directiveIsRepeatable: true, schemaDescription: true }));

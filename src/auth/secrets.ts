@@ -10,6 +10,9 @@ export function secretIdOf(secret: Buffer): string {
   return createHmac('sha256', secret).update('ainexlayer/secret-id', 'utf8').digest('hex').slice(0, 8);
 }
 
+/** Digests a digester remembers (see `SecretDigester.digest`): a few megabytes at most. */
+const MAX_REMEMBERED_DIGESTS = 10_000;
+
 /**
  * License keys and API tokens are random, shown once, and stored only as HMAC-SHA256 digests under the server
  * secret: a copy of the database alone does not let anyone present them. A digest carries the id of the secret
@@ -28,9 +31,22 @@ export class SecretDigester {
     this.previousSecretId = previousKey ? secretIdOf(previousKey) : null;
   }
 
+  /**
+   * The digests of the values asked for lately: a client application presents its license key on every call, an
+   * integrator its token on every operation, and an HMAC (a keyed hash object made and thrown away each time) was a
+   * tenth of a validation's CPU time. What the process holds here it was handed by the callers, as it holds their
+   * requests; past MAX_REMEMBERED_DIGESTS the oldest is forgotten.
+   */
+  private readonly remembered = new Map<string, string>();
+
   /** The digest a value is stored under from now on. */
   digest(value: string): string {
-    return `${this.secretId}.${createHmac('sha256', this.secretKey).update(value, 'utf8').digest('base64url')}`;
+    const known = this.remembered.get(value);
+    if (known !== undefined) return known;
+    const digest = `${this.secretId}.${createHmac('sha256', this.secretKey).update(value, 'utf8').digest('base64url')}`;
+    if (this.remembered.size >= MAX_REMEMBERED_DIGESTS) this.remembered.delete(this.remembered.keys().next().value!);
+    this.remembered.set(value, digest);
+    return digest;
   }
 
   /**

@@ -38,6 +38,9 @@ export const DEFAULT_REQUEST_LIMITS: RequestLimits = { tokens: 2_000, depth: 15,
 
 /** How many items an unpaged list field is assumed to hold. */
 const LIST_SIZE = 10;
+/** Sets of variables whose cost a document keeps (see `RequestBounds.checkCost`), and the longest kept. */
+const MAX_COSTS_PER_DOCUMENT = 100;
+const MAX_COST_KEY_LENGTH = 2_000;
 
 type Limit = keyof RequestLimits;
 
@@ -134,20 +137,45 @@ export class RequestBounds {
     });
   }
 
+  /**
+   * Costs found for a document, by operation and variables: five thousand subscribers sending one subscription with
+   * the same variables cost one walk of its document, not five thousand (a tenth of subscribing them, profiled).
+   */
+  private readonly costs = new WeakMap<DocumentNode, Map<string, number | null>>();
+
   /** The document's cost for these variables, or the error to answer when it is past the limit. */
   checkCost(document: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string | null): AppError | undefined {
-    let cost: number;
-    try {
-      cost = this.costOf(document, variables, operationName);
-    } catch {
-      return undefined; // variables that do not fit the operation: execution refuses them with its own error
-    }
-    if (cost <= this.limits.cost) return undefined;
+    const cost = this.costWith(document, variables, operationName);
+    // null: variables that do not fit the operation, which execution refuses with its own error.
+    if (cost === null || cost <= this.limits.cost) return undefined;
     return tooComplex(
       'cost',
       this.limits.cost,
       `The request costs ${cost}, over the limit of ${this.limits.cost}: ask for smaller pages or fewer fields.`,
     );
+  }
+
+  private costWith(document: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string | null): number | null {
+    const key = `${operationName ?? ''}\u0000${JSON.stringify(variables ?? {})}`;
+    let known = this.costs.get(document);
+    const remembered = known?.get(key);
+    if (remembered !== undefined) return remembered;
+    let cost: number | null;
+    try {
+      cost = this.costOf(document, variables, operationName);
+    } catch {
+      cost = null;
+    }
+    // Large variables are walked each time rather than kept; a document keeps its last few sets of variables.
+    if (key.length <= MAX_COST_KEY_LENGTH) {
+      if (!known) {
+        known = new Map();
+        this.costs.set(document, known);
+      }
+      if (known.size >= MAX_COSTS_PER_DOCUMENT) known.delete(known.keys().next().value!);
+      known.set(key, cost);
+    }
+    return cost;
   }
 
   /**
