@@ -128,6 +128,23 @@ describe('requests bounded before they run', () => {
     expect(rows).toHaveLength(5 * 3 - 1);
   });
 
+  it('finds the NUL character anywhere in the variables: a value, a key, an element, deep down', () => {
+    const nul = '\u0000';
+    const refused = (variables: unknown) => bounds.checkText(null, variables)?.extensions?.code;
+    for (const variables of [
+      { key: `a${nul}` },
+      { filter: { kinds: ['SEAT_OVERAGE', `x${nul}`] } },
+      { [`k${nul}`]: 1 },
+      { a: [{ b: [{ c: nul }] }] },
+      JSON.parse(`{"__proto__": {"x": "${'\\u0000'}"}}`),
+    ]) {
+      expect(refused(variables), JSON.stringify(variables)).toBe('BAD_USER_INPUT');
+    }
+    for (const variables of [undefined, null, {}, { key: 'AINX', n: 3, on: true, none: null, list: [1, 'two', { three: [] }] }]) {
+      expect(refused(variables)).toBeUndefined();
+    }
+  });
+
   it('costs a document by the variables it comes with each time, however often it came with others', () => {
     const document = parse('query Pages($n: Int) { licenses(first: $n) { nodes { features { key name } } } }');
     const small = new RequestBounds(t.server.schema, { ...DEFAULT_REQUEST_LIMITS, cost: 1_000 });

@@ -62,8 +62,15 @@ const pageEstimator: ComplexityEstimator = ({ type, field, args, childComplexity
 function hasNul(value: unknown, depth: number): boolean {
   if (typeof value === 'string') return value.includes('\u0000');
   if (depth > 32 || value === null || typeof value !== 'object') return false;
-  if (Array.isArray(value)) return value.some((item) => hasNul(item, depth + 1));
-  return Object.entries(value).some(([key, item]) => key.includes('\u0000') || hasNul(item, depth + 1));
+  // Loops, not `some` over `Object.entries`: this runs on the variables of every request.
+  if (Array.isArray(value)) {
+    for (const item of value) if (hasNul(item, depth + 1)) return true;
+    return false;
+  }
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && (key.includes('\u0000') || hasNul((value as Record<string, unknown>)[key], depth + 1))) return true;
+  }
+  return false;
 }
 
 /**
