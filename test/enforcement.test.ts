@@ -2,6 +2,7 @@ import { expect, it } from 'vitest';
 import {
   AssignSeatDocument,
   AuditLogDocument,
+  CheckinSeatDocument,
   CheckoutSeatDocument,
   CheckQuotaDocument,
   type IssueLicenseInput,
@@ -178,6 +179,32 @@ describeEachDatabase(
         code: 'OVERAGE_LIMIT_REACHED',
       });
       expect(await t.errorCode(CheckQuotaDocument, { key: l.key, metric: 'API_CALLS', amount: 0 }, null)).toBe('BAD_USER_INPUT');
+    });
+
+    it('a concurrency overage stays open while a checkin leaves the sessions over, and resolves with the one that brings them back', async () => {
+      const t = server();
+      const l = await licensed(t, 'CONCURRENT', { limits: { concurrentSessions: 2 }, overage: { policy: 'PERCENT', percent: 100 } });
+      const leases: string[] = [];
+      for (const fingerprint of ['m-1', 'm-2', 'm-3', 'm-4']) {
+        const answer = (await t.ok(CheckoutSeatDocument, { key: l.key, fingerprint }, null)).checkoutSeat;
+        expect(answer.outcome).toBe('GRANTED');
+        leases.push(answer.lease!.id);
+      }
+      const violation = async () => (await t.ok(ViolationsDocument, { filter: { licenseId: l.licenseId } })).violations.nodes;
+      expect(await violation()).toMatchObject([{ kind: 'CONCURRENCY_OVERAGE', status: 'OPEN', value: 4, limit: 2, occurrences: 2 }]);
+      const checkin = async (leaseId: string) =>
+        expect((await t.ok(CheckinSeatDocument, { key: l.key, leaseId }, null)).checkinSeat.outcome).toBe('RELEASED');
+      // 3 of 2: still over.
+      await checkin(leases[0]!);
+      expect(await violation()).toMatchObject([{ status: 'OPEN' }]);
+      // 2 of 2: back within the limit, resolved by the checkin itself.
+      await checkin(leases[1]!);
+      const [resolved] = await violation();
+      expect(resolved).toMatchObject({
+        status: 'RESOLVED',
+        resolvedBy: 'SYSTEM',
+        resolution: 'CONCURRENT_SESSIONS is back within its limit: 2 of 2.',
+      });
     });
 
     it('a storage total reported over the limit is recorded, with a violation, whatever the policy', async () => {
