@@ -28,6 +28,42 @@ async function statementsOf(t: TestServer, run: () => Promise<unknown>): Promise
 }
 
 describeEachDatabase('the cost of client calls', (server) => {
+  it('takes, in line behind a checkin that freed a seat, the lock without reading first; in a burst, reads first (PostgreSQL)', async () => {
+    const t = server();
+    // SQLite takes no turns: every checkout decides under the writer.
+    if (t.kind !== 'postgresql') return;
+    const { key } = await licensed(t, 'CONCURRENT', { limits: { concurrentSessions: 1 } });
+    const { leaseLedger } = t.server.services;
+    const call = () => ({ requestId: crypto.randomUUID() });
+    // The read a checkout makes without the lock: the license with its sessions beside it.
+    const readsFirst = (statements: string[]) =>
+      statements.filter((s) => /as live_sessions.* from license where key_digest = \? *$/s.test(s));
+    const held = (await leaseLedger.checkout(key, 'host-a', null, call())).lease!;
+
+    // Two checkouts in line: the second, behind one that changed nothing, reads first and is refused on it.
+    let outcomes: string[] = [];
+    const burst = await statementsOf(t, async () => {
+      const answers = await Promise.all([
+        leaseLedger.checkout(key, 'host-c', null, call()),
+        leaseLedger.checkout(key, 'host-d', null, call()),
+      ]);
+      outcomes = answers.map((a) => a.outcome);
+    });
+    expect(outcomes).toEqual(['NO_SEAT_AVAILABLE', 'NO_SEAT_AVAILABLE']);
+    expect(readsFirst(burst)).toHaveLength(1);
+
+    // A checkin, and a checkout in line behind it: that one takes the freed seat under the lock at once.
+    const freed = await statementsOf(t, async () => {
+      const [released, taken] = await Promise.all([
+        leaseLedger.checkin(key, held.id, call()),
+        leaseLedger.checkout(key, 'host-b', null, call()),
+      ]);
+      outcomes = [released.outcome, taken.outcome];
+    });
+    expect(outcomes).toEqual(['RELEASED', 'GRANTED']);
+    expect(readsFirst(freed)).toHaveLength(0);
+  });
+
   it('validates a concurrent license with its lease and a feature in one statement, and checks a feature in one', async () => {
     const t = server();
     const { key } = await licensed(t, 'CONCURRENT');

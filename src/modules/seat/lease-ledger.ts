@@ -53,6 +53,9 @@ interface LeaseRow {
 const LEASE_COLUMNS =
   'id, license_id, organization_id, fingerprint, user_id, checked_out_at, last_heartbeat_at, expires_at, borrowed_until, released_at, release_reason, client_clock_at';
 
+/** Keys remembered as freed at most (see `LeaseLedger.freedHere`): a few hundred kilobytes. */
+const MAX_FREED_KEYS = 10_000;
+
 /** The longest a seat may be borrowed (FlexNet's ceiling), and the shortest. */
 export const BORROW_MAX_DAYS = 180;
 const BORROW_MIN_MS = 3_600_000;
@@ -156,6 +159,13 @@ interface Taking {
  * (PostgreSQL) or the database is (SQLite) while seats are counted, so a license is never over-allocated.
  */
 export class LeaseLedger {
+  /**
+   * Keys (normalized) a checkin in this process has just freed a seat of, until the next checkout takes its turn: it
+   * takes the lock without reading first, where a read would most likely find the seat free (another instance may
+   * have taken it meanwhile: the lock decides either way).
+   */
+  private readonly freedHere = new Set<string>();
+
   constructor(
     private readonly db: SqlGateway,
     private readonly credentials: LicenseCredentials,
@@ -284,11 +294,14 @@ export class LeaseLedger {
     borrowUntil: Date | null = null,
   ): Promise<CheckoutResult> {
     checkClientArguments({ fingerprint, user: userId });
-    const result = await this.turns.run(this.credentials.normalized(key), async (waited) => {
+    const normalized = this.credentials.normalized(key);
+    const result = await this.turns.run(normalized, async (waited) => {
       // In a burst most callers find the license full: a read says so without waiting for the license's lock (a
-      // refusal changes nothing). The first in line, and any caller a read cannot answer, take the lock. (On SQLite
-      // calls take no turns: each decides under the writer, in a batch with the others.)
-      const refused = waited ? await this.db.read((sql) => this.refusalOnRead(sql, key, fingerprint, call, clientTime)) : null;
+      // refusal changes nothing). The first in line, the first after a checkin here freed a seat, and any caller a
+      // read cannot answer, take the lock. (On SQLite calls take no turns: each decides under the writer, in a batch
+      // with the others.)
+      const read = waited && !this.freedHere.delete(normalized);
+      const refused = read ? await this.db.read((sql) => this.refusalOnRead(sql, key, fingerprint, call, clientTime)) : null;
       return refused ?? this.db.write((sql) => this.checkoutLocked(sql, key, fingerprint, userId, call, clientTime, borrowUntil));
     });
     this.checkouts(result.outcome);
@@ -591,8 +604,9 @@ export class LeaseLedger {
   }
 
   async checkin(key: string, leaseId: string, call: ClientCall): Promise<CheckinResult> {
-    return this.turns.run(this.credentials.normalized(key), () =>
-      this.db.write(async (sql) => {
+    const normalized = this.credentials.normalized(key);
+    return this.turns.run(normalized, () =>
+      this.db.write(async (sql): Promise<CheckinResult> => {
         const now = call.now ?? this.clock.now();
         // Locked like a checkout's, so that the count observed after the release is the count at commit.
         const { license, rows } = await this.credentials.authenticateLocked(sql, key, call.requestId, (of) => [
@@ -605,6 +619,11 @@ export class LeaseLedger {
         // Counted under the license's lock, with the lease: one fewer now if it was among them.
         const live = Number(row.live_sessions) - (before.expiresAt > now ? 1 : 0);
         await this.observeSessions(sql, license, live, now, call.requestId);
+        // Once committed, before the next in line takes its turn: that checkout would most likely find the seat free.
+        sql.afterCommit(() => {
+          if (this.freedHere.size >= MAX_FREED_KEYS) this.freedHere.clear();
+          this.freedHere.add(normalized);
+        });
         return { outcome: CheckinOutcome.RELEASED, lease };
       }),
     );
