@@ -1,6 +1,12 @@
 import { createCipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
-import { IssueLicenseCertificateDocument, OrganizationsDocument, ValidateLicenseDocument } from './generated/graphql';
+import {
+  CheckinSeatDocument,
+  CheckoutSeatDocument,
+  IssueLicenseCertificateDocument,
+  OrganizationsDocument,
+  ValidateLicenseDocument,
+} from './generated/graphql';
 import { SecretBox } from '../src/auth/secrets';
 import { DATABASE_KINDS } from './support/databases';
 import { issueToken, licensed } from './support/factories';
@@ -82,6 +88,37 @@ describe.each(DATABASE_KINDS)('SECRET_KEY rotation [%s]', (kind) => {
       expect(await third.errorCode(OrganizationsDocument, {}, idle.secret)).toBe('UNAUTHENTICATED');
     } finally {
       await third?.server.close();
+      await first.database.drop();
+    }
+  });
+
+  it('checks seats out and in of licenses stored under the previous secret, counted under their lock', async () => {
+    const first = await startTestServer(kind, { secretKey: A });
+    let second: TestServer | undefined;
+    try {
+      const out = await licensed(first, 'CONCURRENT', { limits: { concurrentSessions: 1 } });
+      const back = await licensed(first, 'CONCURRENT', { limits: { concurrentSessions: 1 }, organizationId: out.organizationId });
+      const held = (await first.ok(CheckoutSeatDocument, { key: back.key, fingerprint: 'm-0' }, null)).checkoutSeat.lease!;
+      await first.server.close();
+
+      second = await startTestServer(kind, { secretKey: B, secretKeyPrevious: A }, first);
+      // First uses under B: each license found by its former digest and locked by it, its sessions (or the lease) read
+      // after the lock.
+      const taken = (await second.ok(CheckoutSeatDocument, { key: out.key, fingerprint: 'm-1' }, null)).checkoutSeat;
+      expect(taken).toMatchObject({ outcome: 'GRANTED', seatsInUse: 1, seatLimit: 1 });
+      expect((await second.ok(CheckinSeatDocument, { key: back.key, leaseId: held.id }, null)).checkinSeat.outcome).toBe('RELEASED');
+      // Counted right: the one seat of the first taken, the other's free again.
+      expect((await second.ok(CheckoutSeatDocument, { key: out.key, fingerprint: 'm-2' }, null)).checkoutSeat.outcome).toBe(
+        'NO_SEAT_AVAILABLE',
+      );
+      expect((await second.ok(CheckoutSeatDocument, { key: back.key, fingerprint: 'm-3' }, null)).checkoutSeat.outcome).toBe('GRANTED');
+      const s = second;
+      await vi.waitFor(async () => {
+        expect(await digestOfLicense(s, out.licenseId)).toBe(marked(B, out.key));
+        expect(await digestOfLicense(s, back.licenseId)).toBe(marked(B, back.key));
+      });
+    } finally {
+      await second?.server.close();
       await first.database.drop();
     }
   });
