@@ -525,8 +525,10 @@ export class LeaseLedger {
     return row;
   }
 
-  /** As `leaseOf`, with the license's live sessions counted in the same statement (`live_sessions`). */
-  /** A license's lease by its id, with the number of the license's live leases (not found: NOT_FOUND, see `leaseAmongLive`). */
+  /**
+   * As `leaseOf`'s select, with the license's live sessions counted in the same statement (`live_sessions`); the
+   * license named by `license` (its id, or a select of it).
+   */
   private leaseAmongLiveRead(license: SqlFragment, leaseId: string, now: Date): Read {
     return {
       sql: `select ${LEASE_COLUMNS},
@@ -536,7 +538,7 @@ export class LeaseLedger {
     };
   }
 
-  // Async as the step a checkin awaits once it has counted (a test holds it there).
+  /** The lease `leaseAmongLiveRead` found; NOT_FOUND without one. Async: the step a checkin awaits once it has counted (a test holds it there). */
   private async leaseAmongLive(rows: unknown[] | undefined, leaseId: string): Promise<LeaseRow & { live_sessions: unknown }> {
     const row = rows?.[0] as (LeaseRow & { live_sessions: unknown }) | undefined;
     if (!row) throw AppError.notFound('Lease', leaseId);
@@ -606,7 +608,7 @@ export class LeaseLedger {
   async checkin(key: string, leaseId: string, call: ClientCall): Promise<CheckinResult> {
     const normalized = this.credentials.normalized(key);
     return this.turns.run(normalized, () =>
-      this.db.write(async (sql): Promise<CheckinResult> => {
+      this.db.write(async (sql) => {
         const now = call.now ?? this.clock.now();
         // Locked like a checkout's, so that the count observed after the release is the count at commit.
         const { license, rows } = await this.credentials.authenticateLocked(sql, key, call.requestId, (of) => [
