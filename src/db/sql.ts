@@ -384,12 +384,18 @@ class PostgresGateway implements SqlGateway {
       if (!bookkeeping) this.counter.record(text);
       return connection.query({ text, values: [] });
     };
+    // What the message that begins the transaction, whose first statement is `first`, opens with ('' once begun).
+    const opening = (first: string): string => {
+      if (begun) return '';
+      begun = true;
+      bookkeeping = first.startsWith(BOOKKEEPING);
+      return 'begin; ';
+    };
     const statement = async (sql: string, params: readonly SqlValue[]): Promise<PgResult> => {
       if (!begun) {
-        begun = true;
-        bookkeeping = sql.startsWith(BOOKKEEPING);
         const text = inlined(sql, params);
-        if (text !== undefined) return lastOf(await send(`begin; ${text}`));
+        const begin = opening(sql);
+        if (text !== undefined) return lastOf(await send(`${begin}${text}`));
         await send(BEGIN.text);
       }
       return this.run(connection, sql, params);
@@ -406,10 +412,7 @@ class PostgresGateway implements SqlGateway {
             for (const s of statements) rows.push((await statement(s.sql, s.params)).rows);
             return rows;
           }
-          const opening = begun ? '' : 'begin; ';
-          if (!begun) bookkeeping = statements[0]?.sql.startsWith(BOOKKEEPING) ?? false;
-          begun = true;
-          const results = await send(`${opening}${texts.join('; ')}`);
+          const results = await send(`${opening(statements[0]?.sql ?? '')}${texts.join('; ')}`);
           return (Array.isArray(results) ? results : [results]).slice(-statements.length).map((r) => r.rows);
         },
         afterCommit: hooks.add,
